@@ -1,0 +1,1 @@
+//! CHECK: one module per troubleshooting step; each check reads facts and returns findings.

@@ -1,0 +1,30 @@
+//! The library's error type: every failure to run, each with a one-line user-facing message.
+//! Problems *found* in the store are findings, never errors.
+
+use std::path::PathBuf;
+
+use crate::store::db::DbError;
+use crate::store::envphp::ParseError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No Magento root could be found or the given one is not one.
+    #[error("{0}")]
+    Root(String),
+    /// env.php or config.php is not a readable PHP array file.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Options that do not fit together or a bad option value.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,15 @@
+//! m2auth: finds out why a Magento 2 store answers 401 Unauthorized, proves it, and fixes it.
+//!
+//! The modules follow one diagnosis: [`store`] reads the installation (files, database),
+//! [`magento`] understands it the way Magento does (pure knowledge, no I/O), [`checks`] diagnose,
+//! [`report`] renders. [`findings`] is the catalogue every check reports in.
+
+pub mod checks;
+pub mod error;
+pub mod findings;
+pub mod magento;
+pub mod mask;
+pub mod report;
+pub mod store;
+
+pub use error::{Error, Result};

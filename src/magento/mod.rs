@@ -1,0 +1,3 @@
+//! UNDERSTAND: pure Magento knowledge, no I/O.
+
+pub mod defaults;

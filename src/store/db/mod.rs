@@ -1,0 +1,199 @@
+//! The store's database, read-only, from a live server or from a mysqldump file.
+//!
+//! Checks see one [`Database`] trait and never know which source answers. Table names given to
+//! it are Magento's logical names (`admin_user`); each source applies `db/table_prefix` itself.
+
+pub mod connect;
+pub mod dump;
+pub mod live;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use connect::ConnParams;
+
+/// The tables m2auth reads. A dump reader keeps these and skips every other table unparsed.
+pub const NEEDED_TABLES: &[&str] = &[
+    "admin_passwords",
+    "admin_user",
+    "admin_user_expiration",
+    "admin_user_session",
+    "authorization_role",
+    "authorization_rule",
+    "core_config_data",
+    "customer_entity",
+    "integration",
+    "jwt_auth_revoked",
+    "oauth_consumer",
+    "oauth_nonce",
+    "oauth_token",
+    "oauth_token_request_log",
+    "store",
+    "store_group",
+    "store_website",
+    "tfa_user_config",
+];
+
+/// One column value. Dates and times come back as text (`2026-11-28 09:14:03`) from both sources.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl SqlValue {
+    pub fn is_null(&self) -> bool {
+        matches!(self, SqlValue::Null)
+    }
+
+    /// The value as text, as MySQL would print it; `None` for NULL.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            SqlValue::Null => None,
+            SqlValue::Int(i) => Some(i.to_string()),
+            SqlValue::UInt(u) => Some(u.to_string()),
+            SqlValue::Float(f) => Some(f.to_string()),
+            SqlValue::Text(s) => Some(s.clone()),
+            SqlValue::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        }
+    }
+
+    /// The value as an integer, parsing text as MySQL's numeric context would for plain numbers.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            SqlValue::Int(i) => Some(*i),
+            SqlValue::UInt(u) => i64::try_from(*u).ok(),
+            SqlValue::Float(f) => Some(*f as i64),
+            SqlValue::Text(s) => s.trim().parse().ok(),
+            SqlValue::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+            SqlValue::Null => None,
+        }
+    }
+
+    /// Equality as a `WHERE col = value` on MySQL would see it for the types m2auth filters on
+    /// (integers and text; numbers compare with numeric text).
+    pub fn sql_eq(&self, other: &SqlValue) -> bool {
+        if self.is_null() || other.is_null() {
+            return false;
+        }
+        match (self.as_i64(), other.as_i64()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.as_text() == other.as_text(),
+        }
+    }
+}
+
+impl From<&str> for SqlValue {
+    fn from(s: &str) -> Self {
+        SqlValue::Text(s.to_string())
+    }
+}
+
+impl From<String> for SqlValue {
+    fn from(s: String) -> Self {
+        SqlValue::Text(s)
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(i: i64) -> Self {
+        SqlValue::Int(i)
+    }
+}
+
+/// One row, with its column names shared across the rows of a result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub columns: Arc<Vec<String>>,
+    pub values: Vec<SqlValue>,
+}
+
+impl Row {
+    pub fn get(&self, column: &str) -> Option<&SqlValue> {
+        let i = self.columns.iter().position(|c| c == column)?;
+        self.values.get(i)
+    }
+
+    /// Text of a column; `None` when the column is absent or NULL.
+    pub fn text(&self, column: &str) -> Option<String> {
+        self.get(column).and_then(SqlValue::as_text)
+    }
+
+    pub fn int(&self, column: &str) -> Option<i64> {
+        self.get(column).and_then(SqlValue::as_i64)
+    }
+}
+
+/// Where the rows come from, for `info` and for evidence.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Live,
+    Dump,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Live => "live",
+            Source::Dump => "dump",
+        })
+    }
+}
+
+/// What `info` shows about the database (never the password).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbDescription {
+    pub source: Source,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub socket: Option<PathBuf>,
+    pub name: Option<String>,
+    pub table_prefix: String,
+    /// The dump file, for `--dump`.
+    pub dump: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot reach the database server at {target}: {reason}")]
+    Unreachable { target: String, reason: String },
+    #[error("access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php")]
+    AccessDenied { target: String, user: String },
+    #[error("database '{name}' does not exist on {target}: check db/connection/default/dbname in app/etc/env.php")]
+    UnknownDatabase { target: String, name: String },
+    #[error("{0}")]
+    Config(String),
+    #[error("query on table {table} failed: {message}")]
+    Query { table: String, message: String },
+    #[error("{}:{line}: {message}", path.display())]
+    DumpParse {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A read-only view of the Magento tables m2auth needs.
+pub trait Database: Send + Sync {
+    fn describe(&self) -> DbDescription;
+
+    /// Whether the table exists (in a dump: whether its `CREATE TABLE` was seen).
+    fn has_table(&self, table: &str) -> Result<bool, DbError>;
+
+    /// The rows of `table` whose columns equal the given values (all of them; an empty filter
+    /// gives every row). A missing table is an empty result; check [`Database::has_table`]
+    /// to tell the two apart.
+    fn rows(&self, table: &str, filter: &[(&str, SqlValue)]) -> Result<Vec<Row>, DbError>;
+}

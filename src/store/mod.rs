@@ -1,0 +1,67 @@
+//! READ the installation. All file and database I/O of m2auth lives under here.
+
+pub mod config;
+pub mod db;
+pub mod envphp;
+pub mod modules;
+pub mod root;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use envphp::{Document, Environment};
+use modules::{ModuleSet, Release};
+
+/// What m2auth read of a Magento installation's files.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    pub root: PathBuf,
+    /// `app/etc/env.php`; `None` when the file does not exist.
+    pub env: Option<Document>,
+    /// `app/etc/config.php`; `None` when the file does not exist.
+    pub config: Option<Document>,
+    pub modules: ModuleSet,
+    pub release: Release,
+}
+
+impl Installation {
+    /// Read env.php, config.php, the modules and the release. A missing file is a gap the checks
+    /// report; a broken one is an error.
+    pub fn load(root: &Path, env: &dyn Environment) -> Result<Installation, Error> {
+        let read = |rel: &str| -> Result<Option<Document>, Error> {
+            let path = root.join(rel);
+            if !path.exists() {
+                return Ok(None);
+            }
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+            Ok(Some(envphp::parse(&bytes, Path::new(rel), env)?))
+        };
+        let env_doc = read(root::ENV_PHP)?;
+        let config_doc = read(root::CONFIG_PHP)?;
+        let modules = ModuleSet::load(root, config_doc.as_ref());
+        let release = modules::detect_release(root);
+        Ok(Installation { root: root.to_path_buf(), env: env_doc, config: config_doc, modules, release })
+    }
+
+    /// `MAGE_MODE` from env.php, else `default` (Magento's own fallback).
+    pub fn mode(&self) -> String {
+        self.env_string("MAGE_MODE").filter(|m| !m.is_empty()).unwrap_or_else(|| "default".into())
+    }
+
+    pub fn env_string(&self, path: &str) -> Option<String> {
+        self.env.as_ref()?.string(path)
+    }
+
+    /// The keys of `crypt/key` as Magento splits them (`preg_split('/\s+/s', trim(...))`);
+    /// the last one is current. Empty when the key is missing, empty or not a literal.
+    pub fn crypt_keys(&self) -> Vec<String> {
+        self.env_string("crypt/key")
+            .map(|k| k.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// `backend/frontName`, the admin URL path.
+    pub fn admin_front_name(&self) -> Option<String> {
+        self.env_string("backend/frontName")
+    }
+}

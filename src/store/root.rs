@@ -1,0 +1,35 @@
+//! Finding the Magento root: `--root DIR`, else the nearest folder at or above the current one
+//! that holds `app/etc/env.php`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+pub const ENV_PHP: &str = "app/etc/env.php";
+pub const CONFIG_PHP: &str = "app/etc/config.php";
+
+/// The root to use. With `explicit`, that folder must hold `app/etc/env.php` or `app/etc/config.php`.
+pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
+    if let Some(dir) = explicit {
+        let dir = if dir.is_absolute() { dir.to_path_buf() } else { cwd.join(dir) };
+        if !dir.is_dir() {
+            return Err(Error::Root(format!("{}: no such folder", dir.display())));
+        }
+        if dir.join(ENV_PHP).is_file() || dir.join(CONFIG_PHP).is_file() {
+            return Ok(dir);
+        }
+        return Err(Error::Root(format!(
+            "{}: not a Magento root (no {ENV_PHP})",
+            dir.display()
+        )));
+    }
+    cwd.ancestors()
+        .find(|d| d.join(ENV_PHP).is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            Error::Root(format!(
+                "no {ENV_PHP} in {} or any folder above it; pass --root DIR",
+                cwd.display()
+            ))
+        })
+}
