@@ -10,6 +10,7 @@ pub mod findings;
 pub mod magento;
 pub mod mask;
 pub mod report;
+pub mod request;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -1,3 +1,7 @@
+//! The `m2auth` binary: a thin shell over the library (see `cli`).
+
+mod cli;
+
 fn main() {
-    println!("m2auth");
+    std::process::exit(cli::main());
 }

@@ -1,1 +1,74 @@
-//! CHECK: one module per troubleshooting step; each check reads facts and returns findings.
+//! CHECK: one module per troubleshooting step. Each reads facts through the [`Context`] and adds
+//! findings (or a reason it could not run) to a [`Diagnosis`]; none of them prints or writes.
+
+pub mod audit;
+pub mod context;
+pub mod credentials;
+
+pub use context::{Context, LoadOptions};
+
+use crate::findings::{self, Code, Finding, Skipped};
+
+/// What the checks found, ranked (most likely root cause first), and what they could not check.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnosis {
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Diagnosis {
+    pub fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    pub fn skip(&mut self, check: &str, reason: impl Into<String>) {
+        self.skipped.push(Skipped {
+            check: check.to_string(),
+            reason: reason.into(),
+        });
+    }
+
+    pub fn root_cause(&self) -> Option<Code> {
+        findings::root_cause(&self.findings)
+    }
+
+    pub fn has(&self, code: Code) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+
+    fn finish(mut self) -> Diagnosis {
+        findings::rank(&mut self.findings);
+        self
+    }
+}
+
+/// Every check that applies, for `diagnose`.
+pub fn diagnose(ctx: &Context) -> Diagnosis {
+    let mut d = Diagnosis::default();
+    credentials::run(ctx, &mut d);
+    audit::run(ctx, &mut d);
+    if ctx.db.is_none() {
+        d.skip(
+            "database",
+            format!(
+                "the database could not be read ({}): credential, role and configuration checks that need it did not run",
+                ctx.db_problem.as_deref().unwrap_or("none given")
+            ),
+        );
+    }
+    match ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
+        Some(t) if t.host.is_some() => d.skip(
+            "live-request",
+            "live requests are not implemented in this version",
+        ),
+        _ => d.skip("live-request", "no --request URL with a host was given"),
+    }
+    d.finish()
+}
+
+/// The prevention checks (step 9) over the whole store, for `audit`.
+pub fn audit(ctx: &Context) -> Diagnosis {
+    let mut d = Diagnosis::default();
+    audit::run(ctx, &mut d);
+    d.finish()
+}

@@ -1,3 +1,5 @@
 //! UNDERSTAND: pure Magento knowledge, no I/O.
 
+pub mod cryptkey;
 pub mod defaults;
+pub mod release;

@@ -1,1 +1,14 @@
-//! REPORT: renderers for findings and command results. Renderers never decide; checks never print.
+//! REPORT: renderers for findings and command results. Renderers never decide; checks never
+//! print. Every renderer returns a `String`; the CLI scrubs it through the run's
+//! [`crate::mask::Masker`] before writing.
+
+pub mod diagnosis;
+pub mod info;
+pub mod style;
+
+/// Output format (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}

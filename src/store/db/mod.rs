@@ -163,9 +163,13 @@ pub struct DbDescription {
 pub enum DbError {
     #[error("cannot reach the database server at {target}: {reason}")]
     Unreachable { target: String, reason: String },
-    #[error("access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php")]
+    #[error(
+        "access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php"
+    )]
     AccessDenied { target: String, user: String },
-    #[error("database '{name}' does not exist on {target}: check db/connection/default/dbname in app/etc/env.php")]
+    #[error(
+        "database '{name}' does not exist on {target}: check db/connection/default/dbname in app/etc/env.php"
+    )]
     UnknownDatabase { target: String, name: String },
     #[error("{0}")]
     Config(String),
@@ -196,4 +200,46 @@ pub trait Database: Send + Sync {
     /// gives every row). A missing table is an empty result; check [`Database::has_table`]
     /// to tell the two apart.
     fn rows(&self, table: &str, filter: &[(&str, SqlValue)]) -> Result<Vec<Row>, DbError>;
+}
+
+/// Which database to read: the one env.php names, a `--db URL`, or a `--dump FILE`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DbChoice {
+    Env,
+    Url(String),
+    Dump(PathBuf),
+}
+
+/// The connection parameters of a live choice (without connecting), for `info` and messages.
+pub fn params_for(
+    choice: &DbChoice,
+    env: Option<&crate::store::envphp::Document>,
+) -> Result<ConnParams, DbError> {
+    match choice {
+        DbChoice::Env => match env {
+            Some(doc) => ConnParams::from_env(doc, "default"),
+            None => Err(DbError::Config("app/etc/env.php is missing: no database connection is configured (pass --db URL or --dump FILE)".into())),
+        },
+        DbChoice::Url(url) => ConnParams::from_url(url),
+        DbChoice::Dump(_) => Err(DbError::Config("a dump has no connection".into())),
+    }
+}
+
+/// Open the chosen database read-only. For a dump, `table_prefix` comes from env.php when known.
+pub fn open(
+    choice: &DbChoice,
+    env: Option<&crate::store::envphp::Document>,
+) -> Result<Box<dyn Database>, DbError> {
+    match choice {
+        DbChoice::Dump(path) => {
+            let prefix = env
+                .and_then(|d| d.string("db/table_prefix"))
+                .unwrap_or_default();
+            Ok(Box::new(dump::DumpDb::open(path, &prefix)?))
+        }
+        live_choice => Ok(Box::new(live::LiveDb::connect(&params_for(
+            live_choice,
+            env,
+        )?)?)),
+    }
 }

@@ -1,0 +1,144 @@
+//! Step 9: prevention. Settings that do not cause today's 401 but weaken the store or will cause
+//! trouble later.
+
+use crate::checks::{Context, Diagnosis};
+use crate::findings::{Code, Evidence, Finding, Fix, Severity};
+use crate::magento::cryptkey::{self, KeyForm};
+use crate::magento::release::ReleaseVersion;
+use crate::store::root::{CONFIG_PHP, ENV_PHP};
+
+pub fn run(ctx: &Context, d: &mut Diagnosis) {
+    default_admin_path(ctx, d);
+    two_factor(ctx, d);
+    legacy_crypt_key(ctx, d);
+}
+
+/// `audit-default-admin-path`: the admin answers at `/admin`, the first URL bots try. The path is
+/// `admin/url/custom_path` when `admin/url/use_custom_path` is on, else `backend/frontName`.
+fn default_admin_path(ctx: &Context, d: &mut Diagnosis) {
+    let use_custom = ctx.config.get_default("admin/url/use_custom_path");
+    if use_custom.is_set_flag() {
+        let custom = ctx.config.get_default("admin/url/custom_path");
+        if custom
+            .value
+            .as_deref()
+            .map(|v| v.trim_matches('/').eq_ignore_ascii_case("admin"))
+            == Some(true)
+        {
+            d.push(
+                admin_path_finding()
+                    .evidence(use_custom.evidence())
+                    .evidence(custom.evidence()),
+            );
+        }
+        return;
+    }
+    let Some(env) = &ctx.install.env else { return };
+    let Some(front) = env.string("backend/frontName") else {
+        return;
+    };
+    if front.trim_matches('/').eq_ignore_ascii_case("admin") {
+        d.push(admin_path_finding().evidence(Evidence::file(
+            ENV_PHP,
+            env.line("backend/frontName"),
+            format!("backend/frontName = '{front}'"),
+        )));
+    }
+}
+
+fn admin_path_finding() -> Finding {
+    Finding::new(Code::AuditDefaultAdminPath, Severity::Warning)
+        .detail("The admin panel answers at /admin, the first path automated login attacks try.")
+        .fix(Fix {
+            summary: "Move the admin to a path of its own".into(),
+            commands: vec!["bin/magento setup:config:set --backend-frontname=<unique_path>".into()],
+            admin_path: None,
+        })
+}
+
+/// `audit-2fa-disabled`: Magento_TwoFactorAuth (on by default since 2.4.0) is disabled.
+fn two_factor(ctx: &Context, d: &mut Diagnosis) {
+    const MODULE: &str = "Magento_TwoFactorAuth";
+    let Some(config) = &ctx.install.config else {
+        d.skip(
+            "audit-2fa-disabled",
+            "app/etc/config.php does not exist: module states are unknown",
+        );
+        return;
+    };
+    if let Some(v) = release(ctx)
+        && !v.at_least(2, 4, 0)
+    {
+        return;
+    }
+    let evidence = match config.entry(&format!("modules/{MODULE}")) {
+        Some(e) if e.value.is_truthy() => return,
+        Some(e) => Evidence::file(
+            CONFIG_PHP,
+            Some(e.line),
+            format!("'{MODULE}' => {}", e.value.as_string().unwrap_or_default()),
+        ),
+        None => Evidence::file(
+            CONFIG_PHP,
+            config.line("modules"),
+            format!("{MODULE} is not listed in modules (not installed)"),
+        ),
+    };
+    d.push(
+        Finding::new(Code::Audit2faDisabled, Severity::Warning)
+            .detail("Two-factor authentication is off for the admin: a stolen admin password is enough to log in and to obtain admin API tokens.")
+            .evidence(evidence)
+            .fix(Fix {
+                summary: "Enable two-factor authentication (and configure a provider for each admin)".into(),
+                commands: vec![
+                    format!("bin/magento module:enable {MODULE} Magento_AdminAdobeImsTwoFactorAuth"),
+                    "bin/magento setup:upgrade".into(),
+                ],
+                admin_path: Some("Stores > Settings > Configuration > Security > 2FA".into()),
+            }),
+    );
+}
+
+/// `audit-legacy-crypt-key`: the current key is a 32-hex-character key on 2.4.7+, which writes
+/// `base64`-prefixed 256-bit keys.
+fn legacy_crypt_key(ctx: &Context, d: &mut Diagnosis) {
+    let keys = ctx.install.crypt_keys();
+    let Some(current) = keys.last() else { return };
+    if cryptkey::key_form(current) != KeyForm::LegacyHex {
+        return;
+    }
+    let Some(v) = release(ctx) else {
+        d.skip(
+            "audit-legacy-crypt-key",
+            "the Magento release is unknown (no composer.lock or magento2-base)",
+        );
+        return;
+    };
+    if !v.at_least(2, 4, 7) {
+        return;
+    }
+    let line = ctx.install.env.as_ref().and_then(|e| e.line("crypt/key"));
+    d.push(
+        Finding::new(Code::AuditLegacyCryptKey, Severity::Info)
+            .detail(format!(
+                "The current crypt key (key {} of {}) is a legacy 32-hex-character key; Magento {} writes base64-encoded 256-bit keys. Rotating it invalidates every issued admin and customer token.",
+                keys.len() - 1,
+                keys.len(),
+                ctx.install.release.version.as_deref().unwrap_or("2.4.7+")
+            ))
+            .evidence(Evidence::file(ENV_PHP, line, format!("crypt/key: {} key(s), current one 32 hex characters", keys.len())))
+            .fix(Fix {
+                summary: "Rotate the encryption key (re-encrypts stored values; clients must request new tokens)".into(),
+                commands: vec!["bin/magento encryption:key:change".into()],
+                admin_path: Some("System > Other Settings > Manage Encryption Key".into()),
+            }),
+    );
+}
+
+fn release(ctx: &Context) -> Option<ReleaseVersion> {
+    ctx.install
+        .release
+        .version
+        .as_deref()
+        .and_then(ReleaseVersion::parse)
+}

@@ -1,0 +1,119 @@
+//! The clap definitions. Nothing below the CLI sees clap types: `Global::db_choice` and
+//! `RequestArgs::options` turn them into the library's own.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use m2auth::request::RequestOptions;
+use m2auth::store::db::DbChoice;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "m2auth",
+    version,
+    about = "Finds out why a Magento 2 store answers 401 Unauthorized, proves it, and fixes it safely",
+    long_about = None,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Read the database from a mysqldump file (.sql or .sql.gz) instead of connecting
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "db")]
+    pub dump: Option<PathBuf>,
+    /// Connect to this database instead of the one in env.php (mysql://user:pass@host:port/db or mysql://user@localhost/db?socket=/path)
+    #[arg(long, global = true, value_name = "URL")]
+    pub db: Option<String>,
+    /// Evaluate everything time-dependent (token expiry, locks, nonces) at this instant (RFC 3339)
+    #[arg(long, global = true, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    /// For commands that change anything: do it (without it they print the plan and change nothing)
+    #[arg(long, global = true)]
+    pub apply: bool,
+    /// Never contact the store over the network: only files and the database are read
+    #[arg(long, global = true)]
+    pub offline: bool,
+}
+
+impl Global {
+    pub fn db_choice(&self) -> DbChoice {
+        match (&self.dump, &self.db) {
+            (Some(d), _) => DbChoice::Dump(d.clone()),
+            (None, Some(u)) => DbChoice::Url(u.clone()),
+            (None, None) => DbChoice::Env,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every check that applies and print findings, most likely root cause first (read-only)
+    Diagnose(RequestArgs),
+    /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)
+    Info,
+    /// The prevention checks (step 9) over the whole store (read-only)
+    Audit,
+}
+
+/// The request being diagnosed, described like curl does.
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// "METHOD TARGET", e.g. "GET /V1/products" or "GET https://shop.example.com/rest/all/V1/customers/me"
+    #[arg(long, value_name = "METHOD TARGET")]
+    pub request: Option<String>,
+    /// A header exactly as the client sends it (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Shorthand for -H "Authorization: Bearer TOKEN"
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Sign the request with OAuth 1.0a HMAC-SHA256 as an integration would
+    #[arg(long, value_name = "KEY,SECRET,TOKEN,TOKEN_SECRET")]
+    pub oauth: Option<String>,
+    /// Diagnose an admin login (POST /V1/integration/admin/token)
+    #[arg(long, value_name = "NAME", conflicts_with = "customer")]
+    pub admin_user: Option<String>,
+    /// Diagnose a customer login (POST /V1/integration/customer/token)
+    #[arg(long, value_name = "EMAIL")]
+    pub customer: Option<String>,
+    /// Read the login password from this file (else a hidden prompt)
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Take method, URL and headers from a pasted curl command
+    #[arg(long, value_name = "'curl …'")]
+    pub curl: Option<String>,
+}
+
+impl RequestArgs {
+    pub fn options(&self) -> RequestOptions {
+        RequestOptions {
+            request: self.request.clone(),
+            headers: self.headers.clone(),
+            token: self.token.clone(),
+            oauth: self.oauth.clone(),
+            admin_user: self.admin_user.clone(),
+            customer: self.customer.clone(),
+            password_file: self.password_file.clone(),
+            curl: self.curl.clone(),
+        }
+    }
+}

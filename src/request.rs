@@ -1,0 +1,473 @@
+//! The request being diagnosed, described like curl does: method and target, headers as the
+//! client sends them, or credentials to sign/obtain a token with.
+
+use crate::error::Error;
+
+/// The command-line description of a request, before validation (the CLI fills it).
+#[derive(Debug, Clone, Default)]
+pub struct RequestOptions {
+    /// `"METHOD TARGET"`.
+    pub request: Option<String>,
+    /// `Name: value`, exactly as given (repeatable).
+    pub headers: Vec<String>,
+    pub token: Option<String>,
+    /// `KEY,SECRET,TOKEN,TOKEN_SECRET`.
+    pub oauth: Option<String>,
+    pub admin_user: Option<String>,
+    pub customer: Option<String>,
+    pub password_file: Option<std::path::PathBuf>,
+    /// A pasted curl command.
+    pub curl: Option<String>,
+}
+
+impl RequestOptions {
+    pub fn is_empty(&self) -> bool {
+        self.request.is_none()
+            && self.headers.is_empty()
+            && self.token.is_none()
+            && self.oauth.is_none()
+            && self.admin_user.is_none()
+            && self.customer.is_none()
+            && self.curl.is_none()
+    }
+}
+
+/// OAuth 1.0a credentials of an integration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OauthCredentials {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub token: String,
+    pub token_secret: String,
+}
+
+/// A login to diagnose (`POST /V1/integration/{admin,customer}/token`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Login {
+    Admin(String),
+    Customer(String),
+}
+
+/// One header as the client sends it: the value is kept byte for byte (trailing spaces too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// The request target, split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub scheme: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// The path as sent, always starting with `/`; a target without `/rest` is put under `/rest`.
+    pub path: String,
+    pub query: Option<String>,
+}
+
+impl Target {
+    /// The target as a URL when it has a host, else as a path.
+    pub fn display(&self) -> String {
+        let mut s = String::new();
+        if let Some(host) = &self.host {
+            s.push_str(self.scheme.as_deref().unwrap_or("https"));
+            s.push_str("://");
+            s.push_str(host);
+            if let Some(p) = self.port {
+                s.push_str(&format!(":{p}"));
+            }
+        }
+        s.push_str(&self.path);
+        if let Some(q) = &self.query {
+            s.push('?');
+            s.push_str(q);
+        }
+        s
+    }
+}
+
+/// The request being diagnosed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestSpec {
+    pub method: String,
+    pub target: Option<Target>,
+    pub headers: Vec<Header>,
+    pub body: Option<String>,
+    pub oauth: Option<OauthCredentials>,
+    pub login: Option<Login>,
+}
+
+impl RequestSpec {
+    /// Validate the command-line description. `None` when no request was described at all.
+    pub fn from_options(opts: &RequestOptions) -> Result<Option<RequestSpec>, Error> {
+        if opts.is_empty() {
+            return Ok(None);
+        }
+        let mut spec = RequestSpec {
+            method: "GET".into(),
+            target: None,
+            headers: Vec::new(),
+            body: None,
+            oauth: None,
+            login: None,
+        };
+        if let Some(curl) = &opts.curl {
+            spec.apply_curl(curl)?;
+        }
+        if let Some(req) = &opts.request {
+            let (method, target) = split_request(req)?;
+            spec.method = method;
+            spec.target = Some(parse_target(&target)?);
+        }
+        for h in &opts.headers {
+            spec.headers.push(parse_header(h)?);
+        }
+        if let Some(t) = &opts.token {
+            spec.headers.push(Header {
+                name: "Authorization".into(),
+                value: format!("Bearer {t}"),
+            });
+        }
+        if let Some(o) = &opts.oauth {
+            let parts: Vec<&str> = o.split(',').collect();
+            if parts.len() != 4 || parts.iter().any(|p| p.is_empty()) {
+                return Err(Error::Usage(
+                    "--oauth takes KEY,SECRET,TOKEN,TOKEN_SECRET (four non-empty values separated by commas)".into(),
+                ));
+            }
+            spec.oauth = Some(OauthCredentials {
+                consumer_key: parts[0].into(),
+                consumer_secret: parts[1].into(),
+                token: parts[2].into(),
+                token_secret: parts[3].into(),
+            });
+        }
+        match (&opts.admin_user, &opts.customer) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Usage(
+                    "--admin-user and --customer cannot be used together".into(),
+                ));
+            }
+            (Some(a), None) => spec.login = Some(Login::Admin(a.clone())),
+            (None, Some(c)) => spec.login = Some(Login::Customer(c.clone())),
+            (None, None) => {}
+        }
+        Ok(Some(spec))
+    }
+
+    /// Every Authorization header value, as sent.
+    pub fn authorization(&self) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("authorization"))
+            .map(|h| h.value.as_str())
+            .collect()
+    }
+
+    /// The bearer token of the first Authorization header, if it is a Bearer one.
+    pub fn bearer_token(&self) -> Option<&str> {
+        let v = *self.authorization().first()?;
+        let (scheme, rest) = v.trim_start().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+    }
+
+    /// A short name for how the request authenticates, for reports: `none`, `bearer-jwt`,
+    /// `bearer-opaque`, `bearer`, `oauth1`, `basic`, `login-admin`, `login-customer`, `other`.
+    pub fn auth_kind(&self) -> &'static str {
+        if self.oauth.is_some() {
+            return "oauth1";
+        }
+        if let Some(v) = self.authorization().first() {
+            let scheme = v
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            return match scheme.as_str() {
+                "bearer" => match self.bearer_token() {
+                    Some(t) if t.split('.').count() == 3 => "bearer-jwt",
+                    Some(t) if t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                        "bearer-opaque"
+                    }
+                    _ => "bearer",
+                },
+                "oauth" => "oauth1",
+                "basic" => "basic",
+                _ => "other",
+            };
+        }
+        match &self.login {
+            Some(Login::Admin(_)) => "login-admin",
+            Some(Login::Customer(_)) => "login-customer",
+            None => "none",
+        }
+    }
+
+    /// The secrets this request carries (tokens, OAuth secrets, credentials), for the masker.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for a in self.authorization() {
+            let rest = a
+                .trim()
+                .split_once(' ')
+                .map(|(_, r)| r.trim())
+                .unwrap_or(a.trim());
+            v.push(rest.to_string());
+        }
+        if let Some(o) = &self.oauth {
+            v.extend([
+                o.consumer_secret.clone(),
+                o.token.clone(),
+                o.token_secret.clone(),
+                o.consumer_key.clone(),
+            ]);
+        }
+        v
+    }
+
+    fn apply_curl(&mut self, line: &str) -> Result<(), Error> {
+        let words = shell_words::split(line)
+            .map_err(|e| Error::Usage(format!("--curl: cannot split the command: {e}")))?;
+        let mut it = words.into_iter().peekable();
+        if it.peek().map(|w| w.ends_with("curl")) == Some(true) {
+            it.next();
+        }
+        let mut method = None;
+        let mut url = None;
+        while let Some(w) = it.next() {
+            let mut value = |name: &str| {
+                it.next()
+                    .ok_or_else(|| Error::Usage(format!("--curl: {name} needs a value")))
+            };
+            match w.as_str() {
+                "-X" | "--request" => method = Some(value(&w)?),
+                "-H" | "--header" => {
+                    let h = value(&w)?;
+                    self.headers.push(parse_header(&h)?);
+                }
+                "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii" | "--json" => {
+                    self.body = Some(value(&w)?);
+                    if w == "--json" {
+                        self.headers.push(Header {
+                            name: "Content-Type".into(),
+                            value: "application/json".into(),
+                        });
+                    }
+                }
+                "-u" | "--user" => {
+                    let creds = value(&w)?;
+                    self.headers.push(Header {
+                        name: "Authorization".into(),
+                        value: format!("Basic {}", base64(&creds)),
+                    });
+                }
+                "--url" => url = Some(value(&w)?),
+                "-o" | "--output" | "-m" | "--max-time" | "--connect-timeout" | "-A"
+                | "--user-agent" | "-e" | "--referer" | "-b" | "--cookie" | "-c"
+                | "--cookie-jar" | "--cacert" | "--cert" | "--key" | "-w" | "--write-out"
+                | "--resolve" | "-x" | "--proxy" => {
+                    value(&w)?;
+                }
+                s if s.starts_with('-') => {}
+                _ => url = Some(w),
+            }
+        }
+        let url = url.ok_or_else(|| Error::Usage("--curl: the command names no URL".into()))?;
+        self.method = method.unwrap_or_else(|| {
+            if self.body.is_some() {
+                "POST".into()
+            } else {
+                "GET".into()
+            }
+        });
+        self.target = Some(parse_target(&url)?);
+        Ok(())
+    }
+}
+
+fn split_request(req: &str) -> Result<(String, String), Error> {
+    let mut parts = req.split_whitespace();
+    let (Some(method), Some(target), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(Error::Usage(format!(
+            "--request \"{req}\": expected \"METHOD TARGET\", e.g. \"GET /V1/products\""
+        )));
+    };
+    let method = method.to_ascii_uppercase();
+    if !method.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(Error::Usage(format!(
+            "--request: \"{method}\" is not an HTTP method"
+        )));
+    }
+    Ok((method, target.to_string()))
+}
+
+/// Parse `https://host[:port]/path?query`, `/path?query` or `V1/path`; a path that does not start
+/// with `/rest` or `/index.php/rest` is taken as a REST path under `/rest`.
+pub fn parse_target(target: &str) -> Result<Target, Error> {
+    let mut t = if target.contains("://") {
+        let url = url::Url::parse(target)
+            .map_err(|e| Error::Usage(format!("\"{target}\": not a URL: {e}")))?;
+        let host = url
+            .host_str()
+            .map(|h| h.trim_matches(['[', ']']).to_string());
+        Target {
+            scheme: Some(url.scheme().to_string()),
+            host,
+            port: url.port(),
+            path: raw_path(target),
+            query: url.query().map(str::to_string),
+        }
+    } else {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (target.to_string(), None),
+        };
+        let path = if path.starts_with('/') {
+            path
+        } else {
+            format!("/{path}")
+        };
+        Target {
+            scheme: None,
+            host: None,
+            port: None,
+            path,
+            query,
+        }
+    };
+    let under_rest =
+        t.path.starts_with("/rest/") || t.path == "/rest" || t.path.starts_with("/index.php/rest/");
+    if !under_rest {
+        t.path = format!("/rest{}", t.path);
+    }
+    Ok(t)
+}
+
+/// The path of a URL exactly as written (no normalisation: the diagnosis must see what was sent).
+fn raw_path(url: &str) -> String {
+    let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let without_fragment = after_scheme.split('#').next().unwrap_or("");
+    let without_query = without_fragment.split('?').next().unwrap_or("");
+    match without_query.find('/') {
+        Some(i) => without_query[i..].to_string(),
+        None => "/".to_string(),
+    }
+}
+
+fn parse_header(h: &str) -> Result<Header, Error> {
+    let Some((name, value)) = h.split_once(':') else {
+        return Err(Error::Usage(format!(
+            "-H \"{}\": expected \"Name: value\"",
+            crate::mask::mask(h)
+        )));
+    };
+    let name = name.trim();
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(Error::Usage(
+            "-H: the header name is empty or contains spaces".into(),
+        ));
+    }
+    // One optional space after the colon is the separator, as curl sends it; the rest is kept.
+    let value = value.strip_prefix(' ').unwrap_or(value);
+    Ok(Header {
+        name: name.to_string(),
+        value: value.to_string(),
+    })
+}
+
+/// Standard base64 (for `curl -u`), written here to avoid a dependency for four lines.
+fn base64(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (chunk[0] as u32) << 16
+            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+            | *chunk.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(request: &str) -> RequestOptions {
+        RequestOptions {
+            request: Some(request.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn short_targets_go_under_rest() {
+        let s = RequestSpec::from_options(&opts("get V1/products"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.method, "GET");
+        assert_eq!(s.target.unwrap().path, "/rest/V1/products");
+        let s = RequestSpec::from_options(&opts("POST /rest/default/V1/orders"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.target.unwrap().path, "/rest/default/V1/orders");
+    }
+
+    #[test]
+    fn full_urls_keep_host_port_and_raw_path() {
+        let s = RequestSpec::from_options(&opts(
+            "GET https://shop.example.com:8443/rest/all/V1/customers/me?x=1",
+        ))
+        .unwrap()
+        .unwrap();
+        let t = s.target.unwrap();
+        assert_eq!(t.host.as_deref(), Some("shop.example.com"));
+        assert_eq!(t.port, Some(8443));
+        assert_eq!(t.path, "/rest/all/V1/customers/me");
+        assert_eq!(t.query.as_deref(), Some("x=1"));
+    }
+
+    #[test]
+    fn headers_are_kept_as_sent() {
+        let o = RequestOptions {
+            request: Some("GET /V1/products".into()),
+            headers: vec!["Authorization: Bearer abc ".into()],
+            ..Default::default()
+        };
+        let s = RequestSpec::from_options(&o).unwrap().unwrap();
+        assert_eq!(s.authorization(), vec!["Bearer abc "]);
+    }
+
+    #[test]
+    fn curl_commands_are_understood() {
+        let o = RequestOptions {
+            curl: Some(
+                "curl -X POST 'https://m.test/rest/V1/integration/admin/token' -H 'Content-Type: application/json' -d '{\"username\":\"a\"}'"
+                    .into(),
+            ),
+            ..Default::default()
+        };
+        let s = RequestSpec::from_options(&o).unwrap().unwrap();
+        assert_eq!(s.method, "POST");
+        assert_eq!(s.target.unwrap().host.as_deref(), Some("m.test"));
+        assert_eq!(s.headers.len(), 1);
+        assert_eq!(base64("user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn bad_requests_are_usage_errors() {
+        assert!(RequestSpec::from_options(&opts("/V1/products")).is_err());
+        let o = RequestOptions {
+            oauth: Some("a,b,c".into()),
+            ..Default::default()
+        };
+        assert!(RequestSpec::from_options(&o).is_err());
+    }
+}
