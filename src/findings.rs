@@ -299,6 +299,17 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_in_the_projects_list() {
+        let doc = include_str!("../docs/findings.md");
+        for c in Code::ALL {
+            assert!(
+                doc.contains(&format!("| `{}` |", c.as_str())),
+                "{c} missing from docs/findings.md"
+            );
+        }
+    }
+
+    #[test]
     fn errors_rank_first_then_by_step() {
         let mut v = vec![
             Finding::new(Code::AuditDefaultAdminPath, Severity::Warning),
