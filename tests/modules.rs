@@ -337,7 +337,8 @@ fn lock(packages: &[(&str, &str)]) -> String {
 
 #[test]
 fn release_from_composer_lock() {
-    let cases: &[(&[(&str, &str)], &str, Edition, &str)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, Edition, &'a str);
+    let cases: &[Case] = &[
         (
             &[
                 ("magento/magento2-base", "2.4.7-p3"),
