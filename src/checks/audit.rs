@@ -81,7 +81,7 @@ fn two_factor(ctx: &Context, d: &mut Diagnosis) {
         None => Evidence::file(
             CONFIG_PHP,
             config.line("modules"),
-            format!("{MODULE} is not listed in modules (not installed)"),
+            format!("{MODULE} is not listed in modules: Magento does not load it"),
         ),
     };
     d.push(

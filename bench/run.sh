@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The benchmarks of docs/benchmarks.md, rerunnable by anyone:
+#
+#   bench/run.sh            # full run (generates a 1 GiB dump once, ~3 minutes)
+#   bench/run.sh --quick    # 200 MiB dump, fewer runs
+#
+# It builds m2auth in release mode, generates a store with every core module (bench/gen-store.py)
+# and mysqldump files (bench/gen-dump.py) under $M2AUTH_BENCH_DIR (default /tmp/m2auth-bench),
+# and times with hyperfine against what people use instead: PHP reading the same files, and
+# grep / ripgrep / awk pulling one table out of a dump. Installs hyperfine and ripgrep with apt
+# when missing. Results: $M2AUTH_BENCH_DIR/*.md (hyperfine tables) and a summary on stdout.
+set -euo pipefail
+repo="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+cd "$repo"
+work="${M2AUTH_BENCH_DIR:-/tmp/m2auth-bench}"
+size=1G runs=10
+if [[ ${1:-} == --quick ]]; then size=200M runs=3; fi
+mkdir -p "$work"
+
+need=()
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v rg >/dev/null || need+=(ripgrep)
+command -v php >/dev/null || need+=(php-cli)
+if ((${#need[@]})); then
+    echo "bench: installing ${need[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -qq -y install --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+cargo build --release -q
+bin="$repo/target/release/m2auth"
+
+python3 bench/gen-store.py "$work/store" >&2
+[[ -f $work/small.sql ]] || python3 bench/gen-dump.py --size 2M --out "$work/small.sql" >&2
+dump="$work/magento-$size.sql"
+[[ -f $dump ]] || python3 bench/gen-dump.py --size "$size" --out "$dump" >&2
+bytes=$(stat -c %s "$dump")
+
+echo "== 1. info on a store with every core module (218 core + 80 extensions, 4 MB composer.lock)"
+hyperfine -N --warmup 3 --runs $((runs * 3)) --export-markdown "$work/info.md" --export-json "$work/info.json" \
+    -n "m2auth info" "$bin info --root $work/store --dump $work/small.sql --format json" \
+    -n "php: include env.php+config.php, json_decode composer.lock" \
+    "php -r '\$e = include \"$work/store/app/etc/env.php\"; \$c = include \"$work/store/app/etc/config.php\"; \$l = json_decode(file_get_contents(\"$work/store/composer.lock\"), true); echo count(\$c[\"modules\"]);'"
+
+echo "== 2. reading a $(numfmt --to=iec "$bytes") dump, keeping only the tables m2auth needs"
+q='INSERT INTO `core_config_data`'
+hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$work/dump.md" --export-json "$work/dump.json" \
+    -n "m2auth info --dump" "$bin info --root $work/store --dump $dump --format json" \
+    -n "rg -F (one table)" "rg -F -c '$q' $dump" \
+    -n "grep -F (one table)" "grep -F -c '$q' $dump" \
+    -n "awk (one table)" "awk 'index(\$0, \"$q\") == 1 { n++ } END { print n }' $dump"
+
+python3 - "$work/info.json" "$work/dump.json" "$bytes" <<'PY'
+import json, sys
+info, dump, size = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+print("\nsummary")
+for r in info["results"]:
+    print(f"  {r['command']:<60} {r['mean']*1000:8.1f} ms ± {r['stddev']*1000:.1f}")
+for r in dump["results"]:
+    print(f"  {r['command']:<60} {r['mean']:8.2f} s   {size / r['mean'] / 1e6:7.0f} MB/s")
+PY
