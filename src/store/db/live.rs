@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mysql::consts::ColumnType;
+use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 
 use super::connect::DEFAULT_SOCKETS;
@@ -176,11 +176,14 @@ impl Database for LiveDb {
             params.push(to_mysql(value));
         }
         let mut conn = self.lock();
-        let result: Result<Vec<mysql::Row>, _> = if params.is_empty() {
-            conn.query(&sql)
+        // Always a prepared statement: the binary protocol gives typed values (the text protocol
+        // would give every value as bytes).
+        let params = if params.is_empty() {
+            mysql::Params::Empty
         } else {
-            conn.exec(&sql, mysql::Params::Positional(params))
+            mysql::Params::Positional(params)
         };
+        let result: Result<Vec<mysql::Row>, _> = conn.exec(&sql, params);
         let raw = match result {
             Ok(r) => r,
             Err(mysql::Error::MySqlError(e)) if e.code == ER_NO_SUCH_TABLE => return Ok(Vec::new()),
@@ -201,10 +204,15 @@ impl Database for LiveDb {
                 .map(|c| c.name_str().into_owned())
                 .collect(),
         );
-        let types: Vec<ColumnType> = first
+        let types: Vec<(ColumnType, bool)> = first
             .columns_ref()
             .iter()
-            .map(|c| c.column_type())
+            .map(|c| {
+                (
+                    c.column_type(),
+                    c.flags().contains(ColumnFlags::UNSIGNED_FLAG),
+                )
+            })
             .collect();
         Ok(raw
             .into_iter()
@@ -213,7 +221,7 @@ impl Database for LiveDb {
                     .unwrap()
                     .into_iter()
                     .zip(&types)
-                    .map(|(v, t)| from_mysql(v, *t))
+                    .map(|(v, (t, unsigned))| from_mysql(v, *t, *unsigned))
                     .collect();
                 Row {
                     columns: Arc::clone(&columns),
@@ -254,10 +262,11 @@ fn to_mysql(v: &SqlValue) -> mysql::Value {
 }
 
 /// A server value as m2auth sees it: dates and times as MySQL prints them, bytes as text when
-/// they are UTF-8.
-pub fn from_mysql(v: mysql::Value, column_type: ColumnType) -> SqlValue {
+/// they are UTF-8, integers of `unsigned` columns as `UInt` (the driver does not tell them apart).
+pub fn from_mysql(v: mysql::Value, column_type: ColumnType, unsigned: bool) -> SqlValue {
     match v {
         mysql::Value::NULL => SqlValue::Null,
+        mysql::Value::Int(i) if unsigned && i >= 0 => SqlValue::UInt(i as u64),
         mysql::Value::Int(i) => SqlValue::Int(i),
         mysql::Value::UInt(u) => SqlValue::UInt(u),
         mysql::Value::Float(f) => SqlValue::Float(f64::from(f)),
@@ -355,28 +364,37 @@ mod tests {
     fn value_conversion() {
         use mysql::Value as V;
         let dt = ColumnType::MYSQL_TYPE_TIMESTAMP;
-        assert_eq!(from_mysql(V::NULL, dt), SqlValue::Null);
+        assert_eq!(from_mysql(V::NULL, dt, false), SqlValue::Null);
         assert_eq!(
-            from_mysql(V::Date(2026, 11, 28, 9, 14, 3, 0), dt),
+            from_mysql(V::Date(2026, 11, 28, 9, 14, 3, 0), dt, false),
             SqlValue::Text("2026-11-28 09:14:03".into())
         );
         assert_eq!(
-            from_mysql(V::Date(2026, 1, 2, 0, 0, 0, 0), ColumnType::MYSQL_TYPE_DATE),
+            from_mysql(
+                V::Date(2026, 1, 2, 0, 0, 0, 0),
+                ColumnType::MYSQL_TYPE_DATE,
+                false
+            ),
             SqlValue::Text("2026-01-02".into())
         );
         assert_eq!(
-            from_mysql(V::Time(true, 1, 2, 3, 4, 0), ColumnType::MYSQL_TYPE_TIME),
+            from_mysql(
+                V::Time(true, 1, 2, 3, 4, 0),
+                ColumnType::MYSQL_TYPE_TIME,
+                false
+            ),
             SqlValue::Text("-26:03:04".into())
         );
-        assert_eq!(from_mysql(V::Int(-3), dt), SqlValue::Int(-3));
-        assert_eq!(from_mysql(V::UInt(3), dt), SqlValue::UInt(3));
-        assert_eq!(from_mysql(V::Float(1.5), dt), SqlValue::Float(1.5));
+        assert_eq!(from_mysql(V::Int(-3), dt, false), SqlValue::Int(-3));
+        assert_eq!(from_mysql(V::UInt(3), dt, false), SqlValue::UInt(3));
+        assert_eq!(from_mysql(V::Int(3), dt, true), SqlValue::UInt(3));
+        assert_eq!(from_mysql(V::Float(1.5), dt, false), SqlValue::Float(1.5));
         assert_eq!(
-            from_mysql(V::Bytes(b"abc".to_vec()), dt),
+            from_mysql(V::Bytes(b"abc".to_vec()), dt, false),
             SqlValue::Text("abc".into())
         );
         assert_eq!(
-            from_mysql(V::Bytes(vec![0xff, 0]), dt),
+            from_mysql(V::Bytes(vec![0xff, 0]), dt, false),
             SqlValue::Bytes(vec![0xff, 0])
         );
     }
