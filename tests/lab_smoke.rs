@@ -355,6 +355,9 @@ fn the_session_refuses_writes() {
             "INSERT INTO admin_user (username, password) VALUES ('mallory', 'x')".to_string(),
             "UPDATE store SET name = 'x'".to_string(),
             "DELETE FROM store".to_string(),
+            "DROP TABLE store".to_string(),
+            "CREATE TABLE m2auth_probe (a int)".to_string(),
+            "CREATE DATABASE m2auth_probe".to_string(),
             "COMMIT".to_string(),
             "INSERT INTO admin_user (username, password) VALUES ('mallory2', 'x')".to_string(),
         ] {
