@@ -14,6 +14,19 @@
 //!     let out = lab::m2auth(&["check"], store.root());
 //! }
 //! ```
+//!
+//! * [`mariadb()`] → `Option<Lab>` (reads `M2AUTH_LAB_SOCKET`, `M2AUTH_LAB_PORT`,
+//!   `M2AUTH_LAB_USER`, `M2AUTH_LAB_PASSWORD`, `M2AUTH_LAB_IPV6`); [`reference_dir()`].
+//! * [`Lab::database`]`(prefix)` → [`LabDb`]: `name()`, `prefix()`, `user()`, `password()`,
+//!   `table(logical)`, `exec(sql)`, `try_exec`, `query(sql)` (rows as text), `insert(table, cols)`
+//!   (logical name, returns the new id), `conn_params()` (socket), `tcp_params()`, `tcp_host()`,
+//!   `tcp_url()`, `socket_url()`, `mysqldump(path, gzip)`.
+//! * [`FixtureStore`]: `root()`, `path(rel)`, `file`, `env_php(text)`, `env(&EnvSpec)`,
+//!   `config_php(modules)`, `vendor_module(name, package)`, `app_code_module(name)`,
+//!   `composer_lock(package, version)`. [`EnvSpec`]: `magento(&db)`, `new()`, `from_json`,
+//!   `db(&db)`, `set(path, value)`, `remove(path)`, `to_php()`; [`Php`] values incl. `Php::Raw`
+//!   for non-literal PHP such as `getenv('DB_PASS')`.
+//! * [`m2auth`]`(args, cwd)` runs the binary with `NO_COLOR=1`.
 #![allow(dead_code)]
 
 pub mod fixture;
