@@ -1,18 +1,138 @@
 //! A live MySQL/MariaDB server, in a read-only session.
+//!
+//! The session is opened with `SET SESSION TRANSACTION READ ONLY` and then
+//! `START TRANSACTION READ ONLY`, so the server itself refuses any write (error 1792) whatever
+//! the statement; m2auth only ever sends `SELECT`s.
 
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mysql::consts::{ColumnFlags, ColumnType};
+use mysql::prelude::Queryable;
+
+use super::connect::DEFAULT_SOCKETS;
 use super::{ConnParams, Database, DbDescription, DbError, Row, SqlValue};
 
+/// Connect timeout for TCP (the socket connect is immediate or fails at once).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read/write timeout of every query.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
+const ER_ACCESS_DENIED_ERROR: u16 = 1045;
+const ER_BAD_DB_ERROR: u16 = 1049;
+const ER_NO_SUCH_TABLE: u16 = 1146;
+
 pub struct LiveDb {
+    /// The parameters actually used (`localhost` resolved to a socket or `127.0.0.1`).
     params: ConnParams,
+    conn: Mutex<mysql::Conn>,
 }
 
 impl LiveDb {
     /// Connect (timeout at most 5 s) and open a `START TRANSACTION READ ONLY` session.
+    ///
+    /// `localhost` (or no host) without a socket means the default local socket, as PDO does:
+    /// see [`ConnParams::resolve_localhost`] with [`DEFAULT_SOCKETS`].
     pub fn connect(params: &ConnParams) -> Result<LiveDb, DbError> {
-        let _ = LiveDb {
-            params: params.clone(),
+        let candidates: Vec<&Path> = DEFAULT_SOCKETS.iter().map(Path::new).collect();
+        let params = params.resolve_localhost(&candidates);
+        let target = params.target();
+
+        if let Some(sock) = &params.socket
+            && !sock.exists()
+        {
+            return Err(DbError::Unreachable {
+                target,
+                reason: "no such socket (is the server running on this machine?)".into(),
+            });
+        }
+
+        let mut builder = mysql::OptsBuilder::new()
+            .user(Some(params.user.clone()))
+            .pass(params.password.clone())
+            .db_name(Some(params.dbname.clone()))
+            .prefer_socket(false)
+            .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
+            .read_timeout(Some(IO_TIMEOUT))
+            .write_timeout(Some(IO_TIMEOUT))
+            .stmt_cache_size(Some(16));
+        builder = match &params.socket {
+            Some(sock) => builder.socket(Some(sock.to_string_lossy().into_owned())),
+            None => builder
+                .ip_or_hostname(Some(
+                    params.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
+                ))
+                .tcp_port(params.port.unwrap_or(3306)),
         };
-        Err(DbError::Config("live database not implemented yet".into()))
+        if let Some(ssl) = &params.ssl {
+            let mut opts = mysql::SslOpts::default();
+            if let Some(ca) = &ssl.ca {
+                opts = opts.with_root_cert_path(Some(ca.clone()));
+            }
+            if let (Some(cert), Some(key)) = (&ssl.cert, &ssl.key) {
+                opts = opts.with_client_identity(Some(mysql::ClientIdentity::new(
+                    cert.clone(),
+                    key.clone(),
+                )));
+            }
+            if !ssl.verify_server_cert {
+                opts = opts
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true);
+            }
+            builder = builder.ssl_opts(Some(opts));
+        }
+
+        let mut conn = mysql::Conn::new(builder).map_err(|e| connect_error(&params, e))?;
+        for stmt in [
+            "SET SESSION TRANSACTION READ ONLY",
+            "START TRANSACTION READ ONLY",
+        ] {
+            conn.query_drop(stmt).map_err(|e| DbError::Unreachable {
+                target: target.clone(),
+                reason: format!("cannot open a read-only session: {}", short_error(&e)),
+            })?;
+        }
+        Ok(LiveDb {
+            params,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Run one statement in the read-only session and discard its result. Meant for tests that
+    /// prove the session refuses writes; m2auth itself only reads through [`Database`].
+    pub fn try_statement(&self, sql: &str) -> Result<(), DbError> {
+        let mut conn = self.lock();
+        conn.query_drop(sql).map_err(|e| DbError::Query {
+            table: "-".into(),
+            message: short_error(&e),
+        })
+    }
+
+    /// Whether the server reports the session as read-only (`@@session.tx_read_only`, or
+    /// `@@session.transaction_read_only` on MySQL 8).
+    pub fn is_read_only(&self) -> Result<bool, DbError> {
+        let mut conn = self.lock();
+        let q = |conn: &mut mysql::Conn, sql: &str| conn.query_first::<i64, _>(sql);
+        let v = q(&mut conn, "SELECT @@session.tx_read_only")
+            .or_else(|_| q(&mut conn, "SELECT @@session.transaction_read_only"))
+            .map_err(|e| DbError::Query {
+                table: "-".into(),
+                message: short_error(&e),
+            })?;
+        Ok(v == Some(1))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, mysql::Conn> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn table_name(&self, table: &str) -> Result<String, DbError> {
+        let name = format!("{}{}", self.params.table_prefix, table);
+        check_ident(&name, &name)?;
+        Ok(name)
     }
 }
 
@@ -29,11 +149,267 @@ impl Database for LiveDb {
         }
     }
 
-    fn has_table(&self, _table: &str) -> Result<bool, DbError> {
-        Ok(false)
+    fn has_table(&self, table: &str) -> Result<bool, DbError> {
+        let name = self.table_name(table)?;
+        let mut conn = self.lock();
+        let n: Option<i64> = conn
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+                (name.clone(),),
+            )
+            .map_err(|e| DbError::Query {
+                table: name,
+                message: short_error(&e),
+            })?;
+        Ok(n.unwrap_or(0) > 0)
     }
 
-    fn rows(&self, _table: &str, _filter: &[(&str, SqlValue)]) -> Result<Vec<Row>, DbError> {
-        Ok(Vec::new())
+    fn rows(&self, table: &str, filter: &[(&str, SqlValue)]) -> Result<Vec<Row>, DbError> {
+        let name = self.table_name(table)?;
+        let mut sql = format!("SELECT * FROM `{name}`");
+        let mut params = Vec::with_capacity(filter.len());
+        for (i, (col, value)) in filter.iter().enumerate() {
+            check_ident(col, &name)?;
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            sql.push_str(&format!("`{col}` = ?"));
+            params.push(to_mysql(value));
+        }
+        let mut conn = self.lock();
+        // Always a prepared statement: the binary protocol gives typed values (the text protocol
+        // would give every value as bytes).
+        let params = if params.is_empty() {
+            mysql::Params::Empty
+        } else {
+            mysql::Params::Positional(params)
+        };
+        let result: Result<Vec<mysql::Row>, _> = conn.exec(&sql, params);
+        let raw = match result {
+            Ok(r) => r,
+            Err(mysql::Error::MySqlError(e)) if e.code == ER_NO_SUCH_TABLE => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(DbError::Query {
+                    table: name,
+                    message: short_error(&e),
+                });
+            }
+        };
+        let Some(first) = raw.first() else {
+            return Ok(Vec::new());
+        };
+        let columns: Arc<Vec<String>> = Arc::new(
+            first
+                .columns_ref()
+                .iter()
+                .map(|c| c.name_str().into_owned())
+                .collect(),
+        );
+        let types: Vec<(ColumnType, bool)> = first
+            .columns_ref()
+            .iter()
+            .map(|c| {
+                (
+                    c.column_type(),
+                    c.flags().contains(ColumnFlags::UNSIGNED_FLAG),
+                )
+            })
+            .collect();
+        Ok(raw
+            .into_iter()
+            .map(|row| {
+                let values = row
+                    .unwrap()
+                    .into_iter()
+                    .zip(&types)
+                    .map(|(v, (t, unsigned))| from_mysql(v, *t, *unsigned))
+                    .collect();
+                Row {
+                    columns: Arc::clone(&columns),
+                    values,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Table and column names go into SQL text: only `[A-Za-z0-9_]+` is accepted.
+fn check_ident(ident: &str, table: &str) -> Result<(), DbError> {
+    if !ident.is_empty()
+        && ident
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(DbError::Query {
+            table: table.to_string(),
+            message: format!(
+                "invalid identifier `{ident}` (only letters, digits and `_` are allowed)"
+            ),
+        })
+    }
+}
+
+fn to_mysql(v: &SqlValue) -> mysql::Value {
+    match v {
+        SqlValue::Null => mysql::Value::NULL,
+        SqlValue::Int(i) => mysql::Value::Int(*i),
+        SqlValue::UInt(u) => mysql::Value::UInt(*u),
+        SqlValue::Float(f) => mysql::Value::Double(*f),
+        SqlValue::Text(s) => mysql::Value::Bytes(s.as_bytes().to_vec()),
+        SqlValue::Bytes(b) => mysql::Value::Bytes(b.clone()),
+    }
+}
+
+/// A server value as m2auth sees it: dates and times as MySQL prints them, bytes as text when
+/// they are UTF-8, integers of `unsigned` columns as `UInt` (the driver does not tell them apart).
+pub fn from_mysql(v: mysql::Value, column_type: ColumnType, unsigned: bool) -> SqlValue {
+    match v {
+        mysql::Value::NULL => SqlValue::Null,
+        mysql::Value::Int(i) if unsigned && i >= 0 => SqlValue::UInt(i as u64),
+        mysql::Value::Int(i) => SqlValue::Int(i),
+        mysql::Value::UInt(u) => SqlValue::UInt(u),
+        mysql::Value::Float(f) => SqlValue::Float(f64::from(f)),
+        mysql::Value::Double(f) => SqlValue::Float(f),
+        mysql::Value::Bytes(b) => match String::from_utf8(b) {
+            Ok(s) => SqlValue::Text(s),
+            Err(e) => SqlValue::Bytes(e.into_bytes()),
+        },
+        mysql::Value::Date(y, mo, d, h, mi, s, us) => {
+            let is_date = matches!(
+                column_type,
+                ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE
+            );
+            let mut text = format!("{y:04}-{mo:02}-{d:02}");
+            if !is_date {
+                text.push_str(&format!(" {h:02}:{mi:02}:{s:02}"));
+                if us != 0 {
+                    text.push_str(&format!(".{us:06}"));
+                }
+            }
+            SqlValue::Text(text)
+        }
+        mysql::Value::Time(neg, days, h, mi, s, us) => {
+            let hours = u64::from(days) * 24 + u64::from(h);
+            let mut text = format!("{}{hours:02}:{mi:02}:{s:02}", if neg { "-" } else { "" });
+            if us != 0 {
+                text.push_str(&format!(".{us:06}"));
+            }
+            SqlValue::Text(text)
+        }
+    }
+}
+
+/// The error without the driver's wrapping; never contains the password (the server's messages
+/// only say `using password: YES`).
+fn short_error(e: &mysql::Error) -> String {
+    match e {
+        mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
+        mysql::Error::IoError(io) => io_reason(io),
+        other => other.to_string(),
+    }
+}
+
+fn io_reason(io: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match io.kind() {
+        ErrorKind::ConnectionRefused => "connection refused (no server listening there)".into(),
+        ErrorKind::NotFound => "no such socket (is the server running on this machine?)".into(),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+            format!(
+                "no answer within {} s (timed out)",
+                CONNECT_TIMEOUT.as_secs()
+            )
+        }
+        ErrorKind::PermissionDenied => format!("permission denied ({io})"),
+        _ => io.to_string(),
+    }
+}
+
+fn connect_error(params: &ConnParams, e: mysql::Error) -> DbError {
+    let target = params.target();
+    match &e {
+        mysql::Error::MySqlError(m)
+            if m.code == ER_ACCESS_DENIED_ERROR || m.code == ER_DBACCESS_DENIED_ERROR =>
+        {
+            DbError::AccessDenied {
+                target,
+                user: params.user.clone(),
+            }
+        }
+        mysql::Error::MySqlError(m) if m.code == ER_BAD_DB_ERROR => DbError::UnknownDatabase {
+            target,
+            name: params.dbname.clone(),
+        },
+        _ => DbError::Unreachable {
+            target,
+            reason: short_error(&e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert!(check_ident("m2_admin_user", "t").is_ok());
+        for bad in ["", "a b", "a`b", "a;drop", "é"] {
+            assert!(check_ident(bad, "t").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn value_conversion() {
+        use mysql::Value as V;
+        let dt = ColumnType::MYSQL_TYPE_TIMESTAMP;
+        assert_eq!(from_mysql(V::NULL, dt, false), SqlValue::Null);
+        assert_eq!(
+            from_mysql(V::Date(2026, 11, 28, 9, 14, 3, 0), dt, false),
+            SqlValue::Text("2026-11-28 09:14:03".into())
+        );
+        assert_eq!(
+            from_mysql(
+                V::Date(2026, 1, 2, 0, 0, 0, 0),
+                ColumnType::MYSQL_TYPE_DATE,
+                false
+            ),
+            SqlValue::Text("2026-01-02".into())
+        );
+        assert_eq!(
+            from_mysql(
+                V::Time(true, 1, 2, 3, 4, 0),
+                ColumnType::MYSQL_TYPE_TIME,
+                false
+            ),
+            SqlValue::Text("-26:03:04".into())
+        );
+        assert_eq!(from_mysql(V::Int(-3), dt, false), SqlValue::Int(-3));
+        assert_eq!(from_mysql(V::UInt(3), dt, false), SqlValue::UInt(3));
+        assert_eq!(from_mysql(V::Int(3), dt, true), SqlValue::UInt(3));
+        assert_eq!(from_mysql(V::Float(1.5), dt, false), SqlValue::Float(1.5));
+        assert_eq!(
+            from_mysql(V::Bytes(b"abc".to_vec()), dt, false),
+            SqlValue::Text("abc".into())
+        );
+        assert_eq!(
+            from_mysql(V::Bytes(vec![0xff, 0]), dt, false),
+            SqlValue::Bytes(vec![0xff, 0])
+        );
+    }
+
+    #[test]
+    fn missing_socket_is_unreachable() {
+        let p = ConnParams {
+            socket: Some("/nonexistent/m2auth/mysqld.sock".into()),
+            user: "u".into(),
+            password: Some("pw-never-shown".into()),
+            dbname: "d".into(),
+            ..ConnParams::default()
+        };
+        let err = LiveDb::connect(&p).err().unwrap();
+        assert!(matches!(err, DbError::Unreachable { .. }), "{err:?}");
+        assert!(!err.to_string().contains("pw-never-shown"));
     }
 }
