@@ -4,6 +4,8 @@
 //! line numbers, class-constant keys and a per-key account of non-literal values (see
 //! `../shared/reference/peers.md` §4), and a broken store is exactly where PHP may be unusable.
 
+mod lexer;
+mod parser;
 mod value;
 
 pub use value::{Array, Document, Entry, Key, NonLiteral, Unresolved, Value};
@@ -45,14 +47,39 @@ impl Environment for NoEnv {
 }
 
 /// Parse the bytes of a PHP file that returns an array. `path` is used for messages only.
+///
+/// Accepts `<?php`, optional statements (variable assignments are remembered, others skipped),
+/// then `return <array>;`; whatever follows is ignored. Lines are 1-based; columns are 1-based
+/// and count bytes (a UTF-8 BOM counts as 3). Values that are not literals and cannot be
+/// resolved through `env` become [`Value::NonLiteral`] and are listed in
+/// [`Document::unresolved`]. A file that is not such a PHP file gives one [`ParseError`].
 pub fn parse(src: &[u8], path: &Path, env: &dyn Environment) -> Result<Document, ParseError> {
-    let _ = (src, env);
-    Err(ParseError {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: "env.php parser not implemented yet".into(),
-    })
+    let text = lexer::Src::new(src, path);
+    let mut i = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    while src.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    if i >= src.len() {
+        return Err(text.err(i.min(src.len()), "empty file: no `<?php` opening tag"));
+    }
+    let tag = b"<?php";
+    if !src[i..].get(..tag.len()).is_some_and(|t| t.eq_ignore_ascii_case(tag)) {
+        if looks_binary(src) {
+            return Err(text.err(0, "not a PHP file: binary data"));
+        }
+        return Err(text.err(i, "not a PHP file: expected `<?php` at the start"));
+    }
+    i += tag.len();
+    if src.get(i).is_some_and(|b| !b.is_ascii_whitespace()) {
+        return Err(text.err(i, "expected a space or a new line after `<?php`"));
+    }
+    parser::Parser::new(&text, i, env).document()
+}
+
+/// NUL bytes or invalid UTF-8 in the first 8 KiB.
+fn looks_binary(src: &[u8]) -> bool {
+    let head = &src[..src.len().min(8192)];
+    head.contains(&0) || std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some())
 }
 
 /// Read and parse a file. An unreadable file is a `ParseError` at 0:0 with the OS reason.
