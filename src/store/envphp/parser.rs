@@ -15,8 +15,10 @@ use std::rc::Rc;
 use super::lexer::{Cast, Index, Lexer, Part, Src, Tok, Token};
 use super::{Array, Document, Entry, Environment, Key, NonLiteral, ParseError, Unresolved, Value};
 
-/// Deepest nesting of arrays, parentheses and sub-expressions before we give up.
-pub(crate) const MAX_DEPTH: usize = 128;
+/// Deepest nesting of arrays, parentheses and sub-expressions before we give up. Real files nest
+/// less than 10 deep; a debug build uses ~18 KB of stack per level, so 64 levels stay well inside
+/// the 2 MiB of a spawned (test) thread.
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Deepest chain of closure calls evaluated (`$e('X')` calling `$f(…)`…).
 const MAX_CALLS: usize = 8;
 
@@ -170,7 +172,7 @@ impl<'a> Parser<'a> {
 
     fn eof_error(&self, t: &Token, expected: &str) -> ParseError {
         let mut msg = "unexpected end of file".to_string();
-        if !expected.is_empty() {
+        if !expected.is_empty() && self.open.is_empty() {
             msg += &format!(" (expected {expected})");
         }
         if let Some(&(pos, _)) = self.open.last() {
@@ -1083,5 +1085,180 @@ fn collect_unresolved(a: &Array, prefix: &str, out: &mut Vec<Unresolved>) {
             Value::Array(inner) => collect_unresolved(inner, &path, out),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use crate::store::envphp::{Document, Environment, Key, NoEnv, Value, parse};
+
+    struct Env(HashMap<&'static str, &'static str>);
+
+    impl Environment for Env {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|s| s.to_string())
+        }
+    }
+
+    fn env() -> Env {
+        Env(HashMap::from([("DB_HOST", "db.internal"), ("EMPTY", ""), ("PORT", "3307")]))
+    }
+
+    fn doc(body: &str) -> Document {
+        parse(format!("<?php\n{body}").as_bytes(), Path::new("env.php"), &env()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The value of `return ['v' => <expr>];`.
+    fn val(expr: &str) -> Value {
+        doc(&format!("return ['v' => {expr}];")).get("v").cloned().expect("v")
+    }
+
+    fn s(x: &str) -> Value {
+        Value::Str(x.into())
+    }
+
+    fn err(body: &str) -> String {
+        parse(body.as_bytes(), Path::new("env.php"), &NoEnv).expect_err("should fail").to_string()
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(val("TRUE"), Value::Bool(true));
+        assert_eq!(val("False"), Value::Bool(false));
+        assert_eq!(val("NULL"), Value::Null);
+        assert_eq!(val("-5"), Value::Int(-5));
+        assert_eq!(val("-2.5"), Value::Float(-2.5));
+        assert_eq!(val("+3"), Value::Int(3));
+        assert_eq!(val("(int) '12abc'"), Value::Int(12));
+        assert_eq!(val("(int)'3307'"), Value::Int(3307));
+        assert_eq!(val("(string) 5"), s("5"));
+        assert_eq!(val("(bool) '0'"), Value::Bool(false));
+        assert_eq!(val("(float) '1.5'"), Value::Float(1.5));
+        assert_eq!(val("1 + 2 * 3"), Value::Int(7));
+        assert_eq!(val("'a' . 'b' . 1"), s("ab1"));
+        assert_eq!(val("('a')"), s("a"));
+        assert_eq!(val("PHP_EOL"), s("\n"));
+        assert_eq!(val("!0"), Value::Bool(true));
+        assert_eq!(val("1 ? 'y' : 'n'"), s("y"));
+        assert_eq!(val("'1' === '1' && 2 > 1"), Value::Bool(true));
+    }
+
+    #[test]
+    fn environment_lookups() {
+        assert_eq!(val("getenv('DB_HOST')"), s("db.internal"));
+        assert_eq!(val("\\getenv(\"DB_HOST\")"), s("db.internal"));
+        assert_eq!(val("getenv('NOPE') ?: 'd'"), s("d"));
+        assert_eq!(val("getenv('EMPTY') ?: 'd'"), s("d"));
+        // PHP's getenv() gives false, not null, so `??` never falls back: still unknown.
+        assert!(val("getenv('NOPE') ?? 'd'").non_literal().is_some());
+        assert_eq!(val("$_ENV['NOPE'] ?? 'd'"), s("d"));
+        assert_eq!(val("$_ENV['DB_HOST'] ?? 'd'"), s("db.internal"));
+        assert_eq!(val("$_SERVER['NOPE'] ?? $_ENV['NOPE'] ?? 'x'"), s("x"));
+        assert_eq!(val("isset($_ENV['NOPE']) ? $_ENV['NOPE'] : 'd'"), s("d"));
+        assert_eq!(val("(int) getenv('PORT')"), Value::Int(3307));
+        assert_eq!(val("'mysql:' . getenv('DB_HOST') . ':' . $_ENV['PORT']"), s("mysql:db.internal:3307"));
+        assert_eq!(val("\"{$_ENV['DB_HOST']}:$_ENV[PORT]\""), s("db.internal:3307"));
+        for unresolved in ["getenv('NOPE')", "$_ENV['NOPE']", "getenv('NOPE') . 'x'", "$nope", "$nope ?? []", "foo()"] {
+            let v = val(unresolved);
+            assert_eq!(v.non_literal().map(|n| n.text.as_str()), Some(unresolved), "{unresolved}");
+        }
+    }
+
+    #[test]
+    fn variables_and_closures() {
+        let d = doc(
+            "declare(strict_types=1);\nuse Foo\\Bar;\n$host = 'db';\n$port = (int) getenv('PORT');\n\
+             $e = function ($k, $d = null) { return getenv($k) ?: $d; };\n$f = fn($k, $d) => $_ENV[$k] ?? $d;\n\
+             $g = function () { $x = 1; return $x; };\n$c = ['a' => 1];\n$c['b']['c'] = 2;\n$c['list'][] = 'x';\n\
+             if ($host) { $unused = 1; }\nfunction foo() { return 1; }\n\
+             return ['host' => $host, 'dsn' => \"$host:{$port}\", 'r' => $e('REDIS', 'redis'), 'r2' => $e('DB_HOST'),\n\
+             's' => $f('NOPE', 's'), 'g' => $g(), 'c' => $c];",
+        );
+        assert_eq!(doc_str(&d, "host"), "db");
+        assert_eq!(doc_str(&d, "dsn"), "db:3307");
+        assert_eq!(doc_str(&d, "r"), "redis");
+        assert_eq!(doc_str(&d, "r2"), "db.internal");
+        assert_eq!(doc_str(&d, "s"), "s");
+        assert!(d.get("g").unwrap().non_literal().is_some());
+        assert_eq!(d.get("c/a"), Some(&Value::Int(1)));
+        assert_eq!(d.get("c/b/c"), Some(&Value::Int(2)));
+        assert_eq!(d.get("c/list/0"), Some(&s("x")));
+        assert_eq!(d.unresolved.len(), 1);
+        assert_eq!(d.unresolved[0].path, "g");
+    }
+
+    fn doc_str(d: &Document, p: &str) -> String {
+        d.string(p).unwrap_or_else(|| panic!("{p}: {:?}", d.get(p)))
+    }
+
+    #[test]
+    fn keys_and_auto_index() {
+        let d = doc("return ['a', 5 => 'b', 'c', '7' => 'd', 'e', -3 => 'f', \\PDO::MYSQL_ATTR_SSL_CA => 'ca', PDO::X => 1, 'a' . 'b' => 2, 'x' => 1, 'x' => 2];");
+        let keys: Vec<_> = d.root.iter().map(|e| e.key.clone()).collect();
+        assert_eq!(
+            keys,
+            vec![
+                Key::Int(0),
+                Key::Int(5),
+                Key::Int(6),
+                Key::Int(7),
+                Key::Int(8),
+                Key::Int(-3),
+                Key::Const("PDO::MYSQL_ATTR_SSL_CA".into()),
+                Key::Const("PDO::X".into()),
+                Key::Str("ab".into()),
+                Key::Str("x".into()),
+                Key::Str("x".into()),
+            ]
+        );
+        assert_eq!(d.get("x"), Some(&Value::Int(2)));
+        assert_eq!(d.get("MYSQL_ATTR_SSL_CA"), Some(&s("ca")));
+    }
+
+    #[test]
+    fn non_literals_are_skipped_robustly() {
+        let d = doc("return [\n'a' => new \\Foo(['x' => [1, 2]], 'y'),\n'b' => match(1) { 1 => 'a', default => 'b' },\n\
+                     'c' => $obj->get('x')['y'],\n'd' => Foo::bar(1, 2),\n'e' => Foo::BAZ,\n'f' => function () { return [1]; },\n\
+                     'g' => array_merge([1], [2]),\n'h' => 1 | 2,\n'i' => 'ok'];");
+        assert_eq!(d.string("i").as_deref(), Some("ok"));
+        let paths: Vec<_> = d.unresolved.iter().map(|u| (u.path.as_str(), u.line)).collect();
+        assert_eq!(paths, vec![("a", 3), ("b", 4), ("c", 5), ("d", 6), ("e", 7), ("f", 8), ("g", 9), ("h", 10)]);
+        assert_eq!(d.unresolved[0].text, "new \\Foo(['x' => [1, 2]], 'y')");
+        assert_eq!(d.unresolved[4].text, "Foo::BAZ");
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(err(""), "env.php:1:1: empty file: no `<?php` opening tag");
+        assert_eq!(err("<?php\nreturn [1, 2;"), "env.php:2:13: expected `]` or `,` after array element, found `;`");
+        assert_eq!(err("<?php\nreturn array(1;"), "env.php:2:15: expected `)` or `,` after array element, found `;`");
+        assert_eq!(err("<?php\nreturn 1;"), "env.php:2:8: `return` must give an array, found `1`");
+        assert_eq!(err("<?php\n$a = 1;\n"), "env.php:3:1: no `return` statement");
+        assert_eq!(
+            err("<?php\nreturn [\n  'a' => [\n"),
+            "env.php:4:1: unexpected end of file: 2 brackets still open (opened at 3:10)"
+        );
+        assert_eq!(err("<?php\nreturn ['a' => ];"), "env.php:2:16: expected a value, found `]`");
+        assert_eq!(err("<?php\nreturn ['a' => 1 'b' => 2];"), "env.php:2:18: expected `]` or `,` after array element, found string `'b'`");
+        assert_eq!(err("<?php\nreturn [1]"), "env.php:2:11: unexpected end of file (expected `;` after the returned array)");
+        assert_eq!(err("\0\0\0"), "env.php:1:1: not a PHP file: binary data");
+        assert_eq!(err("hello"), "env.php:1:1: not a PHP file: expected `<?php` at the start");
+        assert_eq!(err("<?php\nreturn $x;"), "env.php:2:8: `return` must give an array literal, found `$x` (not a literal)");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let ok = format!("<?php return {}{};", "[".repeat(63), "]".repeat(63));
+        assert!(parse(ok.as_bytes(), Path::new("env.php"), &NoEnv).is_ok());
+        let e = err(&format!("<?php return {}{};", "[".repeat(65), "]".repeat(65)));
+        assert!(e.contains("nesting deeper than 64 levels"), "{e}");
+        let e = err(&format!("<?php return ['a' => {}1];", "- ".repeat(10_001)));
+        assert!(e.contains("nesting deeper"), "{e}");
+        assert_eq!(val("- - -1"), Value::Int(-1));
+        let e = err(&format!("<?php return ['a' => {}];", "(".repeat(10_000)));
+        assert!(e.contains("nesting deeper"), "{e}");
     }
 }
