@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use m2auth::store::envphp::{Document, Environment, Key, NoEnv, ParseError, Value, parse, parse_file};
+use m2auth::store::envphp::{
+    Document, Environment, Key, NoEnv, ParseError, Value, parse, parse_file,
+};
 
 struct MapEnv(HashMap<&'static str, &'static str>);
 
@@ -14,7 +16,9 @@ impl Environment for MapEnv {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/envphp").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/envphp")
+        .join(name)
 }
 
 fn load(name: &str, env: &dyn Environment) -> Document {
@@ -41,19 +45,46 @@ fn generated_2_4_short_syntax() {
     assert_eq!(d.line("backend/frontName"), Some(4));
     // Two crypt keys separated by a raw new line inside a double-quoted string.
     let key = d.string("crypt/key").unwrap();
-    assert_eq!(key.lines().collect::<Vec<_>>(), ["base64Q29uZ3JhdHVsYXRpb25zLCB5b3UgZm91bmQgaXQh", "a1b2c3d4e5f60718293a4b5c6d7e8f90"]);
+    assert_eq!(
+        key.lines().collect::<Vec<_>>(),
+        [
+            "base64Q29uZ3JhdHVsYXRpb25zLCB5b3UgZm91bmQgaXQh",
+            "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+        ]
+    );
     assert_eq!(d.line("crypt/key"), Some(13));
-    assert_eq!(d.string("db/connection/default/password").as_deref(), Some("p@ss'w\\rd"));
+    assert_eq!(
+        d.string("db/connection/default/password").as_deref(),
+        Some("p@ss'w\\rd")
+    );
     assert_eq!(d.line("db/connection/default/password"), Some(23));
-    assert_eq!(d.get("db/connection/default/driver_options/1014"), Some(&Value::Bool(false)));
-    assert_eq!(d.get("queue/consumers_wait_for_messages"), Some(&Value::Int(1)));
-    assert_eq!(d.string("cache/frontend/default/backend").as_deref(), Some("Magento\\Framework\\Cache\\Backend\\Redis"));
+    assert_eq!(
+        d.get("db/connection/default/driver_options/1014"),
+        Some(&Value::Bool(false))
+    );
+    assert_eq!(
+        d.get("queue/consumers_wait_for_messages"),
+        Some(&Value::Int(1))
+    );
+    assert_eq!(
+        d.string("cache/frontend/default/backend").as_deref(),
+        Some("Magento\\Framework\\Cache\\Backend\\Redis")
+    );
     assert_eq!(d.get("cache_types/full_page"), Some(&Value::Int(0)));
-    assert_eq!(d.get("directories/document_root_is_pub"), Some(&Value::Bool(true)));
-    let domains = d.get("downloadable_domains").and_then(Value::as_array).unwrap();
+    assert_eq!(
+        d.get("directories/document_root_is_pub"),
+        Some(&Value::Bool(true))
+    );
+    let domains = d
+        .get("downloadable_domains")
+        .and_then(Value::as_array)
+        .unwrap();
     assert_eq!(domains.entries[0].key, Key::Int(0));
     assert_eq!(domains.entries[0].line, 85);
-    assert_eq!(d.string("system/default/web/secure/base_url").as_deref(), Some("https://shop.example.com/"));
+    assert_eq!(
+        d.string("system/default/web/secure/base_url").as_deref(),
+        Some("https://shop.example.com/")
+    );
     assert_eq!(d.line("system"), Some(90));
 }
 
@@ -73,18 +104,43 @@ fn var_export_2_1_long_syntax() {
 #[test]
 fn hand_edited_comments_tabs_crlf_bom() {
     let d = load("env-handedited.php", &NoEnv);
-    assert_eq!(d.string("backend/frontName").as_deref(), Some("secret_admin"));
+    assert_eq!(
+        d.string("backend/frontName").as_deref(),
+        Some("secret_admin")
+    );
     assert_eq!(d.line("backend"), Some(7));
     assert_eq!(d.string("MAGE_MODE").as_deref(), Some("production"));
-    assert_eq!(d.root.iter().filter(|e| e.key == Key::Str("MAGE_MODE".into())).count(), 1, "commented out");
+    assert_eq!(
+        d.root
+            .iter()
+            .filter(|e| e.key == Key::Str("MAGE_MODE".into()))
+            .count(),
+        1,
+        "commented out"
+    );
     assert_eq!(d.line("MAGE_MODE"), Some(11));
-    assert_eq!(d.string("db/connection/default/host").as_deref(), Some("db\t1"));
+    assert_eq!(
+        d.string("db/connection/default/host").as_deref(),
+        Some("db\t1")
+    );
     assert_eq!(d.line("db/connection/default/password"), Some(16));
-    let opts = d.get("db/connection/default/driver_options").and_then(Value::as_array).unwrap();
-    assert_eq!(opts.entries[0].key, Key::Const("PDO::MYSQL_ATTR_SSL_CA".into()));
+    let opts = d
+        .get("db/connection/default/driver_options")
+        .and_then(Value::as_array)
+        .unwrap();
+    assert_eq!(
+        opts.entries[0].key,
+        Key::Const("PDO::MYSQL_ATTR_SSL_CA".into())
+    );
     assert_eq!(opts.entries[0].value, s("/etc/ssl/ca.pem"));
-    assert_eq!(opts.entries[1].key, Key::Const("PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT".into()));
-    assert_eq!(d.get("db/connection/default/driver_options/PDO::MYSQL_ATTR_SSL_CA"), Some(&s("/etc/ssl/ca.pem")));
+    assert_eq!(
+        opts.entries[1].key,
+        Key::Const("PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT".into())
+    );
+    assert_eq!(
+        d.get("db/connection/default/driver_options/PDO::MYSQL_ATTR_SSL_CA"),
+        Some(&s("/etc/ssl/ca.pem"))
+    );
     assert_eq!(d.get("empty"), Some(&Value::Array(Default::default())));
     assert_eq!(d.get("empty2"), Some(&Value::Array(Default::default())));
 }
@@ -102,29 +158,67 @@ fn docker_env() -> MapEnv {
 #[test]
 fn docker_style_resolved_through_environment() {
     let d = load("env-docker.php", &docker_env());
-    assert_eq!(d.string("db/connection/default/host").as_deref(), Some("mysql.svc"));
-    assert_eq!(d.string("db/connection/default/username").as_deref(), Some("mage"));
-    assert_eq!(d.string("db/connection/default/dbname").as_deref(), Some("magento"));
+    assert_eq!(
+        d.string("db/connection/default/host").as_deref(),
+        Some("mysql.svc")
+    );
+    assert_eq!(
+        d.string("db/connection/default/username").as_deref(),
+        Some("mage")
+    );
+    assert_eq!(
+        d.string("db/connection/default/dbname").as_deref(),
+        Some("magento")
+    );
     assert_eq!(d.string("crypt/key").as_deref(), Some("k3y"));
     assert_eq!(d.string("backend/frontName").as_deref(), Some("admin"));
-    assert_eq!(d.string("cache/frontend/default/backend_options/server").as_deref(), Some("redis"));
-    assert_eq!(d.get("cache/frontend/default/backend_options/port"), Some(&Value::Int(6380)));
+    assert_eq!(
+        d.string("cache/frontend/default/backend_options/server")
+            .as_deref(),
+        Some("redis")
+    );
+    assert_eq!(
+        d.get("cache/frontend/default/backend_options/port"),
+        Some(&Value::Int(6380))
+    );
     assert_eq!(d.string("http_cache_hosts/0/port").as_deref(), Some("80"));
     assert_eq!(d.string("base_url").as_deref(), Some("https://shop.test/"));
     assert_eq!(d.string("MAGE_MODE").as_deref(), Some("developer"));
     // Only the password is not set in this environment.
     assert_eq!(d.unresolved.len(), 1);
     let u = &d.unresolved[0];
-    assert_eq!((u.path.as_str(), u.line, u.text.as_str()), ("db/connection/default/password", 22, "$_ENV['MYSQL_PASSWORD']"));
-    assert_eq!(d.unresolved_at("db/connection/default/password").map(|u| u.line), Some(22));
+    assert_eq!(
+        (u.path.as_str(), u.line, u.text.as_str()),
+        (
+            "db/connection/default/password",
+            22,
+            "$_ENV['MYSQL_PASSWORD']"
+        )
+    );
+    assert_eq!(
+        d.unresolved_at("db/connection/default/password")
+            .map(|u| u.line),
+        Some(22)
+    );
 }
 
 #[test]
 fn docker_style_without_environment() {
     let d = load("env-docker.php", &NoEnv);
-    assert_eq!(d.string("db/connection/default/host").as_deref(), Some("db"));
-    assert_eq!(d.string("cache/frontend/default/backend_options/port").as_deref(), Some("6379"));
-    let paths: Vec<_> = d.unresolved.iter().map(|u| (u.path.as_str(), u.line)).collect();
+    assert_eq!(
+        d.string("db/connection/default/host").as_deref(),
+        Some("db")
+    );
+    assert_eq!(
+        d.string("cache/frontend/default/backend_options/port")
+            .as_deref(),
+        Some("6379")
+    );
+    let paths: Vec<_> = d
+        .unresolved
+        .iter()
+        .map(|u| (u.path.as_str(), u.line))
+        .collect();
     assert_eq!(
         paths,
         [
@@ -146,10 +240,27 @@ fn config_php_modules() {
     assert_eq!(modules.len(), 10);
     assert_eq!(modules.entries[0].key, Key::Str("Magento_Store".into()));
     assert_eq!(modules.entries[0].line, 4);
-    let off: Vec<_> = modules.iter().filter(|e| e.value == Value::Int(0)).map(|e| e.key.to_string()).collect();
-    assert_eq!(off, ["Magento_TwoFactorAuth", "Magento_AdminAdobeImsTwoFactorAuth"]);
-    assert_eq!(d.string("scopes/websites/admin/website_id").as_deref(), Some("0"));
-    assert_eq!(d.string("system/default/oauth/access_token_lifetime/admin").as_deref(), Some("4"));
+    let off: Vec<_> = modules
+        .iter()
+        .filter(|e| e.value == Value::Int(0))
+        .map(|e| e.key.to_string())
+        .collect();
+    assert_eq!(
+        off,
+        [
+            "Magento_TwoFactorAuth",
+            "Magento_AdminAdobeImsTwoFactorAuth"
+        ]
+    );
+    assert_eq!(
+        d.string("scopes/websites/admin/website_id").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        d.string("system/default/oauth/access_token_lifetime/admin")
+            .as_deref(),
+        Some("4")
+    );
 }
 
 #[test]
@@ -184,18 +295,41 @@ two',
     assert_eq!(d.line("nl"), Some(6));
     assert_eq!(d.get("int"), Some(&Value::Int(31 + 3 + 7 + 8 + 1000)));
     assert_eq!(d.get("neg"), Some(&Value::Int(-42)));
-    let floats: Vec<_> = d.get("floats").and_then(Value::as_array).unwrap().iter().map(|e| e.value.clone()).collect();
-    assert_eq!(floats, [Value::Float(1.5), Value::Float(0.5), Value::Float(1000.0), Value::Float(-2.5)]);
+    let floats: Vec<_> = d
+        .get("floats")
+        .and_then(Value::as_array)
+        .unwrap()
+        .iter()
+        .map(|e| e.value.clone())
+        .collect();
+    assert_eq!(
+        floats,
+        [
+            Value::Float(1.5),
+            Value::Float(0.5),
+            Value::Float(1000.0),
+            Value::Float(-2.5)
+        ]
+    );
     assert_eq!(d.get("bools/0"), Some(&Value::Bool(true)));
     assert_eq!(d.get("bools/2"), Some(&Value::Null));
     assert_eq!(d.get("casts/0"), Some(&Value::Int(42)));
     assert_eq!(d.get("casts/1"), Some(&s("5")));
     assert_eq!(d.get("casts/2"), Some(&Value::Bool(true)));
-    let keys: Vec<_> = d.get("list").and_then(Value::as_array).unwrap().iter().map(|e| e.key.clone()).collect();
+    let keys: Vec<_> = d
+        .get("list")
+        .and_then(Value::as_array)
+        .unwrap()
+        .iter()
+        .map(|e| e.key.clone())
+        .collect();
     assert_eq!(keys, [Key::Int(0), Key::Int(1), Key::Int(10), Key::Int(11)]);
     assert_eq!(d.get("-1"), Some(&s("negative key")));
     assert_eq!(d.get("nested/x/y"), Some(&Value::Array(Default::default())));
-    assert!(d.get("heredoc").unwrap().non_literal().is_some(), "unknown variable in a heredoc");
+    assert!(
+        d.get("heredoc").unwrap().non_literal().is_some(),
+        "unknown variable in a heredoc"
+    );
     assert_eq!(d.unresolved.len(), 1);
     assert_eq!(d.unresolved[0].line, 16);
     assert_eq!(d.get("nowdoc"), Some(&s("raw $x \\n")));
@@ -203,7 +337,12 @@ two',
 
 #[test]
 fn invalid_utf8_inside_strings_is_lossy() {
-    let d = parse(b"<?php return ['k' => 'a\xff\xfeb'];", Path::new("env.php"), &NoEnv).unwrap();
+    let d = parse(
+        b"<?php return ['k' => 'a\xff\xfeb'];",
+        Path::new("env.php"),
+        &NoEnv,
+    )
+    .unwrap();
     assert_eq!(d.get("k"), Some(&s("a\u{fffd}\u{fffd}b")));
 }
 
@@ -218,37 +357,107 @@ fn code_after_return_is_ignored() {
 #[test]
 fn broken_files_give_one_error_with_position() {
     let cases = [
-        ("", "app/etc/env.php:1:1: empty file: no `<?php` opening tag"),
-        ("   \n  ", "app/etc/env.php:2:3: empty file: no `<?php` opening tag"),
-        ("\0\u{1}ELF\0", "app/etc/env.php:1:1: not a PHP file: binary data"),
-        ("<?php\nreturn [\n  'a' => 1;\n];", "app/etc/env.php:3:11: expected `]` or `,` after array element, found `;`"),
-        ("<?php\nreturn [\n  'a' => 'x\n];", "app/etc/env.php:4:3: unterminated string starting at 3:10"),
-        ("<?php\nreturn [\n  'a' => [\n    'b' => 1,\n", "app/etc/env.php:5:1: unexpected end of file: 2 brackets still open (opened at 3:10)"),
-        ("<?php\nreturn [1, 2)];", "app/etc/env.php:2:13: expected `]` or `,` after array element, found `)`"),
-        ("<?php\n$a = 1;", "app/etc/env.php:2:8: no `return` statement"),
-        ("<?php\nreturn 1;", "app/etc/env.php:2:8: `return` must give an array, found `1`"),
-        ("<?php\nreturn 'x';", "app/etc/env.php:2:8: `return` must give an array, found `'x'`"),
-        ("<?php\nreturn ['a' => 1]", "app/etc/env.php:2:18: unexpected end of file (expected `;` after the returned array)"),
-        ("<?php\nreturn ['a' => 1] 'b';", "app/etc/env.php:2:19: expected `;` after the returned array, found string `'b'`"),
-        ("<?php\nreturn ['a' => \0];", "app/etc/env.php:2:16: not a PHP file: binary data (NUL byte)"),
-        ("<?php\nreturn [, 1];", "app/etc/env.php:2:9: expected a value, found `,`"),
-        ("<?php\nreturn [1,, 2];", "app/etc/env.php:2:11: expected a value, found `,`"),
-        ("<?php\n/* open comment\nreturn [];", "app/etc/env.php:3:11: unterminated comment starting at 2:1"),
-        ("<?phpreturn [];", "app/etc/env.php:1:6: expected a space or a new line after `<?php`"),
-        ("<?php\nreturn ['a' => (1];", "app/etc/env.php:2:18: expected `)`, found `]`"),
-        ("<?php\nreturn ['a' => foo(1, ];", "app/etc/env.php:2:23: expected a value, found `]`"),
+        (
+            "",
+            "app/etc/env.php:1:1: empty file: no `<?php` opening tag",
+        ),
+        (
+            "   \n  ",
+            "app/etc/env.php:2:3: empty file: no `<?php` opening tag",
+        ),
+        (
+            "\0\u{1}ELF\0",
+            "app/etc/env.php:1:1: not a PHP file: binary data",
+        ),
+        (
+            "<?php\nreturn [\n  'a' => 1;\n];",
+            "app/etc/env.php:3:11: expected `]` or `,` after array element, found `;`",
+        ),
+        (
+            "<?php\nreturn [\n  'a' => 'x\n];",
+            "app/etc/env.php:4:3: unterminated string starting at 3:10",
+        ),
+        (
+            "<?php\nreturn [\n  'a' => [\n    'b' => 1,\n",
+            "app/etc/env.php:5:1: unexpected end of file: 2 brackets still open (opened at 3:10)",
+        ),
+        (
+            "<?php\nreturn [1, 2)];",
+            "app/etc/env.php:2:13: expected `]` or `,` after array element, found `)`",
+        ),
+        (
+            "<?php\n$a = 1;",
+            "app/etc/env.php:2:8: no `return` statement",
+        ),
+        (
+            "<?php\nreturn 1;",
+            "app/etc/env.php:2:8: `return` must give an array, found `1`",
+        ),
+        (
+            "<?php\nreturn 'x';",
+            "app/etc/env.php:2:8: `return` must give an array, found `'x'`",
+        ),
+        (
+            "<?php\nreturn ['a' => 1]",
+            "app/etc/env.php:2:18: unexpected end of file (expected `;` after the returned array)",
+        ),
+        (
+            "<?php\nreturn ['a' => 1] 'b';",
+            "app/etc/env.php:2:19: expected `;` after the returned array, found string `'b'`",
+        ),
+        (
+            "<?php\nreturn ['a' => \0];",
+            "app/etc/env.php:2:16: not a PHP file: binary data (NUL byte)",
+        ),
+        (
+            "<?php\nreturn [, 1];",
+            "app/etc/env.php:2:9: expected a value, found `,`",
+        ),
+        (
+            "<?php\nreturn [1,, 2];",
+            "app/etc/env.php:2:11: expected a value, found `,`",
+        ),
+        (
+            "<?php\n/* open comment\nreturn [];",
+            "app/etc/env.php:3:11: unterminated comment starting at 2:1",
+        ),
+        (
+            "<?phpreturn [];",
+            "app/etc/env.php:1:6: expected a space or a new line after `<?php`",
+        ),
+        (
+            "<?php\nreturn ['a' => (1];",
+            "app/etc/env.php:2:18: expected `)`, found `]`",
+        ),
+        (
+            "<?php\nreturn ['a' => foo(1, ];",
+            "app/etc/env.php:2:23: expected a value, found `]`",
+        ),
     ];
     for (src, want) in cases {
         assert_eq!(err(src), want, "{src:?}");
     }
-    let invalid_utf8 = parse(b"<?php\nreturn [\xff];", Path::new("app/etc/env.php"), &NoEnv).unwrap_err();
-    assert_eq!(invalid_utf8.to_string(), "app/etc/env.php:2:9: not a PHP file: binary data (invalid UTF-8)");
+    let invalid_utf8 = parse(
+        b"<?php\nreturn [\xff];",
+        Path::new("app/etc/env.php"),
+        &NoEnv,
+    )
+    .unwrap_err();
+    assert_eq!(
+        invalid_utf8.to_string(),
+        "app/etc/env.php:2:9: not a PHP file: binary data (invalid UTF-8)"
+    );
     assert_eq!((invalid_utf8.line, invalid_utf8.column), (2, 9));
 }
 
 #[test]
 fn parse_error_display_is_one_line() {
-    let e = ParseError { path: "app/etc/env.php".into(), line: 12, column: 5, message: "boom".into() };
+    let e = ParseError {
+        path: "app/etc/env.php".into(),
+        line: 12,
+        column: 5,
+        message: "boom".into(),
+    };
     assert_eq!(e.to_string(), "app/etc/env.php:12:5: boom");
     let missing = parse_file(Path::new("/nonexistent/env.php"), &NoEnv).unwrap_err();
     assert_eq!((missing.line, missing.column), (0, 0));
@@ -257,7 +466,12 @@ fn parse_error_display_is_one_line() {
 
 #[test]
 fn every_prefix_and_byte_flip_never_panics() {
-    for name in ["env-2.4.php", "env-docker.php", "env-handedited.php", "env-2.1.php"] {
+    for name in [
+        "env-2.4.php",
+        "env-docker.php",
+        "env-handedited.php",
+        "env-2.1.php",
+    ] {
         let bytes = std::fs::read(fixture(name)).unwrap();
         let env = docker_env();
         for cut in 0..bytes.len() {

@@ -12,7 +12,10 @@ pub struct DumpDb {
 impl DumpDb {
     /// Stream the dump once, keeping only [`super::NEEDED_TABLES`] (with `table_prefix`).
     pub fn open(path: &Path, table_prefix: &str) -> Result<DumpDb, DbError> {
-        let _ = DumpDb { path: path.to_path_buf(), table_prefix: table_prefix.to_string() };
+        let _ = DumpDb {
+            path: path.to_path_buf(),
+            table_prefix: table_prefix.to_string(),
+        };
         Err(DbError::Config("dump reading not implemented yet".into()))
     }
 }

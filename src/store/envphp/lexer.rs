@@ -21,7 +21,11 @@ impl<'a> Src<'a> {
     pub fn new(bytes: &'a [u8], path: &'a Path) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        Src { bytes, path, line_starts }
+        Src {
+            bytes,
+            path,
+            line_starts,
+        }
     }
 
     /// 1-based line and byte column of a byte offset.
@@ -42,7 +46,12 @@ impl<'a> Src<'a> {
 
     pub fn err(&self, pos: usize, message: impl Into<String>) -> ParseError {
         let (line, column) = self.line_col(pos);
-        ParseError { path: self.path.to_path_buf(), line, column, message: message.into() }
+        ParseError {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     /// The source text between two offsets, whitespace collapsed and shortened to 200 chars.
@@ -71,7 +80,10 @@ pub(crate) enum Cast {
 pub(crate) enum Part {
     Lit(String),
     /// `$name`, `$name[key]`, `{$name['key']}`, `${name}`.
-    Var { name: String, index: Option<Index> },
+    Var {
+        name: String,
+        index: Option<Index>,
+    },
     /// Anything more complex (`{$a->b()}`), never evaluated.
     Complex,
 }
@@ -108,10 +120,10 @@ pub(crate) struct Token {
 }
 
 const PUNCTS: &[&str] = &[
-    "<<=", ">>=", "**=", "...", "<=>", "===", "!==", "??=", "?->", "=>", "->", "::", "??", "==", "!=", "<>",
-    "<=", ">=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=", ".=", "%=", "&=", "|=", "^=", "<<", ">>",
-    "**", "#[", "[", "]", "(", ")", "{", "}", ",", ";", "=", "?", ":", ".", "+", "-", "*", "/", "%", "!",
-    "~", "<", ">", "&", "|", "^", "@", "`", "$",
+    "<<=", ">>=", "**=", "...", "<=>", "===", "!==", "??=", "?->", "=>", "->", "::", "??", "==",
+    "!=", "<>", "<=", ">=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=", ".=", "%=", "&=", "|=",
+    "^=", "<<", ">>", "**", "#[", "[", "]", "(", ")", "{", "}", ",", ";", "=", "?", ":", ".", "+",
+    "-", "*", "/", "%", "!", "~", "<", ">", "&", "|", "^", "@", "`", "$",
 ];
 
 fn is_ident_start(b: u8) -> bool {
@@ -141,7 +153,11 @@ impl Lexer {
         }
         let start = self.pos;
         if self.closed || start >= b.len() {
-            return Ok(Token { tok: Tok::Eof, start: b.len(), end: b.len() });
+            return Ok(Token {
+                tok: Tok::Eof,
+                start: b.len(),
+                end: b.len(),
+            });
         }
         let c = b[start];
         let next = b.get(start + 1).copied().unwrap_or(0);
@@ -175,7 +191,11 @@ impl Lexer {
                 None => return Err(src.err(start, format!("unexpected character {:?}", c as char))),
             },
         };
-        Ok(Token { tok, start, end: self.pos })
+        Ok(Token {
+            tok,
+            start,
+            end: self.pos,
+        })
     }
 
     /// Whitespace and comments. `#[` is an attribute, not a comment.
@@ -187,7 +207,8 @@ impl Lexer {
                 b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => self.pos += 1,
                 b'#' if rest.get(1) != Some(&b'[') => self.line_comment(b),
                 b'/' if rest.get(1) == Some(&b'/') => self.line_comment(b),
-                b'/' if rest.get(1) == Some(&b'*') => match memchr::memmem::find(&rest[2..], b"*/") {
+                b'/' if rest.get(1) == Some(&b'*') => match memchr::memmem::find(&rest[2..], b"*/")
+                {
                     Some(i) => self.pos += i + 4,
                     None => {
                         let msg = format!("unterminated comment starting at {}", src.at(self.pos));
@@ -216,7 +237,10 @@ impl Lexer {
         }
         match std::str::from_utf8(&b[start..self.pos]) {
             Ok(s) => Ok(s.to_string()),
-            Err(e) => Err(src.err(start + e.valid_up_to(), "not a PHP file: binary data (invalid UTF-8)")),
+            Err(e) => Err(src.err(
+                start + e.valid_up_to(),
+                "not a PHP file: binary data (invalid UTF-8)",
+            )),
         }
     }
 
@@ -224,11 +248,15 @@ impl Lexer {
         let b = src.bytes;
         let mut parts = Vec::new();
         loop {
-            if b.get(self.pos) == Some(&b'\\') && b.get(self.pos + 1).is_some_and(|&c| is_ident_start(c)) {
+            if b.get(self.pos) == Some(&b'\\')
+                && b.get(self.pos + 1).is_some_and(|&c| is_ident_start(c))
+            {
                 self.pos += 1;
             }
             parts.push(self.ident(src)?);
-            if !(b.get(self.pos) == Some(&b'\\') && b.get(self.pos + 1).is_some_and(|&c| is_ident_start(c))) {
+            if !(b.get(self.pos) == Some(&b'\\')
+                && b.get(self.pos + 1).is_some_and(|&c| is_ident_start(c)))
+            {
                 break;
             }
         }
@@ -266,7 +294,10 @@ impl Lexer {
     }
 
     fn unterminated(src: &Src, what: &str, start: usize) -> ParseError {
-        src.err(src.bytes.len(), format!("unterminated {what} starting at {}", src.at(start)))
+        src.err(
+            src.bytes.len(),
+            format!("unterminated {what} starting at {}", src.at(start)),
+        )
     }
 
     fn single_quoted(&mut self, src: &Src) -> Result<Tok, ParseError> {
@@ -335,7 +366,10 @@ impl Lexer {
             i += 1;
         }
         if id.is_empty() || b.get(i) != Some(&b'\n') {
-            return Err(src.err(start, "malformed heredoc opening: expected `<<<ID` and a new line"));
+            return Err(src.err(
+                start,
+                "malformed heredoc opening: expected `<<<ID` and a new line",
+            ));
         }
         let body_start = i + 1;
         let mut line = body_start;
@@ -381,7 +415,10 @@ impl Lexer {
         let b = src.bytes;
         let start = self.pos;
         let digits = |i: &mut usize, ok: fn(u8) -> bool| {
-            while b.get(*i).is_some_and(|&c| ok(c) || (c == b'_' && b.get(*i + 1).is_some_and(|&d| ok(d)))) {
+            while b
+                .get(*i)
+                .is_some_and(|&c| ok(c) || (c == b'_' && b.get(*i + 1).is_some_and(|&d| ok(d))))
+            {
                 *i += 1;
             }
         };
@@ -396,11 +433,14 @@ impl Lexer {
         if radix != 10 {
             i += 2;
             let d = i;
-            digits(&mut i, match radix {
-                16 => |c: u8| c.is_ascii_hexdigit(),
-                8 => |c: u8| (b'0'..=b'7').contains(&c),
-                _ => |c: u8| c == b'0' || c == b'1',
-            });
+            digits(
+                &mut i,
+                match radix {
+                    16 => |c: u8| c.is_ascii_hexdigit(),
+                    8 => |c: u8| (b'0'..=b'7').contains(&c),
+                    _ => |c: u8| c == b'0' || c == b'1',
+                },
+            );
             if i == d {
                 return Err(src.err(start, "invalid numeric literal"));
             }
@@ -427,7 +467,11 @@ impl Lexer {
             return Err(src.err(start, "invalid numeric literal"));
         }
         self.pos = i;
-        let text: String = b[start..i].iter().filter(|&&c| c != b'_').map(|&c| c as char).collect();
+        let text: String = b[start..i]
+            .iter()
+            .filter(|&&c| c != b'_')
+            .map(|&c| c as char)
+            .collect();
         if float {
             return Ok(Tok::Float(text.parse().unwrap_or(0.0)));
         }
@@ -480,7 +524,11 @@ pub(crate) fn interpolated(body: &[u8], quote: Option<u8>) -> Tok {
             };
             flush(&mut lit, &mut parts);
             let inner = &body[i + 2..close];
-            parts.push(if c == b'{' { complex_var(inner) } else { dollar_brace(inner) });
+            parts.push(if c == b'{' {
+                complex_var(inner)
+            } else {
+                dollar_brace(inner)
+            });
             i = close + 1;
         } else {
             lit.push(c);
@@ -522,7 +570,9 @@ fn escape(rest: &[u8], quote: Option<u8>, out: &mut Vec<u8>) -> usize {
     };
     if (b'0'..=b'7').contains(&n) {
         let len = take(|c| (b'0'..=b'7').contains(c), 0, 3);
-        let v = rest[..len].iter().fold(0u32, |a, &c| a * 8 + (c - b'0') as u32);
+        let v = rest[..len]
+            .iter()
+            .fold(0u32, |a, &c| a * 8 + (c - b'0') as u32);
         out.push((v & 0xff) as u8);
         return len;
     }
@@ -550,7 +600,11 @@ fn escape(rest: &[u8], quote: Option<u8>, out: &mut Vec<u8>) -> usize {
 }
 
 fn ident_len(b: &[u8]) -> usize {
-    if b.first().is_some_and(|&c| is_ident_start(c)) { b.iter().take_while(|&&c| is_ident(c)).count() } else { 0 }
+    if b.first().is_some_and(|&c| is_ident_start(c)) {
+        b.iter().take_while(|&&c| is_ident(c)).count()
+    } else {
+        0
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -564,21 +618,30 @@ fn simple_var(b: &[u8]) -> (Part, usize) {
     if b[n..].starts_with(b"->") && ident_len(&b[n + 2..]) > 0 {
         return (Part::Complex, n + 2 + ident_len(&b[n + 2..]));
     }
-    if b.get(n) == Some(&b'[') {
-        if let Some(close) = b[n..].iter().position(|&c| c == b']').map(|p| p + n) {
-            let key = &b[n + 1..close];
-            let index = if let Some(v) = key.strip_prefix(b"$").filter(|v| ident_len(v) == v.len() && !v.is_empty()) {
-                Some(Index::Var(lossy(v)))
-            } else if let Ok(i) = std::str::from_utf8(key).unwrap_or("x").parse::<i64>() {
-                Some(Index::Int(i))
-            } else if !key.is_empty() && ident_len(key) == key.len() {
-                Some(Index::Str(lossy(key)))
-            } else {
-                None
-            };
-            if let Some(index) = index {
-                return (Part::Var { name, index: Some(index) }, close + 1);
-            }
+    if b.get(n) == Some(&b'[')
+        && let Some(close) = b[n..].iter().position(|&c| c == b']').map(|p| p + n)
+    {
+        let key = &b[n + 1..close];
+        let index = if let Some(v) = key
+            .strip_prefix(b"$")
+            .filter(|v| ident_len(v) == v.len() && !v.is_empty())
+        {
+            Some(Index::Var(lossy(v)))
+        } else if let Ok(i) = std::str::from_utf8(key).unwrap_or("x").parse::<i64>() {
+            Some(Index::Int(i))
+        } else if !key.is_empty() && ident_len(key) == key.len() {
+            Some(Index::Str(lossy(key)))
+        } else {
+            None
+        };
+        if let Some(index) = index {
+            return (
+                Part::Var {
+                    name,
+                    index: Some(index),
+                },
+                close + 1,
+            );
         }
     }
     (Part::Var { name, index: None }, n)
@@ -598,22 +661,40 @@ fn complex_var(b: &[u8]) -> Part {
     let Some(key) = rest.strip_prefix(b"[").and_then(|r| r.strip_suffix(b"]")) else {
         return Part::Complex;
     };
-    let quoted = |q: u8| key.len() >= 2 && key[0] == q && key[key.len() - 1] == q && !key[1..key.len() - 1].contains(&q);
+    let quoted = |q: u8| {
+        key.len() >= 2
+            && key[0] == q
+            && key[key.len() - 1] == q
+            && !key[1..key.len() - 1].contains(&q)
+    };
     let index = if quoted(b'\'') || quoted(b'"') {
         Index::Str(lossy(&key[1..key.len() - 1]))
-    } else if let Some(v) = key.strip_prefix(b"$").filter(|v| !v.is_empty() && ident_len(v) == v.len()) {
+    } else if let Some(v) = key
+        .strip_prefix(b"$")
+        .filter(|v| !v.is_empty() && ident_len(v) == v.len())
+    {
         Index::Var(lossy(v))
     } else if let Ok(i) = std::str::from_utf8(key).unwrap_or("x").parse::<i64>() {
         Index::Int(i)
     } else {
         return Part::Complex;
     };
-    Part::Var { name, index: Some(index) }
+    Part::Var {
+        name,
+        index: Some(index),
+    }
 }
 
 /// The inside of `${…}`: `name` only.
 fn dollar_brace(b: &[u8]) -> Part {
-    if !b.is_empty() && ident_len(b) == b.len() { Part::Var { name: lossy(b), index: None } } else { Part::Complex }
+    if !b.is_empty() && ident_len(b) == b.len() {
+        Part::Var {
+            name: lossy(b),
+            index: None,
+        }
+    } else {
+        Part::Complex
+    }
 }
 
 /// The `}` matching the `{` at `open`, skipping quoted strings.
@@ -691,7 +772,10 @@ mod tests {
         assert_eq!(one(".5"), Tok::Float(0.5));
         assert_eq!(one("1e3"), Tok::Float(1000.0));
         assert_eq!(one("2.5E-1"), Tok::Float(0.25));
-        assert_eq!(one("9223372036854775808"), Tok::Float(9223372036854775808.0));
+        assert_eq!(
+            one("9223372036854775808"),
+            Tok::Float(9223372036854775808.0)
+        );
         assert!(lex_err("089").contains("1:1: invalid numeric literal"));
         assert!(lex_err("12abc").contains("invalid numeric literal"));
     }
@@ -704,18 +788,43 @@ mod tests {
 
     #[test]
     fn double_quoted_escapes() {
-        assert_eq!(one(r#""\n\t\r\v\e\f\\\$\"""#), Tok::Str("\n\t\r\u{b}\u{1b}\u{c}\\$\"".into()));
-        assert_eq!(one(r#""\101\0\x41\x4a\u{e9}\u{1F600}""#), Tok::Str("A\0AJé😀".into()));
+        assert_eq!(
+            one(r#""\n\t\r\v\e\f\\\$\"""#),
+            Tok::Str("\n\t\r\u{b}\u{1b}\u{c}\\$\"".into())
+        );
+        assert_eq!(
+            one(r#""\101\0\x41\x4a\u{e9}\u{1F600}""#),
+            Tok::Str("A\0AJé😀".into())
+        );
         assert_eq!(one(r#""\q\xZ\u{zz}""#), Tok::Str(r"\q\xZ\u{zz}".into()));
         assert_eq!(one(r#""\400""#), Tok::Str("\0".into()));
     }
 
     #[test]
     fn interpolation_parts() {
-        let var = |n: &str, i: Option<Index>| Part::Var { name: n.into(), index: i };
-        assert_eq!(one(r#""a $x b""#), Tok::Interp(vec![Part::Lit("a ".into()), var("x", None), Part::Lit(" b".into())]));
-        assert_eq!(one(r#""{$x['k']}""#), Tok::Interp(vec![var("x", Some(Index::Str("k".into())))]));
-        assert_eq!(one(r#""$_ENV[HOST]:""#), Tok::Interp(vec![var("_ENV", Some(Index::Str("HOST".into()))), Part::Lit(":".into())]));
+        let var = |n: &str, i: Option<Index>| Part::Var {
+            name: n.into(),
+            index: i,
+        };
+        assert_eq!(
+            one(r#""a $x b""#),
+            Tok::Interp(vec![
+                Part::Lit("a ".into()),
+                var("x", None),
+                Part::Lit(" b".into())
+            ])
+        );
+        assert_eq!(
+            one(r#""{$x['k']}""#),
+            Tok::Interp(vec![var("x", Some(Index::Str("k".into())))])
+        );
+        assert_eq!(
+            one(r#""$_ENV[HOST]:""#),
+            Tok::Interp(vec![
+                var("_ENV", Some(Index::Str("HOST".into()))),
+                Part::Lit(":".into())
+            ])
+        );
         assert_eq!(one(r#""${x}""#), Tok::Interp(vec![var("x", None)]));
         assert_eq!(one(r#""{$a->b()}""#), Tok::Interp(vec![Part::Complex]));
         assert_eq!(one(r#""\$x costs $5""#), Tok::Str("$x costs $5".into()));
@@ -723,7 +832,17 @@ mod tests {
 
     #[test]
     fn heredoc_and_nowdoc() {
-        assert_eq!(one("<<<EOT\n  a $x\n  b\n  EOT"), Tok::Interp(vec![Part::Lit("a ".into()), Part::Var { name: "x".into(), index: None }, Part::Lit("\nb".into())]));
+        assert_eq!(
+            one("<<<EOT\n  a $x\n  b\n  EOT"),
+            Tok::Interp(vec![
+                Part::Lit("a ".into()),
+                Part::Var {
+                    name: "x".into(),
+                    index: None
+                },
+                Part::Lit("\nb".into())
+            ])
+        );
         assert_eq!(one("<<<'EOT'\na $x\\n\nEOT;"), Tok::Str("a $x\\n".into()));
         assert_eq!(one("<<<\"EOT\"\r\nx\r\nEOT\r\n"), Tok::Str("x".into()));
         assert_eq!(one("<<<EOT\nEOT"), Tok::Str(String::new()));
@@ -733,7 +852,9 @@ mod tests {
     #[test]
     fn names_casts_puncts_comments() {
         assert_eq!(
-            lex_all("\\PDO::X => (int) ( string ) (foo) $a ?? ?: ?-> #[A] # c\n// d\n/* e */ ?> junk \0"),
+            lex_all(
+                "\\PDO::X => (int) ( string ) (foo) $a ?? ?: ?-> #[A] # c\n// d\n/* e */ ?> junk \0"
+            ),
             vec![
                 Tok::Name("PDO".into()),
                 Tok::Punct("::"),
@@ -760,20 +881,38 @@ mod tests {
 
     #[test]
     fn errors_with_positions() {
-        assert_eq!(lex_err("\n  'abc"), "t.php:2:7: unterminated string starting at 2:3");
-        assert_eq!(lex_err("/* x"), "t.php:1:5: unterminated comment starting at 1:1");
-        assert_eq!(lex_err("a \0"), "t.php:1:3: not a PHP file: binary data (NUL byte)");
-        assert_eq!(lex_err("a\u{1}"), "t.php:1:2: unexpected character '\\u{1}'");
+        assert_eq!(
+            lex_err("\n  'abc"),
+            "t.php:2:7: unterminated string starting at 2:3"
+        );
+        assert_eq!(
+            lex_err("/* x"),
+            "t.php:1:5: unterminated comment starting at 1:1"
+        );
+        assert_eq!(
+            lex_err("a \0"),
+            "t.php:1:3: not a PHP file: binary data (NUL byte)"
+        );
+        assert_eq!(
+            lex_err("a\u{1}"),
+            "t.php:1:2: unexpected character '\\u{1}'"
+        );
         let bad = b"ab\xff";
         let src = Src::new(bad, Path::new("t.php"));
         let e = Lexer::new(0).next(&src).unwrap_err();
-        assert_eq!(e.to_string(), "t.php:1:3: not a PHP file: binary data (invalid UTF-8)");
+        assert_eq!(
+            e.to_string(),
+            "t.php:1:3: not a PHP file: binary data (invalid UTF-8)"
+        );
     }
 
     #[test]
     fn lossy_strings() {
         let bytes = b"'a\xffb'";
         let src = Src::new(bytes, Path::new("t.php"));
-        assert_eq!(Lexer::new(0).next(&src).unwrap().tok, Tok::Str("a\u{fffd}b".into()));
+        assert_eq!(
+            Lexer::new(0).next(&src).unwrap().tok,
+            Tok::Str("a\u{fffd}b".into())
+        );
     }
 }

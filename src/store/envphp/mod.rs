@@ -55,7 +55,11 @@ impl Environment for NoEnv {
 /// [`Document::unresolved`]. A file that is not such a PHP file gives one [`ParseError`].
 pub fn parse(src: &[u8], path: &Path, env: &dyn Environment) -> Result<Document, ParseError> {
     let text = lexer::Src::new(src, path);
-    let mut i = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let mut i = if src.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     while src.get(i).is_some_and(u8::is_ascii_whitespace) {
         i += 1;
     }
@@ -63,7 +67,10 @@ pub fn parse(src: &[u8], path: &Path, env: &dyn Environment) -> Result<Document,
         return Err(text.err(i.min(src.len()), "empty file: no `<?php` opening tag"));
     }
     let tag = b"<?php";
-    if !src[i..].get(..tag.len()).is_some_and(|t| t.eq_ignore_ascii_case(tag)) {
+    if !src[i..]
+        .get(..tag.len())
+        .is_some_and(|t| t.eq_ignore_ascii_case(tag))
+    {
         if looks_binary(src) {
             return Err(text.err(0, "not a PHP file: binary data"));
         }

@@ -160,7 +160,12 @@ impl<'a> Parser<'a> {
     }
 
     fn mark(&self) -> Mark {
-        Mark { lex: self.lex, peeked: self.peeked.clone(), last_end: self.last_end, open: self.open.len() }
+        Mark {
+            lex: self.lex,
+            peeked: self.peeked.clone(),
+            last_end: self.last_end,
+            open: self.open.len(),
+        }
     }
 
     fn restore(&mut self, m: Mark) {
@@ -177,7 +182,11 @@ impl<'a> Parser<'a> {
         }
         if let Some(&(pos, _)) = self.open.last() {
             let n = self.open.len();
-            msg += &format!(": {n} bracket{} still open (opened at {})", if n == 1 { "" } else { "s" }, self.src.at(pos));
+            msg += &format!(
+                ": {n} bracket{} still open (opened at {})",
+                if n == 1 { "" } else { "s" },
+                self.src.at(pos)
+            );
         }
         self.src.err(t.start, msg)
     }
@@ -187,12 +196,19 @@ impl<'a> Parser<'a> {
         if t.tok == Tok::Eof {
             return self.eof_error(t, expected);
         }
-        self.src.err(t.start, format!("expected {expected}, found {}", describe(t, self.src)))
+        self.src.err(
+            t.start,
+            format!("expected {expected}, found {}", describe(t, self.src)),
+        )
     }
 
     fn expect(&mut self, p: &str, expected: &str) -> Result<Token, ParseError> {
         let t = self.peek()?.clone();
-        if is_punct(&t, p) { self.bump() } else { Err(self.unexpected(&t, expected)) }
+        if is_punct(&t, p) {
+            self.bump()
+        } else {
+            Err(self.unexpected(&t, expected))
+        }
     }
 
     fn push_open(&mut self, pos: usize, close: u8) {
@@ -236,7 +252,10 @@ impl<'a> Parser<'a> {
             Ev::Val(Value::Array(a)) => a,
             Ev::Val(_) => {
                 let text = self.src.text(start.start, self.last_end);
-                return Err(self.src.err(start.start, format!("`return` must give an array, found `{text}`")));
+                return Err(self.src.err(
+                    start.start,
+                    format!("`return` must give an array, found `{text}`"),
+                ));
             }
             _ => {
                 let text = self.src.text(start.start, self.last_end);
@@ -310,7 +329,10 @@ impl<'a> Parser<'a> {
             Some(Ev::Val(Value::Array(mut a))) => set_path(&mut a, &path, value, line).then_some(a),
             Some(_) => None,
         };
-        self.vars.insert(name.to_string(), updated.map_or(Ev::Unknown, |a| Ev::Val(Value::Array(a))));
+        self.vars.insert(
+            name.to_string(),
+            updated.map_or(Ev::Unknown, |a| Ev::Val(Value::Array(a))),
+        );
         Ok(true)
     }
 
@@ -331,7 +353,9 @@ impl<'a> Parser<'a> {
                         _ => b']',
                     };
                     if self.open.len() >= base + 4 * MAX_DEPTH {
-                        return Err(self.src.err(t.start, format!("nesting deeper than {MAX_DEPTH} levels")));
+                        return Err(self
+                            .src
+                            .err(t.start, format!("nesting deeper than {MAX_DEPTH} levels")));
                     }
                     self.push_open(t.start, close);
                     self.bump()?;
@@ -346,15 +370,22 @@ impl<'a> Parser<'a> {
                     let (open_pos, close) = *self.open.last().expect("not at base");
                     if p.as_bytes()[0] != close {
                         let opened = self.src.text(open_pos, open_pos + 1);
-                        let msg = format!("`{p}` does not match `{opened}` opened at {}", self.src.at(open_pos));
+                        let msg = format!(
+                            "`{p}` does not match `{opened}` opened at {}",
+                            self.src.at(open_pos)
+                        );
                         return Err(self.src.err(t.start, msg));
                     }
                     self.pop_open();
                     self.bump()?;
                     if mode == Skip::Statement && *p == "}" && self.open.len() == base {
                         let n = self.peek()?.clone();
-                        let goes_on = matches!(n.tok, Tok::Punct(";" | ")" | "," | "->" | "(" | "." | "??" | "?" | ":"))
-                            || ["else", "elseif", "catch", "finally", "while"].iter().any(|w| is_name(&n, w));
+                        let goes_on = matches!(
+                            n.tok,
+                            Tok::Punct(";" | ")" | "," | "->" | "(" | "." | "??" | "?" | ":")
+                        ) || ["else", "elseif", "catch", "finally", "while"]
+                            .iter()
+                            .any(|w| is_name(&n, w));
                         if !goes_on {
                             return Ok(());
                         }
@@ -369,8 +400,12 @@ impl<'a> Parser<'a> {
                     }
                     self.bump()?;
                 }
-                Tok::Punct(",") if at_base && mode != Skip::Statement && mode != Skip::Block => return Ok(()),
-                Tok::Punct("=>") if at_base && mode == (Skip::Value { arrow: true }) => return Ok(()),
+                Tok::Punct(",") if at_base && mode != Skip::Statement && mode != Skip::Block => {
+                    return Ok(());
+                }
+                Tok::Punct("=>") if at_base && mode == (Skip::Value { arrow: true }) => {
+                    return Ok(());
+                }
                 _ => {
                     self.bump()?;
                 }
@@ -407,7 +442,9 @@ impl<'a> Parser<'a> {
         let t = self.peek()?;
         Ok(match &t.tok {
             Tok::Punct(p) => !matches!(*p, "," | ";" | ")" | "]" | "}" | "=>" | ":"),
-            Tok::Name(n) => ["instanceof", "and", "or", "xor"].iter().any(|w| n.eq_ignore_ascii_case(w)),
+            Tok::Name(n) => ["instanceof", "and", "or", "xor"]
+                .iter()
+                .any(|w| n.eq_ignore_ascii_case(w)),
             _ => false,
         })
     }
@@ -416,7 +453,10 @@ impl<'a> Parser<'a> {
     fn finish(&self, ev: Ev, start: usize) -> Value {
         match ev {
             Ev::Val(v) => v,
-            _ => Value::NonLiteral(NonLiteral { text: self.src.text(start, self.last_end), line: self.src.line(start) }),
+            _ => Value::NonLiteral(NonLiteral {
+                text: self.src.text(start, self.last_end),
+                line: self.src.line(start),
+            }),
         }
     }
 
@@ -439,7 +479,10 @@ impl<'a> Parser<'a> {
     fn expr(&mut self) -> PResult<Ev> {
         if self.depth >= MAX_DEPTH {
             let pos = self.peek()?.start;
-            return Err(self.src.err(pos, format!("nesting deeper than {MAX_DEPTH} levels")).into());
+            return Err(self
+                .src
+                .err(pos, format!("nesting deeper than {MAX_DEPTH} levels"))
+                .into());
         }
         self.depth += 1;
         let r = self.ternary();
@@ -490,11 +533,7 @@ impl<'a> Parser<'a> {
     /// Binary operators by precedence climbing (`||` lowest … `*` highest).
     fn binary(&mut self, min: u8) -> PResult<Ev> {
         let mut left = self.unary()?;
-        loop {
-            let op = match &self.peek()?.tok {
-                Tok::Punct(p) => *p,
-                _ => break,
-            };
+        while let Tok::Punct(op) = self.peek()?.tok {
             let prec = match op {
                 "||" => 1,
                 "&&" => 2,
@@ -526,7 +565,10 @@ impl<'a> Parser<'a> {
                 _ => break,
             }
             if ops.len() > 4 * MAX_DEPTH {
-                return Err(self.src.err(t.start, format!("nesting deeper than {MAX_DEPTH} levels")).into());
+                return Err(self
+                    .src
+                    .err(t.start, format!("nesting deeper than {MAX_DEPTH} levels"))
+                    .into());
             }
             self.bump()?;
         }
@@ -534,9 +576,14 @@ impl<'a> Parser<'a> {
         for op in ops.iter().rev() {
             v = match op {
                 Tok::Punct("@") => v,
-                Tok::Punct("!") => truthy_known(&v).map_or(Ev::Unknown, |b| Ev::Val(Value::Bool(!b))),
+                Tok::Punct("!") => {
+                    truthy_known(&v).map_or(Ev::Unknown, |b| Ev::Val(Value::Bool(!b)))
+                }
                 Tok::Punct("-") => match v {
-                    Ev::Val(Value::Int(i)) => Ev::Val(i.checked_neg().map_or(Value::Float(-(i as f64)), Value::Int)),
+                    Ev::Val(Value::Int(i)) => Ev::Val(
+                        i.checked_neg()
+                            .map_or(Value::Float(-(i as f64)), Value::Int),
+                    ),
                     Ev::Val(Value::Float(f)) => Ev::Val(Value::Float(-f)),
                     _ => Ev::Unknown,
                 },
@@ -584,14 +631,12 @@ impl<'a> Parser<'a> {
         let mut args = Vec::new();
         while !self.eat(")")? {
             args.push(self.expr()?);
-            if !self.eat(",")? {
-                if !self.at_punct(")")? {
-                    let t = self.peek()?.clone();
-                    if t.tok == Tok::Eof {
-                        return Err(self.eof_error(&t, "`)`").into());
-                    }
-                    return Err(Fail::Soft);
+            if !self.eat(",")? && !self.at_punct(")")? {
+                let t = self.peek()?.clone();
+                if t.tok == Tok::Eof {
+                    return Err(self.eof_error(&t, "`)`").into());
                 }
+                return Err(Fail::Soft);
             }
         }
         self.pop_open();
@@ -641,23 +686,26 @@ impl<'a> Parser<'a> {
                 return self.array(open.start, b')');
             }
             "function" | "fn" => return self.closure(lower == "fn"),
-            "new" | "clone" | "match" | "static" | "list" | "include" | "include_once" | "require"
-            | "require_once" | "print" | "yield" | "throw" | "self" | "parent" => return Err(Fail::Soft),
+            "new" | "clone" | "match" | "static" | "list" | "include" | "include_once"
+            | "require" | "require_once" | "print" | "yield" | "throw" | "self" | "parent" => {
+                return Err(Fail::Soft);
+            }
             _ => {}
         }
         if self.at_punct("(")? {
             let args = self.args()?;
             let first = args.into_iter().next();
             return Ok(match (lower.as_str(), first) {
-                ("getenv", Some(Ev::Val(k))) => match k.as_string().and_then(|k| self.env.var(&k)) {
-                    Some(v) => Ev::Val(Value::Str(v)),
-                    None if k.as_string().is_some() => Ev::Unset(Value::Bool(false)),
-                    None => Ev::Unknown,
-                },
-                ("isset", Some(a)) => match a {
-                    Ev::Val(v) | Ev::Unset(v) => Ev::Val(Value::Bool(v != Value::Null)),
-                    _ => Ev::Unknown,
-                },
+                ("getenv", Some(Ev::Val(k))) => {
+                    match k.as_string().and_then(|k| self.env.var(&k)) {
+                        Some(v) => Ev::Val(Value::Str(v)),
+                        None if k.as_string().is_some() => Ev::Unset(Value::Bool(false)),
+                        None => Ev::Unknown,
+                    }
+                }
+                ("isset", Some(Ev::Val(v) | Ev::Unset(v))) => {
+                    Ev::Val(Value::Bool(v != Value::Null))
+                }
                 ("empty", Some(a)) => truthy(&a).map_or(Ev::Unknown, |b| Ev::Val(Value::Bool(!b))),
                 ("intval", Some(a)) => cast(Cast::Int, a),
                 ("floatval", Some(a)) => cast(Cast::Float, a),
@@ -669,7 +717,9 @@ impl<'a> Parser<'a> {
         if self.eat("::")? {
             let c = self.bump()?;
             return match c.tok {
-                Tok::Name(member) if !self.at_punct("(")? => Ok(Ev::Const(format!("{name}::{member}"))),
+                Tok::Name(member) if !self.at_punct("(")? => {
+                    Ok(Ev::Const(format!("{name}::{member}")))
+                }
                 _ => Err(Fail::Soft),
             };
         }
@@ -698,7 +748,11 @@ impl<'a> Parser<'a> {
             let t = self.bump()?;
             match t.tok {
                 Tok::Var(name) => {
-                    let default = if self.eat("=")? { Some(self.expr()?) } else { None };
+                    let default = if self.eat("=")? {
+                        Some(self.expr()?)
+                    } else {
+                        None
+                    };
                     params.push((name, default));
                     if !self.eat(",")? && !self.at_punct(")")? {
                         return Err(Fail::Soft);
@@ -723,7 +777,10 @@ impl<'a> Parser<'a> {
             }
         }
         // Parse the body once with the parameters unknown, to check and skip it.
-        let saved: Vec<_> = params.iter().map(|(p, _)| (p.clone(), self.vars.insert(p.clone(), Ev::Unknown))).collect();
+        let saved: Vec<_> = params
+            .iter()
+            .map(|(p, _)| (p.clone(), self.vars.insert(p.clone(), Ev::Unknown)))
+            .collect();
         let body = self.closure_body(arrow);
         for (p, old) in saved {
             match old {
@@ -732,7 +789,11 @@ impl<'a> Parser<'a> {
             };
         }
         let body = body?;
-        Ok(Ev::Closure(Rc::new(Closure { params, body, arrow })))
+        Ok(Ev::Closure(Rc::new(Closure {
+            params,
+            body,
+            arrow,
+        })))
     }
 
     fn closure_body(&mut self, arrow: bool) -> PResult<Option<usize>> {
@@ -752,10 +813,7 @@ impl<'a> Parser<'a> {
         if self.peek().is_ok_and(|t| is_name(t, "return")) {
             self.bump()?;
             let start = self.peek()?.start;
-            if self.expr().is_ok()
-                && self.eat(";")?
-                && self.eat("}")?
-            {
+            if self.expr().is_ok() && self.eat(";")? && self.eat("}")? {
                 self.pop_open();
                 return Ok(Some(start));
             }
@@ -769,14 +827,23 @@ impl<'a> Parser<'a> {
 
     /// Evaluate a closure call by parsing its returned expression again with the arguments bound.
     fn call(&mut self, c: &Closure, args: Vec<Ev>) -> Ev {
-        let Some(body) = c.body else { return Ev::Unknown };
+        let Some(body) = c.body else {
+            return Ev::Unknown;
+        };
         if self.calls >= MAX_CALLS {
             return Ev::Unknown;
         }
-        let mut scope = if c.arrow { self.vars.clone() } else { HashMap::new() };
+        let mut scope = if c.arrow {
+            self.vars.clone()
+        } else {
+            HashMap::new()
+        };
         let mut args = args.into_iter();
         for (name, default) in &c.params {
-            let v = args.next().or_else(|| default.clone()).unwrap_or(Ev::Unknown);
+            let v = args
+                .next()
+                .or_else(|| default.clone())
+                .unwrap_or(Ev::Unknown);
             scope.insert(name.clone(), v);
         }
         let m = self.mark();
@@ -862,7 +929,9 @@ impl<'a> Parser<'a> {
             if is_punct(&t, closer) {
                 continue;
             }
-            return Err(self.unexpected(&t, &format!("`{closer}` or `,` after array element")).into());
+            return Err(self
+                .unexpected(&t, &format!("`{closer}` or `,` after array element"))
+                .into());
         }
         self.pop_open();
         Ok(Ev::Val(Value::Array(arr)))
@@ -889,7 +958,9 @@ fn index(env: &dyn Environment, v: Ev, k: Ev) -> Ev {
     let Ev::Val(k) = k else { return Ev::Unknown };
     match v {
         Ev::Env => match k.as_string() {
-            Some(name) => env.var(&name).map_or(Ev::Unset(Value::Null), |s| Ev::Val(Value::Str(s))),
+            Some(name) => env
+                .var(&name)
+                .map_or(Ev::Unset(Value::Null), |s| Ev::Val(Value::Str(s))),
             None => Ev::Unknown,
         },
         Ev::Val(Value::Array(a)) => match k.as_string() {
@@ -924,7 +995,10 @@ fn leading_number(s: &str) -> f64 {
             }
         }
     }
-    (1..=i).rev().find_map(|n| s[..n].parse::<f64>().ok()).unwrap_or(0.0)
+    (1..=i)
+        .rev()
+        .find_map(|n| s[..n].parse::<f64>().ok())
+        .unwrap_or(0.0)
 }
 
 fn cast(c: Cast, v: Ev) -> Ev {
@@ -939,7 +1013,9 @@ fn cast(c: Cast, v: Ev) -> Ev {
     };
     Ev::Val(match (c, &v) {
         (Cast::Int, Value::Int(_)) => v,
-        (Cast::Int, Value::Str(s)) if s.trim().parse::<i64>().is_ok() => Value::Int(s.trim().parse().unwrap_or(0)),
+        (Cast::Int, Value::Str(s)) if s.trim().parse::<i64>().is_ok() => {
+            Value::Int(s.trim().parse().unwrap_or(0))
+        }
         (Cast::Int, _) => match num(&v) {
             Some(f) if f.is_finite() => Value::Int(f as i64),
             Some(_) => Value::Int(0),
@@ -980,7 +1056,9 @@ fn binop(op: &str, l: Ev, r: Ev) -> Ev {
             _ => Ev::Unknown,
         },
         _ => {
-            let (Ev::Val(l), Ev::Val(r)) = (l, r) else { return Ev::Unknown };
+            let (Ev::Val(l), Ev::Val(r)) = (l, r) else {
+                return Ev::Unknown;
+            };
             binop_values(op, &l, &r).map_or(Ev::Unknown, Ev::Val)
         }
     }
@@ -1021,9 +1099,15 @@ fn binop_values(op: &str, l: &Value, r: &Value) -> Option<Value> {
         }
         _ => match (l, r) {
             (Value::Int(a), Value::Int(b)) => match op {
-                "+" => a.checked_add(*b).map_or(Value::Float(*a as f64 + *b as f64), Value::Int),
-                "-" => a.checked_sub(*b).map_or(Value::Float(*a as f64 - *b as f64), Value::Int),
-                "*" => a.checked_mul(*b).map_or(Value::Float(*a as f64 * *b as f64), Value::Int),
+                "+" => a
+                    .checked_add(*b)
+                    .map_or(Value::Float(*a as f64 + *b as f64), Value::Int),
+                "-" => a
+                    .checked_sub(*b)
+                    .map_or(Value::Float(*a as f64 - *b as f64), Value::Int),
+                "*" => a
+                    .checked_mul(*b)
+                    .map_or(Value::Float(*a as f64 * *b as f64), Value::Int),
                 "/" if *b == 0 => return None,
                 "/" if a % b == 0 => Value::Int(a / b),
                 "/" => Value::Float(*a as f64 / *b as f64),
@@ -1047,10 +1131,24 @@ fn binop_values(op: &str, l: &Value, r: &Value) -> Option<Value> {
 
 /// `$a['x'][] = v`: set a value deep in an array, creating arrays as needed.
 fn set_path(a: &mut Array, path: &[Option<Key>], value: Value, line: u32) -> bool {
-    let Some((first, rest)) = path.split_first() else { return false };
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
     let key = match first {
         Some(k) => k.clone(),
-        None => Key::Int(a.entries.iter().filter_map(|e| if let Key::Int(i) = e.key { Some(i + 1) } else { None }).max().unwrap_or(0)),
+        None => Key::Int(
+            a.entries
+                .iter()
+                .filter_map(|e| {
+                    if let Key::Int(i) = e.key {
+                        Some(i + 1)
+                    } else {
+                        None
+                    }
+                })
+                .max()
+                .unwrap_or(0),
+        ),
     };
     let pos = a.entries.iter().rposition(|e| e.key == key);
     if rest.is_empty() {
@@ -1063,7 +1161,11 @@ fn set_path(a: &mut Array, path: &[Option<Key>], value: Value, line: u32) -> boo
     let p = match pos {
         Some(p) => p,
         None => {
-            a.entries.push(Entry { key, value: Value::Array(Array::default()), line });
+            a.entries.push(Entry {
+                key,
+                value: Value::Array(Array::default()),
+                line,
+            });
             a.entries.len() - 1
         }
     };
@@ -1079,9 +1181,17 @@ fn set_path(a: &mut Array, path: &[Option<Key>], value: Value, line: u32) -> boo
 
 fn collect_unresolved(a: &Array, prefix: &str, out: &mut Vec<Unresolved>) {
     for e in &a.entries {
-        let path = if prefix.is_empty() { e.key.as_segment() } else { format!("{prefix}/{}", e.key.as_segment()) };
+        let path = if prefix.is_empty() {
+            e.key.as_segment()
+        } else {
+            format!("{prefix}/{}", e.key.as_segment())
+        };
         match &e.value {
-            Value::NonLiteral(n) => out.push(Unresolved { path, line: n.line, text: n.text.clone() }),
+            Value::NonLiteral(n) => out.push(Unresolved {
+                path,
+                line: n.line,
+                text: n.text.clone(),
+            }),
             Value::Array(inner) => collect_unresolved(inner, &path, out),
             _ => {}
         }
@@ -1104,16 +1214,28 @@ mod tests {
     }
 
     fn env() -> Env {
-        Env(HashMap::from([("DB_HOST", "db.internal"), ("EMPTY", ""), ("PORT", "3307")]))
+        Env(HashMap::from([
+            ("DB_HOST", "db.internal"),
+            ("EMPTY", ""),
+            ("PORT", "3307"),
+        ]))
     }
 
     fn doc(body: &str) -> Document {
-        parse(format!("<?php\n{body}").as_bytes(), Path::new("env.php"), &env()).unwrap_or_else(|e| panic!("{e}"))
+        parse(
+            format!("<?php\n{body}").as_bytes(),
+            Path::new("env.php"),
+            &env(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The value of `return ['v' => <expr>];`.
     fn val(expr: &str) -> Value {
-        doc(&format!("return ['v' => {expr}];")).get("v").cloned().expect("v")
+        doc(&format!("return ['v' => {expr}];"))
+            .get("v")
+            .cloned()
+            .expect("v")
     }
 
     fn s(x: &str) -> Value {
@@ -1121,7 +1243,9 @@ mod tests {
     }
 
     fn err(body: &str) -> String {
-        parse(body.as_bytes(), Path::new("env.php"), &NoEnv).expect_err("should fail").to_string()
+        parse(body.as_bytes(), Path::new("env.php"), &NoEnv)
+            .expect_err("should fail")
+            .to_string()
     }
 
     #[test]
@@ -1159,11 +1283,28 @@ mod tests {
         assert_eq!(val("$_SERVER['NOPE'] ?? $_ENV['NOPE'] ?? 'x'"), s("x"));
         assert_eq!(val("isset($_ENV['NOPE']) ? $_ENV['NOPE'] : 'd'"), s("d"));
         assert_eq!(val("(int) getenv('PORT')"), Value::Int(3307));
-        assert_eq!(val("'mysql:' . getenv('DB_HOST') . ':' . $_ENV['PORT']"), s("mysql:db.internal:3307"));
-        assert_eq!(val("\"{$_ENV['DB_HOST']}:$_ENV[PORT]\""), s("db.internal:3307"));
-        for unresolved in ["getenv('NOPE')", "$_ENV['NOPE']", "getenv('NOPE') . 'x'", "$nope", "$nope ?? []", "foo()"] {
+        assert_eq!(
+            val("'mysql:' . getenv('DB_HOST') . ':' . $_ENV['PORT']"),
+            s("mysql:db.internal:3307")
+        );
+        assert_eq!(
+            val("\"{$_ENV['DB_HOST']}:$_ENV[PORT]\""),
+            s("db.internal:3307")
+        );
+        for unresolved in [
+            "getenv('NOPE')",
+            "$_ENV['NOPE']",
+            "getenv('NOPE') . 'x'",
+            "$nope",
+            "$nope ?? []",
+            "foo()",
+        ] {
             let v = val(unresolved);
-            assert_eq!(v.non_literal().map(|n| n.text.as_str()), Some(unresolved), "{unresolved}");
+            assert_eq!(
+                v.non_literal().map(|n| n.text.as_str()),
+                Some(unresolved),
+                "{unresolved}"
+            );
         }
     }
 
@@ -1196,7 +1337,9 @@ mod tests {
 
     #[test]
     fn keys_and_auto_index() {
-        let d = doc("return ['a', 5 => 'b', 'c', '7' => 'd', 'e', -3 => 'f', \\PDO::MYSQL_ATTR_SSL_CA => 'ca', PDO::X => 1, 'a' . 'b' => 2, 'x' => 1, 'x' => 2];");
+        let d = doc(
+            "return ['a', 5 => 'b', 'c', '7' => 'd', 'e', -3 => 'f', \\PDO::MYSQL_ATTR_SSL_CA => 'ca', PDO::X => 1, 'a' . 'b' => 2, 'x' => 1, 'x' => 2];",
+        );
         let keys: Vec<_> = d.root.iter().map(|e| e.key.clone()).collect();
         assert_eq!(
             keys,
@@ -1220,12 +1363,30 @@ mod tests {
 
     #[test]
     fn non_literals_are_skipped_robustly() {
-        let d = doc("return [\n'a' => new \\Foo(['x' => [1, 2]], 'y'),\n'b' => match(1) { 1 => 'a', default => 'b' },\n\
+        let d = doc(
+            "return [\n'a' => new \\Foo(['x' => [1, 2]], 'y'),\n'b' => match(1) { 1 => 'a', default => 'b' },\n\
                      'c' => $obj->get('x')['y'],\n'd' => Foo::bar(1, 2),\n'e' => Foo::BAZ,\n'f' => function () { return [1]; },\n\
-                     'g' => array_merge([1], [2]),\n'h' => 1 | 2,\n'i' => 'ok'];");
+                     'g' => array_merge([1], [2]),\n'h' => 1 | 2,\n'i' => 'ok'];",
+        );
         assert_eq!(d.string("i").as_deref(), Some("ok"));
-        let paths: Vec<_> = d.unresolved.iter().map(|u| (u.path.as_str(), u.line)).collect();
-        assert_eq!(paths, vec![("a", 3), ("b", 4), ("c", 5), ("d", 6), ("e", 7), ("f", 8), ("g", 9), ("h", 10)]);
+        let paths: Vec<_> = d
+            .unresolved
+            .iter()
+            .map(|u| (u.path.as_str(), u.line))
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                ("a", 3),
+                ("b", 4),
+                ("c", 5),
+                ("d", 6),
+                ("e", 7),
+                ("f", 8),
+                ("g", 9),
+                ("h", 10)
+            ]
+        );
         assert_eq!(d.unresolved[0].text, "new \\Foo(['x' => [1, 2]], 'y')");
         assert_eq!(d.unresolved[4].text, "Foo::BAZ");
     }
@@ -1233,27 +1394,58 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(err(""), "env.php:1:1: empty file: no `<?php` opening tag");
-        assert_eq!(err("<?php\nreturn [1, 2;"), "env.php:2:13: expected `]` or `,` after array element, found `;`");
-        assert_eq!(err("<?php\nreturn array(1;"), "env.php:2:15: expected `)` or `,` after array element, found `;`");
-        assert_eq!(err("<?php\nreturn 1;"), "env.php:2:8: `return` must give an array, found `1`");
-        assert_eq!(err("<?php\n$a = 1;\n"), "env.php:3:1: no `return` statement");
+        assert_eq!(
+            err("<?php\nreturn [1, 2;"),
+            "env.php:2:13: expected `]` or `,` after array element, found `;`"
+        );
+        assert_eq!(
+            err("<?php\nreturn array(1;"),
+            "env.php:2:15: expected `)` or `,` after array element, found `;`"
+        );
+        assert_eq!(
+            err("<?php\nreturn 1;"),
+            "env.php:2:8: `return` must give an array, found `1`"
+        );
+        assert_eq!(
+            err("<?php\n$a = 1;\n"),
+            "env.php:3:1: no `return` statement"
+        );
         assert_eq!(
             err("<?php\nreturn [\n  'a' => [\n"),
             "env.php:4:1: unexpected end of file: 2 brackets still open (opened at 3:10)"
         );
-        assert_eq!(err("<?php\nreturn ['a' => ];"), "env.php:2:16: expected a value, found `]`");
-        assert_eq!(err("<?php\nreturn ['a' => 1 'b' => 2];"), "env.php:2:18: expected `]` or `,` after array element, found string `'b'`");
-        assert_eq!(err("<?php\nreturn [1]"), "env.php:2:11: unexpected end of file (expected `;` after the returned array)");
+        assert_eq!(
+            err("<?php\nreturn ['a' => ];"),
+            "env.php:2:16: expected a value, found `]`"
+        );
+        assert_eq!(
+            err("<?php\nreturn ['a' => 1 'b' => 2];"),
+            "env.php:2:18: expected `]` or `,` after array element, found string `'b'`"
+        );
+        assert_eq!(
+            err("<?php\nreturn [1]"),
+            "env.php:2:11: unexpected end of file (expected `;` after the returned array)"
+        );
         assert_eq!(err("\0\0\0"), "env.php:1:1: not a PHP file: binary data");
-        assert_eq!(err("hello"), "env.php:1:1: not a PHP file: expected `<?php` at the start");
-        assert_eq!(err("<?php\nreturn $x;"), "env.php:2:8: `return` must give an array literal, found `$x` (not a literal)");
+        assert_eq!(
+            err("hello"),
+            "env.php:1:1: not a PHP file: expected `<?php` at the start"
+        );
+        assert_eq!(
+            err("<?php\nreturn $x;"),
+            "env.php:2:8: `return` must give an array literal, found `$x` (not a literal)"
+        );
     }
 
     #[test]
     fn deep_nesting_is_an_error() {
         let ok = format!("<?php return {}{};", "[".repeat(63), "]".repeat(63));
         assert!(parse(ok.as_bytes(), Path::new("env.php"), &NoEnv).is_ok());
-        let e = err(&format!("<?php return {}{};", "[".repeat(65), "]".repeat(65)));
+        let e = err(&format!(
+            "<?php return {}{};",
+            "[".repeat(65),
+            "]".repeat(65)
+        ));
         assert!(e.contains("nesting deeper than 64 levels"), "{e}");
         let e = err(&format!("<?php return ['a' => {}1];", "- ".repeat(10_001)));
         assert!(e.contains("nesting deeper"), "{e}");
