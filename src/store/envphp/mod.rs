@@ -3,6 +3,26 @@
 //! Written by hand on purpose: no maintained crate parses the `<?php return [...];` subset with
 //! line numbers, class-constant keys and a per-key account of non-literal values (see
 //! `../shared/reference/peers.md` §4), and a broken store is exactly where PHP may be unusable.
+//!
+//! - `lexer`: bytes → tokens with byte offsets (lines and byte columns are computed from them).
+//! - `parser`: recursive descent over the tokens, evaluating as it goes into `value`'s model.
+//!
+//! Semantics worth knowing:
+//! - Columns are 1-based and count bytes (a UTF-8 BOM counts as 3 on line 1).
+//! - Implicit list keys follow the largest integer key so far, as PHP ≥ 8.3 does (also for
+//!   negative keys). Duplicate keys are all kept in order; lookups return the last (PHP's winner).
+//! - `getenv('X')`, `$_ENV['X']`, `$_SERVER['X']` are answered by the [`Environment`]. When it has
+//!   no answer the value is unknown, except through `??`, `?:`, ternaries, `isset()` and
+//!   `empty()`, which use what PHP would give for an unset variable (`getenv` → `false`,
+//!   `$_ENV[…]` → `null`): `getenv('X') ?: 'd'` and `$_ENV['X'] ?? 'd'` give `'d'`.
+//! - Variables assigned before `return` (`$a = …;`, `$a['k'][] = …;`) are remembered; closures
+//!   whose body is a single `return <expr>;` (and arrow functions) are evaluated when called, so
+//!   the common `$e = function ($k, $d) { return getenv($k) ?: $d; }` helper resolves.
+//! - Anything else that is not a literal is skipped (balanced brackets) and kept as
+//!   [`Value::NonLiteral`], listed in [`Document::unresolved`] by `/`-joined key path. A key that
+//!   is not a literal becomes [`Key::Const`] with its source text.
+//! - Nesting deeper than 64 levels is an error (debug builds use ~18 KB of stack per level).
+//!   At an unexpected end of file, "opened at" names the innermost bracket still open.
 
 mod lexer;
 mod parser;

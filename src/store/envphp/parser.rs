@@ -1438,6 +1438,30 @@ mod tests {
     }
 
     #[test]
+    fn statement_forms() {
+        let ok = |src: &str| {
+            parse(src.as_bytes(), Path::new("env.php"), &NoEnv)
+                .unwrap_or_else(|e| panic!("{src}: {e}"))
+        };
+        assert!(ok("<?php return [];").root.is_empty());
+        assert!(ok("<?PHP\nRETURN array();").root.is_empty());
+        assert_eq!(
+            ok("<?php return(['a' => 1]);").get("a"),
+            Some(&Value::Int(1))
+        );
+        assert_eq!(
+            ok("<?php return ['a' => 1] ?>").get("a"),
+            Some(&Value::Int(1))
+        );
+        assert_eq!(ok("<?php\nnamespace X;\n#[Attr(1)]\nfunction f() { if (1) { return 2; } }\nif ($a) { $b = 1; } else { $b = 2; }\n$o = new Foo();\n$o->bar();\nreturn ['a' => $o, 'b' => $b];")
+            .unresolved.iter().map(|u| u.path.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        let d =
+            ok("<?php $cfg = ['db' => ['host' => 'x']];\n$cfg['db']['host'] = 'y';\nreturn $cfg;");
+        assert_eq!(d.string("db/host").as_deref(), Some("y"));
+        assert_eq!(d.line("db/host"), Some(1), "the entry keeps its first line");
+    }
+
+    #[test]
     fn deep_nesting_is_an_error() {
         let ok = format!("<?php return {}{};", "[".repeat(63), "]".repeat(63));
         assert!(parse(ok.as_bytes(), Path::new("env.php"), &NoEnv).is_ok());
