@@ -3,7 +3,29 @@
 //! Written by hand on purpose: no maintained crate parses the `<?php return [...];` subset with
 //! line numbers, class-constant keys and a per-key account of non-literal values (see
 //! `../shared/reference/peers.md` §4), and a broken store is exactly where PHP may be unusable.
+//!
+//! - `lexer`: bytes → tokens with byte offsets (lines and byte columns are computed from them).
+//! - `parser`: recursive descent over the tokens, evaluating as it goes into `value`'s model.
+//!
+//! Semantics worth knowing:
+//! - Columns are 1-based and count bytes (a UTF-8 BOM counts as 3 on line 1).
+//! - Implicit list keys follow the largest integer key so far, as PHP ≥ 8.3 does (also for
+//!   negative keys). Duplicate keys are all kept in order; lookups return the last (PHP's winner).
+//! - `getenv('X')`, `$_ENV['X']`, `$_SERVER['X']` are answered by the [`Environment`]. When it has
+//!   no answer the value is unknown, except through `??`, `?:`, ternaries, `isset()` and
+//!   `empty()`, which use what PHP would give for an unset variable (`getenv` → `false`,
+//!   `$_ENV[…]` → `null`): `getenv('X') ?: 'd'` and `$_ENV['X'] ?? 'd'` give `'d'`.
+//! - Variables assigned before `return` (`$a = …;`, `$a['k'][] = …;`) are remembered; closures
+//!   whose body is a single `return <expr>;` (and arrow functions) are evaluated when called, so
+//!   the common `$e = function ($k, $d) { return getenv($k) ?: $d; }` helper resolves.
+//! - Anything else that is not a literal is skipped (balanced brackets) and kept as
+//!   [`Value::NonLiteral`], listed in [`Document::unresolved`] by `/`-joined key path. A key that
+//!   is not a literal becomes [`Key::Const`] with its source text.
+//! - Nesting deeper than 64 levels is an error (debug builds use ~18 KB of stack per level).
+//!   At an unexpected end of file, "opened at" names the innermost bracket still open.
 
+mod lexer;
+mod parser;
 mod value;
 
 pub use value::{Array, Document, Entry, Key, NonLiteral, Unresolved, Value};
@@ -45,14 +67,46 @@ impl Environment for NoEnv {
 }
 
 /// Parse the bytes of a PHP file that returns an array. `path` is used for messages only.
+///
+/// Accepts `<?php`, optional statements (variable assignments are remembered, others skipped),
+/// then `return <array>;`; whatever follows is ignored. Lines are 1-based; columns are 1-based
+/// and count bytes (a UTF-8 BOM counts as 3). Values that are not literals and cannot be
+/// resolved through `env` become [`Value::NonLiteral`] and are listed in
+/// [`Document::unresolved`]. A file that is not such a PHP file gives one [`ParseError`].
 pub fn parse(src: &[u8], path: &Path, env: &dyn Environment) -> Result<Document, ParseError> {
-    let _ = (src, env);
-    Err(ParseError {
-        path: path.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: "env.php parser not implemented yet".into(),
-    })
+    let text = lexer::Src::new(src, path);
+    let mut i = if src.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    while src.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    if i >= src.len() {
+        return Err(text.err(i.min(src.len()), "empty file: no `<?php` opening tag"));
+    }
+    let tag = b"<?php";
+    if !src[i..]
+        .get(..tag.len())
+        .is_some_and(|t| t.eq_ignore_ascii_case(tag))
+    {
+        if looks_binary(src) {
+            return Err(text.err(0, "not a PHP file: binary data"));
+        }
+        return Err(text.err(i, "not a PHP file: expected `<?php` at the start"));
+    }
+    i += tag.len();
+    if src.get(i).is_some_and(|b| !b.is_ascii_whitespace()) {
+        return Err(text.err(i, "expected a space or a new line after `<?php`"));
+    }
+    parser::Parser::new(&text, i, env).document()
+}
+
+/// NUL bytes or invalid UTF-8 in the first 8 KiB.
+fn looks_binary(src: &[u8]) -> bool {
+    let head = &src[..src.len().min(8192)];
+    head.contains(&0) || std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some())
 }
 
 /// Read and parse a file. An unreadable file is a `ParseError` at 0:0 with the OS reason.
