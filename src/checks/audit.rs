@@ -121,8 +121,7 @@ fn legacy_crypt_key(ctx: &Context, d: &mut Diagnosis) {
     d.push(
         Finding::new(Code::AuditLegacyCryptKey, Severity::Info)
             .detail(format!(
-                "The current crypt key (key {} of {}) is a legacy 32-hex-character key; Magento {} writes base64-encoded 256-bit keys. Rotating it invalidates every issued admin and customer token.",
-                keys.len() - 1,
+                "The current crypt key (the last of {} in crypt/key) is a legacy 32-hex-character key; Magento {} writes base64-encoded 256-bit keys. Rotating it invalidates every issued admin and customer token.",
                 keys.len(),
                 ctx.install.release.version.as_deref().unwrap_or("2.4.7+")
             ))

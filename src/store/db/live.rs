@@ -306,6 +306,9 @@ fn short_error(e: &mysql::Error) -> String {
     match e {
         mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
         mysql::Error::IoError(io) => io_reason(io),
+        mysql::Error::DriverError(mysql::DriverError::CouldNotConnect(Some((_, desc, kind)))) => {
+            io_reason(&std::io::Error::new(*kind, desc.clone()))
+        }
         other => other.to_string(),
     }
 }
