@@ -188,15 +188,24 @@ impl Evidence {
             Some(l) => format!("file:{path}:{l}"),
             None => format!("file:{path}"),
         };
-        Evidence { source, text: text.into() }
+        Evidence {
+            source,
+            text: text.into(),
+        }
     }
 
     pub fn db(table: &str, text: impl Into<String>) -> Evidence {
-        Evidence { source: format!("db:{table}"), text: text.into() }
+        Evidence {
+            source: format!("db:{table}"),
+            text: text.into(),
+        }
     }
 
     pub fn other(source: impl Into<String>, text: impl Into<String>) -> Evidence {
-        Evidence { source: source.into(), text: text.into() }
+        Evidence {
+            source: source.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -269,7 +278,10 @@ pub fn rank(findings: &mut [Finding]) {
 
 /// The code of the first finding of severity `error`, if any (the contract's `root_cause`).
 pub fn root_cause(findings: &[Finding]) -> Option<Code> {
-    findings.iter().find(|f| f.severity == Severity::Error).map(|f| f.code)
+    findings
+        .iter()
+        .find(|f| f.severity == Severity::Error)
+        .map(|f| f.code)
 }
 
 #[cfg(test)]

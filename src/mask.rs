@@ -79,7 +79,9 @@ mod tests {
     fn scrubs_each_of_several_keys() {
         let mut m = Masker::new();
         m.add("0123456789abcdef0123456789abcdef\nbase64QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=");
-        let out = m.scrub("k1=0123456789abcdef0123456789abcdef k2=base64QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=");
+        let out = m.scrub(
+            "k1=0123456789abcdef0123456789abcdef k2=base64QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
+        );
         assert!(!out.contains("0123456789abcdef0123"));
         assert!(!out.contains("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"));
     }

@@ -41,36 +41,71 @@ fn check_fixture(db: &DumpDb) {
     assert_eq!(users.len(), 2);
     let cols = &users[0].columns;
     assert_eq!(cols.len(), 19);
-    assert_eq!(&cols[..5], &["user_id", "firstname", "lastname", "email", "username"]);
+    assert_eq!(
+        &cols[..5],
+        &["user_id", "firstname", "lastname", "email", "username"]
+    );
     assert_eq!(cols[18], "lock_expires");
     let ada = &users[0];
     assert_eq!(ada.get("user_id"), Some(&SqlValue::Int(1)));
-    assert_eq!(ada.text("password").as_deref(), Some("8e1d2b0a:3:{\"x\":1}"));
-    assert_eq!(ada.text("extra").as_deref(), Some("{\"configState\":{\"dev_debug\":\"0\"}}"));
+    assert_eq!(
+        ada.text("password").as_deref(),
+        Some("8e1d2b0a:3:{\"x\":1}")
+    );
+    assert_eq!(
+        ada.text("extra").as_deref(),
+        Some("{\"configState\":{\"dev_debug\":\"0\"}}")
+    );
     assert_eq!(ada.text("created").as_deref(), Some("2024-01-02 03:04:05"));
     assert_eq!(ada.get("rp_token"), Some(&SqlValue::Null));
     let ob = &users[1];
     assert_eq!(ob.text("firstname").as_deref(), Some("O'Brien"));
     assert_eq!(ob.text("lastname").as_deref(), Some("Semi;colon"));
-    assert_eq!(ob.text("password").as_deref(), Some("hash\\with\\backslashes"));
-    assert_eq!(ob.text("extra").as_deref(), Some("line1\nline2\r\n\ttab),('x'"));
+    assert_eq!(
+        ob.text("password").as_deref(),
+        Some("hash\\with\\backslashes")
+    );
+    assert_eq!(
+        ob.text("extra").as_deref(),
+        Some("line1\nline2\r\n\ttab),('x'")
+    );
     assert_eq!(ob.int("failures_num"), Some(3));
 
     assert!(!db.has_table("catalog_product_entity_varchar").unwrap());
-    assert!(db.rows("catalog_product_entity_varchar", &[]).unwrap().is_empty());
+    assert!(
+        db.rows("catalog_product_entity_varchar", &[])
+            .unwrap()
+            .is_empty()
+    );
     assert!(db.has_table("core_config_data").unwrap());
     assert!(db.has_table("oauth_token").unwrap());
     assert!(!db.has_table("store").unwrap());
     assert!(db.rows("store", &[]).unwrap().is_empty());
 
-    let urls = db.rows("core_config_data", &[("path", "web/secure/base_url".into())]).unwrap();
+    let urls = db
+        .rows(
+            "core_config_data",
+            &[("path", "web/secure/base_url".into())],
+        )
+        .unwrap();
     assert_eq!(urls.len(), 2);
     let eu = db
-        .rows("core_config_data", &[("path", "web/secure/base_url".into()), ("scope_id", text("1"))])
+        .rows(
+            "core_config_data",
+            &[
+                ("path", "web/secure/base_url".into()),
+                ("scope_id", text("1")),
+            ],
+        )
         .unwrap();
     assert_eq!(eu.len(), 1);
-    assert_eq!(eu[0].text("value").as_deref(), Some("https://eu.example.com/"));
-    let revoked = db.rows("oauth_token", &[("revoked", SqlValue::Int(1))]).unwrap();
+    assert_eq!(
+        eu[0].text("value").as_deref(),
+        Some("https://eu.example.com/")
+    );
+    let revoked = db
+        .rows("oauth_token", &[("revoked", SqlValue::Int(1))])
+        .unwrap();
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0].int("customer_id"), Some(5));
 
@@ -90,7 +125,10 @@ fn mariadb_default_dump() {
     assert_eq!(d.source, Source::Dump);
     assert_eq!(d.dump.as_deref(), Some(Path::new(FIXTURE)));
     assert_eq!(d.table_prefix, "");
-    assert_eq!(db.stats().bytes_read, std::fs::metadata(FIXTURE).unwrap().len());
+    assert_eq!(
+        db.stats().bytes_read,
+        std::fs::metadata(FIXTURE).unwrap().len()
+    );
 }
 
 #[test]
@@ -111,7 +149,10 @@ fn gzip_is_detected_by_magic_bytes() {
 
 #[test]
 fn missing_file_is_io_error() {
-    assert!(matches!(DumpDb::open(Path::new("/nonexistent/x.sql"), ""), Err(DbError::Io { .. })));
+    assert!(matches!(
+        DumpDb::open(Path::new("/nonexistent/x.sql"), ""),
+        Err(DbError::Io { .. })
+    ));
 }
 
 #[test]
@@ -120,15 +161,25 @@ fn corrupt_and_truncated_gzip_fail_cleanly() {
     let path = dir.path().join("dump.sql.gz");
     let gz = gzip(&std::fs::read(FIXTURE).unwrap());
     std::fs::write(&path, &gz[..gz.len() / 2]).unwrap();
-    let e = DumpDb::open(&path, "").err().expect("truncated gzip must fail");
-    assert!(matches!(e, DbError::Io { .. } | DbError::DumpParse { .. }), "{e}");
+    let e = DumpDb::open(&path, "")
+        .err()
+        .expect("truncated gzip must fail");
+    assert!(
+        matches!(e, DbError::Io { .. } | DbError::DumpParse { .. }),
+        "{e}"
+    );
     let mut bad = gz.clone();
     for b in &mut bad[20..60] {
         *b ^= 0x5a;
     }
     std::fs::write(&path, &bad).unwrap();
-    let e = DumpDb::open(&path, "").err().expect("corrupt gzip must fail");
-    assert!(matches!(e, DbError::Io { .. } | DbError::DumpParse { .. }), "{e}");
+    let e = DumpDb::open(&path, "")
+        .err()
+        .expect("corrupt gzip must fail");
+    assert!(
+        matches!(e, DbError::Io { .. } | DbError::DumpParse { .. }),
+        "{e}"
+    );
     assert!(e.to_string().contains("dump.sql.gz"), "{e}");
 }
 
@@ -150,39 +201,61 @@ fn binary_junk_fails_cleanly() {
 
 #[test]
 fn complete_insert_and_partial_column_lists() {
-    let db = ok("CREATE TABLE store (store_id int, code varchar(32), name varchar(255), is_active int);\n\
+    let db = ok(
+        "CREATE TABLE store (store_id int, code varchar(32), name varchar(255), is_active int);\n\
          INSERT INTO `store` (`store_id`, `code`, `name`, `is_active`) VALUES (0,'admin','Admin',1),(1,'default','Default',1);\n\
-         INSERT INTO store (name, store_id) VALUES ('Reordered', 2);\n");
+         INSERT INTO store (name, store_id) VALUES ('Reordered', 2);\n",
+    );
     let rows = db.rows("store", &[]).unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2].get("store_id"), Some(&SqlValue::Int(2)));
     assert_eq!(rows[2].text("name").as_deref(), Some("Reordered"));
     assert_eq!(rows[2].get("code"), Some(&SqlValue::Null));
-    assert_eq!(rows[2].columns.as_slice(), ["store_id", "code", "name", "is_active"]);
+    assert_eq!(
+        rows[2].columns.as_slice(),
+        ["store_id", "code", "name", "is_active"]
+    );
     // A column list without any CREATE TABLE defines the columns.
     let db = ok("INSERT INTO store_website (website_id, code) VALUES (1, 'base');");
     assert!(db.has_table("store_website").unwrap());
-    assert_eq!(db.rows("store_website", &[("code", "base".into())]).unwrap().len(), 1);
+    assert_eq!(
+        db.rows("store_website", &[("code", "base".into())])
+            .unwrap()
+            .len(),
+        1
+    );
     // Unknown column in a filter.
-    assert!(matches!(db.rows("store_website", &[("nope", SqlValue::Int(1))]), Err(DbError::Query { .. })));
+    assert!(matches!(
+        db.rows("store_website", &[("nope", SqlValue::Int(1))]),
+        Err(DbError::Query { .. })
+    ));
 }
 
 #[test]
 fn insert_ignore_and_replace() {
-    let db = ok("CREATE TABLE `store` (`store_id` smallint NOT NULL, `code` varchar(32), PRIMARY KEY (`store_id`));\n\
+    let db = ok(
+        "CREATE TABLE `store` (`store_id` smallint NOT NULL, `code` varchar(32), PRIMARY KEY (`store_id`));\n\
          INSERT INTO `store` VALUES (1,'a'),(2,'b');\n\
          INSERT  IGNORE INTO `store` VALUES (1,'ignored'),(3,'c');\n\
          REPLACE INTO `store` VALUES (2,'replaced');\n\
-         replace into store (store_id, code) values (4,'d');\n");
-    let codes: Vec<_> = db.rows("store", &[]).unwrap().iter().map(|r| r.text("code").unwrap()).collect();
+         replace into store (store_id, code) values (4,'d');\n",
+    );
+    let codes: Vec<_> = db
+        .rows("store", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.text("code").unwrap())
+        .collect();
     assert_eq!(codes, ["a", "replaced", "c", "d"]);
 }
 
 #[test]
 fn every_escape_null_numbers_and_binary() {
-    let db = ok(r#"CREATE TABLE `oauth_consumer` (`a` text, `b` float, `c` decimal(12,4), `d` bigint unsigned, `e` varbinary(8), `f` blob, `g` blob, `h` text);
+    let db = ok(
+        r#"CREATE TABLE `oauth_consumer` (`a` text, `b` float, `c` decimal(12,4), `d` bigint unsigned, `e` varbinary(8), `f` blob, `g` blob, `h` text);
 INSERT INTO `oauth_consumer` VALUES ('\0\'\"\b\n\r\t\Z\\\%\_''x',1.5,12.5000,18446744073709551615,_binary 'ab\0c',X'DEADBEEF',0xCAFE,"dq""\'"),(NULL,-2.5e1,-0.0100,-42,_binary '',x'',NULL,''),('semi;colon','3',7,0,NULL,NULL,NULL,'),(');
-"#);
+"#,
+    );
     let rows = db.rows("oauth_consumer", &[]).unwrap();
     let r = &rows[0].values;
     assert_eq!(r[0], text("\0'\"\u{8}\n\r\t\u{1a}\\\\%\\_'x"));
@@ -213,7 +286,10 @@ fn raw_non_utf8_bytes_in_strings() {
     sql.extend_from_slice(b"\nINSERT INTO other VALUES ('\xff');");
     let db = DumpDb::from_reader(&sql[..], Path::new("t.sql"), "").unwrap();
     let rows = db.rows("admin_user", &[]).unwrap();
-    assert_eq!(rows[0].values[0], SqlValue::Bytes(b"\xff\x00'\xfe".to_vec()));
+    assert_eq!(
+        rows[0].values[0],
+        SqlValue::Bytes(b"\xff\x00'\xfe".to_vec())
+    );
     assert_eq!(rows[0].values[1], text("café"));
 }
 
@@ -231,9 +307,17 @@ fn multi_line_inserts_with_raw_newlines_and_comments() {
          (3, 2, 'x', 'allow');\n");
     let rows = db.rows("authorization_rule", &[]).unwrap();
     assert_eq!(rows.len(), 3);
-    assert_eq!(rows[1].text("resource_id").as_deref(), Some("multi\nline;\n'string'"));
+    assert_eq!(
+        rows[1].text("resource_id").as_deref(),
+        Some("multi\nline;\n'string'")
+    );
     assert_eq!(rows[1].text("permission").as_deref(), Some("deny"));
-    assert_eq!(db.rows("authorization_rule", &[("role_id", SqlValue::Int(2))]).unwrap().len(), 2);
+    assert_eq!(
+        db.rows("authorization_rule", &[("role_id", SqlValue::Int(2))])
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -246,7 +330,12 @@ fn delimiter_blocks() {
          CREATE PROCEDURE p() BEGIN INSERT INTO store VALUES (98); END$$\n\
          delimiter ;\n\
          INSERT INTO store VALUES (2);\n");
-    let ids: Vec<_> = db.rows("store", &[]).unwrap().iter().map(|r| r.int("id").unwrap()).collect();
+    let ids: Vec<_> = db
+        .rows("store", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.int("id").unwrap())
+        .collect();
     assert_eq!(ids, [1, 2]);
 }
 
@@ -278,20 +367,24 @@ fn table_prefix() {
     assert_eq!(db.describe().table_prefix, "m2_");
     assert_eq!(db.stats().statements_skipped, 3);
     // Without the prefix, the prefixed table is someone else's.
-    let db = ok("CREATE TABLE `m2_admin_user` (user_id int);\nINSERT INTO m2_admin_user VALUES (1);\n");
+    let db =
+        ok("CREATE TABLE `m2_admin_user` (user_id int);\nINSERT INTO m2_admin_user VALUES (1);\n");
     assert!(!db.has_table("admin_user").unwrap());
 }
 
 #[test]
 fn repeated_create_drop_and_truncate() {
-    let db = ok("CREATE TABLE store (id int);\nINSERT INTO store VALUES (1),(2);\n\
-         DROP TABLE IF EXISTS `store`;\nCREATE TABLE store (id int, code text);\nINSERT INTO store VALUES (3,'c');\n");
+    let db = ok(
+        "CREATE TABLE store (id int);\nINSERT INTO store VALUES (1),(2);\n\
+         DROP TABLE IF EXISTS `store`;\nCREATE TABLE store (id int, code text);\nINSERT INTO store VALUES (3,'c');\n",
+    );
     let rows = db.rows("store", &[]).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].columns.as_slice(), ["id", "code"]);
     let db = ok("CREATE TABLE store (id int);\nINSERT INTO store VALUES (1);\nDROP TABLE store;\n");
     assert!(!db.has_table("store").unwrap());
-    let db = ok("CREATE TABLE store (id int);\nINSERT INTO store VALUES (1);\nTRUNCATE TABLE store;\n");
+    let db =
+        ok("CREATE TABLE store (id int);\nINSERT INTO store VALUES (1);\nTRUNCATE TABLE store;\n");
     assert!(db.has_table("store").unwrap());
     assert!(db.rows("store", &[]).unwrap().is_empty());
     // A last statement without its semicolon still counts.
@@ -311,12 +404,18 @@ fn malformed_kept_statement() {
     let sql = "CREATE TABLE store (id int);\nINSERT INTO other VALUES (((;\nINSERT INTO store\n  VALUES (1,;\n";
     let (line, _) = parse_err(load(sql, ""));
     assert_eq!(line, 3);
-    let (line, msg) = parse_err(load("CREATE TABLE store (id int);\n\nINSERT INTO store VALUES (1),(2,3);", ""));
+    let (line, msg) = parse_err(load(
+        "CREATE TABLE store (id int);\n\nINSERT INTO store VALUES (1),(2,3);",
+        "",
+    ));
     assert_eq!(line, 3);
     assert!(msg.contains("row 2"), "{msg}");
     let (line, _) = parse_err(load("\n\nCREATE TABLE store (;", ""));
     assert_eq!(line, 3);
-    let (line, msg) = parse_err(load("CREATE TABLE store (id int);\nINSERT INTO store VALUES (NOW());", ""));
+    let (line, msg) = parse_err(load(
+        "CREATE TABLE store (id int);\nINSERT INTO store VALUES (NOW());",
+        "",
+    ));
     assert_eq!(line, 2);
     assert!(msg.contains("unsupported"), "{msg}");
 }
@@ -345,7 +444,11 @@ fn survives_truncation_anywhere() {
     }
     let gz = gzip(&data);
     for cut in (0..gz.len()).step_by(7) {
-        let _ = DumpDb::from_reader(flate2::read::MultiGzDecoder::new(&gz[..cut]), Path::new("cut.sql.gz"), "");
+        let _ = DumpDb::from_reader(
+            flate2::read::MultiGzDecoder::new(&gz[..cut]),
+            Path::new("cut.sql.gz"),
+            "",
+        );
     }
 }
 

@@ -33,19 +33,30 @@ impl Installation {
             if !path.exists() {
                 return Ok(None);
             }
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
             Ok(Some(envphp::parse(&bytes, Path::new(rel), env)?))
         };
         let env_doc = read(root::ENV_PHP)?;
         let config_doc = read(root::CONFIG_PHP)?;
         let modules = ModuleSet::load(root, config_doc.as_ref());
         let release = modules::detect_release(root);
-        Ok(Installation { root: root.to_path_buf(), env: env_doc, config: config_doc, modules, release })
+        Ok(Installation {
+            root: root.to_path_buf(),
+            env: env_doc,
+            config: config_doc,
+            modules,
+            release,
+        })
     }
 
     /// `MAGE_MODE` from env.php, else `default` (Magento's own fallback).
     pub fn mode(&self) -> String {
-        self.env_string("MAGE_MODE").filter(|m| !m.is_empty()).unwrap_or_else(|| "default".into())
+        self.env_string("MAGE_MODE")
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "default".into())
     }
 
     pub fn env_string(&self, path: &str) -> Option<String> {

@@ -86,5 +86,9 @@ pub struct Release {
 /// The release of the installation at `root`.
 pub fn detect_release(root: &Path) -> Release {
     let _ = root;
-    Release { version: None, edition: Edition::Unknown, source: None }
+    Release {
+        version: None,
+        edition: Edition::Unknown,
+        source: None,
+    }
 }

@@ -11,7 +11,11 @@ pub const CONFIG_PHP: &str = "app/etc/config.php";
 /// The root to use. With `explicit`, that folder must hold `app/etc/env.php` or `app/etc/config.php`.
 pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
     if let Some(dir) = explicit {
-        let dir = if dir.is_absolute() { dir.to_path_buf() } else { cwd.join(dir) };
+        let dir = if dir.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            cwd.join(dir)
+        };
         if !dir.is_dir() {
             return Err(Error::Root(format!("{}: no such folder", dir.display())));
         }

@@ -48,7 +48,11 @@ impl ConnParams {
             return s.display().to_string();
         }
         let host = self.host.clone().unwrap_or_else(|| "localhost".into());
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
         format!("{host}:{}", self.port.unwrap_or(3306))
     }
 }

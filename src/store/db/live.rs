@@ -9,7 +9,9 @@ pub struct LiveDb {
 impl LiveDb {
     /// Connect (timeout at most 5 s) and open a `START TRANSACTION READ ONLY` session.
     pub fn connect(params: &ConnParams) -> Result<LiveDb, DbError> {
-        let _ = LiveDb { params: params.clone() };
+        let _ = LiveDb {
+            params: params.clone(),
+        };
         Err(DbError::Config("live database not implemented yet".into()))
     }
 }

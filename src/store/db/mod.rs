@@ -163,9 +163,13 @@ pub struct DbDescription {
 pub enum DbError {
     #[error("cannot reach the database server at {target}: {reason}")]
     Unreachable { target: String, reason: String },
-    #[error("access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php")]
+    #[error(
+        "access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php"
+    )]
     AccessDenied { target: String, user: String },
-    #[error("database '{name}' does not exist on {target}: check db/connection/default/dbname in app/etc/env.php")]
+    #[error(
+        "database '{name}' does not exist on {target}: check db/connection/default/dbname in app/etc/env.php"
+    )]
     UnknownDatabase { target: String, name: String },
     #[error("{0}")]
     Config(String),

@@ -24,7 +24,10 @@ impl<'a> Lex<'a> {
         while let Some(b) = self.s.get(self.i) {
             if b.is_ascii_whitespace() || *b == 0x0b {
                 self.i += 1;
-            } else if *b == b'/' && self.s.get(self.i + 1) == Some(&b'*') && self.s.get(self.i + 2) != Some(&b'!') {
+            } else if *b == b'/'
+                && self.s.get(self.i + 1) == Some(&b'*')
+                && self.s.get(self.i + 2) != Some(&b'!')
+            {
                 // A plain comment between keywords.
                 match memchr::memmem::find(&self.s[self.i + 2..], b"*/") {
                     Some(j) => self.i += j + 4,
@@ -108,7 +111,11 @@ fn is_ident_byte(b: u8) -> bool {
 
 /// `complete`: `head` is the whole statement, not only its first bytes.
 pub(super) fn classify(head: &[u8], complete: bool) -> Head {
-    let mut l = Lex { s: head, i: 0, complete };
+    let mut l = Lex {
+        s: head,
+        i: 0,
+        complete,
+    };
     let name = if l.kw("CREATE") {
         let _ = l.kw("OR") && l.kw("REPLACE");
         if !l.kw("TABLE") {
@@ -149,6 +156,65 @@ pub(super) fn classify(head: &[u8], complete: bool) -> Head {
     name.map_or(Head::Other, Head::Table)
 }
 
+/// The start of a plain `INSERT`/`REPLACE … [(columns)] VALUES`, for the fast row reader.
+pub(super) struct InsertHeader {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub replace: bool,
+    pub ignore: bool,
+    /// Where the first row's `(` is expected.
+    pub values_at: usize,
+}
+
+/// `None` for anything but the plain forms (the caller then lets sqlparser read the statement).
+pub(super) fn insert_header(sql: &[u8]) -> Option<InsertHeader> {
+    let mut l = Lex {
+        s: sql,
+        i: 0,
+        complete: true,
+    };
+    let replace = if l.kw("INSERT") {
+        false
+    } else if l.kw("REPLACE") {
+        true
+    } else {
+        return None;
+    };
+    let ignore = l.kw("IGNORE");
+    if !l.kw("INTO") {
+        return None;
+    }
+    let table = l.table_name()?;
+    l.ws();
+    let mut columns = Vec::new();
+    if l.s.get(l.i) == Some(&b'(') {
+        l.i += 1;
+        loop {
+            columns.push(l.ident_part()?);
+            l.ws();
+            match l.s.get(l.i)? {
+                b',' => l.i += 1,
+                b')' => {
+                    l.i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    if !(l.kw("VALUES") || l.kw("VALUE")) {
+        return None;
+    }
+    l.ws();
+    Some(InsertHeader {
+        table,
+        columns,
+        replace,
+        ignore,
+        values_at: l.i,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,22 +227,34 @@ mod tests {
     fn recognises_statements() {
         let tb = |n: &str| Head::Table(n.to_string());
         assert_eq!(t("CREATE TABLE `admin_user` (\n"), tb("admin_user"));
-        assert_eq!(t("create table if not exists admin_user(x int)"), tb("admin_user"));
+        assert_eq!(
+            t("create table if not exists admin_user(x int)"),
+            tb("admin_user")
+        );
         assert_eq!(t("INSERT INTO `a``b` VALUES (1)"), tb("a`b"));
         assert_eq!(t("INSERT  IGNORE INTO `store` VALUES"), tb("store"));
         assert_eq!(t("insert store values (1)"), tb("store"));
         assert_eq!(t("REPLACE INTO `db`.`store` (a) VALUES"), tb("store"));
         assert_eq!(t("INSERT INTO \"store\" VALUES"), tb("store"));
         assert_eq!(t("INSERT /* x */ INTO store VALUES"), tb("store"));
-        assert_eq!(t("DROP TABLE IF EXISTS `a`, b ;"), Head::Drop(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            t("DROP TABLE IF EXISTS `a`, b ;"),
+            Head::Drop(vec!["a".into(), "b".into()])
+        );
         assert_eq!(t("TRUNCATE `store`"), Head::Truncate("store".into()));
         assert_eq!(t("LOCK TABLES `store` WRITE"), Head::Other);
-        assert_eq!(t("/*!40000 ALTER TABLE `store` DISABLE KEYS */"), Head::Other);
+        assert_eq!(
+            t("/*!40000 ALTER TABLE `store` DISABLE KEYS */"),
+            Head::Other
+        );
         assert_eq!(t("CREATE DATABASE x"), Head::Other);
         assert_eq!(t("INSERTINTO x"), Head::Other);
         // Cut head: a bare name running to the end is not trusted.
         assert_eq!(t("INSERT INTO stor"), Head::Other);
         assert_eq!(t("INSERT INTO `stor"), Head::Other);
-        assert_eq!(classify(b"DROP TABLE store", true), Head::Drop(vec!["store".into()]));
+        assert_eq!(
+            classify(b"DROP TABLE store", true),
+            Head::Drop(vec!["store".into()])
+        );
     }
 }

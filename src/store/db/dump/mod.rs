@@ -16,6 +16,7 @@
 //!
 //! Not supported: `NO_BACKSLASH_ESCAPES` dumps, `ANSI_QUOTES` dumps (`"x"` is read as a string).
 
+mod fast;
 mod head;
 mod parse;
 mod scan;
@@ -68,7 +69,13 @@ struct Table {
 
 impl Table {
     fn new(columns: Vec<String>, float: Vec<bool>, primary_key: Vec<usize>) -> Table {
-        Table { columns: Arc::new(columns), float, primary_key, rows: Vec::new(), index: None }
+        Table {
+            columns: Arc::new(columns),
+            float,
+            primary_key,
+            rows: Vec::new(),
+            index: None,
+        }
     }
 
     fn key(&self, row: &[SqlValue]) -> String {
@@ -89,7 +96,12 @@ impl Table {
             return;
         }
         if self.index.is_none() {
-            let index = self.rows.iter().enumerate().map(|(i, r)| (self.key(r), i)).collect();
+            let index = self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (self.key(r), i))
+                .collect();
             self.index = Some(index);
         }
         let key = self.key(&row);
@@ -116,10 +128,16 @@ impl DumpDb {
     /// Stream the dump once, keeping only [`super::NEEDED_TABLES`] (with `table_prefix`).
     /// Gzip is recognised by its magic bytes, whatever the file is called.
     pub fn open(path: &Path, table_prefix: &str) -> Result<DumpDb, DbError> {
-        let io_err = |source| DbError::Io { path: path.to_path_buf(), source };
+        let io_err = |source| DbError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::open(path).map_err(io_err)?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
-        let gz = reader.fill_buf().map_err(io_err)?.starts_with(&[0x1f, 0x8b]);
+        let gz = reader
+            .fill_buf()
+            .map_err(io_err)?
+            .starts_with(&[0x1f, 0x8b]);
         if gz {
             DumpDb::from_reader(MultiGzDecoder::new(reader), path, table_prefix)
         } else {
@@ -128,7 +146,11 @@ impl DumpDb {
     }
 
     /// Read SQL text (not gzip) from any reader; `label_path` names it in errors and `describe`.
-    pub fn from_reader(reader: impl Read, label_path: &Path, table_prefix: &str) -> Result<DumpDb, DbError> {
+    pub fn from_reader(
+        reader: impl Read,
+        label_path: &Path,
+        table_prefix: &str,
+    ) -> Result<DumpDb, DbError> {
         let started = Instant::now();
         let mut db = DumpDb {
             path: label_path.to_path_buf(),
@@ -171,7 +193,11 @@ impl DumpDb {
     }
 
     fn err(&self, line: u64, message: impl Into<String>) -> DbError {
-        DbError::DumpParse { path: self.path.clone(), line, message: message.into() }
+        DbError::DumpParse {
+            path: self.path.clone(),
+            line,
+            message: message.into(),
+        }
     }
 
     /// Replay one kept statement.
@@ -196,39 +222,31 @@ impl DumpDb {
             Head::Table(_) => {}
             Head::Other => return Ok(()),
         }
+        if self.apply_fast(line, sql)? {
+            return Ok(());
+        }
         let (parsed, latin1) = parse::parse(sql).map_err(|m| self.err(line, m))?;
         match parsed {
             Parsed::Create(c) => {
-                let Some(name) = logical(&prefix, &c.table) else { return Ok(()) };
-                let pk = c.primary_key.iter().map(|k| c.columns.iter().position(|c| c == k)).collect::<Option<Vec<_>>>();
-                self.tables.insert(name.to_string(), Table::new(c.columns, c.float, pk.unwrap_or_default()));
+                let Some(name) = logical(&prefix, &c.table) else {
+                    return Ok(());
+                };
+                let pk = c
+                    .primary_key
+                    .iter()
+                    .map(|k| c.columns.iter().position(|c| c == k))
+                    .collect::<Option<Vec<_>>>();
+                self.tables.insert(
+                    name.to_string(),
+                    Table::new(c.columns, c.float, pk.unwrap_or_default()),
+                );
             }
             Parsed::Insert(ins) => {
-                let Some(name) = logical(&prefix, &ins.table) else { return Ok(()) };
-                if !self.tables.contains_key(name) {
-                    if ins.columns.is_empty() {
-                        return Err(self.err(
-                            line,
-                            format!("INSERT into `{}` has no column list and no CREATE TABLE comes before it", ins.table),
-                        ));
-                    }
-                    let n = ins.columns.len();
-                    self.tables.insert(name.to_string(), Table::new(ins.columns.clone(), vec![false; n], Vec::new()));
-                }
-                let table = self.tables.get(name).expect("table present");
-                // For each value position: its column index in the table.
-                let map: Vec<usize> = if ins.columns.is_empty() {
-                    (0..table.columns.len()).collect()
-                } else {
-                    let mut map = Vec::with_capacity(ins.columns.len());
-                    for c in &ins.columns {
-                        match table.columns.iter().position(|t| t == c) {
-                            Some(i) => map.push(i),
-                            None => return Err(self.err(line, format!("INSERT into `{}`: unknown column `{c}`", ins.table))),
-                        }
-                    }
-                    map
+                let Some(name) = logical(&prefix, &ins.table) else {
+                    return Ok(());
                 };
+                let map = self.insert_target(line, name, &ins.table, &ins.columns)?;
+                let table = self.tables.get(name).expect("table present");
                 let width = table.columns.len();
                 let mut rows = Vec::with_capacity(ins.rows.len());
                 for (n, exprs) in ins.rows.iter().enumerate() {
@@ -246,8 +264,12 @@ impl DumpDb {
                     }
                     let mut row = vec![SqlValue::Null; width];
                     for (e, &i) in exprs.iter().zip(&map) {
-                        row[i] = parse::value(e, latin1, table.float[i])
-                            .map_err(|m| self.err(line, format!("INSERT into `{}`, row {}: {m}", ins.table, n + 1)))?;
+                        row[i] = parse::value(e, latin1, table.float[i]).map_err(|m| {
+                            self.err(
+                                line,
+                                format!("INSERT into `{}`, row {}: {m}", ins.table, n + 1),
+                            )
+                        })?;
                     }
                     rows.push(row);
                 }
@@ -258,6 +280,77 @@ impl DumpDb {
             }
         }
         Ok(())
+    }
+}
+
+impl DumpDb {
+    /// The plain `INSERT … VALUES` of dumps without sqlparser; false when it needs sqlparser.
+    fn apply_fast(&mut self, line: u64, sql: &[u8]) -> Result<bool, DbError> {
+        let Some(h) = head::insert_header(sql) else {
+            return Ok(false);
+        };
+        let prefix = self.table_prefix.clone();
+        let Some(name) = logical(&prefix, &h.table) else {
+            return Ok(false);
+        };
+        let map = self.insert_target(line, name, &h.table, &h.columns)?;
+        let table = self.tables.get_mut(name).expect("table present");
+        let Some(rows) = fast::rows(&sql[h.values_at..], &map, table.columns.len(), &table.float)
+        else {
+            return Ok(false);
+        };
+        let mode = if h.replace {
+            InsertMode::Replace
+        } else if h.ignore {
+            InsertMode::Ignore
+        } else {
+            InsertMode::Insert
+        };
+        for row in rows {
+            table.add(row, mode);
+        }
+        Ok(true)
+    }
+
+    /// The table an INSERT goes to (created from its column list if no CREATE TABLE came
+    /// before), and for each value position its column index.
+    fn insert_target(
+        &mut self,
+        line: u64,
+        name: &str,
+        physical: &str,
+        columns: &[String],
+    ) -> Result<Vec<usize>, DbError> {
+        if !self.tables.contains_key(name) {
+            if columns.is_empty() {
+                return Err(self.err(
+                    line,
+                    format!("INSERT into `{physical}` has no column list and no CREATE TABLE comes before it"),
+                ));
+            }
+            let n = columns.len();
+            self.tables.insert(
+                name.to_string(),
+                Table::new(columns.to_vec(), vec![false; n], Vec::new()),
+            );
+        }
+        let table = self.tables.get(name).expect("table present");
+        if columns.is_empty() {
+            return Ok((0..table.columns.len()).collect());
+        }
+        let mut map = Vec::with_capacity(columns.len());
+        for c in columns {
+            match table.columns.iter().position(|t| t == c) {
+                Some(i) => map.push(i),
+                None => {
+                    return Err(self.err(
+                        line,
+                        format!("INSERT into `{physical}`: unknown column `{c}`"),
+                    ));
+                }
+            }
+        }
+        Ok(map)
     }
 }
 
@@ -285,7 +378,9 @@ impl Database for DumpDb {
     }
 
     fn rows(&self, table: &str, filter: &[(&str, SqlValue)]) -> Result<Vec<Row>, DbError> {
-        let Some(t) = self.tables.get(table) else { return Ok(Vec::new()) };
+        let Some(t) = self.tables.get(table) else {
+            return Ok(Vec::new());
+        };
         let mut cols = Vec::with_capacity(filter.len());
         for (c, v) in filter {
             match t.columns.iter().position(|x| x == c) {
@@ -301,7 +396,10 @@ impl Database for DumpDb {
         Ok(t.rows
             .iter()
             .filter(|r| cols.iter().all(|(i, v)| r[*i].sql_eq(v)))
-            .map(|r| Row { columns: t.columns.clone(), values: r.clone() })
+            .map(|r| Row {
+                columns: t.columns.clone(),
+                values: r.clone(),
+            })
             .collect())
     }
 }

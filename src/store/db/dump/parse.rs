@@ -6,8 +6,8 @@
 //! string literals are decoded here, mapping chars back to the original bytes.
 
 use sqlparser::ast::{
-    AssignmentTarget, ColumnOption, Expr, ObjectName, SetExpr, Statement, TableConstraint, TableObject,
-    UnaryOperator, Value,
+    AssignmentTarget, ColumnOption, Expr, ObjectName, SetExpr, Statement, TableConstraint,
+    TableObject, UnaryOperator, Value,
 };
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
@@ -63,7 +63,10 @@ pub(super) fn parse(sql: &[u8]) -> Result<(Parsed, bool), String> {
         .parse_statements()
         .map_err(|e| e.to_string())?;
     if statements.len() != 1 {
-        return Err(format!("expected one statement, found {}", statements.len()));
+        return Err(format!(
+            "expected one statement, found {}",
+            statements.len()
+        ));
     }
     let parsed = match statements.pop().expect("one statement") {
         Statement::CreateTable(ct) => {
@@ -74,8 +77,13 @@ pub(super) fn parse(sql: &[u8]) -> Result<(Parsed, bool), String> {
             for c in &ct.columns {
                 let name = ident(&c.name.value, latin1);
                 let ty = c.data_type.to_string().to_ascii_uppercase();
-                float.push(ty.starts_with("FLOAT") || ty.starts_with("DOUBLE") || ty.starts_with("REAL"));
-                if c.options.iter().any(|o| matches!(o.option, ColumnOption::PrimaryKey(_))) {
+                float.push(
+                    ty.starts_with("FLOAT") || ty.starts_with("DOUBLE") || ty.starts_with("REAL"),
+                );
+                if c.options
+                    .iter()
+                    .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)))
+                {
                     primary_key = vec![name.clone()];
                 }
                 columns.push(name);
@@ -98,7 +106,12 @@ pub(super) fn parse(sql: &[u8]) -> Result<(Parsed, bool), String> {
             if columns.is_empty() {
                 return Err(format!("CREATE TABLE {table} has no columns"));
             }
-            Parsed::Create(Created { table, columns, float, primary_key })
+            Parsed::Create(Created {
+                table,
+                columns,
+                float,
+                primary_key,
+            })
         }
         Statement::Insert(ins) => {
             let TableObject::TableName(name) = &ins.table else {
@@ -112,11 +125,20 @@ pub(super) fn parse(sql: &[u8]) -> Result<(Parsed, bool), String> {
             } else {
                 InsertMode::Insert
             };
-            let mut columns = ins.columns.iter().map(|c| last_ident(c, latin1)).collect::<Result<Vec<_>, _>>()?;
+            let mut columns = ins
+                .columns
+                .iter()
+                .map(|c| last_ident(c, latin1))
+                .collect::<Result<Vec<_>, _>>()?;
             let rows = if let Some(q) = ins.source {
                 match *q.body {
                     SetExpr::Values(v) => v.rows.into_iter().map(|r| r.content).collect(),
-                    other => return Err(format!("INSERT … {} is not a VALUES list", first_word(&other.to_string()))),
+                    other => {
+                        return Err(format!(
+                            "INSERT … {} is not a VALUES list",
+                            first_word(&other.to_string())
+                        ));
+                    }
                 }
             } else if !ins.assignments.is_empty() {
                 // INSERT … SET a = 1, b = 2
@@ -133,9 +155,19 @@ pub(super) fn parse(sql: &[u8]) -> Result<(Parsed, bool), String> {
             } else {
                 return Err("INSERT without VALUES".into());
             };
-            Parsed::Insert(Inserted { table, columns, rows, mode })
+            Parsed::Insert(Inserted {
+                table,
+                columns,
+                rows,
+                mode,
+            })
         }
-        other => return Err(format!("unexpected {} statement", first_word(&other.to_string()))),
+        other => {
+            return Err(format!(
+                "unexpected {} statement",
+                first_word(&other.to_string())
+            ));
+        }
     };
     Ok((parsed, latin1))
 }
@@ -147,67 +179,77 @@ fn first_word(s: &str) -> &str {
 /// Identifier text as the dump has it (sqlparser keeps doubled quotes with `unescape(false)`).
 fn ident(s: &str, latin1: bool) -> String {
     let s = s.replace("``", "`");
-    if latin1 { String::from_utf8_lossy(&to_bytes(&s, true)).into_owned() } else { s }
+    if latin1 {
+        String::from_utf8_lossy(&to_bytes(&s, true)).into_owned()
+    } else {
+        s
+    }
 }
 
 fn last_ident(name: &ObjectName, latin1: bool) -> Result<String, String> {
-    let part = name.0.last().and_then(|p| p.as_ident()).ok_or_else(|| format!("bad table name {name}"))?;
+    let part = name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .ok_or_else(|| format!("bad table name {name}"))?;
     Ok(ident(&part.value, latin1))
 }
 
 fn to_bytes(s: &str, latin1: bool) -> Vec<u8> {
-    if latin1 { s.chars().map(|c| c as u32 as u8).collect() } else { s.as_bytes().to_vec() }
+    if latin1 {
+        s.chars().map(|c| c as u32 as u8).collect()
+    } else {
+        s.as_bytes().to_vec()
+    }
 }
 
 /// A string literal's raw content (between the quotes, escapes not yet decoded) to bytes, as
 /// MySQL reads it: `\0 \b \n \r \t \Z` are control bytes, `\%` and `\_` stay two characters
 /// (they only mean something in LIKE patterns), any other `\x` is `x`, a doubled quote is one.
 pub(super) fn unescape(raw: &str, quote: char, latin1: bool) -> Vec<u8> {
+    if latin1 {
+        unescape_bytes(&to_bytes(raw, true), quote as u8)
+    } else {
+        unescape_bytes(raw.as_bytes(), quote as u8)
+    }
+}
+
+/// [`unescape`] on bytes. Escapes are ASCII, so bytes of multi-byte characters pass unchanged.
+pub(super) fn unescape_bytes(raw: &[u8], quote: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
-    let push = |out: &mut Vec<u8>, c: char| {
-        if latin1 {
-            out.push(c as u32 as u8);
-        } else {
-            let mut b = [0; 4];
-            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-        }
-    };
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('0') => out.push(0),
-                Some('b') => out.push(8),
-                Some('n') => out.push(b'\n'),
-                Some('r') => out.push(b'\r'),
-                Some('t') => out.push(b'\t'),
-                Some('Z') => out.push(0x1a),
-                Some(c @ ('%' | '_')) => {
-                    out.push(b'\\');
-                    push(&mut out, c);
-                }
-                Some(c) => push(&mut out, c),
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b == b'\\' {
+            match raw.get(i + 1) {
+                Some(b'0') => out.push(0),
+                Some(b'b') => out.push(8),
+                Some(b'n') => out.push(b'\n'),
+                Some(b'r') => out.push(b'\r'),
+                Some(b't') => out.push(b'\t'),
+                Some(b'Z') => out.push(0x1a),
+                Some(&c @ (b'%' | b'_')) => out.extend_from_slice(&[b'\\', c]),
+                Some(&c) => out.push(c),
                 None => out.push(b'\\'),
             }
-        } else if c == quote {
-            // The tokenizer only leaves doubled quotes inside the content.
-            chars.next();
-            push(&mut out, c);
+            i += 2;
         } else {
-            push(&mut out, c);
+            // Inside the content a quote only occurs doubled.
+            out.push(b);
+            i += if b == quote { 2 } else { 1 };
         }
     }
     out
 }
 
-fn text_or_bytes(b: Vec<u8>) -> SqlValue {
+pub(super) fn text_or_bytes(b: Vec<u8>) -> SqlValue {
     match String::from_utf8(b) {
         Ok(s) => SqlValue::Text(s),
         Err(e) => SqlValue::Bytes(e.into_bytes()),
     }
 }
 
-fn hex(s: &str) -> Result<Vec<u8>, String> {
+pub(super) fn hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|b| *b != b'_').collect();
     let mut padded = Vec::with_capacity(digits.len() + 1);
     if digits.len() % 2 == 1 {
@@ -225,8 +267,12 @@ fn hex(s: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
-fn number(s: &str, negative: bool, float: bool) -> Result<SqlValue, String> {
-    let signed = if negative { format!("-{s}") } else { s.to_string() };
+pub(super) fn number(s: &str, negative: bool, float: bool) -> Result<SqlValue, String> {
+    let signed = if negative {
+        format!("-{s}")
+    } else {
+        s.to_string()
+    };
     if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
         if let Ok(i) = signed.parse::<i64>() {
             return Ok(SqlValue::Int(i));
@@ -238,13 +284,34 @@ fn number(s: &str, negative: bool, float: bool) -> Result<SqlValue, String> {
         return Ok(SqlValue::Text(signed));
     }
     if float {
-        return signed.parse::<f64>().map(SqlValue::Float).map_err(|_| format!("bad number {signed}"));
+        return signed
+            .parse::<f64>()
+            .map(SqlValue::Float)
+            .map_err(|_| format!("bad number {signed}"));
     }
     if signed.parse::<f64>().is_err() {
         return Err(format!("bad number {signed}"));
     }
     // DECIMAL and friends: exactly as written, as MySQL prints them (`12.5000`).
     Ok(SqlValue::Text(signed))
+}
+
+/// A number value with a leading `-` (or `+`) applied, as MySQL reads `-5`.
+pub(super) fn signed(v: SqlValue, negative: bool) -> Option<SqlValue> {
+    match v {
+        SqlValue::Int(i) if negative => i.checked_neg().map(SqlValue::Int),
+        SqlValue::UInt(u) if negative => Some(if u == i64::MAX as u64 + 1 {
+            SqlValue::Int(i64::MIN)
+        } else {
+            SqlValue::Text(format!("-{u}"))
+        }),
+        SqlValue::Float(f) if negative => Some(SqlValue::Float(-f)),
+        SqlValue::Text(t) if negative && !t.starts_with('-') && t.parse::<f64>().is_ok() => {
+            Some(SqlValue::Text(format!("-{t}")))
+        }
+        v @ (SqlValue::Int(_) | SqlValue::UInt(_) | SqlValue::Float(_)) if !negative => Some(v),
+        _ => None,
+    }
 }
 
 /// One value of a VALUES row. `float`: the column is FLOAT/DOUBLE.
@@ -257,7 +324,9 @@ pub(super) fn value(e: &Expr, latin1: bool, float: bool) -> Result<SqlValue, Str
             Value::DoubleQuotedString(s) => Ok(text_or_bytes(unescape(s, '"', latin1))),
             Value::HexStringLiteral(s) => Ok(SqlValue::Bytes(hex(s)?)),
             Value::SingleQuotedByteStringLiteral(s) | Value::DoubleQuotedByteStringLiteral(s) => {
-                u64::from_str_radix(s, 2).map(SqlValue::UInt).map_err(|_| format!("bad bit literal b'{s}'"))
+                u64::from_str_radix(s, 2)
+                    .map(SqlValue::UInt)
+                    .map_err(|_| format!("bad bit literal b'{s}'"))
             }
             Value::Boolean(b) => Ok(SqlValue::Int(*b as i64)),
             other => Err(format!("unsupported value {other}")),
@@ -268,24 +337,13 @@ pub(super) fn value(e: &Expr, latin1: bool, float: bool) -> Result<SqlValue, Str
                 UnaryOperator::Plus => false,
                 _ => return Err(format!("unsupported value {e}")),
             };
-            match value(expr, latin1, float)? {
-                SqlValue::Int(i) if negative => i.checked_neg().map(SqlValue::Int).ok_or_else(|| format!("bad number {e}")),
-                SqlValue::UInt(u) if negative => {
-                    if u == i64::MAX as u64 + 1 {
-                        Ok(SqlValue::Int(i64::MIN))
-                    } else {
-                        Ok(SqlValue::Text(format!("-{u}")))
-                    }
-                }
-                SqlValue::Float(f) if negative => Ok(SqlValue::Float(-f)),
-                SqlValue::Text(t) if negative && !t.starts_with('-') && t.parse::<f64>().is_ok() => {
-                    Ok(SqlValue::Text(format!("-{t}")))
-                }
-                v @ (SqlValue::Int(_) | SqlValue::UInt(_) | SqlValue::Float(_)) if !negative => Ok(v),
-                _ => Err(format!("unsupported value {e}")),
-            }
+            signed(value(expr, latin1, float)?, negative)
+                .ok_or_else(|| format!("unsupported value {e}"))
         }
-        Expr::Prefixed { prefix, value: inner } => {
+        Expr::Prefixed {
+            prefix,
+            value: inner,
+        } => {
             let binary = prefix.value.eq_ignore_ascii_case("_binary");
             match value(inner, latin1, float)? {
                 SqlValue::Text(t) if binary => Ok(SqlValue::Bytes(t.into_bytes())),
@@ -301,8 +359,13 @@ mod tests {
     use super::*;
 
     fn one_row(sql: &str) -> Vec<SqlValue> {
-        let (Parsed::Insert(ins), latin1) = parse(sql.as_bytes()).unwrap() else { panic!("not an insert") };
-        ins.rows[0].iter().map(|e| value(e, latin1, false).unwrap()).collect()
+        let (Parsed::Insert(ins), latin1) = parse(sql.as_bytes()).unwrap() else {
+            panic!("not an insert")
+        };
+        ins.rows[0]
+            .iter()
+            .map(|e| value(e, latin1, false).unwrap())
+            .collect()
     }
 
     #[test]
@@ -316,7 +379,10 @@ mod tests {
         assert_eq!(row[3], SqlValue::Text("12.5000".into()));
         assert_eq!(row[4], SqlValue::Text("-0.5".into()));
         assert_eq!(row[5], SqlValue::Null);
-        assert_eq!(row[6], SqlValue::Text("a'b'c\"d\\e\0\u{8}\n\r\t\u{1a}\\%\\_q".into()));
+        assert_eq!(
+            row[6],
+            SqlValue::Text("a'b'c\"d\\e\0\u{8}\n\r\t\u{1a}\\%\\_q".into())
+        );
         assert_eq!(row[7], SqlValue::Text("x\"y".into()));
         assert_eq!(row[8], SqlValue::Bytes(b"ab\0".to_vec()));
         assert_eq!(row[9], SqlValue::Bytes(b"AB".to_vec()));
@@ -328,17 +394,30 @@ mod tests {
 
     #[test]
     fn float_columns() {
-        let (Parsed::Insert(ins), _) = parse(b"INSERT INTO t VALUES (1.5e3)").unwrap() else { panic!() };
-        assert_eq!(value(&ins.rows[0][0], false, true).unwrap(), SqlValue::Float(1500.0));
+        let (Parsed::Insert(ins), _) = parse(b"INSERT INTO t VALUES (1.5e3)").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            value(&ins.rows[0][0], false, true).unwrap(),
+            SqlValue::Float(1500.0)
+        );
     }
 
     #[test]
     fn latin1_fallback_keeps_raw_bytes() {
         let mut sql = b"INSERT INTO t VALUES ('\xff\xfe\\'x','caf\xc3\xa9')".to_vec();
-        let (Parsed::Insert(ins), latin1) = parse(&sql).unwrap() else { panic!() };
+        let (Parsed::Insert(ins), latin1) = parse(&sql).unwrap() else {
+            panic!()
+        };
         assert!(latin1);
-        assert_eq!(value(&ins.rows[0][0], latin1, false).unwrap(), SqlValue::Bytes(b"\xff\xfe'x".to_vec()));
-        assert_eq!(value(&ins.rows[0][1], latin1, false).unwrap(), SqlValue::Text("café".into()));
+        assert_eq!(
+            value(&ins.rows[0][0], latin1, false).unwrap(),
+            SqlValue::Bytes(b"\xff\xfe'x".to_vec())
+        );
+        assert_eq!(
+            value(&ins.rows[0][1], latin1, false).unwrap(),
+            SqlValue::Text("café".into())
+        );
         sql.truncate(10);
         assert!(parse(&sql).is_err());
     }

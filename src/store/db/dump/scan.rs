@@ -120,7 +120,11 @@ impl<R: Read> Scanner<R> {
     }
 
     fn err(&self, line: u64, message: impl Into<String>) -> DbError {
-        DbError::DumpParse { path: self.path.clone(), line, message: message.into() }
+        DbError::DumpParse {
+            path: self.path.clone(),
+            line,
+            message: message.into(),
+        }
     }
 
     /// The line of buffer position `p` (positions must be asked in increasing order).
@@ -178,8 +182,14 @@ impl<R: Read> Scanner<R> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let message = format!("reading the dump failed after {} bytes: {e}", self.counters.bytes);
-                    return Err(DbError::Io { path: self.path.clone(), source: io::Error::new(e.kind(), message) });
+                    let message = format!(
+                        "reading the dump failed after {} bytes: {e}",
+                        self.counters.bytes
+                    );
+                    return Err(DbError::Io {
+                        path: self.path.clone(),
+                        source: io::Error::new(e.kind(), message),
+                    });
                 }
             }
         }
@@ -193,7 +203,10 @@ impl<R: Read> Scanner<R> {
 
     /// The next statement that `keep` accepts (given the statement's first bytes), skipping
     /// the others; `None` at the end of the dump.
-    pub fn next_kept(&mut self, mut keep: impl FnMut(&[u8]) -> bool) -> Result<Option<Stmt<'_>>, DbError> {
+    pub fn next_kept(
+        &mut self,
+        mut keep: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Option<Stmt<'_>>, DbError> {
         loop {
             if !self.skip_between()? {
                 return Ok(None);
@@ -213,7 +226,10 @@ impl<R: Read> Scanner<R> {
             self.stmt.clear();
             self.scan_statement(kept, line)?;
             if kept {
-                return Ok(Some(Stmt { line, sql: &self.stmt }));
+                return Ok(Some(Stmt {
+                    line,
+                    sql: &self.stmt,
+                }));
             }
         }
     }
@@ -267,7 +283,9 @@ impl<R: Read> Scanner<R> {
                         }
                     },
                     St::Code | St::Quote(_) => {
-                        let Some(&b) = buf.get(p) else { break 'scan None };
+                        let Some(&b) = buf.get(p) else {
+                            break 'scan None;
+                        };
                         match b {
                             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => p += 1,
                             b'#' => {
@@ -283,7 +301,10 @@ impl<R: Read> Scanner<R> {
                                 if b == b'-' && b1 == Some(b'-') && b2.is_none_or(|c| c <= b' ') {
                                     p += 2;
                                     st = St::LineComment;
-                                } else if b == b'/' && b1 == Some(b'*') && !matches!(b2, Some(b'!' | b'+')) {
+                                } else if b == b'/'
+                                    && b1 == Some(b'*')
+                                    && !matches!(b2, Some(b'!' | b'+'))
+                                {
                                     self.mark = Mark::Pos(p);
                                     p += 2;
                                     st = St::BlockComment;
@@ -336,7 +357,10 @@ impl<R: Read> Scanner<R> {
             }
         };
         let text = &self.buf[self.pos + b"DELIMITER".len()..nl];
-        let new = text.split(|b| b.is_ascii_whitespace()).find(|t| !t.is_empty()).unwrap_or(&[]);
+        let new = text
+            .split(|b| b.is_ascii_whitespace())
+            .find(|t| !t.is_empty())
+            .unwrap_or(&[]);
         if new.is_empty() {
             return Err(self.err(line, "DELIMITER must be followed by a delimiter"));
         }
@@ -366,7 +390,9 @@ impl<R: Read> Scanner<R> {
                             i += 1;
                         }
                         p = i;
-                        let Some(&b) = buf.get(i) else { break 'scan None };
+                        let Some(&b) = buf.get(i) else {
+                            break 'scan None;
+                        };
                         if b == d0 {
                             if i + self.delim.len() > buf.len() && !eof {
                                 break 'scan None;
@@ -398,7 +424,10 @@ impl<R: Read> Scanner<R> {
                                 if b == b'-' && b1 == Some(b'-') && b2.is_none_or(|c| c <= b' ') {
                                     st = St::LineComment;
                                     p = i + 2;
-                                } else if b == b'/' && b1 == Some(b'*') && !matches!(b2, Some(b'!' | b'+')) {
+                                } else if b == b'/'
+                                    && b1 == Some(b'*')
+                                    && !matches!(b2, Some(b'!' | b'+'))
+                                {
                                     self.mark = Mark::Pos(i);
                                     st = St::BlockComment;
                                     p = i + 2;
@@ -420,7 +449,11 @@ impl<R: Read> Scanner<R> {
                         }
                     }
                     St::Quote(q) => {
-                        let found = if q == b'`' { memchr(q, &buf[p..]) } else { memchr2(q, b'\\', &buf[p..]) };
+                        let found = if q == b'`' {
+                            memchr(q, &buf[p..])
+                        } else {
+                            memchr2(q, b'\\', &buf[p..])
+                        };
                         match found {
                             Some(i) => {
                                 let at = p + i;
@@ -516,5 +549,7 @@ impl<R: Read> Scanner<R> {
 
 /// `DELIMITER` (any case) followed by blank space, at a statement start.
 fn is_delimiter_command(head: &[u8]) -> bool {
-    head.len() > 9 && head[..9].eq_ignore_ascii_case(b"DELIMITER") && matches!(head[9], b' ' | b'\t')
+    head.len() > 9
+        && head[..9].eq_ignore_ascii_case(b"DELIMITER")
+        && matches!(head[9], b' ' | b'\t')
 }
