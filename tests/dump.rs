@@ -475,3 +475,54 @@ fn bench_throughput() {
         s.rows_kept
     );
 }
+
+/// A reader that hands out a few bytes per read, so every lookahead crosses a read boundary.
+struct Trickle<'a> {
+    data: &'a [u8],
+    chunk: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.chunk.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_boundaries_anywhere() {
+    let data = std::fs::read(FIXTURE).unwrap();
+    for chunk in [1, 2, 3, 5, 64] {
+        let db =
+            DumpDb::from_reader(Trickle { data: &data, chunk }, Path::new("t.sql"), "").unwrap();
+        check_fixture(&db);
+    }
+    let sql = "CREATE TABLE store (id int, s text);\nDELIMITER $$\nINSERT INTO store VALUES (1,'a\\'$$')$$\n-- c\n/* d */ DELIMITER ;\nINSERT INTO store VALUES (2,'x\n\n');\n\nSELECT 'open\n";
+    for chunk in [1, 2, 3] {
+        let r = DumpDb::from_reader(
+            Trickle {
+                data: sql.as_bytes(),
+                chunk,
+            },
+            Path::new("t.sql"),
+            "",
+        );
+        assert_eq!(parse_err(r).0, 10, "chunk {chunk}");
+        let ok_sql = &sql[..sql.rfind("SELECT").unwrap()];
+        let db = DumpDb::from_reader(
+            Trickle {
+                data: ok_sql.as_bytes(),
+                chunk,
+            },
+            Path::new("t.sql"),
+            "",
+        )
+        .unwrap();
+        let rows = db.rows("store", &[]).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].text("s").as_deref(), Some("a'$$"));
+        assert_eq!(rows[1].text("s").as_deref(), Some("x\n\n"));
+    }
+}
