@@ -16,10 +16,18 @@ fn run(args: &[&str], cwd: &Path) -> Output {
 fn assert_fails_with(out: &Output, want: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "not one line: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
     assert!(stderr.contains(want), "{want:?} not in: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn store_with_env(text: &[u8]) -> FixtureStore {
@@ -32,22 +40,40 @@ fn store_with_env(text: &[u8]) -> FixtureStore {
 #[test]
 fn broken_env_php_names_file_line_and_column() {
     let cases: &[(&[u8], &str)] = &[
-        (b"<?php\nreturn [\n    'db' => [\n        'host' => 'x',\n", "app/etc/env.php:"),
-        (b"<?php\nreturn [\n    'a' => 'b'\n    ]]\n];\n", "app/etc/env.php:"),
-        (b"<?php\nreturn [\n    'a' => 'unterminated\n];\n", "app/etc/env.php:"),
+        (
+            b"<?php\nreturn [\n    'db' => [\n        'host' => 'x',\n",
+            "app/etc/env.php:",
+        ),
+        (
+            b"<?php\nreturn [\n    'a' => 'b'\n    ]]\n];\n",
+            "app/etc/env.php:",
+        ),
+        (
+            b"<?php\nreturn [\n    'a' => 'unterminated\n];\n",
+            "app/etc/env.php:",
+        ),
         (b"\x00\x01\x02\xff\xfe binary junk", "app/etc/env.php:"),
         (b"", "app/etc/env.php:"),
     ];
     for (text, want) in cases {
         let store = store_with_env(text);
         for cmd in ["info", "diagnose"] {
-            let out = run(&[cmd, "--root", store.root().to_str().unwrap()], store.root());
+            let out = run(
+                &[cmd, "--root", store.root().to_str().unwrap()],
+                store.root(),
+            );
             assert_fails_with(&out, want);
             let stderr = String::from_utf8_lossy(&out.stderr);
             let loc = stderr.split("app/etc/env.php:").nth(1).unwrap();
             let mut parts = loc.split(':');
-            assert!(parts.next().unwrap().parse::<u32>().is_ok(), "no line: {stderr}");
-            assert!(parts.next().unwrap().parse::<u32>().is_ok(), "no column: {stderr}");
+            assert!(
+                parts.next().unwrap().parse::<u32>().is_ok(),
+                "no line: {stderr}"
+            );
+            assert!(
+                parts.next().unwrap().parse::<u32>().is_ok(),
+                "no column: {stderr}"
+            );
         }
     }
 }
@@ -56,28 +82,63 @@ fn broken_env_php_names_file_line_and_column() {
 fn broken_config_php_is_an_error_too() {
     let store = FixtureStore::new();
     store.env_php("<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
-    store.file("app/etc/config.php", "<?php\nreturn ['modules' => ['Magento_Store' => 1,,]];\n");
-    let out = run(&["info", "--root", store.root().to_str().unwrap()], store.root());
+    store.file(
+        "app/etc/config.php",
+        "<?php\nreturn ['modules' => ['Magento_Store' => 1,,]];\n",
+    );
+    let out = run(
+        &["info", "--root", store.root().to_str().unwrap()],
+        store.root(),
+    );
     assert_fails_with(&out, "app/etc/config.php:2:");
 }
 
 #[test]
 fn broken_dump_names_its_line() {
-    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc'], 'db' => ['table_prefix' => '']];\n");
+    let store = store_with_env(
+        b"<?php\nreturn ['crypt' => ['key' => 'abc'], 'db' => ['table_prefix' => '']];\n",
+    );
     let dump = store.path("bad.sql");
     std::fs::write(
         &dump,
         "-- MySQL dump\nCREATE TABLE `core_config_data` (\n  `config_id` int NOT NULL,\n  `path` varchar(255)\n);\nINSERT INTO `core_config_data` VALUES (1,'a'),(2,'b';\n",
     )
     .unwrap();
-    let out = run(&["info", "--root", store.root().to_str().unwrap(), "--dump", dump.to_str().unwrap()], store.root());
+    let out = run(
+        &[
+            "info",
+            "--root",
+            store.root().to_str().unwrap(),
+            "--dump",
+            dump.to_str().unwrap(),
+        ],
+        store.root(),
+    );
     assert_fails_with(&out, "bad.sql:");
     let missing = store.path("missing.sql");
-    let out = run(&["info", "--root", store.root().to_str().unwrap(), "--dump", missing.to_str().unwrap()], store.root());
+    let out = run(
+        &[
+            "info",
+            "--root",
+            store.root().to_str().unwrap(),
+            "--dump",
+            missing.to_str().unwrap(),
+        ],
+        store.root(),
+    );
     assert_fails_with(&out, "missing.sql");
     let junk = store.path("junk.sql.gz");
     std::fs::write(&junk, b"\x1f\x8b\x08\x00 not really gzip").unwrap();
-    let out = run(&["info", "--root", store.root().to_str().unwrap(), "--dump", junk.to_str().unwrap()], store.root());
+    let out = run(
+        &[
+            "info",
+            "--root",
+            store.root().to_str().unwrap(),
+            "--dump",
+            junk.to_str().unwrap(),
+        ],
+        store.root(),
+    );
     assert_fails_with(&out, "junk.sql.gz");
 }
 
@@ -85,15 +146,27 @@ fn broken_dump_names_its_line() {
 fn usage_errors_exit_2() {
     let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
     let root = store.root().to_str().unwrap();
-    let out = run(&["diagnose", "--root", root, "--now", "yesterday"], store.root());
+    let out = run(
+        &["diagnose", "--root", root, "--now", "yesterday"],
+        store.root(),
+    );
     assert_fails_with(&out, "--now");
-    let out = run(&["diagnose", "--root", root, "--request", "/V1/products"], store.root());
+    let out = run(
+        &["diagnose", "--root", root, "--request", "/V1/products"],
+        store.root(),
+    );
     assert_fails_with(&out, "METHOD TARGET");
-    let out = run(&["diagnose", "--root", root, "--oauth", "a,b"], store.root());
+    let out = run(
+        &["diagnose", "--root", root, "--oauth", "a,b"],
+        store.root(),
+    );
     assert_fails_with(&out, "--oauth");
     let out = run(&["no-such-command"], store.root());
     assert_eq!(out.status.code(), Some(2));
-    let out = run(&["info", "--dump", "a.sql", "--db", "mysql://x@y/z"], store.root());
+    let out = run(
+        &["info", "--dump", "a.sql", "--db", "mysql://x@y/z"],
+        store.root(),
+    );
     assert_eq!(out.status.code(), Some(2));
     let out = run(&["--help"], store.root());
     assert_eq!(out.status.code(), Some(0));
@@ -101,14 +174,22 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn root_is_found_by_walking_up_or_refused() {
-    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc'], 'MAGE_MODE' => 'developer'];\n");
+    let store = store_with_env(
+        b"<?php\nreturn ['crypt' => ['key' => 'abc'], 'MAGE_MODE' => 'developer'];\n",
+    );
     std::fs::create_dir_all(store.path("app/code/Acme/Deep/etc")).unwrap();
-    let out = run(&["info", "--format", "json"], &store.path("app/code/Acme/Deep/etc"));
+    let out = run(
+        &["info", "--format", "json"],
+        &store.path("app/code/Acme/Deep/etc"),
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(doc["magento"]["mode"], "developer");
     let empty = tempfile::tempdir().unwrap();
     let out = run(&["info"], empty.path());
     assert_fails_with(&out, "app/etc/env.php");
-    let out = run(&["info", "--root", empty.path().to_str().unwrap()], empty.path());
+    let out = run(
+        &["info", "--root", empty.path().to_str().unwrap()],
+        empty.path(),
+    );
     assert_fails_with(&out, "not a Magento root");
 }

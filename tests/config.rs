@@ -20,7 +20,10 @@ fn row(db: &lab::LabDb, scope: &str, scope_id: i64, path: &str, value: Option<&s
             ("scope", scope.into()),
             ("scope_id", scope_id.into()),
             ("path", path.into()),
-            ("value", value.map(mysql::Value::from).unwrap_or(mysql::Value::NULL)),
+            (
+                "value",
+                value.map(mysql::Value::from).unwrap_or(mysql::Value::NULL),
+            ),
         ],
     );
 }
@@ -54,30 +57,87 @@ fn check(cfg: &StoreConfig, source: &str) {
     let store = Scope::Store(1);
     let get = |path: &str, scope: Scope| cfg.get(path, scope).value;
     // Only a default row: every scope falls back to it.
-    assert_eq!(get("web/secure/offloader_header", store).as_deref(), Some("X-Default"), "{source}");
+    assert_eq!(
+        get("web/secure/offloader_header", store).as_deref(),
+        Some("X-Default"),
+        "{source}"
+    );
     // Default and website rows: the store view takes the website's.
-    assert_eq!(get("oauth/consumer/enable_integration_as_bearer", store).as_deref(), Some("1"), "{source}");
-    assert_eq!(get("oauth/consumer/enable_integration_as_bearer", Scope::Default).as_deref(), Some("0"));
+    assert_eq!(
+        get("oauth/consumer/enable_integration_as_bearer", store).as_deref(),
+        Some("1"),
+        "{source}"
+    );
+    assert_eq!(
+        get(
+            "oauth/consumer/enable_integration_as_bearer",
+            Scope::Default
+        )
+        .as_deref(),
+        Some("0")
+    );
     // Default, website and store rows: the store's own.
-    assert_eq!(get("webapi/jwtauth/admin_expiration", store).as_deref(), Some("30"), "{source}");
-    assert_eq!(get("webapi/jwtauth/admin_expiration", Scope::Website(1)).as_deref(), Some("120"));
-    assert_eq!(get("webapi/jwtauth/admin_expiration", Scope::Default).as_deref(), Some("240"));
+    assert_eq!(
+        get("webapi/jwtauth/admin_expiration", store).as_deref(),
+        Some("30"),
+        "{source}"
+    );
+    assert_eq!(
+        get("webapi/jwtauth/admin_expiration", Scope::Website(1)).as_deref(),
+        Some("120")
+    );
+    assert_eq!(
+        get("webapi/jwtauth/admin_expiration", Scope::Default).as_deref(),
+        Some("240")
+    );
     // A store row of another store does not leak.
-    assert_eq!(get("webapi/jwtauth/admin_expiration", Scope::Store(0)).as_deref(), Some("240"));
+    assert_eq!(
+        get("webapi/jwtauth/admin_expiration", Scope::Store(0)).as_deref(),
+        Some("240")
+    );
     // env.php system/default beats the default row, but a store row in the database still wins
     // for that store (Magento layers scopes, each from its own sources).
     let admin = cfg.get("oauth/access_token_lifetime/admin", Scope::Default);
     assert_eq!(admin.value.as_deref(), Some("8"), "{source}");
-    assert!(matches!(admin.origin, Origin::File { line: 8, .. }), "{source}: {:?}", admin.origin);
-    assert_eq!(get("oauth/access_token_lifetime/admin", store).as_deref(), Some("3"), "{source}");
+    assert!(
+        matches!(admin.origin, Origin::File { line: 8, .. }),
+        "{source}: {:?}",
+        admin.origin
+    );
+    assert_eq!(
+        get("oauth/access_token_lifetime/admin", store).as_deref(),
+        Some("3"),
+        "{source}"
+    );
     // env.php system/websites/<code> and system/stores/<code> beat the rows of their scope.
-    assert_eq!(get("web/cookie/cookie_path", store).as_deref(), Some("/env-website"), "{source}");
-    assert_eq!(get("web/cookie/cookie_domain", store).as_deref(), Some("env.example.test"), "{source}");
-    assert_eq!(get("web/cookie/cookie_domain", Scope::Default).as_deref(), Some("db.example.test"));
+    assert_eq!(
+        get("web/cookie/cookie_path", store).as_deref(),
+        Some("/env-website"),
+        "{source}"
+    );
+    assert_eq!(
+        get("web/cookie/cookie_domain", store).as_deref(),
+        Some("env.example.test"),
+        "{source}"
+    );
+    assert_eq!(
+        get("web/cookie/cookie_domain", Scope::Default).as_deref(),
+        Some("db.example.test")
+    );
     // NULL in the database is a value: empty, not a fallback.
     let null = cfg.get("admin/url/custom_path", store);
     assert_eq!(null.value, None);
-    assert!(matches!(null.origin, Origin::Db { scope: "default", .. }), "{source}: {:?}", null.origin);
+    assert!(
+        matches!(
+            null.origin,
+            Origin::Db {
+                scope: "default",
+                ..
+            }
+        ),
+        "{source}: {:?}",
+        null.origin
+    );
     // Nothing set: Magento's shipped default.
     let shipped = cfg.get("webapi/jwtauth/customer_expiration", store);
     let d = defaults::default_for("webapi/jwtauth/customer_expiration").expect("shipped default");
@@ -90,7 +150,8 @@ fn check(cfg: &StoreConfig, source: &str) {
 }
 
 fn config_from(db: &dyn Database) -> StoreConfig {
-    let env = envphp::parse(ENV_PHP.as_bytes(), Path::new("app/etc/env.php"), &NoEnv).expect("env.php");
+    let env =
+        envphp::parse(ENV_PHP.as_bytes(), Path::new("app/etc/env.php"), &NoEnv).expect("env.php");
     let mut cfg = StoreConfig::from_files(Some(&env), None);
     cfg.load_db(db).expect("load core_config_data");
     cfg
@@ -101,17 +162,83 @@ fn scope_fallback_and_overrides_live_and_dump() {
     let Some(lab) = lab::mariadb() else { return };
     for prefix in ["", "mg_"] {
         let db = lab.database(prefix);
-        row(&db, "default", 0, "web/secure/offloader_header", Some("X-Default"));
-        row(&db, "default", 0, "oauth/consumer/enable_integration_as_bearer", Some("0"));
-        row(&db, "websites", 1, "oauth/consumer/enable_integration_as_bearer", Some("1"));
-        row(&db, "default", 0, "webapi/jwtauth/admin_expiration", Some("240"));
-        row(&db, "websites", 1, "webapi/jwtauth/admin_expiration", Some("120"));
-        row(&db, "stores", 1, "webapi/jwtauth/admin_expiration", Some("30"));
-        row(&db, "default", 0, "oauth/access_token_lifetime/admin", Some("2"));
-        row(&db, "stores", 1, "oauth/access_token_lifetime/admin", Some("3"));
-        row(&db, "websites", 1, "web/cookie/cookie_path", Some("/db-website"));
-        row(&db, "default", 0, "web/cookie/cookie_domain", Some("db.example.test"));
-        row(&db, "stores", 1, "web/cookie/cookie_domain", Some("db-store.example.test"));
+        row(
+            &db,
+            "default",
+            0,
+            "web/secure/offloader_header",
+            Some("X-Default"),
+        );
+        row(
+            &db,
+            "default",
+            0,
+            "oauth/consumer/enable_integration_as_bearer",
+            Some("0"),
+        );
+        row(
+            &db,
+            "websites",
+            1,
+            "oauth/consumer/enable_integration_as_bearer",
+            Some("1"),
+        );
+        row(
+            &db,
+            "default",
+            0,
+            "webapi/jwtauth/admin_expiration",
+            Some("240"),
+        );
+        row(
+            &db,
+            "websites",
+            1,
+            "webapi/jwtauth/admin_expiration",
+            Some("120"),
+        );
+        row(
+            &db,
+            "stores",
+            1,
+            "webapi/jwtauth/admin_expiration",
+            Some("30"),
+        );
+        row(
+            &db,
+            "default",
+            0,
+            "oauth/access_token_lifetime/admin",
+            Some("2"),
+        );
+        row(
+            &db,
+            "stores",
+            1,
+            "oauth/access_token_lifetime/admin",
+            Some("3"),
+        );
+        row(
+            &db,
+            "websites",
+            1,
+            "web/cookie/cookie_path",
+            Some("/db-website"),
+        );
+        row(
+            &db,
+            "default",
+            0,
+            "web/cookie/cookie_domain",
+            Some("db.example.test"),
+        );
+        row(
+            &db,
+            "stores",
+            1,
+            "web/cookie/cookie_domain",
+            Some("db-store.example.test"),
+        );
         row(&db, "default", 0, "admin/url/custom_path", None);
 
         let live = LiveDb::connect(&db.conn_params()).expect("live");
@@ -134,15 +261,29 @@ fn stores_and_websites_come_from_the_tables() {
     let live = LiveDb::connect(&db.conn_params()).expect("live");
     let cfg = config_from(&live);
     assert_eq!(cfg.scopes.codes(), vec!["admin", "default"]);
-    assert_eq!(cfg.scopes.default_store().map(|s| s.code.as_str()), Some("default"));
+    assert_eq!(
+        cfg.scopes.default_store().map(|s| s.code.as_str()),
+        Some("default")
+    );
     assert_eq!(cfg.scopes.website(1).map(|w| w.code.as_str()), Some("base"));
 }
 
 #[test]
 fn files_alone_give_overrides_and_defaults() {
-    let env = envphp::parse(ENV_PHP.as_bytes(), Path::new("app/etc/env.php"), &NoEnv).expect("env.php");
+    let env =
+        envphp::parse(ENV_PHP.as_bytes(), Path::new("app/etc/env.php"), &NoEnv).expect("env.php");
     let cfg = StoreConfig::from_files(Some(&env), None);
-    assert_eq!(cfg.get_default("oauth/access_token_lifetime/admin").value.as_deref(), Some("8"));
+    assert_eq!(
+        cfg.get_default("oauth/access_token_lifetime/admin")
+            .value
+            .as_deref(),
+        Some("8")
+    );
     let d = defaults::default_for("oauth/access_token_lifetime/customer").unwrap();
-    assert_eq!(cfg.get_default("oauth/access_token_lifetime/customer").value.as_deref(), d.value);
+    assert_eq!(
+        cfg.get_default("oauth/access_token_lifetime/customer")
+            .value
+            .as_deref(),
+        d.value
+    );
 }

@@ -33,7 +33,12 @@ fn diagnose_json(store: &FixtureStore, extra: &[&str]) -> (i32, Value) {
 }
 
 fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// A healthy 2.4.7-p3 store: base64 key, custom admin path, 2FA enabled.
@@ -71,7 +76,10 @@ fn healthy_store_has_no_findings() {
     let (code, doc) = {
         let root = store.root().to_str().unwrap();
         let out = run(&["audit", "--format", "json", "--root", root], store.root());
-        (out.status.code().unwrap(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        )
     };
     assert_eq!((code, codes(&doc)), (0, vec![]), "{doc}");
 }
@@ -84,14 +92,32 @@ fn json_report_follows_the_contract() {
     spec.remove("crypt");
     spec.set("backend/frontName", "admin");
     store.env(&spec);
-    let token = "eyJraWQiOiIxIiwiYWxnIjoiSFMyNTYifQ.eyJ1aWQiOjEsInV0eXBpZCI6Mn0.c2lnbmF0dXJlc2lnbmF0dXJl";
+    let token =
+        "eyJraWQiOiIxIiwiYWxnIjoiSFMyNTYifQ.eyJ1aWQiOjEsInV0eXBpZCI6Mn0.c2lnbmF0dXJlc2lnbmF0dXJl";
     let (code, doc) = diagnose_json(
         &store,
-        &["--request", "GET https://shop.example.test/rest/default/V1/products", "--token", token],
+        &[
+            "--request",
+            "GET https://shop.example.test/rest/default/V1/products",
+            "--token",
+            token,
+        ],
     );
     assert_eq!(code, 1);
-    let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
-    for k in ["tool", "target", "request", "root_cause", "findings", "skipped"] {
+    let keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for k in [
+        "tool",
+        "target",
+        "request",
+        "root_cause",
+        "findings",
+        "skipped",
+    ] {
         assert!(keys.contains(&k), "missing {k}: {doc}");
     }
     assert_eq!(doc["tool"]["name"], "m2auth");
@@ -99,23 +125,50 @@ fn json_report_follows_the_contract() {
     assert_eq!(doc["target"]["magento_version"], "2.4.7-p3");
     assert_eq!(doc["target"]["mode"], "production");
     assert_eq!(doc["request"]["method"], "GET");
-    assert_eq!(doc["request"]["url"], "https://shop.example.test/rest/default/V1/products");
+    assert_eq!(
+        doc["request"]["url"],
+        "https://shop.example.test/rest/default/V1/products"
+    );
     assert_eq!(doc["request"]["auth"], "bearer-jwt");
     assert_eq!(doc["root_cause"], "crypt-key-missing");
     let first = &doc["findings"][0];
-    assert_eq!(first["code"], "crypt-key-missing", "root cause first: {doc}");
-    for k in ["code", "step", "severity", "title", "detail", "evidence", "fix"] {
+    assert_eq!(
+        first["code"], "crypt-key-missing",
+        "root cause first: {doc}"
+    );
+    for k in [
+        "code", "step", "severity", "title", "detail", "evidence", "fix",
+    ] {
         assert!(first.get(k).is_some(), "finding lacks {k}");
     }
     assert_eq!(first["step"], 1);
     assert_eq!(first["severity"], "error");
-    assert!(first["evidence"][0]["source"].as_str().unwrap().starts_with("file:app/etc/env.php"));
-    let admin = doc["findings"].as_array().unwrap().iter().find(|f| f["code"] == "audit-default-admin-path").unwrap();
+    assert!(
+        first["evidence"][0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:app/etc/env.php")
+    );
+    let admin = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "audit-default-admin-path")
+        .unwrap();
     assert_eq!(admin["step"], 9);
-    assert!(doc["skipped"].as_array().unwrap().iter().any(|s| s["check"] == "live-request"));
+    assert!(
+        doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["check"] == "live-request")
+    );
     // The token is masked.
     let text = doc.to_string();
-    assert!(!text.contains(token) && !text.contains("c2lnbmF0dXJlc2lnbmF0dXJl"), "{text}");
+    assert!(
+        !text.contains(token) && !text.contains("c2lnbmF0dXJlc2lnbmF0dXJl"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -129,23 +182,43 @@ fn crypt_key_missing_in_every_form() {
     empty.set("crypt/key", "");
     let mut blank = spec.clone();
     blank.set("crypt/key", " \n ");
-    for (name, s) in [("no crypt section", no_crypt), ("empty", empty), ("whitespace", blank)] {
+    for (name, s) in [
+        ("no crypt section", no_crypt),
+        ("empty", empty),
+        ("whitespace", blank),
+    ] {
         store.env(&s);
         let (code, doc) = diagnose_json(&store, &[]);
         assert_eq!(code, 1, "{name}: {doc}");
         assert_eq!(doc["root_cause"], "crypt-key-missing", "{name}");
     }
     // A getenv() the environment cannot answer.
-    store.env_php(&spec.to_php().replace(&format!("'{GOOD_KEY}'"), "getenv('M2AUTH_NO_SUCH_KEY_VAR')"));
+    store.env_php(
+        &spec
+            .to_php()
+            .replace(&format!("'{GOOD_KEY}'"), "getenv('M2AUTH_NO_SUCH_KEY_VAR')"),
+    );
     let (_, doc) = diagnose_json(&store, &[]);
     assert_eq!(doc["root_cause"], "crypt-key-missing", "{doc}");
-    assert!(doc["findings"][0]["detail"].as_str().unwrap().contains("not a literal"));
+    assert!(
+        doc["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a literal")
+    );
     // No env.php at all.
     std::fs::remove_file(store.path("app/etc/env.php")).unwrap();
     let (code, doc) = diagnose_json(&store, &[]);
     assert_eq!(code, 1);
     assert_eq!(doc["root_cause"], "crypt-key-missing");
-    assert!(doc["skipped"].as_array().unwrap().iter().any(|s| s["check"] == "database"), "{doc}");
+    assert!(
+        doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["check"] == "database"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -158,21 +231,46 @@ fn audit_default_admin_path_from_env_or_database() {
     let (code, doc) = diagnose_json(&store, &[]);
     assert_eq!(code, 0, "a warning alone does not fail: {doc}");
     assert_eq!(codes(&doc), vec!["audit-default-admin-path"]);
-    assert!(doc["findings"][0]["evidence"][0]["source"].as_str().unwrap().starts_with("file:app/etc/env.php:"));
+    assert!(
+        doc["findings"][0]["evidence"][0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:app/etc/env.php:")
+    );
     // A custom path set in the admin wins over frontName.
     let db2 = lab.database("");
     let (store2, mut spec2) = healthy(&db2);
     spec2.set("backend/frontName", "admin");
     store2.env(&spec2);
-    for (path, value) in [("admin/url/use_custom_path", "1"), ("admin/url/custom_path", "secret_door")] {
-        db2.insert("core_config_data", &[("scope", "default".into()), ("scope_id", 0.into()), ("path", path.into()), ("value", value.into())]);
+    for (path, value) in [
+        ("admin/url/use_custom_path", "1"),
+        ("admin/url/custom_path", "secret_door"),
+    ] {
+        db2.insert(
+            "core_config_data",
+            &[
+                ("scope", "default".into()),
+                ("scope_id", 0.into()),
+                ("path", path.into()),
+                ("value", value.into()),
+            ],
+        );
     }
     let (_, doc) = diagnose_json(&store2, &[]);
-    assert!(!codes(&doc).contains(&"audit-default-admin-path".to_string()), "{doc}");
-    db2.exec(&format!("UPDATE {} SET value='admin' WHERE path='admin/url/custom_path'", db2.table("core_config_data")));
+    assert!(
+        !codes(&doc).contains(&"audit-default-admin-path".to_string()),
+        "{doc}"
+    );
+    db2.exec(&format!(
+        "UPDATE {} SET value='admin' WHERE path='admin/url/custom_path'",
+        db2.table("core_config_data")
+    ));
     let (_, doc) = diagnose_json(&store2, &[]);
     assert_eq!(codes(&doc), vec!["audit-default-admin-path"], "{doc}");
-    assert_eq!(doc["findings"][0]["evidence"][0]["source"], "db:core_config_data");
+    assert_eq!(
+        doc["findings"][0]["evidence"][0]["source"],
+        "db:core_config_data"
+    );
 }
 
 #[test]
@@ -183,7 +281,12 @@ fn audit_2fa_disabled_or_not_installed() {
     store.config_php(&[("Magento_Store", true), ("Magento_TwoFactorAuth", false)]);
     let (_, doc) = diagnose_json(&store, &[]);
     assert_eq!(codes(&doc), vec!["audit-2fa-disabled"], "{doc}");
-    assert!(doc["findings"][0]["evidence"][0]["source"].as_str().unwrap().starts_with("file:app/etc/config.php:"));
+    assert!(
+        doc["findings"][0]["evidence"][0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:app/etc/config.php:")
+    );
     store.config_php(&[("Magento_Store", true)]);
     let (_, doc) = diagnose_json(&store, &[]);
     assert_eq!(codes(&doc), vec!["audit-2fa-disabled"], "{doc}");
@@ -198,14 +301,20 @@ fn audit_legacy_crypt_key_only_where_base64_keys_are_written() {
     let Some(lab) = lab::mariadb() else { return };
     let db = lab.database("");
     let (store, mut spec) = healthy(&db);
-    spec.set("crypt/key", format!("{GOOD_KEY}\n0123456789abcdef0123456789abcdef").as_str());
+    spec.set(
+        "crypt/key",
+        format!("{GOOD_KEY}\n0123456789abcdef0123456789abcdef").as_str(),
+    );
     store.env(&spec);
     let (code, doc) = diagnose_json(&store, &[]);
     assert_eq!(code, 0);
     assert_eq!(codes(&doc), vec!["audit-legacy-crypt-key"], "{doc}");
     assert_eq!(doc["findings"][0]["severity"], "info");
     // The old key first and a base64 key last is a completed rotation: fine.
-    spec.set("crypt/key", format!("0123456789abcdef0123456789abcdef\n{GOOD_KEY}").as_str());
+    spec.set(
+        "crypt/key",
+        format!("0123456789abcdef0123456789abcdef\n{GOOD_KEY}").as_str(),
+    );
     store.env(&spec);
     let (_, doc) = diagnose_json(&store, &[]);
     assert_eq!(codes(&doc), Vec::<String>::new());
@@ -237,7 +346,10 @@ fn text_report_groups_by_step_without_colour_when_piped() {
     let step9 = text.find("9. Prevention (audit)").expect(&text);
     assert!(root_cause < step1 && step1 < step9, "{text}");
     assert!(text.contains("Not checked") && text.contains("live-request"));
-    assert!(text.contains("2 finding(s): 1 error(s), 1 warning(s), 0 info"), "{text}");
+    assert!(
+        text.contains("2 finding(s): 1 error(s), 1 warning(s), 0 info"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -250,6 +362,12 @@ fn unreachable_database_skips_instead_of_failing() {
     let (code, doc) = diagnose_json(&store, &[]);
     assert_eq!(code, 0, "{doc}");
     let skipped = doc["skipped"].as_array().unwrap();
-    let db_skip = skipped.iter().find(|s| s["check"] == "database").expect("database skipped");
-    assert!(db_skip["reason"].as_str().unwrap().contains("cannot reach"), "{db_skip}");
+    let db_skip = skipped
+        .iter()
+        .find(|s| s["check"] == "database")
+        .expect("database skipped");
+    assert!(
+        db_skip["reason"].as_str().unwrap().contains("cannot reach"),
+        "{db_skip}"
+    );
 }

@@ -19,16 +19,53 @@ fn repo() -> PathBuf {
 fn readme_demo_runs_without_a_server() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let demo = "cargo run --release -q -- diagnose --root examples/store --dump examples/store.sql";
-    assert!(readme.contains(demo), "the README no longer shows the demo command");
-    let out = lab::m2auth(&["diagnose", "--root", "examples/store", "--dump", "examples/store.sql"], &repo());
+    assert!(
+        readme.contains(demo),
+        "the README no longer shows the demo command"
+    );
+    let out = lab::m2auth(
+        &[
+            "diagnose",
+            "--root",
+            "examples/store",
+            "--dump",
+            "examples/store.sql",
+        ],
+        &repo(),
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    for code in ["audit-default-admin-path", "audit-2fa-disabled", "audit-legacy-crypt-key"] {
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for code in [
+        "audit-default-admin-path",
+        "audit-2fa-disabled",
+        "audit-legacy-crypt-key",
+    ] {
         assert!(text.contains(code), "{code} missing from the demo:\n{text}");
     }
-    assert!(!text.contains("Example-DB-Passw0rd"), "secret in the demo output");
-    assert!(!text.contains("Not checked\n  - database"), "the dump was not read:\n{text}");
-    let out = lab::m2auth(&["info", "--root", "examples/store", "--dump", "examples/store.sql", "--format", "json"], &repo());
+    assert!(
+        !text.contains("Example-DB-Passw0rd"),
+        "secret in the demo output"
+    );
+    assert!(
+        !text.contains("Not checked\n  - database"),
+        "the dump was not read:\n{text}"
+    );
+    let out = lab::m2auth(
+        &[
+            "info",
+            "--root",
+            "examples/store",
+            "--dump",
+            "examples/store.sql",
+            "--format",
+            "json",
+        ],
+        &repo(),
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("info json");
     assert_eq!(doc["magento"]["version"], "2.4.7-p3");
     assert_eq!(doc["db"]["source"], "dump");
@@ -36,8 +73,7 @@ fn readme_demo_runs_without_a_server() {
     assert_eq!(doc["stores"], serde_json::json!(["admin", "default", "fr"]));
 }
 
-const ADMIN_HASH: &str =
-    "2ec9c6b7819c1c0b8fefdc4407de19effd2e522a1ef81627a6192f5dbd75043a:Xk9pQ2mW7rT4yB8nV3cZ6hJ1fL5dS0aE:3_32_2_67108864";
+const ADMIN_HASH: &str = "2ec9c6b7819c1c0b8fefdc4407de19effd2e522a1ef81627a6192f5dbd75043a:Xk9pQ2mW7rT4yB8nV3cZ6hJ1fL5dS0aE:3_32_2_67108864";
 const JANE_HASH: &str = "2bb1a620ace4e5e3d53becdbfba6e6dc324a388ccc855fae59cd950370965ca2:aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY:1";
 
 /// Rebuild `examples/store.sql` from the lab: the Magento tables from the real db_schema.xml and
@@ -50,7 +86,12 @@ fn regenerate_example_dump() {
     let cfg = |path: &str, value: &str| {
         db.insert(
             "core_config_data",
-            &[("scope", "default".into()), ("scope_id", 0.into()), ("path", path.into()), ("value", value.into())],
+            &[
+                ("scope", "default".into()),
+                ("scope_id", 0.into()),
+                ("path", path.into()),
+                ("value", value.into()),
+            ],
         );
     };
     cfg("web/unsecure/base_url", "http://shop.example.test/");
@@ -71,23 +112,27 @@ fn regenerate_example_dump() {
             ("is_active", 1.into()),
         ],
     );
-    let admin = |id: i64, username: &str, hash: &str, active: i64, lock: Option<&str>, failures: i64| {
-        db.insert(
-            "admin_user",
-            &[
-                ("user_id", id.into()),
-                ("firstname", username.into()),
-                ("lastname", "Example".into()),
-                ("email", format!("{username}@example.test").into()),
-                ("username", username.into()),
-                ("password", hash.into()),
-                ("is_active", active.into()),
-                ("failures_num", failures.into()),
-                ("lock_expires", lock.map(mysql::Value::from).unwrap_or(mysql::Value::NULL)),
-                ("interface_locale", "en_US".into()),
-            ],
-        );
-    };
+    let admin =
+        |id: i64, username: &str, hash: &str, active: i64, lock: Option<&str>, failures: i64| {
+            db.insert(
+                "admin_user",
+                &[
+                    ("user_id", id.into()),
+                    ("firstname", username.into()),
+                    ("lastname", "Example".into()),
+                    ("email", format!("{username}@example.test").into()),
+                    ("username", username.into()),
+                    ("password", hash.into()),
+                    ("is_active", active.into()),
+                    ("failures_num", failures.into()),
+                    (
+                        "lock_expires",
+                        lock.map(mysql::Value::from).unwrap_or(mysql::Value::NULL),
+                    ),
+                    ("interface_locale", "en_US".into()),
+                ],
+            );
+        };
     admin(1, "admin", ADMIN_HASH, 1, None, 0);
     admin(2, "jane", JANE_HASH, 1, Some("2031-01-01 00:00:00"), 6);
     admin(3, "bob", ADMIN_HASH, 0, None, 0);
@@ -109,7 +154,11 @@ fn regenerate_example_dump() {
     let rule = |role: i64, resource: &str, permission: &str| {
         db.insert(
             "authorization_rule",
-            &[("role_id", role.into()), ("resource_id", resource.into()), ("permission", permission.into())],
+            &[
+                ("role_id", role.into()),
+                ("resource_id", resource.into()),
+                ("permission", permission.into()),
+            ],
         );
     };
     role(1, 0, "G", 0, "2", "Administrators");
@@ -129,6 +178,7 @@ fn regenerate_example_dump() {
             ("name", "Integration1".into()),
             ("key", "ck4u1n0ex9yq2m7hx3p8r5t1w6z0a2b4".into()),
             ("secret", "cs9k2m4n6p8r0t2v4x6z8b0d2f4h6j8l".into()),
+            ("rejected_callback_url", "".into()),
         ],
     );
     db.insert(
@@ -150,6 +200,7 @@ fn regenerate_example_dump() {
             ("type", "access".into()),
             ("token", "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g".into()),
             ("secret", "ts2h4j6k8l0z2x4c6v8b0n2m4q6w8e0r".into()),
+            ("callback_url", "oob".into()),
             ("revoked", 0.into()),
             ("authorized", 1.into()),
             ("user_type", 1.into()),
@@ -161,14 +212,20 @@ fn regenerate_example_dump() {
     rule(6, "Magento_Catalog::products", "allow");
     db.insert(
         "jwt_auth_revoked",
-        &[("user_type_id", 2.into()), ("user_id", 1.into()), ("revoke_before", 1764320000.into())],
+        &[
+            ("user_type_id", 2.into()),
+            ("user_id", 1.into()),
+            ("revoke_before", 1764320000.into()),
+        ],
     );
 
     let out = repo().join("examples/store.sql");
     let tmp = out.with_extension("sql.tmp");
     db.mysqldump(&tmp, false);
     // The lab database has a generated name; the example calls it `magento`. Dump dates too.
-    let text = std::fs::read_to_string(&tmp).unwrap().replace(db.name(), "magento");
+    let text = std::fs::read_to_string(&tmp)
+        .unwrap()
+        .replace(db.name(), "magento");
     let text: String = text
         .lines()
         .filter(|l| !l.starts_with("-- Dump completed on") && !l.starts_with("-- Server version"))

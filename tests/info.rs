@@ -26,19 +26,36 @@ fn json_of(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 /// `info --format json` on the store, once against the live database and once against its
 /// real mysqldump (plain and gzipped); returns the three documents.
 fn info_everywhere(store: &FixtureStore, db: &LabDb) -> Vec<Value> {
     let root = store.root().to_str().unwrap();
-    let live = json_of(&run(&["info", "--format", "json", "--root", root], store.root(), &[]));
+    let live = json_of(&run(
+        &["info", "--format", "json", "--root", root],
+        store.root(),
+        &[],
+    ));
     let mut docs = vec![live];
     for (name, gz) in [("dump.sql", false), ("dump.sql.gz", true)] {
         let path = store.path(name);
         db.mysqldump(&path, gz);
-        let out = run(&["info", "--format", "json", "--root", root, "--dump", path.to_str().unwrap()], store.root(), &[]);
+        let out = run(
+            &[
+                "info",
+                "--format",
+                "json",
+                "--root",
+                root,
+                "--dump",
+                path.to_str().unwrap(),
+            ],
+            store.root(),
+            &[],
+        );
         docs.push(json_of(&out));
     }
     docs
@@ -81,7 +98,10 @@ fn composer_store_live_and_dump_agree() {
         assert_eq!(doc["magento"]["edition"], "community");
         assert_eq!(doc["magento"]["mode"], "production");
         assert_eq!(doc["modules"]["enabled"], 6);
-        assert_eq!(doc["modules"]["disabled"], serde_json::json!(["Magento_TwoFactorAuth"]));
+        assert_eq!(
+            doc["modules"]["disabled"],
+            serde_json::json!(["Magento_TwoFactorAuth"])
+        );
         assert_eq!(doc["db"]["source"], if i == 0 { "live" } else { "dump" });
         assert_eq!(doc["db"]["reachable"], true, "{doc}");
         assert_eq!(doc["db"]["table_prefix"], "");
@@ -117,7 +137,11 @@ fn table_prefix_is_applied_to_live_and_dump() {
     let store = composer_store(&db);
     for doc in info_everywhere(&store, &db) {
         assert_eq!(doc["db"]["table_prefix"], "m2_");
-        assert_eq!(doc["stores"], serde_json::json!(["admin", "default", "fr"]), "{doc}");
+        assert_eq!(
+            doc["stores"],
+            serde_json::json!(["admin", "default", "fr"]),
+            "{doc}"
+        );
     }
 }
 
@@ -138,10 +162,18 @@ fn host_forms_reach_the_same_database() {
         let mut spec = EnvSpec::magento(&db);
         spec.set("db/connection/default/host", host.as_str());
         store.env(&spec);
-        let doc = json_of(&run(&["info", "--format", "json", "--root", &root], store.root(), &[]));
+        let doc = json_of(&run(
+            &["info", "--format", "json", "--root", &root],
+            store.root(),
+            &[],
+        ));
         assert_eq!(doc["db"]["reachable"], true, "host {host}: {doc}");
         assert_eq!(doc["db"]["host"].as_str(), want_host, "host {host}");
-        assert_eq!(doc["db"]["port"].as_u64(), want_port.map(u64::from), "host {host}");
+        assert_eq!(
+            doc["db"]["port"].as_u64(),
+            want_port.map(u64::from),
+            "host {host}"
+        );
         assert_eq!(doc["stores"], serde_json::json!(["admin", "default"]));
     }
     // --db URL, over TCP and through the socket, overrides env.php.
@@ -149,7 +181,11 @@ fn host_forms_reach_the_same_database() {
     spec.set("db/connection/default/host", "127.0.0.1:1");
     store.env(&spec);
     for url in [db.tcp_url(), db.socket_url()] {
-        let doc = json_of(&run(&["info", "--format", "json", "--root", &root, "--db", &url], store.root(), &[]));
+        let doc = json_of(&run(
+            &["info", "--format", "json", "--root", &root, "--db", &url],
+            store.root(),
+            &[],
+        ));
         assert_eq!(doc["db"]["reachable"], true, "{url}: {doc}");
         assert_eq!(doc["db"]["name"], db.name());
     }
@@ -162,15 +198,31 @@ fn unreachable_denied_and_unknown_database_are_reported_not_fatal() {
     let store = composer_store(&db);
     let root = store.root().to_str().unwrap().to_string();
     let cases: Vec<(&str, Value, &str)> = vec![
-        ("db/connection/default/host", "127.0.0.1:1".into(), "cannot reach"),
-        ("db/connection/default/password", "wrong-password".into(), "access denied"),
-        ("db/connection/default/dbname", "no_such_db".into(), "does not exist"),
+        (
+            "db/connection/default/host",
+            "127.0.0.1:1".into(),
+            "cannot reach",
+        ),
+        (
+            "db/connection/default/password",
+            "wrong-password".into(),
+            "access denied",
+        ),
+        (
+            "db/connection/default/dbname",
+            "no_such_db".into(),
+            "does not exist",
+        ),
     ];
     for (path, value, expect) in cases {
         let mut spec = EnvSpec::magento(&db);
         spec.set(path, value.as_str().unwrap());
         store.env(&spec);
-        let out = run(&["info", "--format", "json", "--root", &root], store.root(), &[]);
+        let out = run(
+            &["info", "--format", "json", "--root", &root],
+            store.root(),
+            &[],
+        );
         let doc = json_of(&out);
         assert_eq!(doc["db"]["reachable"], false);
         let err = doc["db"]["error"].as_str().unwrap_or_default();
@@ -188,18 +240,40 @@ fn app_code_layout_and_base_package_version() {
     spec.set("MAGE_MODE", "developer");
     spec.set("backend/frontName", "backoffice_x7");
     spec.set("session/save", "redis");
-    spec.set("cache/frontend/default/backend", "Magento\\Framework\\Cache\\Backend\\Redis");
-    spec.set("cache/frontend/page_cache/backend", "Cm_Cache_Backend_Redis");
-    spec.set("crypt/key", "0123456789abcdef0123456789abcdef\nbase64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=");
+    spec.set(
+        "cache/frontend/default/backend",
+        "Magento\\Framework\\Cache\\Backend\\Redis",
+    );
+    spec.set(
+        "cache/frontend/page_cache/backend",
+        "Cm_Cache_Backend_Redis",
+    );
+    spec.set(
+        "crypt/key",
+        "0123456789abcdef0123456789abcdef\nbase64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=",
+    );
     store.env(&spec);
-    store.config_php(&[("Magento_Store", true), ("Magento_Catalog", true), ("Acme_Api", true), ("Acme_Old", false)]);
-    store.app_code_module("Magento_Store").app_code_module("Magento_Catalog");
-    store.app_code_module("Acme_Api").app_code_module("Acme_Old");
+    store.config_php(&[
+        ("Magento_Store", true),
+        ("Magento_Catalog", true),
+        ("Acme_Api", true),
+        ("Acme_Old", false),
+    ]);
+    store
+        .app_code_module("Magento_Store")
+        .app_code_module("Magento_Catalog");
+    store
+        .app_code_module("Acme_Api")
+        .app_code_module("Acme_Old");
     store.file(
         "vendor/magento/magento2-base/composer.json",
         r#"{"name": "magento/magento2-base", "version": "2.4.6-p8"}"#,
     );
-    let doc = json_of(&run(&["info", "--format", "json"], &store.path("app/etc"), &[]));
+    let doc = json_of(&run(
+        &["info", "--format", "json"],
+        &store.path("app/etc"),
+        &[],
+    ));
     assert_eq!(doc["magento"]["version"], "2.4.6-p8");
     assert_eq!(doc["magento"]["mode"], "developer");
     assert_eq!(doc["modules"]["enabled"], 3);
@@ -217,20 +291,39 @@ fn environment_values_resolve_or_are_reported_per_key() {
     let db = lab.database("");
     let store = composer_store(&db);
     let text = EnvSpec::magento(&db).to_php().replace(
-        &format!("'password' => '{}'", db.password().replace('\\', "\\\\").replace('\'', "\\'")),
+        &format!(
+            "'password' => '{}'",
+            db.password().replace('\\', "\\\\").replace('\'', "\\'")
+        ),
         "'password' => getenv('M2AUTH_TEST_DB_PASS')",
     );
-    assert!(text.contains("getenv('M2AUTH_TEST_DB_PASS')"), "the env.php writer changed: {text}");
+    assert!(
+        text.contains("getenv('M2AUTH_TEST_DB_PASS')"),
+        "the env.php writer changed: {text}"
+    );
     store.env_php(&text);
     let root = store.root().to_str().unwrap().to_string();
     let args = ["info", "--format", "json", "--root", root.as_str()];
-    let doc = json_of(&run(&args, store.root(), &[("M2AUTH_TEST_DB_PASS", db.password())]));
+    let doc = json_of(&run(
+        &args,
+        store.root(),
+        &[("M2AUTH_TEST_DB_PASS", db.password())],
+    ));
     assert_eq!(doc["db"]["reachable"], true, "{doc}");
     assert_eq!(doc["unresolved"], serde_json::json!([]));
     let doc = json_of(&run(&args, store.root(), &[]));
     assert_eq!(doc["db"]["reachable"], false);
-    assert!(doc["db"]["error"].as_str().unwrap().contains("not a literal"), "{doc}");
-    assert_eq!(doc["unresolved"][0]["path"], "db/connection/default/password");
+    assert!(
+        doc["db"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a literal"),
+        "{doc}"
+    );
+    assert_eq!(
+        doc["unresolved"][0]["path"],
+        "db/connection/default/password"
+    );
     // Everything else still works.
     assert_eq!(doc["magento"]["version"], "2.4.7-p3");
     assert_eq!(doc["crypt"]["keys"], 1);
@@ -248,8 +341,16 @@ fn no_secret_in_any_format() {
     store.env(&spec);
     let root = store.root().to_str().unwrap().to_string();
     for format in ["text", "json"] {
-        let out = run(&["info", "--format", format, "--root", &root], store.root(), &[]);
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = run(
+            &["info", "--format", format, "--root", &root],
+            store.root(),
+            &[],
+        );
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(!all.contains("S3cret-Pa55word"), "{format}: {all}");
         assert!(!all.contains("QWxsIHdvcmsgYW5k"), "{format}: {all}");
     }
