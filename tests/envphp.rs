@@ -403,7 +403,7 @@ fn broken_files_give_one_error_with_position() {
         ),
         (
             "<?php\nreturn ['a' => 1] 'b';",
-            "app/etc/env.php:2:19: expected `;` after the returned array, found string `'b'`",
+            "app/etc/env.php:2:19: expected `;` after the returned array, found string `…`",
         ),
         (
             "<?php\nreturn ['a' => \0];",

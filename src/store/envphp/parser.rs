@@ -97,7 +97,8 @@ fn describe(t: &Token, src: &Src) -> String {
     match &t.tok {
         Tok::Eof => "end of file".into(),
         Tok::CloseTag => "`?>`".into(),
-        Tok::Str(_) | Tok::Interp(_) => format!("string `{}`", src.text(t.start, t.end)),
+        // A string here may be a password or key of a broken file: never quote it whole.
+        Tok::Str(_) | Tok::Interp(_) => format!("string `{}`", crate::mask::mask(&src.text(t.start, t.end))),
         Tok::Int(_) | Tok::Float(_) => format!("number `{}`", src.text(t.start, t.end)),
         Tok::Var(v) => format!("variable `${v}`"),
         _ => format!("`{}`", src.text(t.start, t.end)),
@@ -1420,7 +1421,7 @@ mod tests {
         );
         assert_eq!(
             err("<?php\nreturn ['a' => 1 'b' => 2];"),
-            "env.php:2:18: expected `]` or `,` after array element, found string `'b'`"
+            "env.php:2:18: expected `]` or `,` after array element, found string `…`"
         );
         assert_eq!(
             err("<?php\nreturn [1]"),
