@@ -17,6 +17,32 @@ pub fn mask(secret: &str) -> String {
     }
 }
 
+/// A message with the inside of every quoted literal (`'…'`, `"…"`) masked: parser messages
+/// quote the input they choke on, and in a dump or env.php that may be a password or a token.
+pub fn redact_literals(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '\'' || c == '"' {
+            let mut inner = String::new();
+            let mut closed = false;
+            for d in chars.by_ref() {
+                if d == c {
+                    closed = true;
+                    break;
+                }
+                inner.push(d);
+            }
+            out.push_str(&mask(&inner));
+            if closed {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Knows the secrets of this run (crypt keys, DB password, tokens, consumer secrets) and replaces
 /// every occurrence of one in a text by its masked form.
 #[derive(Debug, Default, Clone)]
@@ -73,6 +99,16 @@ mod tests {
         assert_eq!(mask("eyJraWQiOiIxIn0.abc.defQ3xk"), "eyJr…Q3xk");
         assert_eq!(mask("a1b2c3d4"), "a1…");
         assert_eq!(mask("abc"), "…");
+    }
+
+    #[test]
+    fn literals_in_messages_are_masked() {
+        assert_eq!(
+            redact_literals("Expected: ), found: 'S3cret-Passw0rd' at Line: 1"),
+            "Expected: ), found: 'S3…' at Line: 1"
+        );
+        assert_eq!(redact_literals("unknown column 'x'"), "unknown column '…'");
+        assert_eq!(redact_literals("no quotes"), "no quotes");
     }
 
     #[test]

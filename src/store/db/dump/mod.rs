@@ -196,7 +196,7 @@ impl DumpDb {
         DbError::DumpParse {
             path: self.path.clone(),
             line,
-            message: message.into(),
+            message: crate::mask::redact_literals(&message.into()),
         }
     }
 

@@ -123,7 +123,7 @@ impl<R: Read> Scanner<R> {
         DbError::DumpParse {
             path: self.path.clone(),
             line,
-            message: message.into(),
+            message: crate::mask::redact_literals(&message.into()),
         }
     }
 
