@@ -37,14 +37,14 @@ dump="$work/magento-$size.sql"
 bytes=$(stat -c %s "$dump")
 
 echo "== 1. info on a store with every core module (218 core + 80 extensions, 4 MB composer.lock)"
-hyperfine -N --warmup 3 --runs $((runs * 3)) --export-markdown "$work/info.md" --export-json "$work/info.json" \
+hyperfine -N --output=pipe --warmup 3 --runs $((runs * 3)) --export-markdown "$work/info.md" --export-json "$work/info.json" \
     -n "m2auth info" "$bin info --root $work/store --dump $work/small.sql --format json" \
     -n "php: include env.php+config.php, json_decode composer.lock" \
     "php -r '\$e = include \"$work/store/app/etc/env.php\"; \$c = include \"$work/store/app/etc/config.php\"; \$l = json_decode(file_get_contents(\"$work/store/composer.lock\"), true); echo count(\$c[\"modules\"]);'"
 
 echo "== 2. reading a $(numfmt --to=iec "$bytes") dump, keeping only the tables m2auth needs"
 q='INSERT INTO `core_config_data`'
-hyperfine -N --warmup 1 --runs "$runs" --export-markdown "$work/dump.md" --export-json "$work/dump.json" \
+hyperfine -N --output=pipe --warmup 1 --runs "$runs" --export-markdown "$work/dump.md" --export-json "$work/dump.json" \
     -n "m2auth info --dump" "$bin info --root $work/store --dump $dump --format json" \
     -n "rg -F (one table)" "rg -F -c '$q' $dump" \
     -n "grep -F (one table)" "grep -F -c '$q' $dump" \

@@ -18,7 +18,7 @@ fn repo() -> PathBuf {
 #[test]
 fn readme_demo_runs_without_a_server() {
     let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let demo = "cargo run --release -q -- diagnose --root examples/store --dump examples/store.sql";
+    let demo = "cargo run -q -- diagnose --root examples/store --dump examples/store.sql";
     assert!(
         readme.contains(demo),
         "the README no longer shows the demo command"
