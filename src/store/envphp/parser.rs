@@ -98,7 +98,9 @@ fn describe(t: &Token, src: &Src) -> String {
         Tok::Eof => "end of file".into(),
         Tok::CloseTag => "`?>`".into(),
         // A string here may be a password or key of a broken file: never quote it whole.
-        Tok::Str(_) | Tok::Interp(_) => format!("string `{}`", crate::mask::mask(&src.text(t.start, t.end))),
+        Tok::Str(_) | Tok::Interp(_) => {
+            format!("string `{}`", crate::mask::mask(&src.text(t.start, t.end)))
+        }
         Tok::Int(_) | Tok::Float(_) => format!("number `{}`", src.text(t.start, t.end)),
         Tok::Var(v) => format!("variable `${v}`"),
         _ => format!("`{}`", src.text(t.start, t.end)),
