@@ -17,6 +17,8 @@
 //!
 //! * [`mariadb()`] → `Option<Lab>` (reads `M2AUTH_LAB_SOCKET`, `M2AUTH_LAB_PORT`,
 //!   `M2AUTH_LAB_USER`, `M2AUTH_LAB_PASSWORD`, `M2AUTH_LAB_IPV6`); [`reference_dir()`].
+//! * [`tls()`] → `Option<(Lab, Tls)>`: the lab's TLS files and its REQUIRE SSL / REQUIRE X509
+//!   users (`M2AUTH_LAB_TLS_*`); [`LabDb::tls_params`]`(user, password, ssl)`.
 //! * [`Lab::database`]`(prefix)` → [`LabDb`]: `name()`, `prefix()`, `user()`, `password()`,
 //!   `table(logical)`, `exec(sql)`, `try_exec`, `query(sql)` (rows as text), `insert(table, cols)`
 //!   (logical name, returns the new id), `conn_params()` (socket), `tcp_params()`, `tcp_host()`,
@@ -32,7 +34,7 @@
 pub mod fixture;
 pub mod schema;
 
-pub use fixture::{EnvSpec, FixtureStore, Php};
+pub use fixture::{EnvSpec, FixtureStore, Php, PhpKey};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -76,6 +78,55 @@ pub fn mariadb() -> Option<Lab> {
         password: std::env::var("M2AUTH_LAB_PASSWORD").unwrap_or_default(),
         ipv6: std::env::var("M2AUTH_LAB_IPV6").is_ok_and(|v| v == "1"),
     })
+}
+
+/// The lab's TLS material and TLS-only users, as `scripts/test` exported them.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The CA that signed the server certificate (SAN `IP:127.0.0.1`, `DNS:localhost`).
+    pub ca: PathBuf,
+    /// A CA that signed nothing the server uses.
+    pub other_ca: PathBuf,
+    /// A client certificate and key signed by [`Tls::ca`].
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// A user created `REQUIRE SSL` (SELECT on everything).
+    pub user: String,
+    /// A user created `REQUIRE X509` (needs the client certificate).
+    pub x509_user: String,
+    /// The password of both users.
+    pub password: String,
+}
+
+/// The lab and its TLS setup, or `None` (with a skip message) when `scripts/test` did not provide
+/// them; under `CI` a missing TLS lab is a panic, as in [`mariadb()`].
+pub fn tls() -> Option<(Lab, Tls)> {
+    let lab = mariadb()?;
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let Some(ca) = var("M2AUTH_LAB_TLS_CA") else {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!(
+                "CI is set but the lab has no TLS (M2AUTH_LAB_TLS_CA): run the tests with scripts/test"
+            );
+        }
+        eprintln!(
+            "skipped: the MariaDB lab has no TLS (M2AUTH_LAB_TLS_CA is unset; run scripts/test)"
+        );
+        return None;
+    };
+    let need = |name: &str| {
+        var(name).unwrap_or_else(|| panic!("lab: M2AUTH_LAB_TLS_CA is set but {name} is not"))
+    };
+    let tls = Tls {
+        ca: PathBuf::from(ca),
+        other_ca: PathBuf::from(need("M2AUTH_LAB_TLS_OTHER_CA")),
+        client_cert: PathBuf::from(need("M2AUTH_LAB_TLS_CERT")),
+        client_key: PathBuf::from(need("M2AUTH_LAB_TLS_KEY")),
+        user: need("M2AUTH_LAB_TLS_USER"),
+        x509_user: need("M2AUTH_LAB_X509_USER"),
+        password: need("M2AUTH_LAB_TLS_PASSWORD"),
+    };
+    Some((lab, tls))
 }
 
 /// `../shared/magento-reference` beside the repository, or `None` with a skip message.
@@ -271,6 +322,21 @@ impl LabDb {
             port: Some(self.lab.port),
             socket: None,
             ..self.conn_params()
+        }
+    }
+
+    /// [`LabDb::tcp_params`] as another `user` (a TLS lab user), with `ssl`.
+    pub fn tls_params(
+        &self,
+        user: &str,
+        password: &str,
+        ssl: Option<m2auth::store::db::connect::SslParams>,
+    ) -> ConnParams {
+        ConnParams {
+            user: user.to_string(),
+            password: Some(password.to_string()),
+            ssl,
+            ..self.tcp_params()
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use mysql::consts::{ColumnFlags, ColumnType};
 use mysql::prelude::Queryable;
 
-use super::connect::DEFAULT_SOCKETS;
+use super::connect::{DEFAULT_SOCKETS, SslParams};
 use super::{ConnParams, Database, DbDescription, DbError, Row, SqlValue};
 
 /// Connect timeout for TCP (the socket connect is immediate or fails at once).
@@ -67,22 +67,7 @@ impl LiveDb {
                 .tcp_port(params.port.unwrap_or(3306)),
         };
         if let Some(ssl) = &params.ssl {
-            let mut opts = mysql::SslOpts::default();
-            if let Some(ca) = &ssl.ca {
-                opts = opts.with_root_cert_path(Some(ca.clone()));
-            }
-            if let (Some(cert), Some(key)) = (&ssl.cert, &ssl.key) {
-                opts = opts.with_client_identity(Some(mysql::ClientIdentity::new(
-                    cert.clone(),
-                    key.clone(),
-                )));
-            }
-            if !ssl.verify_server_cert {
-                opts = opts
-                    .with_danger_accept_invalid_certs(true)
-                    .with_danger_skip_domain_validation(true);
-            }
-            builder = builder.ssl_opts(Some(opts));
+            builder = builder.ssl_opts(Some(ssl_opts(ssl)?));
         }
 
         let mut conn = mysql::Conn::new(builder).map_err(|e| connect_error(&params, e))?;
@@ -109,6 +94,20 @@ impl LiveDb {
             table: "-".into(),
             message: short_error(&e),
         })
+    }
+
+    /// The TLS cipher of the session as the server reports it (`SHOW SESSION STATUS LIKE
+    /// 'Ssl_cipher'`), `None` when the connection is not encrypted. Lets tests (and a person)
+    /// confirm that TLS is really in use rather than trusting the client side.
+    pub fn ssl_cipher(&self) -> Result<Option<String>, DbError> {
+        let mut conn = self.lock();
+        let row: Option<(String, String)> = conn
+            .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            .map_err(|e| DbError::Query {
+                table: "-".into(),
+                message: short_error(&e),
+            })?;
+        Ok(row.map(|(_, v)| v).filter(|v| !v.is_empty()))
     }
 
     /// Whether the server reports the session as read-only (`@@session.tx_read_only`, or
@@ -300,6 +299,118 @@ pub fn from_mysql(v: mysql::Value, column_type: ColumnType, unsigned: bool) -> S
     }
 }
 
+/// The `mysql` (rustls) TLS options for env.php's `driver_options`, with PDO/mysqlnd semantics.
+///
+/// The files are checked first, so that a wrong path is named as such: the driver would report a
+/// missing CA file as a bare "not found", which reads like a missing socket.
+fn ssl_opts(ssl: &SslParams) -> Result<mysql::SslOpts, DbError> {
+    let readable = |path: &Path, option: &str| -> Result<Vec<u8>, DbError> {
+        std::fs::read(path).map_err(|e| {
+            DbError::Config(format!(
+                "TLS file {} (driver_options \\PDO::MYSQL_ATTR_SSL_{option}) cannot be read: {e}",
+                path.display()
+            ))
+        })
+    };
+    let mut opts = mysql::SslOpts::default();
+    if let Some(ca) = &ssl.ca {
+        readable(ca, "CA")?;
+        opts = opts.with_root_cert_path(Some(ca.clone()));
+    }
+    if let Some(cert) = &ssl.cert {
+        let pem = readable(cert, "CERT")?;
+        // PHP (mysqlnd's stream context `local_cert` without `local_pk`) reads the private key
+        // from the certificate file when MYSQL_ATTR_SSL_KEY is not given; do the same, and say so
+        // when that file holds no key rather than fail later with a key parse error.
+        let key = match &ssl.key {
+            Some(key) => {
+                readable(key, "KEY")?;
+                key.clone()
+            }
+            None if memchr::memmem::find(&pem, b"PRIVATE KEY-----").is_some() => cert.clone(),
+            None => {
+                return Err(DbError::Config(format!(
+                    "driver_options \\PDO::MYSQL_ATTR_SSL_CERT ({}) holds no private key and \\PDO::MYSQL_ATTR_SSL_KEY is not set: a client certificate needs its key",
+                    cert.display()
+                )));
+            }
+        };
+        opts = opts.with_client_identity(Some(mysql::ClientIdentity::new(cert.clone(), key)));
+    }
+    // A key without a certificate is ignored, as mysqlnd ignores `local_pk` without `local_cert`.
+    if !ssl.verify_server_cert {
+        // `\PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT => false`: encrypt, but trust any certificate
+        // for any name (mysqlnd's `verify_peer` and `verify_peer_name` both off). With rustls both
+        // flags are needed: `accept_invalid_certs` alone still checks the name.
+        opts = opts
+            .with_danger_accept_invalid_certs(true)
+            .with_danger_skip_domain_validation(true);
+    }
+    Ok(opts)
+}
+
+/// The rustls error behind a failed TLS handshake: rustls reports it as an `io::Error`
+/// (`InvalidData`) from the stream, which the driver wraps as an I/O or a codec error.
+fn tls_failure(e: &mysql::Error) -> Option<&rustls::Error> {
+    let io: &std::io::Error = match e {
+        mysql::Error::IoError(io) => io,
+        mysql::Error::CodecError(c) => std::error::Error::source(c)?.downcast_ref()?,
+        _ => return None,
+    };
+    io.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// Why a TLS connection failed, and which `driver_options` entry to look at.
+fn tls_reason(e: &rustls::Error, params: &ConnParams) -> String {
+    use rustls::{AlertDescription, CertificateError};
+    let host = params.host.as_deref().unwrap_or("localhost");
+    let why = match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => {
+                "the server's certificate is not signed by a trusted CA: check \\PDO::MYSQL_ATTR_SSL_CA in driver_options (or set \\PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT => false to encrypt without verifying)".to_string()
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                format!(
+                    "the server's certificate is not valid for `{host}` (its subjectAltName does not name it): connect by a name the certificate holds, or set \\PDO::MYSQL_ATTR_SSL_VERIFY_SERVER_CERT => false"
+                )
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                "the server's certificate has expired".to_string()
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet (check the clocks)".to_string()
+            }
+            _ => "the server's certificate was rejected".to_string(),
+        },
+        rustls::Error::AlertReceived(
+            AlertDescription::UnknownCA
+            | AlertDescription::BadCertificate
+            | AlertDescription::CertificateRequired
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::DecryptError,
+        ) => "the server rejected the client certificate: check \\PDO::MYSQL_ATTR_SSL_CERT and \\PDO::MYSQL_ATTR_SSL_KEY in driver_options".to_string(),
+        _ => "check the TLS settings (\\PDO::MYSQL_ATTR_SSL_*) in driver_options".to_string(),
+    };
+    format!("TLS handshake failed ({e}): {why}")
+}
+
+/// Access denied (error 1045) says nothing about TLS, yet an account created `REQUIRE SSL` /
+/// `REQUIRE X509` is refused with exactly that error when the connection lacks TLS or a client
+/// certificate. Name that possibility when it can apply.
+fn access_denied_hint(params: &ConnParams) -> String {
+    let ssl = params.ssl.as_ref();
+    if params.socket.is_some() && ssl.is_some() {
+        // The `mysql` driver never starts TLS on a unix socket (`make_secure` leaves it as is);
+        // a server that insists on TLS there cannot be reached through the socket by m2auth.
+        return "; m2auth does not use TLS over a unix socket: if the account requires TLS (REQUIRE SSL/X509), set host to the server's TCP address".into();
+    }
+    match ssl {
+        None => "; or the account requires TLS (created with REQUIRE SSL or X509) and no TLS is configured: set \\PDO::MYSQL_ATTR_SSL_CA (plus _SSL_CERT and _SSL_KEY for X509) in db/connection/default/driver_options".into(),
+        Some(s) if s.cert.is_none() => "; or the account requires a client certificate (created with REQUIRE X509): set \\PDO::MYSQL_ATTR_SSL_CERT and \\PDO::MYSQL_ATTR_SSL_KEY in driver_options".into(),
+        Some(_) => String::new(),
+    }
+}
+
 /// The error without the driver's wrapping; never contains the password (the server's messages
 /// only say `using password: YES`).
 fn short_error(e: &mysql::Error) -> String {
@@ -332,17 +443,33 @@ fn io_reason(io: &std::io::Error) -> String {
 fn connect_error(params: &ConnParams, e: mysql::Error) -> DbError {
     let target = params.target();
     match &e {
-        mysql::Error::MySqlError(m)
-            if m.code == ER_ACCESS_DENIED_ERROR || m.code == ER_DBACCESS_DENIED_ERROR =>
-        {
-            DbError::AccessDenied {
-                target,
-                user: params.user.clone(),
-            }
-        }
+        mysql::Error::MySqlError(m) if m.code == ER_ACCESS_DENIED_ERROR => DbError::AccessDenied {
+            target,
+            user: params.user.clone(),
+            hint: access_denied_hint(params),
+        },
+        mysql::Error::MySqlError(m) if m.code == ER_DBACCESS_DENIED_ERROR => DbError::AccessDenied {
+            target,
+            user: params.user.clone(),
+            hint: String::new(),
+        },
         mysql::Error::MySqlError(m) if m.code == ER_BAD_DB_ERROR => DbError::UnknownDatabase {
             target,
             name: params.dbname.clone(),
+        },
+        _ if tls_failure(&e).is_some() => DbError::Unreachable {
+            target,
+            reason: tls_failure(&e).map(|t| tls_reason(t, params)).unwrap_or_default(),
+        },
+        mysql::Error::TlsError(t) => DbError::Unreachable {
+            target,
+            reason: format!(
+                "TLS setup failed ({t}): check the files of \\PDO::MYSQL_ATTR_SSL_CA, _SSL_CERT and _SSL_KEY in driver_options (PEM certificates and key)"
+            ),
+        },
+        mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => DbError::Unreachable {
+            target,
+            reason: "the server does not offer TLS, but driver_options ask for it (\\PDO::MYSQL_ATTR_SSL_*)".into(),
         },
         _ => DbError::Unreachable {
             target,

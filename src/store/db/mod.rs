@@ -163,10 +163,17 @@ pub struct DbDescription {
 pub enum DbError {
     #[error("cannot reach the database server at {target}: {reason}")]
     Unreachable { target: String, reason: String },
+    /// `hint` is empty or starts with `; `: what else than the password can deny the account
+    /// (the server gives the same error 1045 for an account that requires TLS or a client
+    /// certificate the connection did not offer).
     #[error(
-        "access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php"
+        "access denied for database user '{user}' at {target}: check db/connection/default/username and password in app/etc/env.php{hint}"
     )]
-    AccessDenied { target: String, user: String },
+    AccessDenied {
+        target: String,
+        user: String,
+        hint: String,
+    },
     #[error(
         "database '{name}' does not exist on {target}: check db/connection/default/dbname in app/etc/env.php"
     )]
