@@ -43,11 +43,30 @@ pub fn redact_literals(message: &str) -> String {
     out
 }
 
+/// Secrets shorter than this are not searched for in output: a short password such as `magento`
+/// or `admin` is also an ordinary word of the report, and replacing it would garble the output
+/// without protecting anything (m2auth never prints a password on purpose; the masker is the
+/// safety net behind that rule).
+const MIN_SCRUB_LEN: usize = 8;
+
+/// Words that stand in reports on their own and are too weak to be worth hiding as a substring.
+const COMMON: &[&str] = &[
+    "magento2",
+    "password",
+    "changeme",
+    "12345678",
+    "123456789",
+    "localhost",
+];
+
 /// Knows the secrets of this run (crypt keys, DB password, tokens, consumer secrets) and replaces
-/// every occurrence of one in a text by its masked form.
+/// every occurrence of one in a text, or in the string values of a JSON document, by its masked
+/// form.
 #[derive(Debug, Default, Clone)]
 pub struct Masker {
     secrets: Vec<String>,
+    /// Values known not to be secret (DB name, user name): a secret equal to one is not searched.
+    public: Vec<String>,
 }
 
 impl Masker {
@@ -55,28 +74,43 @@ impl Masker {
         Masker::default()
     }
 
-    /// Register a secret. Empty and very short values (under 4 characters) are ignored: masking
-    /// them would garble ordinary text, and they reveal little.
+    /// Register one secret, as it is (a password may contain spaces).
     pub fn add(&mut self, secret: impl AsRef<str>) {
         let s = secret.as_ref().trim();
-        if s.chars().count() >= 4 && !self.secrets.iter().any(|k| k == s) {
+        if s.chars().count() >= MIN_SCRUB_LEN
+            && !COMMON.iter().any(|c| c.eq_ignore_ascii_case(s))
+            && !self.secrets.iter().any(|k| k == s)
+        {
             self.secrets.push(s.to_string());
             // Longest first, so a secret that contains another is replaced whole.
             self.secrets.sort_by_key(|k| std::cmp::Reverse(k.len()));
         }
-        // A multi-line secret (several crypt keys) is also masked key by key.
-        let parts: Vec<&str> = s.split_whitespace().collect();
-        if parts.len() > 1 {
-            for p in parts {
-                self.add(p);
-            }
+    }
+
+    /// Register `crypt/key`: the whole value and each key of it (keys are separated by
+    /// whitespace, see [`crate::magento::cryptkey::split_keys`]).
+    pub fn add_keys(&mut self, raw: &str) {
+        self.add(raw);
+        for k in crate::magento::cryptkey::split_keys(raw) {
+            self.add(k);
         }
+    }
+
+    /// Declare a value public (e.g. the DB user name): if a secret equals it, it is not searched.
+    pub fn public(&mut self, value: impl AsRef<str>) {
+        self.public.push(value.as_ref().to_string());
+    }
+
+    fn active(&self) -> impl Iterator<Item = &String> {
+        self.secrets
+            .iter()
+            .filter(|s| !self.public.iter().any(|p| p == *s))
     }
 
     /// The text with every known secret masked. Also masks JSON-escaped forms of a secret.
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for s in &self.secrets {
+        for s in self.active() {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), &mask(s));
             }
@@ -87,6 +121,66 @@ impl Masker {
             }
         }
         out
+    }
+
+    /// Mask secrets in the string values of a JSON document; keys are never changed, so the
+    /// document keeps its shape whatever the secrets are.
+    pub fn scrub_json(&self, v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                let clean = self.scrub(s);
+                if clean != *s {
+                    *s = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.scrub_json(i)),
+            Value::Object(map) => map.values_mut().for_each(|i| self.scrub_json(i)),
+            _ => {}
+        }
+    }
+}
+
+/// Redaction for an error line on stderr, where the run's secrets may not be known yet: known
+/// secrets, the password of a URL (`scheme://user:…@host`), and words that look like tokens
+/// (24+ characters of letters and digits with `.`, `_`, `-`, `+`, `=`, no `/`).
+pub fn redact_error(line: &str, masker: &Masker) -> String {
+    let line = masker.scrub(line);
+    let mut out = String::with_capacity(line.len());
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&redact_word(word));
+    }
+    out
+}
+
+fn redact_word(word: &str) -> String {
+    if let Some(scheme_end) = word.find("://")
+        && let Some(at) = word.rfind('@')
+        && at > scheme_end + 3
+    {
+        let auth = &word[scheme_end + 3..at];
+        let user = auth.split(':').next().unwrap_or("");
+        let kept = if auth.contains(':') {
+            format!("{user}:…")
+        } else {
+            "…".to_string()
+        };
+        return format!("{}{kept}{}", &word[..scheme_end + 3], &word[at..]);
+    }
+    let core = word.trim_matches(|c: char| "'\"`(),;".contains(c));
+    let tokenish = core.chars().count() >= 24
+        && core
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+=".contains(c))
+        && core.chars().any(|c| c.is_ascii_digit())
+        && core.chars().any(|c| c.is_ascii_alphabetic());
+    if tokenish {
+        word.replace(core, &mask(core))
+    } else {
+        word.to_string()
     }
 }
 
@@ -112,9 +206,51 @@ mod tests {
     }
 
     #[test]
+    fn common_and_public_words_are_left_alone() {
+        let mut m = Masker::new();
+        m.add("magento");
+        m.add("magento2");
+        m.add("Keep Calm and Run Magento Setup");
+        m.add("m2_user_x");
+        m.public("m2_user_x");
+        let mut doc = serde_json::json!({"magento": {"version": "2.4.7", "source": "magento/magento2-base"}, "user": "m2_user_x"});
+        let before = doc.clone();
+        m.scrub_json(&mut doc);
+        assert_eq!(doc, before);
+        assert_eq!(m.scrub("Magento Setup"), "Magento Setup");
+    }
+
+    #[test]
+    fn json_values_are_scrubbed_keys_never() {
+        let mut m = Masker::new();
+        m.add("S3cret-Pa55word");
+        let mut doc = serde_json::json!({"S3cret-Pa55word": ["x S3cret-Pa55word y"]});
+        m.scrub_json(&mut doc);
+        assert_eq!(
+            doc,
+            serde_json::json!({"S3cret-Pa55word": ["x S3…  y".replace("  ", " ")]})
+        );
+    }
+
+    #[test]
+    fn error_lines_lose_url_passwords_and_tokens() {
+        let m = Masker::new();
+        assert_eq!(
+            redact_error("bad URL mysql://u:pa/ss@h/db here", &m),
+            "bad URL mysql://u:…@h/db here"
+        );
+        let jwt = "eyJraWQiOiIxIn0.eyJ1aWQiOjF9.c2lnbmF0dXJlMTIz";
+        assert!(!redact_error(&format!("unexpected argument '{jwt}'"), &m).contains(jwt));
+        assert_eq!(
+            redact_error("app/etc/env.php:3:5: expected `]`", &m),
+            "app/etc/env.php:3:5: expected `]`"
+        );
+    }
+
+    #[test]
     fn scrubs_each_of_several_keys() {
         let mut m = Masker::new();
-        m.add("0123456789abcdef0123456789abcdef\nbase64QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=");
+        m.add_keys("0123456789abcdef0123456789abcdef\nbase64QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=");
         let out = m.scrub(
             "k1=0123456789abcdef0123456789abcdef k2=base64QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
         );

@@ -102,6 +102,11 @@ impl RequestSpec {
     /// Validate the command-line description. `None` when no request was described at all.
     pub fn from_options(opts: &RequestOptions) -> Result<Option<RequestSpec>, Error> {
         if opts.is_empty() {
+            if opts.password_file.is_some() {
+                return Err(Error::Usage(
+                    "--password-file goes with --admin-user or --customer".into(),
+                ));
+            }
             return Ok(None);
         }
         let mut spec = RequestSpec {
@@ -234,43 +239,62 @@ impl RequestSpec {
             it.next();
         }
         let mut method = None;
-        let mut url = None;
+        let mut url: Option<String> = None;
         while let Some(w) = it.next() {
-            let mut value = |name: &str| {
-                it.next()
-                    .ok_or_else(|| Error::Usage(format!("--curl: {name} needs a value")))
+            let (opt, inline) = split_curl_option(&w);
+            let Some(opt) = opt else {
+                if url.replace(w).is_some() {
+                    return Err(Error::Usage(
+                        "--curl: the command names more than one URL".into(),
+                    ));
+                }
+                continue;
             };
-            match w.as_str() {
-                "-X" | "--request" => method = Some(value(&w)?),
-                "-H" | "--header" => {
-                    let h = value(&w)?;
-                    self.headers.push(parse_header(&h)?);
+            let takes_value = CURL_VALUE_OPTIONS.contains(&opt.as_str());
+            let value = if takes_value {
+                match inline {
+                    Some(v) => Some(v),
+                    None => Some(
+                        it.next()
+                            .ok_or_else(|| Error::Usage(format!("--curl: {opt} needs a value")))?,
+                    ),
                 }
-                "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii" | "--json" => {
-                    self.body = Some(value(&w)?);
-                    if w == "--json" {
-                        self.headers.push(Header {
-                            name: "Content-Type".into(),
-                            value: "application/json".into(),
-                        });
-                    }
-                }
-                "-u" | "--user" => {
-                    let creds = value(&w)?;
+            } else if CURL_FLAGS.contains(&opt.as_str()) {
+                None
+            } else {
+                return Err(Error::Usage(format!(
+                    "--curl: curl option {opt} is not understood: describe the request with --request and -H instead"
+                )));
+            };
+            let value = value.unwrap_or_default();
+            match opt.as_str() {
+                "-X" | "--request" => method = Some(value),
+                "-H" | "--header" => self.headers.push(parse_header(&value)?),
+                "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-ascii"
+                | "--data-urlencode" => self.body = Some(value),
+                "--json" => {
+                    self.body = Some(value);
                     self.headers.push(Header {
-                        name: "Authorization".into(),
-                        value: format!("Basic {}", base64(&creds)),
+                        name: "Content-Type".into(),
+                        value: "application/json".into(),
                     });
                 }
-                "--url" => url = Some(value(&w)?),
-                "-o" | "--output" | "-m" | "--max-time" | "--connect-timeout" | "-A"
-                | "--user-agent" | "-e" | "--referer" | "-b" | "--cookie" | "-c"
-                | "--cookie-jar" | "--cacert" | "--cert" | "--key" | "-w" | "--write-out"
-                | "--resolve" | "-x" | "--proxy" => {
-                    value(&w)?;
+                "-u" | "--user" => self.headers.push(Header {
+                    name: "Authorization".into(),
+                    value: format!("Basic {}", base64(&value)),
+                }),
+                "--oauth2-bearer" => self.headers.push(Header {
+                    name: "Authorization".into(),
+                    value: format!("Bearer {value}"),
+                }),
+                "--url" if url.replace(value).is_some() => {
+                    return Err(Error::Usage(
+                        "--curl: the command names more than one URL".into(),
+                    ));
                 }
-                s if s.starts_with('-') => {}
-                _ => url = Some(w),
+                "-G" | "--get" => method = Some("GET".into()),
+                "-I" | "--head" => method = Some("HEAD".into()),
+                _ => {}
             }
         }
         let url = url.ok_or_else(|| Error::Usage("--curl: the command names no URL".into()))?;
@@ -286,11 +310,161 @@ impl RequestSpec {
     }
 }
 
+/// curl options whose value m2auth reads or must skip.
+const CURL_VALUE_OPTIONS: &[&str] = &[
+    "-X",
+    "--request",
+    "-H",
+    "--header",
+    "-d",
+    "--data",
+    "--data-raw",
+    "--data-binary",
+    "--data-ascii",
+    "--data-urlencode",
+    "--json",
+    "-u",
+    "--user",
+    "--oauth2-bearer",
+    "--url",
+    "-o",
+    "--output",
+    "-m",
+    "--max-time",
+    "--connect-timeout",
+    "-A",
+    "--user-agent",
+    "-e",
+    "--referer",
+    "-b",
+    "--cookie",
+    "-c",
+    "--cookie-jar",
+    "--cacert",
+    "--capath",
+    "--cert",
+    "--key",
+    "-E",
+    "--cert-type",
+    "--key-type",
+    "-w",
+    "--write-out",
+    "--resolve",
+    "--connect-to",
+    "-x",
+    "--proxy",
+    "-U",
+    "--proxy-user",
+    "-F",
+    "--form",
+    "--form-string",
+    "-T",
+    "--upload-file",
+    "--retry",
+    "--retry-delay",
+    "--retry-max-time",
+    "--max-redirs",
+    "--limit-rate",
+    "-r",
+    "--range",
+    "--interface",
+    "--dns-servers",
+    "--noproxy",
+    "--unix-socket",
+    "--pass",
+    "-K",
+    "--config",
+    "--trace",
+    "--trace-ascii",
+    "--stderr",
+];
+
+/// curl options without a value that do not change the request m2auth diagnoses.
+const CURL_FLAGS: &[&str] = &[
+    "-s",
+    "--silent",
+    "-S",
+    "--show-error",
+    "-v",
+    "--verbose",
+    "-k",
+    "--insecure",
+    "-L",
+    "--location",
+    "-i",
+    "--include",
+    "--compressed",
+    "-f",
+    "--fail",
+    "--fail-with-body",
+    "-g",
+    "--globoff",
+    "--http1.0",
+    "--http1.1",
+    "--http2",
+    "--http2-prior-knowledge",
+    "-N",
+    "--no-buffer",
+    "-G",
+    "--get",
+    "-I",
+    "--head",
+    "-#",
+    "--progress-bar",
+    "-4",
+    "--ipv4",
+    "-6",
+    "--ipv6",
+    "--location-trusted",
+    "-O",
+    "--remote-name",
+    "--raw",
+    "--tr-encoding",
+    "--no-keepalive",
+    "--ssl",
+    "--tlsv1.2",
+    "--tlsv1.3",
+    "-q",
+    "--disable",
+];
+
+/// Split a curl word into its option and an inline value: `-XPOST` → (`-X`, `POST`),
+/// `--request=POST` → (`--request`, `POST`), `-H'A: b'` (after shell splitting `-HA: b`) →
+/// (`-H`, `A: b`); a word that is no option (the URL) → (None, None).
+fn split_curl_option(word: &str) -> (Option<String>, Option<String>) {
+    if let Some(long) = word.strip_prefix("--") {
+        return match long.split_once('=') {
+            Some((name, v)) => (Some(format!("--{name}")), Some(v.to_string())),
+            None => (Some(word.to_string()), None),
+        };
+    }
+    if word.len() > 1 && word.starts_with('-') {
+        let opt: String = word.chars().take(2).collect();
+        let rest: String = word.chars().skip(2).collect();
+        if rest.is_empty() {
+            return (Some(opt), None);
+        }
+        if CURL_VALUE_OPTIONS.contains(&opt.as_str()) {
+            return (Some(opt), Some(rest));
+        }
+        // Bundled flags such as `-sSk`: accepted when each is a known flag.
+        if rest
+            .chars()
+            .all(|c| CURL_FLAGS.contains(&format!("-{c}").as_str()))
+        {
+            return (Some(opt), None);
+        }
+        return (Some(word.to_string()), None);
+    }
+    (None, None)
+}
+
 fn split_request(req: &str) -> Result<(String, String), Error> {
     let mut parts = req.split_whitespace();
     let (Some(method), Some(target), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Error::Usage(format!(
-            "--request \"{req}\": expected \"METHOD TARGET\", e.g. \"GET /V1/products\""
+            "--request takes \"METHOD TARGET\", e.g. \"GET /V1/products\" (got {} word(s))",
+            req.split_whitespace().count()
         )));
     };
     let method = method.to_ascii_uppercase();
@@ -459,6 +633,28 @@ mod tests {
         assert_eq!(s.target.unwrap().host.as_deref(), Some("m.test"));
         assert_eq!(s.headers.len(), 1);
         assert_eq!(base64("user:pass"), "dXNlcjpwYXNz");
+    }
+
+    #[test]
+    fn curl_joined_options_and_bearer() {
+        let o = RequestOptions {
+            curl: Some("curl -sSk -XPUT -H'Authorization: Bearer abc' --oauth2-bearer def --url=https://m.test/rest/V1/x -F a=b".into()),
+            ..Default::default()
+        };
+        let s = RequestSpec::from_options(&o).unwrap().unwrap();
+        assert_eq!(s.method, "PUT");
+        assert_eq!(s.target.as_ref().unwrap().path, "/rest/V1/x");
+        assert_eq!(s.authorization(), vec!["Bearer abc", "Bearer def"]);
+        let o = RequestOptions {
+            curl: Some("curl --frobnicate https://m.test/x".into()),
+            ..Default::default()
+        };
+        assert!(RequestSpec::from_options(&o).is_err());
+        let o = RequestOptions {
+            curl: Some("curl https://a.test/x https://b.test/y".into()),
+            ..Default::default()
+        };
+        assert!(RequestSpec::from_options(&o).is_err());
     }
 
     #[test]

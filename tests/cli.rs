@@ -193,3 +193,57 @@ fn root_is_found_by_walking_up_or_refused() {
     );
     assert_fails_with(&out, "not a Magento root");
 }
+
+#[test]
+fn errors_are_one_line_said_once_and_keep_secrets() {
+    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
+    let root = store.root().to_str().unwrap();
+    // clap's own errors are cut to one line.
+    let out = run(&["no-such-command"], store.root());
+    assert_fails_with(&out, "no-such-command");
+    // A token passed where it does not belong is not echoed whole.
+    let jwt = "eyJraWQiOiIxIiwiYWxnIjoiSFMyNTYifQ.eyJ1aWQiOjF9.c2lnbmF0dXJlMTIzNDU2";
+    let out = run(&["diagnose", jwt], store.root());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(jwt));
+    // A cause is not repeated.
+    let out = run(
+        &["info", "--root", root, "--dump", "/nonexistent/x.sql"],
+        store.root(),
+    );
+    assert_fails_with(&out, "/nonexistent/x.sql");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    // A bad --db URL is a usage error, and its password is not printed.
+    for url in [
+        "postgres://u:S3cretPass@h/db",
+        "mysql://u:pa/ss@h",
+        "mysql://u:S3cretPass",
+    ] {
+        let out = run(&["info", "--root", root, "--db", url], store.root());
+        assert_fails_with(&out, "--db");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("S3cretPass") && !stderr.contains("pa/ss"),
+            "{stderr}"
+        );
+    }
+    // The request's target is not echoed on a usage error.
+    let out = run(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            "GET https://u:pw@shop.test/x?access_token=SECRET123 extra",
+        ],
+        store.root(),
+    );
+    assert_fails_with(&out, "METHOD TARGET");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("SECRET123"));
+    let out = run(
+        &["diagnose", "--root", root, "--password-file", "/tmp/x"],
+        store.root(),
+    );
+    assert_fails_with(&out, "--password-file");
+}

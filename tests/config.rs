@@ -287,3 +287,36 @@ fn files_alone_give_overrides_and_defaults() {
         d.value
     );
 }
+
+#[test]
+fn default_rows_count_whatever_their_scope_id() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    row(
+        &db,
+        "default",
+        3,
+        "web/secure/offloader_header",
+        Some("X-Imported"),
+    );
+    row(
+        &db,
+        "default",
+        0,
+        "oauth/consumer/enable_integration_as_bearer",
+        Some("false"),
+    );
+    let live = LiveDb::connect(&db.conn_params()).expect("live");
+    let cfg = config_from(&live);
+    assert_eq!(
+        cfg.get("web/secure/offloader_header", Scope::Store(1))
+            .value
+            .as_deref(),
+        Some("X-Imported")
+    );
+    // Magento's isSetFlag() is PHP's (bool): the string 'false' is true.
+    assert!(
+        cfg.get_default("oauth/consumer/enable_integration_as_bearer")
+            .is_set_flag()
+    );
+}

@@ -371,3 +371,49 @@ fn unreachable_database_skips_instead_of_failing() {
         "{db_skip}"
     );
 }
+
+#[test]
+fn mage_os_releases_are_compared_as_the_magento_release_they_follow() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    let (store, mut spec) = healthy(&db);
+    store.file(
+        "composer.lock",
+        r#"{"packages": [{"name": "mage-os/product-community-edition", "version": "1.0.4"}]}"#,
+    );
+    spec.set("crypt/key", "0123456789abcdef0123456789abcdef");
+    store.env(&spec);
+    store.config_php(&[("Magento_Store", true), ("Magento_TwoFactorAuth", false)]);
+    let (_, doc) = diagnose_json(&store, &[]);
+    let mut got = codes(&doc);
+    got.sort();
+    assert_eq!(
+        got,
+        vec!["audit-2fa-disabled", "audit-legacy-crypt-key"],
+        "{doc}"
+    );
+    assert_eq!(doc["target"]["magento_version"], "1.0.4");
+}
+
+#[test]
+fn the_2fa_fix_fits_the_installation() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    let (store, _) = healthy(&db);
+    store.config_php(&[("Magento_Store", true), ("Magento_TwoFactorAuth", false)]);
+    let (_, doc) = diagnose_json(&store, &[]);
+    let cmds = doc["findings"][0]["fix"]["commands"].to_string();
+    assert!(
+        cmds.contains("bin/magento module:enable Magento_TwoFactorAuth\""),
+        "{cmds}"
+    );
+    assert!(!cmds.contains("composer require"), "{cmds}");
+    // Removed from the code base (composer replace): it must be required first.
+    std::fs::remove_dir_all(store.path("vendor/magento/module-two-factor-auth")).unwrap();
+    let (_, doc) = diagnose_json(&store, &[]);
+    let cmds = doc["findings"][0]["fix"]["commands"].to_string();
+    assert!(
+        cmds.contains("composer require magento/module-two-factor-auth"),
+        "{cmds}"
+    );
+}

@@ -355,3 +355,88 @@ fn no_secret_in_any_format() {
         assert!(!all.contains("QWxsIHdvcmsgYW5k"), "{format}: {all}");
     }
 }
+
+#[test]
+fn common_word_passwords_do_not_garble_the_output() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    let store = composer_store(&db);
+    let mut spec = EnvSpec::magento(&db);
+    // The docker/Warden default: the password is a word the report itself uses.
+    spec.set("db/connection/default/password", "magento");
+    store.env(&spec);
+    let root = store.root().to_str().unwrap().to_string();
+    let doc = json_of(&run(
+        &["info", "--format", "json", "--root", &root],
+        store.root(),
+        &[],
+    ));
+    assert_eq!(doc["magento"]["version"], "2.4.7-p3", "{doc}");
+    let out = run(&["info", "--root", &root], store.root(), &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("magento     2.4.7-p3"));
+}
+
+#[test]
+fn a_database_without_magento_tables_is_not_reachable() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    let store = composer_store(&db);
+    let root = store.root().to_str().unwrap().to_string();
+    // The wrong table prefix, live and on the dump.
+    let mut spec = EnvSpec::magento(&db);
+    spec.set("db/table_prefix", "m2_");
+    store.env(&spec);
+    let doc = json_of(&run(
+        &["info", "--format", "json", "--root", &root],
+        store.root(),
+        &[],
+    ));
+    assert_eq!(doc["db"]["reachable"], false);
+    assert!(
+        doc["db"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("m2_core_config_data"),
+        "{doc}"
+    );
+    let dump = store.path("d.sql");
+    db.mysqldump(&dump, false);
+    let doc = json_of(&run(
+        &[
+            "info",
+            "--format",
+            "json",
+            "--root",
+            &root,
+            "--dump",
+            dump.to_str().unwrap(),
+        ],
+        store.root(),
+        &[],
+    ));
+    assert_eq!(doc["db"]["reachable"], false);
+    assert!(
+        doc["db"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("table prefix 'm2_'"),
+        "{doc}"
+    );
+    // An empty dump.
+    let empty = store.path("empty.sql");
+    std::fs::write(&empty, "-- nothing here\n").unwrap();
+    let doc = json_of(&run(
+        &[
+            "info",
+            "--format",
+            "json",
+            "--root",
+            &root,
+            "--dump",
+            empty.to_str().unwrap(),
+        ],
+        store.root(),
+        &[],
+    ));
+    assert_eq!(doc["db"]["reachable"], false, "{doc}");
+}

@@ -489,8 +489,8 @@ fn env_writer_is_magento_short_syntax_and_valid_php() {
         lab::Php::Raw("getenv('DB_PASS')".into()),
     );
     let php = spec.to_php();
-    // (serde_json objects come in key order; use `set` to control placement.)
-    let expected = "<?php\nreturn [\n    'backend' => [\n        'frontName' => 'admin'\n    ],\n    'crypt' => [\n        'key' => 'a\\\\b\\'c\nd'\n    ],\n    'empty' => [],\n    'list' => [\n        'x',\n        2,\n        true,\n        null,\n        1.5\n    ],\n    'db' => [\n        'connection' => [\n            'default' => [\n                'driver_options' => [\n                    1014 => false\n                ],\n                'password' => getenv('DB_PASS')\n            ]\n        ]\n    ]\n];\n";
+    // (serde_json keeps the JSON's key order: the crate is built with `preserve_order`.)
+    let expected = "<?php\nreturn [\n    'backend' => [\n        'frontName' => 'admin'\n    ],\n    'crypt' => [\n        'key' => 'a\\\\b\\'c\nd'\n    ],\n    'list' => [\n        'x',\n        2,\n        true,\n        null,\n        1.5\n    ],\n    'empty' => [],\n    'db' => [\n        'connection' => [\n            'default' => [\n                'driver_options' => [\n                    1014 => false\n                ],\n                'password' => getenv('DB_PASS')\n            ]\n        ]\n    ]\n];\n";
     assert_eq!(php, expected);
 
     // PHP itself reads it back to the same tree.

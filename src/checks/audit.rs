@@ -5,6 +5,7 @@ use crate::checks::{Context, Diagnosis};
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::cryptkey::{self, KeyForm};
 use crate::magento::release::ReleaseVersion;
+use crate::store::modules::Edition;
 use crate::store::root::{CONFIG_PHP, ENV_PHP};
 
 pub fn run(ctx: &Context, d: &mut Diagnosis) {
@@ -38,7 +39,13 @@ fn default_admin_path(ctx: &Context, d: &mut Diagnosis) {
         return;
     };
     if front.trim_matches('/').eq_ignore_ascii_case("admin") {
-        d.push(admin_path_finding().evidence(Evidence::file(
+        let mut f = admin_path_finding();
+        if ctx.db.is_none() {
+            f.detail.push_str(
+                " (The database could not be read, so a custom admin path set there, admin/url/use_custom_path, was not checked.)",
+            );
+        }
+        d.push(f.evidence(Evidence::file(
             ENV_PHP,
             env.line("backend/frontName"),
             format!("backend/frontName = '{front}'"),
@@ -71,8 +78,10 @@ fn two_factor(ctx: &Context, d: &mut Diagnosis) {
     {
         return;
     }
+    if ctx.install.modules.is_enabled(MODULE) == Some(true) {
+        return;
+    }
     let evidence = match config.entry(&format!("modules/{MODULE}")) {
-        Some(e) if e.value.is_truthy() => return,
         Some(e) => Evidence::file(
             CONFIG_PHP,
             Some(e.line),
@@ -84,16 +93,27 @@ fn two_factor(ctx: &Context, d: &mut Diagnosis) {
             format!("{MODULE} is not listed in modules: Magento does not load it"),
         ),
     };
+    // The commands that work on this installation: `module:enable` refuses unknown modules, and
+    // a store that removed the module (composer `replace`) must require it again first.
+    let on_disk = |m: &str| ctx.install.modules.get(m).is_some_and(|m| m.dir.is_some());
+    let mut commands = Vec::new();
+    if !on_disk(MODULE) {
+        commands.push("composer require magento/module-two-factor-auth".to_string());
+    }
+    let mut enable = format!("bin/magento module:enable {MODULE}");
+    const IMS_2FA: &str = "Magento_AdminAdobeImsTwoFactorAuth";
+    if on_disk(IMS_2FA) && ctx.install.modules.is_enabled(IMS_2FA) != Some(true) {
+        enable.push_str(&format!(" {IMS_2FA}"));
+    }
+    commands.push(enable);
+    commands.push("bin/magento setup:upgrade".into());
     d.push(
         Finding::new(Code::Audit2faDisabled, Severity::Warning)
             .detail("Two-factor authentication is off for the admin: a stolen admin password is enough to log in and to obtain admin API tokens.")
             .evidence(evidence)
             .fix(Fix {
                 summary: "Enable two-factor authentication (and configure a provider for each admin)".into(),
-                commands: vec![
-                    format!("bin/magento module:enable {MODULE} Magento_AdminAdobeImsTwoFactorAuth"),
-                    "bin/magento setup:upgrade".into(),
-                ],
+                commands,
                 admin_path: Some("Stores > Settings > Configuration > Security > 2FA".into()),
             }),
     );
@@ -134,10 +154,12 @@ fn legacy_crypt_key(ctx: &Context, d: &mut Diagnosis) {
     );
 }
 
+/// The installed release as a Magento release number (a Mage-OS version is mapped to the Magento
+/// release it is built on).
 fn release(ctx: &Context) -> Option<ReleaseVersion> {
-    ctx.install
-        .release
-        .version
-        .as_deref()
-        .and_then(ReleaseVersion::parse)
+    let v = ReleaseVersion::parse(ctx.install.release.version.as_deref()?)?;
+    if ctx.install.release.edition == Edition::MageOs && v.major < 2 {
+        return Some(v.mage_os_upstream());
+    }
+    Some(v)
 }

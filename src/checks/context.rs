@@ -42,35 +42,28 @@ impl Context {
     pub fn load(opts: LoadOptions<'_>) -> Result<Context, Error> {
         let install = Installation::load(&opts.root, opts.env)?;
         let mut config = StoreConfig::from_files(install.env.as_ref(), install.config.as_ref());
-        let (db, db_problem) = match db::open(&opts.db, install.env.as_ref()) {
+        config.set_disabled_modules(&install.modules);
+        if let DbChoice::Url(url) = &opts.db {
+            // A URL that does not parse is a usage error, not an unreachable database.
+            db::ConnParams::from_url(url).map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        let (mut db, mut db_problem) = match db::open(&opts.db, install.env.as_ref()) {
             Ok(db) => (Some(db), None),
             Err(e @ (DbError::DumpParse { .. } | DbError::Io { .. })) => return Err(e.into()),
             Err(e) => (None, Some(e.to_string())),
         };
-        let mut db_problem = db_problem;
-        if let Some(db) = &db
-            && let Err(e) = config.load_db(db.as_ref())
-        {
-            db_problem = Some(e.to_string());
-        }
-        let mut masker = Masker::new();
-        if let Some(key) = install.env_string("crypt/key") {
-            masker.add(key);
-        }
-        if let Some(env) = &install.env {
-            collect_env_secrets(&env.root, "", &mut masker);
-        }
-        if let DbChoice::Url(url) = &opts.db
-            && let Ok(p) = db::ConnParams::from_url(url)
-            && let Some(pw) = p.password
-        {
-            masker.add(pw);
-        }
-        if let Some(r) = &opts.request {
-            for s in r.secrets() {
-                masker.add(s);
+        if let Some(d) = &db {
+            let problem = match magento_tables_missing(d.as_ref()) {
+                Err(e) => Some(e.to_string()),
+                Ok(Some(p)) => Some(p),
+                Ok(None) => config.load_db(d.as_ref()).err().map(|e| e.to_string()),
+            };
+            if problem.is_some() {
+                db = None;
+                db_problem = problem;
             }
         }
+        let masker = build_masker(&install, &opts);
         Ok(Context {
             install,
             db,
@@ -97,8 +90,73 @@ impl Context {
     }
 }
 
-/// Every env.php value under a key that names a secret (`password`, `key`, `secret`, `token`):
-/// DB and Redis passwords, the crypt key, AMQP passwords, API keys of extensions.
+/// Whether the database holds Magento's tables: a dump or schema without `core_config_data` and
+/// `store` (with the configured prefix) is not a Magento database, or the prefix is wrong.
+fn magento_tables_missing(db: &dyn Database) -> Result<Option<String>, DbError> {
+    let mut missing = Vec::new();
+    for t in ["core_config_data", "store"] {
+        if !db.has_table(t)? {
+            missing.push(t);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let d = db.describe();
+    let place = match (&d.dump, &d.name) {
+        (Some(p), _) => format!("the dump {}", p.display()),
+        (None, Some(n)) => format!("database '{n}'"),
+        (None, None) => "the database".into(),
+    };
+    Ok(Some(format!(
+        "{place} has no Magento table {} with table prefix '{}': is db/table_prefix right, and is this the store's database?",
+        missing
+            .iter()
+            .map(|t| format!("{}{t}", d.table_prefix))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        d.table_prefix
+    )))
+}
+
+/// The masker of a run: the crypt keys, every env.php value under a secret-looking key, the
+/// `--db` password, and the request's tokens and OAuth secrets. The DB name and user are public.
+fn build_masker(install: &Installation, opts: &LoadOptions<'_>) -> Masker {
+    let mut masker = Masker::new();
+    if let Some(env) = &install.env {
+        if let Some(key) = env.string("crypt/key") {
+            masker.add_keys(&key);
+        }
+        collect_env_secrets(&env.root, "", &mut masker);
+        for public in [
+            "db/connection/default/dbname",
+            "db/connection/default/username",
+        ] {
+            if let Some(v) = env.string(public) {
+                masker.public(v);
+            }
+        }
+    }
+    if let DbChoice::Url(url) = &opts.db
+        && let Ok(p) = db::ConnParams::from_url(url)
+    {
+        if let Some(pw) = p.password {
+            masker.add(pw);
+        }
+        masker.public(p.user);
+        masker.public(p.dbname);
+    }
+    if let Some(r) = &opts.request {
+        for s in r.secrets() {
+            masker.add(s);
+        }
+    }
+    masker
+}
+
+/// Every env.php value under a key that looks like it names a secret (a segment containing
+/// `pass`, `secret`, `token`, `key` or `salt`): DB, Redis and AMQP passwords, the crypt key, S3
+/// credentials, API keys of extensions, the GraphQL id salt.
 fn collect_env_secrets(arr: &crate::store::envphp::Array, path: &str, masker: &mut Masker) {
     for e in arr.iter() {
         let seg = e.key.as_segment();
@@ -111,13 +169,11 @@ fn collect_env_secrets(arr: &crate::store::envphp::Array, path: &str, masker: &m
             crate::store::envphp::Value::Array(a) => collect_env_secrets(a, &p, masker),
             v => {
                 let k = seg.to_ascii_lowercase();
-                let secret = [
-                    "password", "passwd", "pass", "secret", "token", "api_key", "apikey",
-                ]
-                .iter()
-                .any(|s| k == *s || k.ends_with(&format!("_{s}")))
-                    || p == "crypt/key";
-                if secret && let Some(s) = v.as_string() {
+                let secret = ["pass", "secret", "token", "key", "salt"]
+                    .iter()
+                    .any(|s| k.contains(s));
+                // A file path (an SSL key file) is where a secret is, not the secret.
+                if secret && let Some(s) = v.as_string().filter(|s| !s.starts_with('/')) {
                     masker.add(s);
                 }
             }

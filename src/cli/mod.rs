@@ -10,28 +10,81 @@ use clap::Parser;
 
 use args::{Cli, Command, FormatArg};
 use m2auth::checks::{self, Context, LoadOptions};
-use m2auth::mask::Masker;
+use m2auth::mask::{self, Masker};
 use m2auth::report::{self, style::Style};
 use m2auth::request::RequestSpec;
 use m2auth::store::envphp::ProcessEnv;
 use m2auth::store::root::find_root;
 
+/// What the command produced: a JSON document or text, and the exit code.
+enum Output {
+    Json(serde_json::Value),
+    Text(String),
+}
+
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return 0;
+        }
+        Err(e) => {
+            // One line, like every other error: clap's first line, without its usage block.
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid arguments");
+            let first = first.trim().trim_start_matches("error: ");
+            eprintln!(
+                "m2auth: {} (see m2auth --help)",
+                mask::redact_error(first, &Masker::new())
+            );
+            return 2;
         }
     };
+    let early = early_masker(&cli);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-            eprintln!("m2auth: {}", msg.join(": ").replace('\n', " "));
+            // A cause is printed only when the message above it does not already say it.
+            let mut line = String::new();
+            for cause in e.chain().map(|c| c.to_string()) {
+                if !line.contains(&cause) {
+                    if !line.is_empty() {
+                        line.push_str(": ");
+                    }
+                    line.push_str(&cause);
+                }
+            }
+            eprintln!(
+                "m2auth: {}",
+                mask::redact_error(&line.replace('\n', " "), &early)
+            );
             2
         }
     }
+}
+
+/// The secrets named on the command line, known before anything is read, for error lines.
+fn early_masker(cli: &Cli) -> Masker {
+    let mut m = Masker::new();
+    if let Command::Diagnose(r) = &cli.command {
+        let o = r.options();
+        let auth_headers = o.headers.iter().filter(|h| {
+            h.to_ascii_lowercase()
+                .trim_start()
+                .starts_with("authorization")
+        });
+        for v in o.token.iter().chain(auth_headers).chain(o.oauth.iter()) {
+            m.add(v);
+            for part in v.split([' ', ',', ':']) {
+                m.add(part);
+            }
+        }
+    }
+    m
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -59,15 +112,15 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     })?;
     let style = Style::detect();
     let json = g.format == FormatArg::Json;
-    let (text, code) = match &cli.command {
+    let (out, code) = match &cli.command {
         Command::Info => {
             let info = report::info::gather(&ctx, &choice);
-            let text = if json {
-                pretty(&info)?
+            let out = if json {
+                Output::Json(serde_json::to_value(&info)?)
             } else {
-                report::info::to_text(&info, &style)
+                Output::Text(report::info::to_text(&info, &style))
             };
-            (text, 0)
+            (out, 0)
         }
         Command::Diagnose(_) | Command::Audit => {
             let (d, title) = match &cli.command {
@@ -75,28 +128,30 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 _ => (checks::diagnose(&ctx), "diagnose"),
             };
             let code = if d.root_cause().is_some() { 1 } else { 0 };
-            let text = if json {
-                pretty(&report::diagnosis::to_json(&ctx, &d))?
+            let out = if json {
+                Output::Json(report::diagnosis::to_json(&ctx, &d))
             } else {
-                report::diagnosis::to_text(&ctx, &d, title, &style)
+                Output::Text(report::diagnosis::to_text(&ctx, &d, title, &style))
             };
-            (text, code)
+            (out, code)
         }
     };
-    emit(&ctx.masker, &text)?;
+    emit(&ctx.masker, out)?;
     Ok(code)
 }
 
-fn pretty<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(v)? + "\n")
-}
-
 /// Write to stdout through the masker; a closed pipe (`| head`) is not an error.
-fn emit(masker: &Masker, text: &str) -> anyhow::Result<()> {
-    let out = masker.scrub(text);
+fn emit(masker: &Masker, out: Output) -> anyhow::Result<()> {
+    let text = match out {
+        Output::Json(mut v) => {
+            masker.scrub_json(&mut v);
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        Output::Text(t) => masker.scrub(&t),
+    };
     let mut stdout = std::io::stdout().lock();
     match stdout
-        .write_all(out.as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|_| stdout.flush())
     {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

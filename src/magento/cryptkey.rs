@@ -2,8 +2,12 @@
 //! ConfigOptionsListConstants::STORE_KEY_ENCODED_RANDOM_STRING_PREFIX).
 
 /// Magento's split of the key string: `preg_split('/\s+/s', trim($key))`; the last is current.
+/// PCRE's `\s` without the `u` flag is ASCII whitespace including vertical tab, never a Unicode
+/// space such as NBSP (which stays part of a key, as in Magento).
 pub fn split_keys(raw: &str) -> Vec<&str> {
-    raw.split_whitespace().collect()
+    raw.split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+        .filter(|k| !k.is_empty())
+        .collect()
 }
 
 /// What a single key looks like.
@@ -49,5 +53,6 @@ mod tests {
         );
         assert_eq!(key_form("changeme"), KeyForm::Other);
         assert_eq!(split_keys(" a\nb \n c "), vec!["a", "b", "c"]);
+        assert_eq!(split_keys("a\u{a0}b\x0bc"), vec!["a\u{a0}b", "c"]);
     }
 }

@@ -41,6 +41,24 @@ impl ReleaseVersion {
         })
     }
 
+    /// The Magento Open Source release a Mage-OS release is built on, for comparisons with
+    /// Magento's own release numbers: Mage-OS 1.0.x follows Magento 2.4.7, 1.1 and later follow
+    /// 2.4.8 (Mage-OS release notes). Used as a lower bound only.
+    pub fn mage_os_upstream(&self) -> ReleaseVersion {
+        let patch = if self.major == 1 && self.minor == 0 {
+            7
+        } else {
+            8
+        };
+        ReleaseVersion {
+            major: 2,
+            minor: 4,
+            patch,
+            security_patch: 0,
+            pre: None,
+        }
+    }
+
     /// Whether this release is at least `major.minor.patch` (pre-releases of it count as it).
     pub fn at_least(&self, major: u32, minor: u32, patch: u32) -> bool {
         (self.major, self.minor, self.patch) >= (major, minor, patch)
@@ -80,5 +98,11 @@ mod tests {
         );
         assert!(a.at_least(2, 4, 7) && !a.at_least(2, 4, 8));
         assert!(ReleaseVersion::parse("dev-main").is_none());
+        assert!(
+            ReleaseVersion::parse("1.0.4")
+                .unwrap()
+                .mage_os_upstream()
+                .at_least(2, 4, 7)
+        );
     }
 }

@@ -124,6 +124,13 @@ pub fn to_text(ctx: &Context, d: &Diagnosis, title: &str, style: &Style) -> Stri
                 f.title
             );
         }
+        None if d.skipped.iter().any(|s| s.check == "database") => {
+            let _ = writeln!(
+                out,
+                "{}\n",
+                style.yellow("No root cause found in what could be checked: the database could not be read (see Not checked).")
+            );
+        }
         None if d.findings.is_empty() => {
             let _ = writeln!(out, "{}\n", style.green("No problems found."));
         }

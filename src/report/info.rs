@@ -290,7 +290,7 @@ pub fn to_text(info: &Info, style: &Style) -> String {
     let _ = writeln!(o, "{}  {}", style.bold("auth mods "), auth.join(", "));
     let d = &info.db;
     let place = match (&d.dump, &d.socket, &d.host) {
-        (Some(p), _, _) => format!("dump {p}"),
+        (Some(p), _, _) => p.clone(),
         (None, Some(s), _) => format!("socket {s}"),
         (None, None, Some(h)) => format!("{h}:{}", d.port.unwrap_or(3306)),
         _ => "-".into(),

@@ -5,10 +5,3 @@
 pub mod diagnosis;
 pub mod info;
 pub mod style;
-
-/// Output format (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}

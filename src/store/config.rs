@@ -72,12 +72,10 @@ pub struct ConfigValue {
 }
 
 impl ConfigValue {
-    /// Magento's `isSetFlag`: true for any value other than empty, `0`, `false`.
+    /// Magento's `isSetFlag()`: PHP's `(bool)` of the stored string, so only NULL, `''` and
+    /// `'0'` are false (`'false'` and `' 0'` are true, as in Magento).
     pub fn is_set_flag(&self) -> bool {
-        match self.value.as_deref().map(str::trim) {
-            None | Some("") | Some("0") => false,
-            Some(v) => !v.eq_ignore_ascii_case("false"),
-        }
+        !matches!(self.value.as_deref(), None | Some("") | Some("0"))
     }
 
     /// The value as a number, if it is one.
@@ -110,16 +108,16 @@ impl ConfigValue {
                 },
             ),
             Origin::Shipped { source } => Evidence::other(
-                format!("default:{source}"),
+                format!("default:{}", source.replace(" etc/", "/etc/")),
                 format!(
                     "{} = {shown} (Magento's shipped default; not set in the database or app/etc)",
                     self.path
                 ),
             ),
-            Origin::Unset => Evidence::other(
-                "default",
+            Origin::Unset => Evidence::db(
+                "core_config_data",
                 format!(
-                    "{} is set nowhere (no row in core_config_data, nothing in app/etc)",
+                    "no row for {} at any scope, nothing in app/etc, and Magento ships no default",
                     self.path
                 ),
             ),
@@ -138,8 +136,8 @@ struct DbValue {
 pub struct StoreConfig {
     /// (scope, scope_id, path) → value.
     db: HashMap<(&'static str, i64, String), DbValue>,
-    /// Whether `core_config_data` could be read at all.
-    pub db_loaded: bool,
+    /// Modules that are disabled: their shipped defaults do not apply.
+    disabled_modules: Vec<String>,
     /// (file, document) in rising priority: config.php, then env.php.
     files: Vec<(&'static str, Document)>,
     pub scopes: Scopes,
@@ -159,10 +157,16 @@ impl StoreConfig {
         let scopes = Scopes::from_files(&docs).unwrap_or_else(Scopes::empty);
         StoreConfig {
             db: HashMap::new(),
-            db_loaded: false,
+            disabled_modules: Vec::new(),
             files,
             scopes,
         }
+    }
+
+    /// Forget the shipped defaults of modules that are not enabled (Magento merges only enabled
+    /// modules' `config.xml`).
+    pub fn set_disabled_modules(&mut self, modules: &crate::store::modules::ModuleSet) {
+        self.disabled_modules = modules.disabled().map(|m| m.name.clone()).collect();
     }
 
     /// Add `core_config_data` and the store tables from the database.
@@ -177,16 +181,28 @@ impl StoreConfig {
                 Some("stores") => "stores",
                 _ => continue,
             };
-            let scope_id = row.int("scope_id").unwrap_or(0);
+            // Magento reads default-scope rows whatever their scope_id (a row with scope_id 3 after
+            // a bad import is still the default value); of two rows, the later one wins.
+            let scope_id = if scope == "default" {
+                0
+            } else {
+                row.int("scope_id").unwrap_or(0)
+            };
+            let config_id = row.int("config_id");
+            let key = (scope, scope_id, path);
+            if let Some(old) = self.db.get(&key)
+                && old.config_id > config_id
+            {
+                continue;
+            }
             self.db.insert(
-                (scope, scope_id, path),
+                key,
                 DbValue {
                     value: row.text("value"),
-                    config_id: row.int("config_id"),
+                    config_id,
                 },
             );
         }
-        self.db_loaded = true;
         let scopes = Scopes::from_db(db)?;
         if !scopes.stores.is_empty() || self.scopes.stores.is_empty() {
             self.scopes = scopes;
@@ -201,7 +217,9 @@ impl StoreConfig {
                 return found;
             }
         }
-        match defaults::default_for(path) {
+        match defaults::default_for(path)
+            .filter(|d| !self.disabled_modules.iter().any(|m| m == d.module()))
+        {
             Some(d) => ConfigValue {
                 path: path.to_string(),
                 value: d.value.map(str::to_string),

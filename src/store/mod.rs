@@ -68,7 +68,12 @@ impl Installation {
     /// the last one is current. Empty when the key is missing, empty or not a literal.
     pub fn crypt_keys(&self) -> Vec<String> {
         self.env_string("crypt/key")
-            .map(|k| k.split_whitespace().map(str::to_string).collect())
+            .map(|k| {
+                crate::magento::cryptkey::split_keys(&k)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
