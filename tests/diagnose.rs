@@ -417,3 +417,45 @@ fn the_2fa_fix_fits_the_installation() {
         "{cmds}"
     );
 }
+
+#[test]
+fn a_store_missing_pieces_gives_partial_results_with_reasons() {
+    // Only env.php: no config.php, no composer files, no database.
+    let store = FixtureStore::new();
+    store.env_php("<?php\nreturn ['crypt' => ['key' => '0123456789abcdef0123456789abcdef'], 'backend' => ['frontName' => 'admin']];\n");
+    let (code, doc) = diagnose_json(&store, &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(codes(&doc), vec!["audit-default-admin-path"], "{doc}");
+    let skipped: Vec<&str> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["check"].as_str().unwrap())
+        .collect();
+    for check in [
+        "audit-2fa-disabled",
+        "audit-legacy-crypt-key",
+        "database",
+        "live-request",
+    ] {
+        assert!(skipped.contains(&check), "{check} not in {skipped:?}");
+    }
+    let reason = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["check"] == "database")
+        .unwrap()["reason"]
+        .to_string();
+    assert!(reason.contains("db/connection/default"), "{reason}");
+    let out = lab::m2auth(
+        &["info", "--root", store.root().to_str().unwrap()],
+        store.root(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

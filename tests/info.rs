@@ -440,3 +440,55 @@ fn a_database_without_magento_tables_is_not_reachable() {
     ));
     assert_eq!(doc["db"]["reachable"], false, "{doc}");
 }
+
+/// env.php as 2.0/2.1 wrote it (`var_export`: `array (`, `NULL`, trailing commas) and as people
+/// edit it by hand (comments, tabs, CRLF, `\PDO::` keys, double quotes, code before `return`).
+#[test]
+fn old_and_hand_edited_env_php_forms_read_the_same_database() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    let store = composer_store(&db);
+    let root = store.root().to_str().unwrap().to_string();
+    let q = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+    let (sock, name, user, pass) = (
+        lab.socket.display().to_string(),
+        db.name().to_string(),
+        db.user().to_string(),
+        db.password().to_string(),
+    );
+    let old = format!(
+        "<?php\nreturn array (\n  'backend' => \n  array (\n    'frontName' => 'admin',\n  ),\n  'crypt' => \n  array (\n    'key' => '0123456789abcdef0123456789abcdef',\n  ),\n  'session' => \n  array (\n    'save' => 'db',\n  ),\n  'db' => \n  array (\n    'table_prefix' => '',\n    'connection' => \n    array (\n      'default' => \n      array (\n        'host' => '{}',\n        'dbname' => '{}',\n        'username' => '{}',\n        'password' => '{}',\n        'active' => '1',\n        'initStatements' => NULL,\n      ),\n    ),\n  ),\n  'MAGE_MODE' => 'default',\n);\n",
+        q(&sock),
+        q(&name),
+        q(&user),
+        q(&pass)
+    );
+    let hand = format!(
+        "<?php\r\n// edited by hand\r\n$host = '{}';\r\nreturn [\r\n\t/* admin */\r\n\t'backend' => ['frontName' => \"shop_admin\"], # custom\r\n\t'crypt' => ['key' => \"0123456789abcdef0123456789abcdef\\nbase64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=\"],\r\n\t'db' => ['table_prefix' => '', 'connection' => ['default' => ['host' => $host, 'dbname' => '{}', 'username' => '{}', 'password' => '{}', 'driver_options' => [\\PDO::MYSQL_ATTR_LOCAL_INFILE => 1,],],],],\r\n\t'MAGE_MODE' => 'developer',\r\n];\r\n",
+        q(&sock),
+        q(&name),
+        q(&user),
+        q(&pass)
+    );
+    for (label, text, mode, keys, front, session) in [
+        ("var_export", old, "default", 1, "admin", "db"),
+        ("hand-edited", hand, "developer", 2, "shop_admin", "files"),
+    ] {
+        store.env_php(&text);
+        let doc = json_of(&run(
+            &["info", "--format", "json", "--root", &root],
+            store.root(),
+            &[],
+        ));
+        assert_eq!(doc["db"]["reachable"], true, "{label}: {doc}");
+        assert_eq!(doc["magento"]["mode"], mode, "{label}");
+        assert_eq!(doc["crypt"]["keys"], keys, "{label}");
+        assert_eq!(doc["admin"]["front_name"], front, "{label}");
+        assert_eq!(doc["session"]["save"], session, "{label}");
+        assert_eq!(
+            doc["stores"],
+            serde_json::json!(["admin", "default"]),
+            "{label}"
+        );
+    }
+}
