@@ -526,3 +526,83 @@ fn read_boundaries_anywhere() {
         assert_eq!(rows[1].text("s").as_deref(), Some("x\n\n"));
     }
 }
+
+/// m2auth's own messages are shown as written: the quote character they name is not taken for
+/// the start of a quoted literal and masked away.
+#[test]
+fn own_messages_read_cleanly() {
+    // A dump truncated inside a string of a kept table.
+    let sql = "CREATE TABLE admin_user (user_id int, password varchar(255));\nINSERT INTO admin_user VALUES (1,'abc";
+    let err = load(sql, "").err().expect("truncated dump");
+    assert_eq!(
+        err.to_string(),
+        "test.sql:2: unterminated string (opening ') at end of dump (statement started at line 2)"
+    );
+    let (_, msg) = parse_err(load("SELECT 1;\nSELECT \"x", ""));
+    assert_eq!(
+        msg,
+        "unterminated string (opening \") at end of dump (statement started at line 2)"
+    );
+    let (_, msg) = parse_err(load("SELECT 1;\nSELECT `x", ""));
+    assert_eq!(
+        msg,
+        "unterminated identifier (opening `) at end of dump (statement started at line 2)"
+    );
+    let (_, msg) = parse_err(load(
+        "CREATE TABLE store (id int);\n\nINSERT INTO store VALUES (1),(2,3);",
+        "",
+    ));
+    assert_eq!(msg, "INSERT into `store`: row 2 has 2 values, expected 1");
+}
+
+/// Messages that quote dump input (sqlparser's errors, values, column names) never show a
+/// secret the row holds.
+#[test]
+fn input_quoted_in_messages_is_masked() {
+    const SECRET: &str = "S3cret-Passw0rd-Hash";
+    let create = "CREATE TABLE admin_user (user_id int, password varchar(255));\n";
+    for (row, expect) in [
+        // sqlparser errors on the row (not the fast reader's plain VALUES).
+        (
+            format!("INSERT INTO admin_user VALUES (1, '{SECRET}' '{SECRET}' +);"),
+            "",
+        ),
+        (
+            format!("INSERT INTO admin_user VALUES (1, '{SECRET}' 7);"),
+            "",
+        ),
+        (
+            format!("INSERT INTO admin_user VALUES (1, '{SECRET}'), (2 '{SECRET}');"),
+            "",
+        ),
+        (
+            format!("INSERT INTO admin_user VALUES (1, 'x'), (2 'a\\'{SECRET}');"),
+            "",
+        ),
+        (
+            format!("INSERT INTO admin_user VALUES (1, 'x'), (2 'a''{SECRET}');"),
+            "",
+        ),
+        // A value m2auth does not evaluate.
+        (
+            format!("INSERT INTO admin_user VALUES (1, CONCAT('{SECRET}', 'x'));"),
+            "unsupported value",
+        ),
+        // A column name that is not in the table.
+        (
+            format!("INSERT INTO admin_user (user_id, `pw'{SECRET}'`) VALUES (1, 'x');"),
+            "unknown column",
+        ),
+    ] {
+        let sql = format!("{create}{row}\n");
+        let err = load(&sql, "")
+            .err()
+            .unwrap_or_else(|| panic!("{row}: no error"));
+        let text = format!("{err} {err:?}");
+        assert!(matches!(err, DbError::DumpParse { .. }), "{row}: {text}");
+        assert!(!text.contains(SECRET), "{row}: {text}");
+        assert!(!text.contains("Passw0rd"), "{row}: {text}");
+        assert!(text.contains(expect), "{row}: {text}");
+        eprintln!("{text}");
+    }
+}

@@ -5,7 +5,7 @@
 mod lab;
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use m2auth::store::db::live::LiveDb;
 use m2auth::store::db::{ConnParams, Database, DbError, SqlValue};
@@ -203,6 +203,68 @@ fn connects_by_socket_tcp_and_url() {
         let d = l.describe();
         assert_eq!(d.name.as_deref(), Some(db.name()));
     }
+}
+
+/// Queries run under the long timeout once the session is open (the handshake ran under the
+/// 5 s one), by socket and by TCP.
+#[test]
+fn the_open_session_has_the_query_timeout() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    for params in [db.conn_params(), db.tcp_params()] {
+        let l = live(&params);
+        let t = Some(m2auth::store::db::live::IO_TIMEOUT);
+        assert_eq!(l.io_timeouts().unwrap(), (t, t), "{params:?}");
+        assert_store_rows(&l);
+    }
+}
+
+/// A port that accepts TCP connections but never sends a MySQL greeting: the connect fails as
+/// unreachable within the 5 s connect timeout, not after the 60 s query timeout. Needs no lab.
+#[test]
+fn silent_port_fails_within_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept and hold every connection open, silently, for the whole test.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            match s {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+    });
+    let p = ConnParams {
+        host: Some("127.0.0.1".into()),
+        port: Some(port),
+        user: "u".into(),
+        password: Some("silent-port-pw".into()),
+        dbname: "d".into(),
+        ..ConnParams::default()
+    };
+    let started = Instant::now();
+    let err = LiveDb::connect(&p)
+        .err()
+        .expect("a silent port cannot connect");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(7), "took {took:?}: {err}");
+    assert!(
+        took >= Duration::from_secs(4),
+        "took {took:?}, expected the 5 s timeout: {err}"
+    );
+    match &err {
+        DbError::Unreachable { target, reason } => {
+            assert_eq!(target, &format!("127.0.0.1:{port}"));
+            assert!(
+                reason.starts_with("no MySQL answer within 5 s ("),
+                "{reason}"
+            );
+            assert!(!reason.contains("CodecError"), "{reason}");
+        }
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+    assert!(!format!("{err} {err:?}").contains("silent-port-pw"));
 }
 
 #[test]

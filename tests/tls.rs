@@ -53,6 +53,9 @@ fn verified_tls_session_is_encrypted() {
     let live = connect(&p);
     let c = cipher(&live).expect("the TLS session has no Ssl_cipher");
     eprintln!("tls: lab user over TLS, cipher {c}");
+    // The query timeout is set on the socket under the TLS stream too.
+    let t = Some(m2auth::store::db::live::IO_TIMEOUT);
+    assert_eq!(live.io_timeouts().unwrap(), (t, t));
     assert_store_rows(&live);
     assert!(live.is_read_only().unwrap());
 }

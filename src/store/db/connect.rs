@@ -5,9 +5,16 @@
 //! * a host containing `/` is a unix socket path;
 //! * `[::1]` and `[::1]:3307` are IPv6 with an optional port; a bare IPv6 address (`::1`,
 //!   `fe80::1%eth0`, two or more colons) is kept whole;
-//! * `host:port` with exactly one colon is split;
-//! * a separate `port` key is used only when the host carries no port (Magento 2.0/2.1 rejected
-//!   it; m2auth is lenient and takes it).
+//! * `host:port` with exactly one colon is split.
+//!
+//! Magento 2.4 itself refuses two configurations that m2auth still accepts, so that it can read the
+//! database and diagnose the store anyway, with a [`ConnParams::warnings`] entry for each:
+//!
+//! * a separate `port` key: `Magento\Framework\Model\ResourceModel\Type\Db\Pdo\Mysql::getValidConfig()`
+//!   throws "Port must be configured within host (like 'h:3307') parameter, not within port"
+//!   whenever `port` is set. m2auth uses it when the host carries no port;
+//! * no `host` key: the same method throws "MySQL adapter: Missing required configuration option
+//!   'host'". m2auth falls back to `localhost`.
 //!
 //! `localhost` keeps PDO/mysqlnd semantics: it means "the local server through the default unix
 //! socket" (with or without a port, mysqlnd ignores the port for `localhost`). That is resolved at
@@ -52,7 +59,8 @@ pub struct SslParams {
     pub verify_server_cert: bool,
 }
 
-/// How to reach the database. `password` is a secret: never print it (`Debug` shows `***`).
+/// How to reach the database. `password` is a secret: never print it (`Debug` shows `***`,
+/// `Display` leaves it out).
 #[derive(Clone, Default, PartialEq)]
 pub struct ConnParams {
     pub host: Option<String>,
@@ -63,6 +71,21 @@ pub struct ConnParams {
     pub dbname: String,
     pub ssl: Option<SslParams>,
     pub table_prefix: String,
+    /// What Magento itself would do differently with this configuration, one sentence each:
+    /// settings m2auth accepts but Magento 2.4 refuses (a separate `port` key, a missing `host`).
+    /// Filled by [`ConnParams::from_env`]; empty from a URL. Never holds the password.
+    pub warnings: Vec<String>,
+}
+
+/// `user@target/dbname`, with ` (TLS)` when TLS is configured; never the password.
+impl std::fmt::Display for ConnParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}/{}", self.user, self.target(), self.dbname)?;
+        if self.ssl.is_some() {
+            f.write_str(" (TLS)")?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for ConnParams {
@@ -76,6 +99,7 @@ impl std::fmt::Debug for ConnParams {
             .field("dbname", &self.dbname)
             .field("ssl", &self.ssl)
             .field("table_prefix", &self.table_prefix)
+            .field("warnings", &self.warnings)
             .finish()
     }
 }
@@ -167,6 +191,10 @@ fn pdo_ssl_attr(key: &Key) -> Option<i64> {
 impl ConnParams {
     /// From `db/connection/<connection>` and `db/table_prefix` of env.php, with Magento's host
     /// rules: a `/` in `host` makes it a socket path, `host:port` is split, IPv6 is kept whole.
+    ///
+    /// Two settings Magento 2.4 refuses are accepted, each with an entry in
+    /// [`ConnParams::warnings`]: a separate `port` key (used when `host` carries no port), and a
+    /// missing `host` (taken as `localhost`).
     pub fn from_env(doc: &Document, connection: &str) -> Result<ConnParams, DbError> {
         let base = format!("db/connection/{connection}");
         if let Some(u) = doc.unresolved_at(&base) {
@@ -188,7 +216,18 @@ impl ConnParams {
             }
         };
 
-        let host = scalar(doc, conn, &base, "host")?.unwrap_or_else(|| "localhost".into());
+        let mut warnings = Vec::new();
+        // Magento tests `isset($config['host'])`: a missing key or `null` fails.
+        let host_value = match conn.entry("host").map(|e| &e.value) {
+            None | Some(Value::Null) => None,
+            Some(_) => scalar(doc, conn, &base, "host")?,
+        };
+        let host = host_value.unwrap_or_else(|| {
+            warnings.push(format!(
+                "{base}/host is missing: Magento refuses to connect (\"MySQL adapter: Missing required configuration option 'host'\"); m2auth uses localhost instead"
+            ));
+            "localhost".into()
+        });
         let dbname = scalar(doc, conn, &base, "dbname")?
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
@@ -200,6 +239,12 @@ impl ConnParams {
             DbError::Config(format!("app/etc/env.php: {base}/username is missing"))
         })?;
         let password = scalar(doc, conn, &base, "password")?;
+        // Magento 2.4 refuses any `port` that `isset()` sees (everything but a missing key or
+        // `null`); m2auth uses a non-empty one when the host carries no port.
+        let port_is_set = !matches!(
+            conn.entry("port").map(|e| &e.value),
+            None | Some(Value::Null)
+        );
         let port_key = scalar(doc, conn, &base, "port")?.filter(|p| !p.trim().is_empty());
 
         let mut params = ConnParams {
@@ -208,17 +253,45 @@ impl ConnParams {
             dbname,
             ..ConnParams::default()
         };
-        match parse_host(&host, &format!("{base}/host"))? {
+        let form = parse_host(&host, &format!("{base}/host"))?;
+        if port_is_set {
+            let raw_port = port_key.as_deref().unwrap_or("").trim();
+            let refused = format!(
+                "Magento 2.4 refuses a separate port key (\"Port must be configured within host (like '{}:{raw_port}') parameter, not within port\")",
+                host.trim()
+            );
+            let advice = match (&form, &port_key) {
+                (HostForm::Tcp { host, port: None }, Some(p)) => {
+                    let h = if host.contains(':') {
+                        format!("[{host}]")
+                    } else {
+                        host.clone()
+                    };
+                    format!("set host to '{h}:{}' and remove the port key", p.trim())
+                }
+                (HostForm::Tcp { port: Some(_), .. }, _) => {
+                    "host already names a port, which m2auth used; remove the port key".to_string()
+                }
+                (HostForm::Socket(_), _) => {
+                    "host is a socket path, which m2auth used; remove the port key".to_string()
+                }
+                _ => "remove the port key".to_string(),
+            };
+            warnings.push(format!("{base}/port is set: {refused}; {advice}"));
+        }
+        match form {
             HostForm::Socket(path) => params.socket = Some(path),
             HostForm::Tcp { host, port } => {
                 params.port = match (port, port_key) {
                     (Some(p), _) => Some(p),
+                    // Magento would refuse this; m2auth takes it so the diagnosis can go on.
                     (None, Some(p)) => Some(parse_port(p.trim(), &format!("{base}/port"))?),
                     (None, None) => None,
                 };
                 params.host = Some(host);
             }
         }
+        params.warnings = warnings;
 
         params.ssl = match conn.get("driver_options") {
             Some(Value::Array(opts)) => {
@@ -249,12 +322,23 @@ impl ConnParams {
     /// User, password, database and query values are percent-decoded; `[::1]` hosts take an
     /// optional port; `?socket=` gives a unix socket; `?prefix=` gives the table prefix (an m2auth
     /// extension). `mariadb://` is accepted as well.
+    ///
+    /// An unencoded `@` in the password is accepted (the last `@` of the authority ends it), but
+    /// an `@` after a `/` or `?` is refused: it means the password holds a `/` or `?` that must be
+    /// percent-encoded, and guessing would put part of the password into the host or database
+    /// name. Error messages never show the URL's user-info (see [`redact_url`]).
     pub fn from_url(url: &str) -> Result<ConnParams, DbError> {
         let bad = |why: &str| DbError::Config(format!("--db URL {}: {why}", redact_url(url)));
         let rest = url
             .strip_prefix("mysql://")
             .or_else(|| url.strip_prefix("mariadb://"))
             .ok_or_else(|| bad("must start with mysql:// (mysql://user:pass@host:port/dbname)"))?;
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        if rest[authority_end..].contains('@') {
+            return Err(bad(
+                "`@` after a `/` or `?`: percent-encode `/` (%2F), `?` (%3F) and `@` (%40) in the password (and `@` in the database name or parameters)",
+            ));
+        }
         let (main, query) = match rest.split_once('?') {
             Some((m, q)) => (m, Some(q)),
             None => (rest, None),
@@ -448,18 +532,18 @@ fn ssl_from_driver_options(
     Ok(enabled.then_some(ssl))
 }
 
-/// The URL with its password replaced by `***`, for messages.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+/// The URL as messages may show it: everything between `://` and the last `@` (user and
+/// password, whatever characters the password holds) becomes `***`. Without any `@` there is no
+/// user-info to tell apart from the host, so everything after `://` is hidden when it holds a `:`
+/// (`mysql://u:S3cret` could be a user and password as well as a host and port).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
     };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[end..]),
-            None => url.to_string(),
-        },
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None if rest.contains(':') => format!("{scheme}***"),
         None => url.to_string(),
     }
 }
@@ -852,6 +936,155 @@ mod tests {
             let err = ConnParams::from_url(bad).unwrap_err();
             assert!(matches!(err, DbError::Config(_)), "{bad}: {err:?}");
             assert!(!err.to_string().contains("topsecret"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn url_redaction_hides_everything_up_to_the_last_at() {
+        for (url, shown) in [
+            ("mysql://u:pa/ss@h/db", "mysql://***@h/db"),
+            ("mysql://u:pa?ss@h/db", "mysql://***@h/db"),
+            ("mysql://u:p@ss@h:3307/db", "mysql://***@h:3307/db"),
+            ("mysql://u:S3cretPass", "mysql://***"),
+            ("mysql://u:S3cretPass/db", "mysql://***"),
+            ("mysql://u@h/db?socket=/s", "mysql://***@h/db?socket=/s"),
+            ("u:S3cretPass@h/db", "***@h/db"),
+            ("mysql://h/db", "mysql://h/db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn url_errors_never_show_a_password_with_url_delimiters() {
+        for (bad, secret) in [
+            ("mysql://u:Kq7v/Zx9w@h/db", "Kq7v/Zx9w"),
+            ("mysql://u:Kq7v?Zx9w@h/db", "Kq7v?Zx9w"),
+            ("mysql://u:Kq7vZx9w", "Kq7vZx9w"),
+            ("mysql://u:Kq7vZx9w/db", "Kq7vZx9w"),
+            ("mysql://u:Kq7vZx9w@", "Kq7vZx9w"),
+            ("mysql://x@u:Kq7v/Zx9w@h", "Kq7v/Zx9w"),
+            ("mysql://u:Kq7v@Zx/9w@h", "Kq7v@Zx/9w"),
+            ("mysql://u:Kq7v@Zx/9w@h/db", "Kq7v@Zx/9w"),
+            ("mysql://u:Kq7v/Zx9w@h:99999/db", "Kq7v/Zx9w"),
+            ("mysql://u:Kq7v/Zx9w@h/db?x=1", "Kq7v/Zx9w"),
+            ("pgsql://u:Kq7vZx9w@h/db", "Kq7vZx9w"),
+            ("u:Kq7vZx9w@h/db", "Kq7vZx9w"),
+            ("u:Kq7vZx9w", "Kq7vZx9w"),
+        ] {
+            let err = ConnParams::from_url(bad).unwrap_err();
+            assert!(matches!(err, DbError::Config(_)), "{bad}: {err:?}");
+            let text = format!("{err} {err:?}");
+            assert!(!text.contains(secret), "{bad}: {text}");
+            // Not even the part after the first delimiter.
+            for part in secret.split(['/', '?', '@']).filter(|p| p.len() > 2) {
+                assert!(!text.contains(part), "{bad}: {part} in {text}");
+            }
+        }
+        // The delimiter case says what to do.
+        let err = ConnParams::from_url("mysql://u:Kq7v/Zx9w@h/db").unwrap_err();
+        assert!(err.to_string().contains("%2F"), "{err}");
+    }
+
+    #[test]
+    fn display_and_debug_never_show_the_password() {
+        let mut p =
+            ConnParams::from_url("mysql://mage:Pw-0f-the-Store@db.example/magento").unwrap();
+        assert_eq!(p.to_string(), "mage@db.example:3306/magento");
+        p.ssl = Some(SslParams::default());
+        assert_eq!(p.to_string(), "mage@db.example:3306/magento (TLS)");
+        let debug = format!("{p:?} {p:#?}");
+        assert!(!debug.contains("Pw-0f-the-Store"), "{debug}");
+        assert!(debug.contains("***"), "{debug}");
+        let mut c = basic("db");
+        c.push(e("port", s("3307")));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        let all = format!("{p} {p:?} {}", p.warnings.join(" "));
+        assert!(!all.contains("secret"), "{all}");
+    }
+
+    #[test]
+    fn default_has_no_warnings() {
+        let p = ConnParams::default();
+        assert!(p.warnings.is_empty());
+        assert!(env("db.example").warnings.is_empty());
+        assert!(
+            ConnParams::from_url("mysql://u:p@h/db")
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn env_port_key_warns_as_magento_refuses_it() {
+        let mut c = basic("db.example");
+        c.push(e("port", Value::Int(3308)));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        assert_eq!(p.port, Some(3308), "m2auth still uses it");
+        assert_eq!(
+            p.warnings,
+            vec![
+                "db/connection/default/port is set: Magento 2.4 refuses a separate port key (\"Port must be configured within host (like 'db.example:3308') parameter, not within port\"); set host to 'db.example:3308' and remove the port key".to_string()
+            ]
+        );
+
+        let mut c = basic("db.example:3309");
+        c.push(e("port", s("3308")));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        assert_eq!(p.warnings.len(), 1);
+        assert!(
+            p.warnings[0].contains("host already names a port"),
+            "{:?}",
+            p.warnings
+        );
+
+        let mut c = basic("::1");
+        c.push(e("port", s("3307")));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        assert!(
+            p.warnings[0].ends_with("set host to '[::1]:3307' and remove the port key"),
+            "{:?}",
+            p.warnings
+        );
+
+        let mut c = basic("/run/mysqld/mysqld.sock");
+        c.push(e("port", s("3307")));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        assert!(p.warnings[0].contains("socket path"), "{:?}", p.warnings);
+
+        // An empty port is still `isset()` for Magento; `null` is not.
+        let mut c = basic("db");
+        c.push(e("port", s("")));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        assert_eq!((p.port, p.warnings.len()), (None, 1));
+        let mut c = basic("db");
+        c.push(e("port", Value::Null));
+        let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+        assert_eq!((p.port, p.warnings.len()), (None, 0));
+    }
+
+    #[test]
+    fn env_missing_host_warns_and_means_localhost() {
+        for c in [
+            basic("x")
+                .into_iter()
+                .filter(|e| e.key.as_segment() != "host")
+                .collect::<Vec<_>>(),
+            {
+                let mut c = basic("x");
+                c[0].value = Value::Null;
+                c
+            },
+        ] {
+            let p = ConnParams::from_env(&doc_with(c, None), "default").unwrap();
+            assert_eq!(p.host.as_deref(), Some("localhost"));
+            assert_eq!(
+                p.warnings,
+                vec![
+                    "db/connection/default/host is missing: Magento refuses to connect (\"MySQL adapter: Missing required configuration option 'host'\"); m2auth uses localhost instead".to_string()
+                ]
+            );
         }
     }
 

@@ -14,9 +14,12 @@ use mysql::prelude::Queryable;
 use super::connect::{DEFAULT_SOCKETS, SslParams};
 use super::{ConnParams, Database, DbDescription, DbError, Row, SqlValue};
 
-/// Connect timeout for TCP (the socket connect is immediate or fails at once).
+/// Time allowed to open the session: the TCP connect, and then each read and write of the
+/// handshake, authentication and the two statements that make the session read-only. A port that
+/// accepts connections but never answers like a MySQL server fails after this long.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Read/write timeout of every query.
+/// Read/write timeout of every query once the session is open (unix; elsewhere the session keeps
+/// [`CONNECT_TIMEOUT`], as the `mysql` driver has no way to change it on an open connection).
 pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
@@ -55,8 +58,10 @@ impl LiveDb {
             .db_name(Some(params.dbname.clone()))
             .prefer_socket(false)
             .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
-            .read_timeout(Some(IO_TIMEOUT))
-            .write_timeout(Some(IO_TIMEOUT))
+            // The handshake runs under these: a silent port must fail within CONNECT_TIMEOUT, not
+            // after the query timeout. Raised to IO_TIMEOUT once the session is open.
+            .read_timeout(Some(CONNECT_TIMEOUT))
+            .write_timeout(Some(CONNECT_TIMEOUT))
             .stmt_cache_size(Some(16));
         builder = match &params.socket {
             Some(sock) => builder.socket(Some(sock.to_string_lossy().into_owned())),
@@ -77,9 +82,18 @@ impl LiveDb {
         ] {
             conn.query_drop(stmt).map_err(|e| DbError::Unreachable {
                 target: target.clone(),
-                reason: format!("cannot open a read-only session: {}", short_error(&e)),
+                reason: match connect_timeout_reason(&e) {
+                    Some(why) => why,
+                    None => format!("cannot open a read-only session: {}", short_error(&e)),
+                },
             })?;
         }
+        set_io_timeout(&conn, params.socket.is_some(), IO_TIMEOUT).map_err(|e| {
+            DbError::Unreachable {
+                target: target.clone(),
+                reason: format!("cannot set the query timeout on the connection: {e}"),
+            }
+        })?;
         Ok(LiveDb {
             params,
             conn: Mutex::new(conn),
@@ -122,6 +136,19 @@ impl LiveDb {
                 message: short_error(&e),
             })?;
         Ok(v == Some(1))
+    }
+
+    /// The read and write timeouts of the session's socket (`None`: no timeout). Lets tests
+    /// confirm that queries run under [`IO_TIMEOUT`] once the session is open, while the
+    /// handshake ran under [`CONNECT_TIMEOUT`].
+    #[cfg(unix)]
+    pub fn io_timeouts(&self) -> std::io::Result<(Option<Duration>, Option<Duration>)> {
+        use std::os::fd::{AsRawFd, BorrowedFd};
+        let conn = self.lock();
+        // SAFETY: as in `set_io_timeout`: the descriptor is `conn`'s, held open by the lock.
+        let fd = unsafe { BorrowedFd::borrow_raw(conn.as_raw_fd()) };
+        let s = std::net::TcpStream::from(fd.try_clone_to_owned()?);
+        Ok((s.read_timeout()?, s.write_timeout()?))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, mysql::Conn> {
@@ -424,16 +451,75 @@ fn short_error(e: &mysql::Error) -> String {
     }
 }
 
+/// Set the read and write timeouts of the open connection's socket (the `mysql` driver takes
+/// them only when it connects). The options belong to the socket, so setting them through a
+/// duplicate of its descriptor changes them for the connection; the duplicate is closed at once.
+#[cfg(unix)]
+fn set_io_timeout(conn: &mysql::Conn, unix_socket: bool, timeout: Duration) -> std::io::Result<()> {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    // SAFETY: the descriptor belongs to `conn`, which is borrowed (so open) for this whole call,
+    // and it is only borrowed here: `try_clone_to_owned` duplicates it, nothing closes it.
+    let fd = unsafe { BorrowedFd::borrow_raw(conn.as_raw_fd()) };
+    let dup = fd.try_clone_to_owned()?;
+    if unix_socket {
+        let s = std::os::unix::net::UnixStream::from(dup);
+        s.set_read_timeout(Some(timeout))?;
+        s.set_write_timeout(Some(timeout))
+    } else {
+        let s = std::net::TcpStream::from(dup);
+        s.set_read_timeout(Some(timeout))?;
+        s.set_write_timeout(Some(timeout))
+    }
+}
+
+#[cfg(not(unix))]
+fn set_io_timeout(_: &mysql::Conn, _: bool, _: Duration) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Why opening the session timed out, when it did: the TCP connect was not answered, or the port
+/// accepted it but sent no MySQL greeting or reply within [`CONNECT_TIMEOUT`]. The driver reports
+/// the latter as an I/O error or, inside its packet codec, as `CodecError { IO error: … }`, with
+/// kind `WouldBlock` (EAGAIN from the socket timeout) or `TimedOut`.
+fn connect_timeout_reason(e: &mysql::Error) -> Option<String> {
+    use std::io::ErrorKind;
+    let secs = CONNECT_TIMEOUT.as_secs();
+    let io: &std::io::Error = match e {
+        mysql::Error::DriverError(
+            mysql::DriverError::ConnectTimeout
+            | mysql::DriverError::CouldNotConnect(Some((
+                _,
+                _,
+                ErrorKind::TimedOut | ErrorKind::WouldBlock,
+            ))),
+        ) => {
+            return Some(format!(
+                "no MySQL answer within {secs} s (the TCP connection was not accepted: a firewall dropping packets, or a wrong host or port?)"
+            ));
+        }
+        mysql::Error::IoError(io) => io,
+        mysql::Error::CodecError(c) => std::error::Error::source(c)?.downcast_ref()?,
+        _ => return None,
+    };
+    matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut).then(|| {
+        format!(
+            "no MySQL answer within {secs} s (the port accepts connections but the server sent no MySQL greeting or reply: is it a MySQL/MariaDB server, and is it overloaded?)"
+        )
+    })
+}
+
 fn io_reason(io: &std::io::Error) -> String {
     use std::io::ErrorKind;
     match io.kind() {
         ErrorKind::ConnectionRefused => "connection refused (no server listening there)".into(),
         ErrorKind::NotFound => "no such socket (is the server running on this machine?)".into(),
         ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            format!(
-                "no answer within {} s (timed out)",
-                CONNECT_TIMEOUT.as_secs()
-            )
+            let t = if cfg!(unix) {
+                IO_TIMEOUT
+            } else {
+                CONNECT_TIMEOUT
+            };
+            format!("no answer within {} s (timed out)", t.as_secs())
         }
         ErrorKind::PermissionDenied => format!("permission denied ({io})"),
         _ => io.to_string(),
@@ -470,6 +556,10 @@ fn connect_error(params: &ConnParams, e: mysql::Error) -> DbError {
         mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) => DbError::Unreachable {
             target,
             reason: "the server does not offer TLS, but driver_options ask for it (\\PDO::MYSQL_ATTR_SSL_*)".into(),
+        },
+        _ if connect_timeout_reason(&e).is_some() => DbError::Unreachable {
+            target,
+            reason: connect_timeout_reason(&e).unwrap_or_default(),
         },
         _ => DbError::Unreachable {
             target,

@@ -192,11 +192,13 @@ impl DumpDb {
         &self.stats
     }
 
+    /// A parse error. `message` is shown as given: any part of it that quotes dump input (which
+    /// may hold a password or token) must already have gone through [`quoted_input`].
     fn err(&self, line: u64, message: impl Into<String>) -> DbError {
         DbError::DumpParse {
             path: self.path.clone(),
             line,
-            message: crate::mask::redact_literals(&message.into()),
+            message: message.into(),
         }
     }
 
@@ -225,7 +227,8 @@ impl DumpDb {
         if self.apply_fast(line, sql)? {
             return Ok(());
         }
-        let (parsed, latin1) = parse::parse(sql).map_err(|m| self.err(line, m))?;
+        // sqlparser's messages quote the tokens they choke on, and ours name table values.
+        let (parsed, latin1) = parse::parse(sql).map_err(|m| self.err(line, quoted_input(&m)))?;
         match parsed {
             Parsed::Create(c) => {
                 let Some(name) = logical(&prefix, &c.table) else {
@@ -267,7 +270,12 @@ impl DumpDb {
                         row[i] = parse::value(e, latin1, table.float[i]).map_err(|m| {
                             self.err(
                                 line,
-                                format!("INSERT into `{}`, row {}: {m}", ins.table, n + 1),
+                                format!(
+                                    "INSERT into `{}`, row {}: {}",
+                                    ins.table,
+                                    n + 1,
+                                    quoted_input(&m)
+                                ),
                             )
                         })?;
                     }
@@ -345,13 +353,53 @@ impl DumpDb {
                 None => {
                     return Err(self.err(
                         line,
-                        format!("INSERT into `{physical}`: unknown column `{c}`"),
+                        format!(
+                            "INSERT into `{physical}`: unknown column `{}`",
+                            quoted_input(c)
+                        ),
                     ));
                 }
             }
         }
         Ok(map)
     }
+}
+
+/// Text that quotes dump input (sqlparser's error text, a value or a column name), with the inside
+/// of every quoted literal masked: a dump's rows hold password hashes and tokens. Only for such
+/// text: on m2auth's own messages it would garble a lone quote character.
+///
+/// [`crate::mask::redact_literals`] with SQL's escapes: the literals here are SQL as the dump
+/// wrote it (sqlparser keeps them unescaped), so `\'` and `''` inside one do not end it. Plain
+/// `redact_literals` would end the literal there and show the rest of the value.
+fn quoted_input(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '\'' && c != '"' {
+            continue;
+        }
+        let mut inner = String::new();
+        let mut closed = false;
+        while let Some(d) = chars.next() {
+            // A backslash escapes the next character; a doubled quote is one quote.
+            if d == '\\' || (d == c && chars.peek() == Some(&c)) {
+                inner.push(d);
+                inner.extend(chars.next());
+            } else if d == c {
+                closed = true;
+                break;
+            } else {
+                inner.push(d);
+            }
+        }
+        out.push_str(&crate::mask::mask(&inner));
+        if closed {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The logical name of a physical table we keep, if it is one.
@@ -401,5 +449,33 @@ impl Database for DumpDb {
                 values: r.clone(),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_input;
+
+    #[test]
+    fn quoted_input_masks_whole_sql_literals() {
+        const SECRET: &str = "S3cret-Passw0rd-Hash";
+        for text in [
+            format!("found: '{SECRET}' at Line: 1"),
+            format!("found: 'a\\'{SECRET}' at Line: 1"),
+            format!("found: 'a''{SECRET}' at Line: 1"),
+            format!("found: \"a\\\"{SECRET}\" at Line: 1"),
+            format!("found: 'a\\\\{SECRET}' at Line: 1"),
+            format!("unsupported value CONCAT('x', '{SECRET}')"),
+            format!("found: '{SECRET}"),
+        ] {
+            let shown = quoted_input(&text);
+            assert!(!shown.contains("Passw0rd"), "{text} -> {shown}");
+        }
+        assert_eq!(
+            quoted_input("found: 'S3cret-Passw0rd-Hash' at Line: 1, Column: 5"),
+            "found: 'S3cr…Hash' at Line: 1, Column: 5"
+        );
+        assert_eq!(quoted_input("unknown column `c`"), "unknown column `c`");
+        assert_eq!(quoted_input("found: '' at x"), "found: '' at x");
     }
 }

@@ -119,11 +119,14 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// A parse error with a message of m2auth's own. Scanner messages never quote dump input
+    /// (which may hold a password), so they are not run through `redact_literals`: a message
+    /// naming the quote character (`opening '`) would be garbled by it.
     fn err(&self, line: u64, message: impl Into<String>) -> DbError {
         DbError::DumpParse {
             path: self.path.clone(),
             line,
-            message: crate::mask::redact_literals(&message.into()),
+            message: message.into(),
         }
     }
 
