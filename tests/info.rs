@@ -492,3 +492,26 @@ fn old_and_hand_edited_env_php_forms_read_the_same_database() {
         );
     }
 }
+
+#[test]
+fn a_separate_port_key_works_here_but_is_flagged() {
+    let Some(lab) = lab::mariadb() else { return };
+    let db = lab.database("");
+    let store = composer_store(&db);
+    let mut spec = EnvSpec::magento(&db);
+    spec.set("db/connection/default/host", "127.0.0.1");
+    spec.set("db/connection/default/port", lab.port.to_string().as_str());
+    store.env(&spec);
+    let root = store.root().to_str().unwrap().to_string();
+    let doc = json_of(&run(
+        &["info", "--format", "json", "--root", &root],
+        store.root(),
+        &[],
+    ));
+    assert_eq!(doc["db"]["reachable"], true, "{doc}");
+    let warnings = doc["db"]["warnings"].to_string();
+    assert!(
+        warnings.contains("Port must be configured within host"),
+        "{warnings}"
+    );
+}

@@ -69,6 +69,8 @@ pub struct DbInfo {
     /// Why it is not reachable.
     pub error: Option<String>,
     pub dump: Option<String>,
+    /// Connection settings Magento itself would refuse although m2auth could use them.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,10 +131,15 @@ pub fn backend_name(configured: Option<&str>) -> String {
 pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
     let install = &ctx.install;
     let env = install.env.as_ref();
+    let params = db::params_for(choice, env).ok();
+    let warnings = params
+        .as_ref()
+        .map(|p| p.warnings.clone())
+        .unwrap_or_default();
     let describe = match &ctx.db {
         Some(db) => Some(db.describe()),
-        None => match db::params_for(choice, env) {
-            Ok(p) => Some(DbDescription {
+        None => match params {
+            Some(p) => Some(DbDescription {
                 source: Source::Live,
                 host: p.host.clone(),
                 port: p.port,
@@ -141,7 +148,7 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
                 table_prefix: p.table_prefix.clone(),
                 dump: None,
             }),
-            Err(_) => None,
+            None => None,
         },
     };
     let db = match describe {
@@ -155,6 +162,7 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
             reachable: ctx.db.is_some(),
             error: ctx.db_problem.clone(),
             dump: d.dump.map(|p| p.display().to_string()),
+            warnings,
         },
         None => DbInfo {
             source: if matches!(choice, DbChoice::Dump(_)) {
@@ -172,6 +180,7 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
             reachable: false,
             error: ctx.db_problem.clone(),
             dump: None,
+            warnings,
         },
     };
     let mut unresolved = Vec::new();
