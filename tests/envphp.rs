@@ -395,7 +395,7 @@ fn broken_files_give_one_error_with_position() {
         ),
         (
             "<?php\nreturn 'x';",
-            "app/etc/env.php:2:8: `return` must give an array, found `'x'`",
+            "app/etc/env.php:2:8: `return` must give an array, found a string",
         ),
         (
             "<?php\nreturn ['a' => 1]",
@@ -525,4 +525,298 @@ fn typical_file_parses_fast() {
     }
     // Generous even for an unoptimised build on a busy machine.
     assert!(start.elapsed().as_millis() < 2000, "{:?}", start.elapsed());
+}
+
+// ---- secrets never leak through non-literal texts and errors ----------------------------------
+
+/// Every place an expression's text or an error reaches the user.
+fn all_texts(r: &Result<Document, ParseError>) -> Vec<String> {
+    let mut out = Vec::new();
+    match r {
+        Ok(d) => {
+            for u in &d.unresolved {
+                out.push(u.text.clone());
+                out.push(u.path.clone());
+            }
+            collect_non_literals(&d.root, &mut out);
+        }
+        Err(e) => out.push(e.to_string()),
+    }
+    out
+}
+
+fn collect_non_literals(a: &m2auth::store::envphp::Array, out: &mut Vec<String>) {
+    for e in a.iter() {
+        out.push(e.key.to_string());
+        match &e.value {
+            Value::NonLiteral(n) => out.push(n.text.clone()),
+            Value::Array(inner) => collect_non_literals(inner, out),
+            _ => {}
+        }
+    }
+}
+
+fn assert_hidden(r: &Result<Document, ParseError>, secrets: &[&str]) {
+    let texts = all_texts(r);
+    assert!(!texts.is_empty());
+    for t in &texts {
+        for s in secrets {
+            assert!(!t.contains(s), "{s:?} leaks in {t:?}");
+        }
+    }
+}
+
+#[test]
+fn old_crypt_key_in_an_unresolved_concatenation_is_masked() {
+    let src = r#"<?php
+return [
+    'crypt' => [
+        'key' => 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' . "\n" . getenv('NEW')
+    ],
+];"#;
+    let r = parse_str(src);
+    assert_hidden(&r, &["a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "e5f6a7b8"]);
+    let d = r.unwrap();
+    let u = d.unresolved_at("crypt/key").unwrap();
+    assert_eq!(u.text, r#"'a1b2…c5d6' . "…" . getenv('NEW')"#);
+    let nl = d.get("crypt/key").and_then(Value::non_literal).unwrap();
+    assert_eq!(nl.text, u.text);
+}
+
+#[test]
+fn password_concatenated_with_getenv_is_masked_and_the_variable_named() {
+    let src = "<?php return ['db' => ['connection' => ['default' => [\n\
+               'password' => 'p4ss' . getenv('X'),\n\
+               'username' => $_ENV['DB_USER'] ?? 'Sup3r-Secret-DB-pw' . $_SERVER['Y'],\n\
+               'host' => \"db-{$_ENV['DB_HOST']}-Sup3r-Secret-DB-pw-$x\",\n\
+               'dbname' => $e('DB_PASS', 'Sup3r-Secret-DB-pw'),\n\
+               'model' => getenv('DB_PASS'),\n\
+               'engine' => getenv('Sup3r-Secret-DB-pw'),\n\
+               ]]]];";
+    let r = parse_str(src);
+    assert_hidden(&r, &["p4ss", "Sup3r-Secret-DB-pw", "Secret"]);
+    let d = r.unwrap();
+    let text = |k: &str| {
+        d.unresolved_at(&format!("db/connection/default/{k}"))
+            .unwrap()
+            .text
+            .clone()
+    };
+    assert_eq!(text("password"), "'…' . getenv('X')");
+    assert_eq!(
+        text("username"),
+        "$_ENV['DB_USER'] ?? 'Sup3…B-pw' . $_SERVER['Y']"
+    );
+    assert_eq!(text("host"), "\"…{$_ENV['DB_HOST']}-Sup…-pw-{$x}\"");
+    assert_eq!(text("dbname"), "$e('DB_PASS', 'Sup3…B-pw')");
+    assert_eq!(text("model"), "getenv('DB_PASS')");
+    // Not an environment variable name: masked like any literal.
+    assert_eq!(text("engine"), "getenv('Sup3…B-pw')");
+}
+
+#[test]
+fn comments_inside_a_non_literal_are_dropped() {
+    let src = "<?php return ['a' => getenv('A') /* old: Sup3r-Secret-DB-pw */ . 'x' // Sup3r-Secret-DB-pw\n];";
+    let r = parse_str(src);
+    assert_hidden(&r, &["Sup3r-Secret-DB-pw"]);
+    assert_eq!(r.unwrap().unresolved[0].text, "getenv('A') . '…'");
+}
+
+#[test]
+fn long_non_literal_texts_are_shortened() {
+    let src = format!(
+        "<?php return ['a' => foo({})];",
+        (0..200)
+            .map(|i| format!("$v{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let d = parse_str(&src).unwrap();
+    let t = &d.unresolved[0].text;
+    assert_eq!(t.chars().count(), 120, "{t}");
+    assert!(t.starts_with("foo($v0, $v1, ") && t.ends_with('…'), "{t}");
+}
+
+#[test]
+fn non_array_return_does_not_echo_the_expression() {
+    let src = "<?php\nreturn array_merge(['crypt' => ['key' => 'base64SuperSecretCryptKeyQUJDREVGR0g='],\n\
+               'db' => ['connection' => ['default' => ['password' => 'Sup3r-Secret-DB-pw']]]], []);";
+    let r = parse_str(src);
+    assert_hidden(
+        &r,
+        &[
+            "base64SuperSecret",
+            "SuperSecret",
+            "Sup3r-Secret-DB-pw",
+            "crypt",
+        ],
+    );
+    assert_eq!(
+        r.unwrap_err().to_string(),
+        "app/etc/env.php:2:8: `return` must give an array literal, found a function call `array_merge(…)` (not a literal)"
+    );
+    for (src, want) in [
+        (
+            "<?php\nreturn 'Sup3r-Secret-DB-pw' . $x;",
+            "app/etc/env.php:2:8: `return` must give an array literal, found an expression starting with string `'Sup…-pw'` (not a literal)",
+        ),
+        (
+            "<?php\nreturn 'Sup3r-Secret-DB-pw' . 'x';",
+            "app/etc/env.php:2:8: `return` must give an array, found a string",
+        ),
+        (
+            "<?php\nreturn \\Foo::bar(['password' => 'Sup3r-Secret-DB-pw']);",
+            "app/etc/env.php:2:8: `return` must give an array literal, found a class member `Foo::…` (not a literal)",
+        ),
+        (
+            "<?php\nreturn new Config(['password' => 'Sup3r-Secret-DB-pw']);",
+            "app/etc/env.php:2:8: `return` must give an array literal, found an object (`new …`) (not a literal)",
+        ),
+        (
+            "<?php\nreturn CONFIG;",
+            "app/etc/env.php:2:8: `return` must give an array literal, found the constant `CONFIG` (not a literal)",
+        ),
+    ] {
+        let r = parse_str(src);
+        assert_hidden(&r, &["Sup3r-Secret-DB-pw", "Secret"]);
+        assert_eq!(err(src), want);
+    }
+}
+
+#[test]
+fn syntax_errors_never_quote_a_string_whole() {
+    for src in [
+        "<?php return ['password' => 'Sup3r-Secret-DB-pw' 'x'];",
+        "<?php return ['password' => 1 'Sup3r-Secret-DB-pw'];",
+        "<?php return ['password' => (1 'Sup3r-Secret-DB-pw')];",
+        "<?php return ['password' => 1] 'Sup3r-Secret-DB-pw';",
+        "<?php return ['password' => <<<EOT\nSup3r-Secret-DB-pw\nEOT 'Sup3r-Secret-DB-pw'];",
+        "<?php $p = ['Sup3r-Secret-DB-pw' 1]; return [];",
+        "<?php return ['Sup3r-Secret-DB-pw' . $x => 1, 'k' => $y];",
+    ] {
+        assert_hidden(&parse_str(src), &["Sup3r-Secret-DB-pw", "Secret"]);
+    }
+}
+
+// ---- bounded memory and time on hostile input --------------------------------------------------
+
+fn hostile(src: &str) -> (String, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let r = parse_str(src);
+    let took = start.elapsed();
+    match r {
+        Ok(d) => panic!("must fail, parsed {} entries", d.root.len()),
+        Err(e) => (e.to_string(), took),
+    }
+}
+
+#[test]
+fn array_doubling_fails_fast() {
+    for n in [24, 42, 1000] {
+        let src = format!("<?php $a=[1];{} return $a;", " $a[]=$a;".repeat(n));
+        let (e, took) = hostile(&src);
+        assert!(
+            e.contains("value too large (over 1000000 array entries"),
+            "{e}"
+        );
+        assert!(e.starts_with("app/etc/env.php:1:"), "{e}");
+        assert!(took.as_secs_f64() < 2.0, "{n}: {took:?}");
+    }
+    // Copies through a new array, a closure and a list of reads double too.
+    for src in [
+        format!("<?php $a=[1];{} return $a;", " $a=[$a,$a];".repeat(40)),
+        format!(
+            "<?php $a=[1,2,3,4,5,6,7,8];{} return $a;",
+            " $a=[$a,$a,$a,$a,$a,$a,$a,$a];".repeat(20)
+        ),
+        format!(
+            "<?php $a=[1]; $f = fn($x) => [$x, $x];{} return $a;",
+            " $a=$f($a);".repeat(40)
+        ),
+    ] {
+        let (e, took) = hostile(&src);
+        assert!(e.contains("value too large"), "{e}");
+        assert!(took.as_secs_f64() < 2.0, "{took:?}");
+    }
+}
+
+#[test]
+fn string_doubling_fails_fast() {
+    for n in [27, 64] {
+        let src = format!("<?php $a='x';{} return [$a];", " $a=$a.$a;".repeat(n));
+        let (e, took) = hostile(&src);
+        assert!(e.contains("value too large (a string over 1 MiB)"), "{e}");
+        assert!(took.as_secs_f64() < 2.0, "{n}: {took:?}");
+    }
+    // Through interpolation, and many strings just under the cap.
+    let src = format!("<?php $a='x';{} return [$a];", " $a=\"$a$a\";".repeat(40));
+    let (e, took) = hostile(&src);
+    assert!(e.contains("value too large (a string over 1 MiB)"), "{e}");
+    assert!(took.as_secs_f64() < 2.0, "{took:?}");
+    let src = format!(
+        "<?php $a='x';{} $b=[{}];{} return $b;",
+        " $a=$a.$a;".repeat(19),
+        "$a,".repeat(60),
+        " $b[]=$b;".repeat(30)
+    );
+    let (e, took) = hostile(&src);
+    assert!(e.contains("value too large (over 64 MiB of strings"), "{e}");
+    assert!(took.as_secs_f64() < 2.0, "{took:?}");
+}
+
+#[test]
+fn closure_call_fan_out_fails_fast() {
+    let mut src = "<?php $f0 = fn() => 1;".to_string();
+    for i in 1..=8 {
+        src += &format!(
+            " $f{i} = fn() => {}1;",
+            format!("$f{}() + ", i - 1).repeat(10)
+        );
+    }
+    src += " return [$f8()];";
+    let (e, took) = hostile(&src);
+    assert!(e.contains("too many closure calls"), "{e}");
+    assert!(took.as_secs_f64() < 2.0, "{took:?}");
+}
+
+#[test]
+fn closure_bodies_read_again_and_again_fail_fast() {
+    let src = format!(
+        "<?php $f = fn() => 1 /*{}*/ + 1; return [{}];",
+        " ".repeat(100_000),
+        "$f(),".repeat(2000)
+    );
+    let (e, took) = hostile(&src);
+    assert!(e.contains("too much to evaluate"), "{e}");
+    assert!(took.as_secs_f64() < 2.0, "{took:?}");
+}
+
+#[test]
+fn deep_values_built_from_variables_are_an_error() {
+    let src = format!("<?php $a=1;{} return [$a];", " $a=[$a];".repeat(100));
+    let e = err(&src);
+    assert!(e.contains("nesting deeper than 64 levels"), "{e}");
+    let src = format!("<?php $a{} = 1; return [];", "[0]".repeat(100));
+    let e = err(&src);
+    assert!(e.contains("nesting deeper than 64 levels"), "{e}");
+}
+
+#[test]
+fn real_uses_of_variables_and_closures_stay_within_the_caps() {
+    // A big configuration kept in a variable, read many times through a helper.
+    let mut src = "<?php $e = fn($k, $d = null) => getenv($k) ?: $d;\n$cfg = [".to_string();
+    for i in 0..5000 {
+        src += &format!("'k{i}' => ['v' => 'value number {i}', 'n' => {i}],\n");
+    }
+    src += "];\nreturn ['cfg' => $cfg";
+    for i in 0..200 {
+        src += &format!(", 'r{i}' => $e('X{i}', $cfg['k{i}']['v']), 'c{i}' => $cfg['k{i}']");
+    }
+    src += "];";
+    let start = std::time::Instant::now();
+    let d = parse_str(&src).unwrap();
+    assert!(start.elapsed().as_secs_f64() < 2.0, "{:?}", start.elapsed());
+    assert_eq!(d.string("r7").as_deref(), Some("value number 7"));
+    assert_eq!(d.get("c9/n"), Some(&Value::Int(9)));
+    assert_eq!(d.get("cfg/k4999/n"), Some(&Value::Int(4999)));
 }

@@ -54,14 +54,175 @@ impl<'a> Src<'a> {
         }
     }
 
-    /// The source text between two offsets, whitespace collapsed and shortened to 200 chars.
+    /// The source text between two offsets, whitespace collapsed and shortened to
+    /// [`TEXT_MAX`] chars. Quotes string literals as written: only for short tokens that are not
+    /// strings (names, numbers, punctuation), or masked (see [`Src::masked_text`]).
     pub fn text(&self, start: usize, end: usize) -> String {
         let raw = String::from_utf8_lossy(&self.bytes[start.min(end)..end.min(self.bytes.len())]);
-        let mut out = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if out.chars().count() > 200 {
-            out = out.chars().take(199).collect::<String>() + "…";
+        shorten(raw.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    /// The source of the expression between two offsets (which must start at a token), safe to
+    /// print: env.php holds the DB password and the crypt key, and an expression such as
+    /// `'old-key' . getenv('NEW')` quotes them.
+    ///
+    /// The rule: the content of every string literal is masked with [`crate::mask::mask`]
+    /// (quotes kept: `'a1b2…c5d6'`), except a literal that names an environment variable, which
+    /// users need to read to know what to set: the argument of `getenv('X')`, the index of
+    /// `$_ENV['X']` / `$_SERVER['X']`, and the first argument of a call to a variable
+    /// (`$env('X', …)`, the usual helper closure) when it is an `UPPER_SNAKE` name. Such a name
+    /// must look like one (`[A-Za-z_][A-Za-z0-9_]*`, at most 64 chars) or it is masked too.
+    /// Interpolated strings keep their `{$var['index']}` parts (indexes masked by the same rule)
+    /// and mask their literal parts. Numbers, names, variables and operators are kept; comments
+    /// are dropped (a run of whitespace or comments becomes one space). The result is shortened
+    /// to [`TEXT_MAX`] chars with `…`.
+    pub fn masked_text(&self, start: usize, end: usize) -> String {
+        let end = end.min(self.bytes.len());
+        // Every token renders as at least one char, so this many are enough to fill TEXT_MAX
+        // (plus one to look ahead); a hostile expression is never lexed further.
+        let mut toks = Vec::new();
+        let mut lx = Lexer::new(start);
+        let mut cut = false;
+        while lx.pos < end {
+            if toks.len() > TEXT_MAX + 1 {
+                cut = true;
+                break;
+            }
+            match lx.next(self) {
+                Ok(t) if t.tok != Tok::Eof && t.end <= end => toks.push(t),
+                Ok(_) => break,
+                Err(_) => {
+                    cut = true;
+                    break;
+                }
+            }
         }
-        out
+        let mut out = String::new();
+        for (i, t) in toks.iter().enumerate() {
+            if i > 0 && t.start > toks[i - 1].end {
+                out.push(' ');
+            }
+            let raw = &self.bytes[t.start..t.end];
+            match &t.tok {
+                Tok::Str(s) => {
+                    if names_env_var(&toks, i, s) {
+                        out.push_str(&String::from_utf8_lossy(raw));
+                    } else {
+                        let q = quote_of(raw);
+                        out.push_str(&q.0);
+                        out.push_str(&crate::mask::mask(s));
+                        out.push_str(&q.1);
+                    }
+                }
+                Tok::Interp(parts) => {
+                    let q = quote_of(raw);
+                    out.push_str(&q.0);
+                    for p in parts {
+                        match p {
+                            Part::Lit(s) => out.push_str(&crate::mask::mask(s)),
+                            Part::Complex => out.push_str("{…}"),
+                            Part::Var { name, index } => {
+                                out.push_str("{$");
+                                out.push_str(name);
+                                match index {
+                                    None => {}
+                                    Some(Index::Int(n)) => out.push_str(&format!("[{n}]")),
+                                    Some(Index::Var(v)) => out.push_str(&format!("[${v}]")),
+                                    Some(Index::Str(k)) => {
+                                        let env = matches!(name.as_str(), "_ENV" | "_SERVER");
+                                        let k = if env && is_env_name(k, false) {
+                                            k.clone()
+                                        } else {
+                                            crate::mask::mask(k)
+                                        };
+                                        out.push_str(&format!("['{k}']"));
+                                    }
+                                }
+                                out.push('}');
+                            }
+                        }
+                    }
+                    out.push_str(&q.1);
+                }
+                _ => out.push_str(&String::from_utf8_lossy(raw)),
+            }
+            if out.len() > 4 * TEXT_MAX {
+                cut = true;
+                break;
+            }
+        }
+        let mut out = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        if cut {
+            out.push('…');
+        }
+        shorten(out)
+    }
+}
+
+/// Longest text of an expression kept in messages and [`super::NonLiteral::text`], in chars.
+pub(crate) const TEXT_MAX: usize = 120;
+
+fn shorten(s: String) -> String {
+    if s.chars().count() > TEXT_MAX {
+        s.chars().take(TEXT_MAX - 1).collect::<String>() + "…"
+    } else {
+        s
+    }
+}
+
+/// The opening and closing of a string token as rendered: `'`, `"`, or `<<<ID ` … ` ID`.
+fn quote_of(raw: &[u8]) -> (String, String) {
+    match raw.first() {
+        Some(b'\'') => ("'".into(), "'".into()),
+        Some(b'"') => ("\"".into(), "\"".into()),
+        _ => {
+            let rest = raw.get(3..).unwrap_or_default();
+            let id: String = rest
+                .iter()
+                .skip_while(|c| matches!(c, b' ' | b'\t' | b'\'' | b'"'))
+                .take_while(|&&c| is_ident(c) && c < 0x80)
+                .map(|&c| c as char)
+                .collect();
+            (format!("<<<{id} "), format!(" {id}"))
+        }
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, at most 64 chars; `upper` also forbids lowercase letters.
+fn is_env_name(s: &str, upper: bool) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && !b[0].is_ascii_digit()
+        && b.iter().all(|&c| {
+            c == b'_'
+                || c.is_ascii_digit()
+                || c.is_ascii_uppercase()
+                || (!upper && c.is_ascii_lowercase())
+        })
+}
+
+/// Is the string token `toks[i]` the name in `getenv('X')`, `$_ENV['X']`, `$_SERVER['X']` or
+/// `$helper('X', …)`?
+fn names_env_var(toks: &[Token], i: usize, s: &str) -> bool {
+    let (Some(before), Some(open), Some(after)) = (
+        i.checked_sub(2).map(|j| &toks[j].tok),
+        i.checked_sub(1).map(|j| &toks[j].tok),
+        toks.get(i + 1).map(|t| &t.tok),
+    ) else {
+        return false;
+    };
+    match (before, open, after) {
+        (Tok::Name(n), Tok::Punct("("), Tok::Punct(")" | ","))
+            if n.eq_ignore_ascii_case("getenv") =>
+        {
+            is_env_name(s, false)
+        }
+        (Tok::Var(v), Tok::Punct("["), Tok::Punct("]")) if v == "_ENV" || v == "_SERVER" => {
+            is_env_name(s, false)
+        }
+        (Tok::Var(_), Tok::Punct("("), Tok::Punct(")" | ",")) => is_env_name(s, true),
+        _ => false,
     }
 }
 
@@ -904,6 +1065,37 @@ mod tests {
             e.to_string(),
             "t.php:1:3: not a PHP file: binary data (invalid UTF-8)"
         );
+    }
+
+    #[test]
+    fn masked_text_hides_literals_but_not_env_names() {
+        let text = |s: &str| Src::new(s.as_bytes(), Path::new("t.php")).masked_text(0, s.len());
+        assert_eq!(
+            text("getenv('DB_PASS') ?: 'Sup3r-Secret-DB-pw'"),
+            "getenv('DB_PASS') ?: 'Sup3…B-pw'"
+        );
+        assert_eq!(
+            text("$_SERVER['X'] . $_ENV[\"Y\"] . getenv('a b')"),
+            "$_SERVER['X'] . $_ENV[\"Y\"] . getenv('…')"
+        );
+        // A helper's first argument is kept only when it is an UPPER_SNAKE name.
+        assert_eq!(
+            text("$e('DB_PASS', 'secret') . $e('secret')"),
+            "$e('DB_PASS', 'se…') . $e('se…')"
+        );
+        assert_eq!(
+            text("<<<EOT\n  Sup3r-Secret-DB-pw\n  EOT . x"),
+            "<<<EOT Sup3…B-pw EOT . x"
+        );
+        assert_eq!(
+            text("\"a$_ENV[HOST]b{$c['Sup3r-Secret-DB-pw']}\""),
+            "\"…{$_ENV['HOST']}…{$c['Sup3…B-pw']}\""
+        );
+        let long = text(&"$a . ".repeat(100));
+        assert_eq!(long.chars().count(), TEXT_MAX);
+        assert!(long.ends_with('…'));
+        // An unterminated literal in the range is never printed.
+        assert_eq!(text("f() . 'Sup3r-Secret"), "f() .…");
     }
 
     #[test]

@@ -23,6 +23,19 @@
 //!   is not a literal becomes [`Key::Const`] with its source text.
 //! - Nesting deeper than 64 levels is an error (debug builds use ~18 KB of stack per level).
 //!   At an unexpected end of file, "opened at" names the innermost bracket still open.
+//! - The text of a non-literal ([`NonLiteral::text`], [`Unresolved::text`], expression keys) and
+//!   every error message may be printed, and env.php holds the DB password and the crypt key:
+//!   the content of every string literal in them is masked (`'a1b2…c5d6' . getenv('NEW')`),
+//!   except environment variable names (`getenv('X')`, `$_ENV['X']`, `$_SERVER['X']`, and an
+//!   `UPPER_SNAKE` first argument of a helper closure `$e('X', …)`), which users need to read.
+//!   Comments are dropped and texts shortened to 120 chars. A `return` that is not an array
+//!   names only its kind or callee ("a function call `array_merge(…)`"), never its content.
+//! - Evaluation is capped so that a small hostile file cannot take gigabytes or minutes
+//!   (`$a[] = $a;` doubles an array, `$a = $a . $a;` a string): a string built by evaluation is
+//!   at most 1 MiB; in all at most 1,000,000 array entries (or one per byte of a bigger file)
+//!   and 64 MiB of strings are created, 25,000 closure calls evaluated, and 32 MiB plus 32 times
+//!   the file's size lexed. Going over one is a [`ParseError`] at the expression ("value too
+//!   large …"). Real files stay far below.
 
 mod lexer;
 mod parser;

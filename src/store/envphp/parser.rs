@@ -22,6 +22,25 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// Deepest chain of closure calls evaluated (`$e('X')` calling `$f(…)`…).
 const MAX_CALLS: usize = 8;
 
+// Caps on what evaluating one file may cost, so that a small hostile file cannot take gigabytes
+// or minutes (`$a[] = $a;` doubles an array, `$a = $a . $a;` a string, closures calling closures
+// multiply the work). Going over one is a `ParseError` at the expression. Real files (≤ ~100 KB)
+// stay orders of magnitude below them.
+
+/// Longest string built by evaluation (`.`, interpolation); literals are bounded by the file.
+pub(crate) const MAX_STRING: usize = 1 << 20;
+/// Array entries created while evaluating (literals, copies of variables, assignments); a file
+/// bigger than this many bytes may create one per byte.
+pub(crate) const MAX_NODES: usize = 1_000_000;
+/// String bytes created while evaluating (literals, copies, concatenations, environment
+/// values); a file bigger than half of this may create two per byte.
+const MAX_STRING_BYTES: usize = 64 << 20;
+/// Closure calls evaluated in all.
+const MAX_CALLS_TOTAL: usize = 25_000;
+/// Source bytes lexed in all (expressions are read again when skipped or called); plus 32 per
+/// byte of the file.
+const MAX_WORK: usize = 32 << 20;
+
 /// The result of evaluating an expression.
 #[derive(Debug, Clone)]
 enum Ev {
@@ -91,6 +110,116 @@ pub(crate) struct Parser<'a> {
     depth: usize,
     calls: usize,
     vars: HashMap<String, Ev>,
+    budget: Budget,
+}
+
+/// What evaluation has cost so far, against the caps above.
+struct Budget {
+    nodes: usize,
+    max_nodes: usize,
+    bytes: usize,
+    max_bytes: usize,
+    calls: usize,
+    work: usize,
+    max_work: usize,
+    /// A cap was hit: the error must reach the caller even where errors are otherwise
+    /// recovered from (a closure body that is not evaluated is skipped).
+    exhausted: bool,
+}
+
+impl Budget {
+    fn new(src_len: usize) -> Self {
+        Budget {
+            nodes: 0,
+            max_nodes: MAX_NODES.max(src_len),
+            bytes: 0,
+            max_bytes: MAX_STRING_BYTES.max(src_len.saturating_mul(2)),
+            calls: 0,
+            work: 0,
+            max_work: MAX_WORK.saturating_add(src_len.saturating_mul(32)),
+            exhausted: false,
+        }
+    }
+
+    /// Count `nodes` array entries and `bytes` string bytes about to be created at `pos`.
+    fn charge(
+        &mut self,
+        src: &Src,
+        pos: usize,
+        nodes: usize,
+        bytes: usize,
+    ) -> Result<(), ParseError> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.nodes > self.max_nodes {
+            let n = self.max_nodes;
+            return Err(self.fail(
+                src,
+                pos,
+                format!(
+                    "value too large (over {n} array entries evaluated: is an array copied into itself?)"
+                ),
+            ));
+        }
+        if self.bytes > self.max_bytes {
+            let mib = self.max_bytes >> 20;
+            return Err(self.fail(
+                src,
+                pos,
+                format!("value too large (over {mib} MiB of strings evaluated)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Check a string built by evaluation and count its bytes.
+    fn string(&mut self, src: &Src, pos: usize, len: usize) -> Result<(), ParseError> {
+        if len > MAX_STRING {
+            let mib = MAX_STRING >> 20;
+            return Err(self.fail(
+                src,
+                pos,
+                format!("value too large (a string over {mib} MiB)"),
+            ));
+        }
+        self.charge(src, pos, 0, len)
+    }
+
+    fn fail(&mut self, src: &Src, pos: usize, msg: String) -> ParseError {
+        self.exhausted = true;
+        src.err(pos, msg)
+    }
+}
+
+/// Array entries, string bytes and array nesting depth of a value.
+fn size_of(v: &Value) -> (usize, usize, usize) {
+    match v {
+        Value::Str(s) => (0, s.len(), 0),
+        Value::NonLiteral(n) => (0, n.text.len(), 0),
+        Value::Array(a) => {
+            let (mut nodes, mut bytes, mut depth) = (a.entries.len(), 0, 0);
+            for e in &a.entries {
+                bytes += match &e.key {
+                    Key::Str(k) | Key::Const(k) => k.len(),
+                    Key::Int(_) => 0,
+                };
+                let (n, b, d) = size_of(&e.value);
+                nodes += n;
+                bytes += b;
+                depth = depth.max(d);
+            }
+            (nodes, bytes, depth + 1)
+        }
+        _ => (0, 0, 0),
+    }
+}
+
+fn size_of_ev(ev: &Ev) -> (usize, usize, usize) {
+    match ev {
+        Ev::Val(v) | Ev::Unset(v) => size_of(v),
+        Ev::Const(c) => (0, c.len(), 0),
+        _ => (0, 0, 0),
+    }
 }
 
 fn describe(t: &Token, src: &Src) -> String {
@@ -127,14 +256,33 @@ impl<'a> Parser<'a> {
             depth: 0,
             calls: 0,
             vars: HashMap::new(),
+            budget: Budget::new(src.bytes.len()),
         }
+    }
+
+    /// The next token from the lexer, counting the bytes read against [`MAX_WORK`].
+    fn lex_next(&mut self) -> Result<Token, ParseError> {
+        let before = self.lex.pos;
+        let t = self.lex.next(self.src)?;
+        self.budget.work = self
+            .budget
+            .work
+            .saturating_add(self.lex.pos.saturating_sub(before));
+        if self.budget.work > self.budget.max_work {
+            let mib = self.budget.max_work >> 20;
+            let msg = format!(
+                "too much to evaluate (over {mib} MiB of source read: expressions re-read too often)"
+            );
+            return Err(self.budget.fail(self.src, t.start, msg));
+        }
+        Ok(t)
     }
 
     // ---- tokens -------------------------------------------------------------------------------
 
     fn peek(&mut self) -> Result<&Token, ParseError> {
         if self.peeked.is_none() {
-            self.peeked = Some(self.lex.next(self.src)?);
+            self.peeked = Some(self.lex_next()?);
         }
         Ok(self.peeked.as_ref().expect("just filled"))
     }
@@ -142,7 +290,7 @@ impl<'a> Parser<'a> {
     fn bump(&mut self) -> Result<Token, ParseError> {
         let t = match self.peeked.take() {
             Some(t) => t,
-            None => self.lex.next(self.src)?,
+            None => self.lex_next()?,
         };
         if t.tok != Tok::Eof {
             self.last_end = t.end;
@@ -251,20 +399,28 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected(&start, "an array after `return`"));
         }
         let ev = self.value(Skip::Value { arrow: false })?;
+        // The expression is not quoted: it may hold the whole configuration, secrets included.
         let root = match ev {
             Ev::Val(Value::Array(a)) => a,
-            Ev::Val(_) => {
-                let text = self.src.text(start.start, self.last_end);
+            Ev::Val(v) => {
+                let what = match v {
+                    Value::Str(_) => "a string".to_string(),
+                    Value::Int(i) => format!("`{i}`"),
+                    Value::Float(_) => "a number".to_string(),
+                    Value::Bool(b) => format!("`{b}`"),
+                    Value::Null => "`null`".to_string(),
+                    Value::Array(_) | Value::NonLiteral(_) => "a value".to_string(),
+                };
                 return Err(self.src.err(
                     start.start,
-                    format!("`return` must give an array, found `{text}`"),
+                    format!("`return` must give an array, found {what}"),
                 ));
             }
             _ => {
-                let text = self.src.text(start.start, self.last_end);
+                let what = self.what_expr(&start, self.last_end);
                 return Err(self.src.err(
                     start.start,
-                    format!("`return` must give an array literal, found `{text}` (not a literal)"),
+                    format!("`return` must give an array literal, found {what} (not a literal)"),
                 ));
             }
         };
@@ -275,6 +431,26 @@ impl<'a> Parser<'a> {
         let mut unresolved = Vec::new();
         collect_unresolved(&root, "", &mut unresolved);
         Ok(Document { root, unresolved })
+    }
+
+    /// What the expression from token `first` to `end` is, naming no more than its first token
+    /// (strings masked): "a function call `array_merge(…)`", "variable `$cfg`".
+    fn what_expr(&self, first: &Token, end: usize) -> String {
+        let mut lx = self.lex;
+        lx.pos = first.end;
+        lx.closed = false;
+        let next = lx.next(self.src).ok().filter(|t| t.start < end);
+        let alone = next.is_none();
+        match (&first.tok, next.map(|t| t.tok)) {
+            (Tok::Name(n), Some(Tok::Punct("("))) => format!("a function call `{n}(…)`"),
+            (Tok::Name(n), Some(Tok::Punct("::"))) => format!("a class member `{n}::…`"),
+            (Tok::Name(n), None) => format!("the constant `{n}`"),
+            (Tok::Name(n), Some(Tok::Name(_))) if n.eq_ignore_ascii_case("new") => {
+                "an object (`new …`)".to_string()
+            }
+            _ if alone => describe(first, self.src),
+            _ => format!("an expression starting with {}", describe(first, self.src)),
+        }
     }
 
     /// `$name = expr;` and `$name['a']['b'] = expr;` are remembered; anything else starting with
@@ -298,6 +474,11 @@ impl<'a> Parser<'a> {
     fn try_assignment(&mut self, name: &str) -> PResult<bool> {
         let mut path = Vec::new();
         while self.eat("[")? {
+            if path.len() >= MAX_DEPTH {
+                let pos = self.last_end - 1;
+                let msg = format!("nesting deeper than {MAX_DEPTH} levels");
+                return Err(self.src.err(pos, msg).into());
+            }
             if self.eat("]")? {
                 path.push(None);
                 continue;
@@ -318,6 +499,14 @@ impl<'a> Parser<'a> {
         if name == "_ENV" || name == "_SERVER" || name == "this" {
             return Ok(true);
         }
+        // Values kept in variables nest at most MAX_DEPTH deep, so that reading them back (and
+        // dropping them) never recurses deeper than twice that.
+        let (_, _, depth) = size_of_ev(&ev);
+        if path.len() + depth > MAX_DEPTH {
+            let msg = format!("nesting deeper than {MAX_DEPTH} levels");
+            return Err(self.src.err(start, msg).into());
+        }
+        self.budget.charge(self.src, start, path.len(), 0)?;
         if path.is_empty() {
             self.vars.insert(name.to_string(), ev);
             return Ok(true);
@@ -457,7 +646,7 @@ impl<'a> Parser<'a> {
         match ev {
             Ev::Val(v) => v,
             _ => Value::NonLiteral(NonLiteral {
-                text: self.src.text(start, self.last_end),
+                text: self.src.masked_text(start, self.last_end),
                 line: self.src.line(start),
             }),
         }
@@ -475,7 +664,7 @@ impl<'a> Parser<'a> {
             Ev::Val(Value::Float(f)) => Key::Int(f as i64),
             Ev::Val(Value::Null) => Key::Str(String::new()),
             Ev::Const(c) => Key::Const(c),
-            _ => Key::Const(self.src.text(start?, self.last_end)),
+            _ => Key::Const(self.src.masked_text(start?, self.last_end)),
         })
     }
 
@@ -535,6 +724,7 @@ impl<'a> Parser<'a> {
 
     /// Binary operators by precedence climbing (`||` lowest … `*` highest).
     fn binary(&mut self, min: u8) -> PResult<Ev> {
+        let start = self.peek()?.start;
         let mut left = self.unary()?;
         while let Tok::Punct(op) = self.peek()?.tok {
             let prec = match op {
@@ -552,6 +742,15 @@ impl<'a> Parser<'a> {
             }
             self.bump()?;
             let right = self.binary(prec + 1)?;
+            if op == "." {
+                // Check the size before building the string.
+                let len = |v: &Ev| match v {
+                    Ev::Val(Value::Str(s)) => s.len(),
+                    _ => 20,
+                };
+                self.budget
+                    .string(self.src, start, len(&left).saturating_add(len(&right)))?;
+            }
             left = binop(op, left, right);
         }
         Ok(left)
@@ -602,22 +801,31 @@ impl<'a> Parser<'a> {
     }
 
     fn postfix(&mut self) -> PResult<Ev> {
-        let mut v = self.primary()?;
+        let first = self.peek()?.clone();
+        let mut v = match &first.tok {
+            // `$a['k']['l']` copies only the element, not all of `$a`.
+            Tok::Var(name) if name != "_ENV" && name != "_SERVER" => {
+                let name = name.clone();
+                self.bump()?;
+                let mut keys = Vec::new();
+                while self.at_punct("[")? {
+                    keys.push(self.index_key()?);
+                }
+                self.read_var(&name, keys, first.start)?
+            }
+            _ => self.primary()?,
+        };
         loop {
             let t = self.peek()?.clone();
             match t.tok {
                 Tok::Punct("[") => {
-                    self.bump()?;
-                    self.push_open(t.start, b']');
-                    let k = self.expr()?;
-                    self.expect("]", "`]` after an index")?;
-                    self.pop_open();
-                    v = index(self.env, v, k);
+                    let k = self.index_key()?;
+                    v = self.index(v, k, t.start)?;
                 }
                 Tok::Punct("(") => {
                     let args = self.args()?;
                     v = match v {
-                        Ev::Closure(c) => self.call(&c, args),
+                        Ev::Closure(c) => self.call(&c, args, t.start)?,
                         _ => Ev::Unknown,
                     };
                 }
@@ -625,6 +833,100 @@ impl<'a> Parser<'a> {
                 _ => return Ok(v),
             }
         }
+    }
+
+    /// `[ expr ]` after a value.
+    fn index_key(&mut self) -> PResult<Ev> {
+        let open = self.bump()?;
+        self.push_open(open.start, b']');
+        let k = self.expr()?;
+        self.expect("]", "`]` after an index")?;
+        self.pop_open();
+        Ok(k)
+    }
+
+    /// The value of `$name[k1][k2]…` (at `pos`), copying only what is returned and counting it
+    /// against the budget.
+    fn read_var(&mut self, name: &str, keys: Vec<Ev>, pos: usize) -> PResult<Ev> {
+        let mut keys = keys.into_iter();
+        let mut v = match self.vars.get(name) {
+            None => Ev::Unknown,
+            Some(Ev::Val(val)) => {
+                let mut cur = val;
+                let mut rest = None;
+                for k in keys.by_ref() {
+                    let found = match (cur, &k) {
+                        (Value::Array(a), Ev::Val(kv)) => match kv.as_string() {
+                            Some(seg) => a.get(&seg).ok_or(Ev::Unset(Value::Null)),
+                            None => Err(Ev::Unknown),
+                        },
+                        (Value::Null, Ev::Val(_)) => Err(Ev::Unset(Value::Null)),
+                        _ => Err(Ev::Unknown),
+                    };
+                    match found {
+                        Ok(next) => cur = next,
+                        Err(ev) => {
+                            rest = Some(ev);
+                            break;
+                        }
+                    }
+                }
+                match rest {
+                    Some(ev) => ev,
+                    None => {
+                        let (nodes, bytes, _) = size_of(cur);
+                        self.budget.charge(self.src, pos, nodes, bytes)?;
+                        Ev::Val(cur.clone())
+                    }
+                }
+            }
+            Some(ev) => {
+                let (nodes, bytes, _) = size_of_ev(ev);
+                let ev = ev.clone();
+                self.budget.charge(self.src, pos, nodes, bytes)?;
+                ev
+            }
+        };
+        for k in keys {
+            v = self.index(v, k, pos)?;
+        }
+        Ok(v)
+    }
+
+    /// `v[k]` on a value already owned (moved out, never copied); environment values are
+    /// counted against the budget.
+    fn index(&mut self, v: Ev, k: Ev, pos: usize) -> PResult<Ev> {
+        let Ev::Val(k) = k else {
+            return Ok(Ev::Unknown);
+        };
+        Ok(match v {
+            Ev::Env => match k.as_string() {
+                Some(name) => match self.env.var(&name) {
+                    Some(s) => {
+                        self.budget.charge(self.src, pos, 0, s.len())?;
+                        Ev::Val(Value::Str(s))
+                    }
+                    None => Ev::Unset(Value::Null),
+                },
+                None => Ev::Unknown,
+            },
+            Ev::Val(Value::Array(mut a)) => match k.as_string() {
+                Some(seg) => match a.entry(&seg).map(|e| e as *const Entry) {
+                    Some(found) => {
+                        let p = a
+                            .entries
+                            .iter()
+                            .position(|e| std::ptr::eq(e, found))
+                            .expect("entry of this array");
+                        Ev::Val(a.entries.swap_remove(p).value)
+                    }
+                    None => Ev::Unset(Value::Null),
+                },
+                None => Ev::Unknown,
+            },
+            Ev::Unset(_) | Ev::Val(Value::Null) => Ev::Unset(Value::Null),
+            _ => Ev::Unknown,
+        })
     }
 
     /// `( expr, … )` of a call; anything unusual (named or spread arguments) is soft.
@@ -649,13 +951,16 @@ impl<'a> Parser<'a> {
     fn primary(&mut self) -> PResult<Ev> {
         let t = self.peek()?.clone();
         let v = match &t.tok {
-            Tok::Str(s) => Ev::Val(Value::Str(s.clone())),
-            Tok::Interp(parts) => self.interpolate(parts),
+            Tok::Str(s) => {
+                self.budget.charge(self.src, t.start, 0, s.len())?;
+                Ev::Val(Value::Str(s.clone()))
+            }
+            Tok::Interp(parts) => self.interpolate(parts, t.start)?,
             Tok::Int(i) => Ev::Val(Value::Int(*i)),
             Tok::Float(f) => Ev::Val(Value::Float(*f)),
             Tok::Var(name) => match name.as_str() {
                 "_ENV" | "_SERVER" => Ev::Env,
-                _ => self.vars.get(name).cloned().unwrap_or(Ev::Unknown),
+                _ => self.read_var(name, Vec::new(), t.start)?,
             },
             Tok::Punct("[") => {
                 self.bump()?;
@@ -701,7 +1006,10 @@ impl<'a> Parser<'a> {
             return Ok(match (lower.as_str(), first) {
                 ("getenv", Some(Ev::Val(k))) => {
                     match k.as_string().and_then(|k| self.env.var(&k)) {
-                        Some(v) => Ev::Val(Value::Str(v)),
+                        Some(v) => {
+                            self.budget.charge(self.src, t.start, 0, v.len())?;
+                            Ev::Val(Value::Str(v))
+                        }
                         None if k.as_string().is_some() => Ev::Unset(Value::Bool(false)),
                         None => Ev::Unknown,
                     }
@@ -726,7 +1034,6 @@ impl<'a> Parser<'a> {
                 _ => Err(Fail::Soft),
             };
         }
-        let _ = t;
         Ok(match name.as_str() {
             "PHP_EOL" => Ev::Val(Value::Str("\n".into())),
             "DIRECTORY_SEPARATOR" => Ev::Val(Value::Str("/".into())),
@@ -816,7 +1123,12 @@ impl<'a> Parser<'a> {
         if self.peek().is_ok_and(|t| is_name(t, "return")) {
             self.bump()?;
             let start = self.peek()?.start;
-            if self.expr().is_ok() && self.eat(";")? && self.eat("}")? {
+            let ok = match self.expr() {
+                Ok(_) => true,
+                Err(Fail::Hard(e)) if self.budget.exhausted => return Err(e.into()),
+                Err(_) => false,
+            };
+            if ok && self.eat(";")? && self.eat("}")? {
                 self.pop_open();
                 return Ok(Some(start));
             }
@@ -828,69 +1140,111 @@ impl<'a> Parser<'a> {
         Ok(None)
     }
 
-    /// Evaluate a closure call by parsing its returned expression again with the arguments bound.
-    fn call(&mut self, c: &Closure, args: Vec<Ev>) -> Ev {
+    /// Evaluate a closure call (at `pos`) by parsing its returned expression again with the
+    /// arguments bound. Only a cap of the budget is an error; anything else gives `Unknown`.
+    fn call(&mut self, c: &Closure, args: Vec<Ev>, pos: usize) -> Result<Ev, ParseError> {
         let Some(body) = c.body else {
-            return Ev::Unknown;
+            return Ok(Ev::Unknown);
         };
         if self.calls >= MAX_CALLS {
-            return Ev::Unknown;
+            return Ok(Ev::Unknown);
         }
-        let mut scope = if c.arrow {
-            self.vars.clone()
-        } else {
-            HashMap::new()
-        };
+        self.budget.calls += 1;
+        if self.budget.calls > MAX_CALLS_TOTAL {
+            let msg = format!("too many closure calls to evaluate (over {MAX_CALLS_TOTAL})");
+            return Err(self.budget.fail(self.src, pos, msg));
+        }
+        let mut bound = Vec::with_capacity(c.params.len());
         let mut args = args.into_iter();
         for (name, default) in &c.params {
-            let v = args
-                .next()
-                .or_else(|| default.clone())
-                .unwrap_or(Ev::Unknown);
-            scope.insert(name.clone(), v);
+            let v = match args.next() {
+                Some(v) => v,
+                None => match default {
+                    Some(d) => {
+                        let (nodes, bytes, _) = size_of_ev(d);
+                        self.budget.charge(self.src, pos, nodes, bytes)?;
+                        d.clone()
+                    }
+                    None => Ev::Unknown,
+                },
+            };
+            bound.push((name.clone(), v));
         }
+        // An arrow function sees the variables around it (those of the call, a simplification
+        // of PHP's capture by value): the parameters are bound over them and unbound after.
+        // A `function` sees its parameters only.
+        let outer = if c.arrow {
+            None
+        } else {
+            Some(std::mem::take(&mut self.vars))
+        };
+        let saved: Vec<_> = bound
+            .into_iter()
+            .map(|(name, v)| {
+                let old = self.vars.insert(name.clone(), v);
+                (name, old)
+            })
+            .collect();
         let m = self.mark();
-        let outer = std::mem::replace(&mut self.vars, scope);
         self.lex = Lexer::new(body);
         self.peeked = None;
         self.calls += 1;
         let r = self.expr();
         self.calls -= 1;
-        self.vars = outer;
         self.restore(m);
-        r.unwrap_or(Ev::Unknown)
-    }
-
-    fn interpolate(&self, parts: &[Part]) -> Ev {
-        let mut out = String::new();
-        for p in parts {
-            match p {
-                Part::Lit(s) => out.push_str(s),
-                Part::Complex => return Ev::Unknown,
-                Part::Var { name, index: idx } => {
-                    let mut v = match name.as_str() {
-                        "_ENV" | "_SERVER" => Ev::Env,
-                        _ => self.vars.get(name).cloned().unwrap_or(Ev::Unknown),
+        match outer {
+            Some(outer) => self.vars = outer,
+            None => {
+                for (name, old) in saved.into_iter().rev() {
+                    match old {
+                        Some(v) => self.vars.insert(name, v),
+                        None => self.vars.remove(&name),
                     };
-                    if let Some(i) = idx {
-                        let k = match i {
-                            Index::Str(s) => Ev::Val(Value::Str(s.clone())),
-                            Index::Int(n) => Ev::Val(Value::Int(*n)),
-                            Index::Var(n) => self.vars.get(n).cloned().unwrap_or(Ev::Unknown),
-                        };
-                        v = index(self.env, v, k);
-                    }
-                    match v {
-                        Ev::Val(v) => match v.as_string() {
-                            Some(s) => out.push_str(&s),
-                            None => return Ev::Unknown,
-                        },
-                        _ => return Ev::Unknown,
-                    }
                 }
             }
         }
-        Ev::Val(Value::Str(out))
+        match r {
+            Ok(v) => Ok(v),
+            Err(Fail::Hard(e)) if self.budget.exhausted => Err(e),
+            Err(_) => Ok(Ev::Unknown),
+        }
+    }
+
+    /// A double-quoted string or heredoc with variables, at `pos`.
+    fn interpolate(&mut self, parts: &[Part], pos: usize) -> PResult<Ev> {
+        let mut out = String::new();
+        for p in parts {
+            let piece = match p {
+                Part::Lit(s) => s.clone(),
+                Part::Complex => return Ok(Ev::Unknown),
+                Part::Var { name, index: idx } => {
+                    let k = match idx {
+                        None => None,
+                        Some(Index::Str(s)) => Some(Ev::Val(Value::Str(s.clone()))),
+                        Some(Index::Int(n)) => Some(Ev::Val(Value::Int(*n))),
+                        Some(Index::Var(n)) => Some(self.read_var(n, Vec::new(), pos)?),
+                    };
+                    let v = match name.as_str() {
+                        "_ENV" | "_SERVER" => match k {
+                            Some(k) => self.index(Ev::Env, k, pos)?,
+                            None => Ev::Unknown,
+                        },
+                        _ => self.read_var(name, k.into_iter().collect(), pos)?,
+                    };
+                    match v {
+                        Ev::Val(v) => match v.as_string() {
+                            Some(s) => s,
+                            None => return Ok(Ev::Unknown),
+                        },
+                        _ => return Ok(Ev::Unknown),
+                    }
+                }
+            };
+            self.budget
+                .string(self.src, pos, out.len().saturating_add(piece.len()))?;
+            out.push_str(&piece);
+        }
+        Ok(Ev::Val(Value::Str(out)))
     }
 
     /// The elements of `[...]` or `array(...)` after the opening bracket.
@@ -924,6 +1278,7 @@ impl<'a> Parser<'a> {
                     next = Some(k.saturating_add(1));
                 }
             }
+            self.budget.charge(self.src, first.start, 1, 0)?;
             arr.entries.push(Entry { key, value, line });
             if self.eat(",")? {
                 continue;
@@ -954,24 +1309,6 @@ fn truthy_known(v: &Ev) -> Option<bool> {
     match v {
         Ev::Val(v) => Some(v.is_truthy()),
         _ => None,
-    }
-}
-
-fn index(env: &dyn Environment, v: Ev, k: Ev) -> Ev {
-    let Ev::Val(k) = k else { return Ev::Unknown };
-    match v {
-        Ev::Env => match k.as_string() {
-            Some(name) => env
-                .var(&name)
-                .map_or(Ev::Unset(Value::Null), |s| Ev::Val(Value::Str(s))),
-            None => Ev::Unknown,
-        },
-        Ev::Val(Value::Array(a)) => match k.as_string() {
-            Some(seg) => a.get(&seg).cloned().map_or(Ev::Unset(Value::Null), Ev::Val),
-            None => Ev::Unknown,
-        },
-        Ev::Unset(_) | Ev::Val(Value::Null) => Ev::Unset(Value::Null),
-        _ => Ev::Unknown,
     }
 }
 
@@ -1294,18 +1631,18 @@ mod tests {
             val("\"{$_ENV['DB_HOST']}:$_ENV[PORT]\""),
             s("db.internal:3307")
         );
-        for unresolved in [
-            "getenv('NOPE')",
-            "$_ENV['NOPE']",
-            "getenv('NOPE') . 'x'",
-            "$nope",
-            "$nope ?? []",
-            "foo()",
+        for (unresolved, text) in [
+            ("getenv('NOPE')", "getenv('NOPE')"),
+            ("$_ENV['NOPE']", "$_ENV['NOPE']"),
+            ("getenv('NOPE') . 'x'", "getenv('NOPE') . '…'"),
+            ("$nope", "$nope"),
+            ("$nope ?? []", "$nope ?? []"),
+            ("foo()", "foo()"),
         ] {
             let v = val(unresolved);
             assert_eq!(
                 v.non_literal().map(|n| n.text.as_str()),
-                Some(unresolved),
+                Some(text),
                 "{unresolved}"
             );
         }
@@ -1390,7 +1727,8 @@ mod tests {
                 ("h", 10)
             ]
         );
-        assert_eq!(d.unresolved[0].text, "new \\Foo(['x' => [1, 2]], 'y')");
+        // String literals are masked in the text; variable and class names are not.
+        assert_eq!(d.unresolved[0].text, "new \\Foo(['…' => [1, 2]], '…')");
         assert_eq!(d.unresolved[4].text, "Foo::BAZ");
     }
 
@@ -1436,7 +1774,7 @@ mod tests {
         );
         assert_eq!(
             err("<?php\nreturn $x;"),
-            "env.php:2:8: `return` must give an array literal, found `$x` (not a literal)"
+            "env.php:2:8: `return` must give an array literal, found variable `$x` (not a literal)"
         );
     }
 
