@@ -2,6 +2,7 @@
 //! findings (or a reason it could not run) to a [`Diagnosis`]; none of them prints or writes.
 
 pub mod audit;
+pub mod caller;
 pub mod context;
 pub mod credentials;
 

@@ -1,0 +1,248 @@
+//! Who is calling, as Magento's user contexts identify the caller of a REST request
+//! (`CompositeUserContext`: token, then OAuth, then guest): a user type and id, from a bearer
+//! token, an integration name, an admin user name, or a role id given directly.
+//!
+//! This only identifies the caller; whether the token is valid (signature, expiry, revocation)
+//! is the credential checks' business.
+
+use crate::checks::Context;
+use crate::findings::Evidence;
+use crate::magento::token::{
+    self, TokenShape, USER_TYPE_ADMIN, USER_TYPE_CUSTOMER, USER_TYPE_INTEGRATION,
+};
+use crate::mask::mask;
+use crate::store::db::{Database, SqlValue};
+
+/// How the caller was named on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallerSpec {
+    Token(String),
+    Integration(String),
+    AdminUser(String),
+    Role(i64),
+    Guest,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Caller {
+    Guest,
+    Admin {
+        user_id: i64,
+        username: Option<String>,
+    },
+    Customer {
+        customer_id: i64,
+    },
+    Integration {
+        integration_id: i64,
+        name: String,
+        status: i64,
+    },
+    /// A role given by id (`--role`): no user behind it.
+    Role {
+        role_id: i64,
+    },
+}
+
+impl Caller {
+    /// `authorization_role.user_type` and `user_id` for Magento's `WebapiRoleLocator`.
+    pub fn role_key(&self) -> Option<(i64, i64)> {
+        match self {
+            Caller::Admin { user_id, .. } => Some((*user_id, USER_TYPE_ADMIN)),
+            Caller::Integration { integration_id, .. } => {
+                Some((*integration_id, USER_TYPE_INTEGRATION))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Caller::Guest => "guest",
+            Caller::Admin { .. } => "admin",
+            Caller::Customer { .. } => "customer",
+            Caller::Integration { .. } => "integration",
+            Caller::Role { .. } => "role",
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Caller::Guest => "a guest (no token)".into(),
+            Caller::Admin { user_id, username } => match username {
+                Some(u) => format!("admin user {user_id} ({u})"),
+                None => format!("admin user {user_id}"),
+            },
+            Caller::Customer { customer_id } => format!("customer {customer_id}"),
+            Caller::Integration {
+                integration_id,
+                name,
+                ..
+            } => format!("integration {integration_id} ({name})"),
+            Caller::Role { role_id } => format!("role {role_id}"),
+        }
+    }
+}
+
+/// The caller and where each fact was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identified {
+    pub caller: Caller,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Identify the caller. `Err` says why it cannot be identified (a finding of the credential
+/// checks, or no database).
+pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, String> {
+    if *spec == CallerSpec::Guest {
+        return Ok(Identified {
+            caller: Caller::Guest,
+            evidence: Vec::new(),
+        });
+    }
+    if let CallerSpec::Role(role_id) = spec {
+        return Ok(Identified {
+            caller: Caller::Role { role_id: *role_id },
+            evidence: Vec::new(),
+        });
+    }
+    let db = ctx.db_for("caller").map_err(|s| s.reason)?;
+    match spec {
+        CallerSpec::Token(t) => from_token(db, t),
+        CallerSpec::Integration(name) => integration(db, "name", name.clone().into()),
+        CallerSpec::AdminUser(name) => {
+            let rows = db
+                .rows("admin_user", &[("username", name.as_str().into())])
+                .map_err(|e| e.to_string())?;
+            let row = rows
+                .first()
+                .ok_or_else(|| format!("no admin user '{name}' in admin_user"))?;
+            let user_id = row.int("user_id").ok_or("admin_user row without user_id")?;
+            Ok(Identified {
+                caller: Caller::Admin {
+                    user_id,
+                    username: Some(name.clone()),
+                },
+                evidence: vec![Evidence::db(
+                    "admin_user",
+                    format!("user_id={user_id} username={name}"),
+                )],
+            })
+        }
+        CallerSpec::Role(_) | CallerSpec::Guest => unreachable!("handled above"),
+    }
+}
+
+fn integration(db: &dyn Database, column: &str, value: SqlValue) -> Result<Identified, String> {
+    let rows = db
+        .rows("integration", &[(column, value.clone())])
+        .map_err(|e| e.to_string())?;
+    let row = rows.first().ok_or_else(|| {
+        format!(
+            "no integration with {column} = {}",
+            value.as_text().unwrap_or_default()
+        )
+    })?;
+    let integration_id = row
+        .int("integration_id")
+        .ok_or("integration row without integration_id")?;
+    let name = row.text("name").unwrap_or_default();
+    let status = row.int("status").unwrap_or(0);
+    Ok(Identified {
+        caller: Caller::Integration {
+            integration_id,
+            name: name.clone(),
+            status,
+        },
+        evidence: vec![Evidence::db(
+            "integration",
+            format!("integration_id={integration_id} name={name} status={status}"),
+        )],
+    })
+}
+
+fn from_token(db: &dyn Database, t: &str) -> Result<Identified, String> {
+    match token::parse(t) {
+        TokenShape::Jws { .. } => {
+            let shape = token::parse(t);
+            let (uid, utypid) = shape.jwt_user().ok_or("the JWT has no uid/utypid claims")?;
+            let evidence = vec![Evidence::other(
+                "token",
+                format!("JWT claims uid={uid} utypid={utypid}"),
+            )];
+            match utypid {
+                USER_TYPE_ADMIN => {
+                    let username = db
+                        .rows("admin_user", &[("user_id", uid.into())])
+                        .ok()
+                        .and_then(|r| r.first().and_then(|r| r.text("username")));
+                    Ok(Identified {
+                        caller: Caller::Admin {
+                            user_id: uid,
+                            username,
+                        },
+                        evidence,
+                    })
+                }
+                USER_TYPE_CUSTOMER => Ok(Identified {
+                    caller: Caller::Customer { customer_id: uid },
+                    evidence,
+                }),
+                other => Err(format!(
+                    "the JWT names user type {other}: Magento issues JWTs to admins (2) and customers (3) only"
+                )),
+            }
+        }
+        TokenShape::Jwe { .. } => {
+            Err("the token is a JWE (encrypted): its user cannot be read without the key".into())
+        }
+        TokenShape::Malformed(why) => Err(format!("the token is malformed: {why}")),
+        TokenShape::Opaque => {
+            let rows = db
+                .rows("oauth_token", &[("token", t.into())])
+                .map_err(|e| e.to_string())?;
+            let row = rows
+                .first()
+                .ok_or_else(|| format!("the token {} is in no oauth_token row", mask(t)))?;
+            let id = row.int("entity_id").unwrap_or(0);
+            let user_type = row.int("user_type");
+            let ev = Evidence::db(
+                "oauth_token",
+                format!(
+                    "entity_id={id} type={} user_type={} revoked={}",
+                    row.text("type").unwrap_or_default(),
+                    user_type
+                        .map(|u| u.to_string())
+                        .unwrap_or_else(|| "NULL".into()),
+                    row.int("revoked").unwrap_or(0)
+                ),
+            );
+            let mut found = match (
+                user_type,
+                row.int("admin_id"),
+                row.int("customer_id"),
+                row.int("consumer_id"),
+            ) {
+                (Some(USER_TYPE_ADMIN), Some(admin), _, _) | (None, Some(admin), _, _) => {
+                    Identified {
+                        caller: Caller::Admin {
+                            user_id: admin,
+                            username: None,
+                        },
+                        evidence: Vec::new(),
+                    }
+                }
+                (Some(USER_TYPE_CUSTOMER), _, Some(c), _) | (None, None, Some(c), _) => {
+                    Identified {
+                        caller: Caller::Customer { customer_id: c },
+                        evidence: Vec::new(),
+                    }
+                }
+                (_, _, _, Some(consumer)) => integration(db, "consumer_id", consumer.into())?,
+                _ => return Err(format!("oauth_token row {id} names no user")),
+            };
+            found.evidence.insert(0, ev);
+            Ok(found)
+        }
+    }
+}
