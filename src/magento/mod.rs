@@ -4,3 +4,4 @@ pub mod cryptkey;
 pub mod defaults;
 pub mod release;
 pub mod token;
+pub mod webapi_security;
