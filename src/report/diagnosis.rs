@@ -142,6 +142,14 @@ pub fn to_text(ctx: &Context, d: &Diagnosis, title: &str, style: &Style) -> Stri
             );
         }
     }
+    out.push_str(&findings_text(d, style));
+    out
+}
+
+/// Findings grouped by troubleshooting step (in ranked order of their first finding), the
+/// checks that did not run, and a summary line.
+pub fn findings_text(d: &Diagnosis, style: &Style) -> String {
+    let mut out = String::new();
     let mut steps: Vec<u8> = Vec::new();
     for f in &d.findings {
         if !steps.contains(&f.step) {
@@ -149,11 +157,7 @@ pub fn to_text(ctx: &Context, d: &Diagnosis, title: &str, style: &Style) -> Stri
         }
     }
     for step in steps {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.bold(&format!("{step}. {}", step_name(step)))
-        );
+        let _ = writeln!(out, "{}", style.bold(&format!("{step}. {}", step_name(step))));
         for f in d.findings.iter().filter(|f| f.step == step) {
             finding_text(&mut out, f, style);
         }
