@@ -3,3 +3,4 @@
 pub mod cryptkey;
 pub mod defaults;
 pub mod release;
+pub mod routes;
