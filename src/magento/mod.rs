@@ -3,5 +3,6 @@
 pub mod cryptkey;
 pub mod defaults;
 pub mod release;
+pub mod routes;
 pub mod token;
 pub mod webapi_security;

@@ -6,6 +6,7 @@ pub mod envphp;
 pub mod modules;
 pub mod root;
 pub mod scopes;
+pub mod webapi;
 
 use std::path::{Path, PathBuf};
 
