@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod error;
 pub mod findings;
+pub mod fix;
 pub mod magento;
 pub mod mask;
 pub mod report;

@@ -25,7 +25,7 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
 const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
 const ER_ACCESS_DENIED_ERROR: u16 = 1045;
 const ER_BAD_DB_ERROR: u16 = 1049;
-const ER_NO_SUCH_TABLE: u16 = 1146;
+pub(super) const ER_NO_SUCH_TABLE: u16 = 1146;
 
 pub struct LiveDb {
     /// The parameters actually used (`localhost` resolved to a socket or `127.0.0.1`).
@@ -39,43 +39,8 @@ impl LiveDb {
     /// `localhost` (or no host) without a socket means the default local socket, as PDO does:
     /// see [`ConnParams::resolve_localhost`] with [`DEFAULT_SOCKETS`].
     pub fn connect(params: &ConnParams) -> Result<LiveDb, DbError> {
-        let candidates: Vec<&Path> = DEFAULT_SOCKETS.iter().map(Path::new).collect();
-        let params = params.resolve_localhost(&candidates);
+        let (params, mut conn) = open_conn(params)?;
         let target = params.target();
-
-        if let Some(sock) = &params.socket
-            && !sock.exists()
-        {
-            return Err(DbError::Unreachable {
-                target,
-                reason: "no such socket (is the server running on this machine?)".into(),
-            });
-        }
-
-        let mut builder = mysql::OptsBuilder::new()
-            .user(Some(params.user.clone()))
-            .pass(params.password.clone())
-            .db_name(Some(params.dbname.clone()))
-            .prefer_socket(false)
-            .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
-            // The handshake runs under these: a silent port must fail within CONNECT_TIMEOUT, not
-            // after the query timeout. Raised to IO_TIMEOUT once the session is open.
-            .read_timeout(Some(CONNECT_TIMEOUT))
-            .write_timeout(Some(CONNECT_TIMEOUT))
-            .stmt_cache_size(Some(16));
-        builder = match &params.socket {
-            Some(sock) => builder.socket(Some(sock.to_string_lossy().into_owned())),
-            None => builder
-                .ip_or_hostname(Some(
-                    params.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
-                ))
-                .tcp_port(params.port.unwrap_or(3306)),
-        };
-        if let Some(ssl) = &params.ssl {
-            builder = builder.ssl_opts(Some(ssl_opts(ssl)?));
-        }
-
-        let mut conn = mysql::Conn::new(builder).map_err(|e| connect_error(&params, e))?;
         for stmt in [
             "SET SESSION TRANSACTION READ ONLY",
             "START TRANSACTION READ ONLY",
@@ -220,46 +185,96 @@ impl Database for LiveDb {
                 });
             }
         };
-        let Some(first) = raw.first() else {
-            return Ok(Vec::new());
-        };
-        let columns: Arc<Vec<String>> = Arc::new(
-            first
-                .columns_ref()
-                .iter()
-                .map(|c| c.name_str().into_owned())
-                .collect(),
-        );
-        let types: Vec<(ColumnType, bool)> = first
-            .columns_ref()
-            .iter()
-            .map(|c| {
-                (
-                    c.column_type(),
-                    c.flags().contains(ColumnFlags::UNSIGNED_FLAG),
-                )
-            })
-            .collect();
-        Ok(raw
-            .into_iter()
-            .map(|row| {
-                let values = row
-                    .unwrap()
-                    .into_iter()
-                    .zip(&types)
-                    .map(|(v, (t, unsigned))| from_mysql(v, *t, *unsigned))
-                    .collect();
-                Row {
-                    columns: Arc::clone(&columns),
-                    values,
-                }
-            })
-            .collect())
+        Ok(convert_rows(raw))
     }
 }
 
+/// Open a connection with the parameters m2auth uses for every session (read-only or writable):
+/// `localhost` resolved as PDO does, at most [`CONNECT_TIMEOUT`] for the connect and handshake, TLS
+/// from `driver_options`, errors explained. Returns the parameters actually used with the
+/// connection; the caller sets its session up and then raises the socket timeouts with
+/// [`set_io_timeout`].
+pub(super) fn open_conn(params: &ConnParams) -> Result<(ConnParams, mysql::Conn), DbError> {
+    let candidates: Vec<&Path> = DEFAULT_SOCKETS.iter().map(Path::new).collect();
+    let params = params.resolve_localhost(&candidates);
+    let target = params.target();
+
+    if let Some(sock) = &params.socket
+        && !sock.exists()
+    {
+        return Err(DbError::Unreachable {
+            target,
+            reason: "no such socket (is the server running on this machine?)".into(),
+        });
+    }
+
+    let mut builder = mysql::OptsBuilder::new()
+        .user(Some(params.user.clone()))
+        .pass(params.password.clone())
+        .db_name(Some(params.dbname.clone()))
+        .prefer_socket(false)
+        .tcp_connect_timeout(Some(CONNECT_TIMEOUT))
+        // The handshake runs under these: a silent port must fail within CONNECT_TIMEOUT, not
+        // after the query timeout. Raised to IO_TIMEOUT once the session is open.
+        .read_timeout(Some(CONNECT_TIMEOUT))
+        .write_timeout(Some(CONNECT_TIMEOUT))
+        .stmt_cache_size(Some(16));
+    builder = match &params.socket {
+        Some(sock) => builder.socket(Some(sock.to_string_lossy().into_owned())),
+        None => builder
+            .ip_or_hostname(Some(
+                params.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
+            ))
+            .tcp_port(params.port.unwrap_or(3306)),
+    };
+    if let Some(ssl) = &params.ssl {
+        builder = builder.ssl_opts(Some(ssl_opts(ssl)?));
+    }
+
+    let conn = mysql::Conn::new(builder).map_err(|e| connect_error(&params, e))?;
+    Ok((params, conn))
+}
+
+/// Rows of a binary-protocol result as m2auth's [`Row`]s (column names shared).
+pub(super) fn convert_rows(raw: Vec<mysql::Row>) -> Vec<Row> {
+    let Some(first) = raw.first() else {
+        return Vec::new();
+    };
+    let columns: Arc<Vec<String>> = Arc::new(
+        first
+            .columns_ref()
+            .iter()
+            .map(|c| c.name_str().into_owned())
+            .collect(),
+    );
+    let types: Vec<(ColumnType, bool)> = first
+        .columns_ref()
+        .iter()
+        .map(|c| {
+            (
+                c.column_type(),
+                c.flags().contains(ColumnFlags::UNSIGNED_FLAG),
+            )
+        })
+        .collect();
+    raw.into_iter()
+        .map(|row| {
+            let values = row
+                .unwrap()
+                .into_iter()
+                .zip(&types)
+                .map(|(v, (t, unsigned))| from_mysql(v, *t, *unsigned))
+                .collect();
+            Row {
+                columns: Arc::clone(&columns),
+                values,
+            }
+        })
+        .collect()
+}
+
 /// Table and column names go into SQL text: only `[A-Za-z0-9_]+` is accepted.
-fn check_ident(ident: &str, table: &str) -> Result<(), DbError> {
+pub(super) fn check_ident(ident: &str, table: &str) -> Result<(), DbError> {
     if !ident.is_empty()
         && ident
             .bytes()
@@ -276,7 +291,7 @@ fn check_ident(ident: &str, table: &str) -> Result<(), DbError> {
     }
 }
 
-fn to_mysql(v: &SqlValue) -> mysql::Value {
+pub(super) fn to_mysql(v: &SqlValue) -> mysql::Value {
     match v {
         SqlValue::Null => mysql::Value::NULL,
         SqlValue::Int(i) => mysql::Value::Int(*i),
@@ -440,7 +455,7 @@ fn access_denied_hint(params: &ConnParams) -> String {
 
 /// The error without the driver's wrapping; never contains the password (the server's messages
 /// only say `using password: YES`).
-fn short_error(e: &mysql::Error) -> String {
+pub(super) fn short_error(e: &mysql::Error) -> String {
     match e {
         mysql::Error::MySqlError(m) => format!("{} (error {})", m.message, m.code),
         mysql::Error::IoError(io) => io_reason(io),
@@ -455,7 +470,11 @@ fn short_error(e: &mysql::Error) -> String {
 /// them only when it connects). The options belong to the socket, so setting them through a
 /// duplicate of its descriptor changes them for the connection; the duplicate is closed at once.
 #[cfg(unix)]
-fn set_io_timeout(conn: &mysql::Conn, unix_socket: bool, timeout: Duration) -> std::io::Result<()> {
+pub(super) fn set_io_timeout(
+    conn: &mysql::Conn,
+    unix_socket: bool,
+    timeout: Duration,
+) -> std::io::Result<()> {
     use std::os::fd::{AsRawFd, BorrowedFd};
     // SAFETY: the descriptor belongs to `conn`, which is borrowed (so open) for this whole call,
     // and it is only borrowed here: `try_clone_to_owned` duplicates it, nothing closes it.
@@ -473,7 +492,7 @@ fn set_io_timeout(conn: &mysql::Conn, unix_socket: bool, timeout: Duration) -> s
 }
 
 #[cfg(not(unix))]
-fn set_io_timeout(_: &mysql::Conn, _: bool, _: Duration) -> std::io::Result<()> {
+pub(super) fn set_io_timeout(_: &mysql::Conn, _: bool, _: Duration) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -481,7 +500,7 @@ fn set_io_timeout(_: &mysql::Conn, _: bool, _: Duration) -> std::io::Result<()> 
 /// accepted it but sent no MySQL greeting or reply within [`CONNECT_TIMEOUT`]. The driver reports
 /// the latter as an I/O error or, inside its packet codec, as `CodecError { IO error: … }`, with
 /// kind `WouldBlock` (EAGAIN from the socket timeout) or `TimedOut`.
-fn connect_timeout_reason(e: &mysql::Error) -> Option<String> {
+pub(super) fn connect_timeout_reason(e: &mysql::Error) -> Option<String> {
     use std::io::ErrorKind;
     let secs = CONNECT_TIMEOUT.as_secs();
     let io: &std::io::Error = match e {

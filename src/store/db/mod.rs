@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod dump;
 pub mod live;
+pub mod write;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,0 +1,965 @@
+//! The journal: one JSON file per applied change set, and `undo`.
+//!
+//! Entries live in `<magento root>/var/m2auth/journal/<id>.json`, `id` = `<UTC timestamp>-<slug>`
+//! (`20261128T091403.123Z-acl-grant-role-5`), so file names sort by time. The directories are
+//! created `0700` and each file `0600`: an entry holds the full rows it changed, which may include
+//! password hashes. It never holds a plain secret: the command line is masked, the database is
+//! named without its password.
+//!
+//! An entry is written *before* the transaction commits; if the journal cannot be written the
+//! transaction is rolled back, so no change is ever applied without its entry.
+//!
+//! [`Journal::undo`] applies the inverse of each change in reverse order in one transaction
+//! (insert → delete by primary key; delete → re-insert the rows with their ids; update → restore
+//! the values before), checking first that every row is still exactly as the entry left it. The
+//! undo is itself journaled (a new entry with `undoes` set, which can be undone in turn) and the
+//! original entry is marked `undone`; a second undo of it is refused.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Conflict, FixError, Plan, Step, sql_literal};
+use crate::mask::{Masker, mask};
+use crate::store::db::write::{Change, Operation, Stored, WriteSession};
+use crate::store::db::{DbError, Row, SqlValue};
+
+/// The format version written in every entry.
+pub const FORMAT: u32 = 1;
+
+/// Where the journal of a Magento root lives, relative to it.
+pub const JOURNAL_DIR: &str = "var/m2auth/journal";
+
+/// The database an entry changed (never the password).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseRef {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub socket: Option<String>,
+    pub name: String,
+    pub user: String,
+    pub table_prefix: String,
+}
+
+/// How an entry was undone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Undone {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The id of the entry that recorded the undo.
+    pub by: String,
+    /// The command line of the undo (masked).
+    pub command: String,
+    /// Whether `--force` overrode rows changed since.
+    pub forced: bool,
+}
+
+/// One journal entry: the changes of one command, in the order they were made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub format: u32,
+    /// `<timestamp>-<slug>`, also the file name without `.json`.
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub title: String,
+    /// The command line (masked).
+    pub command: String,
+    pub database: DatabaseRef,
+    pub changes: Vec<Change>,
+    /// For the entry of an undo: the id of the entry it undid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<String>,
+    #[serde(default)]
+    pub undone: Option<Undone>,
+}
+
+impl Entry {
+    /// Rows changed, all changes together.
+    pub fn row_count(&self) -> usize {
+        self.changes.iter().map(Change::row_count).sum()
+    }
+}
+
+/// What to write in a new entry.
+#[derive(Debug, Clone, Default)]
+pub struct EntryMeta {
+    /// One line, e.g. `Grant Magento_Sales::sales to role 5`.
+    pub title: String,
+    /// Short, for the file name (`acl-grant`); reduced to `[a-z0-9-]`.
+    pub slug: String,
+    /// The command line as typed (`std::env::args()`); masked before it is written.
+    pub command: Vec<String>,
+    /// The secrets of this run (DB password, crypt keys, tokens): scrubbed from title and command.
+    pub masker: Masker,
+}
+
+/// An entry and its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub path: PathBuf,
+    pub entry: Entry,
+}
+
+/// Options of [`Journal::undo`].
+#[derive(Debug, Clone, Default)]
+pub struct UndoOptions {
+    /// Undo even where rows changed since the entry wrote them (their current values are lost,
+    /// recorded in the undo's own entry).
+    pub force: bool,
+    /// The undo's command line and the run's secrets, as in [`EntryMeta`].
+    pub command: Vec<String>,
+    pub masker: Masker,
+}
+
+/// What an undo did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndoOutcome {
+    /// The entry recording the undo's own changes.
+    pub undo: Listed,
+    /// The original entry, now marked undone.
+    pub original: Listed,
+    /// Rows that had changed since (only with `force`; empty otherwise).
+    pub overridden: Vec<Conflict>,
+}
+
+/// The journal directory of one store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Journal {
+    dir: PathBuf,
+}
+
+impl Journal {
+    /// The journal of the Magento root `root`: `<root>/var/m2auth/journal`.
+    pub fn for_root(root: &Path) -> Journal {
+        Journal {
+            dir: root.join(JOURNAL_DIR),
+        }
+    }
+
+    /// A journal in any directory (tests).
+    pub fn at(dir: impl Into<PathBuf>) -> Journal {
+        Journal { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Write the entry for the session's changes, then commit the session.
+    ///
+    /// * no change recorded: the transaction is rolled back, nothing is written, `Ok(None)`;
+    /// * the entry cannot be written: the transaction is rolled back, the error returned;
+    /// * COMMIT fails with an answer from the server: the entry is removed again
+    ///   ([`FixError::CommitFailed`]); when the outcome is unknown (the connection broke during
+    ///   COMMIT) the entry is kept, so that a committed change is never left without its entry
+    ///   (an undo of a change that was not applied is refused: its rows are not there).
+    pub fn commit(
+        &self,
+        session: WriteSession,
+        meta: &EntryMeta,
+    ) -> Result<Option<Listed>, FixError> {
+        if !session.in_transaction() {
+            return Err(FixError::Refused(
+                "internal: commit of a session without an open transaction".into(),
+            ));
+        }
+        if session.changes().is_empty() {
+            session.rollback()?;
+            return Ok(None);
+        }
+        let mut entry = new_entry(meta, &session, session.changes().to_vec());
+        let path = self.write_new(&mut entry)?;
+        match session.commit() {
+            Ok(_) => Ok(Some(Listed { path, entry })),
+            Err(e) => {
+                if commit_surely_failed(&e) {
+                    let _ = fs::remove_file(&path);
+                }
+                Err(FixError::CommitFailed(e))
+            }
+        }
+    }
+
+    /// Every readable entry, newest first. Files that are not entries are skipped.
+    pub fn list(&self) -> Result<Vec<Listed>, FixError> {
+        let read = match fs::read_dir(&self.dir) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&self.dir, e)),
+        };
+        let mut out = Vec::new();
+        for item in read {
+            let path = item.map_err(|e| io_err(&self.dir, e))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.ends_with(".json") || name.starts_with('.') {
+                continue;
+            }
+            if let Ok(entry) = load(&path) {
+                out.push(Listed { path, entry });
+            }
+        }
+        out.sort_by(|a, b| {
+            (&b.entry.created_at, &b.entry.id).cmp(&(&a.entry.created_at, &a.entry.id))
+        });
+        Ok(out)
+    }
+
+    /// The entry `undo [JOURNAL]` means: `None` → the newest entry that is neither undone nor
+    /// itself an undo (so repeated `undo` walks back through the changes; an undo is redone only
+    /// by naming its entry); otherwise a path to an entry file, or an entry id (or a unique
+    /// prefix of one).
+    pub fn find(&self, which: Option<&str>) -> Result<Listed, FixError> {
+        let Some(which) = which else {
+            return self
+                .list()?
+                .into_iter()
+                .find(|l| l.entry.undone.is_none() && l.entry.undoes.is_none())
+                .ok_or_else(|| {
+                    FixError::NotFound(format!(
+                        "no journal entry to undo in {}",
+                        self.dir.display()
+                    ))
+                });
+        };
+        let as_path = Path::new(which);
+        if which.ends_with(".json") || which.contains('/') {
+            let path = if as_path.exists() {
+                as_path.to_path_buf()
+            } else {
+                self.dir.join(as_path)
+            };
+            if path.exists() {
+                return Ok(Listed {
+                    entry: load(&path)?,
+                    path,
+                });
+            }
+        }
+        let list = self.list()?;
+        if let Some(l) = list.iter().find(|l| l.entry.id == which) {
+            return Ok(l.clone());
+        }
+        let matches: Vec<&Listed> = list
+            .iter()
+            .filter(|l| l.entry.id.starts_with(which))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(FixError::NotFound(format!(
+                "no journal entry `{which}` in {}",
+                self.dir.display()
+            ))),
+            many => Err(FixError::NotFound(format!(
+                "`{which}` matches {} journal entries; give more of the id",
+                many.len()
+            ))),
+        }
+    }
+
+    /// Undo `target` through `session` (which must not have a transaction open yet).
+    ///
+    /// Refused when the entry was already undone, when it was written for another database
+    /// (name or table prefix), and — unless `force` — when any row is no longer as the entry left
+    /// it ([`FixError::Conflict`] names each such row). Either everything is undone, or nothing.
+    pub fn undo(
+        &self,
+        mut session: WriteSession,
+        target: &Listed,
+        opts: &UndoOptions,
+    ) -> Result<UndoOutcome, FixError> {
+        let entry = &target.entry;
+        if let Some(u) = &entry.undone {
+            return Err(FixError::AlreadyUndone {
+                id: entry.id.clone(),
+                at: u.at.clone(),
+            });
+        }
+        let p = session.params();
+        if p.dbname != entry.database.name || p.table_prefix != entry.database.table_prefix {
+            return Err(FixError::Refused(format!(
+                "journal entry {} changed database `{}` (table prefix `{}`), not `{}` (table prefix `{}`)",
+                entry.id,
+                entry.database.name,
+                entry.database.table_prefix,
+                p.dbname,
+                p.table_prefix
+            )));
+        }
+        session.begin()?;
+        let mut conflicts = Vec::new();
+        for change in entry.changes.iter().rev() {
+            undo_change(&mut session, change, opts.force, &mut conflicts)?;
+        }
+        if !conflicts.is_empty() && !opts.force {
+            session.rollback()?;
+            return Err(FixError::Conflict(conflicts));
+        }
+
+        let meta = EntryMeta {
+            title: format!("Undo {}: {}", entry.id, entry.title),
+            slug: "undo".into(),
+            command: opts.command.clone(),
+            masker: opts.masker.clone(),
+        };
+        let mut undo_entry = new_entry(&meta, &session, session.changes().to_vec());
+        undo_entry.undoes = Some(entry.id.clone());
+        let undo_path = self.write_new(&mut undo_entry)?;
+
+        let mut marked = entry.clone();
+        marked.undone = Some(Undone {
+            at: undo_entry.created_at.clone(),
+            by: undo_entry.id.clone(),
+            command: undo_entry.command.clone(),
+            forced: opts.force && !conflicts.is_empty(),
+        });
+        if let Err(e) = rewrite(&target.path, &marked) {
+            let _ = fs::remove_file(&undo_path);
+            return Err(e);
+        }
+        if let Err(e) = session.commit() {
+            if commit_surely_failed(&e) {
+                let _ = rewrite(&target.path, entry);
+                let _ = fs::remove_file(&undo_path);
+            }
+            return Err(FixError::CommitFailed(e));
+        }
+        Ok(UndoOutcome {
+            undo: Listed {
+                path: undo_path,
+                entry: undo_entry,
+            },
+            original: Listed {
+                path: target.path.clone(),
+                entry: marked,
+            },
+            overridden: conflicts,
+        })
+    }
+
+    /// Create the directory chain with mode 0700 for the parts m2auth owns.
+    fn ensure_dir(&self) -> Result<(), FixError> {
+        if self.dir.is_dir() {
+            return set_mode(&self.dir, 0o700);
+        }
+        // `var/m2auth` and `var/m2auth/journal` are m2auth's: 0700. Anything above (`var`) is
+        // created as Magento would, with the default mode.
+        let owned_parent = self
+            .dir
+            .parent()
+            .filter(|p| p.file_name().is_some_and(|n| n == "m2auth"));
+        let top = owned_parent.unwrap_or(&self.dir);
+        if let Some(above) = top.parent() {
+            fs::create_dir_all(above).map_err(|e| io_err(above, e))?;
+        }
+        for dir in [owned_parent, Some(self.dir.as_path())]
+            .into_iter()
+            .flatten()
+        {
+            if !dir.is_dir() {
+                create_private_dir(dir)?;
+            }
+            set_mode(dir, 0o700)?;
+        }
+        Ok(())
+    }
+
+    /// Write a new entry file (mode 0600, never overwriting); adjusts `entry.id` when the name
+    /// is taken.
+    fn write_new(&self, entry: &mut Entry) -> Result<PathBuf, FixError> {
+        self.ensure_dir()?;
+        let base = entry.id.clone();
+        for n in 1..1000 {
+            if n > 1 {
+                entry.id = format!("{base}-{n}");
+            }
+            let path = self.dir.join(format!("{}.json", entry.id));
+            match create_private_file(&path) {
+                Ok(mut f) => {
+                    let text = to_json(entry);
+                    f.write_all(text.as_bytes())
+                        .and_then(|_| f.sync_all())
+                        .map_err(|e| {
+                            let _ = fs::remove_file(&path);
+                            io_err(&path, e)
+                        })?;
+                    sync_dir(&self.dir);
+                    return Ok(path);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io_err(&path, e)),
+            }
+        }
+        Err(FixError::Refused(format!(
+            "too many journal entries named {base} in {}",
+            self.dir.display()
+        )))
+    }
+}
+
+/// Read one entry file.
+pub fn load(path: &Path) -> Result<Entry, FixError> {
+    let text = fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+    let entry: Entry = serde_json::from_str(&text).map_err(|e| FixError::BadJournal {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if entry.format != FORMAT {
+        return Err(FixError::BadJournal {
+            path: path.to_path_buf(),
+            message: format!("format {} (this m2auth reads {FORMAT})", entry.format),
+        });
+    }
+    Ok(entry)
+}
+
+/// The plan of undoing `entry`: one step per change, last change first.
+pub fn undo_plan(entry: &Entry) -> Plan {
+    let prefix = &entry.database.table_prefix;
+    let mut steps = Vec::new();
+    for change in entry.changes.iter().rev() {
+        let table = format!("{prefix}{}", change.table);
+        let keys: Vec<String> = change
+            .before
+            .iter()
+            .chain(&change.after)
+            .map(|r| change.describe_key(r))
+            .collect();
+        let (description, sql) = match change.operation {
+            Operation::Insert => (
+                format!(
+                    "Delete the {} row(s) of {} the entry inserted",
+                    change.after.len(),
+                    change.table
+                ),
+                change
+                    .after
+                    .iter()
+                    .map(|r| format!("DELETE FROM `{table}` WHERE {};", where_text(change, r)))
+                    .collect::<Vec<_>>(),
+            ),
+            Operation::Delete => (
+                format!(
+                    "Re-insert the {} row(s) of {} the entry deleted, with their ids",
+                    change.before.len(),
+                    change.table
+                ),
+                change
+                    .before
+                    .iter()
+                    .map(|r| {
+                        let values: Vec<String> = r.iter().map(preview_value).collect();
+                        format!(
+                            "INSERT INTO `{table}` ({}) VALUES ({});",
+                            change
+                                .columns
+                                .iter()
+                                .map(|c| format!("`{c}`"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            values.join(", ")
+                        )
+                    })
+                    .collect(),
+            ),
+            Operation::Update => (
+                format!(
+                    "Restore the values of {} row(s) of {} the entry updated ({})",
+                    change.after.len(),
+                    change.table,
+                    keys.first().cloned().unwrap_or_default()
+                ),
+                change
+                    .before
+                    .iter()
+                    .zip(&change.after)
+                    .map(|(b, a)| {
+                        let set: Vec<String> = changed_columns(change, b, a)
+                            .into_iter()
+                            .map(|i| format!("`{}` = {}", change.columns[i], preview_value(&b[i])))
+                            .collect();
+                        format!(
+                            "UPDATE `{table}` SET {} WHERE {};",
+                            set.join(", "),
+                            where_text(change, b)
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        steps.push(Step {
+            description,
+            sql_preview: sql.join("\n"),
+        });
+    }
+    Plan {
+        title: format!("Undo {}: {}", entry.id, entry.title),
+        steps,
+        cache_notice: Vec::new(),
+    }
+}
+
+/// The command line as the journal stores it: values of secret options masked (`--password`,
+/// `--token`, `--oauth`, secrets in `--db` URLs and in Authorization/Cookie headers), any word
+/// that looks like a token masked, then the run's known secrets scrubbed.
+pub fn mask_command(args: &[String], masker: &Masker) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(args.len());
+    let mut mask_next: Option<String> = None;
+    for arg in args {
+        if let Some(opt) = mask_next.take() {
+            out.push(mask_option_value(&opt, arg));
+            continue;
+        }
+        if let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) {
+            let (name, value) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            if secret_option(name) {
+                match value {
+                    Some(v) => {
+                        let dashes = if arg.starts_with("--") { "--" } else { "-" };
+                        out.push(format!("{dashes}{name}={}", mask_option_value(name, v)));
+                    }
+                    None => {
+                        out.push(arg.clone());
+                        mask_next = Some(name.to_string());
+                    }
+                }
+                continue;
+            }
+        }
+        out.push(mask_word(arg));
+    }
+    masker.scrub(&shell_words::join(out))
+}
+
+/// Text with every word that looks like a token or key masked, then known secrets scrubbed.
+pub fn mask_text(text: &str, masker: &Masker) -> String {
+    let masked: Vec<String> = text.split(' ').map(mask_word).collect();
+    masker.scrub(&masked.join(" "))
+}
+
+fn secret_option(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password", "pass", "secret", "token", "oauth", "key", "db", "header", "curl",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+        || n == "h"
+}
+
+fn mask_option_value(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n == "db" {
+        return crate::store::db::connect::redact_url(value);
+    }
+    if n == "h" || n == "header" {
+        return match value.split_once(':') {
+            Some((h, v)) => {
+                let h_l = h.trim().to_ascii_lowercase();
+                if h_l == "authorization"
+                    || h_l == "cookie"
+                    || h_l.contains("token")
+                    || h_l.contains("key")
+                {
+                    let v = v.trim();
+                    match v.split_once(' ') {
+                        Some((scheme, cred)) => format!("{h}: {scheme} {}", mask(cred)),
+                        None => format!("{h}: {}", mask(v)),
+                    }
+                } else {
+                    value.to_string()
+                }
+            }
+            None => value.to_string(),
+        };
+    }
+    if n == "curl" {
+        return "…".into();
+    }
+    mask(value)
+}
+
+/// A word that looks like a secret (token, key, hash): 16+ characters of token alphabet with
+/// letters and digits, not an ACL id (`::`) nor a path.
+fn looks_secret(w: &str) -> bool {
+    w.chars().count() >= 16
+        && !w.contains("::")
+        && !w.starts_with('/')
+        && w.chars().any(|c| c.is_ascii_digit())
+        && w.chars().any(|c| c.is_ascii_alphabetic())
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.+/=~$:".contains(c))
+}
+
+fn mask_word(w: &str) -> String {
+    if looks_secret(w) {
+        mask(w)
+    } else {
+        w.to_string()
+    }
+}
+
+fn new_entry(meta: &EntryMeta, session: &WriteSession, changes: Vec<Change>) -> Entry {
+    let now = jiff::Timestamp::now();
+    let slug = slugify(&meta.slug);
+    let id = format!(
+        "{}.{:03}Z-{slug}",
+        now.strftime("%Y%m%dT%H%M%S"),
+        now.subsec_millisecond()
+    );
+    let p = session.params();
+    Entry {
+        format: FORMAT,
+        id,
+        created_at: now.to_string(),
+        title: mask_text(&meta.title, &meta.masker),
+        command: mask_command(&meta.command, &meta.masker),
+        database: DatabaseRef {
+            host: p.host.clone(),
+            port: p.port,
+            socket: p.socket.as_ref().map(|s| s.to_string_lossy().into_owned()),
+            name: p.dbname.clone(),
+            user: p.user.clone(),
+            table_prefix: p.table_prefix.clone(),
+        },
+        changes,
+        undoes: None,
+        undone: None,
+    }
+}
+
+fn slugify(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_end_matches('-').chars().take(40).collect();
+    if out.is_empty() {
+        "change".into()
+    } else {
+        out.trim_end_matches('-').to_string()
+    }
+}
+
+fn to_json(entry: &Entry) -> String {
+    let mut text = serde_json::to_string_pretty(entry).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Replace an entry file atomically (temporary file 0600 in the same directory, then rename).
+fn rewrite(path: &Path, entry: &Entry) -> Result<(), FixError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let _ = fs::remove_file(&tmp);
+    let mut f = create_private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
+    f.write_all(to_json(entry).as_bytes())
+        .and_then(|_| f.sync_all())
+        .and_then(|_| fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_err(path, e)
+        })?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Whether a failed COMMIT certainly did not commit (the server answered with an error).
+fn commit_surely_failed(e: &DbError) -> bool {
+    matches!(e, DbError::Query { message, .. } if message.contains("(error "))
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> FixError {
+    FixError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> Result<(), FixError> {
+    use std::os::unix::fs::DirBuilderExt;
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_err(dir, e)),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> Result<(), FixError> {
+    fs::create_dir_all(dir).map_err(|e| io_err(dir, e))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), FixError> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = fs::metadata(path).map_err(|e| io_err(path, e))?;
+    if meta.permissions().mode() & 0o777 != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| io_err(path, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<(), FixError> {
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Columns (indexes into `change.columns`) whose values differ between two rows.
+fn changed_columns(change: &Change, before: &[Stored], after: &[Stored]) -> Vec<usize> {
+    (0..change.columns.len())
+        .filter(|i| before.get(*i) != after.get(*i))
+        .collect()
+}
+
+fn where_text(change: &Change, row: &[Stored]) -> String {
+    change
+        .key_of(row)
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| format!("`{k}` = {}", sql_literal(v)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// A value for a SQL preview: long text (hashes, tokens) masked.
+fn preview_value(v: &Stored) -> String {
+    match v {
+        Stored::Text(s) if s.chars().count() > 40 || looks_secret(s) => {
+            format!("'{}'", mask(s))
+        }
+        other => other
+            .to_sql()
+            .map_or_else(|| "?".into(), |v| sql_literal(&v)),
+    }
+}
+
+/// Compare a current row with the values a change left; the differing column names, or
+/// `None` when equal.
+fn differs(change: &Change, expected: &[Stored], current: &Row) -> Option<String> {
+    let mut cols = Vec::new();
+    for (i, c) in change.columns.iter().enumerate() {
+        match current.get(c) {
+            None => cols.push(format!("{c} (column gone)")),
+            Some(v) => {
+                if expected.get(i) != Some(&Stored::from(v)) {
+                    cols.push(c.clone());
+                }
+            }
+        }
+    }
+    (!cols.is_empty()).then(|| cols.join(", "))
+}
+
+fn key_ref(key: &[(String, SqlValue)]) -> Vec<(&str, SqlValue)> {
+    key.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()
+}
+
+fn bad_entry(change: &Change) -> FixError {
+    FixError::Refused(format!(
+        "the journal entry's {} of {} has a row without a usable primary key",
+        change.operation, change.table
+    ))
+}
+
+/// Re-insert a recorded row with every column (ids included) but generated ones.
+fn reinsert(session: &mut WriteSession, change: &Change, row: &[Stored]) -> Result<(), FixError> {
+    let generated = session.generated_columns(&change.table)?;
+    let mut values: Vec<(&str, SqlValue)> = Vec::new();
+    for (c, v) in change.columns.iter().zip(row) {
+        if generated.iter().any(|g| g == c) {
+            continue;
+        }
+        values.push((c.as_str(), v.to_sql().ok_or_else(|| bad_entry(change))?));
+    }
+    session.insert(&change.table, &values)?;
+    Ok(())
+}
+
+/// Apply the inverse of one change, row by row in reverse, after checking each row.
+fn undo_change(
+    session: &mut WriteSession,
+    change: &Change,
+    force: bool,
+    conflicts: &mut Vec<Conflict>,
+) -> Result<(), FixError> {
+    let conflict = |row: &[Stored], problem: String| Conflict {
+        table: change.table.clone(),
+        key: change.describe_key(row),
+        problem,
+    };
+    match change.operation {
+        Operation::Insert => {
+            for row in change.after.iter().rev() {
+                let key = change.key_of(row).ok_or_else(|| bad_entry(change))?;
+                let current = session.select_for_update(&change.table, &key_ref(&key))?;
+                match current.first() {
+                    None => {
+                        conflicts.push(conflict(
+                            row,
+                            "was deleted since the entry inserted it".into(),
+                        ));
+                        continue;
+                    }
+                    Some(cur) => {
+                        if let Some(cols) = differs(change, row, cur) {
+                            conflicts.push(conflict(
+                                row,
+                                format!("changed since the entry inserted it ({cols})"),
+                            ));
+                            if !force {
+                                continue;
+                            }
+                        }
+                    }
+                }
+                session.delete(&change.table, &key_ref(&key))?;
+            }
+        }
+        Operation::Delete => {
+            for row in change.before.iter().rev() {
+                let key = change.key_of(row).ok_or_else(|| bad_entry(change))?;
+                let current = session.select_for_update(&change.table, &key_ref(&key))?;
+                if !current.is_empty() {
+                    conflicts.push(conflict(
+                        row,
+                        "a row with this key exists again since the entry deleted it".into(),
+                    ));
+                    if !force {
+                        continue;
+                    }
+                    session.delete(&change.table, &key_ref(&key))?;
+                }
+                reinsert(session, change, row)?;
+            }
+        }
+        Operation::Update => {
+            let generated = session.generated_columns(&change.table)?;
+            for (before, after) in change.before.iter().zip(&change.after).rev() {
+                let key = change.key_of(after).ok_or_else(|| bad_entry(change))?;
+                let current = session.select_for_update(&change.table, &key_ref(&key))?;
+                let Some(cur) = current.first() else {
+                    conflicts.push(conflict(
+                        after,
+                        "was deleted since the entry updated it".into(),
+                    ));
+                    if force {
+                        reinsert(session, change, before)?;
+                    }
+                    continue;
+                };
+                if let Some(cols) = differs(change, after, cur) {
+                    conflicts.push(conflict(
+                        after,
+                        format!("changed since the entry updated it ({cols})"),
+                    ));
+                    if !force {
+                        continue;
+                    }
+                }
+                let mut set: Vec<(&str, SqlValue)> = Vec::new();
+                for (i, c) in change.columns.iter().enumerate() {
+                    let is_key = change.primary_key.iter().any(|k| k == c);
+                    let is_generated = generated.iter().any(|g| g == c);
+                    let cur_v = cur.get(c).map(Stored::from);
+                    if !is_key && !is_generated && cur_v.as_ref() != Some(&before[i]) {
+                        set.push((
+                            c.as_str(),
+                            before[i].to_sql().ok_or_else(|| bad_entry(change))?,
+                        ));
+                    }
+                }
+                if !set.is_empty() {
+                    session.update(&change.table, &set, &key_ref(&key))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_masking() {
+        let args: Vec<String> = [
+            "m2auth",
+            "acl:grant",
+            "--integration",
+            "shop-sync",
+            "Magento_Sales::sales",
+            "--db",
+            "mysql://u:Sup3rSecretPw@db/magento",
+            "--password=Hunter2Hunter2",
+            "--token",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.abc123def456",
+            "-H",
+            "Authorization: Bearer abcdef1234567890abcdef",
+            "8f14e45fceea167a5a36dedd4bea2543",
+            "--apply",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut m = Masker::new();
+        m.add("shop-sync-secret-1");
+        let text = mask_command(&args, &m);
+        for secret in [
+            "Sup3rSecretPw",
+            "Hunter2Hunter2",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.abc123def456",
+            "abcdef1234567890abcdef",
+            "8f14e45fceea167a5a36dedd4bea2543",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("Magento_Sales::sales"), "{text}");
+        assert!(text.contains("shop-sync"), "{text}");
+        assert!(text.contains("--apply"), "{text}");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("acl:grant role 5"), "acl-grant-role-5");
+        assert_eq!(slugify("  "), "change");
+        assert_eq!(slugify(&"x".repeat(80)).len(), 40);
+    }
+}
