@@ -1,5 +1,6 @@
 //! READ the installation. All file and database I/O of m2auth lives under here.
 
+pub mod acl;
 pub mod config;
 pub mod db;
 pub mod envphp;
