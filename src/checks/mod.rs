@@ -5,6 +5,7 @@ pub mod audit;
 pub mod caller;
 pub mod context;
 pub mod credentials;
+pub mod permissions;
 
 pub use context::{Context, LoadOptions};
 
@@ -47,6 +48,7 @@ impl Diagnosis {
 pub fn diagnose(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();
     credentials::run(ctx, &mut d);
+    role_permissions(ctx, &mut d);
     audit::run(ctx, &mut d);
     if ctx.db.is_none() {
         d.skip(
@@ -65,6 +67,43 @@ pub fn diagnose(ctx: &Context) -> Diagnosis {
         _ => d.skip("live-request", "no --request URL with a host was given"),
     }
     d.finish()
+}
+
+/// Step 2 for the request being diagnosed: its route, the caller's role, what is missing.
+fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
+    let Some(request) = &ctx.request else { return };
+    let Some(target) = &request.target else {
+        return;
+    };
+    if request.login.is_some() || request.oauth.is_some() {
+        d.skip("role-permissions", "OAuth-signed requests and logins are not analysed for role permissions in this version");
+        return;
+    }
+    let spec = match request.bearer_token() {
+        Some(t) => caller::CallerSpec::Token(t.to_string()),
+        None if request.authorization().is_empty() => caller::CallerSpec::Guest,
+        None => {
+            d.skip(
+                "role-permissions",
+                "the Authorization header is not a Bearer token",
+            );
+            return;
+        }
+    };
+    let who = match caller::identify(ctx, &spec) {
+        Ok(w) => w,
+        Err(why) => {
+            d.skip(
+                "role-permissions",
+                format!("the caller could not be identified: {why}"),
+            );
+            return;
+        }
+    };
+    let data = permissions::AclData::load(ctx);
+    let check = permissions::check_request(ctx, &data, &request.method, &target.path, &who);
+    d.findings.extend(check.diagnosis.findings);
+    d.skipped.extend(check.diagnosis.skipped);
 }
 
 /// The prevention checks (step 9) over the whole store, for `audit`.

@@ -62,6 +62,8 @@ impl Global {
 pub enum FormatArg {
     Text,
     Json,
+    /// For listings (acl:matrix)
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +74,62 @@ pub enum Command {
     Info,
     /// The prevention checks (step 9) over the whole store (read-only)
     Audit,
+    /// The ACL resources a REST call needs, what the caller's role grants, what is missing
+    #[command(name = "acl:check")]
+    AclCheck(RequestArgs),
+    /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv)
+    #[command(name = "acl:matrix")]
+    AclMatrix(CallerArgs),
+    /// Grant ACL resources to an integration's or a role's rules, as the role editor writes them (--apply)
+    #[command(name = "acl:grant")]
+    AclGrant(GrantArgs),
+    /// Reverse the changes of a journal entry (the newest one by default)
+    Undo(UndoArgs),
+}
+
+/// Whose permissions: an integration, an admin user, or a role id.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct CallerArgs {
+    /// The integration, by name
+    #[arg(long, value_name = "NAME")]
+    pub integration: Option<String>,
+    /// The admin user, by username
+    #[arg(long, value_name = "NAME")]
+    pub admin_user: Option<String>,
+    /// The role, by authorization_role.role_id
+    #[arg(long, value_name = "ID")]
+    pub role: Option<i64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GrantArgs {
+    /// The integration, by name
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "role",
+        conflicts_with = "role"
+    )]
+    pub integration: Option<String>,
+    /// The role, by authorization_role.role_id (a group role for admin users)
+    #[arg(long, value_name = "ID")]
+    pub role: Option<i64>,
+    /// An ACL resource id to allow, e.g. Magento_Catalog::products (repeatable)
+    #[arg(long = "resource", value_name = "ID", required = true)]
+    pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UndoArgs {
+    /// The journal entry (its id or file); the newest one when omitted
+    pub journal: Option<String>,
+    /// List the journal entries instead
+    #[arg(long)]
+    pub list: bool,
+    /// Undo even when the rows were changed since
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The request being diagnosed, described like curl does.
@@ -95,6 +153,9 @@ pub struct RequestArgs {
     /// Diagnose a customer login (POST /V1/integration/customer/token)
     #[arg(long, value_name = "EMAIL")]
     pub customer: Option<String>,
+    /// The caller is this integration (acl:check)
+    #[arg(long, value_name = "NAME")]
+    pub integration: Option<String>,
     /// Read the login password from this file (else a hidden prompt)
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,

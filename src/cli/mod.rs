@@ -8,11 +8,19 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Parser;
 
-use args::{Cli, Command, FormatArg};
+use args::{Cli, Command, FormatArg, GrantArgs, UndoArgs};
+use m2auth::checks::caller::{self, CallerSpec};
+use m2auth::checks::permissions::{self, AclData};
 use m2auth::checks::{self, Context, LoadOptions};
+use m2auth::fix::acl_grant::{RuleRow, apply_grant, cache_notice, plan_grant};
+use m2auth::fix::journal::{EntryMeta, Journal, UndoOptions};
+use m2auth::magento::routes::Route;
 use m2auth::mask::{self, Masker};
+use m2auth::report::acl::MatrixRow;
 use m2auth::report::{self, style::Style};
 use m2auth::request::RequestSpec;
+use m2auth::store::db::DbChoice;
+use m2auth::store::db::write::WriteSession;
 use m2auth::store::envphp::ProcessEnv;
 use m2auth::store::root::find_root;
 
@@ -97,9 +105,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         None => None,
     };
     let request = match &cli.command {
-        Command::Diagnose(r) => RequestSpec::from_options(&r.options())?,
+        Command::Diagnose(r) | Command::AclCheck(r) => RequestSpec::from_options(&r.options())?,
         _ => None,
     };
+    if json_only_csv(&cli) {
+        anyhow::bail!("--format csv is for listings (acl:matrix)");
+    }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let root = find_root(g.root.as_deref(), &cwd)?;
     let choice = g.db_choice();
@@ -112,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     })?;
     let style = Style::detect();
     let json = g.format == FormatArg::Json;
+    let csv = g.format == FormatArg::Csv;
     let (out, code) = match &cli.command {
         Command::Info => {
             let info = report::info::gather(&ctx, &choice);
@@ -135,9 +147,300 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             (out, code)
         }
+        Command::AclCheck(args) => {
+            let spec = ctx
+                .request
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("acl:check needs --request \"METHOD TARGET\""))?;
+            let target = spec
+                .target
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("acl:check needs --request \"METHOD TARGET\""))?;
+            let caller_spec = match (spec.bearer_token(), &args.integration, &args.admin_user) {
+                (Some(t), None, None) => CallerSpec::Token(t.to_string()),
+                (None, Some(i), None) => CallerSpec::Integration(i.clone()),
+                (None, None, Some(a)) => CallerSpec::AdminUser(a.clone()),
+                (None, None, None) => CallerSpec::Guest,
+                _ => anyhow::bail!(
+                    "acl:check takes one caller: --token, --integration or --admin-user"
+                ),
+            };
+            let who = match caller::identify(&ctx, &caller_spec) {
+                Ok(w) => w,
+                Err(why) => return cannot(&ctx, &why),
+            };
+            let data = AclData::load(&ctx);
+            let check = permissions::check_request(&ctx, &data, &spec.method, &target.path, &who);
+            let allowed = check.verdict.as_ref().is_some_and(|v| v.allowed);
+            let code = if allowed && check.diagnosis.root_cause().is_none() {
+                0
+            } else {
+                1
+            };
+            let out = if json {
+                Output::Json(report::acl::check_json(
+                    &check,
+                    &ctx.install.root,
+                    &target.path,
+                    Some(&who),
+                ))
+            } else {
+                Output::Text(report::acl::check_text(
+                    &check,
+                    &ctx.install.root,
+                    &target.path,
+                    Some(&who),
+                    &style,
+                ))
+            };
+            (out, code)
+        }
+        Command::AclMatrix(args) => {
+            let caller_spec = match (&args.integration, &args.admin_user, args.role) {
+                (Some(i), _, _) => CallerSpec::Integration(i.clone()),
+                (_, Some(a), _) => CallerSpec::AdminUser(a.clone()),
+                (_, _, Some(r)) => CallerSpec::Role(r),
+                _ => CallerSpec::Guest,
+            };
+            let who = match caller::identify(&ctx, &caller_spec) {
+                Ok(w) => w,
+                Err(why) => return cannot(&ctx, &why),
+            };
+            if ctx.db.is_none() {
+                return cannot(
+                    &ctx,
+                    &format!(
+                        "acl:matrix needs the roles from the database: {}",
+                        ctx.db_problem.as_deref().unwrap_or("no database")
+                    ),
+                );
+            }
+            let data = AclData::load(&ctx);
+            let role_id = permissions::role_of(&ctx, &who.caller);
+            let mut routes: Vec<&Route> = data.routes.routes().iter().collect();
+            routes.sort_by(|a, b| (&a.url, &a.method).cmp(&(&b.url, &b.method)));
+            let rows: Vec<MatrixRow<'_>> = routes
+                .into_iter()
+                .map(|route| MatrixRow {
+                    route,
+                    verdict: permissions::evaluate(&ctx, &data, route, &who.caller, role_id),
+                })
+                .collect();
+            let out = if json {
+                Output::Json(report::acl::matrix_json(&rows, &who, role_id))
+            } else if csv {
+                Output::Text(report::acl::matrix_csv(&rows))
+            } else {
+                Output::Text(report::acl::matrix_text(&rows, &who, role_id, &style))
+            };
+            (out, 0)
+        }
+        Command::AclGrant(args) => match grant(&ctx, args, &choice, g.apply, json)? {
+            Ok(done) => done,
+            Err(why) => return cannot(&ctx, &why),
+        },
+        Command::Undo(args) => match undo(&ctx, args, &choice, json)? {
+            Ok(done) => done,
+            Err(why) => return cannot(&ctx, &why),
+        },
     };
     emit(&ctx.masker, out)?;
     Ok(code)
+}
+
+/// `acl:grant`: the rows Magento's role editor would write for the role's current resources plus
+/// the asked ones; a plan unless `--apply`, then one journaled transaction. `Err` is "could not
+/// do what was asked" (exit 1).
+fn grant(
+    ctx: &Context,
+    args: &GrantArgs,
+    choice: &DbChoice,
+    apply: bool,
+    json: bool,
+) -> anyhow::Result<Result<(Output, i32), String>> {
+    let Some(db) = ctx.db.as_deref() else {
+        return Ok(Err(format!(
+            "acl:grant needs the database: {}",
+            ctx.db_problem.as_deref().unwrap_or("none")
+        )));
+    };
+    let (role_id, label) = match (&args.integration, args.role) {
+        (Some(name), _) => {
+            let who = match caller::identify(ctx, &CallerSpec::Integration(name.clone())) {
+                Ok(w) => w,
+                Err(why) => return Ok(Err(why)),
+            };
+            match permissions::role_of(ctx, &who.caller) {
+                Some(r) => (r, format!("integration '{name}'")),
+                None => {
+                    return Ok(Err(format!(
+                        "integration '{name}' has no role (authorization_role): save its API resources once in System > Extensions > Integrations"
+                    )));
+                }
+            }
+        }
+        (None, Some(r)) => (r, String::new()),
+        (None, None) => anyhow::bail!("acl:grant needs --integration NAME or --role ID"),
+    };
+    let data = AclData::load(ctx);
+    let tree_ids: Vec<String> = data.tree.all_ids().map(str::to_string).collect();
+    let rules: Vec<RuleRow> = db
+        .rows("authorization_rule", &[("role_id", role_id.into())])?
+        .iter()
+        .filter_map(RuleRow::from_row)
+        .collect();
+    let plan = match plan_grant(&tree_ids, role_id, &rules, &args.resources) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let rendered = plan.plan(&db.describe().table_prefix, &label);
+    if !apply || plan.unchanged {
+        let note = if plan.unchanged {
+            "nothing to change"
+        } else {
+            "plan only: nothing was changed; run again with --apply"
+        };
+        let out = if json {
+            let mut v = rendered.to_json();
+            v["applied"] = false.into();
+            v["note"] = note.into();
+            Output::Json(v)
+        } else {
+            Output::Text(format!("{}\n{note}\n", rendered.to_text()))
+        };
+        return Ok(Ok((out, 0)));
+    }
+    let mut session = match WriteSession::open(choice, ctx.install.env.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    session.begin()?;
+    if let Err(e) = apply_grant(&mut session, &plan) {
+        return Ok(Err(e.to_string()));
+    }
+    let journal = Journal::for_root(&ctx.install.root);
+    let meta = EntryMeta {
+        title: format!(
+            "Grant {} to {}",
+            args.resources.join(", "),
+            if label.is_empty() {
+                format!("role {role_id}")
+            } else {
+                label.clone()
+            }
+        ),
+        slug: "acl-grant".into(),
+        command: std::env::args().collect(),
+        masker: ctx.masker.clone(),
+    };
+    let listed = match journal.commit(session, &meta) {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let id = listed
+        .as_ref()
+        .map(|l| l.entry.id.clone())
+        .unwrap_or_default();
+    let notice = cache_notice();
+    let out = if json {
+        let mut v = rendered.to_json();
+        v["applied"] = true.into();
+        v["journal"] = id.clone().into();
+        v["undo"] = format!("m2auth undo {id}").into();
+        v["cache_notice"] = notice.clone().into();
+        Output::Json(v)
+    } else {
+        Output::Text(format!(
+            "{}\napplied in one transaction; journal entry {id} (undo: m2auth undo {id})\n{}\n",
+            rendered.to_text(),
+            notice.join("\n")
+        ))
+    };
+    Ok(Ok((out, 0)))
+}
+
+/// `undo [JOURNAL]`: reverse a journal entry in one transaction (or list the entries).
+fn undo(
+    ctx: &Context,
+    args: &UndoArgs,
+    choice: &DbChoice,
+    json: bool,
+) -> anyhow::Result<Result<(Output, i32), String>> {
+    let journal = Journal::for_root(&ctx.install.root);
+    if args.list {
+        let entries = match journal.list() {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let out = if json {
+            Output::Json(serde_json::json!(entries.iter().map(|l| serde_json::json!({
+                "id": l.entry.id, "created_at": l.entry.created_at, "title": l.entry.title,
+                "changes": l.entry.changes.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
+            })).collect::<Vec<_>>()))
+        } else {
+            let mut t = String::new();
+            for l in &entries {
+                let state = if l.entry.undone.is_some() {
+                    " (undone)"
+                } else {
+                    ""
+                };
+                t.push_str(&format!("{}  {}{state}\n", l.entry.id, l.entry.title));
+            }
+            if entries.is_empty() {
+                t.push_str("the journal is empty\n");
+            }
+            Output::Text(t)
+        };
+        return Ok(Ok((out, 0)));
+    }
+    let target = match journal.find(args.journal.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let session = match WriteSession::open(choice, ctx.install.env.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let opts = UndoOptions {
+        force: args.force,
+        command: std::env::args().collect(),
+        masker: ctx.masker.clone(),
+    };
+    let outcome = match journal.undo(session, &target, &opts) {
+        Ok(o) => o,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let out = if json {
+        Output::Json(serde_json::json!({
+            "undone": outcome.original.entry.id,
+            "title": outcome.original.entry.title,
+            "journal": outcome.undo.entry.id,
+            "changes": outcome.undo.entry.changes.len(),
+            "overridden": outcome.overridden.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        }))
+    } else {
+        Output::Text(format!(
+            "undid {} ({}): {} change(s) reversed in one transaction; recorded as {}\n",
+            outcome.original.entry.id,
+            outcome.original.entry.title,
+            outcome.undo.entry.changes.len(),
+            outcome.undo.entry.id
+        ))
+    };
+    Ok(Ok((out, 0)))
+}
+
+/// `--format csv` given to a command that has no listing.
+fn json_only_csv(cli: &Cli) -> bool {
+    cli.global.format == FormatArg::Csv && !matches!(cli.command, Command::AclMatrix(_))
+}
+
+/// The command could not do what was asked (a user or integration not found…): one line on
+/// stderr, exit 1.
+fn cannot(ctx: &Context, why: &str) -> anyhow::Result<i32> {
+    eprintln!("m2auth: {}", mask::redact_error(why, &ctx.masker));
+    Ok(1)
 }
 
 /// Write to stdout through the masker; a closed pipe (`| head`) is not an error.

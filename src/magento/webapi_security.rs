@@ -46,7 +46,8 @@ pub const ANONYMOUS_WHEN_INSECURE: &[&str] = &[
 /// Whether the route (`url` as declared, `method`) is one the setting opens to guests.
 pub fn is_listed(url: &str, method: &str) -> bool {
     ANONYMOUS_WHEN_INSECURE.iter().any(|k| {
-        k.rsplit_once("::").is_some_and(|(u, m)| u == url.trim() && m.eq_ignore_ascii_case(method))
+        k.rsplit_once("::")
+            .is_some_and(|(u, m)| u == url.trim() && m.eq_ignore_ascii_case(method))
     })
 }
 

@@ -157,7 +157,11 @@ pub fn findings_text(d: &Diagnosis, style: &Style) -> String {
         }
     }
     for step in steps {
-        let _ = writeln!(out, "{}", style.bold(&format!("{step}. {}", step_name(step))));
+        let _ = writeln!(
+            out,
+            "{}",
+            style.bold(&format!("{step}. {}", step_name(step)))
+        );
         for f in d.findings.iter().filter(|f| f.step == step) {
             finding_text(&mut out, f, style);
         }

@@ -2,6 +2,7 @@
 //! print. Every renderer returns a `String`; the CLI scrubs it through the run's
 //! [`crate::mask::Masker`] before writing.
 
+pub mod acl;
 pub mod diagnosis;
 pub mod info;
 pub mod style;

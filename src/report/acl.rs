@@ -1,0 +1,209 @@
+//! `acl:check` and `acl:matrix` output. JSON field names are a contract (`../shared/spec/cli.md`):
+//! `acl:check` has `route.{method,url,module}`, `required`, `missing`, `allowed`, `role_id`,
+//! `findings`.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::checks::caller::Identified;
+use crate::checks::permissions::{RouteCheck, Verdict};
+use crate::magento::routes::Route;
+use crate::report::diagnosis::{TOOL_NAME, TOOL_VERSION, findings_text};
+use crate::report::style::Style;
+
+pub fn check_json(
+    check: &RouteCheck,
+    root: &std::path::Path,
+    path: &str,
+    who: Option<&Identified>,
+) -> Value {
+    let rel = |p: &std::path::Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let v = check.verdict.as_ref();
+    json!({
+        "tool": {"name": TOOL_NAME, "version": TOOL_VERSION},
+        "request": {"method": check.method, "path": path},
+        "caller": who.map(|w| json!({"kind": w.caller.kind(), "description": w.caller.describe()})),
+        "route": check.route.as_ref().map(|r| json!({
+            "method": r.method,
+            "url": r.url,
+            "module": r.module(),
+            "secure": r.secure,
+            "declared_in": r.sources.iter().map(|(p, l)| format!("{}:{l}", rel(p))).collect::<Vec<_>>(),
+        })),
+        "required": v.map(|v| v.required.clone()).unwrap_or_default(),
+        "missing": v.map(|v| v.missing.iter().map(|m| m.id.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+        "missing_detail": v.map(|v| v.missing.clone()).unwrap_or_default(),
+        "allowed": v.is_some_and(|v| v.allowed),
+        "role_id": v.and_then(|v| v.role_id),
+        "root_cause": check.diagnosis.root_cause().map(|c| c.as_str()),
+        "findings": check.diagnosis.findings,
+        "skipped": check.diagnosis.skipped,
+    })
+}
+
+pub fn check_text(
+    check: &RouteCheck,
+    root: &std::path::Path,
+    path: &str,
+    who: Option<&Identified>,
+    style: &Style,
+) -> String {
+    let mut o = String::new();
+    let rel = |p: &std::path::Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    let _ = writeln!(o, "{} {} {}", style.bold("acl:check"), check.method, path);
+    match &check.route {
+        Some(r) => {
+            let at = r
+                .sources
+                .last()
+                .map(|(p, l)| format!(", {}:{l}", rel(p)))
+                .unwrap_or_default();
+            let _ = writeln!(o, "route     {} {}  ({}{at})", r.method, r.url, r.module());
+        }
+        None => {
+            let _ = writeln!(o, "route     {}", style.red("none matches"));
+        }
+    }
+    if let Some(w) = who {
+        let _ = writeln!(o, "caller    {}", w.caller.describe());
+    }
+    if let Some(v) = &check.verdict {
+        let _ = writeln!(
+            o,
+            "role      {}",
+            v.role_id
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "none".into())
+        );
+        let _ = writeln!(o, "required  {}", v.required.join(", "));
+        for m in &v.missing {
+            let _ = writeln!(
+                o,
+                "missing   {}{}  ({})",
+                style.red(&m.id),
+                m.admin_path
+                    .as_ref()
+                    .map(|p| format!("  \"{p}\""))
+                    .unwrap_or_default(),
+                m.why
+            );
+        }
+        let _ = writeln!(
+            o,
+            "allowed   {}",
+            if v.allowed {
+                style.green("yes")
+            } else {
+                style.red("no")
+            }
+        );
+    }
+    if !check.diagnosis.findings.is_empty() || !check.diagnosis.skipped.is_empty() {
+        let _ = writeln!(o);
+        o.push_str(&findings_text(&check.diagnosis, style));
+    }
+    o
+}
+
+/// One row of the matrix.
+pub struct MatrixRow<'a> {
+    pub route: &'a Route,
+    pub verdict: Verdict,
+}
+
+pub fn matrix_json(rows: &[MatrixRow<'_>], who: &Identified, role_id: Option<i64>) -> Value {
+    json!({
+        "tool": {"name": TOOL_NAME, "version": TOOL_VERSION},
+        "caller": {"kind": who.caller.kind(), "description": who.caller.describe()},
+        "role_id": role_id,
+        "routes": rows.len(),
+        "allowed": rows.iter().filter(|r| r.verdict.allowed).count(),
+        "matrix": rows.iter().map(|r| json!({
+            "method": r.route.method,
+            "url": r.route.url,
+            "module": r.route.module(),
+            "required": r.verdict.required,
+            "allowed": r.verdict.allowed,
+            "missing": r.verdict.missing.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn matrix_csv(rows: &[MatrixRow<'_>]) -> String {
+    let mut o = String::from("method,url,module,required,allowed,missing\n");
+    for r in rows {
+        let _ = writeln!(
+            o,
+            "{},{},{},{},{},{}",
+            r.route.method,
+            csv_field(&r.route.url),
+            r.route.module(),
+            csv_field(&r.verdict.required.join(" ")),
+            r.verdict.allowed,
+            csv_field(
+                &r.verdict
+                    .missing
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        );
+    }
+    o
+}
+
+pub fn matrix_text(
+    rows: &[MatrixRow<'_>],
+    who: &Identified,
+    role_id: Option<i64>,
+    style: &Style,
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} {} (role {})",
+        style.bold("acl:matrix"),
+        who.caller.describe(),
+        role_id
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "none".into())
+    );
+    let width = rows
+        .iter()
+        .map(|r| r.route.url.len())
+        .max()
+        .unwrap_or(10)
+        .min(70);
+    for r in rows {
+        let mark = if r.verdict.allowed {
+            style.green("allow")
+        } else {
+            style.red("deny ")
+        };
+        let missing: Vec<&str> = r.verdict.missing.iter().map(|m| m.id.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "{mark}  {:<6} {:<width$}  {}",
+            r.route.method,
+            r.route.url,
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!("missing {}", missing.join(", "))
+            },
+        );
+    }
+    let allowed = rows.iter().filter(|r| r.verdict.allowed).count();
+    let _ = writeln!(o, "\n{allowed} of {} routes allowed", rows.len());
+    o
+}

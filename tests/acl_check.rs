@@ -1,0 +1,460 @@
+//! Step 2 end to end: `acl:check`, `acl:matrix`, `acl:grant` and `diagnose` on a lab store whose
+//! modules carry Magento's real webapi.xml and acl.xml, with roles written the way Magento's role
+//! editor writes them. One scenario per finding code, and the same calls allowed on a healthy
+//! role.
+
+mod lab;
+
+use std::path::Path;
+
+use base64::Engine as _;
+use lab::{EnvSpec, FixtureStore, LabDb};
+use serde_json::Value;
+
+const MODULES: &[(&str, &str)] = &[
+    ("Magento_Store", "magento/module-store"),
+    ("Magento_Backend", "magento/module-backend"),
+    ("Magento_Catalog", "magento/module-catalog"),
+    (
+        "Magento_CatalogInventory",
+        "magento/module-catalog-inventory",
+    ),
+    ("Magento_Customer", "magento/module-customer"),
+    ("Magento_Sales", "magento/module-sales"),
+    ("Magento_Cms", "magento/module-cms"),
+    ("Magento_Integration", "magento/module-integration"),
+    ("Magento_User", "magento/module-user"),
+    ("Magento_Webapi", "magento/module-webapi"),
+    ("Magento_WebapiSecurity", "magento/module-webapi-security"),
+];
+
+const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
+const FULL_TOKEN: &str = "fu11acce55t0ken0000000000000000a";
+const NOROLE_TOKEN: &str = "n0r01eacce55t0ken000000000000000";
+
+fn jwt(uid: i64, utypid: i64) -> String {
+    let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.{}",
+        e(serde_json::json!({"kid": "1", "alg": "HS256"})),
+        e(
+            serde_json::json!({"uid": uid, "utypid": utypid, "iat": 1_900_000_000, "exp": 1_900_003_600})
+        ),
+        "c2lnbmF0dXJlLW5vdC1jaGVja2VkLWhlcmU"
+    )
+}
+
+struct Scenario {
+    store: FixtureStore,
+    db: LabDb,
+}
+
+fn rule(db: &LabDb, role: i64, resource: &str, permission: &str) {
+    db.insert(
+        "authorization_rule",
+        &[
+            ("role_id", role.into()),
+            ("resource_id", resource.into()),
+            ("privileges", "".into()),
+            ("permission", permission.into()),
+        ],
+    );
+}
+
+fn role(db: &LabDb, id: i64, parent: i64, kind: &str, user: i64, user_type: &str, name: &str) {
+    db.insert(
+        "authorization_role",
+        &[
+            ("role_id", id.into()),
+            ("parent_id", parent.into()),
+            ("tree_level", (if kind == "G" { 1 } else { 2 }).into()),
+            ("sort_order", 0.into()),
+            ("role_type", kind.into()),
+            ("user_id", user.into()),
+            ("user_type", user_type.into()),
+            ("role_name", name.into()),
+        ],
+    );
+}
+
+fn integration(db: &LabDb, id: i64, name: &str, token: &str) {
+    db.insert(
+        "oauth_consumer",
+        &[
+            ("entity_id", id.into()),
+            ("name", format!("Integration{id}").into()),
+            ("key", format!("key{id:029}").into()),
+            ("secret", format!("sec{id:029}").into()),
+            ("rejected_callback_url", "".into()),
+        ],
+    );
+    db.insert(
+        "integration",
+        &[
+            ("integration_id", id.into()),
+            ("name", name.into()),
+            ("email", "i@example.test".into()),
+            ("status", 1.into()),
+            ("consumer_id", id.into()),
+            ("setup_type", 0.into()),
+        ],
+    );
+    db.insert(
+        "oauth_token",
+        &[
+            ("consumer_id", id.into()),
+            ("type", "access".into()),
+            ("token", token.into()),
+            ("secret", format!("ts{id:030}").into()),
+            ("callback_url", "oob".into()),
+            ("revoked", 0.into()),
+            ("authorized", 1.into()),
+            ("user_type", 1.into()),
+        ],
+    );
+}
+
+fn scenario() -> Option<Scenario> {
+    let lab = lab::mariadb()?;
+    lab::reference_dir()?;
+    let db = lab.database("");
+    let store = FixtureStore::new();
+    store.env(&EnvSpec::magento(&db));
+    let mut flags: Vec<(&str, bool)> = MODULES.iter().map(|(m, _)| (*m, true)).collect();
+    flags.push(("Magento_Tax", false));
+    store.config_php(&flags);
+    for (m, p) in MODULES {
+        store.vendor_module(m, p);
+    }
+    store.vendor_module("Magento_Tax", "magento/module-tax");
+    store.composer_lock("magento/product-community-edition", "2.4.7-p3");
+    // ERP: Catalog > Inventory allowed, Products explicitly denied (a role editor save).
+    integration(&db, 1, "ERP", ERP_TOKEN);
+    role(&db, 10, 0, "U", 1, "1", "11");
+    for (res, perm) in [
+        ("Magento_Backend::admin", "allow"),
+        ("Magento_Catalog::catalog", "allow"),
+        ("Magento_Catalog::catalog_inventory", "allow"),
+        ("Magento_Catalog::products", "deny"),
+        ("Magento_Sales::sales", "deny"),
+        ("Magento_Customer::customer", "deny"),
+    ] {
+        rule(&db, 10, res, perm);
+    }
+    // Full: "Resource Access: All".
+    integration(&db, 2, "Full", FULL_TOKEN);
+    role(&db, 20, 0, "U", 2, "1", "12");
+    rule(&db, 20, "Magento_Backend::all", "allow");
+    // NoRole: an integration whose role row is gone.
+    integration(&db, 3, "NoRole", NOROLE_TOKEN);
+    // Admin jane (user 2) in the group "Sales team" (role 30).
+    db.insert(
+        "admin_user",
+        &[
+            ("user_id", 2.into()),
+            ("username", "jane".into()),
+            ("password", "x".into()),
+            ("is_active", 1.into()),
+        ],
+    );
+    role(&db, 30, 0, "G", 0, "2", "Sales team");
+    role(&db, 31, 30, "U", 2, "2", "jane");
+    rule(&db, 30, "Magento_Backend::admin", "allow");
+    rule(&db, 30, "Magento_Sales::sales", "allow");
+    rule(&db, 30, "Magento_Catalog::catalog", "deny");
+    Some(Scenario { store, db })
+}
+
+impl Scenario {
+    fn root(&self) -> &str {
+        self.store.root().to_str().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--root", self.root(), "--format", "json"]);
+        let out = lab::m2auth(&all, Path::new(self.root()));
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e})\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), doc)
+    }
+
+    fn check(&self, request: &str, caller: &[&str]) -> (i32, Value) {
+        let mut args = vec!["acl:check", "--request", request];
+        args.extend_from_slice(caller);
+        self.run(&args)
+    }
+}
+
+fn codes(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["code"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn acl_resource_missing_names_the_resource_its_admin_path_and_the_deny() {
+    let Some(s) = scenario() else { return };
+    let (code, doc) = s.check("GET /V1/products/abc", &["--token", ERP_TOKEN]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["route"]["url"], "/V1/products/:sku");
+    assert_eq!(doc["route"]["method"], "GET");
+    assert_eq!(doc["route"]["module"], "Magento_Catalog");
+    assert_eq!(
+        doc["required"],
+        serde_json::json!(["Magento_Catalog::products"])
+    );
+    assert_eq!(
+        doc["missing"],
+        serde_json::json!(["Magento_Catalog::products"])
+    );
+    assert_eq!(doc["allowed"], false);
+    assert_eq!(doc["role_id"], 10);
+    assert_eq!(codes(&doc), vec!["acl-resource-missing"]);
+    let detail = doc["findings"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("explicitly denied"), "{detail}");
+    assert!(detail.contains(" > "), "no admin path: {detail}");
+    // By integration name too, and the admin user's group role.
+    let (_, doc) = s.check("GET /V1/products/abc", &["--integration", "ERP"]);
+    assert_eq!(
+        doc["missing"],
+        serde_json::json!(["Magento_Catalog::products"])
+    );
+    let (code, doc) = s.check("GET /V1/products/abc", &["--admin-user", "jane"]);
+    assert_eq!(
+        (code, doc["role_id"].clone()),
+        (1, Value::from(31)),
+        "{doc}"
+    );
+    let (code, doc) = s.check("GET /V1/orders/5", &["--admin-user", "jane"]);
+    assert_eq!(
+        (code, doc["allowed"].clone()),
+        (0, Value::Bool(true)),
+        "{doc}"
+    );
+}
+
+#[test]
+fn allowed_calls_have_no_findings() {
+    let Some(s) = scenario() else { return };
+    for (req, caller) in [
+        ("GET /V1/products/abc", FULL_TOKEN),
+        ("POST /rest/default/V1/products", FULL_TOKEN),
+        ("GET /rest/all/V1/customers/7", FULL_TOKEN),
+        ("GET /V1/modules", ERP_TOKEN),
+    ] {
+        let (code, doc) = s.check(req, &["--token", caller]);
+        assert_eq!(code, 0, "{req}: {doc}");
+        assert_eq!(doc["allowed"], true, "{req}");
+        assert_eq!(codes(&doc), Vec::<String>::new(), "{req}");
+    }
+    // Anonymous routes need no token at all.
+    let (code, doc) = s.check("POST /V1/integration/admin/token", &[]);
+    assert_eq!(
+        (code, doc["allowed"].clone()),
+        (0, Value::Bool(true)),
+        "{doc}"
+    );
+}
+
+#[test]
+fn acl_role_missing() {
+    let Some(s) = scenario() else { return };
+    let (code, doc) = s.check("GET /V1/products/abc", &["--token", NOROLE_TOKEN]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), vec!["acl-role-missing"], "{doc}");
+    assert_eq!(doc["role_id"], Value::Null);
+}
+
+#[test]
+fn routes_not_found_disabled_or_wrong_store() {
+    let Some(s) = scenario() else { return };
+    let (code, doc) = s.check("GET /V1/productz", &["--token", FULL_TOKEN]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), vec!["route-not-found"], "{doc}");
+    assert!(
+        doc["findings"][0]["evidence"]
+            .to_string()
+            .contains("/V1/products"),
+        "{doc}"
+    );
+    let (_, doc) = s.check("DELETE /V1/products", &["--token", FULL_TOKEN]);
+    assert_eq!(codes(&doc), vec!["route-not-found"], "{doc}");
+    // Magento_Tax is disabled: its routes are not served.
+    let (_, doc) = s.check("GET /V1/taxRates/1", &["--token", FULL_TOKEN]);
+    assert_eq!(codes(&doc), vec!["route-module-disabled"], "{doc}");
+    let (_, doc) = s.check(
+        "GET /rest/nosuchstore/V1/products",
+        &["--token", FULL_TOKEN],
+    );
+    assert_eq!(codes(&doc), vec!["store-code-unknown"], "{doc}");
+}
+
+#[test]
+fn who_may_call_what() {
+    let Some(s) = scenario() else { return };
+    // A customer route with an integration token.
+    let (_, doc) = s.check("GET /V1/customers/me", &["--token", ERP_TOKEN]);
+    assert_eq!(codes(&doc), vec!["route-needs-customer-token"], "{doc}");
+    // The same route with a customer token is fine.
+    let customer = jwt(1, 3);
+    let (code, doc) = s.check("GET /V1/customers/me", &["--token", &customer]);
+    assert_eq!(code, 0, "{doc}");
+    // A customer calling an admin route.
+    let (_, doc) = s.check("GET /V1/orders/5", &["--token", &customer]);
+    assert_eq!(
+        codes(&doc),
+        vec!["route-needs-admin-or-integration"],
+        "{doc}"
+    );
+    // A guest on a catalog route that only allow_insecure opens.
+    let (_, doc) = s.check("GET /V1/products/abc", &[]);
+    assert_eq!(codes(&doc), vec!["route-anonymous-disabled"], "{doc}");
+    s.db.insert(
+        "core_config_data",
+        &[
+            ("scope", "default".into()),
+            ("scope_id", 0.into()),
+            ("path", "webapi/webapisecurity/allow_insecure".into()),
+            ("value", "1".into()),
+        ],
+    );
+    let (code, doc) = s.check("GET /V1/products/abc", &[]);
+    assert_eq!((code, codes(&doc)), (0, vec![]), "{doc}");
+    // An admin JWT names the admin user.
+    let (_, doc) = s.check("GET /V1/orders/5", &["--token", &jwt(2, 2)]);
+    assert_eq!(doc["allowed"], true, "{doc}");
+}
+
+#[test]
+fn matrix_lists_every_route_and_agrees_with_check() {
+    let Some(s) = scenario() else { return };
+    let (code, doc) = s.run(&["acl:matrix", "--integration", "ERP"]);
+    assert_eq!(code, 0, "{doc}");
+    let rows = doc["matrix"].as_array().unwrap();
+    assert!(rows.len() > 100, "{} routes", rows.len());
+    assert_eq!(doc["role_id"], 10);
+    let row = rows
+        .iter()
+        .find(|r| r["url"] == "/V1/products/:sku" && r["method"] == "GET")
+        .unwrap();
+    assert_eq!(row["allowed"], false);
+    let row = rows
+        .iter()
+        .find(|r| r["url"] == "/V1/modules" && r["method"] == "GET")
+        .unwrap();
+    assert_eq!(row["allowed"], true);
+    let (_, full) = s.run(&["acl:matrix", "--role", "20"]);
+    assert!(
+        full["matrix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["allowed"] == true || r["required"].to_string().contains("self"))
+    );
+    // CSV.
+    let out = lab::m2auth(
+        &[
+            "acl:matrix",
+            "--integration",
+            "ERP",
+            "--format",
+            "csv",
+            "--root",
+            s.root(),
+        ],
+        Path::new(s.root()),
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.starts_with("method,url,module,required,allowed,missing\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("GET,/V1/products/:sku,Magento_Catalog,Magento_Catalog::products,false,Magento_Catalog::products"), "{csv}");
+}
+
+#[test]
+fn grant_plans_then_applies_exactly_what_is_missing() {
+    let Some(s) = scenario() else { return };
+    let before = s.db.query(&format!(
+        "SELECT resource_id, permission FROM {} WHERE role_id = 10 ORDER BY resource_id",
+        s.db.table("authorization_rule")
+    ));
+    // Without --apply: a plan, nothing written.
+    let (code, plan) = s.run(&[
+        "acl:grant",
+        "--integration",
+        "ERP",
+        "--resource",
+        "Magento_Catalog::products",
+    ]);
+    assert_eq!(code, 0, "{plan}");
+    let after_plan = s.db.query(&format!(
+        "SELECT resource_id, permission FROM {} WHERE role_id = 10 ORDER BY resource_id",
+        s.db.table("authorization_rule")
+    ));
+    assert_eq!(before, after_plan, "a plan must not write");
+    let (code, applied) = s.run(&[
+        "acl:grant",
+        "--integration",
+        "ERP",
+        "--resource",
+        "Magento_Catalog::products",
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{applied}");
+    let (code, doc) = s.check("GET /V1/products/abc", &["--token", ERP_TOKEN]);
+    assert_eq!(
+        (code, doc["allowed"].clone()),
+        (0, Value::Bool(true)),
+        "{doc}"
+    );
+    // Nothing more: sales is still refused.
+    let (_, doc) = s.check("GET /V1/orders/5", &["--token", ERP_TOKEN]);
+    assert_eq!(doc["allowed"], false, "{doc}");
+    // And undo restores the rows.
+    let out = lab::m2auth(&["undo", "--root", s.root()], Path::new(s.root()));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = s.db.query(&format!(
+        "SELECT resource_id, permission FROM {} WHERE role_id = 10 ORDER BY resource_id",
+        s.db.table("authorization_rule")
+    ));
+    assert_eq!(before, restored);
+}
+
+#[test]
+fn diagnose_uses_the_same_engine() {
+    let Some(s) = scenario() else { return };
+    let out = lab::m2auth(
+        &[
+            "diagnose",
+            "--request",
+            "GET /V1/products/abc",
+            "--token",
+            ERP_TOKEN,
+            "--root",
+            s.root(),
+            "--format",
+            "json",
+        ],
+        Path::new(s.root()),
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc}");
+    assert_eq!(out.status.code(), Some(1));
+}
