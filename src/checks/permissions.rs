@@ -227,7 +227,19 @@ pub fn check_request(
         };
     };
     let role_id = role_of(ctx, &who.caller);
-    let verdict = evaluate(ctx, data, &route, &who.caller, role_id);
+    let mut verdict = evaluate(ctx, data, &route, &who.caller, role_id);
+    if let Caller::Customer { customer_id } = &who.caller
+        && verdict.required.iter().any(|r| r == "self")
+        && let Some(why) = customer_outside_website(ctx, *customer_id, &resolution.store)
+    {
+        verdict.allowed = false;
+        verdict.missing.push(Missing {
+            id: "self".into(),
+            admin_path: None,
+            why: "customer-other-website".into(),
+            reason: why,
+        });
+    }
     explain(ctx, data, &route, who, &verdict, &mut d);
     RouteCheck {
         method: method.to_string(),
@@ -355,7 +367,10 @@ fn explain(
         }
         f
     };
-    let only_self = v.missing.iter().all(|m| m.why == "needs-customer");
+    let only_self = v
+        .missing
+        .iter()
+        .all(|m| m.why == "needs-customer" || m.why == "customer-other-website");
     match caller {
         Caller::Guest if webapi_security::is_listed(&route.url, &route.method) => {
             let cfg = ctx.config.get_default(webapi_security::CONFIG_PATH);
@@ -375,7 +390,14 @@ fn explain(
             ));
         }
         Caller::Guest | Caller::Customer { .. } if only_self => {
-            d.push(with_evidence(needs_customer(route)));
+            let mut f = needs_customer(route);
+            if let Some(m) = v.missing.iter().find(|m| m.why == "customer-other-website") {
+                f = f
+                    .title(format!("{} {} refuses this customer on this store", route.method, route.url))
+                    .detail(format!("{}: Magento's `self` check passes only on a store of the customer's own website.", m.reason))
+                    .evidence(Evidence::db("customer_entity", m.reason.clone()));
+            }
+            d.push(with_evidence(f));
         }
         Caller::Guest | Caller::Customer { .. } => {
             d.push(with_evidence(
@@ -473,6 +495,37 @@ fn explain(
         }
     }
     let _ = data;
+}
+
+/// `Magento\Customer\Model\Plugin\CustomerAuthorization`: `self` passes only when the current
+/// store is among the customer's shared stores — with account sharing per website
+/// (`customer/account_share/scope` = 1, the default) the stores of the customer's website.
+fn customer_outside_website(ctx: &Context, customer_id: i64, store: &StorePart) -> Option<String> {
+    if !ctx
+        .config
+        .get_default("customer/account_share/scope")
+        .is_set_flag()
+    {
+        return None;
+    }
+    let db = ctx.db.as_deref()?;
+    let rows = db
+        .rows("customer_entity", &[("entity_id", customer_id.into())])
+        .ok()?;
+    let customer_website = rows.first()?.int("website_id")?;
+    let scopes = &ctx.config.scopes;
+    let view = match store {
+        StorePart::Code(code) => scopes.store_by_code(code),
+        StorePart::All => scopes.store(0),
+        StorePart::Default => scopes.default_store(),
+        StorePart::Unknown(_) => None,
+    }?;
+    (view.website_id != customer_website).then(|| {
+        format!(
+            "customer {customer_id} belongs to website {customer_website}, the request runs on store '{}' of website {} (accounts are shared per website)",
+            view.code, view.website_id
+        )
+    })
 }
 
 fn resource_args(v: &Verdict) -> String {
