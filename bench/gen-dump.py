@@ -99,6 +99,17 @@ SCHEMAS = {
   `updated_at` timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp() COMMENT 'Updated At',
   PRIMARY KEY (`config_id`),
   UNIQUE KEY `CORE_CONFIG_DATA_SCOPE_SCOPE_ID_PATH` (`scope`,`scope_id`,`path`)""",
+    "authorization_role": """  `role_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Role ID',
+  `parent_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Parent Role ID',
+  `tree_level` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Role Tree Level',
+  `sort_order` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Role Sort Order',
+  `role_type` varchar(1) NOT NULL DEFAULT '0' COMMENT 'Role Type',
+  `user_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'User ID',
+  `user_type` varchar(16) DEFAULT NULL COMMENT 'User Type',
+  `role_name` varchar(50) DEFAULT NULL COMMENT 'Role Name',
+  PRIMARY KEY (`role_id`),
+  KEY `AUTHORIZATION_ROLE_PARENT_ID_SORT_ORDER` (`parent_id`,`sort_order`),
+  KEY `AUTHORIZATION_ROLE_TREE_LEVEL` (`tree_level`)""",
     "authorization_rule": """  `rule_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Rule ID',
   `role_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Role ID',
   `resource_id` varchar(255) DEFAULT NULL COMMENT 'Resource ID',
@@ -217,7 +228,19 @@ def small_rows(oauth_rows):
         "(2,'default',0,'oauth/consumer/enable_integration_as_bearer','1','2024-01-01 00:00:00')",
         "(3,'default',0,'oauth/access_token_lifetime/admin','4','2024-01-01 00:00:00')",
     ]
-    yield "authorization_rule", ["(1,1,'Magento_Backend::all',NULL,'allow')", "(2,2,'Magento_Backend::all',NULL,'deny')"]
+    yield "authorization_role", [
+        "(1,0,1,1,'G',0,'2','Administrators')",
+        "(2,0,1,2,'G',0,'2','Catalog editors')",
+        "(3,1,2,0,'U',1,'2','admin')",
+        "(4,2,2,0,'U',2,'2','api')",
+    ]
+    editor = ["Magento_Backend::admin", "Magento_Catalog::catalog", "Magento_Catalog::catalog_inventory",
+              "Magento_Catalog::products", "Magento_Cms::page", "Magento_Sales::sales"]
+    denied = ["Magento_Backend::all", "Magento_Customer::customer", "Magento_Sales::actions", "Magento_Cart::cart"]
+    rules = ["(1,1,'Magento_Backend::all','','allow')"]
+    rules += ["(%d,2,'%s','','allow')" % (i + 2, r) for i, r in enumerate(editor)]
+    rules += ["(%d,2,'%s','','deny')" % (i + 2 + len(editor), r) for i, r in enumerate(denied)]
+    yield "authorization_rule", rules
     n = max(oauth_rows, 2)
     yield "oauth_token", ["(%d,NULL,%s,%s,'access','%032x','%032x',NULL,'',%d,1,%d,'2024-06-01 10:00:00')" % (
         i, "1" if i % 2 else "NULL", "NULL" if i % 2 else str(i), i, i * 7919, i % 5 == 0, 2 if i % 2 else 3)

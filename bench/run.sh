@@ -31,7 +31,7 @@ cargo build --release -q
 bin="$repo/target/release/m2auth"
 
 python3 bench/gen-store.py "$work/store" >&2
-[[ -f $work/small.sql ]] || python3 bench/gen-dump.py --size 2M --out "$work/small.sql" >&2
+python3 bench/gen-dump.py --size 2M --out "$work/small.sql" >&2
 dump="$work/magento-$size.sql"
 [[ -f $dump ]] || python3 bench/gen-dump.py --size "$size" --out "$dump" >&2
 bytes=$(stat -c %s "$dump")
@@ -50,11 +50,18 @@ hyperfine -N --output=pipe --warmup 1 --runs "$runs" --export-markdown "$work/du
     -n "grep -F (one table)" "grep -F -c '$q' $dump" \
     -n "awk (one table)" "awk 'index(\$0, \"$q\") == 1 { n++ } END { print n }' $dump"
 
-python3 - "$work/info.json" "$work/dump.json" "$bytes" <<'PY'
+echo "== 3. role permissions: every enabled module's webapi.xml + acl.xml, route index, ACL, one check / every route"
+hyperfine -N --output=pipe --warmup 3 --runs $((runs * 3)) --export-markdown "$work/acl.md" --export-json "$work/acl.json" \
+    -n "m2auth info (baseline: same store, same dump)" "$bin info --root $work/store --dump $work/small.sql --format json" \
+    -n "m2auth acl:check" "$bin acl:check --request 'GET /V1/products/x' --admin-user api --root $work/store --dump $work/small.sql --format json" \
+    -n "m2auth acl:matrix (one role, all routes)" "$bin acl:matrix --role 4 --root $work/store --dump $work/small.sql --format json"
+
+python3 - "$work/info.json" "$work/dump.json" "$bytes" "$work/acl.json" <<'PY'
 import json, sys
 info, dump, size = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+acl = json.load(open(sys.argv[4]))
 print("\nsummary")
-for r in info["results"]:
+for r in info["results"] + acl["results"]:
     print(f"  {r['command']:<60} {r['mean']*1000:8.1f} ms ± {r['stddev']*1000:.1f}")
 for r in dump["results"]:
     print(f"  {r['command']:<60} {r['mean']:8.2f} s   {size / r['mean'] / 1e6:7.0f} MB/s")
