@@ -81,9 +81,9 @@ CREATE TABLE `admin_user` (
 LOCK TABLES `admin_user` WRITE;
 /*!40000 ALTER TABLE `admin_user` DISABLE KEYS */;
 INSERT INTO `admin_user` VALUES
-(1,'admin','Example','admin@example.test','admin','2ec9c6b7819c1c0b8fefdc4407de19effd2e522a1ef81627a6192f5dbd75043a:Xk9pQ2mW7rT4yB8nV3cZ6hJ1fL5dS0aE:3_32_2_67108864','2026-11-28 08:44:06','2026-11-28 08:44:06',NULL,0,0,1,NULL,NULL,NULL,'en_US',0,NULL,NULL),
-(2,'jane','Example','jane@example.test','jane','2bb1a620ace4e5e3d53becdbfba6e6dc324a388ccc855fae59cd950370965ca2:aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY:1','2026-11-28 08:44:06','2026-11-28 08:44:06',NULL,0,0,1,NULL,NULL,NULL,'en_US',6,NULL,'2031-01-01 00:00:00'),
-(3,'bob','Example','bob@example.test','bob','2ec9c6b7819c1c0b8fefdc4407de19effd2e522a1ef81627a6192f5dbd75043a:Xk9pQ2mW7rT4yB8nV3cZ6hJ1fL5dS0aE:3_32_2_67108864','2026-11-28 08:44:06','2026-11-28 08:44:06',NULL,0,0,0,NULL,NULL,NULL,'en_US',0,NULL,NULL);
+(1,'admin','Example','admin@example.test','admin','2ec9c6b7819c1c0b8fefdc4407de19effd2e522a1ef81627a6192f5dbd75043a:Xk9pQ2mW7rT4yB8nV3cZ6hJ1fL5dS0aE:3_32_2_67108864','2026-11-28 09:31:07','2026-11-28 09:31:07',NULL,0,0,1,NULL,NULL,NULL,'en_US',0,NULL,NULL),
+(2,'jane','Example','jane@example.test','jane','2bb1a620ace4e5e3d53becdbfba6e6dc324a388ccc855fae59cd950370965ca2:aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY:1','2026-11-28 09:31:07','2026-11-28 09:31:07',NULL,0,0,1,NULL,NULL,NULL,'en_US',6,NULL,'2031-01-01 00:00:00'),
+(3,'bob','Example','bob@example.test','bob','2ec9c6b7819c1c0b8fefdc4407de19effd2e522a1ef81627a6192f5dbd75043a:Xk9pQ2mW7rT4yB8nV3cZ6hJ1fL5dS0aE:3_32_2_67108864','2026-11-28 09:31:07','2026-11-28 09:31:07',NULL,0,0,0,NULL,NULL,NULL,'en_US',0,NULL,NULL);
 /*!40000 ALTER TABLE `admin_user` ENABLE KEYS */;
 UNLOCK TABLES;
 
@@ -204,14 +204,14 @@ CREATE TABLE `authorization_rule` (
 LOCK TABLES `authorization_rule` WRITE;
 /*!40000 ALTER TABLE `authorization_rule` DISABLE KEYS */;
 INSERT INTO `authorization_rule` VALUES
-(1,1,'Magento_Backend::all',NULL,'allow'),
-(2,3,'Magento_Backend::all',NULL,'deny'),
-(3,3,'Magento_Catalog::catalog',NULL,'allow'),
-(4,3,'Magento_Catalog::catalog_inventory',NULL,'allow'),
-(5,3,'Magento_Catalog::products',NULL,'deny'),
-(6,6,'Magento_Sales::sales',NULL,'allow'),
-(7,6,'Magento_Catalog::catalog',NULL,'allow'),
-(8,6,'Magento_Catalog::products',NULL,'allow');
+(1,1,'Magento_Backend::all','','allow'),
+(2,3,'Magento_Backend::all','','deny'),
+(3,3,'Magento_Catalog::catalog','','allow'),
+(4,3,'Magento_Catalog::catalog_inventory','','allow'),
+(5,3,'Magento_Catalog::products','','deny'),
+(6,6,'Magento_Sales::sales','','allow'),
+(7,6,'Magento_Catalog::catalog','','allow'),
+(8,6,'Magento_Catalog::products','','allow');
 /*!40000 ALTER TABLE `authorization_rule` ENABLE KEYS */;
 UNLOCK TABLES;
 
@@ -241,12 +241,12 @@ CREATE TABLE `core_config_data` (
 LOCK TABLES `core_config_data` WRITE;
 /*!40000 ALTER TABLE `core_config_data` DISABLE KEYS */;
 INSERT INTO `core_config_data` VALUES
-(1,'default',0,'web/unsecure/base_url','http://shop.example.test/','2026-11-28 08:44:06'),
-(2,'default',0,'web/secure/base_url','https://shop.example.test/','2026-11-28 08:44:06'),
-(3,'default',0,'web/secure/use_in_frontend','1','2026-11-28 08:44:06'),
-(4,'default',0,'web/secure/use_in_adminhtml','1','2026-11-28 08:44:06'),
-(5,'default',0,'webapi/jwtauth/admin_expiration','240','2026-11-28 08:44:06'),
-(6,'default',0,'oauth/access_token_lifetime/admin','4','2026-11-28 08:44:06');
+(1,'default',0,'web/unsecure/base_url','http://shop.example.test/','2026-11-28 09:31:07'),
+(2,'default',0,'web/secure/base_url','https://shop.example.test/','2026-11-28 09:31:07'),
+(3,'default',0,'web/secure/use_in_frontend','1','2026-11-28 09:31:07'),
+(4,'default',0,'web/secure/use_in_adminhtml','1','2026-11-28 09:31:07'),
+(5,'default',0,'webapi/jwtauth/admin_expiration','240','2026-11-28 09:31:07'),
+(6,'default',0,'oauth/access_token_lifetime/admin','4','2026-11-28 09:31:07');
 /*!40000 ALTER TABLE `core_config_data` ENABLE KEYS */;
 UNLOCK TABLES;
 
@@ -323,7 +323,7 @@ CREATE TABLE `integration` (
 LOCK TABLES `integration` WRITE;
 /*!40000 ALTER TABLE `integration` DISABLE KEYS */;
 INSERT INTO `integration` VALUES
-(1,'ERP Connector','erp@example.test',NULL,1,1,'2026-11-28 08:44:06','0000-00-00 00:00:00',0,NULL);
+(1,'ERP Connector','erp@example.test',NULL,1,1,'2026-11-28 09:31:07','0000-00-00 00:00:00',0,NULL);
 /*!40000 ALTER TABLE `integration` ENABLE KEYS */;
 UNLOCK TABLES;
 
@@ -384,7 +384,7 @@ CREATE TABLE `oauth_consumer` (
 LOCK TABLES `oauth_consumer` WRITE;
 /*!40000 ALTER TABLE `oauth_consumer` DISABLE KEYS */;
 INSERT INTO `oauth_consumer` VALUES
-(1,'2026-11-28 08:44:06','0000-00-00 00:00:00','Integration1','ck4u1n0ex9yq2m7hx3p8r5t1w6z0a2b4','cs9k2m4n6p8r0t2v4x6z8b0d2f4h6j8l',NULL,'');
+(1,'2026-11-28 09:31:07','0000-00-00 00:00:00','Integration1','ck4u1n0ex9yq2m7hx3p8r5t1w6z0a2b4','cs9k2m4n6p8r0t2v4x6z8b0d2f4h6j8l',NULL,'');
 /*!40000 ALTER TABLE `oauth_consumer` ENABLE KEYS */;
 UNLOCK TABLES;
 
@@ -447,7 +447,7 @@ CREATE TABLE `oauth_token` (
 LOCK TABLES `oauth_token` WRITE;
 /*!40000 ALTER TABLE `oauth_token` DISABLE KEYS */;
 INSERT INTO `oauth_token` VALUES
-(1,1,NULL,NULL,'access','at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g','ts2h4j6k8l0z2x4c6v8b0n2m4q6w8e0r',NULL,'oob',0,1,1,'2026-11-28 08:44:06');
+(1,1,NULL,NULL,'access','at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g','ts2h4j6k8l0z2x4c6v8b0n2m4q6w8e0r',NULL,'oob',0,1,1,'2026-11-28 09:31:07');
 /*!40000 ALTER TABLE `oauth_token` ENABLE KEYS */;
 UNLOCK TABLES;
 

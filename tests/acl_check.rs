@@ -49,71 +49,6 @@ struct Scenario {
     db: LabDb,
 }
 
-fn rule(db: &LabDb, role: i64, resource: &str, permission: &str) {
-    db.insert(
-        "authorization_rule",
-        &[
-            ("role_id", role.into()),
-            ("resource_id", resource.into()),
-            ("privileges", "".into()),
-            ("permission", permission.into()),
-        ],
-    );
-}
-
-fn role(db: &LabDb, id: i64, parent: i64, kind: &str, user: i64, user_type: &str, name: &str) {
-    db.insert(
-        "authorization_role",
-        &[
-            ("role_id", id.into()),
-            ("parent_id", parent.into()),
-            ("tree_level", (if kind == "G" { 1 } else { 2 }).into()),
-            ("sort_order", 0.into()),
-            ("role_type", kind.into()),
-            ("user_id", user.into()),
-            ("user_type", user_type.into()),
-            ("role_name", name.into()),
-        ],
-    );
-}
-
-fn integration(db: &LabDb, id: i64, name: &str, token: &str) {
-    db.insert(
-        "oauth_consumer",
-        &[
-            ("entity_id", id.into()),
-            ("name", format!("Integration{id}").into()),
-            ("key", format!("key{id:029}").into()),
-            ("secret", format!("sec{id:029}").into()),
-            ("rejected_callback_url", "".into()),
-        ],
-    );
-    db.insert(
-        "integration",
-        &[
-            ("integration_id", id.into()),
-            ("name", name.into()),
-            ("email", "i@example.test".into()),
-            ("status", 1.into()),
-            ("consumer_id", id.into()),
-            ("setup_type", 0.into()),
-        ],
-    );
-    db.insert(
-        "oauth_token",
-        &[
-            ("consumer_id", id.into()),
-            ("type", "access".into()),
-            ("token", token.into()),
-            ("secret", format!("ts{id:030}").into()),
-            ("callback_url", "oob".into()),
-            ("revoked", 0.into()),
-            ("authorized", 1.into()),
-            ("user_type", 1.into()),
-        ],
-    );
-}
-
 fn scenario() -> Option<Scenario> {
     let lab = lab::mariadb()?;
     lab::reference_dir()?;
@@ -129,8 +64,8 @@ fn scenario() -> Option<Scenario> {
     store.vendor_module("Magento_Tax", "magento/module-tax");
     store.composer_lock("magento/product-community-edition", "2.4.7-p3");
     // ERP: Catalog > Inventory allowed, Products explicitly denied (a role editor save).
-    integration(&db, 1, "ERP", ERP_TOKEN);
-    role(&db, 10, 0, "U", 1, "1", "11");
+    db.integration(1, "ERP", ERP_TOKEN);
+    db.role(10, 0, "U", 1, "1", "11");
     for (res, perm) in [
         ("Magento_Backend::admin", "allow"),
         ("Magento_Catalog::catalog", "allow"),
@@ -139,14 +74,14 @@ fn scenario() -> Option<Scenario> {
         ("Magento_Sales::sales", "deny"),
         ("Magento_Customer::customer", "deny"),
     ] {
-        rule(&db, 10, res, perm);
+        db.rule(10, res, perm);
     }
     // Full: "Resource Access: All".
-    integration(&db, 2, "Full", FULL_TOKEN);
-    role(&db, 20, 0, "U", 2, "1", "12");
-    rule(&db, 20, "Magento_Backend::all", "allow");
+    db.integration(2, "Full", FULL_TOKEN);
+    db.role(20, 0, "U", 2, "1", "12");
+    db.rule(20, "Magento_Backend::all", "allow");
     // NoRole: an integration whose role row is gone.
-    integration(&db, 3, "NoRole", NOROLE_TOKEN);
+    db.integration(3, "NoRole", NOROLE_TOKEN);
     // Admin jane (user 2) in the group "Sales team" (role 30).
     db.insert(
         "admin_user",
@@ -157,11 +92,11 @@ fn scenario() -> Option<Scenario> {
             ("is_active", 1.into()),
         ],
     );
-    role(&db, 30, 0, "G", 0, "2", "Sales team");
-    role(&db, 31, 30, "U", 2, "2", "jane");
-    rule(&db, 30, "Magento_Backend::admin", "allow");
-    rule(&db, 30, "Magento_Sales::sales", "allow");
-    rule(&db, 30, "Magento_Catalog::catalog", "deny");
+    db.role(30, 0, "G", 0, "2", "Sales team");
+    db.role(31, 30, "U", 2, "2", "jane");
+    db.rule(30, "Magento_Backend::admin", "allow");
+    db.rule(30, "Magento_Sales::sales", "allow");
+    db.rule(30, "Magento_Catalog::catalog", "deny");
     Some(Scenario { store, db })
 }
 

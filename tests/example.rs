@@ -136,41 +136,16 @@ fn regenerate_example_dump() {
     admin(1, "admin", ADMIN_HASH, 1, None, 0);
     admin(2, "jane", JANE_HASH, 1, Some("2031-01-01 00:00:00"), 6);
     admin(3, "bob", ADMIN_HASH, 0, None, 0);
-    let role = |id: i64, parent: i64, kind: &str, user: i64, user_type: &str, name: &str| {
-        db.insert(
-            "authorization_role",
-            &[
-                ("role_id", id.into()),
-                ("parent_id", parent.into()),
-                ("tree_level", (if kind == "G" { 1 } else { 2 }).into()),
-                ("sort_order", 0.into()),
-                ("role_type", kind.into()),
-                ("user_id", user.into()),
-                ("user_type", user_type.into()),
-                ("role_name", name.into()),
-            ],
-        );
-    };
-    let rule = |role: i64, resource: &str, permission: &str| {
-        db.insert(
-            "authorization_rule",
-            &[
-                ("role_id", role.into()),
-                ("resource_id", resource.into()),
-                ("permission", permission.into()),
-            ],
-        );
-    };
-    role(1, 0, "G", 0, "2", "Administrators");
-    rule(1, "Magento_Backend::all", "allow");
-    role(2, 1, "U", 1, "2", "admin");
-    role(3, 0, "G", 0, "2", "Catalog editors");
-    rule(3, "Magento_Backend::all", "deny");
-    rule(3, "Magento_Catalog::catalog", "allow");
-    rule(3, "Magento_Catalog::catalog_inventory", "allow");
-    rule(3, "Magento_Catalog::products", "deny");
-    role(4, 3, "U", 2, "2", "jane");
-    role(5, 3, "U", 3, "2", "bob");
+    db.role(1, 0, "G", 0, "2", "Administrators");
+    db.rule(1, "Magento_Backend::all", "allow");
+    db.role(2, 1, "U", 1, "2", "admin");
+    db.role(3, 0, "G", 0, "2", "Catalog editors");
+    db.rule(3, "Magento_Backend::all", "deny");
+    db.rule(3, "Magento_Catalog::catalog", "allow");
+    db.rule(3, "Magento_Catalog::catalog_inventory", "allow");
+    db.rule(3, "Magento_Catalog::products", "deny");
+    db.role(4, 3, "U", 2, "2", "jane");
+    db.role(5, 3, "U", 3, "2", "bob");
     db.insert(
         "oauth_consumer",
         &[
@@ -206,10 +181,10 @@ fn regenerate_example_dump() {
             ("user_type", 1.into()),
         ],
     );
-    role(6, 0, "U", 1, "1", "ERP Connector");
-    rule(6, "Magento_Sales::sales", "allow");
-    rule(6, "Magento_Catalog::catalog", "allow");
-    rule(6, "Magento_Catalog::products", "allow");
+    db.role(6, 0, "U", 1, "1", "ERP Connector");
+    db.rule(6, "Magento_Sales::sales", "allow");
+    db.rule(6, "Magento_Catalog::catalog", "allow");
+    db.rule(6, "Magento_Catalog::products", "allow");
     db.insert(
         "jwt_auth_revoked",
         &[

@@ -421,6 +421,78 @@ impl LabDb {
     }
 }
 
+/// Rows as Magento's own code writes them, for scenarios.
+impl LabDb {
+    /// An `authorization_role` row: `kind` `G` (group, tree level 1) or `U` (user link, level 2);
+    /// `user_type` '1' integration, '2' admin.
+    pub fn role(&self, id: i64, parent: i64, kind: &str, user: i64, user_type: &str, name: &str) {
+        self.insert(
+            "authorization_role",
+            &[
+                ("role_id", id.into()),
+                ("parent_id", parent.into()),
+                ("tree_level", (if kind == "G" { 1 } else { 2 }).into()),
+                ("sort_order", 0.into()),
+                ("role_type", kind.into()),
+                ("user_id", user.into()),
+                ("user_type", user_type.into()),
+                ("role_name", name.into()),
+            ],
+        );
+    }
+
+    /// An `authorization_rule` row (`privileges` '' as `Rules::saveRel` writes it).
+    pub fn rule(&self, role: i64, resource: &str, permission: &str) {
+        self.insert(
+            "authorization_rule",
+            &[
+                ("role_id", role.into()),
+                ("resource_id", resource.into()),
+                ("privileges", "".into()),
+                ("permission", permission.into()),
+            ],
+        );
+    }
+
+    /// An active integration `id` with its OAuth consumer (same id) and an access token.
+    pub fn integration(&self, id: i64, name: &str, token: &str) {
+        self.insert(
+            "oauth_consumer",
+            &[
+                ("entity_id", id.into()),
+                ("name", format!("Integration{id}").into()),
+                ("key", format!("key{id:029}").into()),
+                ("secret", format!("sec{id:029}").into()),
+                ("rejected_callback_url", "".into()),
+            ],
+        );
+        self.insert(
+            "integration",
+            &[
+                ("integration_id", id.into()),
+                ("name", name.into()),
+                ("email", format!("integration{id}@example.test").into()),
+                ("status", 1.into()),
+                ("consumer_id", id.into()),
+                ("setup_type", 0.into()),
+            ],
+        );
+        self.insert(
+            "oauth_token",
+            &[
+                ("consumer_id", id.into()),
+                ("type", "access".into()),
+                ("token", token.into()),
+                ("secret", format!("ts{id:030}").into()),
+                ("callback_url", "oob".into()),
+                ("revoked", 0.into()),
+                ("authorized", 1.into()),
+                ("user_type", 1.into()),
+            ],
+        );
+    }
+}
+
 impl Drop for LabDb {
     fn drop(&mut self) {
         if std::env::var_os("M2AUTH_LAB_KEEP").is_some() {
