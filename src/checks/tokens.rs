@@ -295,6 +295,7 @@ fn jws(ctx: &Context, raw: &str, header: &serde_json::Value, payload: &serde_jso
             name: None,
             user_type: user_type_name(c.utypid),
         });
+        fill_user_name(ctx, &mut i);
     }
     let header_text = format!(
         "header alg={} kid={}",
@@ -385,7 +386,7 @@ fn jws(ctx: &Context, raw: &str, header: &serde_json::Value, payload: &serde_jso
         verification,
         Verification::Current { .. } | Verification::EarlierKey { .. } | Verification::NoKey
     ) {
-        return describe_user(ctx, i);
+        return i;
     }
     let c = match claims {
         Ok(c) => c,
@@ -440,8 +441,8 @@ fn jws(ctx: &Context, raw: &str, header: &serde_json::Value, payload: &serde_jso
     i
 }
 
-/// Look the user up for the report only (the token was refused before Magento would).
-fn describe_user(ctx: &Context, mut i: Inspection) -> Inspection {
+/// The user's name (admin username, customer email), for the report and the fix commands.
+fn fill_user_name(ctx: &Context, i: &mut Inspection) {
     if let (Some(u), Some(db)) = (i.user.as_mut(), ctx.db.as_deref()) {
         u.name = match u.user_type.as_str() {
             "admin" => admin_row(db, u.id).and_then(|r| r.text("username")),
@@ -449,7 +450,6 @@ fn describe_user(ctx: &Context, mut i: Inspection) -> Inspection {
             _ => None,
         };
     }
-    i
 }
 
 fn claim_names(payload: &serde_json::Value) -> String {
