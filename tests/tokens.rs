@@ -368,7 +368,10 @@ fn jwts_minted_by_pyjwt() {
     let out = l.raw(&["token:inspect", &good]);
     let text = String::from_utf8_lossy(&out.stdout);
     no_secret(&text, &good);
-    assert!(text.contains("jwt-admin") && text.contains("crypt/key index 1"), "{text}");
+    assert!(
+        text.contains("jwt-admin") && text.contains("crypt/key index 1"),
+        "{text}"
+    );
 
     // Healthy customer token.
     let cust = l.jwt(NEW_KEY, "HS256", claims(7, 3, NOW - 60, NOW + 3540));
@@ -385,10 +388,14 @@ fn jwts_minted_by_pyjwt() {
     let f = finding(&doc, "jwt-expired");
     assert_eq!(f["severity"], "error");
     assert!(
-        f["evidence"].to_string().contains("webapi/jwtauth/admin_expiration"),
+        f["evidence"]
+            .to_string()
+            .contains("webapi/jwtauth/admin_expiration"),
         "{f}"
     );
-    let later = jiff::Timestamp::from_second(NOW + 3000).unwrap().to_string();
+    let later = jiff::Timestamp::from_second(NOW + 3000)
+        .unwrap()
+        .to_string();
     let (_, doc) = l.inspect_with(&good, &["--now", &later]);
     assert_eq!(codes(&doc), vec!["jwt-expired"], "exp == now is expired");
 
@@ -399,14 +406,21 @@ fn jwts_minted_by_pyjwt() {
     assert_eq!(codes(&doc), vec!["jwt-old-crypt-key"]);
     assert_eq!(doc["verified_with_key"], 0);
     let ev = finding(&doc, "jwt-old-crypt-key")["evidence"].to_string();
-    assert!(ev.contains("index 0") && ev.contains("app/etc/env.php"), "{ev}");
+    assert!(
+        ev.contains("index 0") && ev.contains("app/etc/env.php"),
+        "{ev}"
+    );
 
     // Foreign key, and a tampered payload.
     let foreign = l.jwt(OTHER_KEY, "HS256", claims(1, 2, NOW - 60, NOW + 3000));
     let (code, doc) = l.inspect(&foreign);
     assert_eq!((code, codes(&doc)), (1, vec!["jwt-foreign".to_string()]));
     assert_eq!(doc["verified_with_key"], Value::Null);
-    assert!(finding(&doc, "jwt-foreign")["evidence"].to_string().contains("alg=HS256 kid=1"));
+    assert!(
+        finding(&doc, "jwt-foreign")["evidence"]
+            .to_string()
+            .contains("alg=HS256 kid=1")
+    );
     let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
     {
         use base64::Engine as _;
@@ -420,7 +434,12 @@ fn jwts_minted_by_pyjwt() {
     let hs512 = l.jwt(NEW_KEY, "HS512", claims(1, 2, NOW - 60, NOW + 3000));
     let (_, doc) = l.inspect(&hs512);
     assert_eq!(codes(&doc), vec!["jwt-foreign"]);
-    assert!(doc["findings"][0]["title"].as_str().unwrap().contains("HS512"));
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("HS512")
+    );
 
     // Revoked (revoke_before >= iat), and a token issued after the revocation.
     let revoked = l.jwt(NEW_KEY, "HS256", claims(3, 2, NOW - 1000, NOW + 2600));
@@ -440,7 +459,10 @@ fn jwts_minted_by_pyjwt() {
     assert_eq!(codes(&l.inspect(&missing_c).1), vec!["jwt-user-missing"]);
     let inactive = l.jwt(NEW_KEY, "HS256", claims(5, 2, NOW - 60, NOW + 3000));
     let (code, doc) = l.inspect(&inactive);
-    assert_eq!((code, codes(&doc)), (1, vec!["admin-user-inactive".to_string()]));
+    assert_eq!(
+        (code, codes(&doc)),
+        (1, vec!["admin-user-inactive".to_string()])
+    );
     assert!(
         finding(&doc, "admin-user-inactive")["fix"]["admin_path"]
             .as_str()
@@ -450,9 +472,14 @@ fn jwts_minted_by_pyjwt() {
 
     // The fix is the exact curl for the token endpoint.
     let (_, doc) = l.inspect(&old);
-    let cmd = finding(&doc, "jwt-expired")["fix"]["commands"][0].as_str().unwrap().to_string();
+    let cmd = finding(&doc, "jwt-expired")["fix"]["commands"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
-        cmd.starts_with("curl -X POST") && cmd.contains("/rest/V1/integration/admin/token") && cmd.contains("\"username\":\"admin\""),
+        cmd.starts_with("curl -X POST")
+            && cmd.contains("/rest/V1/integration/admin/token")
+            && cmd.contains("\"username\":\"admin\""),
         "{cmd}"
     );
     let old_c = l.jwt(NEW_KEY, "HS256", claims(7, 3, NOW - 7200, NOW - 3600));
@@ -483,7 +510,12 @@ fn hs512_store_and_jwe() {
     let jwe = format!("{h}.a2V5a2V5a2V5.aXZpdml2.Y2lwaGVydGV4dA.dGFndGFn");
     let (code, doc) = l.inspect(&jwe);
     assert_eq!((code, codes(&doc)), (1, vec!["jwt-foreign".to_string()]));
-    assert!(doc["findings"][0]["title"].as_str().unwrap().contains("JWE"));
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("JWE")
+    );
     // On a store that issues JWEs it is not refused, just not decrypted.
     l.set_config("webapi/jwtauth/jwt_alg", "default", 0, Some("A256KW"));
     let (code, doc) = l.inspect(&jwe);
@@ -511,9 +543,17 @@ fn malformed_texts() {
     }
     let (_, doc) = l.inspect(&format!("Bearer {good}"));
     let detail = doc["findings"][0]["detail"].as_str().unwrap();
-    assert!(detail.contains("Bearer") && detail.contains("well-formed JWT"), "{detail}");
+    assert!(
+        detail.contains("Bearer") && detail.contains("well-formed JWT"),
+        "{detail}"
+    );
     let (_, doc) = l.inspect(&format!("{good}\n"));
-    assert!(doc["findings"][0]["detail"].as_str().unwrap().contains("line break"));
+    assert!(
+        doc["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line break")
+    );
     // diagnose: a pasted "Bearer" in --token.
     let (code, doc) = l.diagnose("GET /V1/products", &format!("Bearer {good}"));
     assert_eq!(code, 1);
@@ -527,15 +567,23 @@ fn opaque_tokens() {
     let (code, doc) = l.inspect(ADMIN_OPAQUE);
     assert_eq!((code, codes(&doc)), (0, vec![]), "{doc}");
     assert_eq!(doc["kind"], "opaque-admin");
-    assert_eq!(doc["user"], json!({"id": 1, "name": "admin", "type": "admin"}));
+    assert_eq!(
+        doc["user"],
+        json!({"id": 1, "name": "admin", "type": "admin"})
+    );
     assert_eq!(
         doc["expires_at"],
-        jiff::Timestamp::from_second(NOW + 3 * 3600).unwrap().to_string()
+        jiff::Timestamp::from_second(NOW + 3 * 3600)
+            .unwrap()
+            .to_string()
     );
     assert_eq!(doc["verified_with_key"], Value::Null);
     // Customer legacy token, 2 h old, lifetime 1 h (shipped default): expired.
     let (code, doc) = l.inspect(CUSTOMER_OPAQUE);
-    assert_eq!((code, codes(&doc)), (1, vec!["opaque-token-expired".to_string()]));
+    assert_eq!(
+        (code, codes(&doc)),
+        (1, vec!["opaque-token-expired".to_string()])
+    );
     assert_eq!(doc["kind"], "opaque-customer");
     assert!(
         finding(&doc, "opaque-token-expired")["evidence"]
@@ -562,11 +610,17 @@ fn opaque_tokens() {
         l.db.table("oauth_token"),
         db_time(NOW - 5 * 3600)
     ));
-    assert_eq!(codes(&l.inspect(ADMIN_OPAQUE).1), vec!["opaque-token-expired"]);
+    assert_eq!(
+        codes(&l.inspect(ADMIN_OPAQUE).1),
+        vec!["opaque-token-expired"]
+    );
 
     // Unknown, revoked, request/verifier tokens.
     let (code, doc) = l.inspect(UNKNOWN_OPAQUE);
-    assert_eq!((code, codes(&doc)), (1, vec!["opaque-token-unknown".to_string()]));
+    assert_eq!(
+        (code, codes(&doc)),
+        (1, vec!["opaque-token-unknown".to_string()])
+    );
     assert_eq!(doc["kind"], "unknown");
     let (_, doc) = l.inspect(REVOKED_OPAQUE);
     assert_eq!(codes(&doc), vec!["opaque-token-revoked"]);
@@ -574,7 +628,10 @@ fn opaque_tokens() {
     for t in [REQUEST_OPAQUE, VERIFIER_OPAQUE] {
         let (code, doc) = l.inspect(t);
         assert_eq!(code, 1);
-        assert!(codes(&doc).contains(&"opaque-token-not-access".to_string()), "{doc}");
+        assert!(
+            codes(&doc).contains(&"opaque-token-not-access".to_string()),
+            "{doc}"
+        );
     }
 }
 
@@ -586,7 +643,10 @@ fn integration_tokens_as_bearer() {
     assert_eq!(code, 1);
     assert_eq!(codes(&doc), vec!["integration-bearer-disabled"]);
     assert_eq!(doc["kind"], "integration");
-    assert_eq!(doc["user"], json!({"id": 1, "name": "ERP", "type": "integration"}));
+    assert_eq!(
+        doc["user"],
+        json!({"id": 1, "name": "ERP", "type": "integration"})
+    );
     let f = finding(&doc, "integration-bearer-disabled");
     let cmds = f["fix"]["commands"].to_string();
     assert!(
@@ -604,10 +664,16 @@ fn integration_tokens_as_bearer() {
     let (code, doc) = l.inspect(INTEGRATION_TOKEN);
     assert_eq!((code, codes(&doc)), (0, vec![]), "{doc}");
     let (_, doc) = l.diagnose("GET /rest/default/V1/products", INTEGRATION_TOKEN);
-    assert!(!codes(&doc).contains(&"integration-bearer-disabled".to_string()), "{doc}");
+    assert!(
+        !codes(&doc).contains(&"integration-bearer-disabled".to_string()),
+        "{doc}"
+    );
     // ... but not for the admin store (/rest/all/…), which does not inherit store 1's value.
     let (_, doc) = l.diagnose("GET /rest/all/V1/products", INTEGRATION_TOKEN);
-    assert!(codes(&doc).contains(&"integration-bearer-disabled".to_string()), "{doc}");
+    assert!(
+        codes(&doc).contains(&"integration-bearer-disabled".to_string()),
+        "{doc}"
+    );
     // Off at store scope although on by default: still refused, with the store-scope evidence.
     l.set_config(
         "oauth/consumer/enable_integration_as_bearer",
@@ -626,8 +692,19 @@ fn integration_tokens_as_bearer() {
     );
     let (_, doc) = l.inspect(INTEGRATION_TOKEN);
     let f = finding(&doc, "integration-bearer-disabled");
-    assert!(f["evidence"][0]["text"].as_str().unwrap().contains("scope=stores scope_id=1"), "{f}");
-    assert!(f["fix"]["commands"][0].as_str().unwrap().contains("--scope=stores --scope-code=default"));
+    assert!(
+        f["evidence"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("scope=stores scope_id=1"),
+        "{f}"
+    );
+    assert!(
+        f["fix"]["commands"][0]
+            .as_str()
+            .unwrap()
+            .contains("--scope=stores --scope-code=default")
+    );
     l.db.exec(&format!(
         "DELETE FROM {} WHERE scope = 'stores'",
         l.db.table("core_config_data")
@@ -642,7 +719,12 @@ fn integration_tokens_as_bearer() {
     assert_eq!(codes(&doc), vec!["integration-inactive"]);
     let f = finding(&doc, "integration-inactive");
     assert_eq!(f["severity"], "warning");
-    assert!(f["fix"]["admin_path"].as_str().unwrap().contains("Integrations > ERP > Activate"));
+    assert!(
+        f["fix"]["admin_path"]
+            .as_str()
+            .unwrap()
+            .contains("Integrations > ERP > Activate")
+    );
 }
 
 #[test]
@@ -673,6 +755,12 @@ fn diagnose_ranks_the_refused_token_first() {
         );
     }
     // The text report masks the token too.
-    let out = l.raw(&["diagnose", "--request", "GET /V1/products", "--token", &expired]);
+    let out = l.raw(&[
+        "diagnose",
+        "--request",
+        "GET /V1/products",
+        "--token",
+        &expired,
+    ]);
     no_secret(&String::from_utf8_lossy(&out.stdout), &expired);
 }

@@ -135,7 +135,12 @@ pub fn inspect(ctx: &Context, raw: &str) -> Inspection {
 /// the default store view.
 fn request_store(ctx: &Context) -> Option<(i64, String)> {
     let scopes = &ctx.config.scopes;
-    let path = ctx.request.as_ref()?.target.as_ref().map(|t| t.path.clone());
+    let path = ctx
+        .request
+        .as_ref()?
+        .target
+        .as_ref()
+        .map(|t| t.path.clone());
     if let Some(path) = path {
         let rest = path
             .trim_start_matches("/index.php")
@@ -234,8 +239,14 @@ fn malformed(i: &mut Inspection, raw: &str, why: &str) {
 
 fn jwe(ctx: &Context, header: &serde_json::Value) -> Inspection {
     let mut i = Inspection::new("jwe");
-    i.alg = header.get("alg").and_then(|v| v.as_str()).map(str::to_string);
-    i.kid = header.get("kid").and_then(|v| v.as_str()).map(str::to_string);
+    i.alg = header
+        .get("alg")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    i.kid = header
+        .get("kid")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
     let configured = ctx.config.get_default(JWT_ALG_PATH);
     let alg = configured
         .value
@@ -267,14 +278,24 @@ fn jwe(ctx: &Context, header: &serde_json::Value) -> Inspection {
     i
 }
 
-fn jws(ctx: &Context, raw: &str, header: &serde_json::Value, payload: &serde_json::Value) -> Inspection {
+fn jws(
+    ctx: &Context,
+    raw: &str,
+    header: &serde_json::Value,
+    payload: &serde_json::Value,
+) -> Inspection {
     let mut i = Inspection::new("jws");
     let keys = ctx.install.crypt_keys();
     i.keys = keys.len();
-    i.alg = header.get("alg").and_then(|v| v.as_str()).map(str::to_string);
-    i.kid = header
-        .get("kid")
-        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    i.alg = header
+        .get("alg")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    i.kid = header.get("kid").map(|v| {
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
+    });
     let configured = ctx.config.get_default(JWT_ALG_PATH);
     let alg = configured
         .value
@@ -302,11 +323,7 @@ fn jws(ctx: &Context, raw: &str, header: &serde_json::Value, payload: &serde_jso
         i.alg.as_deref().unwrap_or("(none)"),
         i.kid.as_deref().unwrap_or("(none)")
     );
-    let key_line = ctx
-        .install
-        .env
-        .as_ref()
-        .and_then(|e| e.line("crypt/key"));
+    let key_line = ctx.install.env.as_ref().and_then(|e| e.line("crypt/key"));
     let keys_evidence = |text: String| Evidence::file(ENV_PHP, key_line, text);
     let verification = jwt::verify(raw, header, &keys, &alg);
     i.verified_with_key = verification.key_index();
@@ -476,10 +493,7 @@ fn revocation(db: &dyn Database, c: &jwt::Claims, i: &mut Inspection, ctx: &Cont
     }
     let rows = match db.rows(
         "jwt_auth_revoked",
-        &[
-            ("user_type_id", c.utypid.into()),
-            ("user_id", c.uid.into()),
-        ],
+        &[("user_type_id", c.utypid.into()), ("user_id", c.uid.into())],
     ) {
         Ok(r) => r,
         Err(e) => {
@@ -560,7 +574,8 @@ fn user_state(db: &dyn Database, c: &jwt::Claims, i: &mut Inspection, ctx: &Cont
                     u.name = username.clone();
                 }
                 if row.int("is_active") == Some(0) {
-                    i.diagnosis.push(admin_inactive(ctx, c.uid, username.as_deref()));
+                    i.diagnosis
+                        .push(admin_inactive(ctx, c.uid, username.as_deref()));
                 }
             }
         },
@@ -827,7 +842,8 @@ fn integration_checks(
     let (store_id, store_code) = store.unwrap_or((1, "default".into()));
     let flag = ctx.config.get(BEARER_PATH, Scope::Store(store_id));
     if !flag.is_set_flag() {
-        i.diagnosis.push(bearer_disabled(&flag, &store_code, row_ev));
+        i.diagnosis
+            .push(bearer_disabled(&flag, &store_code, row_ev));
     }
     let Some(r) = integration else {
         i.diagnosis.skip(
@@ -842,7 +858,10 @@ fn integration_checks(
         let id = r.int("integration_id").unwrap_or(0);
         let (state, action) = match status {
             0 => ("inactive", "Activate"),
-            2 => ("recreated: its configuration changed and it waits to be re-authorised", "Reauthorize"),
+            2 => (
+                "recreated: its configuration changed and it waits to be re-authorised",
+                "Reauthorize",
+            ),
             _ => ("in an unknown state", "Activate"),
         };
         i.diagnosis.push(
@@ -871,12 +890,14 @@ fn bearer_disabled(flag: &ConfigValue, store_code: &str, row_ev: &Evidence) -> F
     let scope_arg = match flag.scope {
         Scope::Default => String::new(),
         _ => match &flag.origin {
-            crate::store::config::Origin::Db { scope: "stores", .. } => {
+            crate::store::config::Origin::Db {
+                scope: "stores", ..
+            } => {
                 format!(" --scope=stores --scope-code={store_code}")
             }
-            crate::store::config::Origin::Db { scope: "websites", .. } => {
-                " --scope=websites --scope-code=<website code>".into()
-            }
+            crate::store::config::Origin::Db {
+                scope: "websites", ..
+            } => " --scope=websites --scope-code=<website code>".into(),
             _ => String::new(),
         },
     };
@@ -899,11 +920,13 @@ fn bearer_disabled(flag: &ConfigValue, store_code: &str, row_ev: &Evidence) -> F
 fn opaque_fix(ctx: &Context, label: &str, user: Option<&TokenUser>) -> Fix {
     match label {
         "integration" => Fix {
-            summary: "Use the integration's current access token (Reauthorize issues a new one)".into(),
+            summary: "Use the integration's current access token (Reauthorize issues a new one)"
+                .into(),
             commands: Vec::new(),
             admin_path: Some(format!(
                 "System > Extensions > Integrations > {} > Edit > Integration Details (or Reauthorize)",
-                user.and_then(|u| u.name.clone()).unwrap_or_else(|| "(integration)".into())
+                user.and_then(|u| u.name.clone())
+                    .unwrap_or_else(|| "(integration)".into())
             )),
         },
         _ => new_token_fix(ctx, user),
@@ -988,7 +1011,9 @@ fn php_int(s: &str) -> i64 {
 /// `Y-m-d H:i:s` as UTC (Magento's `created_at` columns).
 fn parse_db_time(s: &str) -> Option<Timestamp> {
     let dt: jiff::civil::DateTime = s.trim().replace(' ', "T").parse().ok()?;
-    dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
 }
 
 fn fmt_ts(secs: i64) -> String {

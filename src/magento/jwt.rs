@@ -89,7 +89,8 @@ fn b64url(part: &str) -> Option<Vec<u8>> {
 /// `key`. A token that is not three parts, or whose signature is not base64url, never verifies.
 pub fn verifies(token: &str, alg: Alg, key: &str) -> bool {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -143,7 +144,8 @@ pub fn claims(payload: &Value) -> Result<Claims, &'static str> {
     };
     let get = |name: &str| map.get(name).and_then(int_claim);
     let uid = get("uid").ok_or("UserId (uid) time not provided by the received JWT")?;
-    let utypid = get("utypid").ok_or("UserTypeId (utypid) time not provided by the received JWT")?;
+    let utypid =
+        get("utypid").ok_or("UserTypeId (utypid) time not provided by the received JWT")?;
     let iat = get("iat").ok_or("IssuedAt (iat) time not provided by the received JWT")?;
     let exp = get("exp").ok_or("ExpiresAt (exp) time not provided by the received JWT")?;
     Ok(Claims {
@@ -198,7 +200,11 @@ pub fn verify(token: &str, header: &Value, keys: &[String], configured: &str) ->
         return Verification::StoreUsesJwe;
     }
     let configured = Alg::parse(configured).unwrap_or(Alg::Hs256);
-    let Some(alg) = header.get("alg").and_then(Value::as_str).and_then(Alg::parse) else {
+    let Some(alg) = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .and_then(Alg::parse)
+    else {
         return Verification::UnsupportedAlgorithm;
     };
     if alg == configured {
@@ -328,7 +334,10 @@ mod tests {
 
     #[test]
     fn claims_and_expiry() {
-        let c = claims(&serde_json::json!({"uid": 68, "utypid": 2, "iat": 1689350618, "exp": 1689354218})).unwrap();
+        let c = claims(
+            &serde_json::json!({"uid": 68, "utypid": 2, "iat": 1689350618, "exp": 1689354218}),
+        )
+        .unwrap();
         assert_eq!((c.uid, c.utypid, c.exp - c.iat), (68, 2, 3600));
         assert_eq!(
             claims(&serde_json::json!({"uid": "7", "utypid": 3, "iat": 1.0, "exp": 2}))

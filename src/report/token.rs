@@ -33,10 +33,8 @@ pub fn to_text(i: &Inspection, style: &Style) -> String {
             let _ = writeln!(out, "  user:      unknown");
         }
     }
-    let ts = |t: &Option<jiff::Timestamp>| {
-        t.map(|t| t.to_string())
-            .unwrap_or_else(|| "unknown".into())
-    };
+    let ts =
+        |t: &Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
     let _ = writeln!(out, "  issued:    {}", ts(&i.issued_at));
     let _ = writeln!(out, "  expires:   {}", ts(&i.expires_at));
     if i.shape == "jws" || i.shape == "jwe" {
@@ -48,10 +46,9 @@ pub fn to_text(i: &Inspection, style: &Style) -> String {
             i.configured_alg.as_deref().unwrap_or("?")
         );
         let verified = match i.verified_with_key {
-            Some(k) if k + 1 == i.keys => format!(
-                "crypt/key index {k} (the current key, of {})",
-                i.keys
-            ),
+            Some(k) if k + 1 == i.keys => {
+                format!("crypt/key index {k} (the current key, of {})", i.keys)
+            }
             Some(k) => format!(
                 "crypt/key index {k} only (an earlier key; Magento uses index {})",
                 i.keys.saturating_sub(1)
