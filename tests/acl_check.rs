@@ -443,6 +443,17 @@ fn grant_plans_then_applies_exactly_what_is_missing() {
 #[test]
 fn diagnose_uses_the_same_engine() {
     let Some(s) = scenario() else { return };
+    // The ERP token is sent as Bearer: allowed here, so the token check passes and the ACL
+    // decides (with the setting off, integration-bearer-disabled is the root cause instead).
+    s.db.insert(
+        "core_config_data",
+        &[
+            ("scope", "default".into()),
+            ("scope_id", 0.into()),
+            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
+            ("value", "1".into()),
+        ],
+    );
     let out = lab::m2auth(
         &[
             "diagnose",

@@ -77,6 +77,9 @@ pub enum Command {
     /// The ACL resources a REST call needs, what the caller's role grants, what is missing
     #[command(name = "acl:check")]
     AclCheck(RequestArgs),
+    /// Decode and verify a bearer token: kind, user, issue/expiry, which crypt key verifies it, revocation, findings
+    #[command(name = "token:inspect")]
+    TokenInspect(TokenArgs),
     /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv)
     #[command(name = "acl:matrix")]
     AclMatrix(CallerArgs),
@@ -118,6 +121,13 @@ pub struct GrantArgs {
     /// An ACL resource id to allow, e.g. Magento_Catalog::products (repeatable)
     #[arg(long = "resource", value_name = "ID", required = true)]
     pub resources: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The token exactly as sent after "Bearer " (a JWT or a 32-character token)
+    #[arg(value_name = "TOKEN", allow_hyphen_values = true)]
+    pub token: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,7 +11,7 @@ use clap::Parser;
 use args::{Cli, Command, FormatArg, GrantArgs, UndoArgs};
 use m2auth::checks::caller::{self, CallerSpec};
 use m2auth::checks::permissions::{self, AclData};
-use m2auth::checks::{self, Context, LoadOptions};
+use m2auth::checks::{self, Context, LoadOptions, tokens};
 use m2auth::fix::acl_grant::{RuleRow, apply_grant, cache_notice, plan_grant};
 use m2auth::fix::journal::{EntryMeta, Journal, UndoOptions};
 use m2auth::magento::routes::Route;
@@ -78,6 +78,9 @@ pub fn main() -> i32 {
 /// The secrets named on the command line, known before anything is read, for error lines.
 fn early_masker(cli: &Cli) -> Masker {
     let mut m = Masker::new();
+    if let Command::TokenInspect(t) = &cli.command {
+        add_token_secret(&mut m, &t.token);
+    }
     if let Command::Diagnose(r) = &cli.command {
         let o = r.options();
         let auth_headers = o.headers.iter().filter(|h| {
@@ -114,13 +117,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let root = find_root(g.root.as_deref(), &cwd)?;
     let choice = g.db_choice();
-    let ctx = Context::load(LoadOptions {
+    let mut ctx = Context::load(LoadOptions {
         root,
         db: choice.clone(),
         now,
         request,
         env: &ProcessEnv,
     })?;
+    if let Command::TokenInspect(t) = &cli.command {
+        add_token_secret(&mut ctx.masker, &t.token);
+    }
     let style = Style::detect();
     let json = g.format == FormatArg::Json;
     let csv = g.format == FormatArg::Csv;
@@ -192,6 +198,20 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     Some(&who),
                     &style,
                 ))
+            };
+            (out, code)
+        }
+        Command::TokenInspect(args) => {
+            let found = tokens::inspect(&ctx, &args.token);
+            let code = if found.diagnosis.root_cause().is_some() {
+                1
+            } else {
+                0
+            };
+            let out = if json {
+                Output::Json(found.to_json())
+            } else {
+                Output::Text(report::token::to_text(&found, &style))
             };
             (out, code)
         }
@@ -429,6 +449,16 @@ fn undo(
         ))
     };
     Ok(Ok((out, 0)))
+}
+
+/// A token given on the command line: whole, trimmed, and each piece between whitespace and
+/// quotes (a malformed token is still a secret).
+fn add_token_secret(m: &mut Masker, token: &str) {
+    m.add(token);
+    m.add(token.trim());
+    for part in token.split(|c: char| c.is_whitespace() || "\"'`".contains(c)) {
+        m.add(part);
+    }
 }
 
 /// `--format csv` given to a command that has no listing.

@@ -6,3 +6,4 @@ pub mod acl;
 pub mod diagnosis;
 pub mod info;
 pub mod style;
+pub mod token;

@@ -1,0 +1,65 @@
+//! The text of `token:inspect` (its JSON is [`crate::checks::tokens::Inspection::to_json`]).
+
+use std::fmt::Write;
+
+use crate::checks::tokens::Inspection;
+use crate::report::diagnosis::findings_text;
+use crate::report::style::Style;
+
+pub fn to_text(i: &Inspection, style: &Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.bold("Token"));
+    let format = match i.shape {
+        "jws" => "signed JWT (JWS)",
+        "jwe" => "encrypted JWT (JWE)",
+        "opaque" => "32-character opaque token (oauth_token)",
+        _ => "malformed",
+    };
+    let _ = writeln!(out, "  kind:      {} ({format})", i.kind);
+    match &i.user {
+        Some(u) => {
+            let _ = writeln!(
+                out,
+                "  user:      {} {}{}",
+                u.user_type,
+                u.id,
+                u.name
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  user:      unknown");
+        }
+    }
+    let ts =
+        |t: &Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(out, "  issued:    {}", ts(&i.issued_at));
+    let _ = writeln!(out, "  expires:   {}", ts(&i.expires_at));
+    if i.shape == "jws" || i.shape == "jwe" {
+        let _ = writeln!(
+            out,
+            "  header:    alg {} kid {} (store: webapi/jwtauth/jwt_alg = {})",
+            i.alg.as_deref().unwrap_or("(none)"),
+            i.kid.as_deref().unwrap_or("(none)"),
+            i.configured_alg.as_deref().unwrap_or("?")
+        );
+        let verified = match i.verified_with_key {
+            Some(k) if k + 1 == i.keys => {
+                format!("crypt/key index {k} (the current key, of {})", i.keys)
+            }
+            Some(k) => format!(
+                "crypt/key index {k} only (an earlier key; Magento uses index {})",
+                i.keys.saturating_sub(1)
+            ),
+            None if i.keys == 0 => "not checked (no crypt key)".into(),
+            None => format!("no key of {} in crypt/key", i.keys),
+        };
+        let _ = writeln!(out, "  verified:  {verified}");
+    }
+    let _ = writeln!(out, "  revoked:   {}", if i.revoked { "yes" } else { "no" });
+    let _ = writeln!(out);
+    out.push_str(&findings_text(&i.diagnosis, style));
+    out
+}
