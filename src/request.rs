@@ -41,6 +41,37 @@ pub struct OauthCredentials {
     pub token_secret: String,
 }
 
+/// A login password (from `--password-file` or the hidden prompt). Never printed: `Debug` shows
+/// `Password(…)`, and [`RequestSpec::secrets`] hands it to the masker.
+#[derive(Clone, PartialEq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(p: impl Into<String>) -> Password {
+        Password(p.into())
+    }
+
+    /// The contents of a password file: the file minus one trailing newline (`\n` or `\r\n`),
+    /// as `echo pass > file` writes it. Other whitespace is part of the password.
+    pub fn from_file_contents(text: &str) -> Password {
+        let t = text
+            .strip_suffix("\r\n")
+            .or_else(|| text.strip_suffix('\n'))
+            .unwrap_or(text);
+        Password(t.to_string())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
 /// A login to diagnose (`POST /V1/integration/{admin,customer}/token`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Login {
@@ -96,6 +127,8 @@ pub struct RequestSpec {
     pub body: Option<String>,
     pub oauth: Option<OauthCredentials>,
     pub login: Option<Login>,
+    /// The login's password, when one was read (the CLI reads it after validation).
+    pub password: Option<Password>,
 }
 
 impl RequestSpec {
@@ -116,6 +149,7 @@ impl RequestSpec {
             body: None,
             oauth: None,
             login: None,
+            password: None,
         };
         if let Some(curl) = &opts.curl {
             spec.apply_curl(curl)?;
@@ -227,6 +261,9 @@ impl RequestSpec {
                 o.token_secret.clone(),
                 o.consumer_key.clone(),
             ]);
+        }
+        if let Some(p) = &self.password {
+            v.push(p.expose().to_string());
         }
         v
     }
@@ -641,6 +678,15 @@ mod tests {
             ..Default::default()
         };
         assert!(RequestSpec::from_options(&o).is_err());
+    }
+
+    #[test]
+    fn password_files_lose_one_trailing_newline() {
+        assert_eq!(Password::from_file_contents("pw 1\n").expose(), "pw 1");
+        assert_eq!(Password::from_file_contents("pw\r\n").expose(), "pw");
+        assert_eq!(Password::from_file_contents("pw\n\n").expose(), "pw\n");
+        assert_eq!(Password::from_file_contents(" pw ").expose(), " pw ");
+        assert_eq!(format!("{:?}", Password::new("secret")), "Password(…)");
     }
 
     #[test]

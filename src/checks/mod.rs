@@ -5,6 +5,7 @@ pub mod audit;
 pub mod caller;
 pub mod context;
 pub mod credentials;
+pub mod logins;
 pub mod permissions;
 pub mod tokens;
 
@@ -50,6 +51,7 @@ pub fn diagnose(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();
     credentials::run(ctx, &mut d);
     tokens::run(ctx, &mut d);
+    logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     audit::run(ctx, &mut d);
     if ctx.db.is_none() {

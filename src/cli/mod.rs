@@ -75,6 +75,29 @@ pub fn main() -> i32 {
     }
 }
 
+/// The password of a login being diagnosed: from `--password-file` (minus one trailing newline),
+/// else a hidden prompt when stdin is a terminal, else none (the password checks are skipped).
+fn read_password(spec: &mut RequestSpec, file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let Some(login) = &spec.login else {
+        return Ok(());
+    };
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--password-file {}", path.display()))?;
+        spec.password = Some(m2auth::request::Password::from_file_contents(&text));
+    } else if std::io::stdin().is_terminal() {
+        let who = match login {
+            m2auth::request::Login::Admin(n) => format!("admin user {n}"),
+            m2auth::request::Login::Customer(e) => format!("customer {e}"),
+        };
+        let pw = rpassword::prompt_password(format!("Password of {who} (not shown): "))
+            .context("cannot read the password from the terminal")?;
+        spec.password = Some(m2auth::request::Password::new(pw));
+    }
+    Ok(())
+}
+
 /// The secrets named on the command line, known before anything is read, for error lines.
 fn early_masker(cli: &Cli) -> Masker {
     let mut m = Masker::new();
@@ -107,10 +130,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         ),
         None => None,
     };
-    let request = match &cli.command {
+    let mut request = match &cli.command {
         Command::Diagnose(r) | Command::AclCheck(r) => RequestSpec::from_options(&r.options())?,
         _ => None,
     };
+    if let (Command::Diagnose(r), Some(spec)) = (&cli.command, request.as_mut()) {
+        read_password(spec, r.password_file.as_deref())?;
+    }
     if json_only_csv(&cli) {
         anyhow::bail!("--format csv is for listings (acl:matrix)");
     }
