@@ -85,6 +85,7 @@ catalogue! {
     RouteNeedsCustomerToken = "route-needs-customer-token", 2, "The route needs a customer token";
     RouteNeedsAdminOrIntegration = "route-needs-admin-or-integration", 2, "The route needs an admin or integration token";
     RouteAnonymousDisabled = "route-anonymous-disabled", 2, "Anonymous access to this route is off";
+    RouteHttpsOnly = "route-https-only", 2, "The route is served over HTTPS only";
     // Step 3: authentication method and headers
     AuthHeaderMissing = "auth-header-missing", 3, "The request has no Authorization header";
     AuthHeaderMalformed = "auth-header-malformed", 3, "The Authorization header is malformed";

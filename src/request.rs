@@ -547,8 +547,11 @@ pub fn parse_target(target: &str) -> Result<Target, Error> {
             query,
         }
     };
-    let under_rest =
-        t.path.starts_with("/rest/") || t.path == "/rest" || t.path.starts_with("/index.php/rest/");
+    // A store in a subfolder (`/shop/rest/V1/…`) is left as it is; the router finds `/rest/`.
+    let under_rest = t.path.starts_with("/rest/")
+        || t.path == "/rest"
+        || t.path.contains("/rest/")
+        || t.path.starts_with("/index.php/rest/");
     if !under_rest {
         t.path = format!("/rest{}", t.path);
     }

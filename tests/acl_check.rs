@@ -32,16 +32,25 @@ const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
 const FULL_TOKEN: &str = "fu11acce55t0ken0000000000000000a";
 const NOROLE_TOKEN: &str = "n0r01eacce55t0ken000000000000000";
 
+/// A JWT as Magento issues it, signed HS256 with the lab store's crypt key (EnvSpec::magento),
+/// padded as `SecretBasedJwksFactory` pads it. (The token checks themselves are tested against
+/// PyJWT in tests/tokens.rs; here the token only has to be valid.)
 fn jwt(uid: i64, utypid: i64) -> String {
+    use hmac::{Hmac, Mac};
     let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    format!(
-        "{}.{}.{}",
+    let signing_input = format!(
+        "{}.{}",
         e(serde_json::json!({"kid": "1", "alg": "HS256"})),
         e(
-            serde_json::json!({"uid": uid, "utypid": utypid, "iat": 1_900_000_000, "exp": 1_900_003_600})
-        ),
-        "c2lnbmF0dXJlLW5vdC1jaGVja2VkLWhlcmU"
-    )
+            serde_json::json!({"uid": uid, "utypid": utypid, "iat": 1_900_000_000_i64, "exp": 4_100_000_000_i64})
+        )
+    );
+    let key =
+        m2auth::magento::jwt::derive_secret("base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(signing_input.as_bytes());
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{signing_input}.{sig}")
 }
 
 struct Scenario {
@@ -97,6 +106,28 @@ fn scenario() -> Option<Scenario> {
     db.rule(30, "Magento_Backend::admin", "allow");
     db.rule(30, "Magento_Sales::sales", "allow");
     db.rule(30, "Magento_Catalog::catalog", "deny");
+    // Customer 1 of website 1, for the customer-token calls.
+    db.insert(
+        "customer_entity",
+        &[
+            ("entity_id", 1.into()),
+            ("website_id", 1.into()),
+            ("email", "c@example.test".into()),
+            ("group_id", 1.into()),
+            ("is_active", 1.into()),
+        ],
+    );
+    // Integration tokens are sent as Bearer tokens here, which 2.4.4+ accepts only with this on
+    // (see `a_refused_token_is_never_allowed` for the default).
+    db.insert(
+        "core_config_data",
+        &[
+            ("scope", "default".into()),
+            ("scope_id", 0.into()),
+            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
+            ("value", "1".into()),
+        ],
+    );
     Some(Scenario { store, db })
 }
 
@@ -258,16 +289,6 @@ fn who_may_call_what() {
     assert_eq!(code, 0, "{doc}");
     // The same customer on a store of another website (accounts shared per website).
     s.db.insert(
-        "customer_entity",
-        &[
-            ("entity_id", 1.into()),
-            ("website_id", 1.into()),
-            ("email", "c@example.test".into()),
-            ("group_id", 1.into()),
-            ("is_active", 1.into()),
-        ],
-    );
-    s.db.insert(
         "store_website",
         &[
             ("website_id", 2.into()),
@@ -337,6 +358,105 @@ fn who_may_call_what() {
     // An admin JWT names the admin user.
     let (_, doc) = s.check("GET /V1/orders/5", &["--token", &jwt(2, 2)]);
     assert_eq!(doc["allowed"], true, "{doc}");
+}
+
+#[test]
+fn a_refused_token_is_never_allowed() {
+    let Some(s) = scenario() else { return };
+    s.db.exec(&format!(
+        "DELETE FROM {} WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+        s.db.table("core_config_data")
+    ));
+    let (code, doc) = s.check("GET /V1/products/abc", &["--token", FULL_TOKEN]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["allowed"], false);
+    assert_eq!(codes(&doc)[0], "integration-bearer-disabled", "{doc}");
+    // OAuth signatures and other schemes are not guessed at.
+    let out = lab::m2auth(
+        &[
+            "acl:check",
+            "--request",
+            "GET /V1/products",
+            "-H",
+            "Authorization: OAuth oauth_consumer_key=\"x\"",
+            "--root",
+            s.root(),
+        ],
+        Path::new(s.root()),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn methods_https_subfolders_and_the_admin_store() {
+    let Some(s) = scenario() else { return };
+    // Only GET, POST, PUT and DELETE reach Magento's router.
+    let (code, doc) = s.check("PATCH /V1/products/abc", &["--token", FULL_TOKEN]);
+    assert_eq!(
+        (code, codes(&doc)),
+        (1, vec!["route-not-found".to_string()]),
+        "{doc}"
+    );
+    assert!(
+        doc["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Request method is invalid")
+    );
+    // A store installed in a subfolder.
+    let (code, doc) = s.check(
+        "GET https://shop.test/shop/rest/default/V1/products/abc",
+        &["--token", FULL_TOKEN],
+    );
+    assert_eq!(
+        (code, doc["route"]["url"].clone()),
+        (0, Value::from("/V1/products/:sku")),
+        "{doc}"
+    );
+    // A secure route over plain HTTP.
+    s.store.app_code_module("Acme_Secure");
+    s.store.file(
+        "app/code/Acme/Secure/etc/webapi.xml",
+        r#"<?xml version="1.0"?>
+<routes xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="urn:magento:module:Magento_Webapi:etc/webapi.xsd">
+    <route url="/V1/acme/secret" method="GET" secure="true">
+        <service class="Acme\Secure\Api\SecretInterface" method="get"/>
+        <resources>
+            <resource ref="anonymous"/>
+        </resources>
+    </route>
+</routes>
+"#,
+    );
+    let mut flags: Vec<(&str, bool)> = MODULES.iter().map(|(m, _)| (*m, true)).collect();
+    flags.push(("Acme_Secure", true));
+    s.store.config_php(&flags);
+    let (code, doc) = s.check("GET http://shop.test/rest/V1/acme/secret", &[]);
+    assert_eq!(
+        (code, codes(&doc)),
+        (1, vec!["route-https-only".to_string()]),
+        "{doc}"
+    );
+    let (code, doc) = s.check("GET https://shop.test/rest/V1/acme/secret", &[]);
+    assert_eq!((code, codes(&doc)), (0, vec![]), "{doc}");
+    // `self` never passes on the admin store (/rest/all/), whatever the account sharing.
+    let (_, doc) = s.check("GET /rest/all/V1/customers/me", &["--token", &jwt(1, 3)]);
+    assert_eq!(codes(&doc), vec!["route-needs-customer-token"], "{doc}");
+    // The admin store is addressed as `all`, not by its code.
+    let (_, doc) = s.check("GET /rest/admin/V1/products", &["--token", FULL_TOKEN]);
+    assert_eq!(codes(&doc), vec!["store-code-unknown"], "{doc}");
+    assert!(
+        doc["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("'all'"),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -443,17 +563,6 @@ fn grant_plans_then_applies_exactly_what_is_missing() {
 #[test]
 fn diagnose_uses_the_same_engine() {
     let Some(s) = scenario() else { return };
-    // The ERP token is sent as Bearer: allowed here, so the token check passes and the ACL
-    // decides (with the setting off, integration-bearer-disabled is the root cause instead).
-    s.db.insert(
-        "core_config_data",
-        &[
-            ("scope", "default".into()),
-            ("scope_id", 0.into()),
-            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
-            ("value", "1".into()),
-        ],
-    );
     let out = lab::m2auth(
         &[
             "diagnose",

@@ -105,7 +105,7 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
         }
     };
     let data = permissions::AclData::load(ctx);
-    let check = permissions::check_request(ctx, &data, &request.method, &target.path, &who);
+    let check = permissions::check_request(ctx, &data, &request.method, target, &who);
     d.findings.extend(check.diagnosis.findings);
     d.skipped.extend(check.diagnosis.skipped);
 }

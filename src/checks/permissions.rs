@@ -10,6 +10,7 @@ use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::acl::{Acl, AclTree, Reason, UserType};
 use crate::magento::routes::{Outcome, Route, RouteIndex, StorePart};
 use crate::magento::webapi_security;
+use crate::request::Target;
 use crate::store::acl as store_acl;
 use crate::store::webapi;
 
@@ -21,6 +22,8 @@ pub struct AclData {
     pub tree: AclTree,
     /// The evaluated ACL; `None` without a database.
     pub acl: Option<Acl>,
+    /// The `authorization_role` rows (empty without a database).
+    pub roles: Vec<crate::magento::acl::RoleRow>,
     /// XML files that could not be read, and why the ACL could not be built.
     pub problems: Vec<String>,
 }
@@ -41,23 +44,40 @@ impl AclData {
             Some(l) => format!("{}:{l}: {}", p.path.display(), p.message),
             None => format!("{}: {}", p.path.display(), p.message),
         }));
-        let acl = match ctx.db.as_deref() {
+        let (acl, roles) = match ctx.db.as_deref() {
             Some(db) => match store_acl::load_roles(db) {
-                Ok((roles, rules)) => Some(Acl::build(&tree, &roles, &rules)),
+                Ok((roles, rules)) => (Some(Acl::build(&tree, &roles, &rules)), roles),
                 Err(e) => {
                     problems.push(format!("roles could not be read: {e}"));
-                    None
+                    (None, Vec::new())
                 }
             },
-            None => None,
+            None => (None, Vec::new()),
         };
         AclData {
             routes,
             disabled_routes,
             tree,
             acl,
+            roles,
             problems,
         }
+    }
+
+    /// The group role an admin user's role row belongs to: (role_id, name).
+    pub fn group_of(&self, role_id: i64) -> Option<(i64, String)> {
+        let row = self
+            .roles
+            .iter()
+            .find(|r| i64::try_from(r.role_id).ok() == Some(role_id))?;
+        let parent = self
+            .roles
+            .iter()
+            .find(|r| r.role_id == row.parent_id && row.parent_id != 0)?;
+        Some((
+            i64::try_from(parent.role_id).ok()?,
+            parent.role_name.clone().unwrap_or_default(),
+        ))
     }
 }
 
@@ -68,7 +88,8 @@ pub struct Missing {
     /// Where to tick it in the admin role editor ("Catalog > Inventory > Products").
     pub admin_path: Option<String>,
     /// `denied` (a deny row, its own or an ancestor's), `missing-rule` (no row: resource added
-    /// after the role was saved), `not-granted`, `unknown-resource`, `needs-customer`, `no-role`.
+    /// after the role was saved), `not-granted`, `unknown-resource`, `needs-customer`,
+    /// `customer-other-website`, `no-role`, `unknown` (the roles could not be read).
     pub why: String,
     /// Magento's reasoning, in words.
     pub reason: String,
@@ -199,17 +220,47 @@ pub struct RouteCheck {
     pub diagnosis: Diagnosis,
 }
 
+/// The path from the REST front name on: a store installed in a subfolder
+/// (`/shop/rest/V1/…`, `/shop/index.php/rest/V1/…`) is routed like `/rest/V1/…`.
+pub fn rest_path(path: &str) -> &str {
+    for marker in ["/index.php/rest/", "/rest/"] {
+        if let Some(i) = path.find(marker) {
+            return &path[i..];
+        }
+    }
+    path
+}
+
+/// The methods Magento's REST request accepts (`Magento\Framework\Webapi\Rest\Request::getHttpMethod`);
+/// any other gives 400 "Request method is invalid.".
+const REST_METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE"];
+
 /// Route the request, identify the role, evaluate, and explain.
 pub fn check_request(
     ctx: &Context,
     data: &AclData,
     method: &str,
-    path: &str,
+    target: &Target,
     who: &Identified,
 ) -> RouteCheck {
     let mut d = Diagnosis::default();
     for p in &data.problems {
         d.skip("xml", p.clone());
+    }
+    let path = rest_path(&target.path);
+    if !REST_METHODS.contains(&method) {
+        d.push(
+            Finding::new(Code::RouteNotFound, Severity::Error)
+                .title(format!("Magento's REST API does not accept the method {method}"))
+                .detail("Only GET, POST, PUT and DELETE reach the router: Magento answers 400 \"Request method is invalid.\"")
+                .fix(Fix { summary: "Use GET, POST, PUT or DELETE (PUT for updates)".into(), commands: Vec::new(), admin_path: None }),
+        );
+        return RouteCheck {
+            method: method.to_string(),
+            route: None,
+            verdict: None,
+            diagnosis: d,
+        };
     }
     let codes = ctx.config.scopes.codes();
     let resolution = data.routes.resolve(method, path, &codes);
@@ -226,6 +277,18 @@ pub fn check_request(
             diagnosis: d,
         };
     };
+    if route.secure && target.scheme.as_deref() == Some("http") {
+        d.push(
+            Finding::new(Code::RouteHttpsOnly, Severity::Error)
+                .title(format!("{} {} is served over HTTPS only", route.method, route.url))
+                .detail("The route is declared secure=\"true\": over plain HTTP Magento answers 400 \"Operation allowed only in HTTPS\" (after the permission check). Behind a TLS-terminating proxy, Magento must see the request as HTTPS (web/secure/offloader_header).")
+                .fix(Fix {
+                    summary: "Call the https:// URL (or make the proxy send the offloader header)".into(),
+                    commands: vec![format!("… {}", target.display().replacen("http://", "https://", 1))],
+                    admin_path: None,
+                }),
+        );
+    }
     let role_id = role_of(ctx, &who.caller);
     let mut verdict = evaluate(ctx, data, &route, &who.caller, role_id);
     if let Caller::Customer { customer_id } = &who.caller
@@ -311,12 +374,24 @@ fn not_found(
         return;
     }
     if let StorePart::Unknown(code) = &resolution.store {
+        let usable: Vec<&str> = codes
+            .iter()
+            .map(String::as_str)
+            .filter(|c| *c != "admin")
+            .collect();
+        let why = if code == "admin" {
+            "the admin store is not addressed by its code: use 'all'".to_string()
+        } else {
+            format!(
+                "Magento takes /rest/{code}/… as the route path /{code}/… when '{code}' is not a store code"
+            )
+        };
         d.push(
             Finding::new(Code::StoreCodeUnknown, Severity::Error)
                 .title(format!("The store code '{code}' names no store"))
                 .detail(format!(
-                    "Magento takes /rest/{code}/… as a route path when '{code}' is not a store code, so nothing matches (404). Known codes: {}, and 'all'.",
-                    codes.join(", ")
+                    "{why}; no request processor takes that path, so Magento answers 400 \"Specified request cannot be processed.\" Usable codes: {}, and 'all'.",
+                    usable.join(", ")
                 ))
                 .evidence(Evidence::db("store", format!("codes: {}", codes.join(", "))))
                 .fix(Fix {
@@ -339,9 +414,21 @@ fn not_found(
             .collect::<Vec<_>>(),
         Outcome::Matched { .. } => Vec::new(),
     };
+    let versioned = resolution
+        .route_path
+        .strip_prefix("/V")
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+    let answer = if versioned {
+        "Magento answers \"Request does not match any route.\" with HTTP 404 (a wrong method is a 404 too)."
+    } else {
+        "The path does not start with a version segment (/V1/…), so no request processor takes it: Magento answers 400 \"Specified request cannot be processed.\""
+    };
     let mut f = Finding::new(Code::RouteNotFound, Severity::Error)
-        .title(format!("No route matches {method} {}", resolution.route_path))
-        .detail("Magento answers \"Request does not match any route.\" with HTTP 404 (a wrong method is a 404 too).");
+        .title(format!(
+            "No route matches {method} {}",
+            resolution.route_path
+        ))
+        .detail(answer);
     for c in &closest {
         f = f.evidence(Evidence::other("routes", format!("closest: {c}")));
     }
@@ -372,7 +459,10 @@ fn explain(
         .iter()
         .all(|m| m.why == "needs-customer" || m.why == "customer-other-website");
     match caller {
-        Caller::Guest if webapi_security::is_listed(&route.url, &route.method) => {
+        Caller::Guest
+            if webapi_security::is_listed(&route.url, &route.method)
+                && ctx.install.modules.is_enabled(webapi_security::MODULE) == Some(true) =>
+        {
             let cfg = ctx.config.get_default(webapi_security::CONFIG_PATH);
             d.push(with_evidence(
                 Finding::new(Code::RouteAnonymousDisabled, Severity::Error)
@@ -443,7 +533,10 @@ fn explain(
                 .map(|m| {
                     let how = match m.why.as_str() {
                         "denied" => format!("explicitly denied ({})", m.reason),
-                        "missing-rule" => "no rule row: the role was saved before this resource existed; re-save the role".into(),
+                        "missing-rule" => format!(
+                            "no rule row ({}): the role was saved before this resource existed; re-save the role",
+                            m.reason
+                        ),
                         "unknown-resource" => "not a resource of any enabled module".into(),
                         _ => format!("not granted ({})", m.reason),
                     };
@@ -462,6 +555,24 @@ fn explain(
                         resource_args(v)
                     ),
                 ),
+                Caller::Admin { username, .. } => {
+                    // An admin's rules live on its group role: the role editor never writes rules
+                    // on the user's own row, and granting there would override the group.
+                    let group = v.role_id.and_then(|r| data.group_of(r));
+                    let who = match username {
+                        Some(u) => format!("--admin-user '{u}'"),
+                        None => format!("--role {}", group.as_ref().map(|g| g.0).unwrap_or(0)),
+                    };
+                    (
+                        match &group {
+                            Some((id, name)) => format!(
+                                "System > Permissions > User Roles > {name} (role {id}) > Role Resources (applies to every user of the role)"
+                            ),
+                            None => "System > Permissions > User Roles > (the user's role) > Role Resources".to_string(),
+                        },
+                        format!("m2auth acl:grant {who} {} --apply", resource_args(v)),
+                    )
+                }
                 _ => (
                     "System > Permissions > User Roles > (role) > Role Resources".to_string(),
                     format!(
@@ -494,7 +605,6 @@ fn explain(
             d.push(with_evidence(f));
         }
     }
-    let _ = data;
 }
 
 /// `Magento\Customer\Model\Plugin\CustomerAuthorization`: `self` passes only when the current

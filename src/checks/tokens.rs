@@ -555,7 +555,15 @@ fn user_state(db: &dyn Database, c: &jwt::Claims, i: &mut Inspection, ctx: &Cont
                     table,
                     format!("no row for uid={} (utypid={})", c.uid, c.utypid),
                 ))
-                .fix(new_token_fix(ctx, None)),
+                .fix(if c.utypid == USER_TYPE_CUSTOMER {
+                    Fix {
+                        summary: "Request a new token from this store".into(),
+                        commands: vec![customer_curl(ctx, None)],
+                        admin_path: None,
+                    }
+                } else {
+                    new_token_fix(ctx, None)
+                }),
         );
     };
     match c.utypid {

@@ -12,6 +12,7 @@ use args::{Cli, Command, FormatArg, GrantArgs, UndoArgs};
 use m2auth::checks::caller::{self, CallerSpec};
 use m2auth::checks::permissions::{self, AclData};
 use m2auth::checks::{self, Context, LoadOptions, tokens};
+use m2auth::findings;
 use m2auth::fix::acl_grant::{RuleRow, apply_grant, cache_notice, plan_grant};
 use m2auth::fix::journal::{EntryMeta, Journal, UndoOptions};
 use m2auth::magento::routes::Route;
@@ -188,6 +189,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 .target
                 .clone()
                 .ok_or_else(|| anyhow::anyhow!("acl:check needs --request \"METHOD TARGET\""))?;
+            if spec.oauth.is_some()
+                || args.customer.is_some()
+                || (spec.bearer_token().is_none() && !spec.authorization().is_empty())
+            {
+                anyhow::bail!(
+                    "acl:check takes the caller as a Bearer token (--token or -H), --integration NAME or --admin-user NAME; OAuth-signed requests and customer logins are diagnosed by diagnose"
+                );
+            }
             let caller_spec = match (spec.bearer_token(), &args.integration, &args.admin_user) {
                 (Some(t), None, None) => CallerSpec::Token(t.to_string()),
                 (None, Some(i), None) => CallerSpec::Integration(i.clone()),
@@ -202,7 +211,18 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 Err(why) => return cannot(&ctx, &why),
             };
             let data = AclData::load(&ctx);
-            let check = permissions::check_request(&ctx, &data, &spec.method, &target.path, &who);
+            let mut check = permissions::check_request(&ctx, &data, &spec.method, &target, &who);
+            // A token Magento refuses makes the request a guest's, whatever its role grants.
+            if let CallerSpec::Token(t) = &caller_spec {
+                let token = tokens::inspect(&ctx, t);
+                let refused = token.diagnosis.root_cause().is_some();
+                check.diagnosis.findings.extend(token.diagnosis.findings);
+                check.diagnosis.skipped.extend(token.diagnosis.skipped);
+                findings::rank(&mut check.diagnosis.findings);
+                if refused && let Some(v) = check.verdict.as_mut() {
+                    v.allowed = false;
+                }
+            }
             let allowed = check.verdict.as_ref().is_some_and(|v| v.allowed);
             let code = if allowed && check.diagnosis.root_cause().is_none() {
                 0
