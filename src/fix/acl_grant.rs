@@ -975,6 +975,45 @@ mod tests {
     }
 
     #[test]
+    fn rules_after_and_effects_text() {
+        let current = vec![
+            rule(10, ADMIN, ALLOW),
+            rule(11, "Magento_Sales::sales", ALLOW),
+        ];
+        let p = plan_grant(&tree(), 5, &current, &["Magento_Catalog::products".into()]).unwrap();
+        let mut other = rule(20, ALL, ALLOW);
+        other.role_id = 6;
+        let after = p.rules_after(&[current[0].clone(), other.clone(), current[1].clone()]);
+        assert_eq!(after[0], other);
+        assert_eq!(after.len(), 1 + tree().len());
+        assert!(after[1..].iter().all(|r| r.role_id == 5));
+        assert_eq!(
+            after[1..].iter().map(|r| r.rule_id).collect::<Vec<_>>(),
+            (21..21 + tree().len() as u64).collect::<Vec<_>>()
+        );
+        let mut plan = p.plan("", "group role 5 \"Editors\"");
+        plan.effects = vec![RoleEffect {
+            role_id: 5,
+            role: "group role 5 \"Editors\"".into(),
+            written: true,
+            how: "its rules are replaced".into(),
+            newly_allowed: vec!["Magento_Catalog::products".into()],
+            newly_denied: vec!["Magento_Sales::sales_order".into()],
+        }];
+        let text = plan.to_text();
+        assert!(
+            text.contains("!! newly DENIED (1): Magento_Sales::sales_order"),
+            "{text}"
+        );
+        assert!(text.contains("no other role changes"), "{text}");
+        let json = plan.to_json();
+        assert_eq!(
+            json["effects"][0]["newly_denied"][0],
+            "Magento_Sales::sales_order"
+        );
+    }
+
+    #[test]
     fn refusals() {
         assert!(plan_grant(&[], 5, &[], &["Magento_Sales::sales".into()]).is_err());
         assert!(plan_grant(&tree(), 5, &[], &[]).is_err());

@@ -1037,6 +1037,37 @@ mod tests {
     }
 
     #[test]
+    fn servers() {
+        let r = |host: Option<&str>, port: Option<u16>, socket: Option<&str>| DatabaseRef {
+            host: host.map(String::from),
+            port,
+            socket: socket.map(String::from),
+            name: "magento".into(),
+            user: "m".into(),
+            table_prefix: String::new(),
+        };
+        let a = r(Some("DB.example.com"), None, None);
+        assert!(same_server(
+            &a,
+            &r(Some("db.example.com"), Some(3306), None)
+        ));
+        assert!(!same_server(&a, &r(Some("db2.example.com"), None, None)));
+        assert!(!same_server(
+            &a,
+            &r(Some("db.example.com"), Some(3307), None)
+        ));
+        let s = r(Some("localhost"), None, Some("/run/mysqld/mysqld.sock"));
+        assert!(same_server(
+            &s,
+            &r(None, None, Some("/run/mysqld/mysqld.sock"))
+        ));
+        assert!(!same_server(&s, &r(None, None, Some("/tmp/other.sock"))));
+        assert!(!same_server(&s, &a));
+        assert_eq!(a.server(), "DB.example.com:3306");
+        assert_eq!(s.server(), "socket /run/mysqld/mysqld.sock");
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slugify("acl:grant role 5"), "acl-grant-role-5");
         assert_eq!(slugify("  "), "change");
