@@ -581,3 +581,391 @@ fn diagnose_uses_the_same_engine() {
     assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+impl Scenario {
+    /// Run without `--format json`: (exit code, stdout, stderr).
+    fn run_text(&self, args: &[&str]) -> (i32, String, String) {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--root", self.root()]);
+        let out = lab::m2auth(&all, Path::new(self.root()));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Every rule row as (rule_id, role_id, resource_id, permission).
+    fn rules(&self) -> Vec<Vec<Option<String>>> {
+        self.db.query(&format!(
+            "SELECT rule_id, role_id, resource_id, permission FROM {} ORDER BY rule_id",
+            self.db.table("authorization_rule")
+        ))
+    }
+
+    fn journal_files(&self) -> Vec<std::path::PathBuf> {
+        match std::fs::read_dir(self.store.path("var/m2auth/journal")) {
+            Ok(d) => d.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The effect entry of `role` in a grant's JSON.
+fn effect(doc: &Value, role: u64) -> Option<Value> {
+    doc["effects"]
+        .as_array()?
+        .iter()
+        .find(|e| e["role_id"] == role)
+        .cloned()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn grant_for_an_admin_user_writes_the_group_and_names_every_user() {
+    let Some(s) = scenario() else { return };
+    // A second user of "Sales team".
+    s.db.insert(
+        "admin_user",
+        &[
+            ("user_id", 3.into()),
+            ("username", "bob".into()),
+            ("password", "x".into()),
+            ("is_active", 1.into()),
+        ],
+    );
+    s.db.role(32, 30, "U", 3, "2", "Bob");
+    let before = s.rules();
+
+    // jane's own U row: refused, naming the group and saying it applies to all its users.
+    let (code, out, err) = s.run_text(&[
+        "acl:grant",
+        "--role",
+        "31",
+        "--resource",
+        "Magento_Catalog::products",
+        "--apply",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--role 30"), "{err}");
+    assert!(err.contains("\"Sales team\""), "{err}");
+    assert!(err.contains("every user of that group"), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(s.rules(), before);
+
+    // --admin-user jane: the plan names the group and its users, and every change.
+    let (code, plan) = s.run(&[
+        "acl:grant",
+        "--admin-user",
+        "jane",
+        "--resource",
+        "Magento_Catalog::products",
+    ]);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(plan["status"], "planned", "{plan}");
+    assert_eq!(plan["role_id"], 30, "{plan}");
+    let notes = plan["notes"].to_string();
+    assert!(notes.contains("every user of that group"), "{notes}");
+    assert!(notes.contains("admin user jane (role 31)"), "{notes}");
+    assert!(notes.contains("admin user bob (role 32)"), "{notes}");
+    assert_eq!(s.rules(), before, "a plan must not write");
+    let group = effect(&plan, 30).expect("the group's effects");
+    assert_eq!(group["written"], true);
+    assert_eq!(
+        strings(&group["newly_allowed"]),
+        vec!["Magento_Catalog::products"],
+        "{group}"
+    );
+    // Customers was allowed only through the Magento_Backend::admin row (the group has no row
+    // for it; ERP has one, so Magento's deny pass left it alone): the save writes it as deny.
+    assert_eq!(
+        strings(&group["newly_denied"]),
+        vec!["Magento_Customer::customer"],
+        "{group}"
+    );
+    for user in [31, 32] {
+        let e = effect(&plan, user).unwrap_or_else(|| panic!("no effects for {user}: {plan}"));
+        assert_eq!(e["written"], false);
+        assert_eq!(e["newly_allowed"], group["newly_allowed"], "{e}");
+        assert_eq!(e["newly_denied"], group["newly_denied"], "{e}");
+    }
+    // Another role: ERP (with deny rows) loses Magento's deny for resources no role had a row
+    // for, now that the group has a row for every resource.
+    let erp = effect(&plan, 10).expect("ERP changes through the deny pass");
+    assert_eq!(erp["written"], false);
+    assert!(
+        strings(&erp["newly_allowed"])
+            .iter()
+            .any(|r| r.starts_with("Magento_Cms::")),
+        "{erp}"
+    );
+    assert!(effect(&plan, 20).is_none(), "Full does not change: {plan}");
+    // The same in text, denials loudly.
+    let (code, text, _) = s.run_text(&[
+        "acl:grant",
+        "--admin-user",
+        "jane",
+        "--resource",
+        "Magento_Catalog::products",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("!! newly DENIED"), "{text}");
+    assert!(text.contains("integration \"ERP\" (role 10)"), "{text}");
+    assert!(text.contains("plan only"), "{text}");
+
+    // Applied: the group's rows, not jane's.
+    let (code, applied) = s.run(&[
+        "acl:grant",
+        "--admin-user",
+        "jane",
+        "--resource",
+        "Magento_Catalog::products",
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{applied}");
+    assert_eq!(applied["status"], "applied", "{applied}");
+    assert!(applied["journal"].is_string(), "{applied}");
+    let by_role = |role: &str| -> Vec<(String, String)> {
+        s.rules()
+            .into_iter()
+            .filter(|r| r[1].as_deref() == Some(role))
+            .map(|r| (r[2].clone().unwrap(), r[3].clone().unwrap()))
+            .collect()
+    };
+    assert!(by_role("31").is_empty() && by_role("32").is_empty());
+    let group_rows = by_role("30");
+    // One row per resource of the ACL, as the plan said.
+    let planned = plan["steps"][1]["sql_preview"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert!(planned > 50, "{plan}");
+    assert_eq!(group_rows.len(), planned, "{group_rows:?}");
+    for (res, perm) in [
+        ("Magento_Backend::admin", "allow"),
+        ("Magento_Sales::sales", "allow"),
+        ("Magento_Catalog::products", "allow"),
+        ("Magento_Catalog::catalog", "deny"),
+        ("Magento_Customer::customer", "deny"),
+    ] {
+        assert!(
+            group_rows.contains(&(res.to_string(), perm.to_string())),
+            "{res} {perm}: {group_rows:?}"
+        );
+    }
+    // jane gains Products and keeps Sales.
+    let (code, doc) = s.check("GET /V1/products/abc", &["--admin-user", "jane"]);
+    assert_eq!(
+        (code, doc["allowed"].clone()),
+        (0, Value::Bool(true)),
+        "{doc}"
+    );
+    let (code, doc) = s.check("GET /V1/orders/5", &["--admin-user", "jane"]);
+    assert_eq!(
+        (code, doc["allowed"].clone()),
+        (0, Value::Bool(true)),
+        "{doc}"
+    );
+    let (code, doc) = s.run(&[
+        "acl:grant",
+        "--admin-user",
+        "jane",
+        "--resource",
+        "Magento_Sales::sales",
+        "--resource",
+        "Magento_Catalog::products",
+    ]);
+    assert_eq!(
+        (code, doc["status"].clone()),
+        (0, "already_allowed".into()),
+        "{doc}"
+    );
+    // One journal entry, for the group.
+    assert_eq!(s.journal_files().len(), 1);
+}
+
+#[test]
+fn grant_of_what_is_already_allowed_changes_nothing() {
+    let Some(s) = scenario() else { return };
+    let before = s.rules();
+    for args in [
+        // An explicit allow row.
+        &[
+            "acl:grant",
+            "--integration",
+            "ERP",
+            "--resource",
+            "Magento_Catalog::catalog_inventory",
+            "--apply",
+        ][..],
+        // Allowed through the parent resource's rule (no row of the group's own).
+        &[
+            "acl:grant",
+            "--admin-user",
+            "jane",
+            "--resource",
+            "Magento_Customer::customer",
+            "--apply",
+        ][..],
+        // "All".
+        &[
+            "acl:grant",
+            "--integration",
+            "Full",
+            "--resource",
+            "Magento_Cms::page",
+            "--apply",
+        ][..],
+    ] {
+        let (code, doc) = s.run(args);
+        assert_eq!(code, 0, "{args:?}: {doc}");
+        assert_eq!(doc["status"], "already_allowed", "{args:?}: {doc}");
+        assert_eq!(doc["applied"], false);
+        assert_eq!(doc["steps"], serde_json::json!([]), "{doc}");
+        assert!(doc.get("journal").is_none(), "{doc}");
+    }
+    let (code, text, _) = s.run_text(&[
+        "acl:grant",
+        "--integration",
+        "ERP",
+        "--resource",
+        "Magento_Catalog::catalog",
+    ]);
+    assert_eq!(code, 0);
+    assert!(text.contains("already allowed"), "{text}");
+    assert_eq!(s.rules(), before);
+    assert!(s.journal_files().is_empty(), "{:?}", s.journal_files());
+}
+
+#[test]
+fn grant_refuses_unknown_and_unusable_roles() {
+    let Some(s) = scenario() else { return };
+    s.db.role(40, 0, "X", 0, "2", "Odd");
+    let before = s.rules();
+    for (role, expect) in [
+        ("999", "no role 999"),
+        ("=-3", "no role -3"),
+        ("40", "neither G nor U"),
+    ] {
+        let flag = match role.strip_prefix('=') {
+            Some(v) => format!("--role={v}"),
+            None => format!("--role={role}"),
+        };
+        let (code, out, err) = s.run_text(&[
+            "acl:grant",
+            &flag,
+            "--resource",
+            "Magento_Catalog::products",
+            "--apply",
+        ]);
+        assert_eq!(code, 1, "{role}: {out}{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(expect), "{role}: {err}");
+    }
+    // An admin user without a group, and an unknown admin user.
+    s.db.insert(
+        "admin_user",
+        &[
+            ("user_id", 5.into()),
+            ("username", "solo".into()),
+            ("password", "x".into()),
+            ("is_active", 1.into()),
+        ],
+    );
+    s.db.role(50, 0, "U", 5, "2", "Solo");
+    for (user, expect) in [("solo", "no group"), ("nobody", "no admin user")] {
+        let (code, _, err) = s.run_text(&[
+            "acl:grant",
+            "--admin-user",
+            user,
+            "--resource",
+            "Magento_Catalog::products",
+        ]);
+        assert_eq!(code, 1, "{user}: {err}");
+        assert!(err.contains(expect), "{user}: {err}");
+    }
+    // A group role by id is fine (a plan).
+    let (code, doc) = s.run(&[
+        "acl:grant",
+        "--role",
+        "30",
+        "--resource",
+        "Magento_Catalog::products",
+    ]);
+    assert_eq!(
+        (code, doc["status"].clone()),
+        (0, "planned".into()),
+        "{doc}"
+    );
+    assert_eq!(s.rules(), before);
+    assert!(s.journal_files().is_empty());
+}
+
+#[test]
+fn undo_prints_the_cache_notice_and_refuses_an_entry_of_another_server() {
+    let Some(s) = scenario() else { return };
+    let before = s.rules();
+    let grant = [
+        "acl:grant",
+        "--integration",
+        "ERP",
+        "--resource",
+        "Magento_Catalog::products",
+        "--apply",
+    ];
+    let (code, out, err) = s.run_text(&grant);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = s.run_text(&["undo"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("bin/magento cache:clean config"), "{out}");
+    assert_eq!(s.rules(), before);
+
+    // An entry written for another server (same database name and prefix) is refused, even
+    // with --force.
+    let (code, applied) = s.run(&grant);
+    assert_eq!(code, 0, "{applied}");
+    let after_grant = s.rules();
+    let id = applied["journal"].as_str().unwrap().to_string();
+    let path = s.store.path(&format!("var/m2auth/journal/{id}.json"));
+    let mut entry: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let original = entry["database"].clone();
+    let here = entry["database"]["socket"].as_str().unwrap().to_string();
+    entry["database"]["host"] = "db.other.example".into();
+    entry["database"]["port"] = 3307.into();
+    entry["database"]["socket"] = Value::Null;
+    std::fs::write(&path, serde_json::to_string_pretty(&entry).unwrap()).unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let mut args = vec!["undo", id.as_str()];
+        args.extend_from_slice(extra);
+        let (code, out, err) = s.run_text(&args);
+        assert_eq!(code, 1, "{extra:?}: {out}{err}");
+        assert!(err.contains("db.other.example:3307"), "{err}");
+        assert!(err.contains(&here), "{err}");
+        assert!(err.contains("--force does not override"), "{err}");
+        assert_eq!(s.rules(), after_grant);
+    }
+    // Put back, it is undone, and the JSON carries the notice.
+    entry["database"] = original;
+    std::fs::write(&path, serde_json::to_string_pretty(&entry).unwrap()).unwrap();
+    let (code, doc) = s.run(&["undo", &id]);
+    assert_eq!(code, 0, "{doc}");
+    assert!(
+        doc["cache_notice"]
+            .to_string()
+            .contains("cache:clean config"),
+        "{doc}"
+    );
+    assert_eq!(s.rules(), before);
+}

@@ -4,10 +4,9 @@
 mod lab;
 
 use m2auth::fix::FixError;
-use m2auth::fix::acl_grant::{
-    ADMIN_RESOURCE, ALLOW, DENY, ROOT_RESOURCE, RuleRow, apply_grant, plan_grant,
-};
+use m2auth::fix::acl_grant::{ALLOW, DENY, apply_grant, plan_grant, rule_from_row};
 use m2auth::fix::journal::{EntryMeta, Journal, UndoOptions};
+use m2auth::magento::acl::{ADMIN, ALL, RuleRow};
 use m2auth::mask::Masker;
 use m2auth::store::db::write::{DUMP_IS_READ_ONLY, WriteSession};
 use m2auth::store::db::{DbChoice, SqlValue};
@@ -15,8 +14,8 @@ use m2auth::store::db::{DbChoice, SqlValue};
 /// The ACL tree of the test, in ACL order.
 fn tree() -> Vec<String> {
     [
-        ROOT_RESOURCE,
-        ADMIN_RESOURCE,
+        ALL,
+        ADMIN,
         "Magento_Sales::sales",
         "Magento_Sales::sales_operation",
         "Magento_Sales::sales_order",
@@ -43,8 +42,8 @@ fn all_rules(db: &lab::LabDb) -> Vec<Vec<Option<String>>> {
 struct Setup {
     db: lab::LabDb,
     store: lab::FixtureStore,
-    role: i64,
-    other_role: i64,
+    role: u64,
+    other_role: u64,
 }
 
 /// A custom role with rules for part of the tree (and one for a resource no longer declared),
@@ -61,7 +60,7 @@ fn setup(prefix: &str) -> Option<Setup> {
             ("user_type", "2".into()),
             ("role_name", "Catalog editors".into()),
         ],
-    ) as i64;
+    );
     let other_role = db.insert(
         "authorization_role",
         &[
@@ -71,19 +70,19 @@ fn setup(prefix: &str) -> Option<Setup> {
             ("user_type", "2".into()),
             ("role_name", "Administrators".into()),
         ],
-    ) as i64;
+    );
     db.insert(
         "authorization_rule",
         &[
             ("role_id", other_role.into()),
-            ("resource_id", ROOT_RESOURCE.into()),
+            ("resource_id", ALL.into()),
             ("privileges", mysql::Value::NULL),
             ("permission", ALLOW.into()),
         ],
     );
     for (res, perm) in [
-        (ROOT_RESOURCE, DENY),
-        (ADMIN_RESOURCE, ALLOW),
+        (ALL, DENY),
+        (ADMIN, ALLOW),
         ("Magento_Sales::sales", DENY),
         ("Magento_Catalog::catalog", ALLOW),
         ("Magento_Catalog::catalog_inventory", ALLOW),
@@ -108,11 +107,11 @@ fn setup(prefix: &str) -> Option<Setup> {
     })
 }
 
-fn role_rules(s: &mut WriteSession, role: i64) -> Vec<RuleRow> {
-    s.rows("authorization_rule", &[("role_id", SqlValue::Int(role))])
+fn role_rules(s: &mut WriteSession, role: u64) -> Vec<RuleRow> {
+    s.rows("authorization_rule", &[("role_id", SqlValue::UInt(role))])
         .unwrap()
         .iter()
-        .filter_map(RuleRow::from_row)
+        .filter_map(rule_from_row)
         .collect()
 }
 
@@ -175,7 +174,7 @@ fn grant_writes_rows_like_save_rel_and_undo_restores_them() {
         s.role
     ));
     let allowed = [
-        ADMIN_RESOURCE,
+        ADMIN,
         "Magento_Sales::sales",
         "Magento_Sales::sales_order",
         "Magento_Catalog::catalog",
@@ -372,12 +371,12 @@ fn an_error_mid_transaction_rolls_everything_back() {
     let mut session = WriteSession::connect(&s.db.conn_params()).unwrap();
     assert!(
         session
-            .delete("authorization_rule", &[("role_id", SqlValue::Int(s.role))])
+            .delete("authorization_rule", &[("role_id", SqlValue::UInt(s.role))])
             .is_err()
     );
     assert!(
         session
-            .insert("authorization_rule", &[("role_id", SqlValue::Int(s.role))])
+            .insert("authorization_rule", &[("role_id", SqlValue::UInt(s.role))])
             .is_err()
     );
     session.begin().unwrap();
@@ -387,12 +386,12 @@ fn an_error_mid_transaction_rolls_everything_back() {
             .update(
                 "authorization_rule",
                 &[("rule_id", SqlValue::Int(1))],
-                &[("role_id", SqlValue::Int(s.role))]
+                &[("role_id", SqlValue::UInt(s.role))]
             )
             .is_err()
     );
     let err = session
-        .delete("authorization_role", &[("role_id", SqlValue::Int(s.role))])
+        .delete("authorization_role", &[("role_id", SqlValue::UInt(s.role))])
         .unwrap_err();
     assert!(err.to_string().contains("foreign key"), "{err}");
     session.rollback().unwrap();

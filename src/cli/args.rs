@@ -107,15 +107,18 @@ pub struct CallerArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct GrantArgs {
-    /// The integration, by name
+    /// The integration, by name (its own role)
     #[arg(
         long,
         value_name = "NAME",
-        required_unless_present = "role",
-        conflicts_with = "role"
+        required_unless_present_any = ["role", "admin_user"],
+        conflicts_with_all = ["role", "admin_user"]
     )]
     pub integration: Option<String>,
-    /// The role, by authorization_role.role_id (a group role for admin users)
+    /// The group role of this admin user, by username: changes every user of that group
+    #[arg(long, value_name = "NAME", conflicts_with = "role")]
+    pub admin_user: Option<String>,
+    /// The role, by authorization_role.role_id: a group role, or an integration's own role
     #[arg(long, value_name = "ID")]
     pub role: Option<i64>,
     /// An ACL resource id to allow, e.g. Magento_Catalog::products (repeatable)

@@ -13,8 +13,8 @@ use m2auth::checks::caller::{self, CallerSpec};
 use m2auth::checks::permissions::{self, AclData};
 use m2auth::checks::{self, Context, LoadOptions, tokens};
 use m2auth::findings;
-use m2auth::fix::acl_grant::{RuleRow, apply_grant, cache_notice, plan_grant};
-use m2auth::fix::journal::{EntryMeta, Journal, UndoOptions};
+use m2auth::fix::acl_grant::{self, GrantRequest, GrantTarget};
+use m2auth::fix::journal::{Journal, UndoOptions};
 use m2auth::magento::routes::Route;
 use m2auth::mask::{self, Masker};
 use m2auth::report::acl::MatrixRow;
@@ -314,9 +314,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// `acl:grant`: the rows Magento's role editor would write for the role's current resources plus
-/// the asked ones; a plan unless `--apply`, then one journaled transaction. `Err` is "could not
-/// do what was asked" (exit 1).
+/// `acl:grant`: [`acl_grant::grant`] does the work; this picks the target and renders.
+/// `Err` is "could not do what was asked" (exit 1).
 fn grant(
     ctx: &Context,
     args: &GrantArgs,
@@ -324,103 +323,29 @@ fn grant(
     apply: bool,
     json: bool,
 ) -> anyhow::Result<Result<(Output, i32), String>> {
-    let Some(db) = ctx.db.as_deref() else {
-        return Ok(Err(format!(
-            "acl:grant needs the database: {}",
-            ctx.db_problem.as_deref().unwrap_or("none")
-        )));
-    };
-    let (role_id, label) = match (&args.integration, args.role) {
-        (Some(name), _) => {
-            let who = match caller::identify(ctx, &CallerSpec::Integration(name.clone())) {
-                Ok(w) => w,
-                Err(why) => return Ok(Err(why)),
-            };
-            match permissions::role_of(ctx, &who.caller) {
-                Some(r) => (r, format!("integration '{name}'")),
-                None => {
-                    return Ok(Err(format!(
-                        "integration '{name}' has no role (authorization_role): save its API resources once in System > Extensions > Integrations"
-                    )));
-                }
-            }
+    let target = match (&args.integration, &args.admin_user, args.role) {
+        (Some(name), None, None) => GrantTarget::Integration(name.clone()),
+        (None, Some(name), None) => GrantTarget::AdminUser(name.clone()),
+        (None, None, Some(id)) => GrantTarget::Role(id),
+        _ => {
+            anyhow::bail!("acl:grant takes one of --integration NAME, --admin-user NAME, --role ID")
         }
-        (None, Some(r)) => (r, String::new()),
-        (None, None) => anyhow::bail!("acl:grant needs --integration NAME or --role ID"),
     };
-    let data = AclData::load(ctx);
-    let tree_ids: Vec<String> = data.tree.all_ids().map(str::to_string).collect();
-    let rules: Vec<RuleRow> = db
-        .rows("authorization_rule", &[("role_id", role_id.into())])?
-        .iter()
-        .filter_map(RuleRow::from_row)
-        .collect();
-    let plan = match plan_grant(&tree_ids, role_id, &rules, &args.resources) {
-        Ok(p) => p,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    let rendered = plan.plan(&db.describe().table_prefix, &label);
-    if !apply || plan.unchanged {
-        let note = if plan.unchanged {
-            "nothing to change"
-        } else {
-            "plan only: nothing was changed; run again with --apply"
-        };
-        let out = if json {
-            let mut v = rendered.to_json();
-            v["applied"] = false.into();
-            v["note"] = note.into();
-            Output::Json(v)
-        } else {
-            Output::Text(format!("{}\n{note}\n", rendered.to_text()))
-        };
-        return Ok(Ok((out, 0)));
-    }
-    let mut session = match WriteSession::open(choice, ctx.install.env.as_ref()) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    session.begin()?;
-    if let Err(e) = apply_grant(&mut session, &plan) {
-        return Ok(Err(e.to_string()));
-    }
-    let journal = Journal::for_root(&ctx.install.root);
-    let meta = EntryMeta {
-        title: format!(
-            "Grant {} to {}",
-            args.resources.join(", "),
-            if label.is_empty() {
-                format!("role {role_id}")
-            } else {
-                label.clone()
-            }
-        ),
-        slug: "acl-grant".into(),
+    let request = GrantRequest {
+        target,
+        resources: args.resources.clone(),
+        apply,
+        db: choice.clone(),
         command: std::env::args().collect(),
-        masker: ctx.masker.clone(),
     };
-    let listed = match journal.commit(session, &meta) {
-        Ok(l) => l,
+    let outcome = match acl_grant::grant(ctx, &request) {
+        Ok(o) => o,
         Err(e) => return Ok(Err(e.to_string())),
     };
-    let id = listed
-        .as_ref()
-        .map(|l| l.entry.id.clone())
-        .unwrap_or_default();
-    let notice = cache_notice();
     let out = if json {
-        let mut v = rendered.to_json();
-        v["applied"] = true.into();
-        v["journal"] = id.clone().into();
-        v["undo"] = format!("m2auth undo {id}").into();
-        v["cache_notice"] = notice.clone().into();
-        Output::Json(v)
+        Output::Json(outcome.to_json())
     } else {
-        Output::Text(format!(
-            "{}\napplied in one transaction; journal entry {id} (undo: m2auth undo {id})\n{}\n",
-            rendered.to_text(),
-            notice.join("\n")
-        ))
+        Output::Text(outcome.to_text())
     };
     Ok(Ok((out, 0)))
 }
@@ -484,15 +409,23 @@ fn undo(
             "journal": outcome.undo.entry.id,
             "changes": outcome.undo.entry.changes.len(),
             "overridden": outcome.overridden.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            "cache_notice": outcome.cache_notice,
         }))
     } else {
-        Output::Text(format!(
+        let mut t = format!(
             "undid {} ({}): {} change(s) reversed in one transaction; recorded as {}\n",
             outcome.original.entry.id,
             outcome.original.entry.title,
             outcome.undo.entry.changes.len(),
             outcome.undo.entry.id
-        ))
+        );
+        if !outcome.cache_notice.is_empty() {
+            t.push_str("Afterwards:\n");
+            for n in &outcome.cache_notice {
+                t.push_str(&format!("  - {n}\n"));
+            }
+        }
+        Output::Text(t)
     };
     Ok(Ok((out, 0)))
 }

@@ -81,6 +81,72 @@ impl Entry {
     pub fn row_count(&self) -> usize {
         self.changes.iter().map(Change::row_count).sum()
     }
+
+    /// Whether the entry changed rows Magento caches as its ACL (`authorization_rule`,
+    /// `authorization_role`).
+    pub fn touches_acl(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| super::acl_grant::ACL_TABLES.contains(&c.table.as_str()))
+    }
+
+    /// The caches to clean after this entry's changes (or their undo): the ACL cache when it
+    /// touched the ACL tables, else nothing.
+    pub fn cache_notice(&self) -> Vec<String> {
+        if self.touches_acl() {
+            super::acl_grant::cache_notice()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+impl DatabaseRef {
+    /// Where the database server is: the socket path, or host and port (3306 when not given).
+    pub fn server(&self) -> String {
+        server_of(self.host.as_deref(), self.port, self.socket.as_deref())
+    }
+}
+
+/// Where a server is, as text: `socket /run/mysqld/mysqld.sock` or `db.example.com:3306`.
+fn server_of(host: Option<&str>, port: Option<u16>, socket: Option<&str>) -> String {
+    match socket {
+        Some(s) => format!("socket {s}"),
+        None => {
+            let host = host.unwrap_or("localhost");
+            let host = if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.to_string()
+            };
+            format!("{host}:{}", port.unwrap_or(3306))
+        }
+    }
+}
+
+/// Whether two server locations are the same server: the same socket (same file once resolved),
+/// or the same host (case-insensitive) and port.
+fn same_server(a: &DatabaseRef, b: &DatabaseRef) -> bool {
+    match (&a.socket, &b.socket) {
+        (Some(x), Some(y)) => {
+            x == y
+                || matches!(
+                    (fs::canonicalize(x), fs::canonicalize(y)),
+                    (Ok(cx), Ok(cy)) if cx == cy
+                )
+        }
+        (None, None) => {
+            let host = |r: &DatabaseRef| {
+                r.host
+                    .as_deref()
+                    .unwrap_or("localhost")
+                    .trim_matches(['[', ']'])
+                    .to_ascii_lowercase()
+            };
+            host(a) == host(b) && a.port.unwrap_or(3306) == b.port.unwrap_or(3306)
+        }
+        _ => false,
+    }
 }
 
 /// What to write in a new entry.
@@ -123,6 +189,8 @@ pub struct UndoOutcome {
     pub original: Listed,
     /// Rows that had changed since (only with `force`; empty otherwise).
     pub overridden: Vec<Conflict>,
+    /// Caches to clean now ([`Entry::cache_notice`] of the undone entry).
+    pub cache_notice: Vec<String>,
 }
 
 /// The journal directory of one store.
@@ -262,7 +330,8 @@ impl Journal {
     /// Undo `target` through `session` (which must not have a transaction open yet).
     ///
     /// Refused when the entry was already undone, when it was written for another database
-    /// (name or table prefix), and — unless `force` — when any row is no longer as the entry left
+    /// (server — host and port, or socket —, name or table prefix; `force` does not override
+    /// this), and — unless `force` — when any row is no longer as the entry left
     /// it ([`FixError::Conflict`] names each such row). Either everything is undone, or nothing.
     pub fn undo(
         &self,
@@ -277,15 +346,20 @@ impl Journal {
                 at: u.at.clone(),
             });
         }
-        let p = session.params();
-        if p.dbname != entry.database.name || p.table_prefix != entry.database.table_prefix {
+        let here = database_ref(session.params());
+        if !same_server(&here, &entry.database)
+            || here.name != entry.database.name
+            || here.table_prefix != entry.database.table_prefix
+        {
             return Err(FixError::Refused(format!(
-                "journal entry {} changed database `{}` (table prefix `{}`), not `{}` (table prefix `{}`)",
+                "journal entry {} changed database `{}` (table prefix `{}`) on {}, but this run writes to database `{}` (table prefix `{}`) on {}: an entry is only undone on the database it changed (--force does not override this)",
                 entry.id,
                 entry.database.name,
                 entry.database.table_prefix,
-                p.dbname,
-                p.table_prefix
+                entry.database.server(),
+                here.name,
+                here.table_prefix,
+                here.server()
             )));
         }
         session.begin()?;
@@ -336,6 +410,7 @@ impl Journal {
                 entry: marked,
             },
             overridden: conflicts,
+            cache_notice: entry.cache_notice(),
         })
     }
 
@@ -497,7 +572,8 @@ pub fn undo_plan(entry: &Entry) -> Plan {
     Plan {
         title: format!("Undo {}: {}", entry.id, entry.title),
         steps,
-        cache_notice: Vec::new(),
+        cache_notice: entry.cache_notice(),
+        ..Plan::default()
     }
 }
 
@@ -612,24 +688,28 @@ fn new_entry(meta: &EntryMeta, session: &WriteSession, changes: Vec<Change>) -> 
         now.strftime("%Y%m%dT%H%M%S"),
         now.subsec_millisecond()
     );
-    let p = session.params();
     Entry {
         format: FORMAT,
         id,
         created_at: now.to_string(),
         title: mask_text(&meta.title, &meta.masker),
         command: mask_command(&meta.command, &meta.masker),
-        database: DatabaseRef {
-            host: p.host.clone(),
-            port: p.port,
-            socket: p.socket.as_ref().map(|s| s.to_string_lossy().into_owned()),
-            name: p.dbname.clone(),
-            user: p.user.clone(),
-            table_prefix: p.table_prefix.clone(),
-        },
+        database: database_ref(session.params()),
         changes,
         undoes: None,
         undone: None,
+    }
+}
+
+/// The database a session writes to, as an entry records it (never the password).
+fn database_ref(p: &crate::store::db::ConnParams) -> DatabaseRef {
+    DatabaseRef {
+        host: p.host.clone(),
+        port: p.port,
+        socket: p.socket.as_ref().map(|s| s.to_string_lossy().into_owned()),
+        name: p.dbname.clone(),
+        user: p.user.clone(),
+        table_prefix: p.table_prefix.clone(),
     }
 }
 
@@ -954,6 +1034,37 @@ mod tests {
         assert!(text.contains("Magento_Sales::sales"), "{text}");
         assert!(text.contains("shop-sync"), "{text}");
         assert!(text.contains("--apply"), "{text}");
+    }
+
+    #[test]
+    fn servers() {
+        let r = |host: Option<&str>, port: Option<u16>, socket: Option<&str>| DatabaseRef {
+            host: host.map(String::from),
+            port,
+            socket: socket.map(String::from),
+            name: "magento".into(),
+            user: "m".into(),
+            table_prefix: String::new(),
+        };
+        let a = r(Some("DB.example.com"), None, None);
+        assert!(same_server(
+            &a,
+            &r(Some("db.example.com"), Some(3306), None)
+        ));
+        assert!(!same_server(&a, &r(Some("db2.example.com"), None, None)));
+        assert!(!same_server(
+            &a,
+            &r(Some("db.example.com"), Some(3307), None)
+        ));
+        let s = r(Some("localhost"), None, Some("/run/mysqld/mysqld.sock"));
+        assert!(same_server(
+            &s,
+            &r(None, None, Some("/run/mysqld/mysqld.sock"))
+        ));
+        assert!(!same_server(&s, &r(None, None, Some("/tmp/other.sock"))));
+        assert!(!same_server(&s, &a));
+        assert_eq!(a.server(), "DB.example.com:3306");
+        assert_eq!(s.server(), "socket /run/mysqld/mysqld.sock");
     }
 
     #[test]

@@ -13,11 +13,18 @@ use serde::Serialize;
 
 use crate::store::db::DbError;
 
-/// What a command would change, step by step, and what to do afterwards.
+/// What a command would change, step by step, what that changes for whom, and what to do
+/// afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Plan {
     pub title: String,
+    /// What to know before applying (who else is affected…), one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub steps: Vec<Step>,
+    /// For ACL changes: every role whose allowed/denied answer changes, and for which resources.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<acl_grant::RoleEffect>,
     /// Caches holding the changed data and how to clean them (one sentence each).
     pub cache_notice: Vec<String>,
 }
@@ -37,9 +44,13 @@ impl Plan {
         self.steps.is_empty()
     }
 
-    /// The plan as text: title, numbered steps with their SQL indented, then the cache notice.
+    /// The plan as text: title, notes, numbered steps with their SQL indented, the effects per
+    /// role (denials loudly), then the cache notice.
     pub fn to_text(&self) -> String {
         let mut out = format!("PLAN: {}\n", self.title);
+        for n in &self.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
         if self.steps.is_empty() {
             out.push_str("  nothing to change\n");
         }
@@ -47,6 +58,35 @@ impl Plan {
             out.push_str(&format!("  {}. {}\n", i + 1, step.description));
             for line in step.sql_preview.lines() {
                 out.push_str(&format!("       {line}\n"));
+            }
+        }
+        if !self.effects.is_empty() {
+            out.push_str("Effects (Magento's answer for each resource, before and after):\n");
+            for e in &self.effects {
+                out.push_str(&format!("  {}: {}\n", e.role, e.how));
+                if !e.newly_allowed.is_empty() {
+                    out.push_str(&format!(
+                        "    newly allowed ({}): {}\n",
+                        e.newly_allowed.len(),
+                        e.newly_allowed.join(", ")
+                    ));
+                }
+                if !e.newly_denied.is_empty() {
+                    out.push_str(&format!(
+                        "    !! newly DENIED ({}): {}\n",
+                        e.newly_denied.len(),
+                        e.newly_denied.join(", ")
+                    ));
+                    if e.written {
+                        out.push_str("       (allowed now without an allow row of the role's own, e.g. through a parent resource's rule; the role editor's save writes them as deny. Add them with --resource to keep them)\n");
+                    }
+                }
+                if e.newly_allowed.is_empty() && e.newly_denied.is_empty() {
+                    out.push_str("    no change\n");
+                }
+            }
+            if self.effects.iter().all(|e| e.written) {
+                out.push_str("  no other role changes\n");
             }
         }
         if !self.cache_notice.is_empty() && !self.steps.is_empty() {
@@ -58,7 +98,9 @@ impl Plan {
         out
     }
 
-    /// The plan as JSON: `{"title", "steps": [{"description", "sql_preview"}], "cache_notice"}`.
+    /// The plan as JSON: `{"title", "notes"?, "steps": [{"description", "sql_preview"}],
+    /// "effects"?: [{"role_id", "role", "written", "how", "newly_allowed", "newly_denied"}],
+    /// "cache_notice"}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
