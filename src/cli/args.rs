@@ -83,7 +83,7 @@ pub enum Command {
     /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv)
     #[command(name = "acl:matrix")]
     AclMatrix(CallerArgs),
-    /// Grant ACL resources to an integration's or a role's rules, as the role editor writes them (--apply)
+    /// Grant ACL resources to an integration's or a group role's rules, as the role editor writes them (--apply)
     #[command(name = "acl:grant")]
     AclGrant(GrantArgs),
     /// Reverse the changes of a journal entry (the newest one by default)
