@@ -21,6 +21,7 @@ need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v rg >/dev/null || need+=(ripgrep)
 command -v php >/dev/null || need+=(php-cli)
+/usr/bin/python3 -c 'import jwt' 2>/dev/null || need+=(python3-jwt)
 if ((${#need[@]})); then
     echo "bench: installing ${need[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null
@@ -56,12 +57,24 @@ hyperfine -N --output=pipe --warmup 3 --runs $((runs * 3)) --export-markdown "$w
     -n "m2auth acl:check" "$bin acl:check --request 'GET /V1/products/x' --admin-user api --root $work/store --dump $work/small.sql --format json" \
     -n "m2auth acl:matrix (one role, all routes)" "$bin acl:matrix --role 4 --root $work/store --dump $work/small.sql --format json"
 
-python3 - "$work/info.json" "$work/dump.json" "$bytes" "$work/acl.json" <<'PY'
+echo "== 4. credentials: token:inspect of a JWT (target < 20 ms); one Argon2id password check vs libsodium"
+token=$(/usr/bin/python3 -c 'import jwt; print(jwt.encode({"uid": 1, "utypid": 2, "iat": 1900000000, "exp": 1900003600}, "9e8f2c4a6b1d3f5e7a9c0b2d4f6e8a1c".center(2048, "&"), algorithm="HS256", headers={"kid": "1"}))')
+printf 'Admin123!\n' >"$work/pw.txt"
+ex="--root $repo/examples/store --dump $repo/examples/store.sql --format json"
+hyperfine -N -i --output=pipe --warmup 2 --runs "$runs" --export-markdown "$work/cred.md" --export-json "$work/cred.json" \
+    -n "m2auth info (example store, baseline)" "$bin info $ex" \
+    -n "m2auth token:inspect JWT" "$bin token:inspect $token $ex" \
+    -n "m2auth diagnose --admin-user (Argon2id 64 MiB)" "$bin diagnose --admin-user admin --password-file $work/pw.txt $ex" \
+    -n "php sodium_crypto_pwhash 64 MiB" "php -r 'sodium_crypto_pwhash(32, \"Admin123!\", \"Xk9pQ2mW7rT4yB8n\", 2, 67108864, SODIUM_CRYPTO_PWHASH_ALG_ARGON2ID13);'" \
+    -n "php -r '' (PHP start)" "php -r ''"
+
+python3 - "$work/info.json" "$work/dump.json" "$bytes" "$work/acl.json" "$work/cred.json" <<'PY'
 import json, sys
 info, dump, size = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
 acl = json.load(open(sys.argv[4]))
+cred = json.load(open(sys.argv[5]))
 print("\nsummary")
-for r in info["results"] + acl["results"]:
+for r in info["results"] + acl["results"] + cred["results"]:
     print(f"  {r['command']:<60} {r['mean']*1000:8.1f} ms ± {r['stddev']*1000:.1f}")
 for r in dump["results"]:
     print(f"  {r['command']:<60} {r['mean']:8.2f} s   {size / r['mean'] / 1e6:7.0f} MB/s")

@@ -404,3 +404,29 @@ fn customers_are_checked_on_the_requests_website() {
     let doc = cust("new@example.test", PW);
     assert_eq!(login_codes(&doc), vec!["customer-inactive"], "{doc}");
 }
+
+/// The same logins give the same findings from the live database and from its mysqldump.
+#[test]
+fn live_and_dump_agree() {
+    let Some(s) = scenario(false) else { return };
+    let dump = s.store.path("logins.sql");
+    s.db.mysqldump(&dump, false);
+    let dump = dump.to_str().unwrap().to_string();
+    let rows = s.db.query(&format!(
+        "SELECT username FROM {}",
+        s.db.table("admin_user")
+    ));
+    let mut names: Vec<String> = rows.into_iter().filter_map(|r| r[0].clone()).collect();
+    names.push("nobody".into());
+    for name in &names {
+        for password in ["Right-Passw0rd", "wrong-one-1"] {
+            let live = s.admin(name, password);
+            let from_dump = s.run(&["--admin-user", name, "--dump", &dump], password);
+            assert_eq!(
+                login_codes(&live),
+                login_codes(&from_dump),
+                "{name}: live {live}\ndump {from_dump}"
+            );
+        }
+    }
+}

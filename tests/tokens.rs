@@ -764,3 +764,56 @@ fn diagnose_ranks_the_refused_token_first() {
     ]);
     no_secret(&String::from_utf8_lossy(&out.stdout), &expired);
 }
+
+/// The same tokens give the same findings from the live database and from its mysqldump.
+#[test]
+fn live_and_dump_agree() {
+    let Some(l) = setup() else { return };
+    let dump = l.store.path("tokens.sql.gz");
+    l.db.mysqldump(&dump, true);
+    let dump = dump.to_str().unwrap().to_string();
+    let cases = [
+        l.jwt(NEW_KEY, "HS256", claims(1, 2, NOW - 60, NOW + 3600)),
+        l.jwt(OLD_KEY, "HS256", claims(1, 2, NOW - 60, NOW + 3600)),
+        l.jwt(OTHER_KEY, "HS256", claims(1, 2, NOW - 60, NOW + 3600)),
+        l.jwt(NEW_KEY, "HS256", claims(1, 2, NOW - 7200, NOW - 3600)),
+        l.jwt(NEW_KEY, "HS256", claims(99, 2, NOW - 60, NOW + 3600)),
+        l.jwt(NEW_KEY, "HS256", claims(5, 2, NOW - 60, NOW + 3600)),
+        ADMIN_OPAQUE.to_string(),
+        CUSTOMER_OPAQUE.to_string(),
+        REVOKED_OPAQUE.to_string(),
+        REQUEST_OPAQUE.to_string(),
+        VERIFIER_OPAQUE.to_string(),
+        UNKNOWN_OPAQUE.to_string(),
+        INTEGRATION_TOKEN.to_string(),
+    ];
+    for token in &cases {
+        let (live_code, live) = l.inspect(token);
+        let (dump_code, from_dump) = l.inspect_with(token, &["--dump", &dump]);
+        assert_eq!(
+            codes(&live),
+            codes(&from_dump),
+            "{token}: live {live}\ndump {from_dump}"
+        );
+        assert_eq!(live_code, dump_code, "{token}");
+        assert_eq!(live["kind"], from_dump["kind"], "{token}");
+        assert_eq!(live["revoked"], from_dump["revoked"], "{token}");
+    }
+}
+
+/// Benchmark (not a timed test): `token:inspect` of a JWT, target under 20 ms. Run with
+/// `scripts/test --test tokens -- --ignored --nocapture` on a release build for real figures.
+#[test]
+#[ignore = "benchmark"]
+fn token_inspect_timing() {
+    let Some(l) = setup() else { return };
+    let token = l.jwt(NEW_KEY, "HS256", claims(1, 2, NOW - 60, NOW + 3600));
+    let start = std::time::Instant::now();
+    for _ in 0..20 {
+        l.inspect(&token);
+    }
+    eprintln!(
+        "token:inspect: {:.1} ms per run (debug build, includes process start and DB connect)",
+        start.elapsed().as_secs_f64() * 50.0
+    );
+}
