@@ -20,6 +20,9 @@ use m2auth::store::db::DbChoice;
 use m2auth::store::db::write::{DUMP_IS_READ_ONLY, WriteSession};
 use m2auth::store::modules::{Edition, Release};
 
+/// `admin_user.rp_token` (a password-reset link token) is a secret: the journal keeps its digest.
+const ADMIN_REDACTED: &[&str] = &["admin_user.rp_token"];
+
 type Done = anyhow::Result<Result<(Output, i32), String>>;
 
 /// The commands that write refuse `--dump` before anything is read (exit 2).
@@ -148,7 +151,11 @@ pub(super) fn change_password(
         command: command_without(password.expose()),
         masker,
     };
-    let listed = match Journal::for_root(&ctx.install.root).commit(session, &meta) {
+    let listed = match Journal::for_root(&ctx.install.root).commit_redacted(
+        session,
+        &meta,
+        ADMIN_REDACTED,
+    ) {
         Ok(l) => l,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -225,7 +232,11 @@ pub(super) fn unlock(ctx: &Context, args: &UnlockArgs, choice: &DbChoice, json: 
         command: std::env::args().collect(),
         masker: ctx.masker.clone(),
     };
-    let listed = match Journal::for_root(&ctx.install.root).commit(session, &meta) {
+    let listed = match Journal::for_root(&ctx.install.root).commit_redacted(
+        session,
+        &meta,
+        ADMIN_REDACTED,
+    ) {
         Ok(l) => l,
         Err(e) => return Ok(Err(e.to_string())),
     };
