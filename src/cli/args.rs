@@ -88,6 +88,62 @@ pub enum Command {
     AclGrant(GrantArgs),
     /// Reverse the changes of a journal entry (the newest one by default)
     Undo(UndoArgs),
+    /// Set an admin user's password as Magento would (policy, hash, password history) and clear its lock; journaled
+    #[command(name = "admin:user:change-password")]
+    AdminUserChangePassword(ChangePasswordArgs),
+    /// Clear an admin user's lock (lock_expires, failures_num, first_failure) and token-endpoint throttle; journaled
+    #[command(name = "admin:user:unlock")]
+    AdminUserUnlock(UnlockArgs),
+    /// The integrations: status, consumer key, token (secrets masked), resources
+    #[command(name = "integration:list")]
+    IntegrationList,
+    /// One integration: status, consumer key, secrets masked, token, resources
+    #[command(name = "integration:show")]
+    IntegrationShow(IntegrationArgs),
+    /// Activate an integration as the admin's Activate does (status, and an access token when it has none); journaled
+    #[command(name = "integration:activate")]
+    IntegrationActivate(IntegrationArgs),
+}
+
+/// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /
+/// `--password` (`--admin-user` / `--admin-password` as bin/magento names them), or a hidden
+/// prompt.
+#[derive(Debug, Clone, Args)]
+pub struct ChangePasswordArgs {
+    /// The admin user (n98-magerun2 form)
+    #[arg(value_name = "USERNAME", required_unless_present = "username")]
+    pub user: Option<String>,
+    /// The new password (n98-magerun2 form; a command line can be seen by other users: prefer the prompt or --password-file)
+    #[arg(value_name = "PASSWORD")]
+    pub pass: Option<String>,
+    /// The admin user
+    #[arg(
+        long,
+        value_name = "NAME",
+        alias = "admin-user",
+        conflicts_with = "user"
+    )]
+    pub username: Option<String>,
+    /// The new password (without it: --password-file, else a hidden prompt)
+    #[arg(long, value_name = "PASSWORD", alias = "admin-password", conflicts_with_all = ["pass", "password_file"])]
+    pub password: Option<String>,
+    /// Read the new password from this file (minus one trailing newline)
+    #[arg(long, value_name = "FILE", conflicts_with = "pass")]
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UnlockArgs {
+    /// The admin user's username
+    #[arg(value_name = "USERNAME")]
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IntegrationArgs {
+    /// The integration's name (integration:show also takes its id)
+    #[arg(value_name = "NAME")]
+    pub name: String,
 }
 
 /// Whose permissions: an integration, an admin user, or a role id.

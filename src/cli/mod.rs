@@ -1,6 +1,7 @@
 //! The command line: parse, load the store, run the command, render, write through the masker.
 //! Exit codes: 0 nothing wrong / done, 1 problems found, 2 usage error or failure to run.
 
+mod admin_cmds;
 mod args;
 
 use std::io::Write;
@@ -144,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let root = find_root(g.root.as_deref(), &cwd)?;
     let choice = g.db_choice();
+    admin_cmds::refuse_dump(&cli.command, &choice)?;
     let mut ctx = Context::load(LoadOptions {
         root,
         db: choice.clone(),
@@ -309,6 +311,30 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(done) => done,
             Err(why) => return cannot(&ctx, &why),
         },
+        Command::AdminUserChangePassword(args) => {
+            match admin_cmds::change_password(&ctx, args, &choice, json)? {
+                Ok(done) => done,
+                Err(why) => return cannot(&ctx, &why),
+            }
+        }
+        Command::AdminUserUnlock(args) => match admin_cmds::unlock(&ctx, args, &choice, json)? {
+            Ok(done) => done,
+            Err(why) => return cannot(&ctx, &why),
+        },
+        Command::IntegrationList => match admin_cmds::integration_list(&ctx, json)? {
+            Ok(done) => done,
+            Err(why) => return cannot(&ctx, &why),
+        },
+        Command::IntegrationShow(args) => match admin_cmds::integration_show(&ctx, args, json)? {
+            Ok(done) => done,
+            Err(why) => return cannot(&ctx, &why),
+        },
+        Command::IntegrationActivate(args) => {
+            match admin_cmds::integration_activate(&ctx, args, &choice, json)? {
+                Ok(done) => done,
+                Err(why) => return cannot(&ctx, &why),
+            }
+        }
     };
     emit(&ctx.masker, out)?;
     Ok(code)

@@ -74,6 +74,11 @@ pub struct Entry {
     pub undoes: Option<String>,
     #[serde(default)]
     pub undone: Option<Undone>,
+    /// Columns (`table.column`) whose values are secrets (access tokens, token secrets): the
+    /// entry holds only [`digest`]s of them, never the values, so such a row can be deleted
+    /// again by undo (its digests are compared) but not re-created.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<String>,
 }
 
 impl Entry {
@@ -229,6 +234,18 @@ impl Journal {
         session: WriteSession,
         meta: &EntryMeta,
     ) -> Result<Option<Listed>, FixError> {
+        self.commit_redacted(session, meta, &[])
+    }
+
+    /// [`Journal::commit`], with the values of the secret columns `redacted` (`table.column`,
+    /// e.g. `oauth_token.token`) written as [`digest`]s only. Undo can still delete a row this
+    /// entry inserted (it compares digests), but cannot restore a redacted value.
+    pub fn commit_redacted(
+        &self,
+        session: WriteSession,
+        meta: &EntryMeta,
+        redacted: &[&str],
+    ) -> Result<Option<Listed>, FixError> {
         if !session.in_transaction() {
             return Err(FixError::Refused(
                 "internal: commit of a session without an open transaction".into(),
@@ -238,7 +255,9 @@ impl Journal {
             session.rollback()?;
             return Ok(None);
         }
+        let redacted: Vec<String> = redacted.iter().map(|r| r.to_string()).collect();
         let mut entry = new_entry(meta, &session, session.changes().to_vec());
+        redact_entry(&mut entry, &redacted);
         let path = self.write_new(&mut entry)?;
         match session.commit() {
             Ok(_) => Ok(Some(Listed { path, entry })),
@@ -365,7 +384,13 @@ impl Journal {
         session.begin()?;
         let mut conflicts = Vec::new();
         for change in entry.changes.iter().rev() {
-            undo_change(&mut session, change, opts.force, &mut conflicts)?;
+            undo_change(
+                &mut session,
+                change,
+                &entry.redacted,
+                opts.force,
+                &mut conflicts,
+            )?;
         }
         if !conflicts.is_empty() && !opts.force {
             session.rollback()?;
@@ -380,6 +405,7 @@ impl Journal {
         };
         let mut undo_entry = new_entry(&meta, &session, session.changes().to_vec());
         undo_entry.undoes = Some(entry.id.clone());
+        redact_entry(&mut undo_entry, &entry.redacted);
         let undo_path = self.write_new(&mut undo_entry)?;
 
         let mut marked = entry.clone();
@@ -698,6 +724,7 @@ fn new_entry(meta: &EntryMeta, session: &WriteSession, changes: Vec<Change>) -> 
         changes,
         undoes: None,
         undone: None,
+        redacted: Vec::new(),
     }
 }
 
@@ -711,6 +738,54 @@ fn database_ref(p: &crate::store::db::ConnParams) -> DatabaseRef {
         user: p.user.clone(),
         table_prefix: p.table_prefix.clone(),
     }
+}
+
+/// The journal's stand-in for a secret value: `sha256:<hex>` of its text. Enough to recognise
+/// the row again, useless to anyone reading the journal.
+pub fn digest(value: &Stored) -> Stored {
+    use sha2::{Digest, Sha256};
+    let text = match value {
+        Stored::Null => return Stored::Null,
+        Stored::Text(t) => t.clone(),
+        other => other.short(),
+    };
+    let hex: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Stored::Text(format!("sha256:{hex}"))
+}
+
+/// Whether `table.column` is one of the redacted columns.
+fn is_redacted(redacted: &[String], table: &str, column: &str) -> bool {
+    redacted
+        .iter()
+        .any(|r| r.split_once('.') == Some((table, column)))
+}
+
+/// Replace the values of the redacted columns of every recorded row by their digests.
+fn redact_entry(entry: &mut Entry, redacted: &[String]) {
+    if redacted.is_empty() {
+        return;
+    }
+    let mut used = Vec::new();
+    for change in &mut entry.changes {
+        for (i, c) in change.columns.iter().enumerate() {
+            if !is_redacted(redacted, &change.table, c) {
+                continue;
+            }
+            for row in change.before.iter_mut().chain(change.after.iter_mut()) {
+                if let Some(v) = row.get_mut(i) {
+                    *v = digest(v);
+                }
+            }
+            let name = format!("{}.{c}", change.table);
+            if !used.contains(&name) {
+                used.push(name);
+            }
+        }
+    }
+    entry.redacted = used;
 }
 
 fn slugify(s: &str) -> String {
@@ -852,13 +927,22 @@ fn preview_value(v: &Stored) -> String {
 
 /// Compare a current row with the values a change left; the differing column names, or
 /// `None` when equal.
-fn differs(change: &Change, expected: &[Stored], current: &Row) -> Option<String> {
+fn differs(
+    change: &Change,
+    expected: &[Stored],
+    current: &Row,
+    redacted: &[String],
+) -> Option<String> {
     let mut cols = Vec::new();
     for (i, c) in change.columns.iter().enumerate() {
         match current.get(c) {
             None => cols.push(format!("{c} (column gone)")),
             Some(v) => {
-                if expected.get(i) != Some(&Stored::from(v)) {
+                let mut now = Stored::from(v);
+                if is_redacted(redacted, &change.table, c) {
+                    now = digest(&now);
+                }
+                if expected.get(i) != Some(&now) {
                     cols.push(c.clone());
                 }
             }
@@ -896,9 +980,36 @@ fn reinsert(session: &mut WriteSession, change: &Change, row: &[Stored]) -> Resu
 fn undo_change(
     session: &mut WriteSession,
     change: &Change,
+    redacted: &[String],
     force: bool,
     conflicts: &mut Vec<Conflict>,
 ) -> Result<(), FixError> {
+    // A redacted value can be compared (by digest) but not written back: refuse a delete that
+    // would re-create one, or an update that would restore one.
+    let needs_restore = |i: usize| match change.operation {
+        Operation::Insert => false,
+        Operation::Delete => change
+            .before
+            .iter()
+            .any(|r| r.get(i) != Some(&Stored::Null)),
+        Operation::Update => change
+            .before
+            .iter()
+            .zip(&change.after)
+            .any(|(b, a)| b.get(i) != a.get(i)),
+    };
+    if let Some(c) = change
+        .columns
+        .iter()
+        .enumerate()
+        .find(|(i, c)| is_redacted(redacted, &change.table, c) && needs_restore(*i))
+        .map(|(_, c)| c)
+    {
+        return Err(FixError::Refused(format!(
+            "the journal keeps only a digest of {}.{c} (a secret), so the {} of {} cannot be reversed; nothing was changed",
+            change.table, change.operation, change.table
+        )));
+    }
     let conflict = |row: &[Stored], problem: String| Conflict {
         table: change.table.clone(),
         key: change.describe_key(row),
@@ -918,7 +1029,7 @@ fn undo_change(
                         continue;
                     }
                     Some(cur) => {
-                        if let Some(cols) = differs(change, row, cur) {
+                        if let Some(cols) = differs(change, row, cur, redacted) {
                             conflicts.push(conflict(
                                 row,
                                 format!("changed since the entry inserted it ({cols})"),
@@ -964,7 +1075,7 @@ fn undo_change(
                     }
                     continue;
                 };
-                if let Some(cols) = differs(change, after, cur) {
+                if let Some(cols) = differs(change, after, cur, redacted) {
                     conflicts.push(conflict(
                         after,
                         format!("changed since the entry updated it ({cols})"),
@@ -976,7 +1087,8 @@ fn undo_change(
                 let mut set: Vec<(&str, SqlValue)> = Vec::new();
                 for (i, c) in change.columns.iter().enumerate() {
                     let is_key = change.primary_key.iter().any(|k| k == c);
-                    let is_generated = generated.iter().any(|g| g == c);
+                    let is_generated =
+                        generated.iter().any(|g| g == c) || is_redacted(redacted, &change.table, c);
                     let cur_v = cur.get(c).map(Stored::from);
                     if !is_key && !is_generated && cur_v.as_ref() != Some(&before[i]) {
                         set.push((

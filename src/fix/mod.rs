@@ -7,6 +7,8 @@
 //! that rolls everything back. [`journal::Journal::undo`] reverses an entry.
 
 pub mod acl_grant;
+pub mod admin;
+pub mod integration;
 pub mod journal;
 
 use serde::Serialize;
@@ -186,4 +188,37 @@ pub(crate) fn sql_literal(v: &crate::store::db::SqlValue) -> String {
             b.iter().map(|x| format!("{x:02x}")).collect::<String>()
         ),
     }
+}
+
+/// `len` characters drawn uniformly from `alphabet` (as `Math\Random::getRandomString()` does),
+/// from the operating system's random source (`/dev/urandom`), by rejection sampling.
+pub fn random_string(len: usize, alphabet: &[u8]) -> Result<String, FixError> {
+    use std::io::Read;
+    let n = alphabet.len();
+    if n == 0 || n > 256 {
+        return Err(FixError::Refused("internal: bad alphabet".into()));
+    }
+    let limit = (256 / n) * n;
+    let path = std::path::Path::new("/dev/urandom");
+    let mut f = std::fs::File::open(path).map_err(|e| FixError::Io {
+        path: path.into(),
+        source: e,
+    })?;
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        f.read_exact(&mut buf).map_err(|e| FixError::Io {
+            path: path.into(),
+            source: e,
+        })?;
+        for &b in &buf {
+            if out.len() == len {
+                break;
+            }
+            if (b as usize) < limit {
+                out.push(alphabet[b as usize % n] as char);
+            }
+        }
+    }
+    Ok(out)
 }

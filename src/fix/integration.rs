@@ -1,0 +1,439 @@
+//! Integrations: `integration:list`, `integration:show` (read-only) and `integration:activate`.
+//!
+//! Activation does what the admin's "Activate" does for an integration
+//! (`Adminhtml\Integration\TokensExchange` → `OauthService::createAccessToken($consumerId)` and
+//! `status = STATUS_ACTIVE`): when the consumer has no `oauth_token` row yet, one row is made the
+//! way `Token::createVerifierToken()`, `createRequestToken()` and `convertToAccess()` leave it —
+//! `type = 'access'`, a 32-character token, secret and verifier from `Oauth\Helper\Oauth`
+//! (`Random::getRandomString(32, CHARS_DIGITS . CHARS_LOWERS)`), `callback_url` the consumer's or
+//! `'oob'`, `user_type = 1` (integration), `revoked = 0`, and `authorized` left at its default 0
+//! (none of those methods sets it; neither the bearer reader nor OAuth validation reads it).
+//!
+//! Every secret (consumer secret, access token, token secret) is masked in the views; the
+//! journal records the new token row with digests in place of the secret columns
+//! ([`REDACTED_COLUMNS`]).
+
+use serde::Serialize;
+
+use super::FixError;
+use crate::magento::acl::{Acl, AclTree, UserType, allowed_resources};
+use crate::mask::mask;
+use crate::store::acl as store_acl;
+use crate::store::db::write::WriteSession;
+use crate::store::db::{Database, DbError, Row};
+
+/// `Integration::STATUS_*`.
+pub const STATUS_INACTIVE: i64 = 0;
+pub const STATUS_ACTIVE: i64 = 1;
+pub const STATUS_RECREATED: i64 = 2;
+/// `UserContextInterface::USER_TYPE_INTEGRATION`.
+pub const USER_TYPE_INTEGRATION: i64 = 1;
+/// `Oauth\Helper\Oauth::CALLBACK_ESTABLISHED`.
+pub const CALLBACK_ESTABLISHED: &str = "oob";
+/// `Oauth\Helper\Oauth::LENGTH_TOKEN` (= secret, verifier lengths).
+pub const TOKEN_LENGTH: usize = 32;
+/// `Random::CHARS_DIGITS . Random::CHARS_LOWERS`: the alphabet of OAuth tokens and secrets.
+pub const TOKEN_ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+/// Secret columns of the rows activation writes: the journal keeps digests of them only.
+pub const REDACTED_COLUMNS: &[&str] = &[
+    "oauth_token.token",
+    "oauth_token.secret",
+    "oauth_token.verifier",
+];
+
+/// Magento's label of `integration.status` (Integrations grid).
+pub fn status_label(status: i64) -> &'static str {
+    match status {
+        STATUS_INACTIVE => "Inactive",
+        STATUS_ACTIVE => "Active",
+        STATUS_RECREATED => "Reset",
+        _ => "Unknown",
+    }
+}
+
+/// The token of an integration's consumer (`oauth_token` by `consumer_id`), secrets masked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenView {
+    pub entity_id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Masked.
+    pub access_token: String,
+    /// Masked.
+    pub token_secret: String,
+    pub revoked: bool,
+    pub authorized: bool,
+    pub user_type: Option<i64>,
+    pub created_at: Option<String>,
+}
+
+/// An integration as `integration:list` / `integration:show` print it. No secret is held whole.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntegrationView {
+    pub integration_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub endpoint: Option<String>,
+    pub identity_link_url: Option<String>,
+    pub status: i64,
+    pub status_label: &'static str,
+    /// `manual` (0, made in the admin) or `config` (1, from `integration/config.xml`).
+    pub setup_type: &'static str,
+    pub consumer_id: Option<i64>,
+    /// Shown whole: it is sent in every OAuth request and identifies, it does not authenticate.
+    pub consumer_key: Option<String>,
+    /// Masked.
+    pub consumer_secret: Option<String>,
+    pub token: Option<TokenView>,
+    /// More `oauth_token` rows of the consumer than the one shown (Magento uses the first).
+    pub other_tokens: usize,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// `authorization_role.role_id` of the integration (user_type 1), when saved.
+    pub role_id: Option<i64>,
+    /// Allowed ACL resources (`["Magento_Backend::all"]` when everything is); `None` when the
+    /// ACL could not be evaluated.
+    pub resources: Option<Vec<String>>,
+}
+
+fn opt_text(row: &Row, col: &str) -> Option<String> {
+    row.text(col).filter(|s| !s.is_empty())
+}
+
+/// The token Magento uses for a consumer (`TokenProvider::getIntegrationTokenByConsumerId()`:
+/// the row of `consumer_id`, the first by id), and how many more there are.
+fn consumer_token(
+    db: &dyn Database,
+    consumer_id: i64,
+) -> Result<(Option<TokenView>, usize), DbError> {
+    let mut rows = db.rows("oauth_token", &[("consumer_id", consumer_id.into())])?;
+    rows.sort_by_key(|r| r.int("entity_id").unwrap_or(i64::MAX));
+    let n = rows.len();
+    let view = rows.first().map(|t| TokenView {
+        entity_id: t.int("entity_id").unwrap_or(0),
+        kind: t.text("type").unwrap_or_default(),
+        access_token: mask(&t.text("token").unwrap_or_default()),
+        token_secret: mask(&t.text("secret").unwrap_or_default()),
+        revoked: t.int("revoked").unwrap_or(0) != 0,
+        authorized: t.int("authorized").unwrap_or(0) != 0,
+        user_type: t.int("user_type"),
+        created_at: t.text("created_at"),
+    });
+    Ok((view, n.saturating_sub(1)))
+}
+
+fn view(
+    db: &dyn Database,
+    row: &Row,
+    acl: Option<(&Acl, &AclTree)>,
+) -> Result<IntegrationView, DbError> {
+    let integration_id = row.int("integration_id").unwrap_or(0);
+    let status = row.int("status").unwrap_or(0);
+    let consumer_id = row.int("consumer_id");
+    let (consumer_key, consumer_secret, token, other_tokens) = match consumer_id {
+        Some(cid) => {
+            let consumer = db.rows("oauth_consumer", &[("entity_id", cid.into())])?;
+            let c = consumer.first();
+            let (token, others) = consumer_token(db, cid)?;
+            (
+                c.and_then(|c| c.text("key")),
+                c.and_then(|c| c.text("secret")).map(|s| mask(&s)),
+                token,
+                others,
+            )
+        }
+        None => (None, None, None, 0),
+    };
+    let role = u64::try_from(integration_id)
+        .ok()
+        .map(|id| store_acl::role_for(db, id, UserType::Integration))
+        .transpose()?
+        .flatten();
+    let role_id = role.as_ref().and_then(|r| i64::try_from(r.role_id).ok());
+    let resources = match (acl, &role) {
+        (Some((acl, tree)), Some(role)) if acl.build_error().is_none() => {
+            if acl.is_allowed(role.role_id, "Magento_Backend::all").allowed {
+                Some(vec!["Magento_Backend::all".to_string()])
+            } else {
+                Some(allowed_resources(acl, tree, role.role_id))
+            }
+        }
+        (Some(_), None) => Some(Vec::new()),
+        _ => None,
+    };
+    Ok(IntegrationView {
+        integration_id,
+        name: row.text("name").unwrap_or_default(),
+        email: opt_text(row, "email"),
+        endpoint: opt_text(row, "endpoint"),
+        identity_link_url: opt_text(row, "identity_link_url"),
+        status,
+        status_label: status_label(status),
+        setup_type: if row.int("setup_type").unwrap_or(0) == 1 {
+            "config"
+        } else {
+            "manual"
+        },
+        consumer_id,
+        consumer_key,
+        consumer_secret,
+        token,
+        other_tokens,
+        created_at: row.text("created_at"),
+        updated_at: row.text("updated_at"),
+        role_id,
+        resources,
+    })
+}
+
+/// Every integration, by id.
+pub fn list(
+    db: &dyn Database,
+    acl: Option<(&Acl, &AclTree)>,
+) -> Result<Vec<IntegrationView>, DbError> {
+    let mut rows = db.rows("integration", &[])?;
+    rows.sort_by_key(|r| r.int("integration_id").unwrap_or(i64::MAX));
+    rows.iter().map(|r| view(db, r, acl)).collect()
+}
+
+/// One integration by name, or by id when `name` is a number and no integration has that name
+/// (as n98's `integration:show name|id`).
+pub fn show(
+    db: &dyn Database,
+    name: &str,
+    acl: Option<(&Acl, &AclTree)>,
+) -> Result<Option<IntegrationView>, DbError> {
+    let mut rows = db.rows("integration", &[("name", name.into())])?;
+    if rows.is_empty()
+        && let Ok(id) = name.parse::<i64>()
+    {
+        rows = db.rows("integration", &[("integration_id", id.into())])?;
+    }
+    rows.first().map(|r| view(db, r, acl)).transpose()
+}
+
+/// A freshly made access token and secret. `Debug` never shows them.
+#[derive(Clone, PartialEq)]
+pub struct NewCredentials {
+    /// `oauth_token.entity_id` of the new row.
+    pub token_id: u64,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub access_token: String,
+    pub token_secret: String,
+}
+
+impl std::fmt::Debug for NewCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCredentials")
+            .field("token_id", &self.token_id)
+            .field("access_token", &mask(&self.access_token))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NewCredentials {
+    /// The file body: the four OAuth 1.0a values, `NAME=value` per line.
+    pub fn file_text(&self, integration: &str) -> String {
+        format!(
+            "# m2auth integration:activate: OAuth 1.0a credentials of integration '{integration}'\n\
+             # Keep this file private (0600) and delete it once the values are stored where they are needed.\n\
+             CONSUMER_KEY={}\nCONSUMER_SECRET={}\nACCESS_TOKEN={}\nACCESS_TOKEN_SECRET={}\n",
+            self.consumer_key, self.consumer_secret, self.access_token, self.token_secret
+        )
+    }
+}
+
+/// What `activate` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activation {
+    pub integration_id: i64,
+    pub name: String,
+    pub status_before: i64,
+    pub endpoint: Option<String>,
+    /// The token row made, when the consumer had none.
+    pub created: Option<NewCredentials>,
+    /// The consumer's existing token (masked view), when it had one.
+    pub existing: Option<TokenView>,
+}
+
+impl Activation {
+    /// Nothing was (or needs to be) written.
+    pub fn unchanged(&self) -> bool {
+        self.status_before == STATUS_ACTIVE && self.created.is_none()
+    }
+}
+
+/// Activate integration `name` in the session's open transaction: status 1 and, when the
+/// consumer has no token yet, a fresh access token. `random` makes each 32-character value.
+pub fn activate(
+    session: &mut WriteSession,
+    name: &str,
+    mut random: impl FnMut() -> Result<String, FixError>,
+) -> Result<Activation, FixError> {
+    let rows = session.select_for_update("integration", &[("name", name.into())])?;
+    let Some(row) = rows.first() else {
+        return Err(FixError::NotFound(format!(
+            "no integration is named '{name}' (integration.name); nothing was changed"
+        )));
+    };
+    let integration_id = row
+        .int("integration_id")
+        .ok_or_else(|| FixError::Refused("integration row without integration_id".into()))?;
+    let status_before = row.int("status").unwrap_or(0);
+    let Some(consumer_id) = row.int("consumer_id") else {
+        return Err(FixError::Refused(format!(
+            "integration '{name}' has no OAuth consumer (integration.consumer_id is NULL): save it once in System > Extensions > Integrations; nothing was changed"
+        )));
+    };
+    let consumer =
+        session.select_for_update("oauth_consumer", &[("entity_id", consumer_id.into())])?;
+    let Some(consumer) = consumer.first() else {
+        return Err(FixError::Refused(format!(
+            "integration '{name}' points at OAuth consumer {consumer_id}, which does not exist; nothing was changed"
+        )));
+    };
+    let mut tokens =
+        session.select_for_update("oauth_token", &[("consumer_id", consumer_id.into())])?;
+    tokens.sort_by_key(|r| r.int("entity_id").unwrap_or(i64::MAX));
+    let existing = tokens.first().map(|t| TokenView {
+        entity_id: t.int("entity_id").unwrap_or(0),
+        kind: t.text("type").unwrap_or_default(),
+        access_token: mask(&t.text("token").unwrap_or_default()),
+        token_secret: mask(&t.text("secret").unwrap_or_default()),
+        revoked: t.int("revoked").unwrap_or(0) != 0,
+        authorized: t.int("authorized").unwrap_or(0) != 0,
+        user_type: t.int("user_type"),
+        created_at: t.text("created_at"),
+    });
+    if status_before != STATUS_ACTIVE {
+        session.update(
+            "integration",
+            &[("status", STATUS_ACTIVE.into())],
+            &[("integration_id", integration_id.into())],
+        )?;
+    }
+    let created = if existing.is_none() {
+        let access_token = random()?;
+        let token_secret = random()?;
+        let verifier = random()?;
+        let callback = consumer
+            .text("callback_url")
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| CALLBACK_ESTABLISHED.to_string());
+        let token_id = session.insert(
+            "oauth_token",
+            &[
+                ("consumer_id", consumer_id.into()),
+                ("type", "access".into()),
+                ("token", access_token.clone().into()),
+                ("secret", token_secret.clone().into()),
+                ("verifier", verifier.into()),
+                ("callback_url", callback.into()),
+                ("revoked", 0.into()),
+                ("user_type", USER_TYPE_INTEGRATION.into()),
+            ],
+        )?;
+        Some(NewCredentials {
+            token_id,
+            consumer_key: consumer.text("key").unwrap_or_default(),
+            consumer_secret: consumer.text("secret").unwrap_or_default(),
+            access_token,
+            token_secret,
+        })
+    } else {
+        None
+    };
+    Ok(Activation {
+        integration_id,
+        name: row.text("name").unwrap_or_else(|| name.to_string()),
+        status_before,
+        endpoint: opt_text(row, "endpoint"),
+        created,
+        existing,
+    })
+}
+
+/// A random OAuth token value: 32 characters of [`TOKEN_ALPHABET`].
+pub fn new_token_value() -> Result<String, FixError> {
+    super::random_string(TOKEN_LENGTH, TOKEN_ALPHABET)
+}
+
+/// Write `text` to a new file `path` readable only by its owner (0600; the folders m2auth
+/// creates are 0700). Never overwrites.
+pub fn write_private_file(path: &std::path::Path, text: &str) -> Result<(), FixError> {
+    use std::io::Write;
+    let io = |e: std::io::Error| FixError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if let Some(dir) = path.parent() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io)?;
+        }
+        #[cfg(not(unix))]
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io)?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| {
+            let _ = std::fs::remove_file(path);
+            io(e)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_values_use_magentos_alphabet() {
+        let t = new_token_value().unwrap();
+        assert_eq!(t.len(), 32);
+        assert!(t.bytes().all(|b| TOKEN_ALPHABET.contains(&b)));
+        assert_ne!(t, new_token_value().unwrap());
+    }
+
+    #[test]
+    fn credentials_debug_is_masked() {
+        let c = NewCredentials {
+            token_id: 7,
+            consumer_key: "k".repeat(32),
+            consumer_secret: "s".repeat(32),
+            access_token: "abcdefghijklmnopqrstuvwxyz012345".into(),
+            token_secret: "t".repeat(32),
+        };
+        let d = format!("{c:?}");
+        assert!(!d.contains("abcdefghijklmnopqrstuvwxyz012345"), "{d}");
+        assert!(!d.contains(&"s".repeat(32)));
+        assert_eq!(status_label(2), "Reset");
+    }
+
+    #[test]
+    fn private_file_is_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("var/m2auth/credentials/x.env");
+        write_private_file(&p, "A=b\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        assert!(write_private_file(&p, "again").is_err());
+    }
+}
