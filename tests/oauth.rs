@@ -14,10 +14,10 @@ use serde_json::Value;
 
 /// The instant every test runs at (`--now`).
 const NOW: i64 = 1_800_000_000;
-const TOKEN1: &str = "acce55t0ken0f1ntegrat10n0000001";
-const TOKEN2: &str = "acce55t0ken0f1ntegrat10n0000002";
-const TOKEN3: &str = "acce55t0ken0f1ntegrat10n0000003";
-const TOKEN4: &str = "acce55t0ken0f1ntegrat10n0000004";
+const TOKEN1: &str = "acce55t0ken0f1ntegrat10n00000001";
+const TOKEN2: &str = "acce55t0ken0f1ntegrat10n00000002";
+const TOKEN3: &str = "acce55t0ken0f1ntegrat10n00000003";
+const TOKEN4: &str = "acce55t0ken0f1ntegrat10n00000004";
 const URL: &str = "https://shop.test/rest/default/V1/products?searchCriteria%5BpageSize%5D=1";
 
 const OAUTH_CODES: &[&str] = &[
@@ -137,8 +137,14 @@ impl Lab {
     fn sql(&self, sql: &str) {
         let sql = sql
             .replace("{TOKEN3}", TOKEN3)
-            .replace("oauth_token ", &format!("{} ", self.db.table("oauth_token")))
-            .replace("integration ", &format!("{} ", self.db.table("integration")));
+            .replace(
+                "oauth_token ",
+                &format!("{} ", self.db.table("oauth_token")),
+            )
+            .replace(
+                "integration ",
+                &format!("{} ", self.db.table("integration")),
+            );
         self.db.exec(&sql);
     }
 
@@ -233,7 +239,10 @@ print(headers["Authorization"])
 /// No consumer secret or token secret of the lab, ever.
 fn no_secret(text: &str) {
     for id in 1..=4 {
-        assert!(!text.contains(&secret(id)), "consumer secret printed: {text}");
+        assert!(
+            !text.contains(&secret(id)),
+            "consumer secret printed: {text}"
+        );
         assert!(
             !text.contains(&token_secret(id)),
             "token secret printed: {text}"
@@ -300,10 +309,7 @@ fn oauthlib_signatures_checked_as_magento_does() {
     assert_eq!(code, 1);
     only(&doc, "oauth-signature-method-unsupported");
     let f = finding(&doc, "oauth-signature-method-unsupported");
-    assert!(
-        f["detail"].as_str().unwrap().contains("whole fix"),
-        "{f:#}"
-    );
+    assert!(f["detail"].as_str().unwrap().contains("whole fix"), "{f:#}");
 
     // Tampered: signed for pageSize=1, sent with pageSize=2 → invalid, both base strings.
     let tampered = URL.replace("%5D=1", "%5D=2");
@@ -333,7 +339,7 @@ fn oauthlib_signatures_checked_as_magento_does() {
         f["detail"]
             .as_str()
             .unwrap()
-            .contains("web/secure/offloader_header is not set"),
+            .contains("does not carry 'X-Forwarded-Proto: https'"),
         "{f:#}"
     );
     // … and with the offloader header configured and sent, Magento sees https: healthy.
@@ -524,7 +530,10 @@ fn oauth_sign_output_recomputed_by_oauthlib() {
     no_secret(&text);
     let doc: Value = serde_json::from_str(&text).unwrap();
     let header = doc["authorization"].as_str().unwrap();
-    assert!(header.contains(&format!("oauth_token=\"{TOKEN1}\"")), "{header}");
+    assert!(
+        header.contains(&format!("oauth_token=\"{TOKEN1}\"")),
+        "{header}"
+    );
     assert!(header.contains("oauth_signature_method=\"HMAC-SHA256\""));
     assert!(doc["curl"].as_str().unwrap().starts_with("curl -X GET"));
     // oauthlib recomputes the base string and the signature from the header alone.
@@ -551,7 +560,11 @@ print(json.dumps({"base": base, "sig": signature.sign_hmac_sha256(base, cs, ts)}
         ])
         .output()
         .unwrap();
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     let theirs: Value = serde_json::from_slice(&py.stdout).unwrap();
     assert_eq!(theirs["base"], doc["base_string"]);
     assert_eq!(theirs["sig"], doc["signature"]);
@@ -559,13 +572,7 @@ print(json.dumps({"base": base, "sig": signature.sign_hmac_sha256(base, cs, ts)}
     let (_, d) = l.diagnose(&get(URL), header, &[]);
     assert!(oauth_codes(&d).is_empty(), "{d:#}");
     // Text output: header, base string, curl; no secret.
-    let out = l.m2auth(&[
-        "oauth:sign",
-        "--request",
-        &get(URL),
-        "--oauth",
-        &creds,
-    ]);
+    let out = l.m2auth(&["oauth:sign", "--request", &get(URL), "--oauth", &creds]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     no_secret(&text);
     assert!(text.starts_with("Authorization: OAuth "), "{text}");

@@ -534,8 +534,10 @@ impl Validation<'_> {
         if let Some((cs, ts)) = secrets {
             let key = signing_key(&cs, &ts);
             let ok = self.variants().iter().any(|v| {
-                let base = magento_base_string(*v, &self.request.method, &self.urls.magento, self.params);
-                sign(method, &key, &base).is_some_and(|s| signatures_equal(&s, self.p("oauth_signature")))
+                let base =
+                    magento_base_string(*v, &self.request.method, &self.urls.magento, self.params);
+                sign(method, &key, &base)
+                    .is_some_and(|s| signatures_equal(&s, self.p("oauth_signature")))
             });
             detail.push_str(if ok {
                 " Apart from the method the signature is right: switching to HMAC-SHA256 is the whole fix."
@@ -576,7 +578,9 @@ impl Validation<'_> {
             return false;
         }
         let detail = if ts <= 0 {
-            format!("oauth_timestamp \"{raw}\" is not a positive number of seconds: Magento refuses it with 401 (\"An error occurred validating the nonce\"; older releases: \"Incorrect timestamp value in the oauth_timestamp parameter\").")
+            format!(
+                "oauth_timestamp \"{raw}\" is not a positive number of seconds: Magento refuses it with 401 (\"An error occurred validating the nonce\"; older releases: \"Incorrect timestamp value in the oauth_timestamp parameter\")."
+            )
         } else {
             format!(
                 "oauth_timestamp {ts} is {} s ahead of the server clock ({now} at {}); Magento accepts at most {} s: it answers 401 \"An error occurred validating the nonce\" (older releases: \"Incorrect timestamp value in the oauth_timestamp parameter\"). The client's clock is fast, or it sends milliseconds.",
@@ -613,7 +617,9 @@ impl Validation<'_> {
                 method: self.request.method.clone(),
                 url: url.to_string(),
                 authorization: Some(oauth1::authorization_header(&self.params.protocol())),
-                content_type: self.form_body.map(|_| "application/x-www-form-urlencoded".to_string()),
+                content_type: self
+                    .form_body
+                    .map(|_| "application/x-www-form-urlencoded".to_string()),
                 body: self.form_body.map(str::to_string),
             };
             params = collect_params(&seen).unwrap_or(params);
@@ -631,22 +637,37 @@ impl Validation<'_> {
         let variants = self.variants();
         let primary = variants[0];
         for v in &variants {
-            let base = magento_base_string(*v, &self.request.method, &self.urls.magento, self.params);
+            let base =
+                magento_base_string(*v, &self.request.method, &self.urls.magento, self.params);
             if sign(HMAC_SHA256, &key, &base).is_some_and(|s| signatures_equal(&s, sent)) {
                 return true;
             }
         }
-        let magento_base = magento_base_string(primary, &self.request.method, &self.urls.magento, self.params);
+        let magento_base = magento_base_string(
+            primary,
+            &self.request.method,
+            &self.urls.magento,
+            self.params,
+        );
         let token = self.p("oauth_token").to_string();
         let hide = |s: &str| s.replace(&token, &mask(&token));
         // Secrets given with --oauth that are not the stored ones.
         if let Some(c) = &self.request.oauth {
             let mut wrong = Vec::new();
             if c.consumer_secret != cs {
-                wrong.push(format!("the consumer secret given ({}) is not the one stored for consumer {} ({})", mask(&c.consumer_secret), self.p("oauth_consumer_key"), mask(cs)));
+                wrong.push(format!(
+                    "the consumer secret given ({}) is not the one stored for consumer {} ({})",
+                    mask(&c.consumer_secret),
+                    self.p("oauth_consumer_key"),
+                    mask(cs)
+                ));
             }
             if c.token_secret != ts {
-                wrong.push(format!("the access token secret given ({}) is not the one stored for the token ({})", mask(&c.token_secret), mask(ts)));
+                wrong.push(format!(
+                    "the access token secret given ({}) is not the one stored for the token ({})",
+                    mask(&c.token_secret),
+                    mask(ts)
+                ));
             }
             if !wrong.is_empty() {
                 d.push(
@@ -672,6 +693,7 @@ impl Validation<'_> {
                     ))
                     .evidence(Evidence::other("signed-url", url.clone()))
                     .evidence(Evidence::other("magento-url", self.urls.magento.clone()))
+                    .evidence(self.ctx.config.get_default(OFFLOADER_PATH).evidence())
                     .evidence(Evidence::other("base-string", format!("Magento: {}", hide(&magento_base))))
                     .fix(fix),
             );
@@ -699,9 +721,14 @@ impl Validation<'_> {
         };
         let (m, c) = mark_difference(&magento_base, &client_base);
         let detail = if magento_base == client_base {
-            format!("Magento computes another signature than the one sent, and the base string {who} is the same as Magento's: the key differs (the client uses another consumer secret or access token secret than oauth_consumer/oauth_token hold: the integration was reauthorised, or the secrets are swapped), or the request was changed after it was signed. Magento answers 401 \"The signature is invalid. Verify and try again.\"")
+            format!(
+                "Magento computes another signature than the one sent, and the base string {who} is the same as Magento's: the key differs (the client uses another consumer secret or access token secret than oauth_consumer/oauth_token hold: the integration was reauthorised, or the secrets are swapped), or the request was changed after it was signed. Magento answers 401 \"The signature is invalid. Verify and try again.\""
+            )
         } else {
-            format!("Magento computes another signature than the one sent. Magento's base string ({}) differs from the one {who}, in the part marked ⟦…⟧. Magento answers 401 \"The signature is invalid. Verify and try again.\"", primary.describe())
+            format!(
+                "Magento computes another signature than the one sent. Magento's base string ({}) differs from the one {who}, in the part marked ⟦…⟧. Magento answers 401 \"The signature is invalid. Verify and try again.\"",
+                primary.describe()
+            )
         };
         d.push(
             err(Code::OauthSignatureInvalid)
@@ -732,10 +759,14 @@ impl Validation<'_> {
         let offloader = self.ctx.config.get_default(OFFLOADER_PATH);
         let (why, fix) = if other_scheme == "https" {
             (
-                format!(
-                    "the client signed an https:// URL but Magento sees plain HTTP: TLS ends at a proxy or load balancer, and Magento is not told so ({OFFLOADER_PATH} is {}; the proxy must send that header with the value https).",
-                    offloader.value.as_deref().filter(|v| !v.is_empty()).map(|v| format!("'{v}'")).unwrap_or_else(|| "not set".into())
-                ),
+                match offloader.value.as_deref().filter(|v| !v.is_empty()) {
+                    Some(h) => format!(
+                        "the client signed an https:// URL but Magento sees plain HTTP: TLS ends at a proxy or load balancer, and the request that reaches PHP does not carry '{h}: https' ({OFFLOADER_PATH} = '{h}'): the proxy must send that header."
+                    ),
+                    None => format!(
+                        "the client signed an https:// URL but Magento sees plain HTTP: TLS ends at a proxy or load balancer, and Magento is not told so ({OFFLOADER_PATH} is not set)."
+                    ),
+                },
                 Fix {
                     summary: "Tell Magento about the TLS offloader: set web/secure/offloader_header and make the proxy send it (nginx: proxy_set_header X-Forwarded-Proto $scheme;)".into(),
                     commands: vec!["bin/magento config:set web/secure/offloader_header X-Forwarded-Proto".into(), "m2auth config:set web/secure/offloader_header X-Forwarded-Proto --apply".into()],
@@ -753,10 +784,15 @@ impl Validation<'_> {
             )
         };
         let host_port = |scheme: &str| match m.port {
-            Some(p) if p == default_port(m.scheme) => authority(m.host, Some(default_port(scheme))).replace(&format!(":{}", default_port(scheme)), ""),
+            Some(p) if p == default_port(m.scheme) => authority(m.host, Some(default_port(scheme)))
+                .replace(&format!(":{}", default_port(scheme)), ""),
             p => authority(m.host, p),
         };
-        tries.push((format!("{other_scheme}://{}{path_query}", host_port(other_scheme)), why, fix));
+        tries.push((
+            format!("{other_scheme}://{}{path_query}", host_port(other_scheme)),
+            why,
+            fix,
+        ));
         // Port.
         let port_fix = Fix {
             summary: "Sign the URL with the host and port exactly as the Host header reaches Magento (or make the proxy pass the original Host header)".into(),
@@ -777,8 +813,22 @@ impl Validation<'_> {
         }
         // Hosts of the base URLs.
         let mut scopes = vec![Scope::Default];
-        scopes.extend(self.ctx.config.scopes.websites.iter().map(|w| Scope::Website(w.id)));
-        scopes.extend(self.ctx.config.scopes.stores.iter().map(|s| Scope::Store(s.id)));
+        scopes.extend(
+            self.ctx
+                .config
+                .scopes
+                .websites
+                .iter()
+                .map(|w| Scope::Website(w.id)),
+        );
+        scopes.extend(
+            self.ctx
+                .config
+                .scopes
+                .stores
+                .iter()
+                .map(|s| Scope::Store(s.id)),
+        );
         for scope in scopes {
             for p in BASE_URL_PATHS {
                 let v = self.ctx.config.get(p, scope);
@@ -817,7 +867,8 @@ impl Validation<'_> {
             let first = rest.split('/').next().unwrap_or("");
             let q = m.query.map(|q| format!("?{q}")).unwrap_or_default();
             let base = format!("{}://{}", m.scheme, authority(m.host, m.port));
-            let is_version = first.starts_with('V') && first[1..].chars().all(|c| c.is_ascii_digit());
+            let is_version =
+                first.starts_with('V') && first[1..].chars().all(|c| c.is_ascii_digit());
             if !is_version && !first.is_empty() {
                 let without = &rest[first.len()..];
                 tries.push((
@@ -848,8 +899,14 @@ impl Validation<'_> {
     }
 
     fn rfc_matches(&self, url: &str, key: &str) -> bool {
-        let base = rfc5849_base_string(&self.request.method, url, &self.params.protocol(), self.form_body);
-        sign(HMAC_SHA256, key, &base).is_some_and(|s| signatures_equal(&s, self.p("oauth_signature")))
+        let base = rfc5849_base_string(
+            &self.request.method,
+            url,
+            &self.params.protocol(),
+            self.form_body,
+        );
+        sign(HMAC_SHA256, key, &base)
+            .is_some_and(|s| signatures_equal(&s, self.p("oauth_signature")))
     }
 }
 
@@ -859,10 +916,14 @@ fn token_evidence(t: &Row) -> Evidence {
         format!(
             "entity_id={} consumer_id={} type={} revoked={} user_type={}",
             t.int("entity_id").unwrap_or(0),
-            t.int("consumer_id").map(|c| c.to_string()).unwrap_or_else(|| "NULL".into()),
+            t.int("consumer_id")
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "NULL".into()),
             t.text("type").unwrap_or_default(),
             t.int("revoked").unwrap_or(0),
-            t.int("user_type").map(|c| c.to_string()).unwrap_or_else(|| "NULL".into()),
+            t.int("user_type")
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "NULL".into()),
         ),
     )
 }
@@ -879,7 +940,10 @@ fn token_fix() -> Fix {
     Fix {
         summary: "Use the integration's current Access Token and Access Token Secret".into(),
         commands: vec!["m2auth integration:show NAME".into()],
-        admin_path: Some("System > Extensions > Integrations > (integration) > Edit > Integration Details".into()),
+        admin_path: Some(
+            "System > Extensions > Integrations > (integration) > Edit > Integration Details"
+                .into(),
+        ),
     }
 }
 

@@ -126,8 +126,7 @@ pub fn is_protocol_parameter(name: &str) -> bool {
     let mut from = 0;
     while let Some(i) = name[from..].find("oauth_") {
         let after = from + i + 6;
-        if b
-            .get(after)
+        if b.get(after)
             .is_some_and(|c| c.is_ascii_lowercase() || *c == b'_' || *c == b'-')
         {
             return true;
@@ -158,16 +157,14 @@ fn decode(s: &str, plus_is_space: bool) -> String {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_is_space => out.push(b' '),
             c => out.push(c),
         }
@@ -664,7 +661,10 @@ mod tests {
     fn rfc5849_example_base_string() {
         let header = r#"OAuth realm="Example", oauth_consumer_key="9djdj82h48djs9d2", oauth_token="kkk9d7dh3k39sjv7", oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131201", oauth_nonce="7d8f3e4a", oauth_signature="bYT5CMsGcbgUdFHObYMEfcx6bsw%3D""#;
         let p = parse_authorization(header).unwrap();
-        assert_eq!(p.get("oauth_signature"), Some("bYT5CMsGcbgUdFHObYMEfcx6bsw="));
+        assert_eq!(
+            p.get("oauth_signature"),
+            Some("bYT5CMsGcbgUdFHObYMEfcx6bsw=")
+        );
         assert_eq!(p.get("realm"), None);
         let base = rfc5849_base_string(
             "post",
