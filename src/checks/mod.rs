@@ -6,6 +6,7 @@ pub mod caller;
 pub mod context;
 pub mod credentials;
 pub mod logins;
+pub mod oauth;
 pub mod permissions;
 pub mod tokens;
 
@@ -51,6 +52,7 @@ pub fn diagnose(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();
     credentials::run(ctx, &mut d);
     tokens::run(ctx, &mut d);
+    oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     audit::run(ctx, &mut d);

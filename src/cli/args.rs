@@ -103,6 +103,9 @@ pub enum Command {
     /// Activate an integration as the admin's Activate does (status, and an access token when it has none); journaled
     #[command(name = "integration:activate")]
     IntegrationActivate(IntegrationArgs),
+    /// Sign a request with OAuth 1.0a HMAC-SHA256: the Authorization header, the base string and a curl command
+    #[command(name = "oauth:sign")]
+    OauthSign(OauthSignArgs),
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /
@@ -144,6 +147,29 @@ pub struct IntegrationArgs {
     /// The integration's name (integration:show also takes its id)
     #[arg(value_name = "NAME")]
     pub name: String,
+}
+
+/// `oauth:sign`: the request and the integration's four credentials.
+#[derive(Debug, Clone, Args)]
+pub struct OauthSignArgs {
+    /// "METHOD TARGET", e.g. "GET https://shop.example.com/rest/default/V1/products?searchCriteria[pageSize]=1"
+    #[arg(long, value_name = "METHOD TARGET", required = true)]
+    pub request: String,
+    /// The integration's credentials
+    #[arg(long, value_name = "KEY,SECRET,TOKEN,TOKEN_SECRET", required = true)]
+    pub oauth: String,
+    /// A header to send as well (repeatable); a form body's Content-Type goes here
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// A request body (signed when the Content-Type is application/x-www-form-urlencoded)
+    #[arg(long, value_name = "BODY")]
+    pub data: Option<String>,
+    /// The nonce to sign with [default: 32 random letters and digits]
+    #[arg(long, value_name = "NONCE")]
+    pub nonce: Option<String>,
+    /// The Unix time to sign with [default: --now, else the clock]
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub timestamp: Option<i64>,
 }
 
 /// Whose permissions: an integration, an admin user, or a role id.

@@ -4,6 +4,7 @@ pub mod acl;
 pub mod cryptkey;
 pub mod defaults;
 pub mod jwt;
+pub mod oauth1;
 pub mod password;
 pub mod release;
 pub mod routes;
