@@ -48,6 +48,7 @@ catalogue! {
     OpaqueTokenRevoked = "opaque-token-revoked", 1, "The token was revoked";
     OpaqueTokenExpired = "opaque-token-expired", 1, "The token has expired";
     OpaqueTokenNotAccess = "opaque-token-not-access", 1, "The token is not an access token";
+    OpaqueTokenInvalid = "opaque-token-invalid", 1, "The token's row names no valid user";
     IntegrationBearerDisabled = "integration-bearer-disabled", 1, "Integration tokens are not accepted as bearer tokens";
     IntegrationInactive = "integration-inactive", 1, "The integration is not active";
     CryptKeyMissing = "crypt-key-missing", 1, "app/etc/env.php has no usable crypt key";

@@ -627,3 +627,44 @@ fn writers_refuse_a_dump_and_readers_read_one() {
     let (code, doc) = s.json(&["integration:show", "Shop", "--dump", d]);
     assert_eq!((code, doc["status_label"].as_str()), (0, Some("Inactive")));
 }
+
+/// A recreated integration (status 2), or one whose token was revoked, is re-authorised as the
+/// admin's Reauthorize does: the old token deleted, a new access token issued.
+#[test]
+fn activate_reauthorises_a_recreated_or_revoked_integration() {
+    let Some(s) = scenario("2.4.7-p3") else {
+        return;
+    };
+    let tokens = format!(
+        "SELECT token FROM {} WHERE consumer_id = (SELECT consumer_id FROM {} WHERE name = 'ERP')",
+        s.db.table("oauth_token"),
+        s.db.table("integration")
+    );
+    for setup in [
+        format!(
+            "UPDATE {} SET status = 2 WHERE name = 'ERP'",
+            s.db.table("integration")
+        ),
+        format!(
+            "UPDATE {} SET revoked = 1 WHERE consumer_id = (SELECT consumer_id FROM {} WHERE name = 'ERP')",
+            s.db.table("oauth_token"),
+            s.db.table("integration")
+        ),
+    ] {
+        s.db.exec(&setup);
+        let before = s.one(&tokens);
+        let (code, doc) = s.json(&["integration:activate", "ERP"]);
+        assert_eq!(code, 0, "{doc}");
+        assert_eq!(doc["replaced_existing_token"], true, "{doc}");
+        let after = s.one(&tokens);
+        assert_eq!(after.len(), 1, "one token after reauthorising");
+        assert_ne!(before, after, "the token was replaced");
+        assert_eq!(
+            s.count(&format!(
+                "SELECT COUNT(*) FROM {} WHERE name = 'ERP' AND status = 1",
+                s.db.table("integration")
+            )),
+            1
+        );
+    }
+}

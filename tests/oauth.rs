@@ -535,7 +535,7 @@ fn oauth_sign_output_recomputed_by_oauthlib() {
         "{header}"
     );
     assert!(header.contains("oauth_signature_method=\"HMAC-SHA256\""));
-    assert!(doc["curl"].as_str().unwrap().starts_with("curl -X GET"));
+    assert!(doc["curl"].as_str().unwrap().starts_with("curl -g -X GET"));
     // oauthlib recomputes the base string and the signature from the header alone.
     let script = r#"
 import sys, json
@@ -577,7 +577,7 @@ print(json.dumps({"base": base, "sig": signature.sign_hmac_sha256(base, cs, ts)}
     no_secret(&text);
     assert!(text.starts_with("Authorization: OAuth "), "{text}");
     assert!(text.contains("base string:\nGET&https%3A%2F%2Fshop.test"));
-    assert!(text.contains("curl -X GET"));
+    assert!(text.contains("curl -g -X GET"));
 }
 
 #[test]

@@ -817,3 +817,44 @@ fn token_inspect_timing() {
         start.elapsed().as_secs_f64() * 50.0
     );
 }
+
+/// Rows Magento's opaque-token reader refuses ("Invalid token found") although they look like
+/// a user's token; and a token typed in another case, found in the dump as MySQL finds it.
+#[test]
+fn rows_the_reader_refuses_and_case() {
+    let Some(l) = setup() else { return };
+    let no_type = "n0usertype0000000000000000000000";
+    let no_admin = "n0adm1n1d000000000000000000000000"[..32].to_string();
+    opaque_row(
+        &l.db,
+        no_type,
+        "access",
+        &[("admin_id", 1.into()), ("user_type", mysql::Value::NULL)],
+    );
+    opaque_row(&l.db, &no_admin, "access", &[("user_type", 2.into())]);
+    let dump = l.store.path("reader.sql");
+    l.db.mysqldump(&dump, false);
+    let dump = dump.to_str().unwrap().to_string();
+    for token in [no_type.to_string(), no_admin.clone()] {
+        for extra in [vec![], vec!["--dump", dump.as_str()]] {
+            let (code, doc) = l.inspect_with(&token, &extra);
+            assert_eq!(code, 1, "{token} {extra:?}: {doc}");
+            assert_eq!(
+                codes(&doc),
+                vec!["opaque-token-invalid"],
+                "{token} {extra:?}: {doc}"
+            );
+            assert_eq!(doc["kind"], "unknown");
+        }
+    }
+    // MySQL's _ci collation finds a token whatever its case; so must the dump.
+    let upper = ADMIN_OPAQUE.to_uppercase();
+    let (_, live) = l.inspect(&upper);
+    let (_, from_dump) = l.inspect_with(&upper, &["--dump", &dump]);
+    assert_eq!(live["kind"], "opaque-admin", "{live}");
+    assert_eq!(
+        codes(&live),
+        codes(&from_dump),
+        "live {live}\ndump {from_dump}"
+    );
+}

@@ -493,22 +493,7 @@ fn check_password(
 
 /// The store view the request runs on: the store code after `/rest/`, else the default store.
 fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> {
-    let scopes = &ctx.config.scopes;
-    let path = ctx
-        .request
-        .as_ref()?
-        .target
-        .as_ref()
-        .map(|t| t.path.as_str());
-    if let Some(code) = path
-        .and_then(|p| p.strip_prefix("/rest/"))
-        .and_then(|p| p.split('/').next())
-        .filter(|c| !c.starts_with('V') && *c != "all")
-        && let Some(s) = scopes.store_by_code(code)
-    {
-        return Some(s);
-    }
-    scopes.default_store()
+    super::request_store(ctx)
 }
 
 fn customer(ctx: &Context, db: &dyn Database, email: &str, d: &mut Diagnosis) {

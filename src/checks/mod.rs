@@ -47,6 +47,30 @@ impl Diagnosis {
     }
 }
 
+/// The store view a REST request runs on, as Magento's PathProcessor decides: the store code
+/// after `/rest/` (also under `/index.php/` or a subfolder), `all` = the admin store (0), else the
+/// default store view. The admin store is never addressed by its own code.
+pub fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> {
+    let scopes = &ctx.config.scopes;
+    if let Some(t) = ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
+        let path = permissions::rest_path(&t.path);
+        let rest = path
+            .trim_start_matches("/index.php")
+            .strip_prefix("/rest/")
+            .unwrap_or("");
+        let first = rest.split('/').next().unwrap_or("");
+        if first == "all" {
+            return scopes.store(0);
+        }
+        if first != "admin"
+            && let Some(s) = scopes.store_by_code(first)
+        {
+            return Some(s);
+        }
+    }
+    scopes.default_store()
+}
+
 /// Every check that applies, for `diagnose`.
 pub fn diagnose(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();

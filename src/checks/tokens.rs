@@ -134,27 +134,7 @@ pub fn inspect(ctx: &Context, raw: &str) -> Inspection {
 /// The store view a request reaches: the code in `/rest/<code>/V…`, `all` = admin (0), else
 /// the default store view.
 fn request_store(ctx: &Context) -> Option<(i64, String)> {
-    let scopes = &ctx.config.scopes;
-    let path = ctx
-        .request
-        .as_ref()?
-        .target
-        .as_ref()
-        .map(|t| t.path.clone());
-    if let Some(path) = path {
-        let rest = path
-            .trim_start_matches("/index.php")
-            .strip_prefix("/rest/")
-            .unwrap_or("");
-        let first = rest.split('/').next().unwrap_or("");
-        if first == "all" {
-            return Some((0, "admin".into()));
-        }
-        if let Some(s) = scopes.store_by_code(first) {
-            return Some((s.id, s.code.clone()));
-        }
-    }
-    scopes.default_store().map(|s| (s.id, s.code.clone()))
+    super::request_store(ctx).map(|s| (s.id, s.code.clone()))
 }
 
 fn inspect_at(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection {
@@ -700,14 +680,9 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
             created.as_deref().unwrap_or("NULL")
         ),
     );
-    // Who the row names, as the newer reader decides (user_type 1, 2, 3).
-    let effective = match (user_type, admin_id, customer_id) {
-        (Some(t), _, _) => t,
-        (None, Some(_), _) => USER_TYPE_ADMIN,
-        (None, None, Some(_)) => USER_TYPE_CUSTOMER,
-        _ if consumer_id.is_some() => USER_TYPE_INTEGRATION,
-        _ => 0,
-    };
+    // Who the row names, as Magento's OpaqueToken\Reader decides: `(int)$token->getUserType()`
+    // (NULL is 0), and only 1, 2, 3 with the matching id column set are accepted.
+    let effective = user_type.unwrap_or(0);
     let mut integration: Option<Row> = None;
     match effective {
         USER_TYPE_ADMIN => {
@@ -775,6 +750,38 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
                 .fix(opaque_fix(ctx, label, i.user.as_ref())),
         );
     }
+    // The reader's last test: a user type it knows, with the id of that user.
+    let names_user = match effective {
+        USER_TYPE_ADMIN => admin_id.is_some(),
+        USER_TYPE_CUSTOMER => customer_id.is_some(),
+        USER_TYPE_INTEGRATION => integration.is_some(),
+        _ => false,
+    };
+    if !names_user {
+        let why = match effective {
+            USER_TYPE_ADMIN => "user_type is 2 (admin) but admin_id is empty".to_string(),
+            USER_TYPE_CUSTOMER => "user_type is 3 (customer) but customer_id is empty".to_string(),
+            USER_TYPE_INTEGRATION => {
+                "user_type is 1 (integration) but no integration has the row's consumer_id"
+                    .to_string()
+            }
+            0 if user_type.is_none() => {
+                "user_type is NULL, which Magento reads as 0: no user type".to_string()
+            }
+            other => format!("user_type is {other}, not 1, 2 or 3"),
+        };
+        i.kind = "unknown";
+        i.diagnosis.push(
+            Finding::new(Code::OpaqueTokenInvalid, Severity::Error)
+                .detail(format!(
+                    "oauth_token row {id}: {why}. Magento's token reader refuses it (\"Invalid token found\") and the request runs as a guest."
+                ))
+                .evidence(row_ev.clone())
+                .fix(opaque_fix(ctx, label, i.user.as_ref())),
+        );
+        // Refused here: Magento checks no expiry or integration state after this.
+        return i;
+    }
     match effective {
         USER_TYPE_ADMIN | USER_TYPE_CUSTOMER => {
             let path = if effective == USER_TYPE_ADMIN {
@@ -791,7 +798,11 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
                     let why = if hours == 0 {
                         format!(
                             "{path} is {}, which Magento reads as 0 hours: legacy {label} tokens expire the moment they are issued",
-                            lifetime.value.as_deref().map(|v| format!("'{v}'")).unwrap_or_else(|| "empty".into())
+                            lifetime
+                                .value
+                                .as_deref()
+                                .map(|v| format!("'{v}'"))
+                                .unwrap_or_else(|| "empty".into())
                         )
                     } else {
                         format!("the lifetime is {hours} hour(s) ({path})")
@@ -832,10 +843,7 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
         USER_TYPE_INTEGRATION => {
             integration_checks(ctx, &mut i, integration.as_ref(), store, &row_ev);
         }
-        _ => i.diagnosis.skip(
-            "opaque-token",
-            format!("oauth_token row {id} names no admin, customer or integration: Magento refuses it (\"Invalid token found\")"),
-        ),
+        _ => {}
     }
     i
 }
@@ -853,11 +861,8 @@ fn integration_checks(
         i.diagnosis
             .push(bearer_disabled(&flag, &store_code, row_ev));
     }
+    // No integration for the consumer: reported as opaque-token-invalid by the caller.
     let Some(r) = integration else {
-        i.diagnosis.skip(
-            "integration",
-            "no integration row for the token's consumer_id: Magento refuses the token (\"Invalid token found\")",
-        );
         return;
     };
     let status = r.int("status").unwrap_or(0);

@@ -471,9 +471,10 @@ pub(super) fn integration_activate(
             let stamp = jiff::Timestamp::now()
                 .strftime("%Y%m%dT%H%M%SZ")
                 .to_string();
+            // The new token's row id keeps two activations in one second apart.
             let path = ctx.install.root.join(format!(
-                "var/m2auth/credentials/integration-{}-{stamp}.env",
-                act.integration_id
+                "var/m2auth/credentials/integration-{}-{stamp}-{}.env",
+                act.integration_id, c.token_id
             ));
             if let Err(e) = integration_fix::write_private_file(&path, &c.file_text(&act.name)) {
                 return Ok(Err(e.to_string()));
@@ -531,6 +532,7 @@ pub(super) fn integration_activate(
                 "token_secret": mask(&c.token_secret),
             })),
             "existing_token": act.existing,
+            "replaced_existing_token": act.replaced,
             "credentials_file": file.as_ref().map(|p| p.display().to_string()),
             "note": endpoint_note,
             "journal": id,
@@ -543,6 +545,16 @@ pub(super) fn integration_activate(
         );
         if act.status_before != integration_fix::STATUS_ACTIVE {
             t.push_str(&format!("  integration.status {status_change}\n"));
+        }
+        if act.replaced
+            && let Some(e) = &act.existing
+        {
+            t.push_str(&format!(
+                "  reauthorised: deleted its {}token (oauth_token {}, type {}), as the admin's Reauthorize does\n",
+                if e.revoked { "revoked " } else { "" },
+                e.entity_id,
+                e.kind
+            ));
         }
         if let Some(c) = &act.created {
             t.push_str(&format!(

@@ -40,16 +40,23 @@ pub fn main() -> i32 {
             return 0;
         }
         Err(e) => {
-            // One line, like every other error: clap's first line, without its usage block.
+            // One line, like every other error: clap's first line, without its usage block (with
+            // the names clap lists under it, e.g. the missing `<TOKEN>`).
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            let first = first.trim().trim_start_matches("error: ");
+            let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+            let mut first = lines
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ")
+                .to_string();
+            if first.ends_with(':')
+                && let Some(next) = lines.next()
+            {
+                first = format!("{first} {next}");
+            }
             eprintln!(
                 "m2auth: {} (see m2auth --help)",
-                mask::redact_error(first, &Masker::new())
+                mask::redact_error(&first, &Masker::new())
             );
             return 2;
         }
@@ -518,8 +525,11 @@ fn oauth_sign(
         &nonce,
         timestamp,
     );
+    // `-g`: Magento's query strings (`searchCriteria[pageSize]=1`) would otherwise be taken
+    // as curl URL globs.
     let mut curl = vec![
         "curl".to_string(),
+        "-g".into(),
         "-X".into(),
         spec.method.clone(),
         urls.client.clone(),

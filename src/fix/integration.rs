@@ -255,6 +255,8 @@ pub struct Activation {
     pub created: Option<NewCredentials>,
     /// The consumer's existing token (masked view), when it had one.
     pub existing: Option<TokenView>,
+    /// The existing token was deleted and `created` replaces it (Reauthorize).
+    pub replaced: bool,
 }
 
 impl Activation {
@@ -313,7 +315,16 @@ pub fn activate(
             &[("integration_id", integration_id.into())],
         )?;
     }
-    let created = if existing.is_none() {
+    // Magento's Reauthorize (`OauthService::createAccessToken($consumerId, true)`) deletes the
+    // consumer's token and issues a new one; it is what a recreated integration (status 2)
+    // needs, and what a revoked or non-access leftover token needs too.
+    let reauthorize = existing
+        .as_ref()
+        .is_some_and(|e| status_before == STATUS_RECREATED || e.revoked || e.kind != "access");
+    if reauthorize {
+        session.delete("oauth_token", &[("consumer_id", consumer_id.into())])?;
+    }
+    let created = if existing.is_none() || reauthorize {
         let access_token = random()?;
         let token_secret = random()?;
         let verifier = random()?;
@@ -351,6 +362,7 @@ pub fn activate(
         endpoint: opt_text(row, "endpoint"),
         created,
         existing,
+        replaced: reauthorize,
     })
 }
 

@@ -77,15 +77,38 @@ impl SqlValue {
     }
 
     /// Equality as a `WHERE col = value` on MySQL would see it for the types m2auth filters on
-    /// (integers and text; numbers compare with numeric text).
+    /// (integers and text; numbers compare with numeric text). Text compares as Magento's
+    /// `utf8_general_ci` columns do: case-insensitively and ignoring trailing spaces (PAD SPACE),
+    /// so a dump finds the same `oauth_token`, `admin_user` or `customer_entity` row a live
+    /// server finds.
     pub fn sql_eq(&self, other: &SqlValue) -> bool {
         if self.is_null() || other.is_null() {
             return false;
         }
         match (self.as_i64(), other.as_i64()) {
             (Some(a), Some(b)) => a == b,
-            _ => self.as_text() == other.as_text(),
+            _ => match (self.as_text(), other.as_text()) {
+                (Some(a), Some(b)) => {
+                    a.trim_end_matches(' ').to_lowercase() == b.trim_end_matches(' ').to_lowercase()
+                }
+                _ => false,
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod sql_eq_tests {
+    use super::SqlValue;
+
+    #[test]
+    fn text_compares_like_a_ci_collation() {
+        let t = |s: &str| SqlValue::Text(s.into());
+        assert!(t("AT7Q1w9e").sql_eq(&t("at7q1W9E")));
+        assert!(t("jane ").sql_eq(&t("jane")));
+        assert!(!t("jane").sql_eq(&t(" jane")));
+        assert!(SqlValue::Int(7).sql_eq(&t("7")));
+        assert!(!SqlValue::Null.sql_eq(&SqlValue::Null));
     }
 }
 
