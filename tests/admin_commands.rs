@@ -296,7 +296,10 @@ fn change_password_writes_a_hash_php_verifies_and_undo_restores_it() {
     assert!(!journals[0].contains(NEW_PW), "{}", journals[0]);
     assert!(journals[0].contains(hash));
 
-    // Undo restores the old hash, the lock and the throttle row, and drops the history row.
+    // Undo restores the old hash, the lock and the throttle row, and drops the history row —
+    // also when it runs in a later second than the change (admin_user.modified is an
+    // ON UPDATE CURRENT_TIMESTAMP column the revert must not let MySQL move).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let out = s.run(&["undo"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert_eq!(s.admin("admin"), before);

@@ -1098,6 +1098,23 @@ fn undo_change(
                     }
                 }
                 if !set.is_empty() {
+                    // Assign the unchanged columns too: a column MySQL updates by itself
+                    // (`ON UPDATE CURRENT_TIMESTAMP`, e.g. admin_user.modified) keeps the value
+                    // the entry saw only when the UPDATE names it, and an earlier change of the
+                    // same entry is checked against that value next.
+                    for (i, c) in change.columns.iter().enumerate() {
+                        let is_key = change.primary_key.iter().any(|k| k == c);
+                        let skip = is_key
+                            || generated.iter().any(|g| g == c)
+                            || is_redacted(redacted, &change.table, c)
+                            || set.iter().any(|(name, _)| *name == c.as_str());
+                        if !skip {
+                            set.push((
+                                c.as_str(),
+                                before[i].to_sql().ok_or_else(|| bad_entry(change))?,
+                            ));
+                        }
+                    }
                     session.update(&change.table, &set, &key_ref(&key))?;
                 }
             }
