@@ -595,3 +595,58 @@ fn native_variant_signs_the_default_port_as_sent() {
     let (_, doc) = old.diagnose(&get(URL), &header, &["-H", "Host: shop.test:443"]);
     assert!(oauth_codes(&doc).is_empty(), "{doc:#}");
 }
+
+/// The same signed requests give the same findings from the live database and its mysqldump.
+#[test]
+fn live_and_dump_agree() {
+    let Some(l) = setup("2.4.7-p3") else { return };
+    let dump = l.store.path("oauth.sql");
+    l.db.mysqldump(&dump, false);
+    let dump = dump.to_str().unwrap().to_string();
+    let http = URL.replace("https://", "http://");
+    let cases: Vec<(Sig<'_>, String)> = vec![
+        (Sig::new(URL), get(URL)),
+        (
+            Sig {
+                signature_method: "HMAC-SHA1",
+                ..Sig::new(URL)
+            },
+            get(URL),
+        ),
+        (Sig::new(&http), get(URL)),
+        (
+            Sig {
+                id: 2,
+                ..Sig::new(URL)
+            },
+            get(URL),
+        ),
+        (
+            Sig {
+                id: 3,
+                token: TOKEN3,
+                ..Sig::new(URL)
+            },
+            get(URL),
+        ),
+        (
+            Sig {
+                id: 4,
+                token: TOKEN4,
+                ..Sig::new(URL)
+            },
+            get(URL),
+        ),
+    ];
+    for (s, sent) in &cases {
+        let header = l.oauthlib(s);
+        let (live_code, live) = l.diagnose(sent, &header, &[]);
+        let (dump_code, from_dump) = l.diagnose(sent, &header, &["--dump", &dump]);
+        assert_eq!(
+            oauth_codes(&live),
+            oauth_codes(&from_dump),
+            "live {live}\ndump {from_dump}"
+        );
+        assert_eq!(live_code, dump_code);
+    }
+}
