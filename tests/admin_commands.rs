@@ -6,7 +6,7 @@
 mod lab;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
@@ -28,22 +28,12 @@ const MODULES: &[(&str, &str)] = &[
 
 const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
 
-/// `php -r CODE`, or `None` with a message when PHP is missing.
 fn php(code: &str) -> Option<String> {
-    let Ok(out) = Command::new("php").arg("-r").arg(code).output() else {
-        eprintln!("skipped: php is not installed (scripts/test installs php-cli)");
-        return None;
-    };
-    assert!(
-        out.status.success(),
-        "php: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
+    lab::php(code)
 }
 
 fn q(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+    lab::php_quote(s)
 }
 
 struct Scenario {

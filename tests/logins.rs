@@ -6,7 +6,6 @@
 mod lab;
 
 use std::path::Path;
-use std::process::Command;
 
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
@@ -14,22 +13,12 @@ use serde_json::Value;
 const PW: &str = "Corr3ct horse!";
 const SALT: &str = "Xb7TqPz0aLm3Nc9RvW2yKd5Hs8Jf1Ge4";
 
-/// `php -r CODE`, or `None` with a message when PHP is missing.
 fn php(code: &str) -> Option<String> {
-    let Ok(out) = Command::new("php").arg("-r").arg(code).output() else {
-        eprintln!("skipped: php is not installed (scripts/test installs php-cli)");
-        return None;
-    };
-    assert!(
-        out.status.success(),
-        "php: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
+    lab::php(code)
 }
 
 fn q(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+    lab::php_quote(s)
 }
 
 /// Magento's stored hash of PW for a version field, computed by PHP.

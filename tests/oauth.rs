@@ -46,20 +46,7 @@ fn token_secret(id: i64) -> String {
 
 /// A Python with oauthlib, or `None` (a panic under CI: scripts/test installs python3-oauthlib).
 fn python() -> Option<String> {
-    for p in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(p)
-            .args(["-c", "import oauthlib"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(p.to_string());
-        }
-    }
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("CI is set but no python3 with oauthlib (python3-oauthlib) is installed");
-    }
-    eprintln!("skipped: no python3 with oauthlib (apt-get install python3-oauthlib)");
-    None
+    lab::python_with("oauthlib", "python3-oauthlib")
 }
 
 struct Lab {

@@ -27,20 +27,7 @@ const UNKNOWN_OPAQUE: &str = "unkn0wnt0ken00000000000000000000";
 
 /// A Python with PyJWT, or `None` (a panic under CI: scripts/test installs python3-jwt).
 fn python() -> Option<String> {
-    for p in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(p)
-            .args(["-c", "import jwt"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(p.to_string());
-        }
-    }
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("CI is set but no python3 with PyJWT (python3-jwt) is installed");
-    }
-    eprintln!("skipped: no python3 with PyJWT (apt-get install python3-jwt)");
-    None
+    lab::python_with("jwt", "python3-jwt")
 }
 
 /// A JWT minted by PyJWT, with the secret Magento derives: the key centred in `&` to 2048 bytes

@@ -790,7 +790,12 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
                 "oauth/access_token_lifetime/customer"
             };
             let lifetime = ctx.config.get_default(path);
-            let hours = lifetime.value.as_deref().map(php_int).unwrap_or(0).max(0);
+            let hours = lifetime
+                .value
+                .as_deref()
+                .map(crate::magento::php::intval)
+                .unwrap_or(0)
+                .max(0);
             if let Some(issued) = i.issued_at {
                 let expires = issued.as_second() + hours * 3600;
                 i.expires_at = Timestamp::from_second(expires).ok();
@@ -1005,20 +1010,12 @@ fn user_type_name(t: i64) -> String {
 
 /// `getCustomerTtl()`/`getAdminTtl()`: `(int)` of the value, 30 when `<= 0`.
 fn jwt_ttl_minutes(v: &ConfigValue) -> i64 {
-    let m = v.value.as_deref().map(php_int).unwrap_or(0);
-    if m <= 0 { 30 } else { m }
-}
-
-/// PHP's `(int)` of a string: the leading integer, 0 when there is none.
-fn php_int(s: &str) -> i64 {
-    let t = s.trim_start();
-    let end = t
-        .char_indices()
-        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
-        .map(|(i, c)| i + c.len_utf8())
-        .last()
+    let m = v
+        .value
+        .as_deref()
+        .map(crate::magento::php::intval)
         .unwrap_or(0);
-    t[..end].parse().unwrap_or(0)
+    if m <= 0 { 30 } else { m }
 }
 
 /// `Y-m-d H:i:s` as UTC (Magento's `created_at` columns).
@@ -1055,11 +1052,11 @@ mod tests {
 
     #[test]
     fn php_int_and_times() {
-        assert_eq!(php_int("4"), 4);
-        assert_eq!(php_int(" 12abc"), 12);
-        assert_eq!(php_int(""), 0);
-        assert_eq!(php_int("abc"), 0);
-        assert_eq!(php_int("-3"), -3);
+        assert_eq!(crate::magento::php::intval("4"), 4);
+        assert_eq!(crate::magento::php::intval(" 12abc"), 12);
+        assert_eq!(crate::magento::php::intval(""), 0);
+        assert_eq!(crate::magento::php::intval("abc"), 0);
+        assert_eq!(crate::magento::php::intval("-3"), -3);
         assert_eq!(
             parse_db_time("2026-01-02 03:04:05").map(|t| t.as_second()),
             Some(1_767_323_045)

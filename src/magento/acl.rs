@@ -143,25 +143,6 @@ fn convert(
     })
 }
 
-/// PHP's `(int)` of a numeric-looking string: leading whitespace, optional sign, leading digits;
-/// anything else gives 0 (saturating like PHP 8 does for overflow is not needed here).
-fn php_int(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let end = digits
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(digits.len());
-    let v: i64 = digits[..end]
-        .parse()
-        .unwrap_or(if end > 0 { i64::MAX } else { 0 });
-    if neg { -v } else { v }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Merging and the tree
 // ---------------------------------------------------------------------------------------------
@@ -280,7 +261,13 @@ impl AclTreeBuilder {
 
 fn sort_siblings(nodes: &[MergeNode], list: &mut [usize]) {
     // `sort_by_key` is stable, like PHP 8's usort.
-    list.sort_by_key(|&i| nodes[i].sort_order.as_deref().map(php_int).unwrap_or(0));
+    list.sort_by_key(|&i| {
+        nodes[i]
+            .sort_order
+            .as_deref()
+            .map(crate::magento::php::intval)
+            .unwrap_or(0)
+    });
 }
 
 fn lay_out(
@@ -314,7 +301,11 @@ fn lay_out(
         resource: Resource {
             id: n.id.clone(),
             title: n.title.clone(),
-            sort_order: n.sort_order.as_deref().map(php_int).unwrap_or(0),
+            sort_order: n
+                .sort_order
+                .as_deref()
+                .map(crate::magento::php::intval)
+                .unwrap_or(0),
         },
         origin: n.origin.clone(),
         parent,
@@ -1160,11 +1151,11 @@ mod tests {
 
     #[test]
     fn php_int_casts_like_php() {
-        assert_eq!(php_int("10"), 10);
-        assert_eq!(php_int(" 7abc"), 7);
-        assert_eq!(php_int("-3"), -3);
-        assert_eq!(php_int("abc"), 0);
-        assert_eq!(php_int(""), 0);
+        assert_eq!(crate::magento::php::intval("10"), 10);
+        assert_eq!(crate::magento::php::intval(" 7abc"), 7);
+        assert_eq!(crate::magento::php::intval("-3"), -3);
+        assert_eq!(crate::magento::php::intval("abc"), 0);
+        assert_eq!(crate::magento::php::intval(""), 0);
     }
 
     fn role(id: u64, parent: u64, kind: &str) -> RoleRow {

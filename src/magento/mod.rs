@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod jwt;
 pub mod oauth1;
 pub mod password;
+pub mod php;
 pub mod release;
 pub mod routes;
 pub mod token;

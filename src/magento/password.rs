@@ -57,7 +57,7 @@ impl HashStep {
         if let Some(step) = parse_agnostic(token) {
             return step;
         }
-        match php_intval(token) {
+        match crate::magento::php::intval(token) {
             0 => HashStep::Md5,
             1 => HashStep::Sha256,
             2 => HashStep::Argon2id13,
@@ -130,25 +130,6 @@ fn parse_agnostic(token: &str) -> Option<HashStep> {
         ops,
         mem,
     })
-}
-
-/// PHP 8's `(int)` of a string, for the small values version tokens hold: leading whitespace,
-/// an optional sign, then the leading digits; no digits is 0.
-fn php_intval(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let end = digits
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(digits.len());
-    let v: i64 = digits[..end]
-        .parse()
-        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
-    if neg { -v } else { v }
 }
 
 /// A stored password hash in Magento's three-part form.

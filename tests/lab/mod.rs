@@ -164,6 +164,48 @@ pub fn m2auth(args: &[&str], cwd: &Path) -> Output {
         .expect("cannot run the m2auth binary")
 }
 
+/// `php -r CODE` (an implementation independent of m2auth, for test vectors), or `None` with a
+/// skip message when PHP is missing; under `CI` a missing PHP is a failure.
+pub fn php(code: &str) -> Option<String> {
+    let Ok(out) = Command::new("php").arg("-r").arg(code).output() else {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!("CI is set but php is not installed (scripts/test installs php-cli)");
+        }
+        eprintln!("skipped: php is not installed (scripts/test installs php-cli)");
+        return None;
+    };
+    assert!(
+        out.status.success(),
+        "php: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// A PHP single-quoted string literal of `s`.
+pub fn php_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// A python3 that can `import module` (Debian's python3-jwt / python3-oauthlib live in
+/// /usr/bin/python3), or `None` with a skip message; under `CI` a missing one is a failure.
+pub fn python_with(module: &str, package: &str) -> Option<String> {
+    for p in ["/usr/bin/python3", "python3"] {
+        let ok = Command::new(p)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(p.to_string());
+        }
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("CI is set but no python3 with {module} ({package}) is installed");
+    }
+    eprintln!("skipped: no python3 with {module} (apt-get install {package})");
+    None
+}
+
 impl Lab {
     /// A connection as the lab user over the socket, without a default database.
     pub fn admin_conn(&self) -> mysql::Conn {
