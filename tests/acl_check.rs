@@ -7,7 +7,6 @@ mod lab;
 
 use std::path::Path;
 
-use base64::Engine as _;
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
@@ -32,25 +31,8 @@ const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
 const FULL_TOKEN: &str = "fu11acce55t0ken0000000000000000a";
 const NOROLE_TOKEN: &str = "n0r01eacce55t0ken000000000000000";
 
-/// A JWT as Magento issues it, signed HS256 with the lab store's crypt key (EnvSpec::magento),
-/// padded as `SecretBasedJwksFactory` pads it. (The token checks themselves are tested against
-/// PyJWT in tests/tokens.rs; here the token only has to be valid.)
 fn jwt(uid: i64, utypid: i64) -> String {
-    use hmac::{Hmac, Mac};
-    let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let signing_input = format!(
-        "{}.{}",
-        e(serde_json::json!({"kid": "1", "alg": "HS256"})),
-        e(
-            serde_json::json!({"uid": uid, "utypid": utypid, "iat": 1_900_000_000_i64, "exp": 4_100_000_000_i64})
-        )
-    );
-    let key =
-        m2auth::magento::jwt::derive_secret("base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=");
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(signing_input.as_bytes());
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-    format!("{signing_input}.{sig}")
+    lab::magento_jwt(uid, utypid)
 }
 
 struct Scenario {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod caller;
 pub mod context;
 pub mod credentials;
+pub mod headers;
 pub mod logins;
 pub mod oauth;
 pub mod permissions;
@@ -75,6 +76,7 @@ pub fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> 
 pub fn diagnose(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();
     credentials::run(ctx, &mut d);
+    headers::run(ctx, &mut d);
     tokens::run(ctx, &mut d);
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);

@@ -215,6 +215,9 @@ fn php_key(k: &PhpKey) -> String {
     }
 }
 
+/// The crypt key `EnvSpec::magento` writes.
+pub const MAGENTO_CRYPT_KEY: &str = "base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=";
+
 /// The content of `app/etc/env.php`, edited as a tree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnvSpec {
@@ -249,7 +252,7 @@ impl EnvSpec {
             "backend": { "frontName": "admin" },
             "remote_storage": { "driver": "file" },
             "queue": { "consumers_wait_for_messages": 1 },
-            "crypt": { "key": "base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=" },
+            "crypt": { "key": MAGENTO_CRYPT_KEY },
             "db": {
                 "table_prefix": "",
                 "connection": {}
