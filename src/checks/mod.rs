@@ -9,6 +9,7 @@ pub mod headers;
 pub mod logins;
 pub mod oauth;
 pub mod permissions;
+pub mod server;
 pub mod tokens;
 
 pub use context::{Context, LoadOptions};
@@ -81,6 +82,7 @@ pub fn diagnose(ctx: &Context) -> Diagnosis {
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
+    server::run(ctx, &mut d);
     audit::run(ctx, &mut d);
     if ctx.db.is_none() {
         d.skip(
