@@ -26,8 +26,8 @@ use crate::store::db::{Database, Row, SqlValue};
 const CHECK: &str = "logins";
 
 /// `RequestThrottler::USER_TYPE_CUSTOMER` / `USER_TYPE_ADMIN` (not UserContextInterface's).
-const THROTTLE_CUSTOMER: i64 = 2;
-const THROTTLE_ADMIN: i64 = 3;
+use crate::magento::token::{THROTTLE_ADMIN, THROTTLE_CUSTOMER};
+use crate::store::db::db_time;
 
 pub fn run(ctx: &Context, d: &mut Diagnosis) {
     let Some(login) = ctx.request.as_ref().and_then(|r| r.login.clone()) else {
@@ -617,25 +617,9 @@ fn customer(ctx: &Context, db: &dyn Database, email: &str, d: &mut Diagnosis) {
     }
 }
 
-/// A `timestamp`/`datetime` column value (`2026-11-28 09:14:03`, stored in UTC by Magento).
-fn db_time(s: &str) -> Option<Timestamp> {
-    let t = s.trim().replacen(' ', "T", 1);
-    let dt: jiff::civil::DateTime = t.parse().ok()?;
-    dt.to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn db_times_are_utc() {
-        let t = db_time("2026-11-28 09:14:03").unwrap();
-        assert_eq!(t.to_string(), "2026-11-28T09:14:03Z");
-        assert!(db_time("0000-00-00 00:00:00").is_none());
-    }
 
     #[test]
     fn providers_parse_from_json_or_lists() {

@@ -667,7 +667,7 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
     let consumer_id = row.int("consumer_id");
     let created = row.text("created_at");
     i.revoked = revoked;
-    i.issued_at = created.as_deref().and_then(parse_db_time);
+    i.issued_at = created.as_deref().and_then(crate::store::db::db_time);
     let row_ev = Evidence::db(
         "oauth_token",
         format!(
@@ -1018,14 +1018,6 @@ fn jwt_ttl_minutes(v: &ConfigValue) -> i64 {
     if m <= 0 { 30 } else { m }
 }
 
-/// `Y-m-d H:i:s` as UTC (Magento's `created_at` columns).
-fn parse_db_time(s: &str) -> Option<Timestamp> {
-    let dt: jiff::civil::DateTime = s.trim().replace(' ', "T").parse().ok()?;
-    dt.to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp())
-}
-
 fn fmt_ts(secs: i64) -> String {
     Timestamp::from_second(secs)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
@@ -1058,7 +1050,7 @@ mod tests {
         assert_eq!(crate::magento::php::intval("abc"), 0);
         assert_eq!(crate::magento::php::intval("-3"), -3);
         assert_eq!(
-            parse_db_time("2026-01-02 03:04:05").map(|t| t.as_second()),
+            crate::store::db::db_time("2026-01-02 03:04:05").map(|t| t.as_second()),
             Some(1_767_323_045)
         );
         assert_eq!(fmt_ts(1_767_323_045), "2026-01-02 03:04:05 UTC");

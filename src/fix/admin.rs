@@ -24,9 +24,7 @@ use crate::magento::password::{
 use crate::store::db::write::WriteSession;
 use crate::store::db::{Row, SqlValue};
 
-/// `RequestThrottler::USER_TYPE_ADMIN`: admins in `oauth_token_request_log` (not
-/// `UserContextInterface`'s 2).
-pub const THROTTLE_USER_TYPE_ADMIN: i64 = 3;
+pub use crate::magento::token::THROTTLE_ADMIN as THROTTLE_USER_TYPE_ADMIN;
 
 /// Magento's messages for a password its admin policy refuses, one sentence each.
 pub fn policy_message(password: &str) -> Option<String> {

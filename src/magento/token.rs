@@ -12,6 +12,11 @@ pub const USER_TYPE_ADMIN: i64 = 2;
 pub const USER_TYPE_CUSTOMER: i64 = 3;
 pub const USER_TYPE_GUEST: i64 = 4;
 
+/// `oauth_token_request_log.user_type` has its own numbering
+/// (`Magento\Integration\Model\Oauth\Token\RequestThrottler`): customers 2, admins 3.
+pub const THROTTLE_CUSTOMER: i64 = 2;
+pub const THROTTLE_ADMIN: i64 = 3;
+
 /// `oauth_token` values are 32 characters (`Magento\Framework\Oauth\Helper\Oauth::LENGTH_TOKEN`).
 pub const OPAQUE_LENGTH: usize = 32;
 

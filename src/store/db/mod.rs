@@ -97,6 +97,16 @@ impl SqlValue {
     }
 }
 
+/// A `timestamp`/`datetime` column value (`2026-11-28 09:14:03`, which Magento stores in UTC);
+/// `None` for zero dates and other text.
+pub fn db_time(s: &str) -> Option<jiff::Timestamp> {
+    let t = s.trim().replacen(' ', "T", 1);
+    let dt: jiff::civil::DateTime = t.parse().ok()?;
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
 #[cfg(test)]
 mod sql_eq_tests {
     use super::SqlValue;
@@ -109,6 +119,13 @@ mod sql_eq_tests {
         assert!(!t("jane").sql_eq(&t(" jane")));
         assert!(SqlValue::Int(7).sql_eq(&t("7")));
         assert!(!SqlValue::Null.sql_eq(&SqlValue::Null));
+    }
+
+    #[test]
+    fn db_times_are_utc() {
+        let t = super::db_time("2026-11-28 09:14:03").unwrap();
+        assert_eq!(t.to_string(), "2026-11-28T09:14:03Z");
+        assert!(super::db_time("0000-00-00 00:00:00").is_none());
     }
 }
 
