@@ -109,16 +109,7 @@ fn consumer_token(
     let mut rows = db.rows("oauth_token", &[("consumer_id", consumer_id.into())])?;
     rows.sort_by_key(|r| r.int("entity_id").unwrap_or(i64::MAX));
     let n = rows.len();
-    let view = rows.first().map(|t| TokenView {
-        entity_id: t.int("entity_id").unwrap_or(0),
-        kind: t.text("type").unwrap_or_default(),
-        access_token: mask(&t.text("token").unwrap_or_default()),
-        token_secret: mask(&t.text("secret").unwrap_or_default()),
-        revoked: t.int("revoked").unwrap_or(0) != 0,
-        authorized: t.int("authorized").unwrap_or(0) != 0,
-        user_type: t.int("user_type"),
-        created_at: t.text("created_at"),
-    });
+    let view = rows.first().map(TokenView::from_row);
     Ok((view, n.saturating_sub(1)))
 }
 
@@ -298,16 +289,7 @@ pub fn activate(
     let mut tokens =
         session.select_for_update("oauth_token", &[("consumer_id", consumer_id.into())])?;
     tokens.sort_by_key(|r| r.int("entity_id").unwrap_or(i64::MAX));
-    let existing = tokens.first().map(|t| TokenView {
-        entity_id: t.int("entity_id").unwrap_or(0),
-        kind: t.text("type").unwrap_or_default(),
-        access_token: mask(&t.text("token").unwrap_or_default()),
-        token_secret: mask(&t.text("secret").unwrap_or_default()),
-        revoked: t.int("revoked").unwrap_or(0) != 0,
-        authorized: t.int("authorized").unwrap_or(0) != 0,
-        user_type: t.int("user_type"),
-        created_at: t.text("created_at"),
-    });
+    let existing = tokens.first().map(TokenView::from_row);
     if status_before != STATUS_ACTIVE {
         session.update(
             "integration",
@@ -364,6 +346,22 @@ pub fn activate(
         existing,
         replaced: reauthorize,
     })
+}
+
+impl TokenView {
+    /// The masked view of an `oauth_token` row.
+    pub fn from_row(t: &crate::store::db::Row) -> TokenView {
+        TokenView {
+            entity_id: t.int("entity_id").unwrap_or(0),
+            kind: t.text("type").unwrap_or_default(),
+            access_token: mask(&t.text("token").unwrap_or_default()),
+            token_secret: mask(&t.text("secret").unwrap_or_default()),
+            revoked: t.int("revoked").unwrap_or(0) != 0,
+            authorized: t.int("authorized").unwrap_or(0) != 0,
+            user_type: t.int("user_type"),
+            created_at: t.text("created_at"),
+        }
+    }
 }
 
 /// A random OAuth token value: 32 characters of [`TOKEN_ALPHABET`].
