@@ -98,6 +98,7 @@ catalogue! {
     CacheNotWritable = "cache-not-writable", 4, "The cache storage is not writable by the web server";
     SessionStorageUnwritable = "session-storage-unwritable", 4, "Admin sessions cannot be stored";
     CookieDomainMismatch = "cookie-domain-mismatch", 4, "The cookie domain or path does not match the admin URL";
+    LiveVerdictMismatch = "live-verdict-mismatch", 4, "The live store decides differently than its files and database say";
     // Step 5: file permissions
     PermsNotGroupWritable = "perms-not-group-writable", 5, "Files lack group write";
     PermsDirMissingSetgid = "perms-dir-missing-setgid", 5, "Directories lack group write or setgid";
@@ -112,6 +113,7 @@ catalogue! {
     ServerDeniesPath = "server-denies-path", 6, "A server rule denies the REST path";
     PortUnreachable = "port-unreachable", 6, "The store's port is unreachable";
     WafBlocked = "waf-blocked", 6, "A WAF or CDN blocked the request";
+    RequestRedirected = "request-redirected", 6, "The request is redirected before it reaches Magento";
     // Step 7: logs
     LogAuthFailures = "log-auth-failures", 7, "The access logs show REST 401s";
     LogBruteForce = "log-brute-force", 7, "Many failed token requests from one client";
@@ -272,10 +274,15 @@ pub struct Skipped {
 }
 
 /// Order findings so the most likely root cause comes first: errors before warnings before
-/// info; among errors, the earlier troubleshooting step first (a bad token explains a 401 before
-/// a missing ACL resource can); ties keep the order the checks produced them in.
+/// info; at the same severity, what the live store's answer proves (evidence from `http`: a
+/// Basic-auth 401, a WAF page, a canary) before what the files and database suggest; then the
+/// earlier troubleshooting step first (a bad token explains a 401 before a missing ACL resource
+/// can); ties keep the order the checks produced them in.
 pub fn rank(findings: &mut [Finding]) {
-    findings.sort_by_key(|f| (f.severity, f.step));
+    findings.sort_by_key(|f| {
+        let inferred = !f.evidence.iter().any(|e| e.source == "http");
+        (f.severity, inferred, f.step)
+    });
 }
 
 /// The code of the first finding of severity `error`, if any (the contract's `root_cause`).
@@ -321,5 +328,19 @@ mod tests {
         rank(&mut v);
         assert_eq!(v[0].code, Code::CryptKeyMissing);
         assert_eq!(root_cause(&v), Some(Code::CryptKeyMissing));
+    }
+
+    #[test]
+    fn live_proven_errors_rank_before_inferred_ones() {
+        let mut v = vec![
+            Finding::new(Code::JwtExpired, Severity::Error),
+            Finding::new(Code::BasicAuthInFront, Severity::Error)
+                .evidence(Evidence::other("http", "GET … → 401")),
+            Finding::new(Code::WafBlocked, Severity::Warning)
+                .evidence(Evidence::other("http", "x")),
+        ];
+        rank(&mut v);
+        assert_eq!(root_cause(&v), Some(Code::BasicAuthInFront));
+        assert_eq!(v[1].code, Code::JwtExpired);
     }
 }

@@ -1,0 +1,489 @@
+//! What answered, from the response alone (pure: no I/O). The order matters: Magento's own
+//! error body first (a Magento 401 behind Cloudflare still is Magento's), then redirects, WAF
+//! and CDN block pages, a web server's Basic auth, and any other 401/403.
+
+use serde_json::Value;
+
+use crate::live::client::{Exchange, Response, Unreachable};
+
+/// Magento's REST error (`Magento\Framework\Webapi\ErrorProcessor`): JSON `{"message": …,
+/// "parameters": …, "trace": …}` or XML `<response><message>…</message>…</response>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MagentoError {
+    /// The message as sent, with `%name`/`%1` placeholders.
+    pub message: String,
+    /// The message with its parameters filled in, as the admin would read it.
+    pub rendered: String,
+    /// `parameters` as name → value (`resources` → `Magento_Catalog::products`; list
+    /// parameters are named `1`, `2`, … as Magento's phrase renderer numbers them).
+    pub parameters: Vec<(String, String)>,
+    /// Present in developer mode only.
+    pub trace: Option<String>,
+    /// `json` or `xml`.
+    pub format: &'static str,
+}
+
+impl MagentoError {
+    /// "The consumer isn't authorized to access %resources." — Magento's one message for every
+    /// refused caller (bad/missing token, stripped header, missing ACL resource).
+    pub fn is_consumer_not_authorized(&self) -> bool {
+        let m = self.message.to_ascii_lowercase();
+        m.starts_with("the consumer isn't authorized")
+            || m.starts_with("consumer is not authorized")
+            || m.starts_with("the consumer isn’t authorized")
+    }
+
+    /// The ACL resources the message names (`%resources`), if any.
+    pub fn resources(&self) -> Vec<String> {
+        self.parameters
+            .iter()
+            .filter(|(k, _)| k == "resources")
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+/// A WAF or CDN recognised by its signature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waf {
+    pub vendor: &'static str,
+    /// What gave it away (a header or a body phrase).
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Classification {
+    /// Magento's REST error body (any status).
+    MagentoError { status: u16, error: MagentoError },
+    /// 2xx: the request went through.
+    Success { status: u16 },
+    /// 3xx: the server redirects; m2auth never follows.
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    /// A WAF or CDN block page (4xx/5xx with its signature).
+    Waf { status: u16, waf: Waf },
+    /// 401 with `WWW-Authenticate: Basic` and no Magento body: HTTP Basic auth in front.
+    BasicAuth { realm: Option<String> },
+    /// Any other 401 that is not Magento's.
+    Server401 { www_authenticate: Option<String> },
+    /// A 403 that is not Magento's and not a WAF's: a server rule.
+    Server403,
+    /// Anything else (a web server's 404, a 500 page, a 2xx from something else…).
+    Other { status: u16 },
+    /// Nothing answered.
+    Unreachable(Unreachable),
+}
+
+impl Classification {
+    /// The stable name in `response.classification`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Classification::MagentoError { .. } => "magento-error",
+            Classification::Success { .. } => "success",
+            Classification::Redirect { .. } => "redirect",
+            Classification::Waf { .. } => "waf",
+            Classification::BasicAuth { .. } => "basic-auth",
+            Classification::Server401 { .. } => "server-401",
+            Classification::Server403 => "server-403",
+            Classification::Other { .. } => "other",
+            Classification::Unreachable(_) => "unreachable",
+        }
+    }
+
+    /// One line for the text report.
+    pub fn summary(&self) -> String {
+        match self {
+            Classification::MagentoError { status, error } => format!(
+                "Magento's {} error ({status}): {}",
+                error.format.to_uppercase(),
+                error.rendered
+            ),
+            Classification::Success { status } => format!("success ({status})"),
+            Classification::Redirect { status, location } => format!(
+                "redirect ({status}) to {}",
+                location.as_deref().unwrap_or("(no Location header)")
+            ),
+            Classification::Waf { status, waf } => {
+                format!("blocked by {} ({status}; {})", waf.vendor, waf.signature)
+            }
+            Classification::BasicAuth { realm } => match realm {
+                Some(r) => format!("the web server asks for HTTP Basic auth (realm \"{r}\")"),
+                None => "the web server asks for HTTP Basic auth".into(),
+            },
+            Classification::Server401 { .. } => "a 401 that is not Magento's".into(),
+            Classification::Server403 => "a 403 from the web server, not from Magento".into(),
+            Classification::Other { status } => format!("status {status}, not Magento's REST answer"),
+            Classification::Unreachable(u) => {
+                format!("no answer from {} ({}): {}", u.address, u.kind.as_str(), u.detail)
+            }
+        }
+    }
+}
+
+/// Classify an exchange.
+pub fn classify(exchange: &Exchange) -> Classification {
+    match exchange {
+        Ok(r) => classify_response(r),
+        Err(u) => Classification::Unreachable(u.clone()),
+    }
+}
+
+pub fn classify_response(r: &Response) -> Classification {
+    let status = r.status;
+    let body = r.body_text();
+    if let Some(error) = magento_error(r, &body) {
+        return Classification::MagentoError { status, error };
+    }
+    if (300..400).contains(&status) {
+        return Classification::Redirect {
+            status,
+            location: r.header("location").map(str::to_string),
+        };
+    }
+    if (200..300).contains(&status) {
+        return Classification::Success { status };
+    }
+    if status >= 400
+        && let Some(waf) = waf(r, &body)
+    {
+        return Classification::Waf { status, waf };
+    }
+    match status {
+        401 => {
+            let basic = r
+                .header_all("www-authenticate")
+                .find(|v| v.trim_start().to_ascii_lowercase().starts_with("basic"));
+            match basic {
+                Some(v) => Classification::BasicAuth { realm: realm(v) },
+                None => Classification::Server401 {
+                    www_authenticate: r.header("www-authenticate").map(str::to_string),
+                },
+            }
+        }
+        403 => Classification::Server403,
+        _ => Classification::Other { status },
+    }
+}
+
+fn realm(v: &str) -> Option<String> {
+    let i = v.to_ascii_lowercase().find("realm=")?;
+    let rest = v[i + 6..].trim();
+    let r = match rest.strip_prefix('"') {
+        Some(q) => q.split('"').next().unwrap_or(""),
+        None => rest.split([',', ' ']).next().unwrap_or(""),
+    };
+    Some(r.to_string())
+}
+
+/// Magento's error body: a JSON object whose keys are `message` plus only `parameters`,
+/// `trace`, `errors`, `code`; or XML `<response>` holding `<message>`.
+pub fn magento_error(r: &Response, body: &str) -> Option<MagentoError> {
+    let t = body.trim_start_matches('\u{feff}').trim();
+    if t.starts_with('{') {
+        let v: Value = serde_json::from_str(t).ok()?;
+        let obj = v.as_object()?;
+        let message = obj.get("message")?.as_str()?.to_string();
+        if !obj
+            .keys()
+            .all(|k| ["message", "parameters", "trace", "errors", "code"].contains(&k.as_str()))
+        {
+            return None;
+        }
+        let parameters = match obj.get("parameters") {
+            Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), scalar(v))).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ((i + 1).to_string(), scalar(v)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let trace = obj.get("trace").map(scalar);
+        return Some(MagentoError {
+            rendered: render(&message, &parameters),
+            message,
+            parameters,
+            trace,
+            format: "json",
+        });
+    }
+    let xmlish = t.starts_with("<?xml") || t.starts_with("<response");
+    if xmlish || r.header("content-type").is_some_and(|c| c.contains("xml")) {
+        let doc = roxmltree::Document::parse(t).ok()?;
+        let root = doc.root_element();
+        if root.tag_name().name() != "response" {
+            return None;
+        }
+        let child = |name: &str| root.children().find(|c| c.tag_name().name() == name);
+        let message = child("message")?.text().unwrap_or("").to_string();
+        let parameters: Vec<(String, String)> = child("parameters")
+            .map(|p| {
+                p.children()
+                    .filter(|c| c.is_element())
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let name = c.tag_name().name();
+                        let key = if name == "item" || name.is_empty() {
+                            (i + 1).to_string()
+                        } else {
+                            name.to_string()
+                        };
+                        (key, c.text().unwrap_or("").to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let trace = child("trace").and_then(|c| c.text()).map(str::to_string);
+        return Some(MagentoError {
+            rendered: render(&message, &parameters),
+            message,
+            parameters,
+            trace,
+            format: "xml",
+        });
+    }
+    None
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Fill `%name` and `%1` placeholders the way Magento's phrase renderer does.
+fn render(message: &str, params: &[(String, String)]) -> String {
+    let mut out = message.to_string();
+    // Longest names first, so `%10` is not taken for `%1` followed by `0`.
+    let mut sorted: Vec<&(String, String)> = params.iter().collect();
+    sorted.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    for (k, v) in sorted {
+        out = out.replace(&format!("%{k}"), v);
+    }
+    out
+}
+
+/// Known WAF and CDN block pages. Each signature is a header (name, value substring) or a body
+/// phrase; a vendor's header alone (a CDN in front of every answer) only counts on an error
+/// status, which the caller checks.
+fn waf(r: &Response, body: &str) -> Option<Waf> {
+    let header_has = |name: &str, needle: &str| {
+        r.header_all(name)
+            .any(|v| v.to_ascii_lowercase().contains(needle))
+    };
+    let has_header = |name: &str| r.header(name).is_some();
+    let lower = body.to_ascii_lowercase();
+    let hit = |vendor: &'static str, signature: String| Some(Waf { vendor, signature });
+    if has_header("cf-ray") || header_has("server", "cloudflare") {
+        let sig = if lower.contains("attention required") {
+            "\"Attention Required! | Cloudflare\" page".to_string()
+        } else if has_header("cf-ray") {
+            format!("cf-ray: {}", r.header("cf-ray").unwrap_or(""))
+        } else {
+            "server: cloudflare".to_string()
+        };
+        return hit("Cloudflare", sig);
+    }
+    if has_header("x-sucuri-id") || has_header("x-sucuri-block") || lower.contains("sucuri website firewall") {
+        return hit("Sucuri", "x-sucuri-id / Sucuri Website Firewall".into());
+    }
+    if has_header("x-iinfo") || lower.contains("incapsula incident id") || header_has("x-cdn", "incapsula") {
+        return hit("Imperva Incapsula", "x-iinfo / \"Incapsula incident ID\"".into());
+    }
+    if header_has("server", "akamaighost") || (lower.contains("access denied") && lower.contains("reference #")) {
+        return hit("Akamai", "AkamaiGHost / \"Reference #\"".into());
+    }
+    if has_header("x-amz-cf-id") || lower.contains("request blocked") && lower.contains("cloudfront") {
+        return hit("AWS CloudFront / AWS WAF", "x-amz-cf-id / \"Request blocked\"".into());
+    }
+    if lower.contains("the requested url was rejected") {
+        return hit("F5 BIG-IP ASM", "\"The requested URL was rejected\"".into());
+    }
+    if lower.contains("mod_security") || lower.contains("modsecurity") || header_has("server", "mod_security") {
+        return hit("ModSecurity", "\"Mod_Security\" / \"ModSecurity\"".into());
+    }
+    if lower.contains("imunify360") || header_has("server", "imunify360") {
+        return hit("Imunify360", "\"Imunify360\"".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            url: "https://m.test/rest/V1/products".into(),
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            elapsed_ms: 1,
+        }
+    }
+
+    #[test]
+    fn magento_json_401_with_parameters() {
+        // Magento 2.4's ErrorProcessor output, exactly.
+        let r = resp(
+            401,
+            &[("content-type", "application/json; charset=utf-8")],
+            r#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"Magento_Catalog::products"}}"#,
+        );
+        let Classification::MagentoError { status, error } = classify_response(&r) else {
+            panic!()
+        };
+        assert_eq!(status, 401);
+        assert!(error.is_consumer_not_authorized());
+        assert_eq!(
+            error.rendered,
+            "The consumer isn't authorized to access Magento_Catalog::products."
+        );
+        assert_eq!(error.resources(), vec!["Magento_Catalog::products"]);
+        assert_eq!(error.format, "json");
+    }
+
+    #[test]
+    fn magento_json_with_trace_and_list_parameters() {
+        let r = resp(
+            404,
+            &[],
+            r##"{"message":"The product that was requested doesn't exist. Verify the product and try again.","trace":"#0 /var/www/vendor/magento/module-catalog/Model/ProductRepository.php(287)"}"##,
+        );
+        let Classification::MagentoError { error, .. } = classify_response(&r) else {
+            panic!()
+        };
+        assert!(error.trace.unwrap().contains("ProductRepository"));
+        let r = resp(
+            400,
+            &[],
+            r#"{"message":"\"%fieldName\" is required. Enter and try again.","parameters":{"fieldName":"sku"}}"#,
+        );
+        let Classification::MagentoError { error, .. } = classify_response(&r) else {
+            panic!()
+        };
+        assert_eq!(error.rendered, "\"sku\" is required. Enter and try again.");
+        let r = resp(400, &[], r#"{"message":"%1 and %2","parameters":["a","b"]}"#);
+        let Classification::MagentoError { error, .. } = classify_response(&r) else {
+            panic!()
+        };
+        assert_eq!(error.rendered, "a and b");
+    }
+
+    #[test]
+    fn magento_xml_error() {
+        let r = resp(
+            401,
+            &[("content-type", "application/xml; charset=utf-8")],
+            "<?xml version=\"1.0\"?>\n<response><message>The consumer isn't authorized to access %resources.</message><parameters><resources>Magento_Sales::actions_view</resources></parameters></response>\n",
+        );
+        let Classification::MagentoError { error, .. } = classify_response(&r) else {
+            panic!()
+        };
+        assert_eq!(error.format, "xml");
+        assert_eq!(error.resources(), vec!["Magento_Sales::actions_view"]);
+    }
+
+    #[test]
+    fn product_json_is_success_not_an_error() {
+        let r = resp(200, &[], r#"{"id":1,"sku":"24-MB01","name":"Joust Duffle Bag"}"#);
+        assert_eq!(classify_response(&r), Classification::Success { status: 200 });
+        // A body that has a `message` among data fields is not Magento's error shape.
+        let r = resp(400, &[], r#"{"message":"x","sku":"y"}"#);
+        assert_eq!(classify_response(&r).as_str(), "other");
+    }
+
+    #[test]
+    fn apache_basic_auth_page() {
+        let r = resp(
+            401,
+            &[
+                ("www-authenticate", "Basic realm=\"Staging\""),
+                ("content-type", "text/html; charset=iso-8859-1"),
+            ],
+            "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>401 Unauthorized</title>\n</head><body>\n<h1>Unauthorized</h1>\n<p>This server could not verify that you\nare authorized to access the document\nrequested.</p>\n</body></html>\n",
+        );
+        assert_eq!(
+            classify_response(&r),
+            Classification::BasicAuth {
+                realm: Some("Staging".into())
+            }
+        );
+    }
+
+    #[test]
+    fn nginx_401_and_403_are_not_magento() {
+        let r = resp(
+            401,
+            &[("server", "nginx/1.22.1")],
+            "<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n",
+        );
+        assert_eq!(classify_response(&r).as_str(), "server-401");
+        let r = resp(
+            403,
+            &[("server", "nginx")],
+            "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n</body></html>",
+        );
+        assert_eq!(classify_response(&r), Classification::Server403);
+    }
+
+    #[test]
+    fn wafs_by_signature() {
+        let cases: &[(u16, &[(&str, &str)], &str, &str)] = &[
+            (403, &[("server", "cloudflare"), ("cf-ray", "8c1e2f3a4b5c6d7e-FRA")], "<title>Attention Required! | Cloudflare</title>", "Cloudflare"),
+            (403, &[("x-sucuri-id", "14016")], "<title>Sucuri WebSite Firewall - Access Denied</title>", "Sucuri"),
+            (403, &[("x-iinfo", "12-345-678 NNNN CT(0 0 0) RT(1 2) q(0 0 0 -1) r(0 0) U5")], "Request unsuccessful. Incapsula incident ID: 123000450123456789-12345678901234567", "Imperva Incapsula"),
+            (403, &[("server", "AkamaiGHost")], "<HTML><HEAD>\n<TITLE>Access Denied</TITLE>\n</HEAD><BODY>\n<H1>Access Denied</H1>\nReference&#32;&#35;18&#46;1f2e3d4c", "Akamai"),
+            (403, &[("x-amz-cf-id", "abc=="), ("x-cache", "Error from cloudfront")], "<H1>403 ERROR</H1>\n<H2>The request could not be satisfied.</H2>\nRequest blocked.", "AWS CloudFront / AWS WAF"),
+            (200, &[], "x", ""),
+            (403, &[], "<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. Please consult with your administrator.<br><br>Your support ID is: 1234567890</body></html>", "F5 BIG-IP ASM"),
+            (406, &[], "<h1>Not Acceptable!</h1><p>An appropriate representation of the requested resource could not be found on this server. This error was generated by Mod_Security.</p>", "ModSecurity"),
+            (403, &[], "<title>Access denied by Imunify360 bot-protection</title>", "Imunify360"),
+        ];
+        for (status, headers, body, vendor) in cases {
+            let c = classify_response(&resp(*status, headers, body));
+            if vendor.is_empty() {
+                assert_eq!(c.as_str(), "success");
+                continue;
+            }
+            let Classification::Waf { waf, .. } = &c else {
+                panic!("{vendor}: {c:?}")
+            };
+            assert_eq!(waf.vendor, *vendor);
+        }
+    }
+
+    #[test]
+    fn a_magento_401_behind_cloudflare_is_magentos() {
+        let r = resp(
+            401,
+            &[("server", "cloudflare"), ("cf-ray", "8c1e-FRA")],
+            r#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"self"}}"#,
+        );
+        assert_eq!(classify_response(&r).as_str(), "magento-error");
+    }
+
+    #[test]
+    fn redirects_keep_their_location() {
+        let r = resp(
+            301,
+            &[("location", "https://m.test/rest/V1/products")],
+            "<html><head><title>301 Moved Permanently</title></head></html>",
+        );
+        assert_eq!(
+            classify_response(&r),
+            Classification::Redirect {
+                status: 301,
+                location: Some("https://m.test/rest/V1/products".into())
+            }
+        );
+    }
+}

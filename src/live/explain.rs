@@ -1,0 +1,291 @@
+//! The findings a live answer proves, and its join with the offline verdict (pure: no I/O).
+//!
+//! Every finding made here carries evidence from `http` (the answer itself), which is what
+//! [`crate::findings::rank`] uses to put live-proven findings before inferred ones.
+
+use crate::checks::Diagnosis;
+use crate::findings::{Code, Evidence, Finding, Fix, Severity};
+use crate::live::canary::CanaryOutcome;
+use crate::live::classify::Classification;
+use crate::live::client::{Exchange, UnreachableKind};
+use crate::request::RequestSpec;
+
+/// What the offline checks (files and database) predict for the request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offline {
+    /// The credentials are valid and the route's resources are granted: Magento should answer.
+    Allowed { why: String },
+    /// An offline finding of severity error in steps 1–3 makes Magento refuse the request.
+    Refused { code: Code, title: String },
+    /// The offline checks could not decide.
+    Unknown { why: String },
+}
+
+impl Offline {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Offline::Allowed { .. } => "allowed",
+            Offline::Refused { .. } => "refused",
+            Offline::Unknown { .. } => "unknown",
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Offline::Allowed { why } => format!("allowed: {why}"),
+            Offline::Refused { code, title } => format!("refused: {code} ({title})"),
+            Offline::Unknown { why } => format!("unknown: {why}"),
+        }
+    }
+}
+
+/// The offline verdict for `spec`, from the diagnosis of the checks (`None`: they did not run).
+pub fn offline_verdict(spec: &RequestSpec, d: Option<&Diagnosis>) -> Offline {
+    let Some(d) = d else {
+        return Offline::Unknown {
+            why: "the offline checks did not run (no Magento root)".into(),
+        };
+    };
+    if let Some(s) = d.skipped.iter().find(|s| s.check == "database") {
+        return Offline::Unknown {
+            why: s.reason.clone(),
+        };
+    }
+    if let Some(f) = d
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Error && f.step <= 3 && !is_live(f))
+    {
+        return Offline::Refused {
+            code: f.code,
+            title: f.title.clone(),
+        };
+    }
+    if let Some(s) = d.skipped.iter().find(|s| s.check == "role-permissions") {
+        return Offline::Unknown {
+            why: format!("role permissions: {}", s.reason),
+        };
+    }
+    let who = if spec.authorization().is_empty() && spec.oauth.is_none() {
+        "no token is needed for this route (anonymous)"
+    } else {
+        "the credentials are valid and the caller's role grants every resource the route needs"
+    };
+    Offline::Allowed { why: who.into() }
+}
+
+/// Whether a finding is proven by a live answer (evidence from `http`).
+pub fn is_live(f: &Finding) -> bool {
+    f.evidence.iter().any(|e| e.source == "http")
+}
+
+/// The request as sent: carries credentials (a header or OAuth signature).
+fn sends_credentials(spec: &RequestSpec) -> bool {
+    !spec.authorization().is_empty() || spec.oauth.is_some()
+}
+
+/// `GET https://… → 401 {"message": …}`: the evidence line of an answer.
+pub fn answer_line(spec: &RequestSpec, url: &str, class: &Classification, exchange: &Exchange) -> String {
+    match exchange {
+        Ok(r) => {
+            let mut s = format!("{} {url} → {} ({})", spec.method, r.status, class.summary());
+            if let Some(loc) = r.header("location") {
+                s.push_str(&format!("; Location: {loc}"));
+            }
+            s
+        }
+        Err(u) => format!("{} {url} → no answer: {} ({})", spec.method, u.detail, u.address),
+    }
+}
+
+/// The findings the answer proves, joined with the offline verdict.
+pub fn findings(
+    spec: &RequestSpec,
+    url: &str,
+    exchange: &Exchange,
+    class: &Classification,
+    offline: &Offline,
+) -> Vec<Finding> {
+    let ev = Evidence::other("http", answer_line(spec, url, class, exchange));
+    let mut out = Vec::new();
+    match class {
+        Classification::Unreachable(u) => {
+            let why = match u.kind {
+                UnreachableKind::Dns => "the host name does not resolve",
+                UnreachableKind::Refused => "the connection is refused: nothing listens on that port, or a firewall rejects it",
+                UnreachableKind::Timeout => "the connection or the answer timed out: a firewall or security group that drops packets, or a hung server",
+                UnreachableKind::Broken => "the connection broke before an answer",
+            };
+            out.push(
+                Finding::new(Code::PortUnreachable, Severity::Error)
+                    .title(format!("{} does not answer from here", u.address))
+                    .detail(format!("{why}. The request never reached the web server, so Magento never saw it."))
+                    .evidence(ev)
+                    .fix(Fix {
+                        summary: "Check DNS, the port, and the firewall or security group between this machine and the store".into(),
+                        commands: vec![format!("curl -v {url}")],
+                        admin_path: None,
+                    }),
+            );
+        }
+        Classification::Redirect { status, location } => {
+            let loc = location.as_deref().unwrap_or("(no Location header)");
+            let scheme_change = url.starts_with("http://") && loc.starts_with("https://");
+            let method_change = matches!(status, 301..=303) && spec.method != "GET" && spec.method != "HEAD";
+            let mut why = format!("The server answers {status} and sends the client to {loc}; m2auth does not follow redirects, and Magento never saw the request.");
+            if scheme_change {
+                why.push_str(" It is an http→https redirect: call the https URL directly.");
+            }
+            if method_change {
+                why.push_str(&format!(" A client that follows a {status} turns {} into GET and drops the body.", spec.method));
+            }
+            if sends_credentials(spec) {
+                why.push_str(" Clients that follow a redirect to another host or scheme drop the Authorization header (curl -L, browsers, Guzzle), so the next request arrives without the token: a 401.");
+            }
+            out.push(
+                Finding::new(Code::RequestRedirected, Severity::Error)
+                    .title(format!("The request is redirected ({status}) before it reaches Magento"))
+                    .detail(why)
+                    .evidence(ev)
+                    .fix(Fix {
+                        summary: "Send the request to the final URL (scheme, host, store path) so no redirect happens".into(),
+                        commands: location.iter().map(|l| format!("curl -X {} '{l}' …", spec.method)).collect(),
+                        admin_path: None,
+                    }),
+            );
+        }
+        Classification::Waf { waf, status } => out.push(
+            Finding::new(Code::WafBlocked, Severity::Error)
+                .title(format!("{} blocked the request ({status})", waf.vendor))
+                .detail(format!("The answer is {}'s block page, not Magento's: the request never reached the store. Signature: {}.", waf.vendor, waf.signature))
+                .evidence(ev)
+                .fix(Fix {
+                    summary: format!("Allow the client (IP, user agent) or the REST path in {}'s rules; its event log names the rule that matched", waf.vendor),
+                    commands: Vec::new(),
+                    admin_path: None,
+                }),
+        ),
+        Classification::BasicAuth { realm } => out.push(
+            Finding::new(Code::BasicAuthInFront, Severity::Error)
+                .title(match realm {
+                    Some(r) => format!("The web server demands HTTP Basic auth (realm \"{r}\") on this path"),
+                    None => "The web server demands HTTP Basic auth on this path".into(),
+                })
+                .detail("The 401 carries `WWW-Authenticate: Basic` and is not Magento's JSON/XML error: the web server answered. A request has one Authorization header: Basic credentials for the server leave no room for the Bearer token or OAuth signature Magento needs, and a Bearer header fails the server's Basic check.")
+                .evidence(ev)
+                .fix(Fix {
+                    summary: "Exempt the REST API from Basic auth (or restrict by IP instead)".into(),
+                    commands: vec![
+                        "Apache: <LocationMatch \"^/(index\\.php/)?rest/\"> Require all granted </LocationMatch>".into(),
+                        "nginx:  location ~ ^/(index\\.php/)?rest/ { auth_basic off; … }".into(),
+                    ],
+                    admin_path: None,
+                }),
+        ),
+        Classification::Server401 { www_authenticate } => out.push(
+            Finding::new(Code::Server401NotMagento, Severity::Error)
+                .detail(format!(
+                    "The 401 is not Magento's JSON/XML error body: a web server, proxy, CDN or WAF answered before Magento{}.",
+                    www_authenticate.as_ref().map(|w| format!(" (WWW-Authenticate: {w})")).unwrap_or_default()
+                ))
+                .evidence(ev)
+                .fix(Fix {
+                    summary: "Find the layer that answers (server/via headers, access logs of each hop) and let /rest through to PHP".into(),
+                    commands: vec![format!("curl -sv {url} -o /dev/null")],
+                    admin_path: None,
+                }),
+        ),
+        Classification::Server403 => out.push(
+            Finding::new(Code::ServerDeniesPath, Severity::Error)
+                .detail("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403).")
+                .evidence(ev)
+                .fix(Fix {
+                    summary: "Allow /rest (and /index.php/rest) to the client in the web server's rules".into(),
+                    commands: vec!["grep -rnE 'Require|Deny from|deny |allow |return 403' /etc/apache2 /etc/nginx".into()],
+                    admin_path: None,
+                }),
+        ),
+        Classification::MagentoError { status: 401, error } if error.is_consumer_not_authorized() => {
+            match offline {
+                Offline::Allowed { why } if sends_credentials(spec) => out.push(stripped(
+                    "Magento answers as if no credentials were sent, although they are valid",
+                    format!(
+                        "The store answered \"{}\" while, offline, {why}: Magento's PHP did not receive the Authorization header, so the request ran as a guest.",
+                        error.rendered
+                    ),
+                    vec![ev, Evidence::other("offline", format!("offline verdict: {why}"))],
+                )),
+                Offline::Allowed { why } => out.push(mismatch(
+                    format!("The store refuses a request the offline checks allow ({why}): the running store decides with other data than the files and database m2auth read"),
+                    ev,
+                )),
+                _ => {}
+            }
+        }
+        Classification::Success { status } => {
+            if let Offline::Refused { code, title } = offline {
+                out.push(mismatch(
+                    format!("The store answered {status} although, offline, {code} ({title}) should make it refuse the request: the running store decides with other data than the files and database m2auth read"),
+                    ev,
+                ));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `auth-header-stripped`, with the server-side causes as the fix.
+pub fn stripped(title: &str, detail: String, evidence: Vec<Evidence>) -> Finding {
+    let mut f = Finding::new(Code::AuthHeaderStripped, Severity::Error)
+        .title(title)
+        .detail(detail)
+        .fix(Fix {
+            summary: "Make the web server hand the Authorization header to PHP".into(),
+            commands: vec![
+                "Apache + PHP-FPM/FastCGI: CGIPassAuth On (in the docroot's <Directory>), or SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1".into(),
+                "Apache + .htaccess: AllowOverride All, and Magento's RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}] in pub/.htaccess".into(),
+                "nginx + PHP-FPM: fastcgi_param HTTP_AUTHORIZATION $http_authorization;".into(),
+                "a reverse proxy / load balancer in front: forward the header (proxy_set_header Authorization $http_authorization;)".into(),
+            ],
+            admin_path: None,
+        });
+    for e in evidence {
+        f = f.evidence(e);
+    }
+    f
+}
+
+fn mismatch(detail: String, ev: Evidence) -> Finding {
+    Finding::new(Code::LiveVerdictMismatch, Severity::Warning)
+        .detail(format!("{detail}. Usual causes: the configuration or ACL caches still hold old values, the database given (--dump, --db) is not the live store's, or another server (a load-balancer node, a staging copy) answered."))
+        .evidence(ev)
+        .fix(Fix {
+            summary: "Compare with the running store: clean its caches, and diagnose against its live database".into(),
+            commands: vec!["bin/magento cache:clean config full_page".into()],
+            admin_path: None,
+        })
+}
+
+/// The canary's outcome as findings: the header did not reach PHP → `auth-header-stripped`
+/// (merged into an existing one); arrived or unusable → no finding.
+pub fn add_canary(findings: &mut Vec<Finding>, outcome: &CanaryOutcome) {
+    let CanaryOutcome::NotArrived { url, status } = outcome else {
+        return;
+    };
+    let ev = Evidence::other(
+        "http",
+        format!(
+            "canary {url} ({status}): PHP saw neither HTTP_AUTHORIZATION nor REDIRECT_HTTP_AUTHORIZATION for a request sent with `Authorization: Bearer m2auth-canary-…`"
+        ),
+    );
+    if let Some(f) = findings.iter_mut().find(|f| f.code == Code::AuthHeaderStripped) {
+        f.evidence.push(ev);
+        return;
+    }
+    findings.push(stripped(
+        "The Authorization header does not reach PHP (proved by a canary)",
+        "A one-off PHP file in the docroot, requested with an Authorization header, reported that PHP did not receive it: every token request then runs as a guest and Magento answers 401.".into(),
+        vec![ev],
+    ));
+}

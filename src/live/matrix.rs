@@ -1,0 +1,1 @@
+//! `acl:matrix --live`: filled in below.
