@@ -73,8 +73,23 @@ pub fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> 
     scopes.default_store()
 }
 
-/// Every check that applies, for `diagnose`.
+/// Every check that applies, for `diagnose`, without contacting the store: the live request is
+/// skipped (`--offline`, or no host). `diagnose` with a host sends it through
+/// [`crate::live::session`] and joins its answer with [`offline`].
 pub fn diagnose(ctx: &Context) -> Diagnosis {
+    let mut d = offline(ctx);
+    match ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
+        Some(t) if t.host.is_some() => d.skip(
+            "live-request",
+            "--offline: the store was not contacted",
+        ),
+        _ => d.skip("live-request", "no --request URL with a host was given"),
+    }
+    d
+}
+
+/// Every offline check that applies (files and database), ranked; no `live-request` entry.
+pub fn offline(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();
     credentials::run(ctx, &mut d);
     headers::run(ctx, &mut d);
@@ -92,13 +107,6 @@ pub fn diagnose(ctx: &Context) -> Diagnosis {
                 ctx.db_problem.as_deref().unwrap_or("none given")
             ),
         );
-    }
-    match ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
-        Some(t) if t.host.is_some() => d.skip(
-            "live-request",
-            "live requests are not implemented in this version",
-        ),
-        _ => d.skip("live-request", "no --request URL with a host was given"),
     }
     d.finish()
 }

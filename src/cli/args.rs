@@ -68,8 +68,11 @@ pub enum FormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every check that applies and print findings, most likely root cause first (read-only)
-    Diagnose(RequestArgs),
+    /// Run every check that applies and print findings, most likely root cause first (read-only; a --request URL with a host is also sent to the store unless --offline)
+    Diagnose(DiagnoseArgs),
+    /// Send the request to the live store, classify the answer (Magento's error, Basic auth, WAF, redirect, no answer…) and explain it with the offline checks
+    #[command(long_about = "Send the request to the live store, classify the answer (Magento's JSON/XML error, a web server's Basic auth, a WAF or CDN, a redirect, a non-Magento 401/403, no answer) and explain it with the offline checks when the Magento root is found (--root).\n\nRedirects are never followed; TLS certificates are verified (--cacert FILE for a private CA, --insecure to skip, said loudly). --admin-user/--customer with --password-file first obtain a fresh token from POST /rest/V1/integration/{admin,customer}/token.\n\n--canary is the only write this command makes: a randomly named one-off PHP file in the docroot (pub/ or the root) that reports only whether the Authorization header reached PHP, requested once and deleted in every case (errors and Ctrl-C included).")]
+    Request(LiveRequestArgs),
     /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)
     Info,
     /// The prevention checks (step 9) over the whole store (read-only)
@@ -225,6 +228,52 @@ pub struct UndoArgs {
     /// Undo even when the rows were changed since
     #[arg(long)]
     pub force: bool,
+}
+
+/// How the live request is sent.
+#[derive(Debug, Clone, Args)]
+pub struct LiveArgs {
+    /// Seconds the whole exchange may take (connecting: at most 5)
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// Do not verify the store's TLS certificate (said on stderr and in the report)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Trust the CA certificates in this PEM file besides the system's (a private CA)
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+}
+
+impl LiveArgs {
+    pub fn settings(&self) -> m2auth::live::Settings {
+        m2auth::live::Settings {
+            timeout: std::time::Duration::from_secs(self.timeout),
+            connect_timeout: std::time::Duration::from_secs(self.timeout.min(5)),
+            insecure: self.insecure,
+            cacert: self.cacert.clone(),
+        }
+    }
+}
+
+/// `diagnose`: the request and how a live request is sent.
+#[derive(Debug, Clone, Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub req: RequestArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// `request`: the request, how it is sent, and the canary.
+#[derive(Debug, Clone, Args)]
+pub struct LiveRequestArgs {
+    #[command(flatten)]
+    pub req: RequestArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Prove whether PHP receives the Authorization header: write a one-off PHP file into the docroot, request it, delete it (the only write of this command)
+    #[arg(long)]
+    pub canary: bool,
 }
 
 /// The request being diagnosed, described like curl does.

@@ -9,7 +9,7 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Parser;
 
-use args::{Cli, Command, FormatArg, GrantArgs, UndoArgs};
+use args::{Cli, Command, DiagnoseArgs, FormatArg, GrantArgs, LiveRequestArgs, UndoArgs};
 use m2auth::checks::caller::{self, CallerSpec};
 use m2auth::checks::permissions::{self, AclData};
 use m2auth::checks::{self, Context, LoadOptions, tokens};
@@ -116,7 +116,12 @@ fn early_masker(cli: &Cli) -> Masker {
     if let Command::OauthSign(a) = &cli.command {
         add_oauth_sign_secrets(&mut m, a);
     }
-    if let Command::Diagnose(r) = &cli.command {
+    let req = match &cli.command {
+        Command::Diagnose(d) => Some(&d.req),
+        Command::Request(r) => Some(&r.req),
+        _ => None,
+    };
+    if let Some(r) = req {
         let o = r.options();
         let auth_headers = o.headers.iter().filter(|h| {
             h.to_ascii_lowercase()
@@ -143,26 +148,68 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         None => None,
     };
     let mut request = match &cli.command {
-        Command::Diagnose(r) | Command::AclCheck(r) => RequestSpec::from_options(&r.options())?,
+        Command::Diagnose(DiagnoseArgs { req: r, .. })
+        | Command::Request(LiveRequestArgs { req: r, .. })
+        | Command::AclCheck(r) => RequestSpec::from_options(&r.options())?,
         _ => None,
     };
-    if let (Command::Diagnose(r), Some(spec)) = (&cli.command, request.as_mut()) {
-        read_password(spec, r.password_file.as_deref())?;
+    if let Command::Request(r) = &cli.command {
+        if g.offline {
+            anyhow::bail!(
+                "request sends the request to the store, which --offline forbids (diagnose --offline explains it from the files and database)"
+            );
+        }
+        if r.req.integration.is_some() {
+            anyhow::bail!(
+                "request sends credentials, not a caller name: use --token, -H, --oauth or --admin-user/--customer with --password-file"
+            );
+        }
+        let Some(spec) = request.as_ref() else {
+            anyhow::bail!("request needs --request \"METHOD URL\" (or --curl) with the store's host");
+        };
+        match spec.target.as_ref() {
+            Some(t) if t.host.is_some() => {}
+            Some(t) => anyhow::bail!(
+                "request needs a URL with a host: \"{} https://shop.example.com{}\"",
+                spec.method,
+                t.path
+            ),
+            None => anyhow::bail!("request needs --request \"METHOD URL\" (or --curl) with the store's host"),
+        }
+    }
+    match (&cli.command, request.as_mut()) {
+        (Command::Diagnose(DiagnoseArgs { req: r, .. }), Some(spec))
+        | (Command::Request(LiveRequestArgs { req: r, .. }), Some(spec)) => {
+            read_password(spec, r.password_file.as_deref())?;
+        }
+        _ => {}
     }
     if json_only_csv(&cli) {
         anyhow::bail!("--format csv is for listings (acl:matrix)");
     }
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let root = find_root(g.root.as_deref(), &cwd)?;
     let choice = g.db_choice();
+    let root = match (find_root(g.root.as_deref(), &cwd), &cli.command) {
+        (Ok(root), _) => root,
+        // `request` without a Magento root (not given, none above): the live part alone.
+        (Err(e), Command::Request(r)) if g.root.is_none() => {
+            let spec = request.expect("checked above");
+            return live_request(None, spec, r, now, g.format == FormatArg::Json, &e.to_string());
+        }
+        (Err(e), _) => return Err(e.into()),
+    };
     admin_cmds::refuse_dump(&cli.command, &choice)?;
     let mut ctx = Context::load(LoadOptions {
         root,
         db: choice.clone(),
         now,
-        request,
+        request: request.clone(),
         env: &ProcessEnv,
     })?;
+    if let Command::Request(r) = &cli.command {
+        let spec = request.expect("checked above");
+        return live_request(Some(ctx), spec, r, now, g.format == FormatArg::Json, "");
+    }
     if let Command::TokenInspect(t) = &cli.command {
         add_token_secret(&mut ctx.masker, &t.token);
     }
@@ -181,6 +228,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 Output::Text(report::info::to_text(&info, &style))
             };
             (out, 0)
+        }
+        Command::Diagnose(args)
+            if !g.offline
+                && ctx
+                    .request
+                    .as_ref()
+                    .and_then(|r| r.target.as_ref())
+                    .is_some_and(|t| t.host.is_some()) =>
+        {
+            let spec = ctx.request.clone().expect("checked by the guard");
+            return live_diagnose(ctx, spec, &args.live, json, &style);
         }
         Command::Diagnose(_) | Command::Audit => {
             let (d, title) = match &cli.command {
@@ -352,9 +410,149 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(done) => done,
             Err(why) => return cannot(&ctx, &why),
         },
+        Command::Request(_) => unreachable!("handled before the store is loaded"),
     };
     emit(&ctx.masker, out)?;
     Ok(code)
+}
+
+/// Say loudly that certificates are not verified.
+fn warn_insecure(settings: &m2auth::live::Settings) {
+    if settings.insecure {
+        eprintln!(
+            "m2auth: WARNING: --insecure: the store's TLS certificate is NOT verified; anyone between here and the store could answer"
+        );
+    }
+}
+
+/// `diagnose` with a host: the offline checks joined with the live answer (no canary).
+fn live_diagnose(
+    mut ctx: Context,
+    spec: RequestSpec,
+    live: &args::LiveArgs,
+    json: bool,
+    style: &Style,
+) -> anyhow::Result<i32> {
+    let settings = live.settings();
+    warn_insecure(&settings);
+    let client = m2auth::live::Client::new(settings)?;
+    let outcome = m2auth::live::session::send(&client, &spec, ctx.now.as_second())?;
+    if let Some(t) = &outcome.token {
+        ctx.masker.add(t);
+    }
+    ctx.request = Some(outcome.sent.clone());
+    let mut d = checks::offline(&ctx);
+    let offline = m2auth::live::session::join(&mut d, true, &outcome, None);
+    let live = report::live::LiveReport {
+        outcome: &outcome,
+        offline: &offline,
+        canary: None,
+    };
+    let code = if d.root_cause().is_some() { 1 } else { 0 };
+    let out = if json {
+        Output::Json(report::live::to_json(Some(&ctx), &d, &live))
+    } else {
+        Output::Text(report::live::to_text(Some(&ctx), &d, &live, "diagnose", style))
+    };
+    emit(&ctx.masker, out)?;
+    Ok(code)
+}
+
+/// `request`: send it (a login first), the canary when asked, the offline checks when the root
+/// is known, the join, the report.
+fn live_request(
+    mut ctx: Option<Context>,
+    spec: RequestSpec,
+    args: &LiveRequestArgs,
+    now: Option<jiff::Timestamp>,
+    json: bool,
+    no_root: &str,
+) -> anyhow::Result<i32> {
+    let style = Style::detect();
+    let settings = args.live.settings();
+    warn_insecure(&settings);
+    if args.canary && ctx.is_none() {
+        anyhow::bail!("--canary writes into the store's docroot: it needs the Magento root ({no_root})");
+    }
+    let mut masker = match &ctx {
+        Some(c) => c.masker.clone(),
+        None => {
+            let mut m = Masker::new();
+            for s in spec.secrets() {
+                m.add(s);
+            }
+            m
+        }
+    };
+    let client = m2auth::live::Client::new(settings)?;
+    let now_secs = now
+        .or_else(|| ctx.as_ref().map(|c| c.now))
+        .unwrap_or_else(jiff::Timestamp::now)
+        .as_second();
+    let outcome = m2auth::live::session::send(&client, &spec, now_secs)?;
+    if let Some(t) = &outcome.token {
+        masker.add(t);
+    }
+    let mut d = checks::Diagnosis::default();
+    let mut canary = None;
+    match ctx.as_mut() {
+        Some(c) => {
+            c.masker = masker.clone();
+            c.request = Some(outcome.sent.clone());
+            d = checks::offline(c);
+            if args.canary {
+                let target = outcome.sent.target.as_ref().expect("checked");
+                let origin = m2auth::live::client::origin_of(target).unwrap_or_default();
+                let prefix = store_prefix(&target.path);
+                let docroot_is_pub = c
+                    .install
+                    .env
+                    .as_ref()
+                    .and_then(|e| e.get("directories/document_root_is_pub"))
+                    .is_some_and(|v| v.is_truthy());
+                let run = m2auth::live::canary::run(
+                    &client,
+                    &c.install.root,
+                    docroot_is_pub,
+                    &origin,
+                    &prefix,
+                )?;
+                if let m2auth::live::canary::CanaryOutcome::Unusable { reason } = &run.outcome {
+                    d.skip("canary", reason.clone());
+                }
+                canary = Some(run);
+            }
+        }
+        None => d.skip(
+            "offline-checks",
+            format!("no Magento root, so the files and database were not read: {no_root}"),
+        ),
+    }
+    let offline = m2auth::live::session::join(&mut d, ctx.is_some(), &outcome, canary.as_ref());
+    let live = report::live::LiveReport {
+        outcome: &outcome,
+        offline: &offline,
+        canary: canary.as_ref(),
+    };
+    let code = if d.root_cause().is_some() { 1 } else { 0 };
+    let out = if json {
+        Output::Json(report::live::to_json(ctx.as_ref(), &d, &live))
+    } else {
+        Output::Text(report::live::to_text(ctx.as_ref(), &d, &live, "request", &style))
+    };
+    emit(&masker, out)?;
+    Ok(code)
+}
+
+/// The store's subfolder: the path before `/rest/` or `/index.php/rest/` (`/shop/rest/V1/x` →
+/// `/shop`).
+fn store_prefix(path: &str) -> String {
+    for marker in ["/index.php/rest/", "/rest/"] {
+        if let Some(i) = path.find(marker) {
+            return path[..i].to_string();
+        }
+    }
+    String::new()
 }
 
 /// `acl:grant`: [`acl_grant::grant`] does the work; this picks the target and renders.

@@ -289,3 +289,85 @@ pub fn add_canary(findings: &mut Vec<Finding>, outcome: &CanaryOutcome) {
         vec![ev],
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/findings.md says "yes" in the produced column for every code the live part makes.
+    #[test]
+    fn the_projects_list_marks_live_codes_as_produced() {
+        let doc = include_str!("../../docs/findings.md");
+        for code in [
+            Code::PortUnreachable,
+            Code::RequestRedirected,
+            Code::WafBlocked,
+            Code::BasicAuthInFront,
+            Code::Server401NotMagento,
+            Code::ServerDeniesPath,
+            Code::AuthHeaderStripped,
+            Code::LiveVerdictMismatch,
+        ] {
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{code}` |")))
+                .unwrap_or_else(|| panic!("{code} not in docs/findings.md"));
+            let produced = row.split('|').nth(3).unwrap_or("").trim();
+            assert!(produced.starts_with("yes"), "{code}: {row}");
+        }
+    }
+
+    fn spec(auth: bool) -> RequestSpec {
+        let mut o = crate::request::RequestOptions {
+            request: Some("GET http://127.0.0.1:1/rest/V1/products".into()),
+            ..Default::default()
+        };
+        if auth {
+            o.token = Some("eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.c2ln".into());
+        }
+        RequestSpec::from_options(&o).unwrap().unwrap()
+    }
+
+    fn magento_401() -> (Exchange, Classification) {
+        let r = crate::live::client::Response {
+            url: "u".into(),
+            status: 401,
+            headers: Vec::new(),
+            body: br#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"Magento_Catalog::products"}}"#.to_vec(),
+            truncated: false,
+            elapsed_ms: 1,
+        };
+        let c = crate::live::classify::classify_response(&r);
+        (Ok(r), c)
+    }
+
+    #[test]
+    fn a_magento_401_for_valid_credentials_is_a_stripped_header() {
+        let (x, c) = magento_401();
+        let allowed = Offline::Allowed { why: "valid".into() };
+        let f = findings(&spec(true), "u", &x, &c, &allowed);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].code, Code::AuthHeaderStripped);
+        assert!(is_live(&f[0]));
+        // Without credentials it is a mismatch, not stripping.
+        let f = findings(&spec(false), "u", &x, &c, &allowed);
+        assert_eq!(f[0].code, Code::LiveVerdictMismatch);
+        // A refusal offline explains the 401: nothing to add.
+        let refused = Offline::Refused { code: Code::JwtExpired, title: "t".into() };
+        assert!(findings(&spec(true), "u", &x, &c, &refused).is_empty());
+    }
+
+    #[test]
+    fn the_offline_verdict_reads_the_diagnosis() {
+        let mut d = Diagnosis::default();
+        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Allowed { .. }));
+        d.push(Finding::new(Code::AuditDefaultAdminPath, Severity::Warning));
+        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Allowed { .. }));
+        d.push(Finding::new(Code::AclResourceMissing, Severity::Error));
+        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Refused { code: Code::AclResourceMissing, .. }));
+        let mut d = Diagnosis::default();
+        d.skip("role-permissions", "x");
+        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Unknown { .. }));
+        assert!(matches!(offline_verdict(&spec(true), None), Offline::Unknown { .. }));
+    }
+}

@@ -5,5 +5,6 @@
 pub mod acl;
 pub mod diagnosis;
 pub mod info;
+pub mod live;
 pub mod style;
 pub mod token;

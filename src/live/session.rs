@@ -1,0 +1,283 @@
+//! One live request as `request` and `diagnose` send it: a fresh token first for a login, the
+//! OAuth signature for `--oauth`, the request itself, and the join with the offline diagnosis.
+
+use serde_json::{Value, json};
+
+use crate::checks::Diagnosis;
+use crate::findings;
+use crate::live::LiveError;
+use crate::live::canary::CanaryRun;
+use crate::live::classify::{Classification, classify};
+use crate::live::client::{Client, Exchange, Outgoing, url_of};
+use crate::live::explain::{self, Offline};
+use crate::live::login;
+use crate::magento::oauth1;
+use crate::mask::mask;
+use crate::request::{Header, RequestSpec};
+
+/// The token endpoint's part of a login request.
+#[derive(Debug, Clone)]
+pub struct LoginStep {
+    pub url: String,
+    pub status: Option<u16>,
+    /// A token was handed out (and used for the request).
+    pub obtained: bool,
+}
+
+/// What was sent and what came back.
+#[derive(Debug, Clone)]
+pub struct LiveOutcome {
+    /// The request as sent (a token obtained from a login is its Bearer header); the offline
+    /// checks diagnose this one.
+    pub sent: RequestSpec,
+    pub url: String,
+    pub exchange: Exchange,
+    pub class: Classification,
+    pub login: Option<LoginStep>,
+    /// The token the login obtained: a secret for the masker.
+    pub token: Option<String>,
+    /// TLS certificates were not verified (`--insecure`).
+    pub insecure: bool,
+}
+
+/// Send the request `spec` describes. Its target must name a host.
+pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOutcome, LiveError> {
+    let target = spec
+        .target
+        .as_ref()
+        .ok_or_else(|| LiveError::Request("no --request \"METHOD URL\" was given".into()))?;
+    let url = url_of(target).ok_or_else(|| {
+        LiveError::Request(format!(
+            "the target {} names no host: give the full URL, e.g. \"GET https://shop.example.com{}\"",
+            target.display(),
+            target.path
+        ))
+    })?;
+    let origin = crate::live::client::origin_of(target).unwrap_or_default();
+    let mut sent = spec.clone();
+    let mut login_step = None;
+    let mut token = None;
+    if let Some(l) = &spec.login {
+        let password = spec.password.as_ref().ok_or_else(|| {
+            LiveError::Request(
+                "a login needs its password: --password-file FILE (or a terminal for the prompt)"
+                    .into(),
+            )
+        })?;
+        let token_url = login::token_url(&origin, target, l);
+        let attempt = login::obtain(client, &token_url, l, password)?;
+        let status = attempt.exchange.as_ref().ok().map(|r| r.status);
+        match attempt.token {
+            Some(t) => {
+                sent.login = None;
+                sent.password = None;
+                sent.headers.retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
+                sent.headers.push(Header {
+                    name: "Authorization".into(),
+                    value: format!("Bearer {t}"),
+                });
+                login_step = Some(LoginStep {
+                    url: token_url,
+                    status,
+                    obtained: true,
+                });
+                token = Some(t);
+            }
+            None => {
+                // The login itself failed: its answer is the live answer, the login checks explain it.
+                return Ok(LiveOutcome {
+                    sent,
+                    url: token_url.clone(),
+                    class: attempt.class,
+                    exchange: attempt.exchange,
+                    login: Some(LoginStep {
+                        url: token_url,
+                        status,
+                        obtained: false,
+                    }),
+                    token: None,
+                    insecure: client.settings.insecure,
+                });
+            }
+        }
+    }
+    let mut headers = sent.headers.clone();
+    if let Some(c) = &sent.oauth {
+        let form_body = sent.body.as_deref().filter(|_| {
+            sent.headers.iter().any(|h| {
+                h.name.eq_ignore_ascii_case("content-type")
+                    && h.value.starts_with("application/x-www-form-urlencoded")
+            })
+        });
+        let signed = oauth1::sign_request(
+            &oauth1::Credentials {
+                consumer_key: &c.consumer_key,
+                consumer_secret: &c.consumer_secret,
+                token: &c.token,
+                token_secret: &c.token_secret,
+            },
+            &sent.method,
+            &url,
+            form_body,
+            &oauth1::random_nonce(),
+            now_secs,
+        );
+        headers.retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
+        headers.push(Header {
+            name: "Authorization".into(),
+            value: signed.header,
+        });
+    }
+    let out = Outgoing {
+        method: sent.method.clone(),
+        url: url.clone(),
+        headers,
+        body: sent.body.clone(),
+    };
+    let exchange = client.send(&out)?;
+    let class = classify(&exchange);
+    Ok(LiveOutcome {
+        sent,
+        url,
+        exchange,
+        class,
+        login: login_step,
+        token,
+        insecure: client.settings.insecure,
+    })
+}
+
+/// Add what the live answer (and the canary) prove to the offline diagnosis `d` (`None`: the
+/// offline checks did not run), re-rank, and return the offline verdict used.
+pub fn join(
+    d: &mut Diagnosis,
+    offline_ran: bool,
+    outcome: &LiveOutcome,
+    canary: Option<&CanaryRun>,
+) -> Offline {
+    let offline = explain::offline_verdict(&outcome.sent, offline_ran.then_some(&*d));
+    let mut found = explain::findings(
+        &outcome.sent,
+        &outcome.url,
+        &outcome.exchange,
+        &outcome.class,
+        &offline,
+    );
+    if let Some(c) = canary {
+        explain::add_canary(&mut found, &c.outcome);
+    }
+    d.findings.extend(found);
+    findings::rank(&mut d.findings);
+    offline
+}
+
+/// At most this much of the body goes into the report.
+pub const EXCERPT: usize = 2048;
+
+/// `response` of the JSON report. Cookie values are masked here; tokens in headers and body
+/// are masked by the run's masker when the document is written.
+pub fn response_json(o: &LiveOutcome, offline: &Offline, canary: Option<&CanaryRun>) -> Value {
+    let mut v = match &o.exchange {
+        Ok(r) => json!({
+            "url": o.url,
+            "status": r.status,
+            "headers": r.headers.iter().map(|(n, v)| json!({"name": n, "value": shown_header(n, v)})).collect::<Vec<_>>(),
+            "body_excerpt": excerpt(&r.body),
+            "body_truncated": r.truncated || r.body.len() > EXCERPT,
+            "classification": o.class.as_str(),
+            "summary": o.class.summary(),
+            "elapsed_ms": r.elapsed_ms,
+        }),
+        Err(u) => json!({
+            "url": o.url,
+            "status": null,
+            "headers": [],
+            "body_excerpt": null,
+            "classification": o.class.as_str(),
+            "summary": o.class.summary(),
+            "elapsed_ms": u.elapsed_ms,
+            "address": u.address,
+            "failure": u.kind.as_str(),
+        }),
+    };
+    if let Classification::MagentoError { error, .. } = &o.class {
+        v["magento_error"] = json!({
+            "message": error.message,
+            "rendered": error.rendered,
+            "parameters": error.parameters.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+            "trace": error.trace,
+            "format": error.format,
+        });
+    }
+    v["tls_verified"] = json!(!o.insecure && o.url.starts_with("https://"));
+    if o.insecure {
+        v["tls_warning"] = json!("--insecure: the store's TLS certificate was NOT verified");
+    }
+    if let Some(l) = &o.login {
+        v["login"] = json!({"url": l.url, "status": l.status, "token_obtained": l.obtained});
+    }
+    v["offline_verdict"] = json!({"verdict": offline.as_str(), "detail": offline.describe()});
+    if let Some(c) = canary {
+        v["canary"] = c.outcome.to_json(c.removed);
+    }
+    v
+}
+
+/// A header value as reported: `Set-Cookie` / `Cookie` values masked (session ids are
+/// credentials), everything else as received (the masker still scrubs known secrets).
+pub fn shown_header(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n == "set-cookie" || n == "cookie" {
+        return value
+            .split(';')
+            .map(|part| match part.split_once('=') {
+                Some((k, v)) if !is_cookie_attribute(k) => format!("{k}={}", mask_or_dots(v)),
+                _ => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+    }
+    if n == "authorization" || n == "proxy-authorization" {
+        return match value.split_once(' ') {
+            Some((scheme, rest)) => format!("{scheme} {}", mask_or_dots(rest)),
+            None => mask_or_dots(value),
+        };
+    }
+    value.to_string()
+}
+
+fn mask_or_dots(v: &str) -> String {
+    let m = mask(v);
+    if m.is_empty() { "…".into() } else { m }
+}
+
+fn is_cookie_attribute(k: &str) -> bool {
+    matches!(
+        k.trim().to_ascii_lowercase().as_str(),
+        "path" | "domain" | "expires" | "max-age" | "samesite" | "secure" | "httponly"
+    )
+}
+
+/// The first [`EXCERPT`] bytes of the body as text.
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(EXCERPT)];
+    String::from_utf8_lossy(cut).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_credentials_are_masked_in_headers() {
+        assert_eq!(
+            shown_header("set-cookie", "PHPSESSID=0123456789abcdefghij; path=/; HttpOnly"),
+            "PHPSESSID=0123…ghij; path=/; HttpOnly"
+        );
+        assert_eq!(shown_header("server", "nginx"), "nginx");
+        assert_eq!(
+            shown_header("authorization", "Bearer abcdefghijklmnopqrstuvwxyz"),
+            "Bearer abcd…wxyz"
+        );
+    }
+}
