@@ -97,6 +97,7 @@ fn json_report_follows_the_contract() {
     let (code, doc) = diagnose_json(
         &store,
         &[
+            "--offline",
             "--request",
             "GET https://shop.example.test/rest/default/V1/products",
             "--token",

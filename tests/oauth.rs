@@ -187,8 +187,10 @@ print(headers["Authorization"])
     /// `diagnose --request "METHOD URL" -H "Authorization: …" --format json`.
     fn diagnose(&self, request: &str, header: &str, extra: &[&str]) -> (i32, Value) {
         let auth = format!("Authorization: {header}");
+        // --offline: shop.test is not a store to contact; these tests are about the files and DB.
         let mut args = vec![
             "diagnose",
+            "--offline",
             "--request",
             request,
             "-H",
@@ -461,6 +463,7 @@ fn signing_with_oauth_credentials() {
     // m2auth signs at --now and checks: healthy.
     let (code, doc) = l.run_json(&[
         "diagnose",
+        "--offline",
         "--request",
         &get(URL),
         "--oauth",
@@ -474,6 +477,7 @@ fn signing_with_oauth_credentials() {
     let wrong = format!("{},{},{TOKEN1},{}", key(1), secret(2), token_secret(1));
     let (_, doc) = l.run_json(&[
         "diagnose",
+        "--offline",
         "--request",
         &get(URL),
         "--oauth",

@@ -79,10 +79,9 @@ pub fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> 
 pub fn diagnose(ctx: &Context) -> Diagnosis {
     let mut d = offline(ctx);
     match ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
-        Some(t) if t.host.is_some() => d.skip(
-            "live-request",
-            "--offline: the store was not contacted",
-        ),
+        Some(t) if t.host.is_some() => {
+            d.skip("live-request", "--offline: the store was not contacted")
+        }
         _ => d.skip("live-request", "no --request URL with a host was given"),
     }
     d

@@ -165,7 +165,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             );
         }
         let Some(spec) = request.as_ref() else {
-            anyhow::bail!("request needs --request \"METHOD URL\" (or --curl) with the store's host");
+            anyhow::bail!(
+                "request needs --request \"METHOD URL\" (or --curl) with the store's host"
+            );
         };
         match spec.target.as_ref() {
             Some(t) if t.host.is_some() => {}
@@ -174,7 +176,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 spec.method,
                 t.path
             ),
-            None => anyhow::bail!("request needs --request \"METHOD URL\" (or --curl) with the store's host"),
+            None => anyhow::bail!(
+                "request needs --request \"METHOD URL\" (or --curl) with the store's host"
+            ),
         }
     }
     match (&cli.command, request.as_mut()) {
@@ -194,7 +198,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         // `request` without a Magento root (not given, none above): the live part alone.
         (Err(e), Command::Request(r)) if g.root.is_none() => {
             let spec = request.expect("checked above");
-            return live_request(None, spec, r, now, g.format == FormatArg::Json, &e.to_string());
+            return live_request(
+                None,
+                spec,
+                r,
+                now,
+                g.format == FormatArg::Json,
+                &e.to_string(),
+            );
         }
         (Err(e), _) => return Err(e.into()),
     };
@@ -452,7 +463,13 @@ fn live_diagnose(
     let out = if json {
         Output::Json(report::live::to_json(Some(&ctx), &d, &live))
     } else {
-        Output::Text(report::live::to_text(Some(&ctx), &d, &live, "diagnose", style))
+        Output::Text(report::live::to_text(
+            Some(&ctx),
+            &d,
+            &live,
+            "diagnose",
+            style,
+        ))
     };
     emit(&ctx.masker, out)?;
     Ok(code)
@@ -472,7 +489,9 @@ fn live_request(
     let settings = args.live.settings();
     warn_insecure(&settings);
     if args.canary && ctx.is_none() {
-        anyhow::bail!("--canary writes into the store's docroot: it needs the Magento root ({no_root})");
+        anyhow::bail!(
+            "--canary writes into the store's docroot: it needs the Magento root ({no_root})"
+        );
     }
     let mut masker = match &ctx {
         Some(c) => c.masker.clone(),
@@ -538,7 +557,13 @@ fn live_request(
     let out = if json {
         Output::Json(report::live::to_json(ctx.as_ref(), &d, &live))
     } else {
-        Output::Text(report::live::to_text(ctx.as_ref(), &d, &live, "request", &style))
+        Output::Text(report::live::to_text(
+            ctx.as_ref(),
+            &d,
+            &live,
+            "request",
+            &style,
+        ))
     };
     emit(&masker, out)?;
     Ok(code)

@@ -193,7 +193,11 @@ impl CanaryOutcome {
         match self {
             CanaryOutcome::Arrived { via, intact, .. } => format!(
                 "the Authorization header reached PHP (as {via}{})",
-                if *intact { ", unchanged" } else { ", but altered" }
+                if *intact {
+                    ", unchanged"
+                } else {
+                    ", but altered"
+                }
             ),
             CanaryOutcome::NotArrived { .. } => "the Authorization header did NOT reach PHP".into(),
             CanaryOutcome::Unusable { reason } => format!("no proof: {reason}"),
@@ -340,7 +344,10 @@ mod tests {
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644);
         assert!(CanaryFile::create(dir.path(), "c.php", "x").is_err());
-        assert!(p.exists(), "a failed second create must not delete the first file");
+        assert!(
+            p.exists(),
+            "a failed second create must not delete the first file"
+        );
         drop(f);
         assert!(!p.exists());
         // A symlink in the way is never followed.
@@ -380,17 +387,36 @@ mod tests {
         let ok = read_answer(
             "abc",
             "u",
-            &resp(200, r#"{"m2auth_canary":"abc","http_authorization":false,"redirect_http_authorization":true,"intact":true}"#),
+            &resp(
+                200,
+                r#"{"m2auth_canary":"abc","http_authorization":false,"redirect_http_authorization":true,"intact":true}"#,
+            ),
         );
-        assert!(matches!(ok, CanaryOutcome::Arrived { via: "REDIRECT_HTTP_AUTHORIZATION", intact: true, .. }));
+        assert!(matches!(
+            ok,
+            CanaryOutcome::Arrived {
+                via: "REDIRECT_HTTP_AUTHORIZATION",
+                intact: true,
+                ..
+            }
+        ));
         let no = read_answer(
             "abc",
             "u",
-            &resp(200, r#"{"m2auth_canary":"abc","http_authorization":false,"redirect_http_authorization":false,"intact":false}"#),
+            &resp(
+                200,
+                r#"{"m2auth_canary":"abc","http_authorization":false,"redirect_http_authorization":false,"intact":false}"#,
+            ),
         );
         assert!(matches!(no, CanaryOutcome::NotArrived { status: 200, .. }));
-        assert!(matches!(read_answer("abc", "u", &resp(404, "<html>404</html>")), CanaryOutcome::Unusable { .. }));
-        assert!(matches!(read_answer("abc", "u", &resp(200, r#"{"m2auth_canary":"other"}"#)), CanaryOutcome::Unusable { .. }));
+        assert!(matches!(
+            read_answer("abc", "u", &resp(404, "<html>404</html>")),
+            CanaryOutcome::Unusable { .. }
+        ));
+        assert!(matches!(
+            read_answer("abc", "u", &resp(200, r#"{"m2auth_canary":"other"}"#)),
+            CanaryOutcome::Unusable { .. }
+        ));
     }
 
     #[test]

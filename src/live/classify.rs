@@ -115,9 +115,16 @@ impl Classification {
             },
             Classification::Server401 { .. } => "a 401 that is not Magento's".into(),
             Classification::Server403 => "a 403 from the web server, not from Magento".into(),
-            Classification::Other { status } => format!("status {status}, not Magento's REST answer"),
+            Classification::Other { status } => {
+                format!("status {status}, not Magento's REST answer")
+            }
             Classification::Unreachable(u) => {
-                format!("no answer from {} ({}): {}", u.address, u.kind.as_str(), u.detail)
+                format!(
+                    "no answer from {} ({}): {}",
+                    u.address,
+                    u.kind.as_str(),
+                    u.detail
+                )
             }
         }
     }
@@ -288,22 +295,41 @@ fn waf(r: &Response, body: &str) -> Option<Waf> {
         };
         return hit("Cloudflare", sig);
     }
-    if has_header("x-sucuri-id") || has_header("x-sucuri-block") || lower.contains("sucuri website firewall") {
+    if has_header("x-sucuri-id")
+        || has_header("x-sucuri-block")
+        || lower.contains("sucuri website firewall")
+    {
         return hit("Sucuri", "x-sucuri-id / Sucuri Website Firewall".into());
     }
-    if has_header("x-iinfo") || lower.contains("incapsula incident id") || header_has("x-cdn", "incapsula") {
-        return hit("Imperva Incapsula", "x-iinfo / \"Incapsula incident ID\"".into());
+    if has_header("x-iinfo")
+        || lower.contains("incapsula incident id")
+        || header_has("x-cdn", "incapsula")
+    {
+        return hit(
+            "Imperva Incapsula",
+            "x-iinfo / \"Incapsula incident ID\"".into(),
+        );
     }
-    if header_has("server", "akamaighost") || (lower.contains("access denied") && lower.contains("reference #")) {
+    if header_has("server", "akamaighost")
+        || (lower.contains("access denied") && lower.contains("reference #"))
+    {
         return hit("Akamai", "AkamaiGHost / \"Reference #\"".into());
     }
-    if has_header("x-amz-cf-id") || lower.contains("request blocked") && lower.contains("cloudfront") {
-        return hit("AWS CloudFront / AWS WAF", "x-amz-cf-id / \"Request blocked\"".into());
+    if has_header("x-amz-cf-id")
+        || lower.contains("request blocked") && lower.contains("cloudfront")
+    {
+        return hit(
+            "AWS CloudFront / AWS WAF",
+            "x-amz-cf-id / \"Request blocked\"".into(),
+        );
     }
     if lower.contains("the requested url was rejected") {
         return hit("F5 BIG-IP ASM", "\"The requested URL was rejected\"".into());
     }
-    if lower.contains("mod_security") || lower.contains("modsecurity") || header_has("server", "mod_security") {
+    if lower.contains("mod_security")
+        || lower.contains("modsecurity")
+        || header_has("server", "mod_security")
+    {
         return hit("ModSecurity", "\"Mod_Security\" / \"ModSecurity\"".into());
     }
     if lower.contains("imunify360") || header_has("server", "imunify360") {
@@ -371,7 +397,11 @@ mod tests {
             panic!()
         };
         assert_eq!(error.rendered, "\"sku\" is required. Enter and try again.");
-        let r = resp(400, &[], r#"{"message":"%1 and %2","parameters":["a","b"]}"#);
+        let r = resp(
+            400,
+            &[],
+            r#"{"message":"%1 and %2","parameters":["a","b"]}"#,
+        );
         let Classification::MagentoError { error, .. } = classify_response(&r) else {
             panic!()
         };
@@ -394,8 +424,15 @@ mod tests {
 
     #[test]
     fn product_json_is_success_not_an_error() {
-        let r = resp(200, &[], r#"{"id":1,"sku":"24-MB01","name":"Joust Duffle Bag"}"#);
-        assert_eq!(classify_response(&r), Classification::Success { status: 200 });
+        let r = resp(
+            200,
+            &[],
+            r#"{"id":1,"sku":"24-MB01","name":"Joust Duffle Bag"}"#,
+        );
+        assert_eq!(
+            classify_response(&r),
+            Classification::Success { status: 200 }
+        );
         // A body that has a `message` among data fields is not Magento's error shape.
         let r = resp(400, &[], r#"{"message":"x","sku":"y"}"#);
         assert_eq!(classify_response(&r).as_str(), "other");
@@ -437,16 +474,63 @@ mod tests {
 
     #[test]
     fn wafs_by_signature() {
-        let cases: &[(u16, &[(&str, &str)], &str, &str)] = &[
-            (403, &[("server", "cloudflare"), ("cf-ray", "8c1e2f3a4b5c6d7e-FRA")], "<title>Attention Required! | Cloudflare</title>", "Cloudflare"),
-            (403, &[("x-sucuri-id", "14016")], "<title>Sucuri WebSite Firewall - Access Denied</title>", "Sucuri"),
-            (403, &[("x-iinfo", "12-345-678 NNNN CT(0 0 0) RT(1 2) q(0 0 0 -1) r(0 0) U5")], "Request unsuccessful. Incapsula incident ID: 123000450123456789-12345678901234567", "Imperva Incapsula"),
-            (403, &[("server", "AkamaiGHost")], "<HTML><HEAD>\n<TITLE>Access Denied</TITLE>\n</HEAD><BODY>\n<H1>Access Denied</H1>\nReference&#32;&#35;18&#46;1f2e3d4c", "Akamai"),
-            (403, &[("x-amz-cf-id", "abc=="), ("x-cache", "Error from cloudfront")], "<H1>403 ERROR</H1>\n<H2>The request could not be satisfied.</H2>\nRequest blocked.", "AWS CloudFront / AWS WAF"),
+        type Case<'a> = (u16, &'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case<'_>] = &[
+            (
+                403,
+                &[("server", "cloudflare"), ("cf-ray", "8c1e2f3a4b5c6d7e-FRA")],
+                "<title>Attention Required! | Cloudflare</title>",
+                "Cloudflare",
+            ),
+            (
+                403,
+                &[("x-sucuri-id", "14016")],
+                "<title>Sucuri WebSite Firewall - Access Denied</title>",
+                "Sucuri",
+            ),
+            (
+                403,
+                &[(
+                    "x-iinfo",
+                    "12-345-678 NNNN CT(0 0 0) RT(1 2) q(0 0 0 -1) r(0 0) U5",
+                )],
+                "Request unsuccessful. Incapsula incident ID: 123000450123456789-12345678901234567",
+                "Imperva Incapsula",
+            ),
+            (
+                403,
+                &[("server", "AkamaiGHost")],
+                "<HTML><HEAD>\n<TITLE>Access Denied</TITLE>\n</HEAD><BODY>\n<H1>Access Denied</H1>\nReference&#32;&#35;18&#46;1f2e3d4c",
+                "Akamai",
+            ),
+            (
+                403,
+                &[
+                    ("x-amz-cf-id", "abc=="),
+                    ("x-cache", "Error from cloudfront"),
+                ],
+                "<H1>403 ERROR</H1>\n<H2>The request could not be satisfied.</H2>\nRequest blocked.",
+                "AWS CloudFront / AWS WAF",
+            ),
             (200, &[], "x", ""),
-            (403, &[], "<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. Please consult with your administrator.<br><br>Your support ID is: 1234567890</body></html>", "F5 BIG-IP ASM"),
-            (406, &[], "<h1>Not Acceptable!</h1><p>An appropriate representation of the requested resource could not be found on this server. This error was generated by Mod_Security.</p>", "ModSecurity"),
-            (403, &[], "<title>Access denied by Imunify360 bot-protection</title>", "Imunify360"),
+            (
+                403,
+                &[],
+                "<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. Please consult with your administrator.<br><br>Your support ID is: 1234567890</body></html>",
+                "F5 BIG-IP ASM",
+            ),
+            (
+                406,
+                &[],
+                "<h1>Not Acceptable!</h1><p>An appropriate representation of the requested resource could not be found on this server. This error was generated by Mod_Security.</p>",
+                "ModSecurity",
+            ),
+            (
+                403,
+                &[],
+                "<title>Access denied by Imunify360 bot-protection</title>",
+                "Imunify360",
+            ),
         ];
         for (status, headers, body, vendor) in cases {
             let c = classify_response(&resp(*status, headers, body));

@@ -154,12 +154,11 @@ impl Client {
                 path: path.clone(),
                 why: e.to_string(),
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                LiveError::CaCert {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| LiveError::CaCert {
                     path: path.clone(),
                     why: format!("not a PEM certificate bundle ({e})"),
-                }
-            })?;
+                })?;
             if certs.is_empty() {
                 return Err(LiveError::CaCert {
                     path: path.clone(),
@@ -184,9 +183,10 @@ impl Client {
             .map_err(|e| LiveError::Request(format!("{}: not a URL ({e})", out.url)))?;
         let mut headers = reqwest::header::HeaderMap::new();
         for h in &out.headers {
-            let name = reqwest::header::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
-                LiveError::Request(format!("\"{}\" is not a valid header name", h.name))
-            })?;
+            let name =
+                reqwest::header::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+                    LiveError::Request(format!("\"{}\" is not a valid header name", h.name))
+                })?;
             let value = reqwest::header::HeaderValue::from_bytes(h.value.as_bytes()).map_err(|_| {
                 LiveError::Request(format!(
                     "the {} header holds a line break or control character: no HTTP client can send it like that (the offline checks explain what Magento would make of it)",
@@ -356,10 +356,7 @@ pub fn url_of(target: &Target) -> Option<String> {
     } else {
         host.clone()
     };
-    let mut s = format!(
-        "{}://{host}",
-        target.scheme.as_deref().unwrap_or("https")
-    );
+    let mut s = format!("{}://{host}", target.scheme.as_deref().unwrap_or("https"));
     if let Some(p) = target.port {
         s.push_str(&format!(":{p}"));
     }

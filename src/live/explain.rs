@@ -85,7 +85,12 @@ fn sends_credentials(spec: &RequestSpec) -> bool {
 }
 
 /// `GET https://… → 401 {"message": …}`: the evidence line of an answer.
-pub fn answer_line(spec: &RequestSpec, url: &str, class: &Classification, exchange: &Exchange) -> String {
+pub fn answer_line(
+    spec: &RequestSpec,
+    url: &str,
+    class: &Classification,
+    exchange: &Exchange,
+) -> String {
     match exchange {
         Ok(r) => {
             let mut s = format!("{} {url} → {} ({})", spec.method, r.status, class.summary());
@@ -94,7 +99,10 @@ pub fn answer_line(spec: &RequestSpec, url: &str, class: &Classification, exchan
             }
             s
         }
-        Err(u) => format!("{} {url} → no answer: {} ({})", spec.method, u.detail, u.address),
+        Err(u) => format!(
+            "{} {url} → no answer: {} ({})",
+            spec.method, u.detail, u.address
+        ),
     }
 }
 
@@ -279,7 +287,10 @@ pub fn add_canary(findings: &mut Vec<Finding>, outcome: &CanaryOutcome) {
             "canary {url} ({status}): PHP saw neither HTTP_AUTHORIZATION nor REDIRECT_HTTP_AUTHORIZATION for a request sent with `Authorization: Bearer m2auth-canary-…`"
         ),
     );
-    if let Some(f) = findings.iter_mut().find(|f| f.code == Code::AuthHeaderStripped) {
+    if let Some(f) = findings
+        .iter_mut()
+        .find(|f| f.code == Code::AuthHeaderStripped)
+    {
         f.evidence.push(ev);
         return;
     }
@@ -344,7 +355,9 @@ mod tests {
     #[test]
     fn a_magento_401_for_valid_credentials_is_a_stripped_header() {
         let (x, c) = magento_401();
-        let allowed = Offline::Allowed { why: "valid".into() };
+        let allowed = Offline::Allowed {
+            why: "valid".into(),
+        };
         let f = findings(&spec(true), "u", &x, &c, &allowed);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].code, Code::AuthHeaderStripped);
@@ -353,21 +366,42 @@ mod tests {
         let f = findings(&spec(false), "u", &x, &c, &allowed);
         assert_eq!(f[0].code, Code::LiveVerdictMismatch);
         // A refusal offline explains the 401: nothing to add.
-        let refused = Offline::Refused { code: Code::JwtExpired, title: "t".into() };
+        let refused = Offline::Refused {
+            code: Code::JwtExpired,
+            title: "t".into(),
+        };
         assert!(findings(&spec(true), "u", &x, &c, &refused).is_empty());
     }
 
     #[test]
     fn the_offline_verdict_reads_the_diagnosis() {
         let mut d = Diagnosis::default();
-        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Allowed { .. }));
+        assert!(matches!(
+            offline_verdict(&spec(true), Some(&d)),
+            Offline::Allowed { .. }
+        ));
         d.push(Finding::new(Code::AuditDefaultAdminPath, Severity::Warning));
-        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Allowed { .. }));
+        assert!(matches!(
+            offline_verdict(&spec(true), Some(&d)),
+            Offline::Allowed { .. }
+        ));
         d.push(Finding::new(Code::AclResourceMissing, Severity::Error));
-        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Refused { code: Code::AclResourceMissing, .. }));
+        assert!(matches!(
+            offline_verdict(&spec(true), Some(&d)),
+            Offline::Refused {
+                code: Code::AclResourceMissing,
+                ..
+            }
+        ));
         let mut d = Diagnosis::default();
         d.skip("role-permissions", "x");
-        assert!(matches!(offline_verdict(&spec(true), Some(&d)), Offline::Unknown { .. }));
-        assert!(matches!(offline_verdict(&spec(true), None), Offline::Unknown { .. }));
+        assert!(matches!(
+            offline_verdict(&spec(true), Some(&d)),
+            Offline::Unknown { .. }
+        ));
+        assert!(matches!(
+            offline_verdict(&spec(true), None),
+            Offline::Unknown { .. }
+        ));
     }
 }

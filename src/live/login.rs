@@ -83,7 +83,8 @@ mod tests {
 
     #[test]
     fn token_urls_keep_subfolder_and_store_code() {
-        let t = crate::request::parse_target("https://m.test/shop/rest/default/V1/products").unwrap();
+        let t =
+            crate::request::parse_target("https://m.test/shop/rest/default/V1/products").unwrap();
         assert_eq!(
             token_url("https://m.test", &t, &Login::Admin("a".into())),
             "https://m.test/shop/rest/default/V1/integration/admin/token"
@@ -93,7 +94,10 @@ mod tests {
             token_url("https://m.test", &t, &Login::Customer("c@x".into())),
             "https://m.test/rest/V1/integration/customer/token"
         );
-        assert_eq!(parse_token(br#""abc.def.ghi""#).as_deref(), Some("abc.def.ghi"));
+        assert_eq!(
+            parse_token(br#""abc.def.ghi""#).as_deref(),
+            Some("abc.def.ghi")
+        );
         assert_eq!(parse_token(br#"{"message":"x"}"#), None);
     }
 }

@@ -71,7 +71,8 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
             Some(t) => {
                 sent.login = None;
                 sent.password = None;
-                sent.headers.retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
+                sent.headers
+                    .retain(|h| !h.name.eq_ignore_ascii_case("authorization"));
                 sent.headers.push(Header {
                     name: "Authorization".into(),
                     value: format!("Bearer {t}"),
@@ -271,7 +272,10 @@ mod tests {
     #[test]
     fn cookies_and_credentials_are_masked_in_headers() {
         assert_eq!(
-            shown_header("set-cookie", "PHPSESSID=0123456789abcdefghij; path=/; HttpOnly"),
+            shown_header(
+                "set-cookie",
+                "PHPSESSID=0123456789abcdefghij; path=/; HttpOnly"
+            ),
             "PHPSESSID=0123…ghij; path=/; HttpOnly"
         );
         assert_eq!(shown_header("server", "nginx"), "nginx");

@@ -119,7 +119,9 @@ pub fn response_text(live: &LiveReport<'_>, style: &Style) -> String {
         let _ = writeln!(
             out,
             "TLS:      {}",
-            style.red("NOT verified (--insecure): anyone between here and the store could have answered")
+            style.red(
+                "NOT verified (--insecure): anyone between here and the store could have answered"
+            )
         );
     }
     if let Some(c) = live.canary {
@@ -192,10 +194,8 @@ pub fn to_text(
                 f.title
             );
         }
-        None if matches!(
-            o.class,
-            crate::live::Classification::MagentoError { .. }
-        ) && !matches!(live.offline, Offline::Allowed { .. }) =>
+        None if matches!(o.class, crate::live::Classification::MagentoError { .. })
+            && !matches!(live.offline, Offline::Allowed { .. }) =>
         {
             let _ = writeln!(
                 out,

@@ -1,0 +1,586 @@
+//! The live request end to end: `m2auth request` and `diagnose` with a host, against real HTTP
+//! servers on loopback (PHP's built-in server running a front controller that answers like
+//! Magento's REST layer), a lab store and the lab MariaDB, so the offline verdict and the live
+//! answer are joined for real. No mocked HTTP.
+
+mod lab;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lab::{EnvSpec, FixtureStore, LabDb};
+use serde_json::Value;
+
+const MODULES: &[(&str, &str)] = &[
+    ("Magento_Store", "magento/module-store"),
+    ("Magento_Backend", "magento/module-backend"),
+    ("Magento_Catalog", "magento/module-catalog"),
+    ("Magento_Customer", "magento/module-customer"),
+    ("Magento_Integration", "magento/module-integration"),
+    ("Magento_User", "magento/module-user"),
+    ("Magento_Webapi", "magento/module-webapi"),
+];
+
+/// An integration access token with "Resource Access: All" in the lab DB.
+const FULL_TOKEN: &str = "fu11acce55t0ken0000000000000000a";
+/// An integration whose role lacks Magento_Catalog::products.
+const NARROW_TOKEN: &str = "narr0wacce55t0ken000000000000000";
+
+/// A front controller answering like Magento's REST layer: the accepted token gets data, any
+/// other request Magento's 401 JSON (XML with `Accept: application/xml`); the admin token
+/// endpoint; `/basic/…` behind HTTP Basic auth; `/deny/…` a server 403; `/redirect/…` a 301.
+/// With `M2AUTH_STRIP=1` the Authorization header is removed before PHP code sees it (as an
+/// Apache FastCGI hand-off without CGIPassAuth does), for Magento and for any other PHP file.
+const ROUTER: &str = r#"<?php
+$uri = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+if (getenv('M2AUTH_STRIP') === '1') {
+    unset($_SERVER['HTTP_AUTHORIZATION'], $_SERVER['REDIRECT_HTTP_AUTHORIZATION']);
+}
+if (preg_match('#^/[A-Za-z0-9._-]+\.php$#', $uri) && $uri !== '/index.php' && is_file($_SERVER['DOCUMENT_ROOT'] . $uri)) {
+    require $_SERVER['DOCUMENT_ROOT'] . $uri;
+    return true;
+}
+if (str_starts_with($uri, '/basic/')) {
+    header('WWW-Authenticate: Basic realm="Staging"');
+    http_response_code(401);
+    echo "<html><head><title>401 Unauthorized</title></head><body><h1>Unauthorized</h1></body></html>";
+    return true;
+}
+if (str_starts_with($uri, '/deny/')) {
+    http_response_code(403);
+    echo "<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>";
+    return true;
+}
+if (str_starts_with($uri, '/redirect/')) {
+    header('Location: https://shop.example.test' . substr($uri, 9), true, 301);
+    return true;
+}
+header('Set-Cookie: PHPSESSID=s3ss10nc00k1e0123456789; path=/; HttpOnly');
+$accepted = getenv('M2AUTH_ACCEPT');
+if (preg_match('#/V1/integration/admin/token$#', $uri)) {
+    $in = json_decode(file_get_contents('php://input'), true);
+    header('Content-Type: application/json; charset=utf-8');
+    if (($in['username'] ?? '') === 'jane' && ($in['password'] ?? '') === 'jane-pass-123') {
+        echo json_encode($accepted);
+    } else {
+        http_response_code(401);
+        echo json_encode(['message' => 'The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later.']);
+    }
+    return true;
+}
+$h = $_SERVER['HTTP_AUTHORIZATION'] ?? ($_SERVER['REDIRECT_HTTP_AUTHORIZATION'] ?? '');
+if ($h === 'Bearer ' . $accepted) {
+    header('Content-Type: application/json; charset=utf-8');
+    echo json_encode(['items' => [], 'search_criteria' => [], 'total_count' => 0]);
+    return true;
+}
+http_response_code(401);
+$msg = "The consumer isn't authorized to access %resources.";
+if (str_contains($_SERVER['HTTP_ACCEPT'] ?? '', 'xml')) {
+    header('Content-Type: application/xml; charset=utf-8');
+    echo "<?xml version=\"1.0\"?>\n<response><message>$msg</message><parameters><resources>Magento_Catalog::products</resources></parameters></response>\n";
+} else {
+    header('Content-Type: application/json; charset=utf-8');
+    echo json_encode(['message' => $msg, 'parameters' => ['resources' => 'Magento_Catalog::products']]);
+}
+return true;
+"#;
+
+/// PHP's built-in web server on a free loopback port, stopped on drop.
+struct PhpServer {
+    child: Child,
+    port: u16,
+    _router_dir: tempfile::TempDir,
+}
+
+impl PhpServer {
+    fn start(docroot: &Path, accept: &str, strip: bool) -> Option<PhpServer> {
+        lab::php("echo 1;")?;
+        let router_dir = tempfile::tempdir().unwrap();
+        let router = router_dir.path().join("router.php");
+        std::fs::File::create(&router)
+            .unwrap()
+            .write_all(ROUTER.as_bytes())
+            .unwrap();
+        std::fs::create_dir_all(docroot).unwrap();
+        let port = free_port();
+        let child = Command::new("php")
+            .arg("-S")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-t")
+            .arg(docroot)
+            .arg(&router)
+            .env("M2AUTH_ACCEPT", accept)
+            .env("M2AUTH_STRIP", if strip { "1" } else { "0" })
+            .env("PHP_CLI_SERVER_WORKERS", "2")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("php -S");
+        let s = PhpServer {
+            child,
+            port,
+            _router_dir: router_dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "php -S did not start on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(s)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for PhpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A lab store whose database knows FULL_TOKEN (role: all) and NARROW_TOKEN (no products).
+struct Store {
+    store: FixtureStore,
+    _db: LabDb,
+}
+
+fn store() -> Option<Store> {
+    let lab = lab::mariadb()?;
+    lab::reference_dir()?;
+    let db = lab.database("");
+    let store = FixtureStore::new();
+    store.env(&EnvSpec::magento(&db));
+    let flags: Vec<(&str, bool)> = MODULES.iter().map(|(m, _)| (*m, true)).collect();
+    store.config_php(&flags);
+    for (m, p) in MODULES {
+        store.vendor_module(m, p);
+    }
+    store.composer_lock("magento/product-community-edition", "2.4.7-p3");
+    store.file("pub/index.php", "<?php // Magento's entry point\n");
+    db.integration(1, "Full", FULL_TOKEN);
+    db.role(10, 0, "U", 1, "1", "11");
+    db.rule(10, "Magento_Backend::all", "allow");
+    db.integration(2, "Narrow", NARROW_TOKEN);
+    db.role(20, 0, "U", 2, "1", "12");
+    db.rule(20, "Magento_Backend::admin", "allow");
+    db.rule(20, "Magento_Catalog::catalog", "allow");
+    db.rule(20, "Magento_Catalog::products", "deny");
+    db.insert(
+        "core_config_data",
+        &[
+            ("scope", "default".into()),
+            ("scope_id", 0.into()),
+            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
+            ("value", "1".into()),
+        ],
+    );
+    Some(Store { store, _db: db })
+}
+
+impl Store {
+    fn root(&self) -> &Path {
+        self.store.root()
+    }
+
+    fn pub_dir(&self) -> PathBuf {
+        self.store.path("pub")
+    }
+
+    fn pub_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.pub_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+fn run_json(args: &[&str], cwd: &Path) -> (i32, Value, String) {
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--format", "json"]);
+    let out = lab::m2auth(&all, cwd);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e})\nstdout: {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+fn codes(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn errors(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn healthy_server_valid_token_nothing_wrong() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    let req = format!(
+        "GET {}",
+        srv.url("/rest/V1/products?searchCriteria[pageSize]=1")
+    );
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "success");
+    assert_eq!(doc["response"]["status"], 200);
+    assert_eq!(
+        doc["response"]["offline_verdict"]["verdict"], "allowed",
+        "{doc:#}"
+    );
+    assert!(errors(&doc).is_empty(), "{doc:#}");
+    let text = doc.to_string();
+    assert!(!text.contains(FULL_TOKEN), "token in output: {text}");
+    assert!(
+        !text.contains("s3ss10nc00k1e0123456789"),
+        "cookie in output: {text}"
+    );
+    // The canary on a healthy server: the header arrives, no finding, no file left.
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+            "--canary",
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["response"]["canary"]["result"], "arrived", "{doc:#}");
+    assert_eq!(doc["response"]["canary"]["intact"], true);
+    assert_eq!(doc["response"]["canary"]["file_removed"], true);
+    assert_eq!(s.pub_files(), vec!["index.php"]);
+}
+
+#[test]
+fn stripped_header_is_proven_by_the_join_and_the_canary() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, true) else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET {}", srv.url("/rest/V1/products"));
+    // diagnose: the live 401 is Magento's, offline the token is valid and the role grants it.
+    let (code, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "magento-error");
+    assert_eq!(
+        doc["response"]["magento_error"]["rendered"],
+        "The consumer isn't authorized to access Magento_Catalog::products."
+    );
+    let f = &doc["findings"][0];
+    let ev: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(ev, vec!["http", "offline"], "{f:#}");
+    assert!(!doc.to_string().contains(FULL_TOKEN));
+    // request --canary: the proof, and the file is gone.
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+            "--canary",
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped");
+    assert_eq!(doc["response"]["canary"]["result"], "stripped", "{doc:#}");
+    let stripped = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "auth-header-stripped")
+        .count();
+    assert_eq!(stripped, 1, "one finding with both proofs: {doc:#}");
+    assert!(
+        doc["findings"][0]["evidence"]
+            .to_string()
+            .contains("canary")
+    );
+    assert_eq!(s.pub_files(), vec!["index.php"]);
+    // Text: the response summary, then the findings.
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let resp = text.find("Response: 401").expect(&text);
+    let root_cause = text.find("Root cause: auth-header-stripped").expect(&text);
+    assert!(resp < root_cause, "{text}");
+}
+
+#[test]
+fn a_refusal_the_offline_checks_explain_is_not_stripping() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET {}", srv.url("/rest/V1/products"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            NARROW_TOKEN,
+            "-H",
+            "Accept: application/xml",
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
+    assert_eq!(doc["response"]["magento_error"]["format"], "xml");
+    assert!(!codes(&doc).contains(&"auth-header-stripped".to_string()));
+}
+
+#[test]
+fn server_answers_are_classified() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    for (path, class, code) in [
+        (
+            "/basic/rest/V1/products",
+            "basic-auth",
+            "basic-auth-in-front",
+        ),
+        ("/deny/rest/V1/products", "server-403", "server-denies-path"),
+        (
+            "/redirect/rest/V1/products",
+            "redirect",
+            "request-redirected",
+        ),
+    ] {
+        let req = format!("GET {}", srv.url(path));
+        // An expired-looking JWT would be an offline error too: the live proof ranks first.
+        let (exit, doc, _) = run_json(
+            &[
+                "request",
+                "--root",
+                root,
+                "--request",
+                &req,
+                "--token",
+                FULL_TOKEN,
+            ],
+            s.root(),
+        );
+        assert_eq!(exit, 1, "{path}: {doc:#}");
+        assert_eq!(doc["response"]["classification"], class, "{doc:#}");
+        assert_eq!(doc["root_cause"], code, "{doc:#}");
+    }
+    let req = format!("GET {}", srv.url("/redirect/rest/V1/products"));
+    let (_, doc, _) = run_json(&["request", "--request", &req], s.root());
+    assert_eq!(
+        doc["response"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "location")
+            .unwrap()["value"],
+        "https://shop.example.test/rest/V1/products"
+    );
+}
+
+#[test]
+fn a_closed_port_is_unreachable_and_the_canary_leaves_nothing() {
+    let Some(s) = store() else { return };
+    let root = s.root().to_str().unwrap();
+    let port = free_port();
+    let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+            "--canary",
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "port-unreachable");
+    assert_eq!(doc["response"]["classification"], "unreachable");
+    assert_eq!(doc["response"]["address"], format!("127.0.0.1:{port}"));
+    assert_eq!(doc["response"]["canary"]["result"], "unusable");
+    assert_eq!(doc["response"]["canary"]["file_removed"], true);
+    assert_eq!(s.pub_files(), vec!["index.php"]);
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (vec!["request", "--request", "GET /V1/products"], "host"),
+        (vec!["request"], "--request"),
+        (
+            vec![
+                "request",
+                "--offline",
+                "--request",
+                "GET http://127.0.0.1:9/rest/V1/x",
+            ],
+            "--offline",
+        ),
+        (
+            vec![
+                "request",
+                "--canary",
+                "--request",
+                "GET http://127.0.0.1:9/rest/V1/x",
+            ],
+            "Magento root",
+        ),
+    ] {
+        let out = lab::m2auth(&args, dir.path());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_login_gets_a_fresh_token_that_stays_masked() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw.txt");
+    std::fs::write(&pw, "jane-pass-123\n").unwrap();
+    let req = format!("GET {}", srv.url("/rest/default/V1/products"));
+    // No root: only the live part.
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["response"]["login"]["token_obtained"], true, "{doc:#}");
+    assert!(
+        doc["response"]["login"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/rest/default/V1/integration/admin/token")
+    );
+    assert_eq!(doc["response"]["classification"], "success");
+    assert!(doc["skipped"].to_string().contains("offline-checks"));
+    let text = doc.to_string();
+    assert!(
+        !text.contains(FULL_TOKEN) && !text.contains("jane-pass-123"),
+        "{text}"
+    );
+    // A wrong password: the token endpoint's answer is the answer.
+    std::fs::write(&pw, "wrong-password\n").unwrap();
+    let (_, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(doc["response"]["login"]["token_obtained"], false, "{doc:#}");
+    assert_eq!(doc["response"]["status"], 401);
+    assert_eq!(doc["response"]["classification"], "magento-error");
+}
