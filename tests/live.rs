@@ -584,3 +584,118 @@ fn a_login_gets_a_fresh_token_that_stays_masked() {
     assert_eq!(doc["response"]["status"], 401);
     assert_eq!(doc["response"]["classification"], "magento-error");
 }
+
+#[test]
+fn acl_matrix_live_shows_where_the_store_disagrees() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    let base = srv.url("");
+    // Full: every route allowed offline, and the store accepts its token: all agree.
+    let (code, doc, _) = run_json(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &base,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let sent = doc["live"]["sent"].as_u64().unwrap();
+    assert!(sent > 5, "{doc:#}");
+    assert_eq!(doc["live"]["disagreements"], 0, "{doc:#}");
+    let get_rows = doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "GET")
+        .count() as u64;
+    assert_eq!(sent, get_rows, "GET routes only");
+    assert!(
+        doc["matrix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["method"] != "GET")
+            .all(|r| r["live"].is_null())
+    );
+    // Narrow's token (read from the database) is refused by the store everywhere: the routes its
+    // role allows offline disagree; the product routes it lacks agree (denied both ways).
+    let (code, doc, _) = run_json(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Narrow",
+            "--live",
+            "--base-url",
+            &base,
+            "--concurrency",
+            "3",
+            "--rate",
+            "200",
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    let rows = doc["matrix"].as_array().unwrap();
+    let products = rows
+        .iter()
+        .find(|r| r["method"] == "GET" && r["url"] == "/V1/products/:sku")
+        .unwrap();
+    assert_eq!(products["allowed"], false);
+    assert_eq!(products["live"]["status"], 401);
+    assert_eq!(products["live"]["agrees"], true);
+    let disagree = doc["live"]["disagreements"].as_u64().unwrap();
+    let allowed_get = rows
+        .iter()
+        .filter(|r| r["method"] == "GET" && r["allowed"] == true)
+        .count() as u64;
+    assert_eq!(disagree, allowed_get, "{doc:#}");
+    assert!(!doc.to_string().contains(NARROW_TOKEN));
+    // Text and CSV carry the live column.
+    let out = lab::m2auth(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &base,
+            "--format",
+            "csv",
+        ],
+        s.root(),
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.starts_with("method,url,module,required,allowed,missing,live_status,live_allowed\n"),
+        "{csv}"
+    );
+    // --live needs a token it can send.
+    let out = lab::m2auth(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--role",
+            "10",
+            "--live",
+            "--base-url",
+            &base,
+        ],
+        s.root(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--token"));
+}

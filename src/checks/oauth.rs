@@ -58,7 +58,7 @@ fn header<'a>(request: &'a RequestSpec, name: &str) -> Option<&'a str> {
 }
 
 /// The store's base URL (`web/secure/base_url`, else the unsecure one) at the default store view.
-fn base_url(ctx: &Context) -> Option<(String, Evidence)> {
+pub fn base_url(ctx: &Context) -> Option<(String, Evidence)> {
     let scope = ctx
         .config
         .scopes

@@ -85,9 +85,9 @@ pub enum Command {
     /// Decode and verify a bearer token: kind, user, issue/expiry, which crypt key verifies it, revocation, findings
     #[command(name = "token:inspect")]
     TokenInspect(TokenArgs),
-    /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv)
+    /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv); --live also asks the store
     #[command(name = "acl:matrix")]
-    AclMatrix(CallerArgs),
+    AclMatrix(MatrixArgs),
     /// Grant ACL resources to an integration's or a group role's rules, as the role editor writes them (--apply)
     #[command(name = "acl:grant")]
     AclGrant(GrantArgs),
@@ -177,9 +177,39 @@ pub struct OauthSignArgs {
     pub timestamp: Option<i64>,
 }
 
+/// `acl:matrix`: the caller, and the live comparison.
+#[derive(Debug, Clone, Args)]
+pub struct MatrixArgs {
+    #[command(flatten)]
+    pub caller: CallerArgs,
+    /// The caller's bearer token (the caller is read from it when no --integration/--admin-user/--role is given); sent by --live
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// With --admin-user and --live: the admin's password, to obtain a fresh token
+    #[arg(long, value_name = "FILE", requires = "live")]
+    pub password_file: Option<PathBuf>,
+    /// Also send every route (GET only unless --all-methods) to the store with the caller's token and show where the answer disagrees (token: --token, --admin-user with --password-file, or the integration's access token)
+    #[arg(long)]
+    pub live: bool,
+    /// The store's base URL for --live [default: web/secure/base_url of the default store view]
+    #[arg(long, value_name = "URL", requires = "live")]
+    pub base_url: Option<String>,
+    /// With --live: send POST, PUT and DELETE routes too (with an empty JSON body; they may change data when allowed)
+    #[arg(long, requires = "live")]
+    pub all_methods: bool,
+    /// With --live: requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
+    /// With --live: at most N requests per second (all together) [default: no limit]
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub live_args: LiveArgs,
+}
+
 /// Whose permissions: an integration, an admin user, or a role id.
 #[derive(Debug, Clone, Args)]
-#[group(required = true, multiple = false)]
+#[group(required = false, multiple = false)]
 pub struct CallerArgs {
     /// The integration, by name
     #[arg(long, value_name = "NAME")]

@@ -9,7 +9,9 @@ use std::io::Write;
 use anyhow::Context as _;
 use clap::Parser;
 
-use args::{Cli, Command, DiagnoseArgs, FormatArg, GrantArgs, LiveRequestArgs, UndoArgs};
+use args::{
+    Cli, Command, DiagnoseArgs, FormatArg, GrantArgs, LiveRequestArgs, MatrixArgs, UndoArgs,
+};
 use m2auth::checks::caller::{self, CallerSpec};
 use m2auth::checks::permissions::{self, AclData};
 use m2auth::checks::{self, Context, LoadOptions, tokens};
@@ -115,6 +117,11 @@ fn early_masker(cli: &Cli) -> Masker {
     }
     if let Command::OauthSign(a) = &cli.command {
         add_oauth_sign_secrets(&mut m, a);
+    }
+    if let Command::AclMatrix(a) = &cli.command
+        && let Some(t) = &a.token
+    {
+        add_token_secret(&mut m, t);
     }
     let req = match &cli.command {
         Command::Diagnose(d) => Some(&d.req),
@@ -226,6 +233,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
     if let Command::OauthSign(a) = &cli.command {
         add_oauth_sign_secrets(&mut ctx.masker, a);
+    }
+    if let Command::AclMatrix(a) = &cli.command
+        && let Some(t) = &a.token
+    {
+        add_token_secret(&mut ctx.masker, t);
     }
     let style = Style::detect();
     let json = g.format == FormatArg::Json;
@@ -345,13 +357,20 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             };
             (out, code)
         }
-        Command::AclMatrix(args) => {
-            let caller_spec = match (&args.integration, &args.admin_user, args.role) {
-                (Some(i), _, _) => CallerSpec::Integration(i.clone()),
-                (_, Some(a), _) => CallerSpec::AdminUser(a.clone()),
-                (_, _, Some(r)) => CallerSpec::Role(r),
-                _ => CallerSpec::Guest,
+        Command::AclMatrix(margs) => {
+            let args = &margs.caller;
+            let caller_spec = match (&args.integration, &args.admin_user, args.role, &margs.token) {
+                (Some(i), _, _, _) => CallerSpec::Integration(i.clone()),
+                (_, Some(a), _, _) => CallerSpec::AdminUser(a.clone()),
+                (_, _, Some(r), _) => CallerSpec::Role(r),
+                (_, _, _, Some(t)) => CallerSpec::Token(t.clone()),
+                _ => anyhow::bail!(
+                    "acl:matrix needs a caller: --integration NAME, --admin-user NAME, --role ID or --token TOKEN"
+                ),
             };
+            if margs.live && g.offline {
+                anyhow::bail!("acl:matrix --live asks the store, which --offline forbids");
+            }
             let who = match caller::identify(&ctx, &caller_spec) {
                 Ok(w) => w,
                 Err(why) => return cannot(&ctx, &why),
@@ -369,13 +388,21 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let role_id = permissions::role_of(&ctx, &who.caller);
             let mut routes: Vec<&Route> = data.routes.routes().iter().collect();
             routes.sort_by(|a, b| (&a.url, &a.method).cmp(&(&b.url, &b.method)));
-            let rows: Vec<MatrixRow<'_>> = routes
+            let mut rows: Vec<MatrixRow<'_>> = routes
                 .into_iter()
                 .map(|route| MatrixRow {
                     route,
                     verdict: permissions::evaluate(&ctx, &data, route, &who.caller, role_id),
+                    live: None,
                 })
                 .collect();
+            let mut exit = 0;
+            if margs.live {
+                match matrix_live(&mut ctx, margs, &mut rows)? {
+                    Ok(disagree) => exit = i32::from(disagree > 0),
+                    Err(why) => return cannot(&ctx, &why),
+                }
+            }
             let out = if json {
                 Output::Json(report::acl::matrix_json(&rows, &who, role_id))
             } else if csv {
@@ -383,7 +410,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             } else {
                 Output::Text(report::acl::matrix_text(&rows, &who, role_id, &style))
             };
-            (out, 0)
+            (out, exit)
         }
         Command::AclGrant(args) => match grant(&ctx, args, &choice, g.apply, json)? {
             Ok(done) => done,
@@ -567,6 +594,122 @@ fn live_request(
     };
     emit(&masker, out)?;
     Ok(code)
+}
+
+/// `acl:matrix --live`: the caller's token, every route (GET only unless --all-methods) sent to
+/// the store; the live cells go into `rows`. `Ok(n)`: n routes where live and offline disagree;
+/// `Err`: could not do it (no token, no base URL).
+fn matrix_live(
+    ctx: &mut Context,
+    a: &MatrixArgs,
+    rows: &mut [MatrixRow<'_>],
+) -> anyhow::Result<Result<usize, String>> {
+    let base = match &a.base_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => match checks::oauth::base_url(ctx) {
+            Some((u, _)) => u,
+            None => {
+                return Ok(Err(
+                    "acl:matrix --live needs the store's URL: --base-url https://shop.example.com (web/secure/base_url is not set)".into(),
+                ));
+            }
+        },
+    };
+    if let Some(r) = a.rate
+        && !(r > 0.0 && r.is_finite())
+    {
+        anyhow::bail!("--rate takes a positive number of requests per second");
+    }
+    let settings = a.live_args.settings();
+    warn_insecure(&settings);
+    let client =
+        m2auth::live::Client::with_pool(settings, usize::try_from(a.concurrency).unwrap_or(8))?;
+    let token = match (
+        &a.token,
+        &a.caller.admin_user,
+        &a.password_file,
+        &a.caller.integration,
+    ) {
+        (Some(t), _, _, _) => t.clone(),
+        (None, Some(user), Some(file), _) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("--password-file {}", file.display()))?;
+            let pw = m2auth::request::Password::from_file_contents(&text);
+            ctx.masker.add(pw.expose());
+            let login = m2auth::request::Login::Admin(user.clone());
+            let url = format!("{base}/rest/V1/integration/admin/token");
+            let attempt = m2auth::live::login::obtain(&client, &url, &login, &pw)?;
+            match attempt.token {
+                Some(t) => t,
+                None => {
+                    return Ok(Err(format!(
+                        "POST {url} handed out no token for {user}: {} (m2auth diagnose --admin-user {user} --password-file … explains why)",
+                        attempt.class.summary()
+                    )));
+                }
+            }
+        }
+        (None, _, _, Some(name)) => match integration_token(ctx, name) {
+            Ok(t) => t,
+            Err(why) => return Ok(Err(why)),
+        },
+        _ => {
+            return Ok(Err(
+                "acl:matrix --live sends the caller's token: give --token, --admin-user with --password-file, or --integration (its access token is read from the database)".into(),
+            ));
+        }
+    };
+    ctx.masker.add(&token);
+    let picked: Vec<usize> = (0..rows.len())
+        .filter(|&i| a.all_methods || rows[i].route.method == "GET")
+        .collect();
+    let probes: Vec<m2auth::live::matrix::Probe> = picked
+        .iter()
+        .map(|&i| m2auth::live::matrix::Probe {
+            method: rows[i].route.method.clone(),
+            url: format!(
+                "{base}/rest{}",
+                m2auth::live::matrix::fill_placeholders(&rows[i].route.url)
+            ),
+        })
+        .collect();
+    let cells = m2auth::live::matrix::run(
+        &client,
+        &probes,
+        &token,
+        m2auth::live::matrix::Limits {
+            concurrency: usize::try_from(a.concurrency).unwrap_or(8),
+            rate: a.rate,
+        },
+    );
+    let mut disagree = 0;
+    for (i, cell) in picked.into_iter().zip(cells) {
+        if cell.allowed.is_some_and(|l| l != rows[i].verdict.allowed) {
+            disagree += 1;
+        }
+        rows[i].live = Some(cell);
+    }
+    Ok(Ok(disagree))
+}
+
+/// The access token of an integration, from the database.
+fn integration_token(ctx: &Context, name: &str) -> Result<String, String> {
+    let db = ctx.db_for("integration").map_err(|s| s.reason)?;
+    let rows = db
+        .rows("integration", &[("name", name.into())])
+        .map_err(|e| e.to_string())?;
+    let consumer = rows
+        .first()
+        .and_then(|r| r.int("consumer_id"))
+        .ok_or_else(|| format!("no integration '{name}' with an OAuth consumer"))?;
+    let tokens = db
+        .rows("oauth_token", &[("consumer_id", consumer.into())])
+        .map_err(|e| e.to_string())?;
+    tokens
+        .iter()
+        .find(|t| t.text("type").as_deref() == Some("access") && t.int("revoked") != Some(1))
+        .and_then(|t| t.text("token"))
+        .ok_or_else(|| format!("integration '{name}' has no access token that is not revoked (integration:activate {name})"))
 }
 
 /// The store's subfolder: the path before `/rest/` or `/index.php/rest/` (`/shop/rest/V1/x` →

@@ -1,1 +1,177 @@
-//! `acl:matrix --live`: filled in below.
+//! `acl:matrix --live`: every route of the matrix sent to the store with the caller's token,
+//! by a few worker threads sharing one client (keep-alive), at a bounded rate. The live answer
+//! says denied (401/403) or allowed (anything else: an authorized call with a dummy id answers
+//! 404 or 400, not 401).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::live::classify::{Classification, classify};
+use crate::live::client::{Client, Outgoing};
+use crate::request::Header;
+
+/// What to send for one route.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub method: String,
+    pub url: String,
+}
+
+/// The live answer for one route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// `None`: no answer.
+    pub status: Option<u16>,
+    pub classification: &'static str,
+    /// 401/403 = false; no answer = `None`.
+    pub allowed: Option<bool>,
+    pub elapsed_ms: u64,
+}
+
+/// Concurrency and rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub concurrency: usize,
+    /// Requests per second, all workers together; `None`: unlimited.
+    pub rate: Option<f64>,
+}
+
+/// Fill `:name` placeholders of a declared route URL (`/V1/products/:sku`) with dummy values:
+/// `0` for ids, `m2auth-probe` otherwise. Magento checks the ACL before the controller runs, so
+/// an authorized call answers 404/400 for them, never 401.
+pub fn fill_placeholders(url: &str) -> String {
+    url.split('/')
+        .map(|seg| match seg.strip_prefix(':') {
+            Some(name) => {
+                let n = name.to_ascii_lowercase();
+                if n.ends_with("id") || n == "id" {
+                    "0".to_string()
+                } else {
+                    "m2auth-probe".to_string()
+                }
+            }
+            None => seg.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Live allowed or denied from one answer (pure).
+pub fn verdict(c: &Classification) -> Option<bool> {
+    match c {
+        Classification::Unreachable(_) => None,
+        Classification::MagentoError { status, .. } => Some(!matches!(status, 401 | 403)),
+        Classification::BasicAuth { .. }
+        | Classification::Server401 { .. }
+        | Classification::Server403
+        | Classification::Waf { .. } => Some(false),
+        Classification::Redirect { .. } => None,
+        Classification::Success { .. } => Some(true),
+        Classification::Other { status } => Some(!matches!(status, 401 | 403)),
+    }
+}
+
+/// Send every probe with `token` as Bearer; results in the probes' order.
+pub fn run(client: &Client, probes: &[Probe], token: &str, limits: Limits) -> Vec<Cell> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Cell>>> = Mutex::new(vec![None; probes.len()]);
+    let interval = limits
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(1.0 / r));
+    let slot = Mutex::new(Instant::now());
+    let workers = limits.concurrency.clamp(1, 64).min(probes.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = probes.get(i) else { break };
+                    if let Some(iv) = interval {
+                        let wait = {
+                            let mut at = slot.lock().unwrap_or_else(|e| e.into_inner());
+                            let now = Instant::now();
+                            let mine = (*at).max(now);
+                            *at = mine + iv;
+                            mine - now
+                        };
+                        std::thread::sleep(wait);
+                    }
+                    let out = Outgoing {
+                        method: p.method.clone(),
+                        url: p.url.clone(),
+                        headers: vec![
+                            Header {
+                                name: "Authorization".into(),
+                                value: format!("Bearer {token}"),
+                            },
+                            Header {
+                                name: "Accept".into(),
+                                value: "application/json".into(),
+                            },
+                        ],
+                        body: (p.method != "GET" && p.method != "DELETE").then(|| "{}".into()),
+                    };
+                    let started = Instant::now();
+                    let cell = match client.send(&out) {
+                        Ok(x) => {
+                            let c = classify(&x);
+                            Cell {
+                                status: x.as_ref().ok().map(|r| r.status),
+                                classification: c.as_str(),
+                                allowed: verdict(&c),
+                                elapsed_ms: started.elapsed().as_millis() as u64,
+                            }
+                        }
+                        Err(_) => Cell {
+                            status: None,
+                            classification: "error",
+                            allowed: None,
+                            elapsed_ms: started.elapsed().as_millis() as u64,
+                        },
+                    };
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(cell);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|c| {
+            c.unwrap_or(Cell {
+                status: None,
+                classification: "error",
+                allowed: None,
+                elapsed_ms: 0,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_get_dummy_values() {
+        assert_eq!(
+            fill_placeholders("/V1/products/:sku"),
+            "/V1/products/m2auth-probe"
+        );
+        assert_eq!(
+            fill_placeholders("/V1/orders/:id/comments"),
+            "/V1/orders/0/comments"
+        );
+        assert_eq!(
+            fill_placeholders("/V1/carts/:cartId/items/:itemId"),
+            "/V1/carts/0/items/0"
+        );
+        assert_eq!(
+            fill_placeholders("/V1/store/storeViews"),
+            "/V1/store/storeViews"
+        );
+    }
+}

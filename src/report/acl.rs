@@ -110,6 +110,31 @@ pub fn check_text(
 pub struct MatrixRow<'a> {
     pub route: &'a Route,
     pub verdict: Verdict,
+    /// The store's answer (`acl:matrix --live`).
+    pub live: Option<crate::live::matrix::Cell>,
+}
+
+impl MatrixRow<'_> {
+    /// The live answer disagrees with the offline verdict.
+    pub fn disagrees(&self) -> bool {
+        self.live
+            .as_ref()
+            .and_then(|c| c.allowed)
+            .is_some_and(|l| l != self.verdict.allowed)
+    }
+}
+
+fn live_json(r: &MatrixRow<'_>) -> Value {
+    match &r.live {
+        Some(c) => json!({
+            "status": c.status,
+            "classification": c.classification,
+            "allowed": c.allowed,
+            "agrees": !r.disagrees(),
+            "elapsed_ms": c.elapsed_ms,
+        }),
+        None => Value::Null,
+    }
 }
 
 pub fn matrix_json(rows: &[MatrixRow<'_>], who: &Identified, role_id: Option<i64>) -> Value {
@@ -126,7 +151,12 @@ pub fn matrix_json(rows: &[MatrixRow<'_>], who: &Identified, role_id: Option<i64
             "required": r.verdict.required,
             "allowed": r.verdict.allowed,
             "missing": r.verdict.missing.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+            "live": live_json(r),
         })).collect::<Vec<_>>(),
+        "live": rows.iter().any(|r| r.live.is_some()).then(|| json!({
+            "sent": rows.iter().filter(|r| r.live.is_some()).count(),
+            "disagreements": rows.iter().filter(|r| r.disagrees()).count(),
+        })),
     })
 }
 
@@ -139,9 +169,15 @@ fn csv_field(s: &str) -> String {
 }
 
 pub fn matrix_csv(rows: &[MatrixRow<'_>]) -> String {
-    let mut o = String::from("method,url,module,required,allowed,missing\n");
+    let live = rows.iter().any(|r| r.live.is_some());
+    let mut o = String::from("method,url,module,required,allowed,missing");
+    o.push_str(if live {
+        ",live_status,live_allowed\n"
+    } else {
+        "\n"
+    });
     for r in rows {
-        let _ = writeln!(
+        let _ = write!(
             o,
             "{},{},{},{},{},{}",
             r.route.method,
@@ -158,6 +194,17 @@ pub fn matrix_csv(rows: &[MatrixRow<'_>]) -> String {
                     .join(" ")
             )
         );
+        if live {
+            let (status, allowed) = match &r.live {
+                Some(c) => (
+                    c.status.map(|s| s.to_string()).unwrap_or_default(),
+                    c.allowed.map(|a| a.to_string()).unwrap_or_default(),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let _ = write!(o, ",{status},{allowed}");
+        }
+        o.push('\n');
     }
     o
 }
@@ -184,6 +231,7 @@ pub fn matrix_text(
         .max()
         .unwrap_or(10)
         .min(70);
+    let any_live = rows.iter().any(|r| r.live.is_some());
     for r in rows {
         let mark = if r.verdict.allowed {
             style.green("allow")
@@ -191,9 +239,24 @@ pub fn matrix_text(
             style.red("deny ")
         };
         let missing: Vec<&str> = r.verdict.missing.iter().map(|m| m.id.as_str()).collect();
+        let live = match &r.live {
+            Some(c) => {
+                let status = c
+                    .status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "---".into());
+                if r.disagrees() {
+                    style.red(&format!("live {status} ≠ "))
+                } else {
+                    format!("live {status}   ")
+                }
+            }
+            None if any_live => "           ".into(),
+            None => String::new(),
+        };
         let _ = writeln!(
             o,
-            "{mark}  {:<6} {:<width$}  {}",
+            "{mark}  {live}{:<6} {:<width$}  {}",
             r.route.method,
             r.route.url,
             if missing.is_empty() {
@@ -205,5 +268,18 @@ pub fn matrix_text(
     }
     let allowed = rows.iter().filter(|r| r.verdict.allowed).count();
     let _ = writeln!(o, "\n{allowed} of {} routes allowed", rows.len());
+    if any_live {
+        let sent = rows.iter().filter(|r| r.live.is_some()).count();
+        let disagree = rows.iter().filter(|r| r.disagrees()).count();
+        let _ = writeln!(
+            o,
+            "live: {sent} route(s) sent, {disagree} disagree with the offline verdict{}",
+            if disagree > 0 {
+                " (≠: the store answers otherwise than its files and database say; `m2auth request` explains one)"
+            } else {
+                ""
+            }
+        );
+    }
     o
 }
