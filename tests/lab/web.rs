@@ -23,7 +23,8 @@
 //!   `start()` makes the served tree readable: directories `a+rx`, files `a+r`, and `o+x` on its
 //!   ancestors inside the temp dir (`/tmp/.tmpXXXX` is 0700). php-fpm runs with `-R` (as root).
 //! * A missing apache2 / nginx / php-fpm makes `start()` print `skipped: …` and return `None`
-//!   (a panic under `CI`); a server that does not answer within 5 s panics with its logs.
+//!   (a panic under `CI`); a server that does not answer within 5 s panics with its logs and
+//!   config (a port taken between choosing and binding it is retried with another, twice).
 //! * Basic auth user: [`BASIC_USER`] / [`BASIC_PASSWORD`] (`lab` / `lab`); the test double's admin
 //!   login for `POST /V1/integration/admin/token`: [`ADMIN_USER`] / [`ADMIN_PASSWORD`], which
 //!   answers the first accepted token (or `lab-admin-token` when none).
@@ -343,45 +344,55 @@ impl PhpFpm {
     fn start(bin: &Path, dir: &Path) -> PhpFpm {
         let dir = dir.join("php-fpm");
         std::fs::create_dir_all(&dir).unwrap();
-        let port = free_port();
         let conf = dir.join("php-fpm.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[global]\n\
-                 pid = {d}/php-fpm.pid\n\
-                 error_log = {d}/php-fpm.log\n\
-                 daemonize = no\n\
-                 \n\
-                 [lab]\n\
-                 listen = 127.0.0.1:{port}\n\
-                 listen.allowed_clients = 127.0.0.1\n\
-                 pm = static\n\
-                 pm.max_children = 3\n\
-                 catch_workers_output = yes\n\
-                 php_admin_flag[log_errors] = on\n\
-                 php_admin_value[error_log] = {d}/php-errors.log\n",
-                d = dir.display()
-            ),
-        )
-        .unwrap();
-        let mut cmd = Command::new(bin);
-        cmd.arg("-F");
-        if is_root() {
-            cmd.arg("-R");
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = free_port();
+            std::fs::write(
+                &conf,
+                format!(
+                    "[global]\n\
+                     pid = {d}/php-fpm.pid\n\
+                     error_log = {d}/php-fpm.log\n\
+                     daemonize = no\n\
+                     \n\
+                     [lab]\n\
+                     listen = 127.0.0.1:{port}\n\
+                     listen.allowed_clients = 127.0.0.1\n\
+                     pm = static\n\
+                     pm.max_children = 3\n\
+                     catch_workers_output = yes\n\
+                     php_admin_flag[log_errors] = on\n\
+                     php_admin_value[error_log] = {d}/php-errors.log\n",
+                    d = dir.display()
+                ),
+            )
+            .unwrap();
+            let mut cmd = Command::new(bin);
+            cmd.arg("-F");
+            if is_root() {
+                cmd.arg("-R");
+            }
+            cmd.arg("-y").arg(&conf);
+            let mut child = spawn_logged(&mut cmd, &dir, "php-fpm")
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
+            match wait_port(port, &mut child, Duration::from_secs(5)) {
+                Ok(()) => return PhpFpm { port, child, dir },
+                Err(why) => {
+                    stop(&mut child);
+                    let log = format!(
+                        "--- php-fpm.log\n{}--- stderr\n{}",
+                        read_or_empty(&dir.join("php-fpm.log")),
+                        read_or_empty(&dir.join("php-fpm.stderr"))
+                    );
+                    if attempt < 3 && log.contains("Address already in use") {
+                        continue;
+                    }
+                    panic!("php-fpm {why}\n{log}");
+                }
+            }
         }
-        cmd.arg("-y").arg(&conf);
-        let mut child = spawn_logged(&mut cmd, &dir, "php-fpm")
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", bin.display()));
-        if let Err(why) = wait_port(port, &mut child, Duration::from_secs(5)) {
-            stop(&mut child);
-            panic!(
-                "php-fpm {why}\n--- php-fpm.log\n{}\n--- stderr\n{}",
-                read_or_empty(&dir.join("php-fpm.log")),
-                read_or_empty(&dir.join("php-fpm.stderr"))
-            );
-        }
-        PhpFpm { port, child, dir }
     }
 
     fn log(&self) -> String {
@@ -588,7 +599,7 @@ impl Apache {
         make_readable(&dir);
         std::fs::create_dir_all(dir.join("run")).unwrap();
         let fpm = fpm_bin.map(|b| PhpFpm::start(&b, &dir));
-        let port = free_port();
+        let port = PORT;
         let htpasswd = dir.join("htpasswd");
         std::fs::write(&htpasswd, htpasswd_line(BASIC_USER, BASIC_PASSWORD)).unwrap();
         make_readable(&htpasswd);
@@ -740,46 +751,67 @@ impl Apache {
         }
         c.push_str("</VirtualHost>\n");
         let config = dir.join("apache2.conf");
-        std::fs::write(&config, c).unwrap();
 
         let mut cmd = Command::new(&apache);
         cmd.arg("-f").arg(&config).arg("-DFOREGROUND");
         // Debian's apache2 reads APACHE_* from /etc/apache2/envvars only through apache2ctl; the
         // config above names every path itself. A clean locale keeps messages stable.
         cmd.env("LANG", "C");
-        start_server(ServerKind::Apache, cmd, port, config, dir, tmp, fpm)
+        start_server(ServerKind::Apache, cmd, &c, config, dir, tmp, fpm)
     }
 }
 
+/// The port in a config template, replaced by a free port at each start attempt.
+const PORT: &str = "@LAB_PORT@";
+
+/// Write `template` with a free port to `config` and start `cmd`; a port taken in between
+/// (another test's server) is retried with a new port, any other failure panics with the logs.
 fn start_server(
     kind: ServerKind,
     mut cmd: Command,
-    port: u16,
+    template: &str,
     config: PathBuf,
     dir: PathBuf,
     tmp: tempfile::TempDir,
     fpm: Option<PhpFpm>,
 ) -> Option<WebServer> {
-    let child = spawn_logged(&mut cmd, &dir, "server")
-        .unwrap_or_else(|e| panic!("cannot run {kind:?}: {e}"));
-    let mut server = WebServer {
-        kind,
-        port,
-        base_url: format!("http://127.0.0.1:{port}"),
-        config,
-        dir,
-        child: Some(child),
-        fpm,
-        _tmp: tmp,
-    };
-    let res = wait_port(port, server.child.as_mut().unwrap(), Duration::from_secs(5));
-    if let Err(why) = res {
-        let log = server.error_log();
-        let conf = read_or_empty(&server.config);
-        drop(server);
-        panic!("{kind:?} {why}\n{log}\n--- config\n{conf}");
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let port = free_port();
+        std::fs::write(&config, template.replace(PORT, &port.to_string())).unwrap();
+        let mut child = spawn_logged(&mut cmd, &dir, "server")
+            .unwrap_or_else(|e| panic!("cannot run {kind:?}: {e}"));
+        match wait_port(port, &mut child, Duration::from_secs(5)) {
+            Ok(()) => {
+                return Some(WebServer {
+                    kind,
+                    port,
+                    base_url: format!("http://127.0.0.1:{port}"),
+                    config,
+                    dir,
+                    child: Some(child),
+                    fpm,
+                    _tmp: tmp,
+                });
+            }
+            Err(why) => {
+                stop(&mut child);
+                let log = format!(
+                    "--- error.log\n{}--- stderr\n{}{}",
+                    read_or_empty(&dir.join("error.log")),
+                    read_or_empty(&dir.join("server.stderr")),
+                    fpm.as_ref().map(PhpFpm::log).unwrap_or_default()
+                );
+                if attempt < 3 && log.contains("Address already in use") {
+                    continue;
+                }
+                let conf = read_or_empty(&config);
+                drop(fpm);
+                panic!("{kind:?} {why}\n{log}\n--- config\n{conf}");
+            }
+        }
     }
-    Some(server)
 }
 
 // --- nginx -----------------------------------------------------------------------------------
@@ -835,7 +867,7 @@ impl Nginx {
         std::fs::write(&htpasswd, htpasswd_line(BASIC_USER, BASIC_PASSWORD)).unwrap();
         make_readable(&dir);
         let fpm = PhpFpm::start(&fpm_bin, &dir);
-        let port = free_port();
+        let port = PORT;
         let d = dir.display();
         let mut c = String::new();
         c.push_str(
@@ -903,7 +935,6 @@ impl Nginx {
         }
         c.push_str("    }\n}\n");
         let config = dir.join("nginx.conf");
-        std::fs::write(&config, c).unwrap();
         let mut cmd = Command::new(&nginx);
         cmd.arg("-p")
             .arg(&dir)
@@ -913,7 +944,7 @@ impl Nginx {
             .arg("daemon off;")
             .arg("-e")
             .arg(dir.join("error.log"));
-        start_server(ServerKind::Nginx, cmd, port, config, dir, tmp, Some(fpm))
+        start_server(ServerKind::Nginx, cmd, &c, config, dir, tmp, Some(fpm))
     }
 }
 
