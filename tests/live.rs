@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lab::web::{self, Apache, Nginx, WebServer};
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
@@ -32,13 +33,9 @@ const NARROW_TOKEN: &str = "narr0wacce55t0ken000000000000000";
 /// A front controller answering like Magento's REST layer: the accepted token gets data, any
 /// other request Magento's 401 JSON (XML with `Accept: application/xml`); the admin token
 /// endpoint; `/basic/…` behind HTTP Basic auth; `/deny/…` a server 403; `/redirect/…` a 301.
-/// With `M2AUTH_STRIP=1` the Authorization header is removed before PHP code sees it (as an
-/// Apache FastCGI hand-off without CGIPassAuth does), for Magento and for any other PHP file.
+/// (Header stripping is tested against the web lab's real Apache, not emulated here.)
 const ROUTER: &str = r#"<?php
 $uri = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
-if (getenv('M2AUTH_STRIP') === '1') {
-    unset($_SERVER['HTTP_AUTHORIZATION'], $_SERVER['REDIRECT_HTTP_AUTHORIZATION']);
-}
 if (preg_match('#^/[A-Za-z0-9._-]+\.php$#', $uri) && $uri !== '/index.php' && is_file($_SERVER['DOCUMENT_ROOT'] . $uri)) {
     require $_SERVER['DOCUMENT_ROOT'] . $uri;
     return true;
@@ -97,7 +94,7 @@ struct PhpServer {
 }
 
 impl PhpServer {
-    fn start(docroot: &Path, accept: &str, strip: bool) -> Option<PhpServer> {
+    fn start(docroot: &Path, accept: &str) -> Option<PhpServer> {
         lab::php("echo 1;")?;
         let router_dir = tempfile::tempdir().unwrap();
         let router = router_dir.path().join("router.php");
@@ -114,7 +111,6 @@ impl PhpServer {
             .arg(docroot)
             .arg(&router)
             .env("M2AUTH_ACCEPT", accept)
-            .env("M2AUTH_STRIP", if strip { "1" } else { "0" })
             .env("PHP_CLI_SERVER_WORKERS", "2")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -247,7 +243,7 @@ fn errors(doc: &Value) -> Vec<String> {
 #[test]
 fn healthy_server_valid_token_nothing_wrong() {
     let Some(s) = store() else { return };
-    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
     let root = s.root().to_str().unwrap();
@@ -303,95 +299,9 @@ fn healthy_server_valid_token_nothing_wrong() {
 }
 
 #[test]
-fn stripped_header_is_proven_by_the_join_and_the_canary() {
-    let Some(s) = store() else { return };
-    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, true) else {
-        return;
-    };
-    let root = s.root().to_str().unwrap();
-    let req = format!("GET {}", srv.url("/rest/V1/products"));
-    // diagnose: the live 401 is Magento's, offline the token is valid and the role grants it.
-    let (code, doc, _) = run_json(
-        &[
-            "diagnose",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-        ],
-        s.root(),
-    );
-    assert_eq!(code, 1, "{doc:#}");
-    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
-    assert_eq!(doc["response"]["classification"], "magento-error");
-    assert_eq!(
-        doc["response"]["magento_error"]["rendered"],
-        "The consumer isn't authorized to access Magento_Catalog::products."
-    );
-    let f = &doc["findings"][0];
-    let ev: Vec<&str> = f["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["source"].as_str().unwrap())
-        .collect();
-    assert_eq!(ev, vec!["http", "offline"], "{f:#}");
-    assert!(!doc.to_string().contains(FULL_TOKEN));
-    // request --canary: the proof, and the file is gone.
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-            "--canary",
-        ],
-        s.root(),
-    );
-    assert_eq!(code, 1, "{doc:#}");
-    assert_eq!(doc["root_cause"], "auth-header-stripped");
-    assert_eq!(doc["response"]["canary"]["result"], "stripped", "{doc:#}");
-    let stripped = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "auth-header-stripped")
-        .count();
-    assert_eq!(stripped, 1, "one finding with both proofs: {doc:#}");
-    assert!(
-        doc["findings"][0]["evidence"]
-            .to_string()
-            .contains("canary")
-    );
-    assert_eq!(s.pub_files(), vec!["index.php"]);
-    // Text: the response summary, then the findings.
-    let out = lab::m2auth(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-        ],
-        s.root(),
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let resp = text.find("Response: 401").expect(&text);
-    let root_cause = text.find("Root cause: auth-header-stripped").expect(&text);
-    assert!(resp < root_cause, "{text}");
-}
-
-#[test]
 fn a_refusal_the_offline_checks_explain_is_not_stripping() {
     let Some(s) = store() else { return };
-    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
     let root = s.root().to_str().unwrap();
@@ -419,7 +329,7 @@ fn a_refusal_the_offline_checks_explain_is_not_stripping() {
 #[test]
 fn server_answers_are_classified() {
     let Some(s) = store() else { return };
-    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
     let root = s.root().to_str().unwrap();
@@ -531,7 +441,7 @@ fn usage_errors_exit_2_with_one_line() {
 #[test]
 fn a_login_gets_a_fresh_token_that_stays_masked() {
     let Some(s) = store() else { return };
-    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -588,7 +498,7 @@ fn a_login_gets_a_fresh_token_that_stays_masked() {
 #[test]
 fn acl_matrix_live_shows_where_the_store_disagrees() {
     let Some(s) = store() else { return };
-    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN, false) else {
+    let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
     let root = s.root().to_str().unwrap();
@@ -698,4 +608,290 @@ fn acl_matrix_live_shows_where_the_store_disagrees() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--token"));
+}
+
+// --- the web-server lab: real Apache / nginx with php-fpm --------------------------------------
+
+/// A lab store served by the web lab's REST test double, which accepts FULL_TOKEN.
+fn web_store(htaccess: Option<&str>) -> Option<Store> {
+    let s = store()?;
+    web::magento_front_controller(s.root(), &[FULL_TOKEN]);
+    if let Some(h) = htaccess {
+        s.store.file("pub/.htaccess", h);
+    }
+    Some(s)
+}
+
+/// `request` (or `diagnose`) against `srv` with FULL_TOKEN.
+fn live(s: &Store, srv: &WebServer, cmd: &str, path: &str, extra: &[&str]) -> (i32, Value) {
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET {}{path}", srv.base_url.trim_end_matches('/'));
+    let mut args = vec![
+        cmd,
+        "--root",
+        root,
+        "--request",
+        &req,
+        "--token",
+        FULL_TOKEN,
+    ];
+    args.extend_from_slice(extra);
+    let (code, doc, _) = run_json(&args, s.root());
+    assert!(
+        !doc.to_string().contains(FULL_TOKEN),
+        "token in output: {doc}"
+    );
+    (code, doc)
+}
+
+#[test]
+fn web_apache_proxy_fcgi_without_passthrough_strips_the_header() {
+    let Some(s) = web_store(Some(&web::minimal_htaccess(false))) else {
+        return;
+    };
+    let Some(srv) = Apache::new(&s.pub_dir()).start() else {
+        return;
+    };
+    let before = s.pub_files();
+    let (code, doc) = live(&s, &srv, "diagnose", "/rest/V1/products", &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+    assert_eq!(doc["response"]["offline_verdict"]["verdict"], "allowed");
+    // The offline htaccess check agrees, ranked after the live proof.
+    assert!(
+        codes(&doc).contains(&"htaccess-auth-passthrough-missing".to_string()),
+        "{doc:#}"
+    );
+    assert_eq!(
+        doc["response"]["magento_error"]["rendered"],
+        "The consumer isn't authorized to access Magento_Catalog::products."
+    );
+    let ev: Vec<&str> = doc["findings"][0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(ev, vec!["http", "offline"], "{doc:#}");
+    // request --canary: the proof, merged into the one finding, and the file is gone.
+    let (code, doc) = live(&s, &srv, "request", "/rest/V1/products", &["--canary"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped");
+    assert_eq!(doc["response"]["canary"]["result"], "stripped", "{doc:#}");
+    assert_eq!(doc["response"]["canary"]["file_removed"], true);
+    assert_eq!(s.pub_files(), before, "the canary left a file");
+    let stripped = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "auth-header-stripped")
+        .count();
+    assert_eq!(stripped, 1, "one finding with both proofs: {doc:#}");
+    assert!(
+        doc["findings"][0]["evidence"]
+            .to_string()
+            .contains("canary")
+    );
+    // Text: the response summary, then the findings.
+    let req = format!(
+        "GET {}/rest/V1/products",
+        srv.base_url.trim_end_matches('/')
+    );
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            s.root().to_str().unwrap(),
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(FULL_TOKEN), "{text}");
+    let resp = text.find("Response: 401").expect(&text);
+    let root_cause = text.find("Root cause: auth-header-stripped").expect(&text);
+    assert!(resp < root_cause, "{text}");
+    // acl:matrix --live: the store refuses every route the role allows.
+    let root = s.root().to_str().unwrap();
+    let (code, doc, _) = run_json(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &srv.base_url,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    // The test double knows a few routes (the others are its 404 "Request does not match any
+    // route."): every one it knows answers Magento's 401 although the role allows it.
+    let products = doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "GET" && r["url"] == "/V1/products")
+        .unwrap();
+    assert_eq!(products["allowed"], true, "{products:#}");
+    assert_eq!(products["live"]["status"], 401, "{products:#}");
+    assert_eq!(products["live"]["agrees"], false, "{products:#}");
+    assert!(
+        doc["live"]["disagreements"].as_u64().unwrap() >= 1,
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn web_apache_healthy_setups_have_nothing_wrong() {
+    // CGIPassAuth On; Magento's passthrough rule in .htaccess; SetEnvIf.
+    let setups: Vec<(&str, Option<String>, fn(&mut Apache))> = vec![
+        ("CGIPassAuth", Some(web::minimal_htaccess(false)), |a| {
+            a.cgi_pass_auth = true
+        }),
+        (
+            ".htaccess passthrough",
+            Some(web::minimal_htaccess(true)),
+            |_| {},
+        ),
+        ("SetEnvIf", Some(web::minimal_htaccess(false)), |a| {
+            a.setenvif_authorization = true
+        }),
+    ];
+    for (what, htaccess, tweak) in setups {
+        let Some(s) = web_store(htaccess.as_deref()) else {
+            return;
+        };
+        let mut a = Apache::new(&s.pub_dir());
+        tweak(&mut a);
+        let Some(srv) = a.start() else { return };
+        let before = s.pub_files();
+        let (code, doc) = live(&s, &srv, "request", "/rest/V1/products", &["--canary"]);
+        assert_eq!(
+            doc["response"]["classification"], "success",
+            "{what}: {doc:#}"
+        );
+        assert_eq!(
+            doc["response"]["canary"]["result"], "arrived",
+            "{what}: {doc:#}"
+        );
+        assert!(errors(&doc).is_empty(), "{what}: {doc:#}");
+        assert_eq!(code, 0, "{what}: {doc:#}");
+        assert_eq!(s.pub_files(), before, "{what}: the canary left a file");
+    }
+}
+
+#[test]
+fn web_apache_basic_auth_deny_and_waf() {
+    let Some(s) = web_store(Some(&web::minimal_htaccess(true))) else {
+        return;
+    };
+    let mut a = Apache::new(&s.pub_dir());
+    a.basic_auth_rest = true;
+    let Some(srv) = a.start() else { return };
+    let (code, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "basic-auth-in-front", "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "basic-auth");
+    drop(srv);
+    let mut a = Apache::new(&s.pub_dir());
+    a.deny_rest = true;
+    s.store.file("pub/.htaccess", web::minimal_htaccess(true));
+    let Some(srv) = a.start() else { return };
+    let (_, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
+    assert_eq!(doc["root_cause"], "server-denies-path", "{doc:#}");
+    drop(srv);
+    if !web::has_mod_security2() {
+        eprintln!("skipped: mod_security2 is not installed (libapache2-mod-security2)");
+        return;
+    }
+    let mut a = Apache::new(&s.pub_dir());
+    a.waf = true;
+    let Some(srv) = a.start() else { return };
+    let (code, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
+    assert_eq!(code, 0, "a clean request passes the WAF: {doc:#}");
+    // ModSecurity answers with Apache's own 403 page: no signature tells it from a `Require`
+    // rule, so it is a server rule that denies (the detail names WAF modules too).
+    let (code, doc) = live(
+        &s,
+        &srv,
+        "request",
+        "/rest/V1/products",
+        &["-H", "X-Lab-Attack: 1"],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "server-denies-path", "{doc:#}");
+    assert!(
+        doc["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ModSecurity")
+    );
+}
+
+#[test]
+fn web_nginx_sample_healthy_and_the_canary_is_not_run() {
+    let Some(s) = web_store(None) else { return };
+    let Some(srv) = Nginx::new(s.root()).start() else {
+        return;
+    };
+    let before = s.pub_files();
+    let (code, doc) = live(&s, &srv, "request", "/rest/V1/products", &["--canary"]);
+    assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
+    // nginx.conf.sample runs only index.php, get.php, static.php, health_check.php… as PHP.
+    assert_eq!(doc["response"]["canary"]["result"], "unusable", "{doc:#}");
+    let skipped = doc["skipped"].to_string();
+    assert!(skipped.contains("canary"), "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(s.pub_files(), before, "the canary left a file");
+}
+
+#[test]
+fn web_nginx_basic_auth_and_deny() {
+    let Some(s) = web_store(None) else { return };
+    let mut n = Nginx::new(s.root());
+    n.basic_auth_rest = true;
+    let Some(srv) = n.start() else { return };
+    let (_, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
+    assert_eq!(doc["root_cause"], "basic-auth-in-front", "{doc:#}");
+    drop(srv);
+    let mut n = Nginx::new(s.root());
+    n.sample = false;
+    n.deny_rest = true;
+    let Some(srv) = n.start() else { return };
+    let (_, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
+    assert_eq!(doc["root_cause"], "server-denies-path", "{doc:#}");
+}
+
+#[test]
+fn web_closed_port_is_unreachable() {
+    let Some(s) = store() else { return };
+    let port = web::closed_port();
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
+    let (code, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "port-unreachable");
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}"))
+    );
 }

@@ -205,7 +205,7 @@ pub fn findings(
         ),
         Classification::Server403 => out.push(
             Finding::new(Code::ServerDeniesPath, Severity::Error)
-                .detail("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403).")
+                .detail("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403), or a WAF module that answers with the server's own 403 page (ModSecurity's default: its audit log names the rule).")
                 .evidence(ev)
                 .fix(Fix {
                     summary: "Allow /rest (and /index.php/rest) to the client in the web server's rules".into(),
