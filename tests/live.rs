@@ -750,7 +750,8 @@ fn web_apache_proxy_fcgi_without_passthrough_strips_the_header() {
 #[test]
 fn web_apache_healthy_setups_have_nothing_wrong() {
     // CGIPassAuth On; Magento's passthrough rule in .htaccess; SetEnvIf.
-    let setups: Vec<(&str, Option<String>, fn(&mut Apache))> = vec![
+    type Setup = (&'static str, Option<String>, fn(&mut Apache));
+    let setups: Vec<Setup> = vec![
         ("CGIPassAuth", Some(web::minimal_htaccess(false)), |a| {
             a.cgi_pass_auth = true
         }),
