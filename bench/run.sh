@@ -68,13 +68,45 @@ hyperfine -N -i --output=pipe --warmup 2 --runs "$runs" --export-markdown "$work
     -n "php sodium_crypto_pwhash 64 MiB" "php -r 'sodium_crypto_pwhash(32, \"Admin123!\", \"Xk9pQ2mW7rT4yB8n\", 2, 67108864, SODIUM_CRYPTO_PWHASH_ALG_ARGON2ID13);'" \
     -n "php -r '' (PHP start)" "php -r ''"
 
-python3 - "$work/info.json" "$work/dump.json" "$bytes" "$work/acl.json" "$work/cred.json" <<'PY'
+echo "== 5. acl:matrix --live: every route of the store sent to a local server (target: 300 routes < 5 s)"
+# The server: PHP's built-in server with 4 workers running a front controller that answers like
+# Magento's REST layer (401 JSON for any other token, 404 "no route" for the accepted one), on a
+# free loopback port; stopped when the script exits.
+srv="$work/live-server"
+mkdir -p "$srv"
+cat >"$srv/router.php" <<'PHP'
+<?php
+header('Content-Type: application/json; charset=utf-8');
+if (($_SERVER['HTTP_AUTHORIZATION'] ?? '') === 'Bearer ' . getenv('M2AUTH_BENCH_TOKEN')) {
+    http_response_code(404);
+    echo '{"message":"Request does not match any route."}';
+} else {
+    http_response_code(401);
+    echo json_encode(['message' => "The consumer isn't authorized to access %resources.", 'parameters' => ['resources' => 'Magento_Backend::admin']]);
+}
+PHP
+lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+btoken=benchtoken0123456789abcdef
+M2AUTH_BENCH_TOKEN=$btoken PHP_CLI_SERVER_WORKERS=4 php -S "127.0.0.1:$lport" "$srv/router.php" >/dev/null 2>&1 &
+php_pid=$!
+trap 'kill "$php_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$lport") 2>/dev/null && break; sleep 0.05; done
+m="acl:matrix --role 4 --token $btoken --root $work/store --dump $work/small.sql --format json"
+hyperfine -N -i --output=pipe --warmup 2 --runs $((runs * 2)) --export-markdown "$work/live.md" --export-json "$work/live.json" \
+    -n "m2auth acl:matrix (offline, baseline)" "$bin $m" \
+    -n "m2auth acl:matrix --live (121 GET routes)" "$bin $m --live --base-url http://127.0.0.1:$lport" \
+    -n "m2auth acl:matrix --live --all-methods (278 routes)" "$bin $m --live --all-methods --base-url http://127.0.0.1:$lport" \
+    -n "m2auth acl:matrix --live --all-methods --concurrency 1" "$bin $m --live --all-methods --concurrency 1 --base-url http://127.0.0.1:$lport" \
+    -n "m2auth acl:matrix --live --all-methods --rate 100" "$bin $m --live --all-methods --rate 100 --base-url http://127.0.0.1:$lport"
+
+python3 - "$work/info.json" "$work/dump.json" "$bytes" "$work/acl.json" "$work/cred.json" "$work/live.json" <<'PY'
 import json, sys
 info, dump, size = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
 acl = json.load(open(sys.argv[4]))
 cred = json.load(open(sys.argv[5]))
+live = json.load(open(sys.argv[6]))
 print("\nsummary")
-for r in info["results"] + acl["results"] + cred["results"]:
+for r in info["results"] + acl["results"] + cred["results"] + live["results"]:
     print(f"  {r['command']:<60} {r['mean']*1000:8.1f} ms ± {r['stddev']*1000:.1f}")
 for r in dump["results"]:
     print(f"  {r['command']:<60} {r['mean']:8.2f} s   {size / r['mean'] / 1e6:7.0f} MB/s")

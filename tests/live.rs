@@ -896,3 +896,100 @@ fn web_closed_port_is_unreachable() {
             .contains(&format!("127.0.0.1:{port}"))
     );
 }
+
+/// `openssl s_server -www` (a real TLS server) with the lab's server certificate.
+struct TlsServer {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
+    let Some((_lab, tls)) = lab::tls() else {
+        return;
+    };
+    let dir = tls.ca.parent().unwrap();
+    let port = free_port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(dir.join("server.pem"))
+        .arg("-key")
+        .arg(dir.join("server.key"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let srv = TlsServer { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", srv.port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cwd = tempfile::tempdir().unwrap();
+    let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
+    // The system's roots do not know the lab CA: a run failure naming the way out.
+    let out = lab::m2auth(&["request", "--request", &req], cwd.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TLS") && err.contains("--cacert"), "{err}");
+    // A CA that did not sign it is no better.
+    let other = tls.other_ca.to_str().unwrap();
+    let out = lab::m2auth(
+        &["request", "--request", &req, "--cacert", other],
+        cwd.path(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // The lab CA: an answer (s_server's status page, not Magento's), certificate verified.
+    let ca = tls.ca.to_str().unwrap();
+    let (_, doc, stderr) = run_json(&["request", "--request", &req, "--cacert", ca], cwd.path());
+    assert!(doc["response"]["status"].is_number(), "{doc:#}\n{stderr}");
+    assert_eq!(doc["response"]["tls_verified"], true, "{doc:#}");
+    assert!(stderr.is_empty(), "{stderr}");
+    // --insecure: answered, said loudly on stderr and in the report.
+    let (_, doc, stderr) = run_json(&["request", "--request", &req, "--insecure"], cwd.path());
+    assert!(doc["response"]["status"].is_number(), "{doc:#}");
+    assert_eq!(doc["response"]["tls_verified"], false);
+    assert!(
+        doc["response"]["tls_warning"]
+            .as_str()
+            .unwrap()
+            .contains("NOT verified")
+    );
+    assert!(
+        stderr.contains("WARNING") && stderr.contains("NOT verified"),
+        "{stderr}"
+    );
+    // diagnose still diagnoses offline when the live part cannot run: the reason is "Not checked".
+    let Some(s) = store() else { return };
+    let root = s.root().to_str().unwrap();
+    let (code, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    let live = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["check"] == "live-request")
+        .expect("live-request skipped");
+    assert!(live["reason"].as_str().unwrap().contains("TLS"), "{live}");
+}

@@ -473,8 +473,25 @@ fn live_diagnose(
 ) -> anyhow::Result<i32> {
     let settings = live.settings();
     warn_insecure(&settings);
-    let client = m2auth::live::Client::new(settings)?;
-    let outcome = m2auth::live::session::send(&client, &spec, ctx.now.as_second())?;
+    // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no client
+    // can send): the reason goes to "Not checked".
+    let sent = m2auth::live::Client::new(settings)
+        .and_then(|client| m2auth::live::session::send(&client, &spec, ctx.now.as_second()));
+    let outcome = match sent {
+        Ok(o) => o,
+        Err(e) => {
+            let mut d = checks::offline(&ctx);
+            d.skip("live-request", e.to_string());
+            let code = if d.root_cause().is_some() { 1 } else { 0 };
+            let out = if json {
+                Output::Json(report::diagnosis::to_json(&ctx, &d))
+            } else {
+                Output::Text(report::diagnosis::to_text(&ctx, &d, "diagnose", style))
+            };
+            emit(&ctx.masker, out)?;
+            return Ok(code);
+        }
+    };
     if let Some(t) = &outcome.token {
         ctx.masker.add(t);
     }

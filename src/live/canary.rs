@@ -21,12 +21,19 @@ static HANDLER: Once = Once::new();
 fn install_signal_handler() {
     HANDLER.call_once(|| {
         let _ = ctrlc::set_handler(|| {
+            let mut removed = 0;
             if let Ok(pending) = PENDING.lock() {
                 for p in pending.iter() {
-                    let _ = std::fs::remove_file(p);
+                    if std::fs::remove_file(p).is_ok() {
+                        removed += 1;
+                    }
                 }
             }
-            eprintln!("m2auth: interrupted; the canary file was removed");
+            if removed > 0 {
+                eprintln!("m2auth: interrupted; the canary file was removed");
+            } else {
+                eprintln!("m2auth: interrupted");
+            }
             std::process::exit(130);
         });
     });

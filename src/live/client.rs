@@ -241,7 +241,16 @@ impl Client {
     ) -> Result<Exchange, LiveError> {
         let detail = chain(e);
         let lower = detail.to_ascii_lowercase();
-        if tls_failure(e) {
+        // rustls' error sits inside an io::Error whose `source()` skips it: the message too.
+        let tls_words = [
+            "invalid peer certificate",
+            "peer is incompatible",
+            "received fatal alert",
+            "handshake",
+            "invalidcertificate",
+            "unknownissuer",
+        ];
+        if tls_failure(e) || tls_words.iter().any(|w| lower.contains(w)) {
             return Err(LiveError::Tls {
                 url: shown.to_string(),
                 why: detail,
