@@ -327,6 +327,48 @@ fn a_refusal_the_offline_checks_explain_is_not_stripping() {
 }
 
 #[test]
+fn a_live_success_the_offline_checks_refuse_is_a_mismatch() {
+    let Some(s) = store() else { return };
+    // This store accepts NARROW_TOKEN for everything, although its role lacks the products.
+    let Some(srv) = PhpServer::start(&s.pub_dir(), NARROW_TOKEN) else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET {}", srv.url("/rest/V1/products"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            NARROW_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
+    assert_eq!(doc["response"]["offline_verdict"]["verdict"], "refused");
+    let m = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "live-verdict-mismatch")
+        .expect("live-verdict-mismatch");
+    assert_eq!(m["severity"], "warning");
+    assert!(
+        m["detail"]
+            .as_str()
+            .unwrap()
+            .contains("acl-resource-missing"),
+        "{m:#}"
+    );
+    // The offline error stays the root cause (exit 1): the warning says the live store disagrees.
+    assert_eq!(doc["root_cause"], "acl-resource-missing");
+    assert_eq!(code, 1);
+}
+
+#[test]
 fn server_answers_are_classified() {
     let Some(s) = store() else { return };
     let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
@@ -992,4 +1034,76 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         .find(|k| k["check"] == "live-request")
         .expect("live-request skipped");
     assert!(live["reason"].as_str().unwrap().contains("TLS"), "{live}");
+}
+
+#[test]
+fn ctrl_c_while_the_canary_waits_deletes_it() {
+    let Some(s) = store() else { return };
+    // A server that answers the first request (the request itself) and then accepts connections
+    // without ever answering (the canary's request hangs).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut c) = conn else { break };
+            if n == 0 {
+                let mut buf = [0u8; 4096];
+                let _ = std::io::Read::read(&mut c, &mut buf);
+                let body = r#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"Magento_Catalog::products"}}"#;
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            } else {
+                held.push(c);
+            }
+        }
+    });
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
+    let before = s.pub_files();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_m2auth"))
+        .args([
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ])
+        .args(["--canary", "--timeout", "60"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the canary file to appear (the canary request is then hanging).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if s.pub_files()
+            .iter()
+            .any(|f| f.starts_with("m2auth-canary-"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no canary file appeared");
+        assert!(child.try_wait().unwrap().is_none(), "m2auth ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("canary file was removed"),
+        "{out:?}"
+    );
+    assert_eq!(s.pub_files(), before, "Ctrl-C left the canary behind");
 }
