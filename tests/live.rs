@@ -69,7 +69,7 @@ if (preg_match('#/V1/integration/admin/token$#', $uri)) {
     return true;
 }
 $h = $_SERVER['HTTP_AUTHORIZATION'] ?? ($_SERVER['REDIRECT_HTTP_AUTHORIZATION'] ?? '');
-if ($h === 'Bearer ' . $accepted) {
+if ($h === 'Bearer ' . $accepted || oauth_ok($h)) {
     header('Content-Type: application/json; charset=utf-8');
     echo json_encode(['items' => [], 'search_criteria' => [], 'total_count' => 0]);
     return true;
@@ -84,6 +84,37 @@ if (str_contains($_SERVER['HTTP_ACCEPT'] ?? '', 'xml')) {
     echo json_encode(['message' => $msg, 'parameters' => ['resources' => 'Magento_Catalog::products']]);
 }
 return true;
+
+// RFC 5849 HMAC-SHA256, written independently of m2auth: the signature must match the URL the
+// request was sent to, with M2AUTH_OAUTH_CS / M2AUTH_OAUTH_TS as the consumer and token secrets.
+function oauth_ok($h) {
+    if (!str_starts_with($h, 'OAuth ') || getenv('M2AUTH_OAUTH_CS') === false) {
+        return false;
+    }
+    preg_match_all('/([a-z_]+)="([^"]*)"/', substr($h, 6), $m, PREG_SET_ORDER);
+    $p = [];
+    foreach ($m as $x) {
+        $p[rawurldecode($x[1])] = rawurldecode($x[2]);
+    }
+    $sig = $p['oauth_signature'] ?? '';
+    unset($p['oauth_signature'], $p['realm']);
+    $pairs = [];
+    foreach ($p as $k => $v) {
+        $pairs[] = [rawurlencode($k), rawurlencode($v)];
+    }
+    foreach (explode('&', $_SERVER['QUERY_STRING'] ?? '') as $kv) {
+        if ($kv === '') continue;
+        [$k, $v] = array_pad(explode('=', $kv, 2), 2, '');
+        $pairs[] = [rawurlencode(rawurldecode($k)), rawurlencode(rawurldecode($v))];
+    }
+    sort($pairs);
+    $norm = implode('&', array_map(fn($kv) => $kv[0] . '=' . $kv[1], $pairs));
+    $url = 'http://' . $_SERVER['HTTP_HOST'] . parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+    $base = $_SERVER['REQUEST_METHOD'] . '&' . rawurlencode($url) . '&' . rawurlencode($norm);
+    $key = rawurlencode(getenv('M2AUTH_OAUTH_CS')) . '&' . rawurlencode(getenv('M2AUTH_OAUTH_TS'));
+    return ($p['oauth_signature_method'] ?? '') === 'HMAC-SHA256'
+        && hash_equals(base64_encode(hash_hmac('sha256', $base, $key, true)), $sig);
+}
 "#;
 
 /// PHP's built-in web server on a free loopback port, stopped on drop.
@@ -111,6 +142,8 @@ impl PhpServer {
             .arg(docroot)
             .arg(&router)
             .env("M2AUTH_ACCEPT", accept)
+            .env("M2AUTH_OAUTH_CS", format!("sec{:029}", 1))
+            .env("M2AUTH_OAUTH_TS", format!("ts{:030}", 1))
             .env("PHP_CLI_SERVER_WORKERS", "2")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -1106,4 +1139,63 @@ fn ctrl_c_while_the_canary_waits_deletes_it() {
         "{out:?}"
     );
     assert_eq!(s.pub_files(), before, "Ctrl-C left the canary behind");
+}
+
+#[test]
+fn oauth_requests_are_signed_for_the_url_they_go_to() {
+    let Some(s) = store() else { return };
+    let Some(srv) = PhpServer::start(&s.pub_dir(), "no-bearer-accepted-here") else {
+        return;
+    };
+    let root = s.root().to_str().unwrap();
+    // Integration 1 of the lab store: its consumer key/secret and access token/secret.
+    let creds = format!("key{:029},sec{:029},{FULL_TOKEN},ts{:030}", 1, 1, 1);
+    let req = format!(
+        "GET {}",
+        srv.url("/rest/V1/products?searchCriteria[pageSize]=1&fields=items[sku]")
+    );
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--oauth",
+            &creds,
+            "--now",
+            "2026-11-28T10:00:00Z",
+        ],
+        s.root(),
+    );
+    // The server's own RFC 5849 check accepted m2auth's signature.
+    assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
+    assert_eq!(doc["request"]["auth"], "oauth1");
+    assert!(errors(&doc).is_empty(), "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+    let text = doc.to_string();
+    assert!(
+        !text.contains(&format!("sec{:029}", 1)) && !text.contains(&format!("ts{:030}", 1)),
+        "{text}"
+    );
+    // A wrong token secret: the server refuses, and offline says why.
+    let wrong = format!(
+        "key{:029},sec{:029},{FULL_TOKEN},wrongtokensecret00000000000000",
+        1, 1
+    );
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--oauth",
+            &wrong,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(doc["root_cause"], "oauth-signature-invalid", "{doc:#}");
 }
