@@ -137,7 +137,21 @@ pub fn findings(
             );
         }
         Classification::Redirect { status, location } => {
+            // A relative Location (`/rest/V1/products/`) is resolved against the URL sent.
+            let resolved = location.as_deref().map(|l| {
+                url::Url::parse(url)
+                    .and_then(|u| u.join(l))
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| l.to_string())
+            });
+            let location = &resolved;
             let loc = location.as_deref().unwrap_or("(no Location header)");
+            let origin = |u: &str| {
+                url::Url::parse(u)
+                    .ok()
+                    .map(|u| (u.scheme().to_string(), u.host_str().map(str::to_string), u.port_or_known_default()))
+            };
+            let other_origin = origin(url) != origin(loc);
             let scheme_change = url.starts_with("http://") && loc.starts_with("https://");
             let method_change = matches!(status, 301..=303) && spec.method != "GET" && spec.method != "HEAD";
             let mut why = format!("The server answers {status} and sends the client to {loc}; m2auth does not follow redirects, and Magento never saw the request.");
@@ -147,8 +161,8 @@ pub fn findings(
             if method_change {
                 why.push_str(&format!(" A client that follows a {status} turns {} into GET and drops the body.", spec.method));
             }
-            if sends_credentials(spec) {
-                why.push_str(" Clients that follow a redirect to another host or scheme drop the Authorization header (curl -L, browsers, Guzzle), so the next request arrives without the token: a 401.");
+            if sends_credentials(spec) && other_origin {
+                why.push_str(" Clients that follow a redirect to another host, port or scheme drop the Authorization header (curl -L, browsers, Guzzle), so the next request arrives without the token: a 401.");
             }
             out.push(
                 Finding::new(Code::RequestRedirected, Severity::Error)
@@ -371,6 +385,37 @@ mod tests {
             title: "t".into(),
         };
         assert!(findings(&spec(true), "u", &x, &c, &refused).is_empty());
+    }
+
+    #[test]
+    fn relative_redirects_are_resolved() {
+        let r = crate::live::client::Response {
+            url: "u".into(),
+            status: 301,
+            headers: vec![("location".into(), "/rest/V1/products/".into())],
+            body: Vec::new(),
+            truncated: false,
+            elapsed_ms: 1,
+        };
+        let c = crate::live::classify::classify_response(&r);
+        let f = findings(
+            &spec(true),
+            "https://m.test/rest/V1/products",
+            &Ok(r),
+            &c,
+            &Offline::Unknown { why: "x".into() },
+        );
+        assert_eq!(f[0].code, Code::RequestRedirected);
+        let fix = f[0].fix.as_ref().unwrap();
+        assert!(
+            fix.commands[0].contains("https://m.test/rest/V1/products/"),
+            "{fix:?}"
+        );
+        assert!(
+            !f[0].detail.contains("drop the Authorization"),
+            "same origin: {}",
+            f[0].detail
+        );
     }
 
     #[test]
