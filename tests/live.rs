@@ -51,6 +51,12 @@ if (str_starts_with($uri, '/deny/')) {
     echo "<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>";
     return true;
 }
+if (str_starts_with($uri, '/big/')) {
+    http_response_code(500);
+    header('Content-Type: text/html');
+    echo str_repeat("<p>x</p>\n", 30000);
+    return true;
+}
 if (str_starts_with($uri, '/redirect/')) {
     header('Location: https://shop.example.test' . substr($uri, 9), true, 301);
     return true;
@@ -439,6 +445,13 @@ fn server_answers_are_classified() {
         assert_eq!(doc["response"]["classification"], class, "{doc:#}");
         assert_eq!(doc["root_cause"], code, "{doc:#}");
     }
+    // A 270 KB body: read up to 64 KiB, reported up to 2 KiB.
+    let req = format!("GET {}", srv.url("/big/rest/V1/products"));
+    let (_, doc, _) = run_json(&["request", "--request", &req], s.root());
+    assert_eq!(doc["response"]["status"], 500, "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "other");
+    assert_eq!(doc["response"]["body_truncated"], true);
+    assert!(doc["response"]["body_excerpt"].as_str().unwrap().len() <= 2048);
     let req = format!("GET {}", srv.url("/redirect/rest/V1/products"));
     let (_, doc, _) = run_json(&["request", "--request", &req], s.root());
     assert_eq!(
@@ -1198,4 +1211,29 @@ fn oauth_requests_are_signed_for_the_url_they_go_to() {
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["response"]["status"], 401, "{doc:#}");
     assert_eq!(doc["root_cause"], "oauth-signature-invalid", "{doc:#}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    // Accepts the connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
+    let started = Instant::now();
+    let (code, doc, _) = run_json(
+        &["request", "--request", &req, "--timeout", "1"],
+        dir.path(),
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "port-unreachable");
+    assert_eq!(doc["response"]["failure"], "timeout", "{doc:#}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }
