@@ -188,7 +188,7 @@ pub struct MatrixArgs {
     /// With --admin-user and --live: the admin's password, to obtain a fresh token
     #[arg(long, value_name = "FILE", requires = "live")]
     pub password_file: Option<PathBuf>,
-    /// Also send every route (GET only unless --all-methods) to the store with the caller's token and show where the answer disagrees (token: --token, --admin-user with --password-file, or the integration's access token)
+    /// Also send every route (GET only unless --all-methods) to the store with the caller's token and show where the answer disagrees (--token as Bearer, --admin-user with --password-file for a fresh admin token, or --integration: OAuth-signed with its credentials from the database)
     #[arg(long)]
     pub live: bool,
     /// The store's base URL for --live [default: web/secure/base_url of the default store view]

@@ -641,13 +641,13 @@ fn matrix_live(
     warn_insecure(&settings);
     let client =
         m2auth::live::Client::with_pool(settings, usize::try_from(a.concurrency).unwrap_or(8))?;
-    let token = match (
+    let auth = match (
         &a.token,
         &a.caller.admin_user,
         &a.password_file,
         &a.caller.integration,
     ) {
-        (Some(t), _, _, _) => t.clone(),
+        (Some(t), _, _, _) => m2auth::live::matrix::Auth::Bearer(t.clone()),
         (None, Some(user), Some(file), _) => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("--password-file {}", file.display()))?;
@@ -657,7 +657,10 @@ fn matrix_live(
             let url = format!("{base}/rest/V1/integration/admin/token");
             let attempt = m2auth::live::login::obtain(&client, &url, &login, &pw)?;
             match attempt.token {
-                Some(t) => t,
+                Some(t) => {
+                    ctx.masker.add(&t);
+                    m2auth::live::matrix::Auth::Bearer(t)
+                }
                 None => {
                     return Ok(Err(format!(
                         "POST {url} handed out no token for {user}: {} (m2auth diagnose --admin-user {user} --password-file … explains why)",
@@ -666,8 +669,18 @@ fn matrix_live(
                 }
             }
         }
-        (None, _, _, Some(name)) => match integration_token(ctx, name) {
-            Ok(t) => t,
+        // An integration calls as integrations do: OAuth 1.0a signed with its stored credentials
+        // (a Bearer integration token works only with enable_integration_as_bearer on).
+        (None, _, _, Some(name)) => match integration_credentials(ctx, name) {
+            Ok(creds) => {
+                for s in [&creds.consumer_secret, &creds.token, &creds.token_secret] {
+                    ctx.masker.add(s);
+                }
+                m2auth::live::matrix::Auth::OAuth {
+                    creds,
+                    timestamp: ctx.now.as_second(),
+                }
+            }
             Err(why) => return Ok(Err(why)),
         },
         _ => {
@@ -676,7 +689,9 @@ fn matrix_live(
             ));
         }
     };
-    ctx.masker.add(&token);
+    if let m2auth::live::matrix::Auth::Bearer(t) = &auth {
+        ctx.masker.add(t);
+    }
     let picked: Vec<usize> = (0..rows.len())
         .filter(|&i| a.all_methods || rows[i].route.method == "GET")
         .collect();
@@ -693,7 +708,7 @@ fn matrix_live(
     let cells = m2auth::live::matrix::run(
         &client,
         &probes,
-        &token,
+        &auth,
         m2auth::live::matrix::Limits {
             concurrency: usize::try_from(a.concurrency).unwrap_or(8),
             rate: a.rate,
@@ -709,24 +724,39 @@ fn matrix_live(
     Ok(Ok(disagree))
 }
 
-/// The access token of an integration, from the database.
-fn integration_token(ctx: &Context, name: &str) -> Result<String, String> {
+/// An integration's OAuth credentials (consumer key and secret, access token and secret), from
+/// the database.
+fn integration_credentials(
+    ctx: &Context,
+    name: &str,
+) -> Result<m2auth::request::OauthCredentials, String> {
     let db = ctx.db_for("integration").map_err(|s| s.reason)?;
     let rows = db
         .rows("integration", &[("name", name.into())])
         .map_err(|e| e.to_string())?;
-    let consumer = rows
+    let consumer_id = rows
         .first()
         .and_then(|r| r.int("consumer_id"))
         .ok_or_else(|| format!("no integration '{name}' with an OAuth consumer"))?;
-    let tokens = db
-        .rows("oauth_token", &[("consumer_id", consumer.into())])
+    let consumer = db
+        .rows("oauth_consumer", &[("entity_id", consumer_id.into())])
         .map_err(|e| e.to_string())?;
-    tokens
+    let consumer = consumer
+        .first()
+        .ok_or_else(|| format!("integration '{name}': no oauth_consumer row {consumer_id}"))?;
+    let tokens = db
+        .rows("oauth_token", &[("consumer_id", consumer_id.into())])
+        .map_err(|e| e.to_string())?;
+    let token = tokens
         .iter()
         .find(|t| t.text("type").as_deref() == Some("access") && t.int("revoked") != Some(1))
-        .and_then(|t| t.text("token"))
-        .ok_or_else(|| format!("integration '{name}' has no access token that is not revoked (integration:activate {name})"))
+        .ok_or_else(|| format!("integration '{name}' has no access token that is not revoked (integration:activate {name})"))?;
+    Ok(m2auth::request::OauthCredentials {
+        consumer_key: consumer.text("key").unwrap_or_default(),
+        consumer_secret: consumer.text("secret").unwrap_or_default(),
+        token: token.text("token").unwrap_or_default(),
+        token_secret: token.text("secret").unwrap_or_default(),
+    })
 }
 
 /// The store's subfolder: the path before `/rest/` or `/index.php/rest/` (`/shop/rest/V1/x` →

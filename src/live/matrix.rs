@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use crate::live::classify::{Classification, classify};
 use crate::live::client::{Client, Outgoing};
-use crate::request::Header;
+use crate::magento::oauth1;
+use crate::request::{Header, OauthCredentials};
 
 /// What to send for one route.
 #[derive(Debug, Clone)]
@@ -72,8 +73,45 @@ pub fn verdict(c: &Classification) -> Option<bool> {
     }
 }
 
-/// Send every probe with `token` as Bearer; results in the probes' order.
-pub fn run(client: &Client, probes: &[Probe], token: &str, limits: Limits) -> Vec<Cell> {
+/// How each probe authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// `Authorization: Bearer TOKEN` (an admin or customer token, or `--token`).
+    Bearer(String),
+    /// Signed with OAuth 1.0a HMAC-SHA256 as an integration calls (a fresh nonce per request),
+    /// at `timestamp`.
+    OAuth {
+        creds: OauthCredentials,
+        timestamp: i64,
+    },
+}
+
+impl Auth {
+    fn header(&self, method: &str, url: &str) -> String {
+        match self {
+            Auth::Bearer(t) => format!("Bearer {t}"),
+            Auth::OAuth { creds, timestamp } => {
+                oauth1::sign_request(
+                    &oauth1::Credentials {
+                        consumer_key: &creds.consumer_key,
+                        consumer_secret: &creds.consumer_secret,
+                        token: &creds.token,
+                        token_secret: &creds.token_secret,
+                    },
+                    method,
+                    url,
+                    None,
+                    &oauth1::random_nonce(),
+                    *timestamp,
+                )
+                .header
+            }
+        }
+    }
+}
+
+/// Send every probe; results in the probes' order.
+pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Vec<Cell> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Cell>>> = Mutex::new(vec![None; probes.len()]);
     let interval = limits
@@ -104,7 +142,7 @@ pub fn run(client: &Client, probes: &[Probe], token: &str, limits: Limits) -> Ve
                         headers: vec![
                             Header {
                                 name: "Authorization".into(),
-                                value: format!("Bearer {token}"),
+                                value: auth.header(&p.method, &p.url),
                             },
                             Header {
                                 name: "Accept".into(),
