@@ -162,6 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         now,
         request,
         env: &ProcessEnv,
+        server: g.server_sources(),
     })?;
     if let Command::TokenInspect(t) = &cli.command {
         add_token_secret(&mut ctx.masker, &t.token);
