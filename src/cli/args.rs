@@ -97,6 +97,8 @@ pub enum Command {
     /// Grant ACL resources to an integration's or a group role's rules, as the role editor writes them (--apply)
     #[command(name = "acl:grant")]
     AclGrant(GrantArgs),
+    /// The fixes for the findings of a diagnosis, as a plan; --apply carries out the automated ones (.htaccess passthrough rule; vhost CGIPassAuth with --server-config), journaled
+    Fix(RequestArgs),
     /// Reverse the changes of a journal entry (the newest one by default)
     Undo(UndoArgs),
     /// Set an admin user's password as Magento would (policy, hash, password history) and clear its lock; journaled

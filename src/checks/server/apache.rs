@@ -268,16 +268,25 @@ pub fn sets_http_authorization(n: &Node) -> bool {
             .any(|a| a.to_ascii_uppercase().starts_with("HTTP_AUTHORIZATION=$1"))
 }
 
-/// Where the vhost lines go: `(file, line after which to insert, the lines)`.
+/// Where the vhost lines go: `(file, line after which to insert, the lines)`: `CGIPassAuth On`
+/// after the opening line of the vhost's `<Directory>` for the docroot; else (no such section,
+/// or ProxyPassMatch, which no `<Directory>` reaches) `SetEnvIf Authorization` after the vhost's
+/// DocumentRoot line (after `<VirtualHost>` when DocumentRoot is set outside it).
 pub fn vhost_fix_lines(f: &Facts<'_>) -> (PathBuf, u32, Vec<String>) {
     match (&f.handoff, f.docroot_section) {
         (Handoff::ProxyPassMatch(_), _) | (_, None) => {
-            let v = f.vhost.node.unwrap_or(f.vhost.document_root_node);
-            (
-                v.file.clone(),
-                f.vhost.document_root_node.line,
-                vec![SET_ENV_IF.to_string()],
-            )
+            let dr = f.vhost.document_root_node;
+            let line = match f.vhost.node {
+                Some(v)
+                    if !server::walk(v.children())
+                        .iter()
+                        .any(|n| std::ptr::eq(*n, dr)) =>
+                {
+                    return (v.file.clone(), v.line, vec![SET_ENV_IF.to_string()]);
+                }
+                _ => dr.line,
+            };
+            (dr.file.clone(), line, vec![SET_ENV_IF.to_string()])
         }
         (_, Some(d)) => (d.file.clone(), d.line, vec![CGI_PASS_AUTH.to_string()]),
     }
