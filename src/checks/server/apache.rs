@@ -322,10 +322,18 @@ pub fn findings(f: &Facts<'_>) -> Vec<Finding> {
         ),
     };
 
-    // .htaccess ignored
+    // .htaccess ignored: reported when it matters for REST calls: the .htaccess passthrough is
+    // what the FastCGI hand-off needs, or nothing else routes /rest/… to index.php
+    // (FallbackResource, a RewriteRule in the vhost).
+    let needed_for_header = f.handoff.strips() && f.passthrough.is_none();
+    let routed = f.scope.iter().any(|s| {
+        s.node.is("FallbackResource")
+            || (s.node.is("RewriteRule") && s.node.args.iter().any(|a| a.contains("index.php")))
+    });
     if f.htaccess.is_some()
         && !f.htaccess_honoured
         && !matches!(f.handoff, Handoff::ProxyPassMatch(_))
+        && (needed_for_header || !routed)
     {
         let (file, line) = match f.docroot_section {
             Some(d) => (d.file.display().to_string(), d.line),
@@ -337,7 +345,7 @@ pub fn findings(f: &Facts<'_>) -> Vec<Finding> {
         out.push(
             Finding::new(Code::ApacheHtaccessIgnored, Severity::Warning)
                 .detail(format!(
-                    "{} is never read for this vhost (AllowOverride without FileInfo): Magento's rewrites to index.php and its Authorization passthrough rule do not run.",
+                    "{} is never read for this vhost (AllowOverride without FileInfo): Magento's rewrites to index.php (REST URLs answer 404 without them, unless FallbackResource routes them) and its Authorization passthrough rule do not run.",
                     Path::new(&f.htaccess.as_ref().map(|h| h.path.clone()).unwrap_or_default()).display()
                 ))
                 .evidence(ao_ev.clone())
@@ -600,9 +608,11 @@ fn access(f: &Facts<'_>) -> Vec<Finding> {
                 }));
             }
         }
+    }
+    if out.iter().any(|f| f.code == Code::ServerDeniesPath) {
         return out;
     }
-    // mod_access_compat: Order, Deny from, Allow from of the last section that has them.
+    // mod_access_compat (checked besides Require: both must pass): Order, Deny from, Allow from of the last section that has them.
     let compat: Vec<&Scoped<'_>> = f
         .scope
         .iter()

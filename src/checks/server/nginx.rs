@@ -174,7 +174,10 @@ pub fn findings(f: &Facts<'_>, url: &str) -> Vec<Finding> {
         // auth_basic
         if !basic
             && let Some(ab) = ng::effective(&levels, "auth_basic")
-            && ab.arg(0).is_some_and(|v| !v.eq_ignore_ascii_case("off"))
+            // `off`, or a variable (a map may switch it off for REST): not flagged.
+            && ab
+                .arg(0)
+                .is_some_and(|v| !v.eq_ignore_ascii_case("off") && !v.starts_with('$'))
         {
             basic = true;
             let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error)
