@@ -49,7 +49,7 @@ enum Php {
     FpmOld,
     /// php8.2-fpm.conf of current Debian (with `SetEnvIfNoCase ^Authorization$`).
     FpmNew,
-    ModPhp,
+    Module,
     /// `ProxyPassMatch` in the vhost.
     ProxyPassMatch,
 }
@@ -126,7 +126,7 @@ IncludeOptional sites-enabled/*.conf
         "access_compat",
     ];
     match php {
-        Php::ModPhp => {
+        Php::Module => {
             std::fs::write(
                 a.join("mods-enabled/php8.2.load"),
                 "# Conflicts: php5\nLoadModule php_module /usr/lib/apache2/modules/libphp8.2.so\n",
@@ -377,7 +377,7 @@ fn current_debian_php_fpm_and_mod_php_pass_the_header() {
     let tmp = tempfile::tempdir().unwrap();
     let a = debian(
         tmp.path(),
-        Php::ModPhp,
+        Php::Module,
         &vhost(&docroot, "\t\tAllowOverride All\n", ""),
     );
     let (doc, _) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);

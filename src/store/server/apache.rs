@@ -318,8 +318,8 @@ impl Modules {
                         .to_ascii_lowercase();
                     names.insert(format!("{stem}.c"));
                     // libphp8.2.so → mod_php8.c, mod_php.c
-                    if stem.starts_with("libphp") {
-                        let major: String = stem[6..].chars().take(1).collect();
+                    if let Some(version) = stem.strip_prefix("libphp") {
+                        let major: String = version.chars().take(1).collect();
                         names.insert(format!("mod_php{major}.c"));
                         names.insert("mod_php.c".into());
                     }
