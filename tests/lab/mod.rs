@@ -29,10 +29,16 @@
 //!   `db(&db)`, `set(path, value)`, `remove(path)`, `to_php()`; [`Php`] values incl. `Php::Raw`
 //!   for non-literal PHP such as `getenv('DB_PASS')`.
 //! * [`m2auth`]`(args, cwd)` runs the binary with `NO_COLOR=1`.
+//! * [`web`]: real Apache / nginx / php-fpm on loopback (`web::Apache::new(docroot).start()`,
+//!   `web::Nginx::new(root).start()` → `Option<WebServer>`: `port`, `base_url`, `config`, `dir`,
+//!   `get`/`post`/`request`, `error_log()`; stopped on Drop), the REST test double
+//!   `web::magento_front_controller(root, tokens)`, `web::minimal_htaccess(passthrough)`,
+//!   `web::closed_port()`. Facts it proves: tests/web_lab.rs.
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
 pub mod schema;
+pub mod web;
 
 pub use fixture::{EnvSpec, FixtureStore, Php, PhpKey};
 
