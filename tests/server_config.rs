@@ -353,6 +353,20 @@ fn debian_php_fpm_without_passthrough_strips_the_header() {
     s.file("pub/.htaccess", pub_htaccess.replace(RULE, ""));
     let (doc, _) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);
     assert!(codes(&doc).is_empty(), "{doc:#}");
+    // The vhost passes the header: the .htaccess rule is not needed, so its absence is no
+    // finding either (it is, without the server configuration).
+    let all = doc["findings"].to_string();
+    assert!(
+        !all.contains("htaccess-auth-passthrough-missing"),
+        "{doc:#}"
+    );
+    let (doc, _) = diagnose(&s, &[]);
+    assert!(
+        doc["findings"]
+            .to_string()
+            .contains("htaccess-auth-passthrough-missing"),
+        "{doc:#}"
+    );
 }
 
 #[test]
@@ -406,6 +420,55 @@ fn current_debian_php_fpm_and_mod_php_pass_the_header() {
         info["web_server"]["configs"][0]["main"],
         a.join("apache2.conf").display().to_string()
     );
+}
+
+#[test]
+fn a_directory_of_loose_files_is_one_configuration() {
+    // `--server-config /etc/apache2/sites-enabled` style: no LoadModule known, so every
+    // <IfModule> is taken as holding; a directory's files are one configuration. Here one folder
+    // holds the php-fpm conf and the vhost. (A partial configuration does not show the
+    // server-wide AllowOverride: the .htaccess is taken as read, so here it lacks the rule.)
+    let Some(pub_htaccess) = reference("pub.htaccess") else {
+        return;
+    };
+    let s = store(Some(&pub_htaccess.replace(RULE, "")));
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = debian(tmp.path(), Php::FpmOld, &vhost(&docroot, "", ""));
+    let loose = tmp.path().join("loose");
+    std::fs::create_dir_all(&loose).unwrap();
+    std::fs::copy(
+        a.join("conf-enabled/php8.2-fpm.conf"),
+        loose.join("php8.2-fpm.conf"),
+    )
+    .unwrap();
+    std::fs::copy(
+        a.join("sites-enabled/magento.conf"),
+        loose.join("zz-magento.conf"),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &["--server-config", loose.to_str().unwrap()]);
+    let f = finding(&doc, "apache-fcgi-strips-authorization");
+    assert!(
+        sources(f).contains(&src(&loose.join("php8.2-fpm.conf"), "SetHandler")),
+        "{f}"
+    );
+    // The vhost alone: how PHP is reached is unknown, said as a skip, no finding.
+    let (doc, code) = diagnose(
+        &s,
+        &[
+            "--server-config",
+            loose.join("zz-magento.conf").to_str().unwrap(),
+        ],
+    );
+    assert!(codes(&doc).is_empty(), "{doc:#}");
+    assert!(
+        doc["skipped"]
+            .to_string()
+            .contains("how Apache hands PHP requests over"),
+        "{doc:#}"
+    );
+    assert_ne!(code, 2);
 }
 
 #[test]

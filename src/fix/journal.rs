@@ -1473,6 +1473,27 @@ mod tests {
     }
 
     #[test]
+    fn entries_without_files_and_file_only_entries_read() {
+        // An entry as m2auth wrote them before file changes existed.
+        let old = r#"{"format":1,"id":"20261128T091403.123Z-acl-grant","created_at":"2026-11-28T09:14:03.123Z","title":"t","command":"m2auth acl:grant","database":{"host":null,"port":null,"socket":"/run/mysqld/mysqld.sock","name":"magento","user":"m","table_prefix":""},"changes":[],"undone":null}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(e.database.as_ref().unwrap().name, "magento");
+        assert!(e.files.is_empty());
+        // A file-only entry: no database, no changes.
+        let new = r#"{"format":1,"id":"x-fix","created_at":"2026-11-28T09:14:03.123Z","title":"fix","command":"m2auth fix --apply","files":[{"path":"/s/pub/.htaccess","before":"a\n","after_sha256":"sha256:00","description":"d"}]}"#;
+        let e: Entry = serde_json::from_str(new).unwrap();
+        assert!(e.database.is_none() && e.changes.is_empty());
+        assert_eq!(e.files[0].before, "a\n");
+        let round = serde_json::to_value(&e).unwrap();
+        assert!(round.get("database").is_none());
+        assert_eq!(undo_plan(&e).steps.len(), 1);
+        assert_eq!(
+            sha256_text("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
     fn slugs() {
         assert_eq!(slugify("acl:grant role 5"), "acl-grant-role-5");
         assert_eq!(slugify("  "), "change");

@@ -134,12 +134,18 @@ pub fn facts<'a>(
         .rev()
         .find(|s| s.node.is("AllowOverride") && s.level == Level::Directory)
         .copied();
-    let htaccess_honoured = allow_override.is_some_and(|s| {
-        s.node
+    // A partial configuration (a vhost file alone: no LoadModule seen) does not show the
+    // server-wide <Directory> sections: an AllowOverride it does not set is not judged (taken
+    // as honouring .htaccess) rather than assumed to be Apache's default None.
+    let partial = m.is_unknown();
+    let htaccess_honoured = match allow_override {
+        Some(s) => s
+            .node
             .args
             .iter()
-            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case("FileInfo"))
-    });
+            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case("FileInfo")),
+        None => partial,
+    };
     let htaccess = read_htaccess(&docroot);
     let request_scope = if proxied {
         ap::scope(config, &m, &vhost, &index, url, true)
@@ -567,7 +573,7 @@ fn access(f: &Facts<'_>) -> Vec<Finding> {
             Verdict::Denied => {
                 let mut finding =
                     Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
-                        "Apache refuses the request for {} with 403 before PHP runs ({url_note}).",
+                        "Apache refuses the request for {} with 403 before PHP runs ({url_note}); Magento's pub/.htaccess (`ErrorDocument 403 /errors/404.php`) shows it as a 404 page.",
                         f.docroot.display()
                     ));
                 if let Some(e) = section_ev(&reqs[0]) {

@@ -153,7 +153,44 @@ fn server_config(ctx: &Context, d: &mut Diagnosis) {
     }
 }
 
+/// Whether the `.htaccess` passthrough rule is what gets the header to PHP, by the server
+/// configuration: `Some(false)` when every vhost/server serving the store passes it without the
+/// rule (nginx, mod_php, CGIPassAuth or SetEnvIf in the vhost); `None` when unknown.
+pub fn htaccess_rule_needed(ctx: &Context) -> Option<bool> {
+    let (path, host, port) = probe(ctx);
+    let root = &ctx.install.root;
+    let mut any = false;
+    for c in &ctx.server.configs {
+        match c.kind {
+            Kind::Apache => {
+                if let Some(f) = apache::facts(c, root, host.as_deref(), port, &path) {
+                    any = true;
+                    let handled = matches!(f.handoff, apache::Handoff::ModPhp(_))
+                        || (f.handoff.strips() && f.passthrough.is_some());
+                    if !handled {
+                        return if f.handoff == apache::Handoff::Unknown {
+                            None
+                        } else {
+                            Some(true)
+                        };
+                    }
+                }
+            }
+            Kind::Nginx => {
+                if nginx::facts(c, root, host.as_deref(), port, &path).is_some() {
+                    any = true;
+                }
+            }
+        }
+    }
+    if any { Some(false) } else { None }
+}
+
 fn htaccess(ctx: &Context, d: &mut Diagnosis) {
+    // The server configuration shows the header reaches PHP without the rule: nothing to say.
+    if htaccess_rule_needed(ctx) == Some(false) {
+        return;
+    }
     let docroot_is_pub = ctx
         .install
         .env

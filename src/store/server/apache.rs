@@ -25,6 +25,8 @@ const CONDITIONALS: &[&str] = &["ifmodule", "ifversion", "ifdefine", "ifdirectiv
 const TRANSPARENT: &[&str] = &["limit", "limitexcept"];
 
 struct Reader {
+    /// `Define NAME value` seen so far: `${NAME}` in later arguments is replaced.
+    defines: std::collections::HashMap<String, String>,
     server_root: PathBuf,
     files: Vec<PathBuf>,
     problems: Vec<String>,
@@ -34,6 +36,7 @@ struct Reader {
 /// Read an Apache main configuration file and everything it includes.
 pub fn read(main: &Path) -> Config {
     let mut r = Reader {
+        defines: Default::default(),
         server_root: main.parent().unwrap_or(Path::new("/")).to_path_buf(),
         files: Vec::new(),
         problems: Vec::new(),
@@ -54,6 +57,7 @@ pub fn read(main: &Path) -> Config {
 /// Parse text as one file (no includes followed): the nodes, or `line: reason`.
 pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
     let mut r = Reader {
+        defines: Default::default(),
         server_root: PathBuf::from("/"),
         files: Vec::new(),
         problems: Vec::new(),
@@ -187,9 +191,21 @@ impl Reader {
                     false,
                 )
             };
+            let mut node = node;
+            if !self.defines.is_empty() {
+                for a in &mut node.args {
+                    *a = self.expand(a);
+                }
+            }
             if is_section {
                 stack.push((node, Vec::new()));
                 continue;
+            }
+            if node.is("Define")
+                && let Some(name) = node.arg(0)
+            {
+                self.defines
+                    .insert(name.to_string(), node.arg(1).unwrap_or("").to_string());
             }
             if node.is("ServerRoot")
                 && let Some(dir) = node.arg(0)
@@ -250,6 +266,34 @@ impl Reader {
             return Err((node.line, format!("<{}> is never closed", node.name)));
         }
         Ok(top)
+    }
+}
+
+impl Reader {
+    /// `${NAME}` replaced by its `Define` value (unknown names, e.g. Debian's envvars
+    /// `${APACHE_LOG_DIR}`, are left as written).
+    fn expand(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            match after.find('}') {
+                Some(end) => {
+                    match self.defines.get(&after[..end]) {
+                        Some(v) => out.push_str(v),
+                        None => out.push_str(&rest[i..i + 3 + end]),
+                    }
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    out.push_str(&rest[i..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -339,13 +383,20 @@ impl Modules {
             None => (false, arg),
         };
         if self.unknown {
-            return !neg || !name.to_ascii_lowercase().starts_with("mod_php");
+            // A vhost file alone: every <IfModule> is taken as holding, negated ones too (the
+            // Debian php-fpm conf wraps its SetHandler in <IfModule !mod_php8.c>).
+            return true;
         }
         let n = name.to_ascii_lowercase();
         // Compiled in everywhere.
         let builtin = ["core.c", "mod_so.c", "http_core.c", "mod_unixd.c"].contains(&n.as_str());
         let loaded = builtin || self.names.contains(&n);
         loaded != neg
+    }
+
+    /// No `LoadModule` was seen: a partial configuration.
+    pub fn is_unknown(&self) -> bool {
+        self.unknown
     }
 
     pub fn loaded(&self, name: &str) -> bool {
@@ -735,6 +786,11 @@ mod tests {
             vec!["Authorization", "(.*)", "HTTP_AUTHORIZATION=$1"]
         );
         assert_eq!(c[2].children()[0].line, 8);
+        let nodes = parse(
+            "Define DOCROOT /var/www/m/pub\nDocumentRoot ${DOCROOT}\nErrorLog ${APACHE_LOG_DIR}/e.log\n",
+        );
+        assert_eq!(nodes[1].args, vec!["/var/www/m/pub"]);
+        assert_eq!(nodes[2].args, vec!["${APACHE_LOG_DIR}/e.log"]);
     }
 
     #[test]

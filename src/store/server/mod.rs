@@ -256,13 +256,27 @@ fn read_dir(dir: &Path) -> Result<Vec<Config>, ServerConfigError> {
         })
         .collect();
     files.sort();
-    let mut out = Vec::new();
+    // Loose files of one kind are fragments of one server (sites-enabled/*, conf.d/*): merged
+    // into one configuration per kind, in file-name order, as an `Include dir/*` would.
+    let mut out: Vec<Config> = Vec::new();
     for f in files {
         let Ok(text) = std::fs::read(&f) else {
             continue;
         };
-        if let Some(kind) = detect(&f, &String::from_utf8_lossy(&text)) {
-            out.push(read_main(&f, kind, true));
+        let Some(kind) = detect(&f, &String::from_utf8_lossy(&text)) else {
+            continue;
+        };
+        let c = read_main(&f, kind, true);
+        match out.iter_mut().find(|o| o.kind == kind) {
+            Some(o) => {
+                o.nodes.extend(c.nodes);
+                o.files.extend(c.files);
+                o.problems.extend(c.problems);
+            }
+            None => out.push(Config {
+                main: dir.to_path_buf(),
+                ..c
+            }),
         }
     }
     if out.is_empty() {

@@ -217,7 +217,14 @@ fn server<'a>(s: &'a Node, http: Option<&'a Node>) -> Server<'a> {
         .iter()
         .rev()
         .find(|c| c.name == "root")
-        .or_else(|| http.and_then(|h| h.children().iter().rev().find(|c| c.name == "root")));
+        .or_else(|| http.and_then(|h| h.children().iter().rev().find(|c| c.name == "root")))
+        // Some configurations set the root only in `location /`.
+        .or_else(|| {
+            s.children()
+                .iter()
+                .find(|c| c.name == "location" && c.args == ["/"])
+                .and_then(|l| l.children().iter().rev().find(|c| c.name == "root"))
+        });
     let root = root_node
         .and_then(|r| r.arg(0))
         .map(|r| PathBuf::from(substitute(r, &vars)));
