@@ -197,7 +197,10 @@ pub fn findings(f: &Facts<'_>, url: &str) -> Vec<Finding> {
                     ab.place()
                 ),
                 commands: vec![
-                    "map $request_uri $m2auth_basic_realm { ~^/(index\\.php/)?rest/ off; default \"Restricted\"; }".into(),
+                    format!(
+                        "map $request_uri $m2auth_basic_realm {{ ~^/(index\\.php/)?rest/ off; default \"{}\"; }}",
+                        ab.arg(0).unwrap_or("Restricted")
+                    ),
                     "auth_basic $m2auth_basic_realm;".into(),
                     RELOAD.into(),
                 ],

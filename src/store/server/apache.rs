@@ -172,6 +172,7 @@ impl Reader {
                         file: file.to_path_buf(),
                         line: line_no,
                         block: None,
+                        source: l.to_string(),
                     },
                     true,
                 )
@@ -187,6 +188,7 @@ impl Reader {
                         file: file.to_path_buf(),
                         line: line_no,
                         block: None,
+                        source: l.split_whitespace().collect::<Vec<_>>().join(" "),
                     },
                     false,
                 )

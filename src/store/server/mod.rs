@@ -38,6 +38,8 @@ pub struct Node {
     pub line: u32,
     /// `Some` for a section or block, with its contents.
     pub block: Option<Vec<Node>>,
+    /// The directive as written (quotes kept, whitespace collapsed; a block's opening line).
+    pub source: String,
 }
 
 impl Node {
@@ -62,6 +64,9 @@ impl Node {
     /// The directive as written on one line (`SetHandler "proxy:fcgi://127.0.0.1:9000"`), for
     /// evidence. Sections print their opening tag.
     pub fn text(&self, apache: bool) -> String {
+        if !self.source.is_empty() {
+            return self.source.clone();
+        }
         let args: Vec<String> = self
             .args
             .iter()

@@ -141,8 +141,13 @@ impl Reader {
 
     fn directive(&mut self, d: &Directive, file: &Path, follow: bool) -> Node {
         let mut args: Vec<String> = Vec::new();
+        let mut raw: Vec<String> = Vec::new();
         let mut prev_end: Option<usize> = None;
         for a in &d.args {
+            match (prev_end, raw.last_mut()) {
+                (Some(end), Some(last)) if end == a.span.start.offset => last.push_str(&a.raw),
+                _ => raw.push(a.raw.clone()),
+            }
             let text = if a.is_quoted() {
                 a.as_str().to_string()
             } else {
@@ -161,12 +166,19 @@ impl Reader {
             }
             children
         });
+        let mut source = d.name.clone();
+        for r in &raw {
+            source.push(' ');
+            source.push_str(r);
+        }
+        source.push_str(if block.is_some() { " {" } else { ";" });
         Node {
             name: d.name.clone(),
             args,
             file: file.to_path_buf(),
             line: d.span.start.line as u32,
             block,
+            source,
         }
     }
 }
