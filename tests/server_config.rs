@@ -423,6 +423,47 @@ fn current_debian_php_fpm_and_mod_php_pass_the_header() {
 }
 
 #[test]
+fn the_vhost_the_request_reaches_is_judged() {
+    let Some(pub_htaccess) = reference("pub.htaccess") else {
+        return;
+    };
+    let s = store(Some(&pub_htaccess));
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    // Two vhosts serve the store: :80 fine, :443 (TLS) denies /rest. Without a request the TLS
+    // one is judged (REST clients use https); a request names its own.
+    let both = format!(
+        "{}\n<VirtualHost *:443>\n\tServerName shop.test\n\tDocumentRoot {d}\n\tSSLEngine on\n\t<Directory {d}>\n\t\tAllowOverride All\n\t\tRequire all granted\n\t</Directory>\n\t<Location /rest>\n\t\tRequire all denied\n\t</Location>\n</VirtualHost>\n",
+        vhost(&docroot, "\t\tAllowOverride All\n", ""),
+        d = docroot.display()
+    );
+    let a = debian(tmp.path(), Php::FpmOld, &both);
+    let cfg = a.to_str().unwrap().to_string();
+    let (doc, _) = diagnose(&s, &["--server-config", &cfg]);
+    assert_eq!(codes(&doc), vec!["server-denies-path"], "{doc:#}");
+    let (doc, _) = diagnose(
+        &s,
+        &[
+            "--server-config",
+            &cfg,
+            "--request",
+            "GET http://shop.test/rest/V1/products",
+        ],
+    );
+    assert!(codes(&doc).is_empty(), "{doc:#}");
+    let (doc, _) = diagnose(
+        &s,
+        &[
+            "--server-config",
+            &cfg,
+            "--request",
+            "GET https://shop.test/rest/V1/products",
+        ],
+    );
+    assert_eq!(codes(&doc), vec!["server-denies-path"], "{doc:#}");
+}
+
+#[test]
 fn a_directory_of_loose_files_is_one_configuration() {
     // `--server-config /etc/apache2/sites-enabled` style: no LoadModule known, so every
     // <IfModule> is taken as holding; a directory's files are one configuration. Here one folder

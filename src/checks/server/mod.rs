@@ -29,7 +29,18 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
 /// The request path (without query) the server rules are judged for, and its host and port.
 pub fn probe(ctx: &Context) -> (String, Option<String>, Option<u16>) {
     match ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
-        Some(t) => (t.path.clone(), t.host.clone(), t.port),
+        Some(t) => {
+            // The port the request reaches: given, else the scheme's (a URL with a host).
+            let port = t.port.or_else(|| {
+                t.host.as_ref()?;
+                Some(if t.scheme.as_deref() == Some("http") {
+                    80
+                } else {
+                    443
+                })
+            });
+            (t.path.clone(), t.host.clone(), port)
+        }
         None => (PROBE_PATH.to_string(), None, None),
     }
 }

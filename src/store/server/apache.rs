@@ -454,6 +454,8 @@ pub struct Vhost<'a> {
     pub document_root: PathBuf,
     pub names: Vec<String>,
     pub ports: Vec<u16>,
+    /// `SSLEngine on` in the vhost.
+    pub tls: bool,
 }
 
 impl Vhost<'_> {
@@ -494,12 +496,16 @@ pub fn vhosts<'a>(cfg: &'a Config, m: &Modules) -> Vec<Vhost<'a>> {
             .iter()
             .filter_map(|a| a.rsplit_once(':').and_then(|(_, p)| p.parse().ok()))
             .collect();
+        let tls = inner
+            .iter()
+            .any(|n| n.is("SSLEngine") && n.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("on")));
         out.push(Vhost {
             node: Some(v),
             document_root_node: d,
             document_root: PathBuf::from(d.arg(0).unwrap_or("")),
             names,
             ports,
+            tls,
         });
     }
     if let Some(d) = docroot(&top) {
@@ -513,6 +519,7 @@ pub fn vhosts<'a>(cfg: &'a Config, m: &Modules) -> Vec<Vhost<'a>> {
                 .flat_map(|n| n.args.iter().map(|a| a.to_ascii_lowercase()))
                 .collect(),
             ports: Vec::new(),
+            tls: false,
         });
     }
     out
@@ -535,19 +542,20 @@ pub fn store_vhosts<'a>(
                 || super::same_dir(&v.document_root, &magento_root.join("pub"))
         })
         .collect();
-    if let Some(h) = host {
-        let h = h.to_ascii_lowercase();
-        found.sort_by_key(|v| {
-            let name = v.names.iter().any(|n| *n == h || wildcard(n, &h));
-            let port_ok = port.is_none_or(|p| v.ports.is_empty() || v.ports.contains(&p));
-            match (name, port_ok) {
-                (true, true) => 0,
-                (true, false) => 1,
-                (false, true) => 2,
-                (false, false) => 3,
-            }
-        });
-    }
+    // Best first: ServerName/ServerAlias matching the request's host, then its port; without a
+    // request, a TLS vhost (REST clients use https; the :80 one often only redirects). Ties keep
+    // the configuration's order.
+    let h = host.map(str::to_ascii_lowercase);
+    found.sort_by_key(|v| {
+        let name = h
+            .as_ref()
+            .is_some_and(|h| v.names.iter().any(|n| n == h || wildcard(n, h)));
+        let port_ok = match port {
+            Some(p) => v.ports.is_empty() || v.ports.contains(&p),
+            None => v.ports.contains(&443) || v.tls,
+        };
+        (!name, !port_ok)
+    });
     found
 }
 

@@ -194,6 +194,8 @@ pub struct Server<'a> {
     pub root_node: Option<&'a Node>,
     pub names: Vec<String>,
     pub ports: Vec<u16>,
+    /// A `listen … ssl`.
+    pub tls: bool,
     /// `set $NAME value` at server and http level.
     pub vars: HashMap<String, String>,
 }
@@ -242,7 +244,11 @@ fn server<'a>(s: &'a Node, http: Option<&'a Node>) -> Server<'a> {
         .map(|r| PathBuf::from(substitute(r, &vars)));
     let mut names = Vec::new();
     let mut ports = Vec::new();
+    let mut tls = false;
     for c in s.children() {
+        if c.name == "listen" && c.args.iter().any(|a| a == "ssl") {
+            tls = true;
+        }
         if c.name == "server_name" {
             names.extend(c.args.iter().map(|a| a.to_ascii_lowercase()));
         }
@@ -262,6 +268,7 @@ fn server<'a>(s: &'a Node, http: Option<&'a Node>) -> Server<'a> {
         root_node,
         names,
         ports,
+        tls,
         vars,
     }
 }
@@ -308,20 +315,25 @@ pub fn store_servers<'a>(
             })
         })
         .collect();
-    if let Some(h) = host {
-        let h = h.to_ascii_lowercase();
-        found.sort_by_key(|s| {
-            let name = s.names.iter().any(|n| {
-                *n == h
+    // Best first: server_name matching the request's host, then its port; without a request,
+    // a TLS server (`listen 443 ssl`).
+    let h = host.map(str::to_ascii_lowercase);
+    found.sort_by_key(|s| {
+        let name = h.as_ref().is_some_and(|h| {
+            s.names.iter().any(|n| {
+                n == h
                     || n.strip_prefix('*')
                         .is_some_and(|suffix| h.ends_with(suffix))
                     || n.strip_prefix('.')
                         .is_some_and(|d| h == d || h.ends_with(&format!(".{d}")))
-            });
-            let port_ok = port.is_none_or(|p| s.ports.is_empty() || s.ports.contains(&p));
-            (!name, !port_ok)
+            })
         });
-    }
+        let port_ok = match port {
+            Some(p) => s.ports.is_empty() || s.ports.contains(&p),
+            None => s.ports.contains(&443) || s.tls,
+        };
+        (!name, !port_ok)
+    });
     found
 }
 
