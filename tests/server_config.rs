@@ -656,6 +656,9 @@ fn broken_and_missing_configuration_is_skipped_not_fatal() {
     // An unbalanced section in an included file: that file is skipped with file:line.
     let bad = a.join("sites-enabled/broken.conf");
     std::fs::write(&bad, "<VirtualHost *:8080>\n\tDocumentRoot /srv/x\n").unwrap();
+    // A file over the size cap (4 MiB): not read.
+    let big = a.join("conf-enabled/huge.conf");
+    std::fs::write(&big, "#".repeat(5 * 1024 * 1024)).unwrap();
     // An include cycle.
     std::fs::write(
         a.join("conf-enabled/loop.conf"),

@@ -429,7 +429,7 @@ fn undo(
         let out = if json {
             Output::Json(serde_json::json!(entries.iter().map(|l| serde_json::json!({
                 "id": l.entry.id, "created_at": l.entry.created_at, "title": l.entry.title,
-                "changes": l.entry.changes.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
+                "changes": l.entry.changes.len(), "files": l.entry.files.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
             })).collect::<Vec<_>>()))
         } else {
             let mut t = String::new();
