@@ -944,3 +944,31 @@ fn magento_nginx_sample_is_healthy_and_edits_are_caught() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn mod_fastcgi_needs_pass_header() {
+    let s = store(Some("# no rules\n"));
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("httpd.conf");
+    let write = |pass: &str| {
+        std::fs::write(
+            &conf,
+            format!(
+                "LoadModule fastcgi_module modules/mod_fastcgi.so\nLoadModule actions_module modules/mod_actions.so\n<IfModule mod_fastcgi.c>\n    AddHandler php-fcgi .php\n    Action php-fcgi /php-fcgi\n    Alias /php-fcgi /usr/lib/cgi-bin/php-fcgi\n    FastCgiExternalServer /usr/lib/cgi-bin/php-fcgi -socket /run/php/php-fpm.sock{pass} -idle-timeout 60\n</IfModule>\n<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        FallbackResource /index.php\n        Require all granted\n    </Directory>\n</VirtualHost>\n",
+                d = docroot.display()
+            ),
+        )
+        .unwrap();
+    };
+    write("");
+    let (doc, _) = diagnose(&s, &["--server-config", conf.to_str().unwrap()]);
+    let f = finding(&doc, "apache-fcgi-strips-authorization");
+    assert!(
+        sources(f).contains(&src(&conf, "FastCgiExternalServer")),
+        "{f}"
+    );
+    write(" -pass-header Authorization");
+    let (doc, _) = diagnose(&s, &["--server-config", conf.to_str().unwrap()]);
+    assert!(codes(&doc).is_empty(), "{doc:#}");
+}
