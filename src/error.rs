@@ -16,6 +16,9 @@ pub enum Error {
     Parse(#[from] ParseError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A `--server-config` path that cannot be used.
+    #[error(transparent)]
+    ServerConfig(#[from] crate::store::server::ServerConfigError),
     /// Options that do not fit together or a bad option value.
     #[error("{0}")]
     Usage(String),

@@ -21,6 +21,8 @@ pub struct LoadOptions<'a> {
     pub now: Option<Timestamp>,
     pub request: Option<RequestSpec>,
     pub env: &'a dyn Environment,
+    /// Where to read the web server's configuration (`--server-config`, else the usual places).
+    pub server: crate::store::server::Sources,
 }
 
 pub struct Context {
@@ -34,6 +36,8 @@ pub struct Context {
     pub request: Option<RequestSpec>,
     /// The secrets of this run; every output goes through it.
     pub masker: Masker,
+    /// The web server's configuration, as far as it could be read.
+    pub server: crate::store::server::Loaded,
 }
 
 impl Context {
@@ -63,6 +67,7 @@ impl Context {
                 db_problem = problem;
             }
         }
+        let server = crate::store::server::load(&opts.server)?;
         let masker = build_masker(&install, &opts);
         Ok(Context {
             install,
@@ -72,6 +77,7 @@ impl Context {
             now: opts.now.unwrap_or_else(Timestamp::now),
             request: opts.request,
             masker,
+            server,
         })
     }
 

@@ -46,9 +46,20 @@ pub struct Global {
     /// Never contact the store over the network: only files and the database are read
     #[arg(long, global = true)]
     pub offline: bool,
+    /// The web server's configuration: a main file (apache2.conf, httpd.conf, nginx.conf), a vhost file, or a directory of them (repeatable) [default: /etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf, /etc/nginx/nginx.conf, whichever exist]
+    #[arg(long = "server-config", global = true, value_name = "PATH")]
+    pub server_config: Vec<PathBuf>,
 }
 
 impl Global {
+    pub fn server_sources(&self) -> m2auth::store::server::Sources {
+        if self.server_config.is_empty() {
+            m2auth::store::server::Sources::Default
+        } else {
+            m2auth::store::server::Sources::Given(self.server_config.clone())
+        }
+    }
+
     pub fn db_choice(&self) -> DbChoice {
         match (&self.dump, &self.db) {
             (Some(d), _) => DbChoice::Dump(d.clone()),
@@ -91,6 +102,8 @@ pub enum Command {
     /// Grant ACL resources to an integration's or a group role's rules, as the role editor writes them (--apply)
     #[command(name = "acl:grant")]
     AclGrant(GrantArgs),
+    /// The fixes for the findings of a diagnosis, as a plan; --apply carries out the automated ones (.htaccess passthrough rule; vhost CGIPassAuth with --server-config), journaled
+    Fix(RequestArgs),
     /// Reverse the changes of a journal entry (the newest one by default)
     Undo(UndoArgs),
     /// Set an admin user's password as Magento would (policy, hash, password history) and clear its lock; journaled

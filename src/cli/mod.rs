@@ -157,7 +157,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut request = match &cli.command {
         Command::Diagnose(DiagnoseArgs { req: r, .. })
         | Command::Request(LiveRequestArgs { req: r, .. })
-        | Command::AclCheck(r) => RequestSpec::from_options(&r.options())?,
+        | Command::AclCheck(r)
+        | Command::Fix(r) => RequestSpec::from_options(&r.options())?,
         _ => None,
     };
     if let Command::Request(r) = &cli.command {
@@ -223,6 +224,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         now,
         request: request.clone(),
         env: &ProcessEnv,
+        server: g.server_sources(),
     })?;
     if let Command::Request(r) = &cli.command {
         let spec = request.expect("checked above");
@@ -416,6 +418,23 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(done) => done,
             Err(why) => return cannot(&ctx, &why),
         },
+        Command::Fix(_) => {
+            let plan = m2auth::fix::server::plan(&ctx);
+            let applied = if g.apply {
+                match m2auth::fix::server::apply(&ctx, &plan, std::env::args().collect()) {
+                    Ok(l) => l,
+                    Err(e) => return cannot(&ctx, &e.to_string()),
+                }
+            } else {
+                None
+            };
+            let out = if json {
+                Output::Json(plan.to_json(applied.as_ref()))
+            } else {
+                Output::Text(plan.to_text(applied.as_ref()))
+            };
+            (out, 0)
+        }
         Command::Undo(args) => match undo(&ctx, args, &choice, json)? {
             Ok(done) => done,
             Err(why) => return cannot(&ctx, &why),
@@ -830,7 +849,7 @@ fn undo(
         let out = if json {
             Output::Json(serde_json::json!(entries.iter().map(|l| serde_json::json!({
                 "id": l.entry.id, "created_at": l.entry.created_at, "title": l.entry.title,
-                "changes": l.entry.changes.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
+                "changes": l.entry.changes.len(), "files": l.entry.files.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
             })).collect::<Vec<_>>()))
         } else {
             let mut t = String::new();
@@ -853,18 +872,26 @@ fn undo(
         Ok(t) => t,
         Err(e) => return Ok(Err(e.to_string())),
     };
-    let session = match WriteSession::open(choice, ctx.install.env.as_ref()) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
     let opts = UndoOptions {
         force: args.force,
         command: std::env::args().collect(),
         masker: ctx.masker.clone(),
     };
-    let outcome = match journal.undo(session, &target, &opts) {
-        Ok(o) => o,
-        Err(e) => return Ok(Err(e.to_string())),
+    let outcome = if target.entry.database.is_none() {
+        // A file-only entry (fix): no database session needed.
+        match journal.undo_files(&target, &opts) {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+    } else {
+        let session = match WriteSession::open(choice, ctx.install.env.as_ref()) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        match journal.undo(session, &target, &opts) {
+            Ok(o) => o,
+            Err(e) => return Ok(Err(e.to_string())),
+        }
     };
     let out = if json {
         Output::Json(serde_json::json!({
@@ -872,17 +899,28 @@ fn undo(
             "title": outcome.original.entry.title,
             "journal": outcome.undo.entry.id,
             "changes": outcome.undo.entry.changes.len(),
+            "files": outcome.undo.entry.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
             "overridden": outcome.overridden.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
             "cache_notice": outcome.cache_notice,
         }))
     } else {
-        let mut t = format!(
-            "undid {} ({}): {} change(s) reversed in one transaction; recorded as {}\n",
-            outcome.original.entry.id,
-            outcome.original.entry.title,
-            outcome.undo.entry.changes.len(),
-            outcome.undo.entry.id
-        );
+        let mut t = if outcome.undo.entry.database.is_none() {
+            format!(
+                "undid {} ({}): {} file(s) put back as they were; recorded as {}\n",
+                outcome.original.entry.id,
+                outcome.original.entry.title,
+                outcome.undo.entry.files.len(),
+                outcome.undo.entry.id
+            )
+        } else {
+            format!(
+                "undid {} ({}): {} change(s) reversed in one transaction; recorded as {}\n",
+                outcome.original.entry.id,
+                outcome.original.entry.title,
+                outcome.undo.entry.changes.len(),
+                outcome.undo.entry.id
+            )
+        };
         if !outcome.cache_notice.is_empty() {
             t.push_str("Afterwards:\n");
             for n in &outcome.cache_notice {

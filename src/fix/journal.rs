@@ -14,6 +14,13 @@
 //! the values before), checking first that every row is still exactly as the entry left it. The
 //! undo is itself journaled (a new entry with `undoes` set, which can be undone in turn) and the
 //! original entry is marked `undone`; a second undo of it is refused.
+//!
+//! An entry may also (or only) hold file changes ([`FileChange`]: the path, the whole content
+//! before, a sha256 of the content after): [`Journal::apply_files`] writes the entry, then each
+//! file ([`write_file_atomic`]: a temporary file in the same directory renamed over the old one,
+//! mode and owner kept, symlinks refused), and [`Journal::undo_files`] puts the old contents back
+//! after checking each file still has the content the entry left (`--force` overrides). The
+//! `database` of a file-only entry is absent; entries written before files existed still read.
 
 use std::fs;
 use std::io::Write;
@@ -67,8 +74,14 @@ pub struct Entry {
     pub title: String,
     /// The command line (masked).
     pub command: String,
-    pub database: DatabaseRef,
+    /// The database changed; absent for an entry that changed files only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseRef>,
+    #[serde(default)]
     pub changes: Vec<Change>,
+    /// Files changed, in the order they were written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileChange>,
     /// For the entry of an undo: the id of the entry it undid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<String>,
@@ -79,6 +92,29 @@ pub struct Entry {
     /// again by undo (its digests are compared) but not re-created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redacted: Vec<String>,
+}
+
+/// One file an entry changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileChange {
+    /// Absolute path.
+    pub path: String,
+    /// The whole content before (what undo writes back).
+    pub before: String,
+    /// `sha256:<hex>` of the content the entry wrote (undo refuses when the file differs).
+    pub after_sha256: String,
+    /// What was done, one line (`uncommented the Authorization passthrough rule at line 154`).
+    pub description: String,
+}
+
+/// `sha256:<hex>` of a text.
+pub fn sha256_text(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
 }
 
 impl Entry {
@@ -366,16 +402,22 @@ impl Journal {
             });
         }
         let here = database_ref(session.params());
-        if !same_server(&here, &entry.database)
-            || here.name != entry.database.name
-            || here.table_prefix != entry.database.table_prefix
+        let Some(there) = &entry.database else {
+            return Err(FixError::Refused(format!(
+                "internal: journal entry {} changed no database",
+                entry.id
+            )));
+        };
+        if !same_server(&here, there)
+            || here.name != there.name
+            || here.table_prefix != there.table_prefix
         {
             return Err(FixError::Refused(format!(
                 "journal entry {} changed database `{}` (table prefix `{}`) on {}, but this run writes to database `{}` (table prefix `{}`) on {}: an entry is only undone on the database it changed (--force does not override this)",
                 entry.id,
-                entry.database.name,
-                entry.database.table_prefix,
-                entry.database.server(),
+                there.name,
+                there.table_prefix,
+                there.server(),
                 here.name,
                 here.table_prefix,
                 here.server()
@@ -437,6 +479,165 @@ impl Journal {
             },
             overridden: conflicts,
             cache_notice: entry.cache_notice(),
+        })
+    }
+
+    /// Change files: write the entry (each file's content before, the sha256 of the content
+    /// after), then each file with [`write_file_atomic`]. When a file cannot be written, the
+    /// files already written are put back and the entry removed: all or nothing, as far as the
+    /// file system allows. `edits`: (path, new content, one-line description).
+    pub fn apply_files(
+        &self,
+        meta: &EntryMeta,
+        edits: &[(PathBuf, String, String)],
+    ) -> Result<Option<Listed>, FixError> {
+        let mut files = Vec::new();
+        for (path, after, description) in edits {
+            refuse_symlink(path)?;
+            let before = fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+            if before == *after {
+                continue;
+            }
+            files.push(FileChange {
+                path: path.display().to_string(),
+                before,
+                after_sha256: sha256_text(after),
+                description: description.clone(),
+            });
+        }
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let mut entry = new_entry_for(meta, None, Vec::new());
+        entry.files = files;
+        let entry_path = self.write_new(&mut entry)?;
+        let mut written: Vec<&FileChange> = Vec::new();
+        for f in &entry.files {
+            let after = &edits
+                .iter()
+                .find(|(p, _, _)| p.display().to_string() == f.path)
+                .expect("edit of a recorded file")
+                .1;
+            if let Err(e) = write_file_atomic(Path::new(&f.path), after) {
+                for w in written.iter().rev() {
+                    let _ = write_file_atomic(Path::new(&w.path), &w.before);
+                }
+                let _ = fs::remove_file(&entry_path);
+                return Err(e);
+            }
+            written.push(f);
+        }
+        Ok(Some(Listed {
+            path: entry_path,
+            entry,
+        }))
+    }
+
+    /// Undo the file changes of a file-only entry: refused when it was undone already, and —
+    /// unless `force` — when a file no longer has the content the entry wrote
+    /// ([`FixError::Conflict`], nothing changed). The undo is journaled like [`Journal::undo`].
+    pub fn undo_files(&self, target: &Listed, opts: &UndoOptions) -> Result<UndoOutcome, FixError> {
+        let entry = &target.entry;
+        if let Some(u) = &entry.undone {
+            return Err(FixError::AlreadyUndone {
+                id: entry.id.clone(),
+                at: u.at.clone(),
+            });
+        }
+        if entry.database.is_some() {
+            return Err(FixError::Refused(format!(
+                "internal: journal entry {} changed a database",
+                entry.id
+            )));
+        }
+        let mut conflicts = Vec::new();
+        let mut current = Vec::new();
+        for f in &entry.files {
+            let path = Path::new(&f.path);
+            refuse_symlink(path)?;
+            let now = match fs::read_to_string(path) {
+                Ok(t) => Some(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(io_err(path, e)),
+            };
+            let problem = match &now {
+                None => Some("was deleted since the entry wrote it"),
+                Some(t) if sha256_text(t) != f.after_sha256 => {
+                    Some("changed since the entry wrote it")
+                }
+                _ => None,
+            };
+            if let Some(p) = problem {
+                conflicts.push(Conflict {
+                    table: "file".into(),
+                    key: f.path.clone(),
+                    problem: p.into(),
+                });
+            }
+            current.push(now);
+        }
+        if !conflicts.is_empty() && !opts.force {
+            return Err(FixError::Conflict(conflicts));
+        }
+        let meta = EntryMeta {
+            title: format!("Undo {}: {}", entry.id, entry.title),
+            slug: "undo".into(),
+            command: opts.command.clone(),
+            masker: opts.masker.clone(),
+        };
+        let mut undo_entry = new_entry_for(&meta, None, Vec::new());
+        undo_entry.undoes = Some(entry.id.clone());
+        undo_entry.files = entry
+            .files
+            .iter()
+            .zip(&current)
+            .rev()
+            .map(|(f, now)| FileChange {
+                path: f.path.clone(),
+                before: now.clone().unwrap_or_default(),
+                after_sha256: sha256_text(&f.before),
+                description: format!("undo: {}", f.description),
+            })
+            .collect();
+        let undo_path = self.write_new(&mut undo_entry)?;
+        let mut done: Vec<(&FileChange, &Option<String>)> = Vec::new();
+        for (f, now) in entry.files.iter().zip(&current).rev() {
+            let path = Path::new(&f.path);
+            let result = if now.is_none() {
+                fs::write(path, &f.before).map_err(|e| io_err(path, e))
+            } else {
+                write_file_atomic(path, &f.before)
+            };
+            if let Err(e) = result {
+                for (d, was) in done.iter().rev() {
+                    if let Some(was) = was {
+                        let _ = write_file_atomic(Path::new(&d.path), was);
+                    }
+                }
+                let _ = fs::remove_file(&undo_path);
+                return Err(e);
+            }
+            done.push((f, now));
+        }
+        let mut marked = entry.clone();
+        marked.undone = Some(Undone {
+            at: undo_entry.created_at.clone(),
+            by: undo_entry.id.clone(),
+            command: undo_entry.command.clone(),
+            forced: opts.force && !conflicts.is_empty(),
+        });
+        rewrite(&target.path, &marked)?;
+        Ok(UndoOutcome {
+            undo: Listed {
+                path: undo_path,
+                entry: undo_entry,
+            },
+            original: Listed {
+                path: target.path.clone(),
+                entry: marked,
+            },
+            overridden: conflicts,
+            cache_notice: Vec::new(),
         })
     }
 
@@ -518,8 +719,21 @@ pub fn load(path: &Path) -> Result<Entry, FixError> {
 
 /// The plan of undoing `entry`: one step per change, last change first.
 pub fn undo_plan(entry: &Entry) -> Plan {
-    let prefix = &entry.database.table_prefix;
+    let prefix = entry
+        .database
+        .as_ref()
+        .map(|d| d.table_prefix.clone())
+        .unwrap_or_default();
     let mut steps = Vec::new();
+    for f in entry.files.iter().rev() {
+        steps.push(Step {
+            description: format!(
+                "Put {} back as it was before ({}), unless it changed since",
+                f.path, f.description
+            ),
+            sql_preview: String::new(),
+        });
+    }
     for change in entry.changes.iter().rev() {
         let table = format!("{prefix}{}", change.table);
         let keys: Vec<String> = change
@@ -707,6 +921,10 @@ fn mask_word(w: &str) -> String {
 }
 
 fn new_entry(meta: &EntryMeta, session: &WriteSession, changes: Vec<Change>) -> Entry {
+    new_entry_for(meta, Some(database_ref(session.params())), changes)
+}
+
+fn new_entry_for(meta: &EntryMeta, database: Option<DatabaseRef>, changes: Vec<Change>) -> Entry {
     let now = jiff::Timestamp::now();
     let slug = slugify(&meta.slug);
     let id = format!(
@@ -720,8 +938,9 @@ fn new_entry(meta: &EntryMeta, session: &WriteSession, changes: Vec<Change>) -> 
         created_at: now.to_string(),
         title: mask_text(&meta.title, &meta.masker),
         command: mask_command(&meta.command, &meta.masker),
-        database: database_ref(session.params()),
+        database,
         changes,
+        files: Vec::new(),
         undoes: None,
         undone: None,
         redacted: Vec::new(),
@@ -826,6 +1045,63 @@ fn rewrite(path: &Path, entry: &Entry) -> Result<(), FixError> {
             let _ = fs::remove_file(&tmp);
             io_err(path, e)
         })?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Refuse to write through a symlink: the change would land in another file than the one
+/// named (edit the link's target instead).
+fn refuse_symlink(path: &Path) -> Result<(), FixError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(FixError::Refused(format!(
+            "{} is a symbolic link: m2auth does not write through links (edit {} instead)",
+            path.display(),
+            fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "its target".into())
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Replace a file's content safely: a new file in the same directory (created exclusively, so
+/// never through a link), given the old file's mode and owner, synced, then renamed over the old
+/// one (atomic: readers see the old or the new content, never a mix). A symlink is refused.
+pub fn write_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
+    refuse_symlink(path)?;
+    let meta = fs::metadata(path).map_err(|e| io_err(path, e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.m2auth-{}.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let mut f = create_private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
+    let result = (|| -> std::io::Result<()> {
+        f.write_all(content.as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            if let Err(e) = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid())) {
+                let tmp_meta = f.metadata()?;
+                if tmp_meta.uid() != meta.uid() || tmp_meta.gid() != meta.gid() {
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot keep the file's owner {}:{} ({e})",
+                            meta.uid(),
+                            meta.gid()
+                        ),
+                    ));
+                }
+            }
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        }
+        f.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(path, e));
+    }
     sync_dir(dir);
     Ok(())
 }
@@ -1194,6 +1470,27 @@ mod tests {
         assert!(!same_server(&s, &a));
         assert_eq!(a.server(), "DB.example.com:3306");
         assert_eq!(s.server(), "socket /run/mysqld/mysqld.sock");
+    }
+
+    #[test]
+    fn entries_without_files_and_file_only_entries_read() {
+        // An entry as m2auth wrote them before file changes existed.
+        let old = r#"{"format":1,"id":"20261128T091403.123Z-acl-grant","created_at":"2026-11-28T09:14:03.123Z","title":"t","command":"m2auth acl:grant","database":{"host":null,"port":null,"socket":"/run/mysqld/mysqld.sock","name":"magento","user":"m","table_prefix":""},"changes":[],"undone":null}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert_eq!(e.database.as_ref().unwrap().name, "magento");
+        assert!(e.files.is_empty());
+        // A file-only entry: no database, no changes.
+        let new = r#"{"format":1,"id":"x-fix","created_at":"2026-11-28T09:14:03.123Z","title":"fix","command":"m2auth fix --apply","files":[{"path":"/s/pub/.htaccess","before":"a\n","after_sha256":"sha256:00","description":"d"}]}"#;
+        let e: Entry = serde_json::from_str(new).unwrap();
+        assert!(e.database.is_none() && e.changes.is_empty());
+        assert_eq!(e.files[0].before, "a\n");
+        let round = serde_json::to_value(&e).unwrap();
+        assert!(round.get("database").is_none());
+        assert_eq!(undo_plan(&e).steps.len(), 1);
+        assert_eq!(
+            sha256_text("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

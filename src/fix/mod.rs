@@ -10,6 +10,7 @@ pub mod acl_grant;
 pub mod admin;
 pub mod integration;
 pub mod journal;
+pub mod server;
 
 use serde::Serialize;
 

@@ -167,7 +167,19 @@ pub fn join(
     if let Some(c) = canary {
         explain::add_canary(&mut found, &c.outcome);
     }
-    d.findings.extend(found);
+    // A cause the server configuration already names (basic-auth-in-front, server-denies-path…)
+    // is one finding: the configuration's (its lines and fix), now proven by the answer.
+    for f in found {
+        match d.findings.iter_mut().find(|e| e.code == f.code) {
+            Some(existing) => {
+                let mut evidence = f.evidence;
+                evidence.append(&mut existing.evidence);
+                existing.evidence = evidence;
+                existing.severity = existing.severity.min(f.severity);
+            }
+            None => d.findings.push(f),
+        }
+    }
     findings::rank(&mut d.findings);
     offline
 }

@@ -34,6 +34,8 @@ pub struct Info {
     pub session: SessionInfo,
     pub admin: AdminInfo,
     pub stores: Vec<String>,
+    /// The web server's configuration: what was read, which vhost/server serves the store.
+    pub web_server: WebServerInfo,
     /// env.php/config.php values m2auth could not evaluate.
     pub unresolved: Vec<UnresolvedInfo>,
 }
@@ -71,6 +73,23 @@ pub struct DbInfo {
     pub dump: Option<String>,
     /// Connection settings Magento itself would refuse although m2auth could use them.
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WebServerInfo {
+    /// The configurations read: `{kind, main, files}`.
+    pub configs: Vec<ServerConfigInfo>,
+    /// The vhosts / server blocks whose document root is the store.
+    pub serving: Vec<crate::checks::server::Serving>,
+    /// Places not read and files not understood, with the reason.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerConfigInfo {
+    pub kind: crate::store::server::Kind,
+    pub main: String,
+    pub files: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -247,6 +266,26 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
             front_name: install.admin_front_name(),
         },
         stores: ctx.config.scopes.codes(),
+        web_server: WebServerInfo {
+            configs: ctx
+                .server
+                .configs
+                .iter()
+                .map(|c| ServerConfigInfo {
+                    kind: c.kind,
+                    main: c.main.display().to_string(),
+                    files: c.files.len(),
+                })
+                .collect(),
+            serving: crate::checks::server::serving(ctx),
+            skipped: ctx
+                .server
+                .skipped
+                .iter()
+                .chain(ctx.server.configs.iter().flat_map(|c| c.problems.iter()))
+                .cloned()
+                .collect(),
+        },
         unresolved,
     }
 }
@@ -328,6 +367,37 @@ pub fn to_text(info: &Info, style: &Style) -> String {
         style.bold("crypt     "),
         info.crypt.keys
     );
+    let w = &info.web_server;
+    let web = if w.configs.is_empty() {
+        "no configuration found (give it with --server-config)".to_string()
+    } else if w.serving.is_empty() {
+        format!(
+            "{}: no vhost/server has the store as its document root",
+            w.configs
+                .iter()
+                .map(|c| format!("{} {}", c.kind, c.main))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        w.serving
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} (root {}{})",
+                    s.kind,
+                    s.at,
+                    s.document_root,
+                    s.php
+                        .as_ref()
+                        .map(|p| format!(", PHP: {p}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let _ = writeln!(o, "{}  {}", style.bold("web server"), web);
     let _ = writeln!(
         o,
         "{}  default: {}, page_cache: {}",

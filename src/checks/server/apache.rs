@@ -1,0 +1,692 @@
+//! Step 6 from Apache's configuration: for the vhost serving the store and the request's path,
+//! whether `.htaccess` is read (AllowOverride), how PHP is reached and whether the Authorization
+//! header survives that hand-off, and whether access rules deny the path or demand Basic auth.
+//!
+//! Assumption, stated in the findings: the client is this machine (127.0.0.1 / ::1), as when the
+//! store is diagnosed locally; `Require ip` lists are judged for that client.
+
+use std::path::{Path, PathBuf};
+
+use crate::findings::{Code, Evidence, Finding, Fix, Severity};
+use crate::store::server::apache::{self as ap, Level, Modules, Scoped, Vhost};
+use crate::store::server::{self, Config, Htaccess, Node};
+
+pub const CGI_PASS_AUTH: &str = "CGIPassAuth On";
+pub const SET_ENV_IF: &str = r#"SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1"#;
+pub const RELOAD: &str = "apachectl configtest && systemctl reload apache2";
+
+/// How Apache hands `index.php` to PHP.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handoff<'a> {
+    /// mod_php (libphp): PHP runs inside Apache and sees every header.
+    ModPhp(Option<&'a Node>),
+    /// `SetHandler "proxy:fcgi://…"` / `proxy:unix:…|fcgi://…` (mod_proxy_fcgi).
+    ProxyFcgi(&'a Node),
+    /// `ProxyPassMatch … fcgi://…`: the request is proxied at URL translation, so no
+    /// `<Directory>`, `<Files>` or `.htaccess` applies to it.
+    ProxyPassMatch(&'a Node),
+    /// mod_fcgid (`FcgidWrapper`, `AddHandler fcgid-script`).
+    Fcgid(&'a Node),
+    /// mod_fastcgi `FastCGIExternalServer`/`FastCgiServer`; `true` with `-pass-header Authorization`.
+    FastCgi(&'a Node, bool),
+    /// Not found in the configuration.
+    Unknown,
+}
+
+impl Handoff<'_> {
+    pub fn strips(&self) -> bool {
+        matches!(
+            self,
+            Handoff::ProxyFcgi(_)
+                | Handoff::ProxyPassMatch(_)
+                | Handoff::Fcgid(_)
+                | Handoff::FastCgi(_, false)
+        )
+    }
+
+    pub fn node(&self) -> Option<&Node> {
+        match self {
+            Handoff::ModPhp(n) => *n,
+            Handoff::ProxyFcgi(n)
+            | Handoff::ProxyPassMatch(n)
+            | Handoff::Fcgid(n)
+            | Handoff::FastCgi(n, _) => Some(n),
+            Handoff::Unknown => None,
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Handoff::ModPhp(_) => "mod_php",
+            Handoff::ProxyFcgi(_) => "PHP-FPM through mod_proxy_fcgi (SetHandler)",
+            Handoff::ProxyPassMatch(_) => "PHP-FPM through ProxyPassMatch",
+            Handoff::Fcgid(_) => "mod_fcgid",
+            Handoff::FastCgi(..) => "mod_fastcgi",
+            Handoff::Unknown => "unknown",
+        }
+    }
+}
+
+/// What the store's vhost does with the request, the facts the findings and `fix` use.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub config: &'a Config,
+    pub vhost: Vhost<'a>,
+    pub docroot: PathBuf,
+    pub handoff: Handoff<'a>,
+    /// The `AllowOverride` in force for the docroot (`None`: not set, Apache 2.4's default None).
+    pub allow_override: Option<Scoped<'a>>,
+    /// Whether `.htaccess` may carry RewriteRule/SetEnvIf (AllowOverride All or FileInfo).
+    pub htaccess_honoured: bool,
+    /// The docroot's `.htaccess`, if any.
+    pub htaccess: Option<Htaccess>,
+    /// A passthrough in the server configuration in force for the request.
+    pub passthrough: Option<&'a Node>,
+    /// Whether the `.htaccess` passthrough rule runs for the request.
+    pub htaccess_passthrough: bool,
+    /// The vhost's `<Directory>` section for the docroot, if it has one (where `CGIPassAuth On`
+    /// goes).
+    pub docroot_section: Option<&'a Node>,
+    pub scope: Vec<Scoped<'a>>,
+}
+
+/// The facts for the vhost serving the store, or `None` when no vhost has its docroot.
+pub fn facts<'a>(
+    config: &'a Config,
+    magento_root: &Path,
+    host: Option<&str>,
+    port: Option<u16>,
+    url: &str,
+) -> Option<Facts<'a>> {
+    let m = Modules::of(config);
+    let vhost = ap::store_vhosts(config, &m, magento_root, host, port)
+        .into_iter()
+        .next()?;
+    let docroot = vhost.document_root.clone();
+    let index = docroot.join("index.php");
+    let top = ap::active(&config.nodes, &m);
+    let inner: Vec<&Node> = vhost
+        .node
+        .map(|v| ap::active(v.children(), &m))
+        .unwrap_or_default();
+
+    // ProxyPassMatch maps the (rewritten) index.php request at URL translation.
+    let proxy_match = top
+        .iter()
+        .filter(|n| !n.is("VirtualHost"))
+        .chain(inner.iter())
+        .rev()
+        .find(|n| {
+            n.is("ProxyPassMatch")
+                && n.arg(1).is_some_and(|t| t.contains("fcgi://"))
+                && n.arg(0).is_some_and(|r| ap::regex_matches(r, "/index.php"))
+        })
+        .copied();
+    let dir_scope = ap::scope(config, &m, &vhost, &index, url, false);
+    let handoff = match proxy_match {
+        Some(n) => Handoff::ProxyPassMatch(n),
+        None => handoff_in(&dir_scope, &m),
+    };
+    let proxied = matches!(handoff, Handoff::ProxyPassMatch(_));
+    // The first pass (before any rewrite to index.php) is the one .htaccess runs in.
+    let allow_override = dir_scope
+        .iter()
+        .rev()
+        .find(|s| s.node.is("AllowOverride") && s.level == Level::Directory)
+        .copied();
+    // A partial configuration (a vhost file alone: no LoadModule seen) does not show the
+    // server-wide <Directory> sections: an AllowOverride it does not set is not judged (taken
+    // as honouring .htaccess) rather than assumed to be Apache's default None.
+    let partial = m.is_unknown();
+    let htaccess_honoured = match allow_override {
+        Some(s) => s
+            .node
+            .args
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case("FileInfo")),
+        None => partial,
+    };
+    let htaccess = read_htaccess(&docroot);
+    let request_scope = if proxied {
+        ap::scope(config, &m, &vhost, &index, url, true)
+    } else {
+        dir_scope
+    };
+    let passthrough = passthrough_in(&request_scope);
+    let rewrite_on = m.test("mod_rewrite.c");
+    let htaccess_passthrough = !proxied
+        && htaccess_honoured
+        && rewrite_on
+        && htaccess
+            .as_ref()
+            .is_some_and(|h| h.passthrough_line().is_some());
+    let docroot_section = inner.iter().copied().find(|n| {
+        n.is("Directory")
+            && n.block.is_some()
+            && n.arg(0)
+                .is_some_and(|d| server::same_dir(Path::new(d), &docroot))
+    });
+    Some(Facts {
+        config,
+        vhost,
+        docroot,
+        handoff,
+        allow_override,
+        htaccess_honoured,
+        htaccess,
+        passthrough,
+        htaccess_passthrough,
+        docroot_section,
+        scope: request_scope,
+    })
+}
+
+fn read_htaccess(docroot: &Path) -> Option<Htaccess> {
+    let p = docroot.join(".htaccess");
+    let text = std::fs::read_to_string(&p).ok()?;
+    Some(Htaccess {
+        path: p.display().to_string(),
+        lines: text.lines().map(str::to_string).collect(),
+    })
+}
+
+fn handoff_in<'a>(scope: &[Scoped<'a>], m: &Modules) -> Handoff<'a> {
+    for s in scope.iter().rev() {
+        let n = s.node;
+        let value = |i: usize| n.arg(i).unwrap_or("").to_ascii_lowercase();
+        if n.is("SetHandler") || n.is("AddHandler") || n.is("AddType") {
+            let v = value(0);
+            if n.is("AddHandler") || n.is("AddType") {
+                // AddHandler handler .php: only when it names PHP's extension.
+                if !n
+                    .args
+                    .iter()
+                    .skip(1)
+                    .any(|e| e.to_ascii_lowercase().contains("php"))
+                {
+                    continue;
+                }
+            }
+            if v.starts_with("proxy:") && v.contains("fcgi") {
+                return Handoff::ProxyFcgi(n);
+            }
+            if v == "fcgid-script" {
+                return Handoff::Fcgid(n);
+            }
+            if v.contains("x-httpd-php") || v.starts_with("php") {
+                if m.mod_php() == Some(false) {
+                    continue;
+                }
+                return Handoff::ModPhp(Some(n));
+            }
+        }
+        if n.is("FcgidWrapper") {
+            return Handoff::Fcgid(n);
+        }
+        if n.is("FastCGIExternalServer") || n.is("FastCgiServer") {
+            let pass = n.args.windows(2).any(|w| {
+                w[0].eq_ignore_ascii_case("-pass-header")
+                    && w[1].eq_ignore_ascii_case("authorization")
+            });
+            return Handoff::FastCgi(n, pass);
+        }
+    }
+    if m.mod_php() == Some(true) {
+        return Handoff::ModPhp(None);
+    }
+    Handoff::Unknown
+}
+
+fn passthrough_in<'a>(scope: &[Scoped<'a>]) -> Option<&'a Node> {
+    let cgi = scope
+        .iter()
+        .rev()
+        .find(|s| s.node.is("CGIPassAuth"))
+        .filter(|s| s.node.arg(0).is_some_and(|v| v.eq_ignore_ascii_case("on")))
+        .map(|s| s.node);
+    cgi.or_else(|| {
+        scope
+            .iter()
+            .find(|s| sets_http_authorization(s.node))
+            .map(|s| s.node)
+    })
+}
+
+/// `SetEnvIf[NoCase] Authorization|^Authorization$ "(.*)" HTTP_AUTHORIZATION=$1`, or a
+/// `RewriteRule … [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]`.
+pub fn sets_http_authorization(n: &Node) -> bool {
+    if n.is("RewriteRule") {
+        let line = format!("{} {}", n.name, n.args.join(" "));
+        return server::passthrough(&line) == Some(server::Passthrough::RewriteEnv);
+    }
+    if !(n.is("SetEnvIf") || n.is("SetEnvIfNoCase")) {
+        return false;
+    }
+    let attr = n.arg(0).unwrap_or("");
+    let names_header = attr.eq_ignore_ascii_case("authorization")
+        || ap::regex_matches(&format!("(?i){attr}"), "Authorization")
+            && !attr.is_empty()
+            && attr.to_ascii_lowercase().contains("authorization");
+    names_header
+        && n.args
+            .iter()
+            .skip(2)
+            .any(|a| a.to_ascii_uppercase().starts_with("HTTP_AUTHORIZATION=$1"))
+}
+
+/// Where the vhost lines go: `(file, line after which to insert, the lines)`: `CGIPassAuth On`
+/// after the opening line of the vhost's `<Directory>` for the docroot; else (no such section,
+/// or ProxyPassMatch, which no `<Directory>` reaches) `SetEnvIf Authorization` after the vhost's
+/// DocumentRoot line (after `<VirtualHost>` when DocumentRoot is set outside it).
+pub fn vhost_fix_lines(f: &Facts<'_>) -> (PathBuf, u32, Vec<String>) {
+    match (&f.handoff, f.docroot_section) {
+        (Handoff::ProxyPassMatch(_), _) | (_, None) => {
+            let dr = f.vhost.document_root_node;
+            let line = match f.vhost.node {
+                Some(v)
+                    if !server::walk(v.children())
+                        .iter()
+                        .any(|n| std::ptr::eq(*n, dr)) =>
+                {
+                    return (v.file.clone(), v.line, vec![SET_ENV_IF.to_string()]);
+                }
+                _ => dr.line,
+            };
+            (dr.file.clone(), line, vec![SET_ENV_IF.to_string()])
+        }
+        (_, Some(d)) => (d.file.clone(), d.line, vec![CGI_PASS_AUTH.to_string()]),
+    }
+}
+
+fn ev(n: &Node, text: impl Into<String>) -> Evidence {
+    Evidence::file(&n.file.display().to_string(), Some(n.line), text)
+}
+
+/// The findings for the facts.
+pub fn findings(f: &Facts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let vhost_ev = ev(
+        f.vhost.node.unwrap_or(f.vhost.document_root_node),
+        format!(
+            "serves the store: DocumentRoot {}{}",
+            f.docroot.display(),
+            if f.vhost.names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", f.vhost.names.join(", "))
+            }
+        ),
+    );
+    let ao_ev = match &f.allow_override {
+        Some(s) => ev(s.node, s.node.text(true)),
+        None => ev(
+            f.vhost.document_root_node,
+            format!(
+                "no AllowOverride applies to {}: Apache 2.4's default is None",
+                f.docroot.display()
+            ),
+        ),
+    };
+
+    // .htaccess ignored: reported when it matters for REST calls: the .htaccess passthrough is
+    // what the FastCGI hand-off needs, or nothing else routes /rest/… to index.php
+    // (FallbackResource, a RewriteRule in the vhost).
+    let needed_for_header = f.handoff.strips() && f.passthrough.is_none();
+    let routed = f.scope.iter().any(|s| {
+        s.node.is("FallbackResource")
+            || (s.node.is("RewriteRule") && s.node.args.iter().any(|a| a.contains("index.php")))
+    });
+    if f.htaccess.is_some()
+        && !f.htaccess_honoured
+        && !matches!(f.handoff, Handoff::ProxyPassMatch(_))
+        && (needed_for_header || !routed)
+    {
+        let (file, line) = match f.docroot_section {
+            Some(d) => (d.file.display().to_string(), d.line),
+            None => (
+                f.vhost.document_root_node.file.display().to_string(),
+                f.vhost.document_root_node.line,
+            ),
+        };
+        out.push(
+            Finding::new(Code::ApacheHtaccessIgnored, Severity::Warning)
+                .detail(format!(
+                    "{} is never read for this vhost (AllowOverride without FileInfo): Magento's rewrites to index.php (REST URLs answer 404 without them, unless FallbackResource routes them) and its Authorization passthrough rule do not run.",
+                    Path::new(&f.htaccess.as_ref().map(|h| h.path.clone()).unwrap_or_default()).display()
+                ))
+                .evidence(ao_ev.clone())
+                .evidence(vhost_ev.clone())
+                .fix(Fix {
+                    summary: format!(
+                        "Let .htaccess rules run: in the vhost's <Directory> for the docroot ({file}:{line}), set AllowOverride All, then reload Apache"
+                    ),
+                    commands: vec![
+                        format!("<Directory \"{}\">", f.docroot.display()),
+                        "    AllowOverride All".into(),
+                        "</Directory>".into(),
+                        RELOAD.into(),
+                    ],
+                    admin_path: None,
+                }),
+        );
+    }
+
+    // The FastCGI hand-off strips the header.
+    if f.handoff.strips() && f.passthrough.is_none() && !f.htaccess_passthrough {
+        let mut finding = Finding::new(Code::ApacheFcgiStripsAuthorization, Severity::Error)
+            .detail(format!(
+                "PHP is reached through {} and nothing passes the Authorization header on: no CGIPassAuth On or SetEnvIf Authorization in force for {}, and the .htaccess rule {}. Magento sees every token request as a guest's (401).",
+                f.handoff.describe(),
+                f.docroot.display(),
+                match (&f.htaccess, f.htaccess_honoured, &f.handoff) {
+                    (_, _, Handoff::ProxyPassMatch(_)) => "does not apply to requests ProxyPassMatch hands to PHP",
+                    (None, _, _) => "is absent (no .htaccess in the docroot)",
+                    (Some(h), true, _) if h.passthrough_line().is_none() => "is absent or commented out",
+                    (Some(_), false, _) => "is not read (AllowOverride)",
+                    _ => "does not run",
+                }
+            ));
+        if let Some(n) = f.handoff.node() {
+            finding = finding.evidence(ev(n, n.text(true)));
+        }
+        if let (Some(_), false) = (&f.htaccess, f.htaccess_honoured) {
+            finding = finding.evidence(ao_ev.clone());
+        }
+        if let Some(h) = &f.htaccess
+            && f.htaccess_honoured
+            && h.passthrough_line().is_none()
+        {
+            let line = h.disabled_rule_line();
+            finding = finding.evidence(Evidence::file(
+                &h.path,
+                line,
+                match line {
+                    Some(l) => format!("commented out: {}", h.lines[l as usize - 1].trim()),
+                    None => "no Authorization passthrough rule".into(),
+                },
+            ));
+        }
+        finding = finding.evidence(vhost_ev.clone());
+        let (file, line, lines) = vhost_fix_lines(f);
+        let mut commands = lines.clone();
+        commands.push(RELOAD.into());
+        finding = finding.fix(Fix {
+            summary: format!(
+                "Pass the header on in the vhost: add `{}` after {}:{line} (or run `m2auth fix --apply --server-config {}`), then reload Apache",
+                lines.join("; "),
+                file.display(),
+                f.config.main.display()
+            ),
+            commands,
+            admin_path: None,
+        });
+        out.push(finding);
+    }
+
+    out.extend(access(f));
+    out
+}
+
+/// What one `Require` says for the local client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Granted,
+    Denied,
+    /// Needs a logged-in user (valid-user, user, group).
+    Auth,
+}
+
+fn require_verdict(n: &Node) -> Verdict {
+    let args: Vec<String> = n.args.iter().map(|a| a.to_ascii_lowercase()).collect();
+    let (neg, args) = match args.split_first() {
+        Some((first, rest)) if first == "not" => (true, rest.to_vec()),
+        _ => (false, args),
+    };
+    let v = match args.first().map(String::as_str) {
+        Some("all") => {
+            if args.get(1).map(String::as_str) == Some("granted") {
+                Verdict::Granted
+            } else {
+                Verdict::Denied
+            }
+        }
+        Some("ip") => {
+            if args[1..].iter().any(|a| loopback_matches(a)) {
+                Verdict::Granted
+            } else {
+                Verdict::Denied
+            }
+        }
+        Some("host") => {
+            if args[1..].iter().any(|a| a == "localhost") {
+                Verdict::Granted
+            } else {
+                Verdict::Denied
+            }
+        }
+        Some("local") => Verdict::Granted,
+        Some("valid-user" | "user" | "group" | "ldap-user" | "ldap-group" | "file-group") => {
+            Verdict::Auth
+        }
+        // env, expr, method…: not evaluated; taken as granting.
+        _ => Verdict::Granted,
+    };
+    match (neg, v) {
+        (true, Verdict::Granted) => Verdict::Denied,
+        (true, Verdict::Denied) => Verdict::Granted,
+        (_, v) => v,
+    }
+}
+
+/// Whether an address spec (`127.0.0.1`, `127.0`, `127.0.0.0/8`, `::1`, `all`) covers the
+/// local client.
+pub fn loopback_matches(spec: &str) -> bool {
+    let s = spec.trim().to_ascii_lowercase();
+    if s == "all" || s == "::1" || s == "localhost" || s == "127.0.0.1" {
+        return true;
+    }
+    if let Some((net, bits)) = s.split_once('/') {
+        let (Ok(net), Ok(bits)) = (net.parse::<std::net::Ipv4Addr>(), bits.parse::<u32>()) else {
+            return s.starts_with("::1");
+        };
+        if bits > 32 {
+            return false;
+        }
+        let mask = if bits == 0 {
+            0
+        } else {
+            u32::MAX << (32 - bits)
+        };
+        return u32::from(net) & mask == u32::from(std::net::Ipv4Addr::LOCALHOST) & mask;
+    }
+    // Partial addresses: `127`, `127.0`, `127.0.0`.
+    let parts: Vec<&str> = s.trim_end_matches('.').split('.').collect();
+    let local = ["127", "0", "0", "1"];
+    parts.len() < 4 && parts.iter().zip(local).all(|(a, b)| *a == b)
+}
+
+fn block_verdict(n: &Node) -> Verdict {
+    let items: Vec<Verdict> = n
+        .children()
+        .iter()
+        .filter(|c| c.is("Require") || ap::is_require_block(c))
+        .map(|c| {
+            if c.block.is_some() {
+                block_verdict(c)
+            } else {
+                require_verdict(c)
+            }
+        })
+        .collect();
+    combine(&n.name.to_ascii_lowercase(), &items)
+}
+
+fn combine(kind: &str, items: &[Verdict]) -> Verdict {
+    match kind {
+        "requireall" => {
+            if items.contains(&Verdict::Denied) {
+                Verdict::Denied
+            } else if items.contains(&Verdict::Auth) {
+                Verdict::Auth
+            } else {
+                Verdict::Granted
+            }
+        }
+        "requirenone" => {
+            if items.contains(&Verdict::Granted) {
+                Verdict::Denied
+            } else {
+                Verdict::Granted
+            }
+        }
+        _ => {
+            if items.contains(&Verdict::Granted) {
+                Verdict::Granted
+            } else if items.contains(&Verdict::Auth) {
+                Verdict::Auth
+            } else {
+                Verdict::Denied
+            }
+        }
+    }
+}
+
+/// `Require` (or the old `Order`/`Deny`/`Allow`) for the local client, and Basic auth.
+fn access(f: &Facts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let reqs = ap::requires(&f.scope);
+    let section_ev = |s: &Scoped<'_>| s.section.map(|sec| ev(sec, sec.text(true)));
+    let url_note = "m2auth assumes the client runs on this machine (127.0.0.1 or ::1), as when the store is diagnosed locally";
+    if !reqs.is_empty() {
+        let items: Vec<Verdict> = reqs
+            .iter()
+            .map(|s| {
+                if s.node.block.is_some() {
+                    block_verdict(s.node)
+                } else {
+                    require_verdict(s.node)
+                }
+            })
+            .collect();
+        match combine("requireany", &items) {
+            Verdict::Granted => {}
+            Verdict::Denied => {
+                let mut finding =
+                    Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
+                        "Apache refuses the request for {} with 403 before PHP runs ({url_note}); Magento's pub/.htaccess (`ErrorDocument 403 /errors/404.php`) shows it as a 404 page.",
+                        f.docroot.display()
+                    ));
+                if let Some(e) = section_ev(&reqs[0]) {
+                    finding = finding.evidence(e);
+                }
+                for r in &reqs {
+                    finding = finding.evidence(ev(r.node, r.node.text(true)));
+                }
+                out.push(finding.fix(Fix {
+                    summary: "Grant the REST path to its clients: replace the Require line(s) quoted above, e.g. with `Require all granted` or `Require ip` plus the clients' addresses, then reload Apache".into(),
+                    commands: vec!["Require all granted".into(), RELOAD.into()],
+                    admin_path: None,
+                }));
+            }
+            Verdict::Auth => {
+                let auth_type = ap::last(&f.scope, "AuthType");
+                let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error).detail(
+                    "Apache demands HTTP Basic authentication for the REST path: the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or Apache answers 401 itself).",
+                );
+                if let Some(a) = auth_type {
+                    finding = finding.evidence(ev(a.node, a.node.text(true)));
+                }
+                for r in &reqs {
+                    finding = finding.evidence(ev(r.node, r.node.text(true)));
+                }
+                out.push(finding.fix(Fix {
+                    summary: "Exempt the REST API from Basic auth (or restrict it by IP instead), then reload Apache".into(),
+                    commands: vec![
+                        "<Location /rest>".into(),
+                        "    Require all granted".into(),
+                        "</Location>".into(),
+                        "<Location /index.php/rest>".into(),
+                        "    Require all granted".into(),
+                        "</Location>".into(),
+                        RELOAD.into(),
+                    ],
+                    admin_path: None,
+                }));
+            }
+        }
+    }
+    if out.iter().any(|f| f.code == Code::ServerDeniesPath) {
+        return out;
+    }
+    // mod_access_compat (checked besides Require: both must pass): Order, Deny from, Allow from of the last section that has them.
+    let compat: Vec<&Scoped<'_>> = f
+        .scope
+        .iter()
+        .filter(|s| s.node.is("Order") || s.node.is("Deny") || s.node.is("Allow"))
+        .collect();
+    if let Some(last) = compat.last() {
+        let key = last.section.map(|s| s as *const Node);
+        let here: Vec<&&Scoped<'_>> = compat
+            .iter()
+            .filter(|s| s.section.map(|s| s as *const Node) == key)
+            .collect();
+        let order = here
+            .iter()
+            .rev()
+            .find(|s| s.node.is("Order"))
+            .map(|s| s.node.args.join("").to_ascii_lowercase().replace(' ', ""))
+            .unwrap_or_else(|| "deny,allow".into());
+        let matches = |name: &str| {
+            here.iter().any(|s| {
+                s.node.is(name)
+                    && s.node
+                        .arg(0)
+                        .is_some_and(|a| a.eq_ignore_ascii_case("from"))
+                    && s.node.args[1..].iter().any(|a| loopback_matches(a))
+            })
+        };
+        let (allowed, denied) = (matches("Allow"), matches("Deny"));
+        let ok = if order.starts_with("allow") {
+            allowed && !denied
+        } else {
+            allowed || !denied
+        };
+        if !ok {
+            let mut finding = Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
+                "Apache's Order/Deny/Allow rules refuse the request with 403 before PHP runs ({url_note})."
+            ));
+            for s in &here {
+                finding = finding.evidence(ev(s.node, s.node.text(true)));
+            }
+            out.push(finding.fix(Fix {
+                summary: "Allow the REST clients (Apache 2.4: replace Order/Deny/Allow by `Require`), then reload Apache".into(),
+                commands: vec!["Require all granted".into(), RELOAD.into()],
+                admin_path: None,
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback() {
+        for yes in [
+            "127.0.0.1",
+            "127.0.0.0/8",
+            "127",
+            "127.0",
+            "::1",
+            "all",
+            "localhost",
+        ] {
+            assert!(loopback_matches(yes), "{yes}");
+        }
+        for no in ["10.0.0.1", "192.168.0.0/16", "10", "128.0.0.0/8"] {
+            assert!(!loopback_matches(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Step 6 (and 3) from nginx's configuration: for the server block serving the store, the
+//! location the request's path lands in (then, after `try_files`' internal redirect, the PHP
+//! location), and what is in force there: `deny`/`allow`, `return 403`, `auth_basic`, and whether
+//! FastCGI gets the request's headers (`fastcgi_pass_request_headers off`,
+//! `fastcgi_param HTTP_AUTHORIZATION ""`).
+//!
+//! Assumption, stated in the findings: the client is this machine (127.0.0.1 / ::1).
+
+use crate::findings::{Code, Evidence, Finding, Fix, Severity};
+use crate::store::server::nginx::{self as ng, Server};
+use crate::store::server::{Config, Node};
+
+use super::apache::loopback_matches;
+
+pub const RELOAD: &str = "nginx -t && systemctl reload nginx";
+
+/// What the store's server block does with the request.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub config: &'a Config,
+    pub server: Server<'a>,
+    /// The location chain the path lands in first.
+    pub first: Vec<&'a Node>,
+    /// The location chain PHP runs in (after `try_files`), when found.
+    pub php: Option<Vec<&'a Node>>,
+}
+
+pub fn facts<'a>(
+    config: &'a Config,
+    magento_root: &std::path::Path,
+    host: Option<&str>,
+    port: Option<u16>,
+    url: &str,
+) -> Option<Facts<'a>> {
+    let server = ng::store_servers(config, magento_root, host, port)
+        .into_iter()
+        .next()?;
+    let first = ng::find_location(server.node, url);
+    let php = php_chain(&server, &first);
+    Some(Facts {
+        config,
+        server,
+        first,
+        php,
+    })
+}
+
+fn has_fastcgi(chain: &[&Node]) -> bool {
+    chain.last().is_some_and(|l| {
+        l.children()
+            .iter()
+            .any(|c| c.name == "fastcgi_pass" || c.name == "proxy_pass")
+    })
+}
+
+/// Where PHP runs: the first chain when it passes to FastCGI itself, else the location the
+/// last `try_files` fallback (`/index.php$is_args$args`, `@name`) redirects to.
+fn php_chain<'a>(server: &Server<'a>, first: &[&'a Node]) -> Option<Vec<&'a Node>> {
+    if has_fastcgi(first) {
+        return Some(first.to_vec());
+    }
+    let levels = ng::levels(server, first);
+    let try_files = levels
+        .iter()
+        .rev()
+        .find_map(|l| l.children().iter().rev().find(|c| c.name == "try_files"))?;
+    let fallback = try_files.args.last()?;
+    let chain = if fallback.starts_with('@') {
+        vec![ng::named_location(server.node, fallback)?]
+    } else if fallback.starts_with('/') {
+        let uri = fallback.split(['$', '?']).next().unwrap_or(fallback);
+        ng::find_location(server.node, uri)
+    } else {
+        return None;
+    };
+    has_fastcgi(&chain).then_some(chain)
+}
+
+fn ev(n: &Node, text: impl Into<String>) -> Evidence {
+    Evidence::file(&n.file.display().to_string(), Some(n.line), text)
+}
+
+fn where_(chain: &[&Node]) -> String {
+    match chain.last() {
+        Some(l) => format!("location {} ({})", l.args.join(" "), l.place()),
+        None => "the server block".into(),
+    }
+}
+
+pub fn findings(f: &Facts<'_>, url: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut chains = vec![f.first.clone()];
+    if let Some(p) = &f.php
+        && *p != f.first
+    {
+        chains.push(p.clone());
+    }
+    let server_ev = ev(
+        f.server.node,
+        format!(
+            "serves the store: root {}{}",
+            f.server
+                .root
+                .as_ref()
+                .map(|r| r.display().to_string())
+                .unwrap_or_default(),
+            if f.server.names.is_empty() {
+                String::new()
+            } else {
+                format!(" (server_name {})", f.server.names.join(" "))
+            }
+        ),
+    );
+    let mut denied = false;
+    let mut basic = false;
+    for chain in &chains {
+        let levels = ng::levels(&f.server, chain);
+        // return 403 / 444 in the location itself
+        if !denied
+            && let Some(ret) = chain.last().and_then(|l| {
+                l.children()
+                    .iter()
+                    .find(|c| c.name == "return" && matches!(c.arg(0), Some("403" | "444" | "401")))
+            })
+        {
+            denied = true;
+            out.push(
+                Finding::new(Code::ServerDeniesPath, Severity::Error)
+                    .detail(format!(
+                        "nginx answers {url} with `{}` in {} before PHP runs.",
+                        ret.text(false),
+                        where_(chain)
+                    ))
+                    .evidence(ev(ret, ret.text(false)))
+                    .evidence(server_ev.clone())
+                    .fix(Fix {
+                        summary: format!(
+                            "Remove `{}` at {} (or limit it to other paths), then reload nginx",
+                            ret.text(false),
+                            ret.place()
+                        ),
+                        commands: vec![RELOAD.into()],
+                        admin_path: None,
+                    }),
+            );
+        }
+        // allow / deny, first match wins
+        let rules = ng::effective_list(&levels, &["allow", "deny"]);
+        if !denied
+            && let Some(rule) = rules
+                .iter()
+                .find(|r| r.arg(0).is_some_and(loopback_matches))
+            && rule.name == "deny"
+        {
+            denied = true;
+            out.push(
+                Finding::new(Code::ServerDeniesPath, Severity::Error)
+                    .detail(format!(
+                        "nginx refuses {url} with 403 in {} (m2auth assumes the client runs on this machine, 127.0.0.1 or ::1, as when the store is diagnosed locally).",
+                        where_(chain)
+                    ))
+                    .evidence(ev(rule, rule.text(false)))
+                    .evidence(server_ev.clone())
+                    .fix(Fix {
+                        summary: format!(
+                            "Allow the REST clients before the deny at {}: `allow <client address>;` (or remove the deny), then reload nginx",
+                            rule.place()
+                        ),
+                        commands: vec!["allow 127.0.0.1;".into(), RELOAD.into()],
+                        admin_path: None,
+                    }),
+            );
+        }
+        // auth_basic
+        if !basic
+            && let Some(ab) = ng::effective(&levels, "auth_basic")
+            // `off`, or a variable (a map may switch it off for REST): not flagged.
+            && ab
+                .arg(0)
+                .is_some_and(|v| !v.eq_ignore_ascii_case("off") && !v.starts_with('$'))
+        {
+            basic = true;
+            let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error)
+                .detail(format!(
+                    "nginx demands HTTP Basic authentication for {url} ({}, in force for {}): the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or nginx answers 401 itself).",
+                    ab.text(false),
+                    where_(chain)
+                ))
+                .evidence(ev(ab, ab.text(false)));
+            if let Some(uf) = ng::effective(&levels, "auth_basic_user_file") {
+                finding = finding.evidence(ev(uf, uf.text(false)));
+            }
+            out.push(finding.evidence(server_ev.clone()).fix(Fix {
+                summary: format!(
+                    "Exempt the REST API from Basic auth: the PHP location inherits `{}` too, so switch it off by URI with a map (in http {{}}) and use the variable at {}, then reload nginx",
+                    ab.text(false),
+                    ab.place()
+                ),
+                commands: vec![
+                    format!(
+                        "map $request_uri $m2auth_basic_realm {{ ~^/(index\\.php/)?rest/ off; default \"{}\"; }}",
+                        ab.arg(0).unwrap_or("Restricted")
+                    ),
+                    "auth_basic $m2auth_basic_realm;".into(),
+                    RELOAD.into(),
+                ],
+                admin_path: None,
+            }));
+        }
+    }
+    // Headers to FastCGI (or a proxy) in the PHP location.
+    if let Some(php) = &f.php {
+        let levels = ng::levels(&f.server, php);
+        let off = ["fastcgi_pass_request_headers", "proxy_pass_request_headers"]
+            .iter()
+            .find_map(|d| ng::effective(&levels, d).filter(|n| n.arg(0) == Some("off")));
+        let emptied = ng::effective_list(&levels, &["fastcgi_param"])
+            .into_iter()
+            .chain(ng::effective_list(&levels, &["proxy_set_header"]))
+            .find(|n| {
+                n.arg(0).is_some_and(|k| {
+                    k.eq_ignore_ascii_case("HTTP_AUTHORIZATION")
+                        || k.eq_ignore_ascii_case("Authorization")
+                }) && n.arg(1).is_none_or(|v| v.is_empty())
+            });
+        if let Some(n) = off.or(emptied) {
+            let (summary, commands) = if n.name.ends_with("pass_request_headers") {
+                (
+                    format!(
+                        "Remove `{}` at {} (or add `fastcgi_param HTTP_AUTHORIZATION $http_authorization;`), then reload nginx",
+                        n.text(false),
+                        n.place()
+                    ),
+                    vec![
+                        "fastcgi_param HTTP_AUTHORIZATION $http_authorization;".into(),
+                        RELOAD.into(),
+                    ],
+                )
+            } else if n.name == "proxy_set_header" {
+                (
+                    format!(
+                        "Replace `{}` at {} by `proxy_set_header Authorization $http_authorization;`, then reload nginx",
+                        n.text(false),
+                        n.place()
+                    ),
+                    vec![
+                        "proxy_set_header Authorization $http_authorization;".into(),
+                        RELOAD.into(),
+                    ],
+                )
+            } else {
+                (
+                    format!(
+                        "Replace `{}` at {} by `fastcgi_param HTTP_AUTHORIZATION $http_authorization;`, then reload nginx",
+                        n.text(false),
+                        n.place()
+                    ),
+                    vec![
+                        "fastcgi_param HTTP_AUTHORIZATION $http_authorization;".into(),
+                        RELOAD.into(),
+                    ],
+                )
+            };
+            out.push(
+                Finding::new(Code::AuthHeaderStripped, Severity::Error)
+                    .detail(format!(
+                        "nginx does not pass the Authorization header on to PHP in {}: Magento sees every token request as a guest's (401).",
+                        where_(php)
+                    ))
+                    .evidence(ev(n, n.text(false)))
+                    .evidence(server_ev.clone())
+                    .fix(Fix {
+                        summary,
+                        commands,
+                        admin_path: None,
+                    }),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,412 @@
+//! `m2auth fix`: the fixes for the findings of a diagnosis, as a plan; `--apply` carries out the
+//! ones m2auth automates, each journaled (file changes: the content before, for `undo`).
+//!
+//! Automated today:
+//! * `htaccess-auth-passthrough-missing`: Magento's stock passthrough rule restored in the
+//!   docroot's `.htaccess` (the commented-out rule uncommented, else the rule inserted after
+//!   `RewriteEngine on` inside `<IfModule mod_rewrite.c>`);
+//! * `apache-fcgi-strips-authorization`: `CGIPassAuth On` added to the vhost's `<Directory>` for
+//!   the docroot (or `SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1` to the
+//!   `<VirtualHost>` when it has no such section or PHP is reached through ProxyPassMatch) —
+//!   only when the configuration was named with `--server-config` (m2auth never edits a file it
+//!   merely found); otherwise the plan gives the exact lines, where they go, and the reload
+//!   command.
+//!
+//! Every other finding's fix is listed as a manual step.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::journal::{EntryMeta, Journal, Listed};
+use super::{FixError, Plan, Step};
+use crate::checks::server::{STOCK_RULE, apache as ap_check};
+use crate::checks::{self, Context};
+use crate::findings::{Code, Finding};
+use crate::store::server::{self, Htaccess, Kind};
+
+/// A file edit the plan would make.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileEdit {
+    pub path: PathBuf,
+    pub description: String,
+    /// The lines added or changed, as they will read.
+    pub preview: Vec<String>,
+    /// The finding it fixes.
+    pub code: Code,
+    #[serde(skip)]
+    pub after: String,
+}
+
+/// A fix m2auth does not carry out: what to do by hand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manual {
+    pub code: Code,
+    pub summary: String,
+    pub commands: Vec<String>,
+}
+
+/// The plan of `fix`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixPlan {
+    pub edits: Vec<FileEdit>,
+    pub manual: Vec<Manual>,
+    /// Commands to run after the edits (reloads).
+    pub afterwards: Vec<String>,
+}
+
+/// What `fix` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixOutcome {
+    pub plan: FixPlan,
+    pub applied: Option<Listed>,
+}
+
+/// The fixes for the findings of `checks::diagnose(ctx)`.
+pub fn plan(ctx: &Context) -> FixPlan {
+    let d = checks::diagnose(ctx);
+    plan_for(ctx, &d.findings)
+}
+
+pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
+    let mut edits = Vec::new();
+    let mut manual = Vec::new();
+    let mut afterwards = Vec::new();
+    for f in findings {
+        match f.code {
+            Code::HtaccessAuthPassthroughMissing => {
+                if let Some(e) = htaccess_fix(ctx) {
+                    edits.push(e);
+                    continue;
+                }
+            }
+            Code::ApacheFcgiStripsAuthorization => {
+                if let Some(e) = vhost_fix(ctx) {
+                    edits.push(e);
+                    push_once(&mut afterwards, ap_check::RELOAD);
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        let (summary, commands) = match &f.fix {
+            Some(x) => (x.summary.clone(), x.commands.clone()),
+            None => (f.title.clone(), Vec::new()),
+        };
+        manual.push(Manual {
+            code: f.code,
+            summary,
+            commands,
+        });
+    }
+    FixPlan {
+        edits,
+        manual,
+        afterwards,
+    }
+}
+
+fn push_once(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+/// The docroot `.htaccess` with the stock rule restored.
+fn htaccess_fix(ctx: &Context) -> Option<FileEdit> {
+    let docroot_is_pub = ctx
+        .install
+        .env
+        .as_ref()
+        .and_then(|e| e.get("directories/document_root_is_pub"))
+        .is_some_and(|v| v.is_truthy());
+    let file = server::docroot_htaccess(&ctx.install.root, docroot_is_pub)?;
+    let path = ctx.install.root.join(&file.path);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let (after, description, preview) = restore_rule(&file, &text)?;
+    Some(FileEdit {
+        path,
+        description,
+        preview,
+        code: Code::HtaccessAuthPassthroughMissing,
+        after,
+    })
+}
+
+/// The text with Magento's passthrough rule restored: `(new text, description, lines)`.
+pub fn restore_rule(file: &Htaccess, text: &str) -> Option<(String, String, Vec<String>)> {
+    if file.passthrough_line().is_some() {
+        return None;
+    }
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
+    let trailing = text.ends_with('\n');
+    let (description, preview) = if let Some(n) = file.disabled_rule_line() {
+        let l = &lines[n as usize - 1];
+        let t = l.trim_start();
+        let indent = &l[..l.len() - t.len()];
+        let new = format!("{indent}{}", t.trim_start_matches('#'));
+        lines[n as usize - 1] = new.clone();
+        (
+            format!("uncomment Magento's Authorization passthrough rule at line {n}"),
+            vec![format!("{n}: {new}")],
+        )
+    } else {
+        // After `RewriteEngine on` inside `<IfModule mod_rewrite.c>`.
+        let mut in_rewrite = false;
+        let mut at = None;
+        for (i, l) in lines.iter().enumerate() {
+            let t = l.trim().to_ascii_lowercase();
+            if t.starts_with("<ifmodule") && t.contains("mod_rewrite") {
+                in_rewrite = true;
+            } else if t.starts_with("</ifmodule") {
+                in_rewrite = false;
+            } else if in_rewrite
+                && t.split_whitespace().collect::<Vec<_>>() == ["rewriteengine", "on"]
+            {
+                at = Some(i);
+                break;
+            }
+        }
+        match at {
+            Some(i) => {
+                let l = &lines[i];
+                let indent = &l[..l.len() - l.trim_start().len()];
+                let new = format!("{indent}{STOCK_RULE}");
+                lines.insert(i + 1, new.clone());
+                (
+                    format!(
+                        "insert Magento's Authorization passthrough rule after `RewriteEngine on` (line {})",
+                        i + 1
+                    ),
+                    vec![format!("{}: {new}", i + 2)],
+                )
+            }
+            None => {
+                let block = vec![
+                    "<IfModule mod_rewrite.c>".to_string(),
+                    "    RewriteEngine on".to_string(),
+                    format!("    {STOCK_RULE}"),
+                    "</IfModule>".to_string(),
+                ];
+                let first = lines.len() + 1;
+                lines.extend(block.clone());
+                (
+                    "append a mod_rewrite block with Magento's Authorization passthrough rule"
+                        .to_string(),
+                    block
+                        .iter()
+                        .enumerate()
+                        .map(|(k, l)| format!("{}: {l}", first + k))
+                        .collect(),
+                )
+            }
+        }
+    };
+    let mut out = lines.join(eol);
+    if trailing {
+        out.push_str(eol);
+    }
+    Some((out, description, preview))
+}
+
+/// The vhost lines, as an edit when the vhost's file came from `--server-config`.
+fn vhost_fix(ctx: &Context) -> Option<FileEdit> {
+    let (path, host, port) = checks::server::probe(ctx);
+    for c in ctx
+        .server
+        .configs
+        .iter()
+        .filter(|c| c.kind == Kind::Apache && c.given)
+    {
+        let Some(f) = ap_check::facts(c, &ctx.install.root, host.as_deref(), port, &path) else {
+            continue;
+        };
+        if !(f.handoff.strips() && f.passthrough.is_none() && !f.htaccess_passthrough) {
+            continue;
+        }
+        let (file, line, add) = ap_check::vhost_fix_lines(&f);
+        let text = std::fs::read_to_string(&file).ok()?;
+        let (after, preview) = insert_after(&text, line, &add)?;
+        return Some(FileEdit {
+            description: format!("add `{}` after line {line}", add.join("; ")),
+            path: file,
+            preview,
+            code: Code::ApacheFcgiStripsAuthorization,
+            after,
+        });
+    }
+    None
+}
+
+/// Insert lines after 1-based line `n`: indented one step deeper than a section's opening line,
+/// else like line `n`.
+pub fn insert_after(text: &str, n: u32, add: &[String]) -> Option<(String, Vec<String>)> {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
+    let i = (n as usize).checked_sub(1).filter(|i| *i < lines.len())?;
+    let l = &lines[i];
+    let t = l.trim_start();
+    let mut indent = l[..l.len() - t.len()].to_string();
+    if t.starts_with('<') {
+        indent.push_str("    ");
+    }
+    let mut preview = Vec::new();
+    for (k, a) in add.iter().enumerate() {
+        let new = format!("{indent}{a}");
+        preview.push(format!("{}: {new}", i + 2 + k));
+        lines.insert(i + 1 + k, new);
+    }
+    let mut out = lines.join(eol);
+    if text.ends_with('\n') {
+        out.push_str(eol);
+    }
+    Some((out, preview))
+}
+
+/// Apply the plan's edits, journaled as one entry.
+pub fn apply(
+    ctx: &Context,
+    plan: &FixPlan,
+    command: Vec<String>,
+) -> Result<Option<Listed>, FixError> {
+    if plan.edits.is_empty() {
+        return Ok(None);
+    }
+    let journal = Journal::for_root(&ctx.install.root);
+    let meta = EntryMeta {
+        title: format!(
+            "fix: {}",
+            plan.edits
+                .iter()
+                .map(|e| format!("{} in {}", e.description, display(&e.path)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        slug: "fix".into(),
+        command,
+        masker: ctx.masker.clone(),
+    };
+    let edits: Vec<(PathBuf, String, String)> = plan
+        .edits
+        .iter()
+        .map(|e| (e.path.clone(), e.after.clone(), e.description.clone()))
+        .collect();
+    journal.apply_files(&meta, &edits)
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+impl FixPlan {
+    /// The plan in the shape of the other commands' plans.
+    pub fn as_plan(&self) -> Plan {
+        let mut notes = Vec::new();
+        if self.edits.is_empty() && self.manual.is_empty() {
+            notes.push("the diagnosis found nothing to fix".to_string());
+        }
+        Plan {
+            title: "fix the findings of the diagnosis".into(),
+            notes,
+            steps: self
+                .edits
+                .iter()
+                .map(|e| Step {
+                    description: format!("{} ({}): {}", display(&e.path), e.code, e.description),
+                    sql_preview: e.preview.join("\n"),
+                })
+                .collect(),
+            effects: Vec::new(),
+            cache_notice: self.afterwards.clone(),
+        }
+    }
+
+    pub fn to_text(&self, applied: Option<&Listed>) -> String {
+        let mut out = self.as_plan().to_text();
+        if !self.manual.is_empty() {
+            out.push_str("Manual steps (m2auth does not carry these out):\n");
+            for m in &self.manual {
+                out.push_str(&format!("  - {}: {}\n", m.code, m.summary));
+                for c in &m.commands {
+                    out.push_str(&format!("      {c}\n"));
+                }
+            }
+        }
+        match applied {
+            Some(l) => out.push_str(&format!(
+                "applied: {} file(s) changed; journal {} (m2auth undo reverses it)\n",
+                l.entry.files.len(),
+                l.entry.id
+            )),
+            None if !self.edits.is_empty() => {
+                out.push_str("nothing was changed: run with --apply to make the edits above\n")
+            }
+            None => {}
+        }
+        out
+    }
+
+    pub fn to_json(&self, applied: Option<&Listed>) -> serde_json::Value {
+        serde_json::json!({
+            "plan": self.as_plan().to_json(),
+            "edits": self.edits,
+            "manual": self.manual,
+            "afterwards": self.afterwards,
+            "applied": applied.is_some(),
+            "journal": applied.map(|l| l.entry.id.clone()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ht(text: &str) -> Htaccess {
+        Htaccess {
+            path: "pub/.htaccess".into(),
+            lines: text.lines().map(str::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn uncomments_or_inserts_the_rule() {
+        let text = "<IfModule mod_rewrite.c>\n    RewriteEngine on\n    #RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n</IfModule>\n";
+        let (out, _, preview) = restore_rule(&ht(text), text).unwrap();
+        assert!(
+            out.contains("\n    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n")
+        );
+        assert_eq!(
+            preview,
+            vec!["3:     RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]"]
+        );
+        let text = "Options -Indexes\n<IfModule mod_rewrite.c>\n  RewriteEngine On\n  RewriteRule .* index.php [L]\n</IfModule>\n";
+        let (out, _, _) = restore_rule(&ht(text), text).unwrap();
+        assert_eq!(
+            out,
+            "Options -Indexes\n<IfModule mod_rewrite.c>\n  RewriteEngine On\n  RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n  RewriteRule .* index.php [L]\n</IfModule>\n"
+        );
+        let text = "Options -Indexes\r\n";
+        let (out, _, _) = restore_rule(&ht(text), text).unwrap();
+        assert!(out.ends_with("</IfModule>\r\n") && out.contains("\r\n    RewriteEngine on\r\n"));
+        let ok = "RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n";
+        assert!(restore_rule(&ht(ok), ok).is_none());
+    }
+
+    #[test]
+    fn inserts_inside_a_section() {
+        let text = "<VirtualHost *:80>\n  DocumentRoot /x\n  <Directory /x>\n    Require all granted\n  </Directory>\n</VirtualHost>\n";
+        let (out, preview) = insert_after(text, 3, &["CGIPassAuth On".to_string()]).unwrap();
+        assert!(out.contains("  <Directory /x>\n      CGIPassAuth On\n    Require all granted\n"));
+        assert_eq!(preview, vec!["4:       CGIPassAuth On"]);
+        let (out, _) = insert_after(text, 2, &["SetEnvIf x".to_string()]).unwrap();
+        assert!(out.contains("  DocumentRoot /x\n  SetEnvIf x\n"));
+    }
+}

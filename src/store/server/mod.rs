@@ -1,0 +1,497 @@
+//! Web-server configuration: the `.htaccess` files the store carries itself (this file), and the
+//! server's own configuration, Apache ([`apache`]) and nginx ([`nginx`]), read into one shape:
+//! a tree of [`Node`]s (directive or section, its arguments, the file and 1-based line it was
+//! read from), with includes already inlined.
+//!
+//! Where the configuration comes from ([`Sources`]): the `--server-config` paths, else the usual
+//! places (`/etc/apache2/apache2.conf`, `/etc/httpd/conf/httpd.conf`, `/etc/nginx/nginx.conf`),
+//! whichever exist. Decisions (see [`load`]):
+//! * a path given with `--server-config` that does not exist or cannot be read is the user's
+//!   input: an error (exit 2);
+//! * a file that cannot be parsed (ours or an included one), an unreadable included file, an
+//!   include cycle or a too large file is *not* an error: the file is skipped with `file:line`
+//!   and the reason (a `skipped` entry of the diagnosis), and the rest is still analysed: a
+//!   parser gap of m2auth must not hide what the other checks find.
+
+pub mod apache;
+pub mod nginx;
+
+use std::path::{Path, PathBuf};
+
+/// The biggest configuration file read (larger ones are skipped): real ones are kilobytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// The most files one configuration may pull in through includes.
+pub const MAX_FILES: usize = 2000;
+/// The deepest include nesting followed.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// One directive (`name args…;` / `Name args…`) or section (`<Name args>…</Name>`,
+/// `name args { … }`), where it was read, and for a section its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// As written (Apache names are case-insensitive: compare with [`Node::is`]).
+    pub name: String,
+    /// Arguments with quotes removed.
+    pub args: Vec<String>,
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: u32,
+    /// `Some` for a section or block, with its contents.
+    pub block: Option<Vec<Node>>,
+    /// The directive as written (quotes kept, whitespace collapsed; a block's opening line).
+    pub source: String,
+}
+
+impl Node {
+    /// Whether the name is `name` (ASCII case-insensitive).
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+    }
+
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(String::as_str)
+    }
+
+    pub fn children(&self) -> &[Node] {
+        self.block.as_deref().unwrap_or(&[])
+    }
+
+    /// `file:line`, as evidence and messages print it.
+    pub fn place(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
+
+    /// The directive as written on one line (`SetHandler "proxy:fcgi://127.0.0.1:9000"`), for
+    /// evidence. Sections print their opening tag.
+    pub fn text(&self, apache: bool) -> String {
+        if !self.source.is_empty() {
+            return self.source.clone();
+        }
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| {
+                if a.is_empty() || a.contains(char::is_whitespace) {
+                    format!("\"{a}\"")
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let joined = if args.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} {}", self.name, args.join(" "))
+        };
+        match (&self.block, apache) {
+            (Some(_), true) => format!("<{joined}>"),
+            (Some(_), false) => format!("{joined} {{ … }}"),
+            (None, true) => joined,
+            (None, false) => format!("{joined};"),
+        }
+    }
+}
+
+/// Every node of a tree, depth first, sections before their contents.
+pub fn walk(nodes: &[Node]) -> Vec<&Node> {
+    let mut out = Vec::new();
+    fn go<'a>(nodes: &'a [Node], out: &mut Vec<&'a Node>) {
+        for n in nodes {
+            out.push(n);
+            go(n.children(), out);
+        }
+    }
+    go(nodes, &mut out);
+    out
+}
+
+/// Which web server a configuration is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Apache,
+    Nginx,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Apache => "apache",
+            Kind::Nginx => "nginx",
+        })
+    }
+}
+
+/// Where to read the server configuration from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Sources {
+    /// The usual places, whichever exist.
+    #[default]
+    Default,
+    /// `--server-config` paths: files or directories.
+    Given(Vec<PathBuf>),
+    /// Read none (library users, tests).
+    Nothing,
+}
+
+/// The usual main configuration files.
+pub const DEFAULT_PLACES: &[(&str, Kind)] = &[
+    ("/etc/apache2/apache2.conf", Kind::Apache),
+    ("/etc/httpd/conf/httpd.conf", Kind::Apache),
+    ("/etc/nginx/nginx.conf", Kind::Nginx),
+];
+
+/// A configuration read from one main file (or one directory of loose files).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub kind: Kind,
+    /// The main file, or the directory whose files were read.
+    pub main: PathBuf,
+    /// Whether it came from `--server-config` (only then may `fix --apply` edit it).
+    pub given: bool,
+    /// The tree, includes inlined.
+    pub nodes: Vec<Node>,
+    /// Every file read.
+    pub files: Vec<PathBuf>,
+    /// Files or lines that could not be read or parsed: `file:line: reason`.
+    pub problems: Vec<String>,
+    /// Apache: the `ServerRoot` relative paths were resolved against.
+    pub server_root: Option<PathBuf>,
+}
+
+/// What [`load`] found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Loaded {
+    pub configs: Vec<Config>,
+    /// Why a place was not read (`/etc/nginx/nginx.conf: no such file`), or what went wrong.
+    pub skipped: Vec<String>,
+}
+
+/// A `--server-config` path that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerConfigError {
+    #[error("--server-config {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "--server-config {}: neither an Apache nor an nginx configuration (no `<VirtualHost>`, `<Directory>`, `server {{` …)",
+        .0.display()
+    )]
+    UnknownKind(PathBuf),
+}
+
+/// Read the web-server configuration. Errors only for a `--server-config` path that does not
+/// exist or cannot be read (see the module documentation); everything else is a skip.
+pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
+    let mut loaded = Loaded::default();
+    match sources {
+        Sources::Nothing => {}
+        Sources::Default => {
+            for (place, kind) in DEFAULT_PLACES {
+                let path = Path::new(place);
+                match std::fs::metadata(path) {
+                    Ok(m) if m.is_file() => loaded.configs.push(read_main(path, *kind, false)),
+                    Ok(_) => loaded.skipped.push(format!("{place}: not a file")),
+                    Err(e) => loaded.skipped.push(format!("{place}: {}", io_reason(&e))),
+                }
+            }
+        }
+        Sources::Given(paths) => {
+            for path in paths {
+                let meta =
+                    std::fs::metadata(path).map_err(|source| ServerConfigError::Unreadable {
+                        path: path.clone(),
+                        source,
+                    })?;
+                if meta.is_dir() {
+                    loaded.configs.extend(read_dir(path)?);
+                } else {
+                    let text =
+                        std::fs::read(path).map_err(|source| ServerConfigError::Unreadable {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    let kind = detect(path, &String::from_utf8_lossy(&text))
+                        .ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
+                    loaded.configs.push(read_main(path, kind, true));
+                }
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+fn read_main(path: &Path, kind: Kind, given: bool) -> Config {
+    let mut c = match kind {
+        Kind::Apache => apache::read(path),
+        Kind::Nginx => nginx::read(path),
+    };
+    c.given = given;
+    c
+}
+
+/// A directory given with `--server-config`: the main file when it holds one (`apache2.conf`,
+/// `httpd.conf`, `conf/httpd.conf`, `nginx.conf`), else each file in it (sorted; hidden files
+/// and backups skipped), each read as the kind its text shows.
+fn read_dir(dir: &Path) -> Result<Vec<Config>, ServerConfigError> {
+    for (rel, kind) in [
+        ("apache2.conf", Kind::Apache),
+        ("httpd.conf", Kind::Apache),
+        ("conf/httpd.conf", Kind::Apache),
+        ("nginx.conf", Kind::Nginx),
+    ] {
+        let p = dir.join(rel);
+        if p.is_file() {
+            return Ok(vec![read_main(&p, kind, true)]);
+        }
+    }
+    let unreadable = |source| ServerConfigError::Unreadable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(unreadable)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            p.is_file() && !name.starts_with('.') && !name.ends_with('~')
+        })
+        .collect();
+    files.sort();
+    // Loose files of one kind are fragments of one server (sites-enabled/*, conf.d/*): merged
+    // into one configuration per kind, in file-name order, as an `Include dir/*` would.
+    let mut out: Vec<Config> = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read(&f) else {
+            continue;
+        };
+        let Some(kind) = detect(&f, &String::from_utf8_lossy(&text)) else {
+            continue;
+        };
+        let c = read_main(&f, kind, true);
+        match out.iter_mut().find(|o| o.kind == kind) {
+            Some(o) => {
+                o.nodes.extend(c.nodes);
+                o.files.extend(c.files);
+                o.problems.extend(c.problems);
+            }
+            None => out.push(Config {
+                main: dir.to_path_buf(),
+                ..c
+            }),
+        }
+    }
+    if out.is_empty() {
+        return Err(ServerConfigError::UnknownKind(dir.to_path_buf()));
+    }
+    Ok(out)
+}
+
+/// Apache or nginx, from the file name and text: Apache sections are `<Name …>` lines; nginx
+/// blocks end lines with `{`.
+pub fn detect(path: &Path, text: &str) -> Option<Kind> {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let mut apache = 0;
+    let mut nginx = 0;
+    for l in text.lines().map(str::trim) {
+        if l.starts_with('#') || l.is_empty() {
+            continue;
+        }
+        if l.starts_with('<') && l.ends_with('>') {
+            apache += 1;
+        }
+        if l.ends_with('{') || l.ends_with(';') {
+            nginx += 1;
+        }
+        let first = l.split_whitespace().next().unwrap_or("");
+        if [
+            "ServerRoot",
+            "DocumentRoot",
+            "LoadModule",
+            "Listen",
+            "ServerName",
+            "Include",
+            "IncludeOptional",
+        ]
+        .contains(&first)
+            && !l.ends_with(';')
+        {
+            apache += 1;
+        }
+    }
+    if apache == 0 && nginx == 0 {
+        return if name.contains("nginx") {
+            Some(Kind::Nginx)
+        } else if name.contains("apache") || name.contains("httpd") {
+            Some(Kind::Apache)
+        } else {
+            None
+        };
+    }
+    Some(if apache >= nginx {
+        Kind::Apache
+    } else {
+        Kind::Nginx
+    })
+}
+
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Expand an include pattern (`sites-enabled/*.conf`, `/etc/nginx/conf.d/*.conf`): the
+/// matching files sorted, or the path itself when it has no wildcard.
+pub(crate) fn expand_include(pattern: &Path) -> Result<Vec<PathBuf>, String> {
+    let text = pattern.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return Ok(vec![pattern.to_path_buf()]);
+    }
+    let mut out: Vec<PathBuf> = glob::glob(&text)
+        .map_err(|e| format!("bad pattern {text}: {e}"))?
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Read a configuration file's text, with the size cap.
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not read",
+            MAX_FILE_BYTES / 1024 / 1024
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Whether two paths name the same directory (after resolving symlinks when both exist).
+pub fn same_dir(a: &Path, b: &Path) -> bool {
+    let norm = |p: &Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            PathBuf::from(p.to_string_lossy().trim_end_matches('/').to_string())
+        })
+    };
+    norm(a) == norm(b)
+}
+
+/// One `.htaccess` file, as numbered lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Htaccess {
+    /// Relative to the Magento root: `pub/.htaccess` or `.htaccess`.
+    pub path: String,
+    pub lines: Vec<String>,
+}
+
+/// The `.htaccess` Apache reads for the store's entry point: `pub/.htaccess` when the document
+/// root is `pub/` (env.php `directories/document_root_is_pub`, the 2.4 default setup), else the
+/// root `.htaccess`. `None` when that file does not exist (nginx, or a vhost-only setup).
+pub fn docroot_htaccess(root: &Path, docroot_is_pub: bool) -> Option<Htaccess> {
+    let rel = if docroot_is_pub {
+        "pub/.htaccess"
+    } else {
+        ".htaccess"
+    };
+    let bytes = std::fs::read(root.join(rel)).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    Some(Htaccess {
+        path: rel.to_string(),
+        lines: text.lines().map(str::to_string).collect(),
+    })
+}
+
+/// How an Apache config line passes the Authorization header on to PHP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passthrough {
+    /// `RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]` (Magento's stock rule).
+    RewriteEnv,
+    /// `SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1`.
+    SetEnvIf,
+    /// `CGIPassAuth On` (Apache 2.4.13+).
+    CgiPassAuth,
+}
+
+/// Whether a line (comments excluded) passes the header on.
+pub fn passthrough(line: &str) -> Option<Passthrough> {
+    let l = line.trim();
+    if l.starts_with('#') {
+        return None;
+    }
+    let lower = l.to_ascii_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    match words.first().copied() {
+        Some("rewriterule") if lower.contains("e=http_authorization:%{http:authorization}") => {
+            Some(Passthrough::RewriteEnv)
+        }
+        Some("setenvif")
+            if words.get(1) == Some(&"authorization")
+                && lower.contains("http_authorization=$1") =>
+        {
+            Some(Passthrough::SetEnvIf)
+        }
+        Some("cgipassauth") if words.get(1) == Some(&"on") => Some(Passthrough::CgiPassAuth),
+        _ => None,
+    }
+}
+
+impl Htaccess {
+    /// The 1-based line of the first active passthrough, if any.
+    pub fn passthrough_line(&self) -> Option<(u32, Passthrough)> {
+        self.lines
+            .iter()
+            .enumerate()
+            .find_map(|(i, l)| passthrough(l).map(|p| (i as u32 + 1, p)))
+    }
+
+    /// A commented-out stock rule (`#RewriteRule .* - [E=HTTP_AUTHORIZATION…`): its line.
+    pub fn disabled_rule_line(&self) -> Option<u32> {
+        self.lines
+            .iter()
+            .position(|l| {
+                let t = l.trim();
+                t.starts_with('#')
+                    && passthrough(t.trim_start_matches('#')) == Some(Passthrough::RewriteEnv)
+            })
+            .map(|i| i as u32 + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        assert_eq!(
+            passthrough("    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]"),
+            Some(Passthrough::RewriteEnv)
+        );
+        assert_eq!(
+            passthrough("RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization},L]"),
+            Some(Passthrough::RewriteEnv)
+        );
+        assert_eq!(
+            passthrough("##    SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1"),
+            None
+        );
+        assert_eq!(
+            passthrough("SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1"),
+            Some(Passthrough::SetEnvIf)
+        );
+        assert_eq!(
+            passthrough("CGIPassAuth On"),
+            Some(Passthrough::CgiPassAuth)
+        );
+        assert_eq!(passthrough("RewriteRule .* index.php [L]"), None);
+    }
+}

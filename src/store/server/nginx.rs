@@ -1,0 +1,572 @@
+//! nginx configuration: read with the `nginx-lint-parser` crate (it parses Magento's
+//! `nginx.conf.sample` and real configs, accepts any directive name, and gives every directive
+//! a line), turned into [`Node`]s with `include`s inlined (globs; relative paths against the main
+//! configuration's directory, as with the default prefix), then asked what nginx would do with a
+//! request: which `server` serves the store ([`store_servers`]), which `location` a URI lands in
+//! ([`find_location`]: exact `=`, longest prefix, `^~`, regexes in order, nested locations), and
+//! which directive is in force there, inherited from `server` and `http` the way nginx merges
+//! ([`effective`], [`effective_list`]).
+//!
+//! One quirk of the crate is undone here: it splits an argument at a variable (`$MAGE_ROOT/pub`
+//! comes as `$MAGE_ROOT` and `/pub`); adjacent pieces (no space between them) are joined again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use nginx_lint_parser::ast::{ConfigItem, Directive};
+
+use super::{Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, Node, expand_include, read_text};
+
+struct Reader {
+    base: PathBuf,
+    files: Vec<PathBuf>,
+    problems: Vec<String>,
+    stack: Vec<PathBuf>,
+}
+
+/// Read an nginx main configuration file (or a file of `server` blocks) and its includes.
+pub fn read(main: &Path) -> Config {
+    let mut r = Reader {
+        base: main.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        files: Vec::new(),
+        problems: Vec::new(),
+        stack: Vec::new(),
+    };
+    let nodes = r.file(main).unwrap_or_default();
+    Config {
+        kind: Kind::Nginx,
+        main: main.to_path_buf(),
+        given: false,
+        nodes,
+        files: r.files,
+        problems: r.problems,
+        server_root: None,
+    }
+}
+
+/// Parse text as one file (includes not followed): the nodes, or `line: reason`.
+pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
+    let mut r = Reader {
+        base: PathBuf::from("/"),
+        files: Vec::new(),
+        problems: Vec::new(),
+        stack: Vec::new(),
+    };
+    r.parse(text, file, false)
+}
+
+impl Reader {
+    fn file(&mut self, path: &Path) -> Option<Vec<Node>> {
+        let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.stack.contains(&canon) {
+            self.problems
+                .push(format!("{}: include cycle: not followed", path.display()));
+            return None;
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH || self.files.len() >= MAX_FILES {
+            self.problems.push(format!(
+                "{}: too many or too deeply nested includes: not read",
+                path.display()
+            ));
+            return None;
+        }
+        let text = match read_text(path) {
+            Ok(t) => t,
+            Err(why) => {
+                self.problems.push(format!("{}: {why}", path.display()));
+                return None;
+            }
+        };
+        self.files.push(path.to_path_buf());
+        self.stack.push(canon);
+        let out = match self.parse(&text, path, true) {
+            Ok(n) => Some(n),
+            Err((line, why)) => {
+                self.problems.push(format!(
+                    "{}:{line}: {why}: the file was skipped",
+                    path.display()
+                ));
+                None
+            }
+        };
+        self.stack.pop();
+        out
+    }
+
+    fn parse(&mut self, text: &str, file: &Path, follow: bool) -> Result<Vec<Node>, (u32, String)> {
+        let cfg = nginx_lint_parser::parse_string(text).map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line as u32);
+            (line, e.to_string())
+        })?;
+        let mut out = Vec::new();
+        self.items(&cfg.items, file, follow, &mut out);
+        Ok(out)
+    }
+
+    fn items(&mut self, items: &[ConfigItem], file: &Path, follow: bool, out: &mut Vec<Node>) {
+        for item in items {
+            let ConfigItem::Directive(d) = item else {
+                continue;
+            };
+            let node = self.directive(d, file, follow);
+            if follow && node.name == "include" && node.block.is_none() {
+                let pattern = node.arg(0).unwrap_or("").to_string();
+                let place = node.place();
+                out.push(node);
+                let path = if Path::new(&pattern).is_absolute() {
+                    PathBuf::from(&pattern)
+                } else {
+                    self.base.join(&pattern)
+                };
+                match expand_include(&path) {
+                    Err(why) => self.problems.push(format!("{place}: {why}")),
+                    Ok(files) => {
+                        for f in files {
+                            if let Some(nodes) = self.file(&f) {
+                                out.extend(nodes);
+                            } else if !f.exists() {
+                                // `file()` recorded why; say where it was included from.
+                                if let Some(last) = self.problems.last_mut() {
+                                    last.push_str(&format!(" (included at {place})"));
+                                }
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            out.push(node);
+        }
+    }
+
+    fn directive(&mut self, d: &Directive, file: &Path, follow: bool) -> Node {
+        let mut args: Vec<String> = Vec::new();
+        let mut raw: Vec<String> = Vec::new();
+        let mut prev_end: Option<usize> = None;
+        for a in &d.args {
+            match (prev_end, raw.last_mut()) {
+                (Some(end), Some(last)) if end == a.span.start.offset => last.push_str(&a.raw),
+                _ => raw.push(a.raw.clone()),
+            }
+            let text = if a.is_quoted() {
+                a.as_str().to_string()
+            } else {
+                a.raw.clone()
+            };
+            match (prev_end, args.last_mut()) {
+                (Some(end), Some(last)) if end == a.span.start.offset => last.push_str(&text),
+                _ => args.push(text),
+            }
+            prev_end = Some(a.span.end.offset);
+        }
+        let block = d.block.as_ref().map(|b| {
+            let mut children = Vec::new();
+            if !b.is_raw() {
+                self.items(&b.items, file, follow, &mut children);
+            }
+            children
+        });
+        let mut source = d.name.clone();
+        for r in &raw {
+            source.push(' ');
+            source.push_str(r);
+        }
+        source.push_str(if block.is_some() { " {" } else { ";" });
+        Node {
+            name: d.name.clone(),
+            args,
+            file: file.to_path_buf(),
+            line: d.span.start.line as u32,
+            block,
+            source,
+        }
+    }
+}
+
+/// A `server` block and what it serves.
+#[derive(Debug, Clone)]
+pub struct Server<'a> {
+    pub node: &'a Node,
+    /// The enclosing `http` block, if any (a file of bare `server` blocks has none).
+    pub http: Option<&'a Node>,
+    /// The `root` in force at server level (`$MAGE_ROOT/pub` resolved through `set`).
+    pub root: Option<PathBuf>,
+    pub root_node: Option<&'a Node>,
+    pub names: Vec<String>,
+    pub ports: Vec<u16>,
+    /// A `listen … ssl`.
+    pub tls: bool,
+    /// `set $NAME value` at server and http level.
+    pub vars: HashMap<String, String>,
+}
+
+/// Every `server` block (inside `http`, or at the top of a file given alone).
+pub fn servers(cfg: &Config) -> Vec<Server<'_>> {
+    let mut out = Vec::new();
+    for n in &cfg.nodes {
+        if n.name == "http" {
+            for s in n.children().iter().filter(|c| c.name == "server") {
+                out.push(server(s, Some(n)));
+            }
+        } else if n.name == "server" && n.block.is_some() {
+            out.push(server(n, None));
+        }
+    }
+    out
+}
+
+fn server<'a>(s: &'a Node, http: Option<&'a Node>) -> Server<'a> {
+    let mut vars = HashMap::new();
+    for level in http.into_iter().chain([s]) {
+        for c in level.children() {
+            if c.name == "set"
+                && let (Some(k), Some(v)) = (c.arg(0), c.arg(1))
+            {
+                vars.insert(k.trim_start_matches('$').to_string(), v.to_string());
+            }
+        }
+    }
+    let root_node = s
+        .children()
+        .iter()
+        .rev()
+        .find(|c| c.name == "root")
+        .or_else(|| http.and_then(|h| h.children().iter().rev().find(|c| c.name == "root")))
+        // Some configurations set the root only in `location /`.
+        .or_else(|| {
+            s.children()
+                .iter()
+                .find(|c| c.name == "location" && c.args == ["/"])
+                .and_then(|l| l.children().iter().rev().find(|c| c.name == "root"))
+        });
+    let root = root_node
+        .and_then(|r| r.arg(0))
+        .map(|r| PathBuf::from(substitute(r, &vars)));
+    let mut names = Vec::new();
+    let mut ports = Vec::new();
+    let mut tls = false;
+    for c in s.children() {
+        if c.name == "listen" && c.args.iter().any(|a| a == "ssl") {
+            tls = true;
+        }
+        if c.name == "server_name" {
+            names.extend(c.args.iter().map(|a| a.to_ascii_lowercase()));
+        }
+        if c.name == "listen"
+            && let Some(a) = c.arg(0)
+        {
+            let p = a.rsplit(':').next().unwrap_or(a);
+            if let Ok(p) = p.parse() {
+                ports.push(p);
+            }
+        }
+    }
+    Server {
+        node: s,
+        http,
+        root,
+        root_node,
+        names,
+        ports,
+        tls,
+        vars,
+    }
+}
+
+/// `$NAME` and `${NAME}` replaced by their `set` values (unknown ones left as written).
+pub fn substitute(text: &str, vars: &HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = if let Some(b) = after.strip_prefix('{') {
+            let end = b.find('}').unwrap_or(b.len());
+            (&b[..end], end + 2)
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        match vars.get(name) {
+            Some(v) if !name.is_empty() => out.push_str(v),
+            _ => out.push_str(&rest[i..i + 1 + len]),
+        }
+        rest = &after[len.min(after.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The servers whose root is the Magento root or its `pub/`; with a request host (and port),
+/// those whose `server_name` (and `listen` port) match first.
+pub fn store_servers<'a>(
+    cfg: &'a Config,
+    magento_root: &Path,
+    host: Option<&str>,
+    port: Option<u16>,
+) -> Vec<Server<'a>> {
+    let mut found: Vec<Server<'a>> = servers(cfg)
+        .into_iter()
+        .filter(|s| {
+            s.root.as_ref().is_some_and(|r| {
+                super::same_dir(r, magento_root) || super::same_dir(r, &magento_root.join("pub"))
+            })
+        })
+        .collect();
+    // Best first: server_name matching the request's host, then its port; without a request,
+    // a TLS server (`listen 443 ssl`).
+    let h = host.map(str::to_ascii_lowercase);
+    found.sort_by_key(|s| {
+        let name = h.as_ref().is_some_and(|h| {
+            s.names.iter().any(|n| {
+                n == h
+                    || n.strip_prefix('*')
+                        .is_some_and(|suffix| h.ends_with(suffix))
+                    || n.strip_prefix('.')
+                        .is_some_and(|d| h == d || h.ends_with(&format!(".{d}")))
+            })
+        });
+        let port_ok = match port {
+            Some(p) => s.ports.is_empty() || s.ports.contains(&p),
+            None => s.ports.contains(&443) || s.tls,
+        };
+        (!name, !port_ok)
+    });
+    found
+}
+
+/// How a `location` matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Modifier {
+    Exact,
+    /// `^~`: a prefix that stops the regex search.
+    PrefixNoRegex,
+    Prefix,
+    Regex {
+        case_insensitive: bool,
+    },
+    Named,
+}
+
+/// The modifier and pattern of a `location` block.
+pub fn location_of(n: &Node) -> Option<(Modifier, &str)> {
+    match (n.arg(0), n.arg(1)) {
+        (Some("="), Some(p)) => Some((Modifier::Exact, p)),
+        (Some("^~"), Some(p)) => Some((Modifier::PrefixNoRegex, p)),
+        (Some("~"), Some(p)) => Some((
+            Modifier::Regex {
+                case_insensitive: false,
+            },
+            p,
+        )),
+        (Some("~*"), Some(p)) => Some((
+            Modifier::Regex {
+                case_insensitive: true,
+            },
+            p,
+        )),
+        (Some(p), None) if p.starts_with('@') => Some((Modifier::Named, p)),
+        (Some(p), None) => {
+            // `location =/x` written without a space
+            if let Some(x) = p.strip_prefix('=') {
+                Some((Modifier::Exact, x))
+            } else {
+                Some((Modifier::Prefix, p))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The chain of `location` blocks a URI lands in under `parent` (a server or location), as
+/// nginx chooses: an exact match wins; else the longest prefix, searched for nested locations
+/// first; a `^~` longest prefix stops there; else the first regex in order of appearance (nested
+/// ones of the chosen prefix before the outer ones); else the longest prefix. Empty when none
+/// matches.
+pub fn find_location<'a>(parent: &'a Node, uri: &str) -> Vec<&'a Node> {
+    let locs: Vec<(&'a Node, Modifier, &'a str)> = parent
+        .children()
+        .iter()
+        .filter(|c| c.name == "location" && c.block.is_some())
+        .filter_map(|c| location_of(c).map(|(m, p)| (c, m, p)))
+        .collect();
+    if let Some((n, _, _)) = locs
+        .iter()
+        .find(|(_, m, p)| *m == Modifier::Exact && *p == uri)
+    {
+        return vec![n];
+    }
+    let longest = locs
+        .iter()
+        .filter(|(_, m, p)| {
+            matches!(m, Modifier::Prefix | Modifier::PrefixNoRegex) && uri.starts_with(p)
+        })
+        .max_by_key(|(_, _, p)| p.len());
+    if let Some((n, m, _)) = longest {
+        let nested = find_location(n, uri);
+        let mut chain = vec![*n];
+        if let Some(first) = nested.first()
+            && location_of(first)
+                .is_some_and(|(m, _)| matches!(m, Modifier::Regex { .. } | Modifier::Exact))
+        {
+            chain.extend(nested);
+            return chain;
+        }
+        if *m == Modifier::PrefixNoRegex {
+            chain.extend(nested);
+            return chain;
+        }
+        if let Some(r) = first_regex(&locs, uri) {
+            let mut chain = vec![r];
+            chain.extend(find_location(r, uri));
+            return chain;
+        }
+        chain.extend(nested);
+        return chain;
+    }
+    match first_regex(&locs, uri) {
+        Some(r) => {
+            let mut chain = vec![r];
+            chain.extend(find_location(r, uri));
+            chain
+        }
+        None => Vec::new(),
+    }
+}
+
+fn first_regex<'a>(locs: &[(&'a Node, Modifier, &'a str)], uri: &str) -> Option<&'a Node> {
+    locs.iter()
+        .find(|(_, m, p)| match m {
+            Modifier::Regex { case_insensitive } => {
+                let pat = if *case_insensitive {
+                    format!("(?i){p}")
+                } else {
+                    p.to_string()
+                };
+                super::apache::regex_matches(&pat, uri)
+            }
+            _ => false,
+        })
+        .map(|(n, _, _)| *n)
+}
+
+/// A named location (`@name`) of a server.
+pub fn named_location<'a>(server: &'a Node, name: &str) -> Option<&'a Node> {
+    super::walk(server.children())
+        .into_iter()
+        .find(|n| n.name == "location" && n.arg(0) == Some(name))
+}
+
+/// The levels a request meets, outermost first: `http`, `server`, then the location chain.
+pub fn levels<'a>(server: &Server<'a>, chain: &[&'a Node]) -> Vec<&'a Node> {
+    server
+        .http
+        .into_iter()
+        .chain([server.node])
+        .chain(chain.iter().copied())
+        .collect()
+}
+
+/// The innermost directive `name` in force (nginx inherits a directive from the outer level
+/// when a level does not set it).
+pub fn effective<'a>(levels: &[&'a Node], name: &str) -> Option<&'a Node> {
+    levels.iter().rev().find_map(|l| {
+        l.children()
+            .iter()
+            .rev()
+            .find(|c| c.name == name && c.block.is_none())
+    })
+}
+
+/// The list directives among `names` in force (`allow`/`deny`, `fastcgi_param`): those of the
+/// innermost level that has any of them; outer levels' lists are inherited only by levels
+/// without one (nginx's array merge).
+pub fn effective_list<'a>(levels: &[&'a Node], names: &[&str]) -> Vec<&'a Node> {
+    for l in levels.iter().rev() {
+        let here: Vec<&Node> = l
+            .children()
+            .iter()
+            .filter(|c| c.block.is_none() && names.contains(&c.name.as_str()))
+            .collect();
+        if !here.is_empty() {
+            return here;
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_of(text: &str) -> Node {
+        let nodes = parse_str(text, Path::new("t.conf")).unwrap();
+        nodes.into_iter().find(|n| n.name == "server").unwrap()
+    }
+
+    fn landed(s: &Node, uri: &str) -> String {
+        find_location(s, uri)
+            .iter()
+            .map(|n| n.args.join(" "))
+            .collect::<Vec<_>>()
+            .join(" > ")
+    }
+
+    #[test]
+    fn variables_are_joined_and_substituted() {
+        let s = server_of("server {\n set $MAGE_ROOT /var/www/m;\n root $MAGE_ROOT/pub;\n}\n");
+        let root = s.children().iter().find(|c| c.name == "root").unwrap();
+        assert_eq!(root.args, vec!["$MAGE_ROOT/pub"]);
+        assert_eq!(root.line, 3);
+        let mut vars = HashMap::new();
+        vars.insert("MAGE_ROOT".to_string(), "/var/www/m".to_string());
+        assert_eq!(substitute("$MAGE_ROOT/pub", &vars), "/var/www/m/pub");
+        assert_eq!(substitute("${MAGE_ROOT}/pub", &vars), "/var/www/m/pub");
+        assert_eq!(substitute("$other/x", &vars), "$other/x");
+    }
+
+    #[test]
+    fn location_selection_as_nginx_does() {
+        let s = server_of(
+            r#"server {
+  location / { }
+  location /rest { }
+  location ^~ /static/ { location ~ \.php$ { } }
+  location = /rest/V1/exact { }
+  location ~ ^/rest/V1/reg { }
+  location ~* \.PHP$ { }
+  location /media/ { location ~ \.xml$ { } }
+}"#,
+        );
+        assert_eq!(landed(&s, "/rest/default/V1/products"), "/rest");
+        assert_eq!(landed(&s, "/rest/V1/exact"), "= /rest/V1/exact");
+        assert_eq!(landed(&s, "/rest/V1/regx"), "~ ^/rest/V1/reg");
+        assert_eq!(landed(&s, "/index.php"), "~* \\.PHP$");
+        assert_eq!(landed(&s, "/static/a.php"), "^~ /static/ > ~ \\.php$");
+        assert_eq!(landed(&s, "/media/a.xml"), "/media/ > ~ \\.xml$");
+        assert_eq!(landed(&s, "/other"), "/");
+    }
+
+    #[test]
+    fn inheritance() {
+        let nodes = parse_str(
+            "http { auth_basic \"x\"; server { deny all; location / { allow 10.0.0.1; } location /a { } } }",
+            Path::new("t"),
+        )
+        .unwrap();
+        let http = &nodes[0];
+        let s = &http.children()[1];
+        let srv = server(s, Some(http));
+        let chain = find_location(s, "/x");
+        let lv = levels(&srv, &chain);
+        assert_eq!(effective(&lv, "auth_basic").unwrap().args, vec!["x"]);
+        let list = effective_list(&lv, &["allow", "deny"]);
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].name, "allow");
+        let chain = find_location(s, "/a");
+        let lv = levels(&srv, &chain);
+        assert_eq!(effective_list(&lv, &["allow", "deny"])[0].name, "deny");
+    }
+}

@@ -1,0 +1,357 @@
+//! End to end: each real server setup of the web lab (tests/lab/web.rs: Apache with proxy_fcgi,
+//! ProxyPassMatch or mod_fcgid, nginx with Magento's nginx.conf.sample, on loopback) shows its
+//! real behaviour — the valid token gets 401 through the setups that strip the header, 200
+//! through the healthy ones — and `m2auth diagnose --server-config <the server's config>` names
+//! the matching cause (and none of the server codes on the healthy ones). `fix --apply` on the
+//! .htaccess, and on the vhost followed by a graceful restart of the real Apache, makes the next
+//! real request pass. Skips with a message when apache2 / nginx / php-fpm are absent.
+
+mod lab;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use lab::FixtureStore;
+use lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
+use serde_json::Value;
+
+const TOKEN: &str = "labtoken0123456789abcdef";
+const RULE: &str = "    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
+const SERVER_CODES: &[&str] = &[
+    "apache-htaccess-ignored",
+    "apache-fcgi-strips-authorization",
+    "server-denies-path",
+    "basic-auth-in-front",
+    "auth-header-stripped",
+];
+
+/// A store m2auth can read (env.php with docroot pub/) whose pub/ holds the lab's REST double.
+fn store(htaccess: Option<&str>) -> FixtureStore {
+    let s = FixtureStore::new();
+    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
+    s.config_php(&[("Magento_Store", true)]);
+    web::magento_front_controller(s.root(), &[TOKEN]);
+    if let Some(h) = htaccess {
+        s.file("pub/.htaccess", h);
+    }
+    s
+}
+
+fn get(srv: &WebServer) -> RawResponse {
+    let auth = format!("Bearer {TOKEN}");
+    srv.get("/rest/V1/products", &[("Authorization", auth.as_str())])
+}
+
+fn m2auth(s: &FixtureStore, args: &[&str]) -> (String, String, i32) {
+    let root = s.root().to_str().unwrap().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--root", root.as_str()]);
+    let out = lab::m2auth(&all, s.root());
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap(),
+    )
+}
+
+/// The server codes `diagnose --server-config <config>` reports, and the root cause.
+fn diagnose(s: &FixtureStore, config: &Path) -> (Vec<String>, Value, Value) {
+    let (out, err, _) = m2auth(
+        s,
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--server-config",
+            config.to_str().unwrap(),
+        ],
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let codes = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .filter(|c| SERVER_CODES.contains(&c.as_str()))
+        .collect();
+    (codes, doc["root_cause"].clone(), doc)
+}
+
+fn magento_pub_htaccess() -> Option<String> {
+    let dir = lab::reference_dir()?;
+    Some(std::fs::read_to_string(dir.join("server/pub.htaccess")).unwrap())
+}
+
+/// Graceful restart of the lab's Apache on its (edited) config, then wait until it answers
+/// with the new configuration (`ok` says when).
+fn graceful(srv: &WebServer, ok: impl Fn(&RawResponse) -> bool) -> RawResponse {
+    let status = std::process::Command::new(web::apache_binary().unwrap())
+        .arg("-f")
+        .arg(&srv.config)
+        .args(["-k", "graceful"])
+        .env("LANG", "C")
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "apache2 -k graceful failed\n{}",
+        srv.error_log()
+    );
+    let start = Instant::now();
+    loop {
+        let r = get(srv);
+        if ok(&r) || start.elapsed() > Duration::from_secs(10) {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn apache_proxy_fcgi_stripping_is_named_and_fixed_in_the_htaccess() {
+    let Some(stock) = magento_pub_htaccess() else {
+        return;
+    };
+    // Magento's real pub/.htaccess with its passthrough rule commented out.
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let s = store(Some(&commented));
+    let Some(srv) = Apache::new(&s.path("pub")).start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 401, "{:?}", get(&srv));
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "apache-fcgi-strips-authorization", "{doc:#}");
+    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+
+    // fix --apply restores the rule; the very next real request passes (no reload needed).
+    let (out, err, code) = m2auth(&s, &["fix", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        stock
+    );
+    let r = get(&srv);
+    assert_eq!(r.status, 200, "{r:?}");
+    let (codes, root_cause, _) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{codes:?}");
+
+    // undo: the header is stripped again.
+    let (out, err, code) = m2auth(&s, &["undo"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(get(&srv).status, 401);
+}
+
+#[test]
+fn apache_minimal_htaccess_without_the_rule_is_fixed_by_insertion() {
+    let s = store(Some(&web::minimal_htaccess(false)));
+    let Some(srv) = Apache::new(&s.path("pub")).start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, _) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"]);
+    let (out, err, code) = m2auth(&s, &["fix", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        web::minimal_htaccess(true)
+    );
+    assert_eq!(get(&srv).status, 200);
+}
+
+#[test]
+fn apache_allow_override_none_is_named_and_fixed_in_the_vhost() {
+    let Some(stock) = magento_pub_htaccess() else {
+        return;
+    };
+    let s = store(Some(&stock));
+    let mut a = Apache::new(&s.path("pub"));
+    a.allow_override = "None";
+    a.fallback_resource = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 401, "{:?}", get(&srv));
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "apache-fcgi-strips-authorization", "{doc:#}");
+    assert!(
+        codes.contains(&"apache-htaccess-ignored".to_string()),
+        "{doc:#}"
+    );
+
+    // The plan names the vhost line; --apply with --server-config adds CGIPassAuth On to the
+    // docroot's <Directory>; after a graceful restart the real request passes.
+    let cfg = srv.config.to_str().unwrap().to_string();
+    let (out, _, _) = m2auth(&s, &["fix", "--server-config", &cfg]);
+    assert!(
+        out.contains("CGIPassAuth On") && out.contains(&cfg),
+        "{out}"
+    );
+    let (out, err, code) = m2auth(&s, &["fix", "--apply", "--server-config", &cfg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let conf = std::fs::read_to_string(&srv.config).unwrap();
+    assert!(conf.contains("        CGIPassAuth On\n"), "{conf}");
+    let r = graceful(&srv, |r| r.status == 200);
+    assert_eq!(r.status, 200, "{r:?}\n{}", srv.error_log());
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(
+        !codes.contains(&"apache-fcgi-strips-authorization".to_string()),
+        "{doc:#}"
+    );
+    // undo, restart: 401 again.
+    let (out, err, code) = m2auth(&s, &["undo"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = graceful(&srv, |r| r.status == 401);
+    assert_eq!(r.status, 401, "{r:?}");
+}
+
+#[test]
+fn apache_healthy_setups_pass_and_are_not_flagged() {
+    let Some(stock) = magento_pub_htaccess() else {
+        return;
+    };
+    // proxy_fcgi + AllowOverride All + Magento's stock .htaccess.
+    let s = store(Some(&stock));
+    let Some(srv) = Apache::new(&s.path("pub")).start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 200);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // proxy_fcgi + CGIPassAuth (no rule in the .htaccess).
+    let s = store(Some(&web::minimal_htaccess(false)));
+    let mut a = Apache::new(&s.path("pub"));
+    a.cgi_pass_auth = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty(), "{doc:#}");
+    drop(srv);
+
+    // proxy_fcgi + SetEnvIf in the vhost.
+    a.cgi_pass_auth = false;
+    a.setenvif_authorization = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty(), "{doc:#}");
+}
+
+#[test]
+fn apache_proxy_pass_match_needs_setenvif_and_m2auth_says_so() {
+    let s = store(Some(&web::minimal_htaccess(true)));
+    let mut a = Apache::new(&s.path("pub"));
+    a.php = PhpHandoff::ProxyPassMatch;
+    // The .htaccess rule does not help under ProxyPassMatch …
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+    drop(srv);
+    // … nor CGIPassAuth in <Directory> …
+    a.cgi_pass_auth = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "apache-fcgi-strips-authorization")
+        .unwrap();
+    assert!(
+        f["fix"]["commands"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("SetEnvIf Authorization"),
+        "{f}"
+    );
+    drop(srv);
+    // … SetEnvIf in the vhost does.
+    a.cgi_pass_auth = false;
+    a.setenvif_authorization = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty(), "{doc:#}");
+}
+
+#[test]
+fn apache_fcgid_strips_unless_told() {
+    let s = store(Some(&web::minimal_htaccess(false)));
+    let mut a = Apache::new(&s.path("pub"));
+    a.php = PhpHandoff::Fcgid;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+    s.file("pub/.htaccess", web::minimal_htaccess(true));
+    assert_eq!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty(), "{doc:#}");
+    drop(srv);
+    s.file("pub/.htaccess", web::minimal_htaccess(false));
+    a.cgi_pass_auth = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty(), "{doc:#}");
+}
+
+#[test]
+fn apache_basic_auth_and_deny_on_rest() {
+    let s = store(Some(&web::minimal_htaccess(true)));
+    let mut a = Apache::new(&s.path("pub"));
+    a.basic_auth_rest = true;
+    let Some(srv) = a.start() else { return };
+    let r = get(&srv);
+    assert_eq!(r.status, 401);
+    assert!(
+        r.header("WWW-Authenticate")
+            .is_some_and(|v| v.starts_with("Basic")),
+        "{r:?}"
+    );
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "basic-auth-in-front", "{doc:#}");
+    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    drop(srv);
+
+    a.basic_auth_rest = false;
+    a.deny_rest = true;
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 403);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "server-denies-path", "{doc:#}");
+    assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
+}
+
+#[test]
+fn nginx_sample_healthy_basic_auth_and_deny() {
+    let s = store(None);
+    let Some(srv) = Nginx::new(s.root()).start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 200);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    let mut n = Nginx::new(s.root());
+    n.basic_auth_rest = true;
+    let Some(srv) = n.start() else { return };
+    let r = get(&srv);
+    assert_eq!(r.status, 401);
+    assert!(r.header("WWW-Authenticate").is_some(), "{r:?}");
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    drop(srv);
+
+    n.basic_auth_rest = false;
+    n.deny_rest = true;
+    let Some(srv) = n.start() else { return };
+    // Under the sample, `error_page 404 403 = /errors/404.php` turns the 403 into a 404 page.
+    assert_eq!(get(&srv).status, 404);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
+}

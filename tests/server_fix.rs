@@ -1,0 +1,305 @@
+//! `m2auth fix` on the server findings, as a user runs it: the plan changes nothing, `--apply`
+//! restores Magento's passthrough rule in the real pub/.htaccess (read in place from
+//! ../shared/magento-reference/server, the rule commented out or removed) and, with
+//! `--server-config`, adds `CGIPassAuth On` to the vhost; `undo` puts the files back byte for
+//! byte, and refuses when a file changed since (unless --force).
+
+mod lab;
+
+use std::path::{Path, PathBuf};
+
+use lab::FixtureStore;
+use serde_json::Value;
+
+const RULE: &str = "    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
+
+fn store(pub_htaccess: &str) -> FixtureStore {
+    let s = FixtureStore::new();
+    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
+    s.config_php(&[("Magento_Store", true)]);
+    s.file("pub/index.php", "<?php\n");
+    s.file("pub/.htaccess", pub_htaccess);
+    s
+}
+
+fn run(s: &FixtureStore, args: &[&str]) -> (String, String, i32) {
+    let root = s.root().to_str().unwrap().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--root", root.as_str()]);
+    let out = lab::m2auth(&all, s.root());
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap(),
+    )
+}
+
+fn codes(s: &FixtureStore, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["diagnose", "--format", "json"];
+    args.extend_from_slice(extra);
+    let (out, err, _) = run(s, &args);
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn journal_files(s: &FixtureStore) -> Vec<PathBuf> {
+    match std::fs::read_dir(s.path("var/m2auth/journal")) {
+        Ok(rd) => rd.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let s = store(&commented);
+    let ht = s.path("pub/.htaccess");
+    let line = stock.lines().position(|l| l == RULE).unwrap() + 1;
+    assert!(codes(&s, &[]).contains(&"htaccess-auth-passthrough-missing".to_string()));
+
+    // The plan: what and where, nothing changed.
+    let (out, err, code) = run(&s, &["fix"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("{line}: {RULE}")), "{out}");
+    assert!(out.contains("--apply"), "{out}");
+    assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented);
+    assert!(journal_files(&s).is_empty());
+    // JSON plan.
+    let (out, _, _) = run(&s, &["fix", "--format", "json"]);
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["applied"], false);
+    assert_eq!(
+        plan["edits"][0]["code"],
+        "htaccess-auth-passthrough-missing"
+    );
+    assert_eq!(plan["edits"][0]["path"], ht.display().to_string());
+
+    // --apply: the stock file again, byte for byte; mode kept; journaled.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&ht, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let (out, err, code) = run(&s, &["fix", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied: 1 file(s) changed"), "{out}");
+    assert_eq!(std::fs::read_to_string(&ht).unwrap(), stock);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&ht).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+    }
+    assert!(!codes(&s, &[]).contains(&"htaccess-auth-passthrough-missing".to_string()));
+    let entries = journal_files(&s);
+    assert_eq!(entries.len(), 1);
+    let entry: Value =
+        serde_json::from_str(&std::fs::read_to_string(&entries[0]).unwrap()).unwrap();
+    assert!(entry.get("database").is_none(), "{entry:#}");
+    assert_eq!(entry["files"][0]["before"], commented);
+    assert!(
+        entry["files"][0]["after_sha256"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    // Nothing left to do: a second --apply changes nothing.
+    let (out, _, _) = run(&s, &["fix", "--apply"]);
+    assert!(!out.contains("applied:"), "{out}");
+
+    // undo: the commented file again.
+    let (out, err, code) = run(&s, &["undo"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 file(s) put back"), "{out}");
+    assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented);
+    let (_, err, code) = run(
+        &s,
+        &["undo", entries[0].file_stem().unwrap().to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("already undone"), "{err}");
+}
+
+#[test]
+fn undo_refuses_a_file_changed_since_unless_forced() {
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    // The rule removed entirely: inserted after `RewriteEngine on`.
+    let removed = stock.replace(&format!("{RULE}\n"), "");
+    let s = store(&removed);
+    let ht = s.path("pub/.htaccess");
+    let (out, err, code) = run(&s, &["fix", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let now = std::fs::read_to_string(&ht).unwrap();
+    let engine = now
+        .lines()
+        .position(|l| l.trim() == "RewriteEngine on")
+        .unwrap();
+    assert_eq!(now.lines().nth(engine + 1), Some(RULE), "{out}");
+    assert!(!codes(&s, &[]).contains(&"htaccess-auth-passthrough-missing".to_string()));
+
+    // Someone edits the file afterwards: undo refuses, nothing changes.
+    let edited = format!("{now}# edited by hand\n");
+    std::fs::write(&ht, &edited).unwrap();
+    let (_, err, code) = run(&s, &["undo"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("changed since") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&ht).unwrap(), edited);
+    let (out, err, code) = run(&s, &["undo", "--force"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&ht).unwrap(), removed);
+
+    // A symlinked .htaccess is never written through.
+    #[cfg(unix)]
+    {
+        let real = s.path("pub/real.htaccess");
+        std::fs::write(&real, &removed).unwrap();
+        std::fs::remove_file(&ht).unwrap();
+        std::os::unix::fs::symlink(&real, &ht).unwrap();
+        let (_, err, code) = run(&s, &["fix", "--apply"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), removed);
+    }
+}
+
+fn apache_layout(dir: &Path, docroot: &Path) -> (PathBuf, PathBuf) {
+    let a = dir.join("apache2");
+    std::fs::create_dir_all(a.join("sites-enabled")).unwrap();
+    std::fs::create_dir_all(a.join("conf-enabled")).unwrap();
+    std::fs::write(
+        a.join("apache2.conf"),
+        "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\nLoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\nLoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n<Directory />\n\tAllowOverride None\n\tRequire all denied\n</Directory>\nIncludeOptional conf-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n",
+    )
+    .unwrap();
+    std::fs::write(
+        a.join("conf-enabled/php8.2-fpm.conf"),
+        "<IfModule !mod_php8.c>\n<IfModule proxy_fcgi_module>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n</IfModule>\n",
+    )
+    .unwrap();
+    let site = a.join("sites-enabled/magento.conf");
+    std::fs::write(
+        &site,
+        format!(
+            "<VirtualHost *:80>\n    ServerName shop.test\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride None\n        FallbackResource /index.php\n        Require all granted\n    </Directory>\n</VirtualHost>\n",
+            d = docroot.display()
+        ),
+    )
+    .unwrap();
+    (a.join("apache2.conf"), site)
+}
+
+#[test]
+fn fix_adds_cgipassauth_to_the_vhost_only_with_server_config() {
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    let s = store(&stock);
+    let docroot = s.root().canonicalize().unwrap().join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, site) = apache_layout(tmp.path(), &docroot);
+    let before = std::fs::read_to_string(&site).unwrap();
+    let cfg = main.to_str().unwrap().to_string();
+    assert!(
+        codes(&s, &["--server-config", &cfg])
+            .contains(&"apache-fcgi-strips-authorization".to_string())
+    );
+
+    // Plan: the exact line, where it goes, the reload command.
+    let (out, _, code) = run(&s, &["fix", "--server-config", &cfg]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!(
+            "{}: add `CGIPassAuth On` after line 4",
+            site.display()
+        )) || out.contains(&site.display().to_string()),
+        "{out}"
+    );
+    assert!(out.contains("5:         CGIPassAuth On"), "{out}");
+    assert!(
+        out.contains("apachectl configtest && systemctl reload apache2"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), before);
+
+    let (out, err, code) = run(&s, &["fix", "--apply", "--server-config", &cfg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = std::fs::read_to_string(&site).unwrap();
+    assert_eq!(
+        after.lines().nth(4),
+        Some("        CGIPassAuth On"),
+        "{after}"
+    );
+    assert!(
+        codes(&s, &["--server-config", &cfg])
+            .iter()
+            .all(|c| c != "apache-fcgi-strips-authorization")
+    );
+    let (out, err, code) = run(&s, &["undo"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), before);
+}
+
+#[test]
+fn fix_without_server_config_does_not_edit_found_configs() {
+    // A vhost m2auth found on its own (not named with --server-config) is never edited: the
+    // fix is listed as a manual step with the lines and the reload command. Here: the fix
+    // planner on a configuration loaded as the default places would be; simulated through the
+    // library, since /etc is not ours to write in a test.
+    use m2auth::checks::{Context, LoadOptions};
+    use m2auth::store::server::Sources;
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    let s = store(&stock);
+    let docroot = s.root().canonicalize().unwrap().join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, site) = apache_layout(tmp.path(), &docroot);
+    let mut ctx = Context::load(LoadOptions {
+        root: s.root().to_path_buf(),
+        db: m2auth::store::db::DbChoice::Env,
+        now: None,
+        request: None,
+        env: &m2auth::store::envphp::ProcessEnv,
+        server: Sources::Given(vec![main.clone()]),
+    })
+    .unwrap();
+    for c in &mut ctx.server.configs {
+        c.given = false;
+    }
+    let plan = m2auth::fix::server::plan(&ctx);
+    assert!(plan.edits.is_empty(), "{plan:?}");
+    let m = plan
+        .manual
+        .iter()
+        .find(|m| m.code.as_str() == "apache-fcgi-strips-authorization")
+        .unwrap();
+    assert!(
+        m.summary.contains(&format!("{}:4", site.display())),
+        "{m:?}"
+    );
+    assert!(m.commands.contains(&"CGIPassAuth On".to_string()));
+    assert!(
+        m.commands
+            .iter()
+            .any(|c| c.contains("systemctl reload apache2"))
+    );
+}
