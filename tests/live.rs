@@ -1237,3 +1237,41 @@ fn a_server_that_never_answers_times_out() {
     assert_eq!(doc["response"]["failure"], "timeout", "{doc:#}");
     assert!(took < Duration::from_secs(5), "{took:?}");
 }
+
+#[test]
+fn web_a_live_proof_joins_the_server_configs_finding() {
+    let Some(s) = web_store(Some(&web::minimal_htaccess(true))) else {
+        return;
+    };
+    let mut a = Apache::new(&s.pub_dir());
+    a.basic_auth_rest = true;
+    let Some(srv) = a.start() else { return };
+    let cfg = srv.config.to_str().unwrap().to_string();
+    let (code, doc) = live(
+        &s,
+        &srv,
+        "request",
+        "/rest/V1/products",
+        &["--server-config", &cfg],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "basic-auth-in-front", "{doc:#}");
+    let basic: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "basic-auth-in-front")
+        .collect();
+    assert_eq!(basic.len(), 1, "one finding, not two: {doc:#}");
+    let sources: Vec<&str> = basic[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources[0], "http", "{sources:?}");
+    assert!(
+        sources.iter().any(|s| s.starts_with("file:")),
+        "{sources:?}"
+    );
+}
