@@ -581,6 +581,25 @@ fn a_login_gets_a_fresh_token_that_stays_masked() {
     assert_eq!(doc["response"]["login"]["token_obtained"], false, "{doc:#}");
     assert_eq!(doc["response"]["status"], 401);
     assert_eq!(doc["response"]["classification"], "magento-error");
+    // The token request itself: sent once, its answer (the token, masked) is the answer.
+    std::fs::write(&pw, "jane-pass-123\n").unwrap();
+    let req = format!("POST {}", srv.url("/rest/V1/integration/admin/token"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["response"]["status"], 200, "{doc:#}");
+    assert_eq!(doc["response"]["login"]["token_obtained"], true);
+    assert!(!doc.to_string().contains(FULL_TOKEN), "{doc:#}");
 }
 
 #[test]

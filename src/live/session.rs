@@ -67,8 +67,11 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
         let token_url = login::token_url(&origin, target, l);
         let attempt = login::obtain(client, &token_url, l, password)?;
         let status = attempt.exchange.as_ref().ok().map(|r| r.status);
+        // The request being diagnosed is the token request itself: its answer is the answer.
+        let is_token_request = target.path.ends_with("/V1/integration/admin/token")
+            || target.path.ends_with("/V1/integration/customer/token");
         match attempt.token {
-            Some(t) => {
+            Some(t) if !is_token_request => {
                 sent.login = None;
                 sent.password = None;
                 sent.headers
@@ -84,8 +87,12 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
                 });
                 token = Some(t);
             }
-            None => {
-                // The login itself failed: its answer is the live answer, the login checks explain it.
+            obtained => {
+                // The login failed (its answer is the live answer, the login checks explain it),
+                // or the login was the request.
+                if let Some(t) = &obtained {
+                    token = Some(t.clone());
+                }
                 return Ok(LiveOutcome {
                     sent,
                     url: token_url.clone(),
@@ -94,9 +101,9 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
                     login: Some(LoginStep {
                         url: token_url,
                         status,
-                        obtained: false,
+                        obtained: obtained.is_some(),
                     }),
-                    token: None,
+                    token,
                     insecure: client.settings.insecure,
                 });
             }
