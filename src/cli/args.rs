@@ -207,7 +207,7 @@ pub struct MatrixArgs {
     /// The store's base URL for --live [default: web/secure/base_url of the default store view]
     #[arg(long, value_name = "URL", requires = "live")]
     pub base_url: Option<String>,
-    /// With --live: send POST, PUT and DELETE routes too (with an empty JSON body; they may change data when allowed)
+    /// With --live: send POST and PUT routes too, with a broken JSON body that Magento rejects (400) after its token and ACL check, before anything runs. DELETE routes are never sent
     #[arg(long, requires = "live")]
     pub all_methods: bool,
     /// With --live: requests in flight at once

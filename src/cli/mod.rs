@@ -720,7 +720,10 @@ fn matrix_live(
         ctx.masker.add(t);
     }
     let picked: Vec<usize> = (0..rows.len())
-        .filter(|&i| a.all_methods || rows[i].route.method == "GET")
+        .filter(|&i| {
+            let m = &rows[i].route.method;
+            m == "GET" || (a.all_methods && m2auth::live::matrix::probe_allowed(m))
+        })
         .collect();
     let probes: Vec<m2auth::live::matrix::Probe> = picked
         .iter()

@@ -58,6 +58,23 @@ pub fn fill_placeholders(url: &str) -> String {
         .join("/")
 }
 
+/// Whether a route of this method may be probed at all: DELETE never is. Magento reads a
+/// DELETE's input from its URL only (`Webapi\Rest\Request::getRequestData`), so nothing stops an
+/// authorized probe before the service method runs: `DELETE /V1/carts/mine/coupons` would
+/// remove the caller's coupon.
+pub fn probe_allowed(method: &str) -> bool {
+    !method.eq_ignore_ascii_case("DELETE")
+}
+
+/// The body a probe carries: for POST and PUT a deliberately broken JSON document (`{`).
+/// Magento's `InputParamsResolver::resolve()` runs `RequestValidator::validate()` (token and ACL
+/// check: 401/403) before `getInputData()` decodes the body, and the JSON deserializer stops a
+/// broken body with 400 "Decoding error." before any service method runs. So an allowed probe
+/// answers 400 and changes nothing; a refused one answers 401/403 as it would with any body.
+pub fn probe_body(method: &str) -> Option<&'static str> {
+    (method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT")).then_some("{")
+}
+
 /// Live allowed or denied from one answer (pure).
 pub fn verdict(c: &Classification) -> Option<bool> {
     match c {
@@ -136,7 +153,7 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
                         };
                         std::thread::sleep(wait);
                     }
-                    let out = Outgoing {
+                    let mut out = Outgoing {
                         method: p.method.clone(),
                         url: p.url.clone(),
                         headers: vec![
@@ -149,8 +166,15 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
                                 value: "application/json".into(),
                             },
                         ],
-                        body: (p.method != "GET" && p.method != "DELETE").then(|| "{}".into()),
+                        body: None,
                     };
+                    if let Some(body) = probe_body(&p.method) {
+                        out.headers.push(Header {
+                            name: "Content-Type".into(),
+                            value: "application/json".into(),
+                        });
+                        out.body = Some(body.into());
+                    }
                     let started = Instant::now();
                     let cell = match client.send(&out) {
                         Ok(x) => {
@@ -192,6 +216,16 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probes_never_delete_and_post_a_broken_body() {
+        assert!(probe_allowed("GET") && probe_allowed("POST") && probe_allowed("PUT"));
+        assert!(!probe_allowed("DELETE") && !probe_allowed("delete"));
+        assert_eq!(probe_body("GET"), None);
+        assert_eq!(probe_body("POST"), Some("{"));
+        assert_eq!(probe_body("PUT"), Some("{"));
+        assert!(serde_json::from_str::<serde_json::Value>("{").is_err());
+    }
 
     #[test]
     fn placeholders_get_dummy_values() {
