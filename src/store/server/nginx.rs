@@ -273,27 +273,40 @@ fn server<'a>(s: &'a Node, http: Option<&'a Node>) -> Server<'a> {
     }
 }
 
-/// `$NAME` and `${NAME}` replaced by their `set` values (unknown ones left as written).
+/// `$NAME` and `${NAME}` replaced by their `set` values (unknown ones left as written, and so is
+/// an unclosed `${…`: the text comes from the configuration and is never trusted to be well
+/// formed).
 pub fn substitute(text: &str, vars: &HashMap<String, String>) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('$') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
+        // (the name, the bytes the reference takes after `$`)
         let (name, len) = if let Some(b) = after.strip_prefix('{') {
-            let end = b.find('}').unwrap_or(b.len());
-            (&b[..end], end + 2)
+            match b.find('}') {
+                Some(end) => (&b[..end], end + 2),
+                None => {
+                    // `${x` without its `}`: literal to the end.
+                    out.push_str(&rest[i..]);
+                    return out;
+                }
+            }
         } else {
             let end = after
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(after.len());
             (&after[..end], end)
         };
+        let reference = after.get(..len).unwrap_or(after);
         match vars.get(name) {
             Some(v) if !name.is_empty() => out.push_str(v),
-            _ => out.push_str(&rest[i..i + 1 + len]),
+            _ => {
+                out.push('$');
+                out.push_str(reference);
+            }
         }
-        rest = &after[len.min(after.len())..];
+        rest = after.get(len..).unwrap_or("");
     }
     out.push_str(rest);
     out
@@ -525,6 +538,12 @@ mod tests {
         assert_eq!(substitute("$MAGE_ROOT/pub", &vars), "/var/www/m/pub");
         assert_eq!(substitute("${MAGE_ROOT}/pub", &vars), "/var/www/m/pub");
         assert_eq!(substitute("$other/x", &vars), "$other/x");
+        // Malformed references from an untrusted file: kept as written, never a panic.
+        assert_eq!(substitute("/srv/${x", &vars), "/srv/${x");
+        assert_eq!(substitute("/srv/${", &vars), "/srv/${");
+        assert_eq!(substitute("/srv/$", &vars), "/srv/$");
+        assert_eq!(substitute("${MAGE_ROOT}é${", &vars), "/var/www/mé${");
+        assert_eq!(substitute("$é$MAGE_ROOT", &vars), "$é/var/www/m");
     }
 
     #[test]
