@@ -355,3 +355,40 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
 }
+
+/// The `skipped` reasons of the server-config check.
+fn server_skips(doc: &Value) -> Vec<String> {
+    doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["check"] == "server-config")
+        .map(|k| k["reason"].to_string())
+        .collect()
+}
+
+#[test]
+fn nginx_pass_request_headers_off_with_an_explicit_param_and_crlf() {
+    let s = store(None);
+    let mut n = Nginx::new(s.root());
+    n.sample = false;
+    // Real nginx sends an explicitly named parameter even with the client's headers off; the
+    // file is written with CRLF line ends, which nginx reads as well.
+    n.php_extra = "            fastcgi_pass_request_headers off;\n            fastcgi_param HTTP_AUTHORIZATION $http_authorization;\n".into();
+    n.crlf = true;
+    let Some(srv) = n.start() else { return };
+    assert!(std::fs::read_to_string(&srv.config).unwrap().contains("\r\n"));
+    assert_eq!(get(&srv).status, 200);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(server_skips(&doc).is_empty(), "{doc:#}");
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // Without the explicit parameter the header is gone: 401, and m2auth says so.
+    n.php_extra = "            fastcgi_pass_request_headers off;\n".into();
+    let Some(srv) = n.start() else { return };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(server_skips(&doc).is_empty(), "{doc:#}");
+    assert_eq!(codes, vec!["auth-header-stripped"], "{doc:#}");
+}

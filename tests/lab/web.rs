@@ -134,6 +134,10 @@ pub struct Nginx {
     pub basic_auth_rest: bool,
     /// `location /rest { deny all; }`
     pub deny_rest: bool,
+    /// Extra lines in the PHP location of the minimal server (`sample: false`).
+    pub php_extra: String,
+    /// Write the configuration with CRLF line ends (as edited on Windows).
+    pub crlf: bool,
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -824,6 +828,8 @@ impl Nginx {
             sample: true,
             basic_auth_rest: false,
             deny_rest: false,
+            php_extra: String::new(),
+            crlf: false,
         }
     }
 
@@ -929,11 +935,16 @@ impl Nginx {
                  \x20           fastcgi_pass fastcgi_backend;\n\
                  \x20           fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n\
                  \x20           include fastcgi_params;\n\
+                 {}\
                  \x20       }}\n",
-                root.display()
+                root.display(),
+                self.php_extra
             ));
         }
         c.push_str("    }\n}\n");
+        if self.crlf {
+            c = c.replace('\n', "\r\n");
+        }
         let config = dir.join("nginx.conf");
         let mut cmd = Command::new(&nginx);
         cmd.arg("-p")

@@ -94,7 +94,14 @@ impl Reader {
     }
 
     fn parse(&mut self, text: &str, file: &Path, follow: bool) -> Result<Vec<Node>, (u32, String)> {
-        let cfg = nginx_lint_parser::parse_string(text).map_err(|e| {
+        // CRLF files (edited on Windows) are valid for nginx, not for the parser: a CR becomes
+        // a space, which keeps every offset and line number.
+        let text = if text.contains('\r') {
+            std::borrow::Cow::Owned(text.replace('\r', " "))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        let cfg = nginx_lint_parser::parse_string(&text).map_err(|e| {
             let line = e.position().map_or(0, |p| p.line as u32);
             (line, e.to_string())
         })?;
