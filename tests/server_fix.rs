@@ -282,7 +282,7 @@ fn fix_without_server_config_does_not_edit_found_configs() {
         server: Sources::Given(vec![main.clone()]),
     })
     .unwrap();
-    for c in &mut ctx.server.configs {
+    for c in &mut ctx.server_mut().configs {
         c.given = false;
     }
     let plan = m2auth::fix::server::plan(&ctx);

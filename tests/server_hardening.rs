@@ -86,3 +86,100 @@ fn malformed_nginx_variable_is_kept_as_written() {
     let (doc, code) = diagnose(&s, &conf);
     assert!(code == 0 || code == 1, "exit {code}: {doc:#}");
 }
+
+#[test]
+fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    // 5,000 nested nginx locations (the parser recursed until the stack overflowed: exit 134).
+    let ng = tmp.path().join("deep-nginx.conf");
+    std::fs::write(
+        &ng,
+        format!(
+            "http {{\nserver {{\n root {};\n{}{}}}\n}}\n",
+            docroot.display(),
+            "location / {\n".repeat(5000),
+            "}\n".repeat(5000)
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &ng);
+    assert!(code == 0 || code == 1, "exit {code}");
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter().any(|r| r.starts_with(&format!("{}:", ng.display()))
+            && r.contains("nested deeper")),
+        "{sk:?}"
+    );
+    // 150,000 nested <IfModule> in an included Apache file: that file is skipped with its line,
+    // the rest is still read.
+    let a = tmp.path().join("apache");
+    std::fs::create_dir_all(&a).unwrap();
+    let deep = a.join("deep.conf");
+    std::fs::write(
+        &deep,
+        format!(
+            "{}{}",
+            "<IfModule x>\n".repeat(150_000),
+            "</IfModule>\n".repeat(150_000)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nInclude deep.conf\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &a.join("apache2.conf"));
+    assert!(code == 0 || code == 1, "exit {code}");
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter()
+            .any(|r| r.starts_with(&format!("{}:65: ", deep.display()))),
+        "{sk:?}"
+    );
+    assert!(
+        doc["web_server"].is_null() || !doc.to_string().contains("has the store"),
+        "{doc:#}"
+    );
+
+    // Commands that do not need the server configuration do not read it.
+    let (_, code, err) = run(
+        &s,
+        &[
+            "token:inspect",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.c2ln",
+            "--server-config",
+            ng.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 134, "{err}");
+}
+
+#[test]
+fn only_commands_that_judge_the_server_read_its_configuration() {
+    use m2auth::checks::{Context, LoadOptions};
+    use m2auth::store::server::Sources;
+    let s = store();
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("nginx.conf");
+    std::fs::write(&conf, "http { server { root /srv/x; } }\n").unwrap();
+    let ctx = Context::load(LoadOptions {
+        root: s.root().to_path_buf(),
+        db: m2auth::store::db::DbChoice::Env,
+        now: None,
+        request: None,
+        env: &m2auth::store::envphp::ProcessEnv,
+        server: Sources::Given(vec![conf.clone()]),
+    })
+    .unwrap();
+    assert!(!ctx.server_read());
+    let _ = m2auth::checks::diagnose(&ctx);
+    assert!(ctx.server_read());
+    assert_eq!(ctx.server().configs.len(), 1);
+}

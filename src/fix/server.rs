@@ -217,7 +217,7 @@ pub fn restore_rule(file: &Htaccess, text: &str) -> Option<(String, String, Vec<
 fn vhost_fix(ctx: &Context) -> Option<FileEdit> {
     let (path, host, port) = checks::server::probe(ctx);
     for c in ctx
-        .server
+        .server()
         .configs
         .iter()
         .filter(|c| c.kind == Kind::Apache && c.given)

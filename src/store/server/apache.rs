@@ -17,7 +17,9 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::{Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, Node, expand_include, read_text};
+use super::{
+    Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include, read_text,
+};
 
 /// Sections whose contents apply conditionally to the whole enclosing context.
 const CONDITIONALS: &[&str] = &["ifmodule", "ifversion", "ifdefine", "ifdirective", "iffile"];
@@ -31,6 +33,8 @@ struct Reader {
     files: Vec<PathBuf>,
     problems: Vec<String>,
     stack: Vec<PathBuf>,
+    /// Sections open in the including files (nesting counts across includes).
+    outer_depth: usize,
 }
 
 /// Read an Apache main configuration file and everything it includes.
@@ -41,6 +45,7 @@ pub fn read(main: &Path) -> Config {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        outer_depth: 0,
     };
     let nodes = r.file(main, true).unwrap_or_default();
     Config {
@@ -62,6 +67,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        outer_depth: 0,
     };
     r.parse(text, file, false)
 }
@@ -200,6 +206,12 @@ impl Reader {
                 }
             }
             if is_section {
+                if self.outer_depth + stack.len() >= MAX_NESTING {
+                    return Err((
+                        line_no,
+                        format!("sections nested deeper than {MAX_NESTING}"),
+                    ));
+                }
                 stack.push((node, Vec::new()));
                 continue;
             }
@@ -250,7 +262,10 @@ impl Reader {
                                 .push(format!("{place}: Include {}: no such file", path.display()));
                         }
                         for f in files {
-                            if let Some(nodes) = self.file(&f, !optional) {
+                            self.outer_depth += stack.len();
+                            let read = self.file(&f, !optional);
+                            self.outer_depth -= stack.len();
+                            if let Some(nodes) = read {
                                 let target = match stack.last_mut() {
                                     Some((_, c)) => c,
                                     None => &mut top,
@@ -801,6 +816,19 @@ mod tests {
         );
         assert_eq!(nodes[1].args, vec!["/var/www/m/pub"]);
         assert_eq!(nodes[2].args, vec!["${APACHE_LOG_DIR}/e.log"]);
+    }
+
+    #[test]
+    fn nesting_is_capped() {
+        let n = 150_000;
+        let deep = format!(
+            "{}{}",
+            "<IfModule x>\n".repeat(n),
+            "</IfModule>\n".repeat(n)
+        );
+        let e = parse_str(&deep, Path::new("x")).unwrap_err();
+        assert_eq!(e.0, MAX_NESTING as u32 + 1);
+        assert!(e.1.contains("nested deeper"), "{}", e.1);
     }
 
     #[test]

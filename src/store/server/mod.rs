@@ -24,6 +24,10 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub const MAX_FILES: usize = 2000;
 /// The deepest include nesting followed.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
+/// The deepest section/block nesting read, across includes (real configurations nest a few
+/// levels; a file nesting deeper is skipped with `file:line` before anything recurses into it,
+/// so a hostile or broken file cannot overflow the stack).
+pub const MAX_NESTING: usize = 64;
 
 /// One directive (`name args…;` / `Name args…`) or section (`<Name args>…</Name>`,
 /// `name args { … }`), where it was read, and for a section its contents.
@@ -222,6 +226,31 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
         }
     }
     Ok(loaded)
+}
+
+/// The checks [`load`] makes on `--server-config` paths (they exist and can be read; a file is
+/// of a known kind), without reading the configuration: an error here is the user's (exit 2).
+pub fn check_given(sources: &Sources) -> Result<(), ServerConfigError> {
+    let Sources::Given(paths) = sources else {
+        return Ok(());
+    };
+    for path in paths {
+        let unreadable = |source| ServerConfigError::Unreadable {
+            path: path.clone(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if meta.is_dir() {
+            std::fs::read_dir(path).map_err(unreadable)?;
+        } else {
+            let text = read_text(path).map_err(|why| ServerConfigError::Unreadable {
+                path: path.clone(),
+                source: std::io::Error::other(why),
+            })?;
+            detect(path, &text).ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
+        }
+    }
+    Ok(())
 }
 
 fn read_main(path: &Path, kind: Kind, given: bool) -> Config {

@@ -15,13 +15,17 @@ use std::path::{Path, PathBuf};
 
 use nginx_lint_parser::ast::{ConfigItem, Directive};
 
-use super::{Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, Node, expand_include, read_text};
+use super::{
+    Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include, read_text,
+};
 
 struct Reader {
     base: PathBuf,
     files: Vec<PathBuf>,
     problems: Vec<String>,
     stack: Vec<PathBuf>,
+    /// Blocks open around the directive being converted (nesting counts across includes).
+    depth: usize,
 }
 
 /// Read an nginx main configuration file (or a file of `server` blocks) and its includes.
@@ -31,6 +35,7 @@ pub fn read(main: &Path) -> Config {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        depth: 0,
     };
     let nodes = r.file(main).unwrap_or_default();
     Config {
@@ -51,6 +56,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        depth: 0,
     };
     r.parse(text, file, false)
 }
@@ -101,6 +107,10 @@ impl Reader {
         } else {
             std::borrow::Cow::Borrowed(text)
         };
+        // The parser recurses per block: a file nesting too deep is refused before it sees it.
+        if let Some(line) = too_deep(&text, MAX_NESTING.saturating_sub(self.depth)) {
+            return Err((line, format!("blocks nested deeper than {MAX_NESTING}")));
+        }
         let cfg = nginx_lint_parser::parse_string(&text).map_err(|e| {
             let line = e.position().map_or(0, |p| p.line as u32);
             (line, e.to_string())
@@ -169,7 +179,9 @@ impl Reader {
         let block = d.block.as_ref().map(|b| {
             let mut children = Vec::new();
             if !b.is_raw() {
+                self.depth += 1;
                 self.items(&b.items, file, follow, &mut children);
+                self.depth -= 1;
             }
             children
         });
@@ -188,6 +200,66 @@ impl Reader {
             source,
         }
     }
+}
+
+/// The 1-based line where `{` blocks nest deeper than `max`, if they do: a scan that skips
+/// comments, quoted strings and `${var}` references, so nothing recursive runs on the text.
+fn too_deep(text: &str, max: usize) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+        }
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    if chars.next() == Some('\n') {
+                        line += 1;
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '\\' => {
+                    if chars.next() == Some('\n') {
+                        line += 1;
+                    }
+                }
+                '#' => {
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            line += 1;
+                            break;
+                        }
+                    }
+                }
+                '$' if chars.peek() == Some(&'{') => {
+                    for c in chars.by_ref() {
+                        if c == '}' || c == '\n' {
+                            if c == '\n' {
+                                line += 1;
+                            }
+                            break;
+                        }
+                    }
+                }
+                '{' => {
+                    depth += 1;
+                    if depth > max {
+                        return Some(line);
+                    }
+                }
+                '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    None
 }
 
 /// A `server` block and what it serves.
@@ -551,6 +623,19 @@ mod tests {
         assert_eq!(substitute("/srv/$", &vars), "/srv/$");
         assert_eq!(substitute("${MAGE_ROOT}é${", &vars), "/var/www/mé${");
         assert_eq!(substitute("$é$MAGE_ROOT", &vars), "$é/var/www/m");
+    }
+
+    #[test]
+    fn nesting_is_capped_before_parsing() {
+        let deep = format!(
+            "server {{\n{}{}}}\n",
+            "location / {\n".repeat(5000),
+            "}\n".repeat(5000)
+        );
+        let e = parse_str(&deep, Path::new("t")).unwrap_err();
+        assert_eq!(e.0, MAX_NESTING as u32 + 1);
+        assert_eq!(too_deep("a { b \"{{{\" ${x} # {{{\n c { } }", 2), None);
+        assert_eq!(too_deep("a {\n b {\n c { } } }", 2), Some(3));
     }
 
     #[test]
