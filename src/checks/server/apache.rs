@@ -146,7 +146,7 @@ pub fn facts<'a>(
             .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case("FileInfo")),
         None => partial,
     };
-    let htaccess = read_htaccess(&docroot);
+    let htaccess = read_htaccess(&docroot, magento_root);
     let request_scope = if proxied {
         ap::scope(config, &m, &vhost, &index, url, true)
     } else {
@@ -181,11 +181,13 @@ pub fn facts<'a>(
     })
 }
 
-fn read_htaccess(docroot: &Path) -> Option<Htaccess> {
+/// The docroot's `.htaccess`, named as every finding names files: relative to the store root
+/// when it is under it (`pub/.htaccess`), else absolute.
+fn read_htaccess(docroot: &Path, magento_root: &Path) -> Option<Htaccess> {
     let p = docroot.join(".htaccess");
     let text = std::fs::read_to_string(&p).ok()?;
     Some(Htaccess {
-        path: p.display().to_string(),
+        path: server::store_relative(&p, magento_root),
         lines: text.lines().map(str::to_string).collect(),
     })
 }

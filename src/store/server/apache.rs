@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use super::{
     Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include, read_text,
+    Budget,
 };
 
 /// Sections whose contents apply conditionally to the whole enclosing context.
@@ -33,21 +34,30 @@ struct Reader {
     files: Vec<PathBuf>,
     problems: Vec<String>,
     stack: Vec<PathBuf>,
+    budget: Budget,
     /// Sections open in the including files (nesting counts across includes).
     outer_depth: usize,
 }
 
 /// Read an Apache main configuration file and everything it includes.
 pub fn read(main: &Path) -> Config {
+    read_with(main, &mut Budget::default())
+}
+
+/// [`read`], counting the bytes read into `budget`. Relative paths resolve against the
+/// ServerRoot ([`super::include_base`]) until the file sets its own `ServerRoot`.
+pub(crate) fn read_with(main: &Path, budget: &mut Budget) -> Config {
     let mut r = Reader {
         defines: Default::default(),
-        server_root: main.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        server_root: super::include_base(main, Kind::Apache),
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: std::mem::take(budget),
         outer_depth: 0,
     };
     let nodes = r.file(main, true).unwrap_or_default();
+    *budget = r.budget;
     Config {
         kind: Kind::Apache,
         main: main.to_path_buf(),
@@ -67,6 +77,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: Budget::default(),
         outer_depth: 0,
     };
     r.parse(text, file, false)
@@ -101,7 +112,7 @@ impl Reader {
             ));
             return None;
         }
-        let text = match read_text(path) {
+        let text = match read_text(path, &mut self.budget) {
             Ok(t) => t,
             Err(why) => {
                 if required {

@@ -17,6 +17,7 @@ use nginx_lint_parser::ast::{ConfigItem, Directive};
 
 use super::{
     Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include, read_text,
+    Budget,
 };
 
 struct Reader {
@@ -24,20 +25,29 @@ struct Reader {
     files: Vec<PathBuf>,
     problems: Vec<String>,
     stack: Vec<PathBuf>,
+    budget: Budget,
     /// Blocks open around the directive being converted (nesting counts across includes).
     depth: usize,
 }
 
 /// Read an nginx main configuration file (or a file of `server` blocks) and its includes.
 pub fn read(main: &Path) -> Config {
+    read_with(main, &mut Budget::default())
+}
+
+/// [`read`], counting the bytes read into `budget`. Relative includes resolve against the
+/// prefix ([`super::include_base`]: the directory of the main nginx.conf).
+pub(crate) fn read_with(main: &Path, budget: &mut Budget) -> Config {
     let mut r = Reader {
-        base: main.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        base: super::include_base(main, Kind::Nginx),
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: std::mem::take(budget),
         depth: 0,
     };
     let nodes = r.file(main).unwrap_or_default();
+    *budget = r.budget;
     Config {
         kind: Kind::Nginx,
         main: main.to_path_buf(),
@@ -56,6 +66,7 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: Budget::default(),
         depth: 0,
     };
     r.parse(text, file, false)
@@ -76,7 +87,7 @@ impl Reader {
             ));
             return None;
         }
-        let text = match read_text(path) {
+        let text = match read_text(path, &mut self.budget) {
             Ok(t) => t,
             Err(why) => {
                 self.problems.push(format!("{}: {why}", path.display()));
