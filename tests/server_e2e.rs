@@ -377,7 +377,11 @@ fn nginx_pass_request_headers_off_with_an_explicit_param_and_crlf() {
     n.php_extra = "            fastcgi_pass_request_headers off;\n            fastcgi_param HTTP_AUTHORIZATION $http_authorization;\n".into();
     n.crlf = true;
     let Some(srv) = n.start() else { return };
-    assert!(std::fs::read_to_string(&srv.config).unwrap().contains("\r\n"));
+    assert!(
+        std::fs::read_to_string(&srv.config)
+            .unwrap()
+            .contains("\r\n")
+    );
     assert_eq!(get(&srv).status, 200);
     let (codes, root_cause, doc) = diagnose(&s, &srv.config);
     assert!(server_skips(&doc).is_empty(), "{doc:#}");
@@ -391,4 +395,103 @@ fn nginx_pass_request_headers_off_with_an_explicit_param_and_crlf() {
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert!(server_skips(&doc).is_empty(), "{doc:#}");
     assert_eq!(codes, vec!["auth-header-stripped"], "{doc:#}");
+}
+
+/// Basic auth on the whole docroot with the header for PHP passed on.
+fn staging_apache(s: &FixtureStore, directory_require: &str, vhost_extra: &str) -> Apache {
+    let mut a = Apache::new(&s.path("pub"));
+    a.cgi_pass_auth = true;
+    a.directory_extra = format!(
+        "        AuthType Basic\n        AuthName \"staging\"\n        AuthUserFile \"@HTPASSWD@\"\n{directory_require}"
+    );
+    a.vhost_extra = vhost_extra.to_string();
+    a
+}
+
+#[test]
+fn basic_auth_exemption_must_hold_for_the_rewritten_index_php_too() {
+    let s = store(Some(&web::minimal_htaccess(true)));
+    // A common attempt: `<Location /rest> Require all granted`. Real Apache still answers 401
+    // Basic: after the .htaccess rewrite, the internal request for /index.php matches the
+    // <Directory>'s `Require valid-user` and no longer the <Location>.
+    let location = "    <Location /rest>\n        Require all granted\n    </Location>\n";
+    let a = staging_apache(&s, "        Require valid-user\n", location);
+    let Some(srv) = a.start() else { return };
+    let r = get(&srv);
+    assert_eq!(r.status, 401, "{r:?}");
+    assert!(
+        r.header("WWW-Authenticate")
+            .is_some_and(|v| v.starts_with("Basic")),
+        "{r:?}"
+    );
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "basic-auth-in-front", "{doc:#}");
+    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "basic-auth-in-front")
+        .unwrap();
+    let fix = f["fix"]["commands"].as_array().unwrap();
+    let lines: Vec<&str> = fix.iter().map(|c| c.as_str().unwrap()).collect();
+    // The <Location> it used to recommend is not among them.
+    assert!(!lines.iter().any(|l| l.contains("<Location")), "{lines:?}");
+    drop(srv);
+
+    // The exemption m2auth recommends, as it gives it: the SetEnvIf line in the vhost, and the
+    // Require lines in the section that demands Basic auth. Real Apache: 200 from PHP.
+    let setenv: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.trim_start().starts_with("SetEnvIf"))
+        .collect();
+    let require: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.trim_start().starts_with("SetEnvIf") && !l.contains("systemctl"))
+        .collect();
+    assert!(!setenv.is_empty() && !require.is_empty(), "{lines:?}");
+    let a = staging_apache(
+        &s,
+        &require
+            .iter()
+            .map(|l| format!("        {l}\n"))
+            .collect::<String>(),
+        &setenv
+            .iter()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>(),
+    );
+    let Some(srv) = a.start() else { return };
+    let r = get(&srv);
+    assert_eq!(r.status, 200, "{r:?}\n{}", srv.error_log());
+    // Still protected elsewhere.
+    assert_eq!(srv.get("/", &[]).status, 401);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+}
+
+#[test]
+fn satisfy_any_lets_allowed_hosts_past_basic_auth() {
+    let s = store(Some(&web::minimal_htaccess(true)));
+    // Staging's classic: Basic auth for everyone but the office (here: loopback), through
+    // mod_access_compat's `Satisfy Any`. Real Apache: 200 from loopback, on both passes.
+    let rules = "        Require valid-user\n        Order allow,deny\n        Allow from 127.0.0.1\n        Satisfy Any\n";
+    let Some(srv) = staging_apache(&s, rules, "").start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 200, "{}", srv.error_log());
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // Satisfy All: both are needed, the Bearer request gets the Basic challenge.
+    let rules = rules.replace("Satisfy Any", "Satisfy All");
+    let Some(srv) = staging_apache(&s, &rules, "").start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
 }

@@ -30,13 +30,16 @@ fn run(s: &FixtureStore, args: &[&str]) -> (Value, i32, String) {
     let out = lab::m2auth(&all, s.root());
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: exit {code}, {err}"));
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: exit {code}, {err}"));
     (doc, code, err)
 }
 
 fn diagnose(s: &FixtureStore, config: &Path) -> (Value, i32) {
-    let (doc, code, _) = run(s, &["diagnose", "--server-config", config.to_str().unwrap()]);
+    let (doc, code, _) = run(
+        s,
+        &["diagnose", "--server-config", config.to_str().unwrap()],
+    );
     (doc, code)
 }
 
@@ -108,8 +111,8 @@ fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
     assert!(code == 0 || code == 1, "exit {code}");
     let sk = skipped(&doc);
     assert!(
-        sk.iter().any(|r| r.starts_with(&format!("{}:", ng.display()))
-            && r.contains("nested deeper")),
+        sk.iter()
+            .any(|r| r.starts_with(&format!("{}:", ng.display())) && r.contains("nested deeper")),
         "{sk:?}"
     );
     // 150,000 nested <IfModule> in an included Apache file: that file is skipped with its line,
@@ -210,7 +213,10 @@ fn total_bytes_are_capped_and_size_skips_collapsed() {
     // 11 files of ~4 MiB after apache2.conf: 3 fit in 16 MiB, 8 are skipped, as one entry.
     assert!(capped[0].contains("and 7 more file(s)"), "{sk:?}");
     // The vhost after the includes was still read.
-    assert!(!doc["skipped"].to_string().contains("has the store"), "{doc:#}");
+    assert!(
+        !doc["skipped"].to_string().contains("has the store"),
+        "{doc:#}"
+    );
 }
 
 #[test]

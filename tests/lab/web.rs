@@ -121,6 +121,12 @@ pub struct Apache {
     /// mod_security2 with rules blocking a request carrying `X-Lab-Attack` (403) or a
     /// SQL-injection-looking argument (`@detectSQLi`, 403).
     pub waf: bool,
+    /// Extra lines in the docroot's `<Directory>` (`@HTPASSWD@` names the lab's htpasswd file:
+    /// user `lab`, password `lab`); with a `Require` or `Allow` line of their own they replace
+    /// the lab's `Require all granted`.
+    pub directory_extra: String,
+    /// Extra lines in the `<VirtualHost>` (`@HTPASSWD@` as above).
+    pub vhost_extra: String,
 }
 
 /// An nginx setup; [`Nginx::start`] runs it.
@@ -556,6 +562,8 @@ impl Apache {
             basic_auth_rest: false,
             deny_rest: false,
             waf: false,
+            directory_extra: String::new(),
+            vhost_extra: String::new(),
         }
     }
 
@@ -709,13 +717,19 @@ impl Apache {
             c.push_str("    SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1\n");
         }
         c.push_str(&format!(
-            "    <Directory \"{doc}\">\n        Options FollowSymLinks{}\n        AllowOverride {}\n        Require all granted\n        DirectoryIndex index.php\n",
+            "    <Directory \"{doc}\">\n        Options FollowSymLinks{}\n        AllowOverride {}\n{}        DirectoryIndex index.php\n",
             if self.php == PhpHandoff::Fcgid {
                 " ExecCGI"
             } else {
                 ""
             },
-            self.allow_override
+            self.allow_override,
+            // directory_extra with access rules of its own replaces the lab's grant.
+            if self.directory_extra.contains("Require") || self.directory_extra.contains("Allow") {
+                ""
+            } else {
+                "        Require all granted\n"
+            }
         ));
         if self.cgi_pass_auth {
             c.push_str("        CGIPassAuth On\n");
@@ -726,7 +740,10 @@ impl Apache {
         if self.php == PhpHandoff::Fcgid {
             c.push_str(&format!("        FcgidWrapper \"{d}/php-wrapper\" .php\n"));
         }
+        let htpasswd_text = htpasswd.display().to_string();
+        c.push_str(&self.directory_extra.replace("@HTPASSWD@", &htpasswd_text));
         c.push_str("    </Directory>\n");
+        c.push_str(&self.vhost_extra.replace("@HTPASSWD@", &htpasswd_text));
         match (self.php, &fpm) {
             (PhpHandoff::ProxyFcgi, Some(f)) => c.push_str(&format!(
                 "    <FilesMatch \\.php$>\n        SetHandler \"proxy:fcgi://127.0.0.1:{}\"\n    </FilesMatch>\n",

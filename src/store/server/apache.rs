@@ -18,8 +18,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include, read_text,
-    Budget,
+    Budget, Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include,
+    read_text,
 };
 
 /// Sections whose contents apply conditionally to the whole enclosing context.

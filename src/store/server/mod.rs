@@ -231,7 +231,9 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
                         })?;
                     let kind = detect(path, &String::from_utf8_lossy(&text))
                         .ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
-                    loaded.configs.push(read_main(path, kind, true, &mut budget));
+                    loaded
+                        .configs
+                        .push(read_main(path, kind, true, &mut budget));
                 }
             }
         }
@@ -285,9 +287,11 @@ pub fn check_given(sources: &Sources) -> Result<(), ServerConfigError> {
         if meta.is_dir() {
             std::fs::read_dir(path).map_err(unreadable)?;
         } else {
-            let text = read_text(path, &mut Budget::default()).map_err(|why| ServerConfigError::Unreadable {
-                path: path.clone(),
-                source: std::io::Error::other(why),
+            let text = read_text(path, &mut Budget::default()).map_err(|why| {
+                ServerConfigError::Unreadable {
+                    path: path.clone(),
+                    source: std::io::Error::other(why),
+                }
             })?;
             detect(path, &text).ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
         }

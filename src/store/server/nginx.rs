@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use nginx_lint_parser::ast::{ConfigItem, Directive};
 
 use super::{
-    Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include, read_text,
-    Budget,
+    Budget, Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include,
+    read_text,
 };
 
 struct Reader {
