@@ -495,3 +495,35 @@ fn satisfy_any_lets_allowed_hosts_past_basic_auth() {
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
 }
+
+#[test]
+fn allow_override_list_lets_the_htaccess_rewrites_run() {
+    // AllowOverride None, but AllowOverrideList names the rewrite directives: real Apache runs
+    // the .htaccess passthrough and routing (200), and m2auth must not call .htaccess ignored.
+    // (Without the <IfModule> wrapper: real Apache answers 500 for a section in .htaccess that
+    // only AllowOverrideList allows.)
+    let plain: String = web::minimal_htaccess(true)
+        .lines()
+        .filter(|l| !l.contains("IfModule"))
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    let s = store(Some(&plain));
+    let mut a = Apache::new(&s.path("pub"));
+    a.allow_override = "None\n        AllowOverrideList RewriteEngine RewriteCond RewriteRule";
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 200, "{}", srv.error_log());
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // Without RewriteRule in the list the .htaccess rules do not run: 404/401, and m2auth says
+    // .htaccess is ignored.
+    a.allow_override = "None\n        AllowOverrideList SetEnvIf";
+    let Some(srv) = a.start() else { return };
+    assert_ne!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(
+        codes.contains(&"apache-htaccess-ignored".to_string()),
+        "{doc:#}"
+    );
+}

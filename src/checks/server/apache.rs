@@ -159,14 +159,28 @@ pub fn facts<'a>(
     // server-wide <Directory> sections: an AllowOverride it does not set is not judged (taken
     // as honouring .htaccess) rather than assumed to be Apache's default None.
     let partial = m.is_unknown();
-    let htaccess_honoured = match allow_override {
+    // AllowOverrideList names single directives .htaccess may use besides AllowOverride's
+    // classes (`AllowOverrideList RewriteEngine RewriteRule RewriteCond`).
+    let list: Vec<String> = dir_scope
+        .iter()
+        .rev()
+        .find(|s| s.node.is("AllowOverrideList") && s.level == Level::Directory)
+        .map(|s| s.node.args.iter().map(|a| a.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let class = |c: &str| match allow_override {
         Some(s) => s
             .node
             .args
             .iter()
-            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case("FileInfo")),
+            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case(c)),
         None => partial,
     };
+    let allowed = |directive: &str, c: &str| {
+        class(c) || list.iter().any(|l| l == &directive.to_ascii_lowercase())
+    };
+    let rewrite_allowed =
+        allowed("RewriteEngine", "FileInfo") && allowed("RewriteRule", "FileInfo");
+    let htaccess_honoured = rewrite_allowed;
     let htaccess = read_htaccess(&docroot, magento_root);
     let request_scope = if proxied {
         ap::scope(config, &m, &vhost, &index, url, true)
@@ -176,11 +190,14 @@ pub fn facts<'a>(
     let passthrough = passthrough_in(&request_scope);
     let rewrite_on = m.test("mod_rewrite.c");
     let htaccess_passthrough = !proxied
-        && htaccess_honoured
-        && rewrite_on
-        && htaccess
-            .as_ref()
-            .is_some_and(|h| h.passthrough_line().is_some());
+        && htaccess.as_ref().is_some_and(|h| {
+            h.lines.iter().any(|l| match server::passthrough(l) {
+                Some(server::Passthrough::RewriteEnv) => rewrite_allowed && rewrite_on,
+                Some(server::Passthrough::SetEnvIf) => allowed("SetEnvIf", "FileInfo"),
+                Some(server::Passthrough::CgiPassAuth) => allowed("CGIPassAuth", "AuthConfig"),
+                None => false,
+            })
+        });
     let passes = access_passes(config, &m, &vhost, &docroot, url, proxied);
     let docroot_section = inner.iter().copied().find(|n| {
         n.is("Directory")
