@@ -527,3 +527,29 @@ fn allow_override_list_lets_the_htaccess_rewrites_run() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn symlinked_document_root_is_matched_as_apache_maps_it() {
+    // DocumentRoot names a symlink to the store; the <Directory> with the grants names the real
+    // path. Apache matches <Directory> on the path as mapped (not resolved): only
+    // <Directory /> (AllowOverride None, Require all denied) applies, 403.
+    let s = store(Some(&web::minimal_htaccess(true)));
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("shop");
+    std::os::unix::fs::symlink(s.root().canonicalize().unwrap(), &link).unwrap();
+    web::make_readable(links.path());
+    let mut a = Apache::new(&s.path("pub"));
+    a.cgi_pass_auth = true;
+    a.document_root_as = Some(link.join("pub"));
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 403, "{}", srv.error_log());
+    // m2auth still finds the vhost of the store reached through the link, and names the 403.
+    // (The CGIPassAuth On of the <Directory> that does not apply is rightly not counted
+    // either.)
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.contains(&"server-denies-path".to_string()), "{doc:#}");
+    assert!(
+        codes.contains(&"apache-fcgi-strips-authorization".to_string()),
+        "{doc:#}"
+    );
+}

@@ -127,6 +127,9 @@ pub struct Apache {
     pub directory_extra: String,
     /// Extra lines in the `<VirtualHost>` (`@HTPASSWD@` as above).
     pub vhost_extra: String,
+    /// The path written on the DocumentRoot line (a symlink to the docroot, say); the docroot's
+    /// `<Directory>` keeps the real path.
+    pub document_root_as: Option<PathBuf>,
 }
 
 /// An nginx setup; [`Nginx::start`] runs it.
@@ -564,6 +567,7 @@ impl Apache {
             waf: false,
             directory_extra: String::new(),
             vhost_extra: String::new(),
+            document_root_as: None,
         }
     }
 
@@ -711,7 +715,11 @@ impl Apache {
             ));
         }
         c.push_str(&format!(
-            "\n<VirtualHost 127.0.0.1:{port}>\n    ServerName 127.0.0.1\n    DocumentRoot \"{doc}\"\n"
+            "\n<VirtualHost 127.0.0.1:{port}>\n    ServerName 127.0.0.1\n    DocumentRoot \"{}\"\n",
+            self.document_root_as
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| doc.to_string())
         ));
         if self.setenvif_authorization {
             c.push_str("    SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1\n");

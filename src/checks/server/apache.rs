@@ -199,11 +199,13 @@ pub fn facts<'a>(
             })
         });
     let passes = access_passes(config, &m, &vhost, &docroot, url, proxied);
+    // The docroot's own section, by its path as written (Apache does not resolve symlinks to
+    // match <Directory>).
     let docroot_section = inner.iter().copied().find(|n| {
         n.is("Directory")
             && n.block.is_some()
             && n.arg(0)
-                .is_some_and(|d| server::same_dir(Path::new(d), &docroot))
+                .is_some_and(|d| ap::normalize(Path::new(d)) == ap::normalize(&docroot))
     });
     Some(Facts {
         config,

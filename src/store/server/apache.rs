@@ -745,29 +745,42 @@ fn components(p: &str) -> usize {
 }
 
 /// Whether `<Directory pattern>` applies to `dir`: the pattern (wildcards allowed) names `dir`
-/// or one of its parents.
+/// or one of its parents. As Apache does, on the path as mapped from DocumentRoot and the URL,
+/// not with symlinks resolved: `<Directory /srv/real>` does not apply to a DocumentRoot
+/// `/srv/link` pointing there.
 fn directory_applies(pattern: &str, dir: &Path) -> bool {
     let pat = pattern.trim_end_matches('/');
     if pat.is_empty() {
         return true; // <Directory />
     }
-    let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let pat_canon = if pat.contains(['*', '?', '[']) {
-        PathBuf::from(pat)
-    } else {
-        std::fs::canonicalize(pat).unwrap_or_else(|_| PathBuf::from(pat))
-    };
-    for d in [dir, canon.as_path()] {
-        for anc in d.ancestors() {
-            if anc == pat_canon || anc == Path::new(pat) {
-                return true;
-            }
-            if pat.contains(['*', '?', '[']) && wildcard(pat, &anc.to_string_lossy()) {
-                return true;
-            }
+    let wild = pat.contains(['*', '?', '[']);
+    let dir = normalize(dir);
+    let pat_path = normalize(Path::new(pat));
+    for anc in dir.ancestors() {
+        if anc == pat_path {
+            return true;
+        }
+        if wild && wildcard(pat, &anc.to_string_lossy()) {
+            return true;
         }
     }
     false
+}
+
+/// A path with `.` and `..` components and repeated or trailing `/` removed, lexically (no
+/// symlink is followed), as Apache compares section paths.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `<Location /rest>` applies to `/rest`, `/rest/…` (and, as Apache does, `/restx`: a plain
