@@ -343,3 +343,74 @@ fn paths_are_absolute_or_store_relative_whatever_the_cwd() {
         }
     }
 }
+
+/// A vhost for the store, PHP-FPM through SetHandler with CGIPassAuth (healthy), `extra` in it.
+fn apache_site(docroot: &Path, extra: &str) -> String {
+    format!(
+        "<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        CGIPassAuth On\n        Require all granted\n    </Directory>\n    <FilesMatch \\.php$>\n        SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n    </FilesMatch>\n{extra}</VirtualHost>\n",
+        d = docroot.display()
+    )
+}
+
+#[test]
+fn location_prefix_whole_segments_vhost_require_and_duplicates() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("site.conf");
+    // <Location /res> does not apply to /rest/… (whole segments; the unit test location_matching
+    // has /rest against /restx: a request m2auth judges is always under /rest/).
+    std::fs::write(
+        &conf,
+        apache_site(
+            &docroot,
+            "    <Location /res>\n        Require all denied\n    </Location>\n",
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &conf);
+    assert!(
+        !codes(&doc).contains(&"server-denies-path".into()),
+        "{doc:#}"
+    );
+    std::fs::write(
+        &conf,
+        apache_site(
+            &docroot,
+            "    <Location /rest>\n        Require all denied\n    </Location>\n",
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &conf);
+    assert!(
+        codes(&doc).contains(&"server-denies-path".into()),
+        "{doc:#}"
+    );
+    // A Require at vhost level is not allowed by Apache: not counted.
+    std::fs::write(&conf, apache_site(&docroot, "    Require all denied\n")).unwrap();
+    let (doc, _) = diagnose(&s, &conf);
+    assert!(
+        !codes(&doc).contains(&"server-denies-path".into()),
+        "{doc:#}"
+    );
+
+    // The same configuration given twice: read once, each finding once.
+    std::fs::write(
+        &conf,
+        apache_site(
+            &docroot,
+            "    <Location /rest>\n        Require all denied\n    </Location>\n",
+        ),
+    )
+    .unwrap();
+    let c = conf.to_str().unwrap();
+    let (doc, _, _) = run(
+        &s,
+        &["diagnose", "--server-config", c, "--server-config", c],
+    );
+    let n = codes(&doc)
+        .iter()
+        .filter(|c| *c == "server-denies-path")
+        .count();
+    assert_eq!(n, 1, "{doc:#}");
+}

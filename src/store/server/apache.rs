@@ -627,7 +627,12 @@ pub fn scope<'a>(
     let mut out = Vec::new();
     let plain = |nodes: &[&'a Node], level: Level, out: &mut Vec<Scoped<'a>>| {
         for n in nodes {
-            if n.block.is_none() || is_require_block(n) {
+            // Access rules are not allowed at server or vhost level (Apache refuses to start
+            // with them there): not counted.
+            if n.is("Require") || is_require_block(n) {
+                continue;
+            }
+            if n.block.is_none() {
                 out.push(Scoped {
                     node: n,
                     section: None,
@@ -783,10 +788,16 @@ pub fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// `<Location /rest>` applies to `/rest`, `/rest/…` (and, as Apache does, `/restx`: a plain
-/// prefix match unless the path ends with `/`).
+/// `<Location /rest>` applies to `/rest` and `/rest/…`, not to `/restx` (Apache matches whole
+/// path segments unless the path ends with `/`).
 fn location_applies(prefix: &str, url: &str) -> bool {
-    prefix == "/" || url.starts_with(prefix)
+    if prefix == "/" {
+        return true;
+    }
+    match url.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// The last directive named `name` in scope.
@@ -899,6 +910,15 @@ mod tests {
         assert!(m.test("!mod_php8.c"));
         assert!(!m.test("!mod_rewrite.c"));
         assert_eq!(m.mod_php(), Some(false));
+    }
+
+    #[test]
+    fn location_matching() {
+        assert!(location_applies("/rest", "/rest"));
+        assert!(location_applies("/rest", "/rest/V1/products"));
+        assert!(!location_applies("/rest", "/restx"));
+        assert!(location_applies("/re/", "/re/x"));
+        assert!(location_applies("/", "/anything"));
     }
 
     #[test]

@@ -238,9 +238,23 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
             }
         }
     }
-    for c in &mut loaded.configs {
+    // The same file given twice (or a file and the directory holding it): read once.
+    let mut seen: std::collections::HashSet<PathBuf> = Default::default();
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut kept = Vec::new();
+    for mut c in std::mem::take(&mut loaded.configs) {
+        if !c.files.is_empty() && c.files.iter().all(|f| seen.contains(&canon(f))) {
+            loaded.skipped.push(format!(
+                "{}: already read through another --server-config path",
+                c.main.display()
+            ));
+            continue;
+        }
+        seen.extend(c.files.iter().map(|f| canon(f)));
         collapse_caps(&mut c.problems);
+        kept.push(c);
     }
+    loaded.configs = kept;
     Ok(loaded)
 }
 
