@@ -602,11 +602,24 @@ fn apache_access_rules_on_rest() {
         vhost(&docroot, dir, "\t<LocationMatch \"^/(index\\.php/)?rest/\">\n\t\tRequire ip 10.0.0.0/8 192.168.1.5\n\t</LocationMatch>\n"),
     )
     .unwrap();
+    // Without a request the client's address is unknown: a warning, not the cause.
     let (doc, _) = diagnose(&s, &["--server-config", &cfg]);
     let f = finding(&doc, "server-denies-path");
-    assert_eq!(f["severity"], "error");
+    assert_eq!(f["severity"], "warning");
     assert!(sources(f).contains(&src(&site, "Require ip")), "{f}");
     assert!(f["detail"].as_str().unwrap().contains("127.0.0.1"), "{f}");
+    // A request to this machine: its client is local, refused: an error.
+    let (doc, _) = diagnose(
+        &s,
+        &[
+            "--offline",
+            "--server-config",
+            &cfg,
+            "--request",
+            "GET http://127.0.0.1/rest/V1/products",
+        ],
+    );
+    assert_eq!(finding(&doc, "server-denies-path")["severity"], "error");
     // With --request the request's own path is judged: /rest/… is denied, another path not.
     let (doc, _) = diagnose(
         &s,

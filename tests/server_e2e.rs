@@ -321,9 +321,32 @@ fn apache_basic_auth_and_deny_on_rest() {
     a.deny_rest = true;
     let Some(srv) = a.start() else { return };
     assert_eq!(get(&srv).status, 403);
-    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
-    assert_eq!(root_cause, "server-denies-path", "{doc:#}");
+    // `Require ip 10.255.255.1`: without a request, the client's address is unknown (a
+    // warning); for a request to the lab's loopback URL, the refusal is the cause.
+    let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
+    let url = format!("GET {}/rest/V1/products", srv.base_url);
+    let (out, err, _) = m2auth(
+        &s,
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--offline",
+            "--server-config",
+            srv.config.to_str().unwrap(),
+            "--request",
+            &url,
+        ],
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "server-denies-path")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(f["severity"], "error", "{f:#}");
 }
 
 #[test]

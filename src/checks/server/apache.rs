@@ -92,6 +92,8 @@ pub struct Facts<'a> {
     /// names index.php itself) the internal redirect to `/index.php` Magento's rewrite (or
     /// FallbackResource) makes. Access must be granted on both.
     pub passes: Vec<Pass<'a>>,
+    /// The request targets this machine (127.0.0.1, ::1, localhost): its client is local.
+    pub client_local: bool,
 }
 
 /// One request Apache checks access for: its URI, the directives in force, and the
@@ -109,6 +111,8 @@ pub struct Pass<'a> {
 pub struct Env {
     pub set: std::collections::HashSet<String>,
     pub maybe: std::collections::HashSet<String>,
+    /// Judge `Require ip`/`host` for a client whose address is unknown (taken as listed).
+    pub any_client: bool,
 }
 
 /// The facts for the vhost serving the store, or `None` when no vhost has its docroot.
@@ -220,6 +224,12 @@ pub fn facts<'a>(
         docroot_section,
         scope: request_scope,
         passes,
+        client_local: host.is_some_and(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
     })
 }
 
@@ -594,6 +604,9 @@ fn require_verdict(n: &Node, env: &Env) -> Verdict {
         Some((first, rest)) if first == "not" => (true, rest.to_vec()),
         _ => (false, args),
     };
+    if env.any_client && matches!(args.first().map(String::as_str), Some("ip" | "host")) {
+        return Verdict::Granted;
+    }
     let v = match args.first().map(String::as_str) {
         Some("all") => {
             if args.get(1).map(String::as_str) == Some("granted") {
@@ -765,20 +778,24 @@ fn access_pass(f: &Facts<'_>, pass: &Pass<'_>, how: &str) -> Vec<Finding> {
     let satisfy_any = ap::last(scope, "Satisfy")
         .is_some_and(|s| s.node.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("any")));
     let compat = compat_verdict(scope);
-    let mut require = Verdict::Granted;
-    if !reqs.is_empty() {
+    let verdict = |env: &Env| {
         let items: Vec<Verdict> = reqs
             .iter()
             .map(|s| {
                 if s.node.block.is_some() {
-                    block_verdict(s.node, &pass.env)
+                    block_verdict(s.node, env)
                 } else {
-                    require_verdict(s.node, &pass.env)
+                    require_verdict(s.node, env)
                 }
             })
             .collect();
-        require = combine("requireany", &items);
-    }
+        combine("requireany", &items)
+    };
+    let require = if reqs.is_empty() {
+        Verdict::Granted
+    } else {
+        verdict(&pass.env)
+    };
     if satisfy_any && compat.as_ref().is_some_and(|(ok, _)| *ok) {
         // `Allow from` grants: Require (and Basic auth) is not needed.
         return out;
@@ -786,9 +803,25 @@ fn access_pass(f: &Facts<'_>, pass: &Pass<'_>, how: &str) -> Vec<Finding> {
     match require {
         Verdict::Granted => {}
         Verdict::Denied => {
+            // Refused only because of the client's address (`Require ip`/`host`), and the
+            // client is not known to be this machine: a warning, not the cause.
+            let by_address = verdict(&Env {
+                any_client: true,
+                ..pass.env.clone()
+            }) != Verdict::Denied;
+            let (severity, note) = if by_address && !f.client_local {
+                (
+                    Severity::Warning,
+                    format!(
+                        "{url_note}; the request's client is not known to be local (give --request with the URL it calls): if the REST clients are not on this machine, check their addresses against the rule"
+                    ),
+                )
+            } else {
+                (Severity::Error, url_note.to_string())
+            };
             let mut finding =
-                Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
-                    "Apache refuses {how} with 403 before PHP runs ({url_note}); Magento's pub/.htaccess (`ErrorDocument 403 /errors/404.php`) shows it as a 404 page.",
+                Finding::new(Code::ServerDeniesPath, severity).detail(format!(
+                    "Apache refuses {how} with 403 before PHP runs ({note}); Magento's pub/.htaccess (`ErrorDocument 403 /errors/404.php`) shows it as a 404 page.",
                 ));
             if let Some(e) = section_ev(&reqs[0]) {
                 finding = finding.evidence(e);
