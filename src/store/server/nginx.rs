@@ -236,11 +236,7 @@ fn too_deep(text: &str, max: usize) -> Option<u32> {
             }
             None => match c {
                 '"' | '\'' => quote = Some(c),
-                '\\' => {
-                    if chars.next() == Some('\n') {
-                        line += 1;
-                    }
-                }
+                '\\' if chars.next() == Some('\n') => line += 1,
                 '#' => {
                     for c in chars.by_ref() {
                         if c == '\n' {
