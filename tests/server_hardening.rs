@@ -414,3 +414,30 @@ fn location_prefix_whole_segments_vhost_require_and_duplicates() {
         .count();
     assert_eq!(n, 1, "{doc:#}");
 }
+
+#[test]
+fn file_count_skips_are_one_entry() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path();
+    std::fs::create_dir_all(a.join("many")).unwrap();
+    for i in 0..2100 {
+        std::fs::write(a.join(format!("many/f{i:04}.conf")), "Timeout 300\n").unwrap();
+    }
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nInclude many/*.conf\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &a.join("apache2.conf"));
+    let sk = skipped(&doc);
+    let capped: Vec<&String> = sk.iter().filter(|r| r.contains("file-count cap")).collect();
+    // apache2.conf and 1,999 includes are read; the other 101 are one entry.
+    assert_eq!(capped.len(), 1, "{sk:?}");
+    assert!(capped[0].contains("and 100 more file(s)"), "{sk:?}");
+}

@@ -107,8 +107,9 @@ impl Reader {
         }
         if self.files.len() >= MAX_FILES {
             self.problems.push(format!(
-                "{}: more than {MAX_FILES} files included: not read",
-                path.display()
+                "{}: more than {MAX_FILES} files included: {}",
+                path.display(),
+                super::TOO_MANY
             ));
             return None;
         }

@@ -523,24 +523,25 @@ pub(crate) fn read_text(path: &Path, budget: &mut Budget) -> Result<String, Stri
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Repeated size-cap skips collapsed into the first one, with how many more there were.
+/// The reason a file past the file-count cap is skipped with.
+pub(crate) const TOO_MANY: &str = "not read (file-count cap)";
+
+/// Repeated cap skips (size, file count) collapsed into the first of each, with how many more
+/// there were.
 fn collapse_caps(problems: &mut Vec<String>) {
-    let capped = problems.iter().filter(|p| p.ends_with(TOO_BIG)).count();
-    if capped < 2 {
-        return;
-    }
-    let mut first = true;
-    problems.retain(|p| {
-        if !p.ends_with(TOO_BIG) {
-            return true;
+    for (marker, what) in [(TOO_BIG, "for size"), (TOO_MANY, "past the file count")] {
+        let capped = problems.iter().filter(|p| p.ends_with(marker)).count();
+        if capped < 2 {
+            continue;
         }
-        std::mem::replace(&mut first, false)
-    });
-    if let Some(p) = problems.iter_mut().find(|p| p.ends_with(TOO_BIG)) {
-        p.push_str(&format!(
-            " (and {} more file(s) skipped for size)",
-            capped - 1
-        ));
+        let mut first = true;
+        problems.retain(|p| !p.ends_with(marker) || std::mem::replace(&mut first, false));
+        if let Some(p) = problems.iter_mut().find(|p| p.ends_with(marker)) {
+            p.push_str(&format!(
+                " (and {} more file(s) skipped {what})",
+                capped - 1
+            ));
+        }
     }
 }
 

@@ -80,9 +80,17 @@ impl Reader {
                 .push(format!("{}: include cycle: not followed", path.display()));
             return None;
         }
-        if self.stack.len() >= MAX_INCLUDE_DEPTH || self.files.len() >= MAX_FILES {
+        if self.files.len() >= MAX_FILES {
             self.problems.push(format!(
-                "{}: too many or too deeply nested includes: not read",
+                "{}: more than {MAX_FILES} files included: {}",
+                path.display(),
+                super::TOO_MANY
+            ));
+            return None;
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            self.problems.push(format!(
+                "{}: includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed",
                 path.display()
             ));
             return None;
