@@ -501,3 +501,36 @@ fn undo_refuses_untrusted_entries_and_paths() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), "owned\n");
 }
+
+#[test]
+fn apply_refuses_a_file_changed_since_the_plan() {
+    use m2auth::checks::{Context, LoadOptions};
+    use m2auth::store::server::Sources;
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let s = store(&commented);
+    let ctx = Context::load(LoadOptions {
+        root: s.root().to_path_buf(),
+        db: m2auth::store::db::DbChoice::Env,
+        now: None,
+        request: None,
+        env: &m2auth::store::envphp::ProcessEnv,
+        server: Sources::Nothing,
+    })
+    .unwrap();
+    let plan = m2auth::fix::server::plan(&ctx);
+    assert_eq!(plan.edits.len(), 1, "{plan:?}");
+    // Someone edits the file between the plan and --apply: nothing is overwritten.
+    let edited = format!("{commented}# edited meanwhile\n");
+    std::fs::write(s.path("pub/.htaccess"), &edited).unwrap();
+    let err = m2auth::fix::server::apply(&ctx, &plan, vec!["m2auth".into()]).unwrap_err();
+    assert!(err.to_string().contains("changed since the plan"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        edited
+    );
+    assert!(journal_files(&s).is_empty());
+}
