@@ -612,7 +612,6 @@ fn apache_access_rules_on_rest() {
     let (doc, _) = diagnose(
         &s,
         &[
-            "--offline",
             "--server-config",
             &cfg,
             "--request",
