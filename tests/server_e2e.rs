@@ -321,9 +321,32 @@ fn apache_basic_auth_and_deny_on_rest() {
     a.deny_rest = true;
     let Some(srv) = a.start() else { return };
     assert_eq!(get(&srv).status, 403);
-    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
-    assert_eq!(root_cause, "server-denies-path", "{doc:#}");
+    // `Require ip 10.255.255.1`: without a request, the client's address is unknown (a
+    // warning); for a request to the lab's loopback URL, the refusal is the cause.
+    let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
+    let url = format!("GET {}/rest/V1/products", srv.base_url);
+    let (out, err, _) = m2auth(
+        &s,
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--offline",
+            "--server-config",
+            srv.config.to_str().unwrap(),
+            "--request",
+            &url,
+        ],
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "server-denies-path")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(f["severity"], "error", "{f:#}");
 }
 
 #[test]
@@ -354,4 +377,202 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
     assert_eq!(get(&srv).status, 404);
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
+}
+
+/// The `skipped` reasons of the server-config check.
+fn server_skips(doc: &Value) -> Vec<String> {
+    doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["check"] == "server-config")
+        .map(|k| k["reason"].to_string())
+        .collect()
+}
+
+#[test]
+fn nginx_pass_request_headers_off_with_an_explicit_param_and_crlf() {
+    let s = store(None);
+    let mut n = Nginx::new(s.root());
+    n.sample = false;
+    // Real nginx sends an explicitly named parameter even with the client's headers off; the
+    // file is written with CRLF line ends, which nginx reads as well.
+    n.php_extra = "            fastcgi_pass_request_headers off;\n            fastcgi_param HTTP_AUTHORIZATION $http_authorization;\n".into();
+    n.crlf = true;
+    let Some(srv) = n.start() else { return };
+    assert!(
+        std::fs::read_to_string(&srv.config)
+            .unwrap()
+            .contains("\r\n")
+    );
+    assert_eq!(get(&srv).status, 200);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(server_skips(&doc).is_empty(), "{doc:#}");
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // Without the explicit parameter the header is gone: 401, and m2auth says so.
+    n.php_extra = "            fastcgi_pass_request_headers off;\n".into();
+    let Some(srv) = n.start() else { return };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(server_skips(&doc).is_empty(), "{doc:#}");
+    assert_eq!(codes, vec!["auth-header-stripped"], "{doc:#}");
+}
+
+/// Basic auth on the whole docroot with the header for PHP passed on.
+fn staging_apache(s: &FixtureStore, directory_require: &str, vhost_extra: &str) -> Apache {
+    let mut a = Apache::new(&s.path("pub"));
+    a.cgi_pass_auth = true;
+    a.directory_extra = format!(
+        "        AuthType Basic\n        AuthName \"staging\"\n        AuthUserFile \"@HTPASSWD@\"\n{directory_require}"
+    );
+    a.vhost_extra = vhost_extra.to_string();
+    a
+}
+
+#[test]
+fn basic_auth_exemption_must_hold_for_the_rewritten_index_php_too() {
+    let s = store(Some(&web::minimal_htaccess(true)));
+    // A common attempt: `<Location /rest> Require all granted`. Real Apache still answers 401
+    // Basic: after the .htaccess rewrite, the internal request for /index.php matches the
+    // <Directory>'s `Require valid-user` and no longer the <Location>.
+    let location = "    <Location /rest>\n        Require all granted\n    </Location>\n";
+    let a = staging_apache(&s, "        Require valid-user\n", location);
+    let Some(srv) = a.start() else { return };
+    let r = get(&srv);
+    assert_eq!(r.status, 401, "{r:?}");
+    assert!(
+        r.header("WWW-Authenticate")
+            .is_some_and(|v| v.starts_with("Basic")),
+        "{r:?}"
+    );
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "basic-auth-in-front", "{doc:#}");
+    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "basic-auth-in-front")
+        .unwrap();
+    let fix = f["fix"]["commands"].as_array().unwrap();
+    let lines: Vec<&str> = fix.iter().map(|c| c.as_str().unwrap()).collect();
+    // The <Location> it used to recommend is not among them.
+    assert!(!lines.iter().any(|l| l.contains("<Location")), "{lines:?}");
+    drop(srv);
+
+    // The exemption m2auth recommends, as it gives it: the SetEnvIf line in the vhost, and the
+    // Require lines in the section that demands Basic auth. Real Apache: 200 from PHP.
+    let setenv: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.trim_start().starts_with("SetEnvIf"))
+        .collect();
+    let require: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.trim_start().starts_with("SetEnvIf") && !l.contains("systemctl"))
+        .collect();
+    assert!(!setenv.is_empty() && !require.is_empty(), "{lines:?}");
+    let a = staging_apache(
+        &s,
+        &require
+            .iter()
+            .map(|l| format!("        {l}\n"))
+            .collect::<String>(),
+        &setenv
+            .iter()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>(),
+    );
+    let Some(srv) = a.start() else { return };
+    let r = get(&srv);
+    assert_eq!(r.status, 200, "{r:?}\n{}", srv.error_log());
+    // Still protected elsewhere.
+    assert_eq!(srv.get("/", &[]).status, 401);
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+}
+
+#[test]
+fn satisfy_any_lets_allowed_hosts_past_basic_auth() {
+    let s = store(Some(&web::minimal_htaccess(true)));
+    // Staging's classic: Basic auth for everyone but the office (here: loopback), through
+    // mod_access_compat's `Satisfy Any`. Real Apache: 200 from loopback, on both passes.
+    let rules = "        Require valid-user\n        Order allow,deny\n        Allow from 127.0.0.1\n        Satisfy Any\n";
+    let Some(srv) = staging_apache(&s, rules, "").start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 200, "{}", srv.error_log());
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // Satisfy All: both are needed, the Bearer request gets the Basic challenge.
+    let rules = rules.replace("Satisfy Any", "Satisfy All");
+    let Some(srv) = staging_apache(&s, &rules, "").start() else {
+        return;
+    };
+    assert_eq!(get(&srv).status, 401);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+}
+
+#[test]
+fn allow_override_list_lets_the_htaccess_rewrites_run() {
+    // AllowOverride None, but AllowOverrideList names the rewrite directives: real Apache runs
+    // the .htaccess passthrough and routing (200), and m2auth must not call .htaccess ignored.
+    // (Without the <IfModule> wrapper: real Apache answers 500 for a section in .htaccess that
+    // only AllowOverrideList allows.)
+    let plain: String = web::minimal_htaccess(true)
+        .lines()
+        .filter(|l| !l.contains("IfModule"))
+        .map(|l| format!("{}\n", l.trim()))
+        .collect();
+    let s = store(Some(&plain));
+    let mut a = Apache::new(&s.path("pub"));
+    a.allow_override = "None\n        AllowOverrideList RewriteEngine RewriteCond RewriteRule";
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 200, "{}", srv.error_log());
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    drop(srv);
+
+    // Without RewriteRule in the list the .htaccess rules do not run: 404/401, and m2auth says
+    // .htaccess is ignored.
+    a.allow_override = "None\n        AllowOverrideList SetEnvIf";
+    let Some(srv) = a.start() else { return };
+    assert_ne!(get(&srv).status, 200);
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(
+        codes.contains(&"apache-htaccess-ignored".to_string()),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn symlinked_document_root_is_matched_as_apache_maps_it() {
+    // DocumentRoot names a symlink to the store; the <Directory> with the grants names the real
+    // path. Apache matches <Directory> on the path as mapped (not resolved): only
+    // <Directory /> (AllowOverride None, Require all denied) applies, 403.
+    let s = store(Some(&web::minimal_htaccess(true)));
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("shop");
+    std::os::unix::fs::symlink(s.root().canonicalize().unwrap(), &link).unwrap();
+    web::make_readable(links.path());
+    let mut a = Apache::new(&s.path("pub"));
+    a.cgi_pass_auth = true;
+    a.document_root_as = Some(link.join("pub"));
+    let Some(srv) = a.start() else { return };
+    assert_eq!(get(&srv).status, 403, "{}", srv.error_log());
+    // m2auth still finds the vhost of the store reached through the link, and names the 403.
+    // (The CGIPassAuth On of the <Directory> that does not apply is rightly not counted
+    // either.)
+    let (codes, _, doc) = diagnose(&s, &srv.config);
+    assert!(codes.contains(&"server-denies-path".to_string()), "{doc:#}");
+    assert!(
+        codes.contains(&"apache-fcgi-strips-authorization".to_string()),
+        "{doc:#}"
+    );
 }

@@ -107,7 +107,18 @@ fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
     let entry: Value =
         serde_json::from_str(&std::fs::read_to_string(&entries[0]).unwrap()).unwrap();
     assert!(entry.get("database").is_none(), "{entry:#}");
-    assert_eq!(entry["files"][0]["before"], commented);
+    // Only the changed line and the hashes, never the whole file.
+    assert!(entry["files"][0].get("before").is_none(), "{entry:#}");
+    assert_eq!(entry["files"][0]["patch"][0]["line"], line);
+    assert_eq!(
+        entry["files"][0]["patch"][0]["removed"][0],
+        format!("#{RULE}\n")
+    );
+    assert_eq!(
+        entry["files"][0]["patch"][0]["added"][0],
+        format!("{RULE}\n")
+    );
+    assert_eq!(entry["files"][0]["kind"], "store");
     assert!(
         entry["files"][0]["after_sha256"]
             .as_str()
@@ -161,9 +172,13 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), edited);
+    // --force reverses m2auth's own lines and keeps the hand edit.
     let (out, err, code) = run(&s, &["undo", "--force"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(std::fs::read_to_string(&ht).unwrap(), removed);
+    assert_eq!(
+        std::fs::read_to_string(&ht).unwrap(),
+        format!("{removed}# edited by hand\n")
+    );
 
     // A symlinked .htaccess is never written through.
     #[cfg(unix)]
@@ -282,7 +297,7 @@ fn fix_without_server_config_does_not_edit_found_configs() {
         server: Sources::Given(vec![main.clone()]),
     })
     .unwrap();
-    for c in &mut ctx.server.configs {
+    for c in &mut ctx.server_mut().configs {
         c.given = false;
     }
     let plan = m2auth::fix::server::plan(&ctx);
@@ -302,4 +317,220 @@ fn fix_without_server_config_does_not_edit_found_configs() {
             .iter()
             .any(|c| c.contains("systemctl reload apache2"))
     );
+}
+
+/// The lab layout with Debian's links: sites-enabled/magento.conf -> ../sites-available/…, and a
+/// secret in the vhost (SetEnv, ProxyPass credentials).
+fn debian_links(dir: &Path, docroot: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let (main, site) = apache_layout(dir, docroot);
+    let a = main.parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(a.join("sites-available")).unwrap();
+    let text = std::fs::read_to_string(&site).unwrap().replace(
+        "    ServerName shop.test\n",
+        "    ServerName shop.test\n    SetEnv DB_PASS vhost-s3cret\n    ProxyPass /legacy http://user:proxy-s3cret@10.0.0.9/\n",
+    );
+    let target = a.join("sites-available/magento.conf");
+    std::fs::write(&target, text).unwrap();
+    std::fs::remove_file(&site).unwrap();
+    std::os::unix::fs::symlink("../sites-available/magento.conf", &site).unwrap();
+    (main, site, target)
+}
+
+#[test]
+fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let s = store(&commented);
+    let docroot = s.root().canonicalize().unwrap().join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, link, target) = debian_links(tmp.path(), &docroot);
+    let before = std::fs::read_to_string(&target).unwrap();
+    // --server-config relative to the working directory (the parent of apache2/).
+    let root = s.root().to_str().unwrap().to_string();
+    let m2 = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--root", root.as_str(), "--server-config", "apache2"]);
+        let out = lab::m2auth(&all, tmp.path());
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code().unwrap(),
+        )
+    };
+    let (out, err, code) = m2(&["fix"]);
+    assert_eq!(code, 0, "{err}");
+    // The plan says the link is followed, and to which file.
+    assert!(out.contains(&target.display().to_string()), "{out}");
+    assert!(
+        out.contains(&format!("the link {}", link.display())),
+        "{out}"
+    );
+    let (out, err, code) = m2(&["fix", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Both edits applied: the .htaccess and the link's target; the link is still a link.
+    assert!(out.contains("applied: 2 file(s) changed"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        stock
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("        CGIPassAuth On\n")
+    );
+    // The journal names absolute paths and holds no secret of the vhost.
+    let entries = journal_files(&s);
+    assert_eq!(entries.len(), 1);
+    let text = std::fs::read_to_string(&entries[0]).unwrap();
+    assert!(
+        !text.contains("s3cret") && !text.contains("ServerName"),
+        "{text}"
+    );
+    let entry: Value = serde_json::from_str(&text).unwrap();
+    let paths: Vec<&str> = entry["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.iter().all(|p| p.starts_with('/')), "{paths:?}");
+    assert!(
+        paths.contains(&target.canonicalize().unwrap().to_str().unwrap()),
+        "{paths:?}"
+    );
+    // undo (from another directory): both files back byte for byte.
+    let (out, err, code) = run(&s, &["undo"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        commented
+    );
+}
+
+#[test]
+fn undo_refuses_untrusted_entries_and_paths() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = store("Options -Indexes\n");
+    let dir = s.path("var/m2auth/journal");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let victim_dir = tempfile::tempdir().unwrap();
+    let victim = victim_dir.path().join("victim.txt");
+    std::fs::write(&victim, "x\n").unwrap();
+    let sha = |t: &str| {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(t.as_bytes());
+        format!(
+            "sha256:{}",
+            h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    let entry = |id: &str, path: &str, kind: &str| {
+        let e = serde_json::json!({
+            "format": 1, "id": id, "created_at": "2026-11-28T09:14:03.123Z",
+            "title": "fix", "command": "m2auth fix --apply",
+            "files": [{"path": path, "before": "owned\n", "after_sha256": sha("x\n"),
+                       "description": "d", "kind": kind}]
+        });
+        let p = dir.join(format!("{id}.json"));
+        std::fs::write(&p, e.to_string()).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    };
+    let victim_s = victim.to_str().unwrap();
+    // A store file outside the store, a relative path, a `..` path, a server-config file that
+    // does not exist: refused, nothing written.
+    for (id, path, kind) in [
+        ("20261128T091403.001Z-fix", victim_s, "store"),
+        ("20261128T091403.002Z-fix", "victim.txt", "server-config"),
+        (
+            "20261128T091403.003Z-fix",
+            &format!("{}/pub/../../victim.txt", s.root().display()),
+            "store",
+        ),
+        (
+            "20261128T091403.004Z-fix",
+            &format!("{}/new.conf", victim_dir.path().display()),
+            "server-config",
+        ),
+    ] {
+        entry(id, path, kind);
+        let (out, err, code) = run(&s, &["undo", id]);
+        assert_ne!(code, 0, "{id}: {out}{err}");
+        assert!(err.contains("does not undo"), "{id}: {err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "x\n");
+    }
+    assert!(!victim_dir.path().join("new.conf").exists());
+    // An entry others may write: refused even for a path under the store.
+    let ht = s.path("pub/.htaccess");
+    let ht_s = ht.to_str().unwrap().to_string();
+    std::fs::write(&ht, "x\n").unwrap();
+    let p = entry("20261128T091403.005Z-fix", &ht_s, "store");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("group or by others"), "{err}");
+    // … or a journal directory others may write.
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("group or by others"), "{err}");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // Owned by another user (when the test can make one: as root).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(&p, Some(65534), None).unwrap();
+        let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+        assert_ne!(code, 0);
+        assert!(err.contains("owned by uid 65534"), "{err}");
+        std::os::unix::fs::chown(&p, Some(0), None).unwrap();
+    }
+    // The same entry, trusted: undone.
+    let (out, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(std::fs::read_to_string(&ht).unwrap(), "owned\n");
+}
+
+#[test]
+fn apply_refuses_a_file_changed_since_the_plan() {
+    use m2auth::checks::{Context, LoadOptions};
+    use m2auth::store::server::Sources;
+    let Some(reference) = lab::reference_dir() else {
+        return;
+    };
+    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let s = store(&commented);
+    let ctx = Context::load(LoadOptions {
+        root: s.root().to_path_buf(),
+        db: m2auth::store::db::DbChoice::Env,
+        now: None,
+        request: None,
+        env: &m2auth::store::envphp::ProcessEnv,
+        server: Sources::Nothing,
+    })
+    .unwrap();
+    let plan = m2auth::fix::server::plan(&ctx);
+    assert_eq!(plan.edits.len(), 1, "{plan:?}");
+    // Someone edits the file between the plan and --apply: nothing is overwritten.
+    let edited = format!("{commented}# edited meanwhile\n");
+    std::fs::write(s.path("pub/.htaccess"), &edited).unwrap();
+    let err = m2auth::fix::server::apply(&ctx, &plan, vec!["m2auth".into()]).unwrap_err();
+    assert!(err.to_string().contains("changed since the plan"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        edited
+    );
+    assert!(journal_files(&s).is_empty());
 }

@@ -36,8 +36,9 @@ pub struct Context {
     pub request: Option<RequestSpec>,
     /// The secrets of this run; every output goes through it.
     pub masker: Masker,
-    /// The web server's configuration, as far as it could be read.
-    pub server: crate::store::server::Loaded,
+    /// Where the web server's configuration is read from; read on first use ([`Context::server`]).
+    server_sources: crate::store::server::Sources,
+    server: std::sync::OnceLock<crate::store::server::Loaded>,
 }
 
 impl Context {
@@ -67,7 +68,10 @@ impl Context {
                 db_problem = problem;
             }
         }
-        let server = crate::store::server::load(&opts.server)?;
+        // Only a `--server-config` path is checked here (a path that does not exist is the
+        // user's error, exit 2); the configuration itself is read when a command asks for it
+        // (diagnose, info, fix), so a broken system configuration cannot break the others.
+        crate::store::server::check_given(&opts.server)?;
         let masker = build_masker(&install, &opts);
         Ok(Context {
             install,
@@ -77,8 +81,35 @@ impl Context {
             now: opts.now.unwrap_or_else(Timestamp::now),
             request: opts.request,
             masker,
-            server,
+            server_sources: opts.server,
+            server: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The web server's configuration, as far as it could be read: read on the first call.
+    pub fn server(&self) -> &crate::store::server::Loaded {
+        self.server.get_or_init(|| {
+            crate::store::server::load(&self.server_sources).unwrap_or_else(|e| {
+                crate::store::server::Loaded {
+                    configs: Vec::new(),
+                    skipped: vec![e.to_string()],
+                }
+            })
+        })
+    }
+
+    /// Whether the web server's configuration has been read yet (commands that do not need it
+    /// never read it).
+    pub fn server_read(&self) -> bool {
+        self.server.get().is_some()
+    }
+
+    /// [`Context::server`], for changing it (library users, tests).
+    pub fn server_mut(&mut self) -> &mut crate::store::server::Loaded {
+        self.server();
+        self.server
+            .get_mut()
+            .expect("the server configuration was just read")
     }
 
     /// The database, or a `Skipped` naming the check and why it cannot run.

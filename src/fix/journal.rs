@@ -15,12 +15,23 @@
 //! undo is itself journaled (a new entry with `undoes` set, which can be undone in turn) and the
 //! original entry is marked `undone`; a second undo of it is refused.
 //!
-//! An entry may also (or only) hold file changes ([`FileChange`]: the path, the whole content
-//! before, a sha256 of the content after): [`Journal::apply_files`] writes the entry, then each
-//! file ([`write_file_atomic`]: a temporary file in the same directory renamed over the old one,
-//! mode and owner kept, symlinks refused), and [`Journal::undo_files`] puts the old contents back
-//! after checking each file still has the content the entry left (`--force` overrides). The
-//! `database` of a file-only entry is absent; entries written before files existed still read.
+//! An entry may also (or only) hold file changes ([`FileChange`]: the absolute path, a patch —
+//! the lines replaced and the lines written instead, with their line number — and the sha256 of
+//! the content before and after; never the whole file, which for a web-server configuration may
+//! hold secrets: `SetEnv DB_PASS …`, `ProxyPass http://user:pass@…`): [`Journal::apply_files`]
+//! writes the entry, then each file ([`write_file_atomic`]: a temporary file in the same
+//! directory renamed over the old one, mode and owner kept, symlinks refused), and
+//! [`Journal::undo_files`] reverses each patch after checking the file's sha256 is still the one
+//! the entry left (`--force`: the patch is reversed where its lines still are, keeping other
+//! edits). The `database` of a file-only entry is absent; entries written before files existed,
+//! and file entries of the first kind (whole content before), still read.
+//!
+//! What undo trusts: an entry may come from a directory another user can write to (`var/` is
+//! often writable by the web server's user, and undo of a vhost fix runs as root). Undo refuses
+//! an entry file or journal directory that is not owned by the user running it (or root) or that
+//! group or others may write; and it only touches paths that are absolute, without `..`, and
+//! either under the store root or recorded as web-server configuration files that exist (undo
+//! never creates a file outside the store).
 
 use std::fs;
 use std::io::Write;
@@ -99,12 +110,92 @@ pub struct Entry {
 pub struct FileChange {
     /// Absolute path.
     pub path: String,
-    /// The whole content before (what undo writes back).
-    pub before: String,
+    /// Entries of the first kind only: the whole content before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// `sha256:<hex>` of the content before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_sha256: Option<String>,
     /// `sha256:<hex>` of the content the entry wrote (undo refuses when the file differs).
     pub after_sha256: String,
+    /// The lines changed (what undo reverses).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patch: Vec<Hunk>,
     /// What was done, one line (`uncommented the Authorization passthrough rule at line 154`).
     pub description: String,
+    /// Where the file is: the store's own, or the web server's configuration.
+    #[serde(default)]
+    pub kind: FileKind,
+}
+
+/// What a changed file is, for what undo may touch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// Under the Magento root (`pub/.htaccess`).
+    #[default]
+    Store,
+    /// A web-server configuration file named with `--server-config`.
+    ServerConfig,
+}
+
+/// One changed region of a file: at 1-based `line` (the same in the text before and after, as
+/// everything above it is unchanged), the lines `removed` were replaced by the lines `added`
+/// (each with its line end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hunk {
+    pub line: u32,
+    #[serde(default)]
+    pub removed: Vec<String>,
+    #[serde(default)]
+    pub added: Vec<String>,
+}
+
+/// The patch from `before` to `after`: the region between their common first and last lines.
+pub fn make_patch(before: &str, after: &str) -> Vec<Hunk> {
+    let b: Vec<&str> = before.split_inclusive('\n').collect();
+    let a: Vec<&str> = after.split_inclusive('\n').collect();
+    let mut p = 0;
+    while p < b.len() && p < a.len() && b[p] == a[p] {
+        p += 1;
+    }
+    if p == b.len() && p == a.len() {
+        return Vec::new();
+    }
+    let mut q = 0;
+    while q < b.len() - p && q < a.len() - p && b[b.len() - 1 - q] == a[a.len() - 1 - q] {
+        q += 1;
+    }
+    vec![Hunk {
+        line: p as u32 + 1,
+        removed: b[p..b.len() - q].iter().map(|l| l.to_string()).collect(),
+        added: a[p..a.len() - q].iter().map(|l| l.to_string()).collect(),
+    }]
+}
+
+/// `current` with the patch reversed: each hunk's added lines (at their line, else found once
+/// elsewhere — the file was edited above them) replaced by the removed ones. `None` when the
+/// added lines are not there (or not only once).
+pub fn reverse_patch(current: &str, patch: &[Hunk]) -> Option<String> {
+    let mut lines: Vec<String> = current.split_inclusive('\n').map(str::to_string).collect();
+    for h in patch.iter().rev() {
+        let n = h.added.len();
+        let at = (h.line as usize).checked_sub(1)?;
+        let here = |i: usize, lines: &[String]| lines.get(i..i + n).is_some_and(|w| w == h.added);
+        let i = if here(at, &lines) {
+            at
+        } else if n > 0 {
+            let found: Vec<usize> = (0..lines.len()).filter(|&i| here(i, &lines)).collect();
+            match found.as_slice() {
+                [one] => *one,
+                _ => return None,
+            }
+        } else {
+            return None;
+        };
+        lines.splice(i..i + n, h.removed.iter().cloned());
+    }
+    Some(lines.concat())
 }
 
 /// `sha256:<hex>` of a text.
@@ -401,6 +492,8 @@ impl Journal {
                 at: u.at.clone(),
             });
         }
+        // Rows an entry re-inserts are as dangerous as files it writes (an admin user).
+        self.check_trusted(&target.path)?;
         let here = database_ref(session.params());
         let Some(there) = &entry.database else {
             return Err(FixError::Refused(format!(
@@ -491,19 +584,35 @@ impl Journal {
         meta: &EntryMeta,
         edits: &[(PathBuf, String, String)],
     ) -> Result<Option<Listed>, FixError> {
+        let root = self.store_root();
         let mut files = Vec::new();
+        let mut befores = Vec::new();
         for (path, after, description) in edits {
+            if !path.is_absolute() {
+                return Err(FixError::Refused(format!(
+                    "internal: {} is not an absolute path",
+                    path.display()
+                )));
+            }
             refuse_symlink(path)?;
             let before = fs::read_to_string(path).map_err(|e| io_err(path, e))?;
             if before == *after {
                 continue;
             }
+            let kind = match &root {
+                Some(r) if path.starts_with(r) => FileKind::Store,
+                _ => FileKind::ServerConfig,
+            };
             files.push(FileChange {
                 path: path.display().to_string(),
-                before,
+                before: None,
+                before_sha256: Some(sha256_text(&before)),
                 after_sha256: sha256_text(after),
+                patch: make_patch(&before, after),
                 description: description.clone(),
+                kind,
             });
+            befores.push(before);
         }
         if files.is_empty() {
             return Ok(None);
@@ -511,7 +620,7 @@ impl Journal {
         let mut entry = new_entry_for(meta, None, Vec::new());
         entry.files = files;
         let entry_path = self.write_new(&mut entry)?;
-        let mut written: Vec<&FileChange> = Vec::new();
+        let mut written: Vec<(&FileChange, &String)> = Vec::new();
         for f in &entry.files {
             let after = &edits
                 .iter()
@@ -519,13 +628,25 @@ impl Journal {
                 .expect("edit of a recorded file")
                 .1;
             if let Err(e) = write_file_atomic(Path::new(&f.path), after) {
-                for w in written.iter().rev() {
-                    let _ = write_file_atomic(Path::new(&w.path), &w.before);
+                // Put back what was written; the entry stays when that fails too, so the
+                // files it names can still be found and undone.
+                let mut failed = Vec::new();
+                for (w, before) in written.iter().rev() {
+                    if let Err(r) = write_file_atomic(Path::new(&w.path), before) {
+                        failed.push(format!("{}: {r}", w.path));
+                    }
                 }
-                let _ = fs::remove_file(&entry_path);
-                return Err(e);
+                if failed.is_empty() {
+                    let _ = fs::remove_file(&entry_path);
+                    return Err(e);
+                }
+                return Err(FixError::Refused(format!(
+                    "{e}; and putting back the files already written failed ({}): the journal entry {} is kept (m2auth undo reverses what was written)",
+                    failed.join("; "),
+                    entry_path.display()
+                )));
             }
-            written.push(f);
+            written.push((f, &befores[written.len()]));
         }
         Ok(Some(Listed {
             path: entry_path,
@@ -550,8 +671,13 @@ impl Journal {
                 entry.id
             )));
         }
+        self.check_trusted(&target.path)?;
+        for f in &entry.files {
+            self.check_path(f)?;
+        }
         let mut conflicts = Vec::new();
         let mut current = Vec::new();
+        let mut restored = Vec::new();
         for f in &entry.files {
             let path = Path::new(&f.path);
             refuse_symlink(path)?;
@@ -574,7 +700,36 @@ impl Journal {
                     problem: p.into(),
                 });
             }
+            // What the file becomes: the patch reversed (entries of the first kind: the whole
+            // content they hold).
+            let back = match (&f.before, &now) {
+                (Some(b), _) => Some(b.clone()),
+                (None, Some(t)) => reverse_patch(t, &f.patch),
+                (None, None) => None,
+            };
+            if back.is_none() && (problem.is_none() || opts.force) {
+                return Err(FixError::Refused(format!(
+                    "{}: the lines the journal entry {} wrote are no longer there{}: nothing was changed",
+                    f.path,
+                    entry.id,
+                    if now.is_none() {
+                        " (the file is gone, and the entry holds only the lines it changed)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            if problem.is_none()
+                && let (Some(b), Some(want)) = (&back, &f.before_sha256)
+                && sha256_text(b) != *want
+            {
+                return Err(FixError::Refused(format!(
+                    "{}: reversing the journal entry {} does not give the content it recorded (sha256 differs): nothing was changed",
+                    f.path, entry.id
+                )));
+            }
             current.push(now);
+            restored.push(back.unwrap_or_default());
         }
         if !conflicts.is_empty() && !opts.force {
             return Err(FixError::Conflict(conflicts));
@@ -590,32 +745,48 @@ impl Journal {
         undo_entry.files = entry
             .files
             .iter()
-            .zip(&current)
+            .zip(current.iter().zip(&restored))
             .rev()
-            .map(|(f, now)| FileChange {
-                path: f.path.clone(),
-                before: now.clone().unwrap_or_default(),
-                after_sha256: sha256_text(&f.before),
-                description: format!("undo: {}", f.description),
+            .map(|(f, (now, back))| {
+                let now = now.clone().unwrap_or_default();
+                FileChange {
+                    path: f.path.clone(),
+                    before: None,
+                    before_sha256: Some(sha256_text(&now)),
+                    after_sha256: sha256_text(back),
+                    patch: make_patch(&now, back),
+                    description: format!("undo: {}", f.description),
+                    kind: f.kind,
+                }
             })
             .collect();
         let undo_path = self.write_new(&mut undo_entry)?;
         let mut done: Vec<(&FileChange, &Option<String>)> = Vec::new();
-        for (f, now) in entry.files.iter().zip(&current).rev() {
+        for (f, (now, back)) in entry.files.iter().zip(current.iter().zip(&restored)).rev() {
             let path = Path::new(&f.path);
             let result = if now.is_none() {
-                fs::write(path, &f.before).map_err(|e| io_err(path, e))
+                create_file_atomic(path, back)
             } else {
-                write_file_atomic(path, &f.before)
+                write_file_atomic(path, back)
             };
             if let Err(e) = result {
+                let mut failed = Vec::new();
                 for (d, was) in done.iter().rev() {
-                    if let Some(was) = was {
-                        let _ = write_file_atomic(Path::new(&d.path), was);
+                    if let Some(was) = was
+                        && let Err(r) = write_file_atomic(Path::new(&d.path), was)
+                    {
+                        failed.push(format!("{}: {r}", d.path));
                     }
                 }
-                let _ = fs::remove_file(&undo_path);
-                return Err(e);
+                if failed.is_empty() {
+                    let _ = fs::remove_file(&undo_path);
+                    return Err(e);
+                }
+                return Err(FixError::Refused(format!(
+                    "{e}; and putting back the files already undone failed ({}): the undo's journal entry {} is kept",
+                    failed.join("; "),
+                    undo_path.display()
+                )));
             }
             done.push((f, now));
         }
@@ -639,6 +810,87 @@ impl Journal {
             overridden: conflicts,
             cache_notice: Vec::new(),
         })
+    }
+
+    /// The Magento root of a journal at `<root>/var/m2auth/journal`.
+    fn store_root(&self) -> Option<PathBuf> {
+        let root = self.dir.parent()?.parent()?.parent()?;
+        (self.dir == root.join(JOURNAL_DIR)).then(|| root.to_path_buf())
+    }
+
+    /// Refuse an entry another user could have written: the entry file and the journal
+    /// directory must be owned by the user running m2auth (or root) and not writable by group
+    /// or others.
+    fn check_trusted(&self, entry: &Path) -> Result<(), FixError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let me = unsafe { libc::geteuid() };
+            let dir = entry.parent().unwrap_or(&self.dir);
+            for p in [dir, entry] {
+                let m = fs::symlink_metadata(p).map_err(|e| io_err(p, e))?;
+                let why = if m.file_type().is_symlink() {
+                    Some("is a symbolic link".to_string())
+                } else if m.uid() != me && m.uid() != 0 {
+                    Some(format!(
+                        "is owned by uid {}, not by the user running m2auth (uid {me}) or root",
+                        m.uid()
+                    ))
+                } else if m.mode() & 0o022 != 0 {
+                    Some(format!(
+                        "may be written by its group or by others (mode {:o})",
+                        m.mode() & 0o7777
+                    ))
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(FixError::Refused(format!(
+                        "{} {why}: m2auth does not undo a journal entry another user could have written",
+                        p.display()
+                    )));
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = entry;
+        Ok(())
+    }
+
+    /// The paths undo may write: absolute, without `..`, and under the store root, or (recorded
+    /// as web-server configuration) an existing file.
+    fn check_path(&self, f: &FileChange) -> Result<(), FixError> {
+        let path = Path::new(&f.path);
+        let refuse = |why: &str| {
+            Err(FixError::Refused(format!(
+                "journal entry names {}: {why}; m2auth does not undo it",
+                f.path
+            )))
+        };
+        if !path.is_absolute() {
+            return refuse("not an absolute path");
+        }
+        if path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return refuse("a path with `..`");
+        }
+        let under_root = self.store_root().is_some_and(|r| path.starts_with(&r));
+        match f.kind {
+            FileKind::Store if under_root => Ok(()),
+            FileKind::Store => {
+                refuse("recorded as a file of the store, but not under the store's root")
+            }
+            FileKind::ServerConfig if under_root => Ok(()),
+            FileKind::ServerConfig => match fs::symlink_metadata(path) {
+                Ok(m) if m.is_file() => Ok(()),
+                _ => refuse(
+                    "a web-server configuration file that does not exist (undo never creates a file outside the store)",
+                ),
+            },
+        }
     }
 
     /// Create the directory chain with mode 0700 for the parts m2auth owns.
@@ -1106,6 +1358,38 @@ pub fn write_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
     Ok(())
 }
 
+/// Create a file that is gone again (undo of an entry of the first kind with `--force`): a
+/// new private file renamed into place (atomic), given mode 0644 like a new configuration file.
+fn create_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.m2auth-{}.tmp", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let mut f = create_private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
+    let result = (|| -> std::io::Result<()> {
+        f.write_all(content.as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644))?;
+        }
+        f.sync_all()?;
+        if fs::symlink_metadata(path).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "appeared meanwhile",
+            ));
+        }
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_err(path, e));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
 /// Whether a failed COMMIT certainly did not commit (the server answered with an error).
 fn commit_surely_failed(e: &DbError) -> bool {
     matches!(e, DbError::Query { message, .. } if message.contains("(error "))
@@ -1483,7 +1767,8 @@ mod tests {
         let new = r#"{"format":1,"id":"x-fix","created_at":"2026-11-28T09:14:03.123Z","title":"fix","command":"m2auth fix --apply","files":[{"path":"/s/pub/.htaccess","before":"a\n","after_sha256":"sha256:00","description":"d"}]}"#;
         let e: Entry = serde_json::from_str(new).unwrap();
         assert!(e.database.is_none() && e.changes.is_empty());
-        assert_eq!(e.files[0].before, "a\n");
+        assert_eq!(e.files[0].before.as_deref(), Some("a\n"));
+        assert_eq!(e.files[0].kind, FileKind::Store);
         let round = serde_json::to_value(&e).unwrap();
         assert!(round.get("database").is_none());
         assert_eq!(undo_plan(&e).steps.len(), 1);
@@ -1491,6 +1776,37 @@ mod tests {
             sha256_text("abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn patches_hold_only_the_changed_lines_and_reverse() {
+        let before =
+            "SetEnv DB_PASS s3cret\r\n<Directory /x>\r\n  Require all granted\r\n</Directory>\r\n";
+        let after = "SetEnv DB_PASS s3cret\r\n<Directory /x>\r\n    CGIPassAuth On\r\n  Require all granted\r\n</Directory>\r\n";
+        let p = make_patch(before, after);
+        assert_eq!(
+            p,
+            vec![Hunk {
+                line: 3,
+                removed: vec![],
+                added: vec!["    CGIPassAuth On\r\n".into()]
+            }]
+        );
+        assert!(!serde_json::to_string(&p).unwrap().contains("s3cret"));
+        assert_eq!(reverse_patch(after, &p).as_deref(), Some(before));
+        // Edited above and below since: the lines are found and only they are reversed.
+        let edited = format!("# new\n{after}# end\n");
+        assert_eq!(
+            reverse_patch(&edited, &p),
+            Some(format!("# new\n{before}# end\n"))
+        );
+        // Gone: None.
+        assert_eq!(reverse_patch(before, &p), None);
+        // A changed line (uncommented), no trailing newline.
+        let p = make_patch("a\n#x\nb", "a\nx\nb");
+        assert_eq!(p[0].removed, vec!["#x\n"]);
+        assert_eq!(reverse_patch("a\nx\nb", &p).as_deref(), Some("a\n#x\nb"));
+        assert!(make_patch("same", "same").is_empty());
     }
 
     #[test]

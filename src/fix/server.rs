@@ -34,8 +34,15 @@ pub struct FileEdit {
     pub preview: Vec<String>,
     /// The finding it fixes.
     pub code: Code,
+    /// When `path` was reached through a symbolic link (Debian's sites-enabled/*.conf): the
+    /// link. The edit goes to `path`, the link's target, resolved once when the plan is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_link: Option<PathBuf>,
     #[serde(skip)]
     pub after: String,
+    /// `sha256:` of the content the plan was computed from (apply refuses when it changed).
+    #[serde(skip)]
+    pub before_sha256: String,
 }
 
 /// A fix m2auth does not carry out: what to do by hand.
@@ -129,6 +136,8 @@ fn htaccess_fix(ctx: &Context) -> Option<FileEdit> {
         description,
         preview,
         code: Code::HtaccessAuthPassthroughMissing,
+        via_link: None,
+        before_sha256: super::journal::sha256_text(&text),
         after,
     })
 }
@@ -217,7 +226,7 @@ pub fn restore_rule(file: &Htaccess, text: &str) -> Option<(String, String, Vec<
 fn vhost_fix(ctx: &Context) -> Option<FileEdit> {
     let (path, host, port) = checks::server::probe(ctx);
     for c in ctx
-        .server
+        .server()
         .configs
         .iter()
         .filter(|c| c.kind == Kind::Apache && c.given)
@@ -229,13 +238,31 @@ fn vhost_fix(ctx: &Context) -> Option<FileEdit> {
             continue;
         }
         let (file, line, add) = ap_check::vhost_fix_lines(&f);
-        let text = std::fs::read_to_string(&file).ok()?;
+        // Debian's sites-enabled/*.conf are links to sites-available/: the edit goes to the
+        // link's target (resolved here, once, and named in the plan and the journal), so the
+        // link stays a link and `a2dissite` keeps working.
+        let (target, via_link) = match std::fs::symlink_metadata(&file) {
+            Ok(m) if m.file_type().is_symlink() => {
+                (std::fs::canonicalize(&file).ok()?, Some(file.clone()))
+            }
+            _ => (file.clone(), None),
+        };
+        let text = std::fs::read_to_string(&target).ok()?;
         let (after, preview) = insert_after(&text, line, &add)?;
         return Some(FileEdit {
-            description: format!("add `{}` after line {line}", add.join("; ")),
-            path: file,
+            description: match &via_link {
+                Some(l) => format!(
+                    "add `{}` after line {line} (the target of the link {})",
+                    add.join("; "),
+                    l.display()
+                ),
+                None => format!("add `{}` after line {line}", add.join("; ")),
+            },
+            path: target,
             preview,
             code: Code::ApacheFcgiStripsAuthorization,
+            via_link,
+            before_sha256: super::journal::sha256_text(&text),
             after,
         });
     }
@@ -278,6 +305,20 @@ pub fn apply(
 ) -> Result<Option<Listed>, FixError> {
     if plan.edits.is_empty() {
         return Ok(None);
+    }
+    // The edits were computed from the files as the plan read them: a file changed since (by
+    // hand, by another run) is refused rather than overwritten with a stale result.
+    for e in &plan.edits {
+        let now = std::fs::read_to_string(&e.path).map_err(|source| FixError::Io {
+            path: e.path.clone(),
+            source,
+        })?;
+        if super::journal::sha256_text(&now) != e.before_sha256 {
+            return Err(FixError::Refused(format!(
+                "{} changed since the plan was computed: nothing was changed; run fix again",
+                e.path.display()
+            )));
+        }
     }
     let journal = Journal::for_root(&ctx.install.root);
     let meta = EntryMeta {

@@ -268,7 +268,7 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
         stores: ctx.config.scopes.codes(),
         web_server: WebServerInfo {
             configs: ctx
-                .server
+                .server()
                 .configs
                 .iter()
                 .map(|c| ServerConfigInfo {
@@ -279,10 +279,10 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
                 .collect(),
             serving: crate::checks::server::serving(ctx),
             skipped: ctx
-                .server
+                .server()
                 .skipped
                 .iter()
-                .chain(ctx.server.configs.iter().flat_map(|c| c.problems.iter()))
+                .chain(ctx.server().configs.iter().flat_map(|c| c.problems.iter()))
                 .cloned()
                 .collect(),
         },

@@ -121,6 +121,15 @@ pub struct Apache {
     /// mod_security2 with rules blocking a request carrying `X-Lab-Attack` (403) or a
     /// SQL-injection-looking argument (`@detectSQLi`, 403).
     pub waf: bool,
+    /// Extra lines in the docroot's `<Directory>` (`@HTPASSWD@` names the lab's htpasswd file:
+    /// user `lab`, password `lab`); with a `Require` or `Allow` line of their own they replace
+    /// the lab's `Require all granted`.
+    pub directory_extra: String,
+    /// Extra lines in the `<VirtualHost>` (`@HTPASSWD@` as above).
+    pub vhost_extra: String,
+    /// The path written on the DocumentRoot line (a symlink to the docroot, say); the docroot's
+    /// `<Directory>` keeps the real path.
+    pub document_root_as: Option<PathBuf>,
 }
 
 /// An nginx setup; [`Nginx::start`] runs it.
@@ -134,6 +143,10 @@ pub struct Nginx {
     pub basic_auth_rest: bool,
     /// `location /rest { deny all; }`
     pub deny_rest: bool,
+    /// Extra lines in the PHP location of the minimal server (`sample: false`).
+    pub php_extra: String,
+    /// Write the configuration with CRLF line ends (as edited on Windows).
+    pub crlf: bool,
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -552,6 +565,9 @@ impl Apache {
             basic_auth_rest: false,
             deny_rest: false,
             waf: false,
+            directory_extra: String::new(),
+            vhost_extra: String::new(),
+            document_root_as: None,
         }
     }
 
@@ -699,19 +715,29 @@ impl Apache {
             ));
         }
         c.push_str(&format!(
-            "\n<VirtualHost 127.0.0.1:{port}>\n    ServerName 127.0.0.1\n    DocumentRoot \"{doc}\"\n"
+            "\n<VirtualHost 127.0.0.1:{port}>\n    ServerName 127.0.0.1\n    DocumentRoot \"{}\"\n",
+            self.document_root_as
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| doc.to_string())
         ));
         if self.setenvif_authorization {
             c.push_str("    SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1\n");
         }
         c.push_str(&format!(
-            "    <Directory \"{doc}\">\n        Options FollowSymLinks{}\n        AllowOverride {}\n        Require all granted\n        DirectoryIndex index.php\n",
+            "    <Directory \"{doc}\">\n        Options FollowSymLinks{}\n        AllowOverride {}\n{}        DirectoryIndex index.php\n",
             if self.php == PhpHandoff::Fcgid {
                 " ExecCGI"
             } else {
                 ""
             },
-            self.allow_override
+            self.allow_override,
+            // directory_extra with access rules of its own replaces the lab's grant.
+            if self.directory_extra.contains("Require") || self.directory_extra.contains("Allow") {
+                ""
+            } else {
+                "        Require all granted\n"
+            }
         ));
         if self.cgi_pass_auth {
             c.push_str("        CGIPassAuth On\n");
@@ -722,7 +748,10 @@ impl Apache {
         if self.php == PhpHandoff::Fcgid {
             c.push_str(&format!("        FcgidWrapper \"{d}/php-wrapper\" .php\n"));
         }
+        let htpasswd_text = htpasswd.display().to_string();
+        c.push_str(&self.directory_extra.replace("@HTPASSWD@", &htpasswd_text));
         c.push_str("    </Directory>\n");
+        c.push_str(&self.vhost_extra.replace("@HTPASSWD@", &htpasswd_text));
         match (self.php, &fpm) {
             (PhpHandoff::ProxyFcgi, Some(f)) => c.push_str(&format!(
                 "    <FilesMatch \\.php$>\n        SetHandler \"proxy:fcgi://127.0.0.1:{}\"\n    </FilesMatch>\n",
@@ -824,6 +853,8 @@ impl Nginx {
             sample: true,
             basic_auth_rest: false,
             deny_rest: false,
+            php_extra: String::new(),
+            crlf: false,
         }
     }
 
@@ -929,11 +960,16 @@ impl Nginx {
                  \x20           fastcgi_pass fastcgi_backend;\n\
                  \x20           fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n\
                  \x20           include fastcgi_params;\n\
+                 {}\
                  \x20       }}\n",
-                root.display()
+                root.display(),
+                self.php_extra
             ));
         }
         c.push_str("    }\n}\n");
+        if self.crlf {
+            c = c.replace('\n', "\r\n");
+        }
         let config = dir.join("nginx.conf");
         let mut cmd = Command::new(&nginx);
         cmd.arg("-p")

@@ -88,6 +88,31 @@ pub struct Facts<'a> {
     /// goes).
     pub docroot_section: Option<&'a Node>,
     pub scope: Vec<Scoped<'a>>,
+    /// The passes Apache checks access on, in order: the request's own URI, then (unless it
+    /// names index.php itself) the internal redirect to `/index.php` Magento's rewrite (or
+    /// FallbackResource) makes. Access must be granted on both.
+    pub passes: Vec<Pass<'a>>,
+    /// The request targets this machine (127.0.0.1, ::1, localhost): its client is local.
+    pub client_local: bool,
+}
+
+/// One request Apache checks access for: its URI, the directives in force, and the
+/// environment variables set by the time access is checked.
+#[derive(Debug, Clone)]
+pub struct Pass<'a> {
+    pub uri: String,
+    pub scope: Vec<Scoped<'a>>,
+    pub env: Env,
+}
+
+/// Environment variables for `Require env`: those known to be set for the pass, and those some
+/// directive m2auth does not evaluate may set (taken as set).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pub set: std::collections::HashSet<String>,
+    pub maybe: std::collections::HashSet<String>,
+    /// Judge `Require ip`/`host` for a client whose address is unknown (taken as listed).
+    pub any_client: bool,
 }
 
 /// The facts for the vhost serving the store, or `None` when no vhost has its docroot.
@@ -138,15 +163,29 @@ pub fn facts<'a>(
     // server-wide <Directory> sections: an AllowOverride it does not set is not judged (taken
     // as honouring .htaccess) rather than assumed to be Apache's default None.
     let partial = m.is_unknown();
-    let htaccess_honoured = match allow_override {
+    // AllowOverrideList names single directives .htaccess may use besides AllowOverride's
+    // classes (`AllowOverrideList RewriteEngine RewriteRule RewriteCond`).
+    let list: Vec<String> = dir_scope
+        .iter()
+        .rev()
+        .find(|s| s.node.is("AllowOverrideList") && s.level == Level::Directory)
+        .map(|s| s.node.args.iter().map(|a| a.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let class = |c: &str| match allow_override {
         Some(s) => s
             .node
             .args
             .iter()
-            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case("FileInfo")),
+            .any(|a| a.eq_ignore_ascii_case("All") || a.eq_ignore_ascii_case(c)),
         None => partial,
     };
-    let htaccess = read_htaccess(&docroot);
+    let allowed = |directive: &str, c: &str| {
+        class(c) || list.iter().any(|l| l == &directive.to_ascii_lowercase())
+    };
+    let rewrite_allowed =
+        allowed("RewriteEngine", "FileInfo") && allowed("RewriteRule", "FileInfo");
+    let htaccess_honoured = rewrite_allowed;
+    let htaccess = read_htaccess(&docroot, magento_root);
     let request_scope = if proxied {
         ap::scope(config, &m, &vhost, &index, url, true)
     } else {
@@ -155,16 +194,22 @@ pub fn facts<'a>(
     let passthrough = passthrough_in(&request_scope);
     let rewrite_on = m.test("mod_rewrite.c");
     let htaccess_passthrough = !proxied
-        && htaccess_honoured
-        && rewrite_on
-        && htaccess
-            .as_ref()
-            .is_some_and(|h| h.passthrough_line().is_some());
+        && htaccess.as_ref().is_some_and(|h| {
+            h.lines.iter().any(|l| match server::passthrough(l) {
+                Some(server::Passthrough::RewriteEnv) => rewrite_allowed && rewrite_on,
+                Some(server::Passthrough::SetEnvIf) => allowed("SetEnvIf", "FileInfo"),
+                Some(server::Passthrough::CgiPassAuth) => allowed("CGIPassAuth", "AuthConfig"),
+                None => false,
+            })
+        });
+    let passes = access_passes(config, &m, &vhost, &docroot, url, proxied);
+    // The docroot's own section, by its path as written (Apache does not resolve symlinks to
+    // match <Directory>).
     let docroot_section = inner.iter().copied().find(|n| {
         n.is("Directory")
             && n.block.is_some()
             && n.arg(0)
-                .is_some_and(|d| server::same_dir(Path::new(d), &docroot))
+                .is_some_and(|d| ap::normalize(Path::new(d)) == ap::normalize(&docroot))
     });
     Some(Facts {
         config,
@@ -178,14 +223,131 @@ pub fn facts<'a>(
         htaccess_passthrough,
         docroot_section,
         scope: request_scope,
+        passes,
+        client_local: host.is_some_and(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
     })
 }
 
-fn read_htaccess(docroot: &Path) -> Option<Htaccess> {
+/// The passes of a request for `url` (see [`Facts::passes`]).
+fn access_passes<'a>(
+    config: &'a Config,
+    m: &Modules,
+    vhost: &Vhost<'a>,
+    docroot: &Path,
+    url: &str,
+    proxied: bool,
+) -> Vec<Pass<'a>> {
+    let uri = url.split(['?', '#']).next().unwrap_or(url);
+    let index = docroot.join("index.php");
+    if uri == "/index.php" || uri.starts_with("/index.php/") {
+        let scope = ap::scope(config, m, vhost, &index, uri, proxied);
+        let env = pass_env(&scope, uri, uri, false);
+        return vec![Pass {
+            uri: uri.to_string(),
+            scope,
+            env,
+        }];
+    }
+    let file = docroot.join(uri.trim_start_matches('/'));
+    let first = ap::scope(config, m, vhost, &file, uri, false);
+    let second = ap::scope(config, m, vhost, &index, "/index.php", proxied);
+    let env1 = pass_env(&first, uri, uri, false);
+    let env2 = pass_env(&second, uri, "/index.php", true);
+    vec![
+        Pass {
+            uri: uri.to_string(),
+            scope: first,
+            env: env1,
+        },
+        Pass {
+            uri: "/index.php".into(),
+            scope: second,
+            env: env2,
+        },
+    ]
+}
+
+/// The variables `SetEnvIf[NoCase] Request_URI` sets for a pass: server and vhost level ones
+/// run once, on the original request (`original`), and an internal redirect sees them renamed
+/// `REDIRECT_NAME`; those in sections run on each pass's own URI (`uri`). Variables set in any
+/// other way (SetEnv, other attributes, RewriteRule E=) are "maybe" set.
+fn pass_env(scope: &[Scoped<'_>], original: &str, uri: &str, redirected: bool) -> Env {
+    let mut env = Env::default();
+    for s in scope {
+        let n = s.node;
+        let names = |from: usize| -> Vec<String> {
+            n.args
+                .iter()
+                .skip(from)
+                .filter(|a| !a.starts_with('!'))
+                .map(|a| a.split('=').next().unwrap_or("").to_string())
+                .filter(|a| !a.is_empty())
+                .collect()
+        };
+        if n.is("SetEnvIf") || n.is("SetEnvIfNoCase") || n.is("SetEnvIfExpr") {
+            let server_level = matches!(s.level, Level::Server | Level::Vhost);
+            let request_uri = n.is("SetEnvIf") || n.is("SetEnvIfNoCase");
+            let request_uri = request_uri
+                && n.arg(0)
+                    .is_some_and(|a| a.eq_ignore_ascii_case("Request_URI"));
+            if !request_uri {
+                for v in names(if n.is("SetEnvIfExpr") { 1 } else { 2 }) {
+                    env.maybe.insert(v.clone());
+                    env.maybe.insert(format!("REDIRECT_{v}"));
+                }
+                continue;
+            }
+            let (text, prefix) = if server_level {
+                (original, if redirected { "REDIRECT_" } else { "" })
+            } else {
+                (uri, "")
+            };
+            let pat = n.arg(1).unwrap_or("");
+            let pat = if n.is("SetEnvIfNoCase") {
+                format!("(?i){pat}")
+            } else {
+                pat.to_string()
+            };
+            if ap::regex_matches(&pat, text) {
+                for v in names(2) {
+                    env.set.insert(format!("{prefix}{v}"));
+                }
+            }
+        } else if n.is("SetEnv") {
+            if let Some(v) = n.arg(0) {
+                env.set.insert(v.to_string());
+                env.set.insert(format!("REDIRECT_{v}"));
+            }
+        } else if n.is("RewriteRule") {
+            for a in &n.args {
+                for flag in a.trim_matches(['[', ']']).split(',') {
+                    if let Some(v) = flag
+                        .strip_prefix("E=")
+                        .or_else(|| flag.strip_prefix("env="))
+                    {
+                        let v = v.split(':').next().unwrap_or("");
+                        env.maybe.insert(v.to_string());
+                        env.maybe.insert(format!("REDIRECT_{v}"));
+                    }
+                }
+            }
+        }
+    }
+    env
+}
+
+/// The docroot's `.htaccess`, named as every finding names files: relative to the store root
+/// when it is under it (`pub/.htaccess`), else absolute.
+fn read_htaccess(docroot: &Path, magento_root: &Path) -> Option<Htaccess> {
     let p = docroot.join(".htaccess");
     let text = std::fs::read_to_string(&p).ok()?;
     Some(Htaccess {
-        path: p.display().to_string(),
+        path: server::store_relative(&p, magento_root),
         lines: text.lines().map(str::to_string).collect(),
     })
 }
@@ -436,12 +598,15 @@ enum Verdict {
     Auth,
 }
 
-fn require_verdict(n: &Node) -> Verdict {
+fn require_verdict(n: &Node, env: &Env) -> Verdict {
     let args: Vec<String> = n.args.iter().map(|a| a.to_ascii_lowercase()).collect();
     let (neg, args) = match args.split_first() {
         Some((first, rest)) if first == "not" => (true, rest.to_vec()),
         _ => (false, args),
     };
+    if env.any_client && matches!(args.first().map(String::as_str), Some("ip" | "host")) {
+        return Verdict::Granted;
+    }
     let v = match args.first().map(String::as_str) {
         Some("all") => {
             if args.get(1).map(String::as_str) == Some("granted") {
@@ -465,6 +630,17 @@ fn require_verdict(n: &Node) -> Verdict {
             }
         }
         Some("local") => Verdict::Granted,
+        Some("env") => {
+            let names = &n.args[n.args.len() - (args.len() - 1)..];
+            if names
+                .iter()
+                .any(|v| env.set.contains(v) || env.maybe.contains(v))
+            {
+                Verdict::Granted
+            } else {
+                Verdict::Denied
+            }
+        }
         Some("valid-user" | "user" | "group" | "ldap-user" | "ldap-group" | "file-group") => {
             Verdict::Auth
         }
@@ -505,16 +681,16 @@ pub fn loopback_matches(spec: &str) -> bool {
     parts.len() < 4 && parts.iter().zip(local).all(|(a, b)| *a == b)
 }
 
-fn block_verdict(n: &Node) -> Verdict {
+fn block_verdict(n: &Node, env: &Env) -> Verdict {
     let items: Vec<Verdict> = n
         .children()
         .iter()
         .filter(|c| c.is("Require") || ap::is_require_block(c))
         .map(|c| {
             if c.block.is_some() {
-                block_verdict(c)
+                block_verdict(c, env)
             } else {
-                require_verdict(c)
+                require_verdict(c, env)
             }
         })
         .collect();
@@ -551,121 +727,210 @@ fn combine(kind: &str, items: &[Verdict]) -> Verdict {
     }
 }
 
-/// `Require` (or the old `Order`/`Deny`/`Allow`) for the local client, and Basic auth.
+/// The variable the recommended Basic-auth exemption sets for REST URIs.
+pub const REST_ENV: &str = "M2_REST";
+/// The line setting it (vhost level: it runs once, before any rewrite; the internal redirect to
+/// index.php sees it as `REDIRECT_M2_REST`).
+pub const REST_SETENVIF: &str = r#"SetEnvIf Request_URI "^/(index\.php/)?rest/" M2_REST"#;
+
+/// The lines of a `Require` or a `<Require…>` block, indented by `indent`.
+fn require_lines(n: &Node, indent: &str, out: &mut Vec<String>) {
+    if n.block.is_some() {
+        out.push(format!("{indent}{}", n.text(true)));
+        for c in n.children() {
+            if c.is("Require") || ap::is_require_block(c) {
+                require_lines(c, &format!("{indent}    "), out);
+            }
+        }
+        out.push(format!("{indent}</{}>", n.name));
+    } else {
+        out.push(format!("{indent}{}", n.text(true)));
+    }
+}
+
+/// `Require` (or the old `Order`/`Deny`/`Allow`) for the local client, and Basic auth, on each
+/// pass of the request (see [`Facts::passes`]): the first pass that is refused is reported.
 fn access(f: &Facts<'_>) -> Vec<Finding> {
+    for (i, pass) in f.passes.iter().enumerate() {
+        let how = if i == 0 {
+            format!("the request for {}", pass.uri)
+        } else {
+            format!(
+                "the internal request for {} that Magento's rewrite (or FallbackResource) makes of {}",
+                pass.uri, f.passes[0].uri
+            )
+        };
+        let out = access_pass(f, pass, &how);
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    Vec::new()
+}
+
+fn access_pass(f: &Facts<'_>, pass: &Pass<'_>, how: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    let reqs = ap::requires(&f.scope);
+    let scope = &pass.scope;
+    let reqs = ap::requires(scope);
     let section_ev = |s: &Scoped<'_>| s.section.map(|sec| ev(sec, sec.text(true)));
     let url_note = "m2auth assumes the client runs on this machine (127.0.0.1 or ::1), as when the store is diagnosed locally";
-    if !reqs.is_empty() {
+    // Satisfy Any (mod_access_compat): either the host rules or the Require rules suffice.
+    let satisfy_any = ap::last(scope, "Satisfy")
+        .is_some_and(|s| s.node.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("any")));
+    let compat = compat_verdict(scope);
+    let verdict = |env: &Env| {
         let items: Vec<Verdict> = reqs
             .iter()
             .map(|s| {
                 if s.node.block.is_some() {
-                    block_verdict(s.node)
+                    block_verdict(s.node, env)
                 } else {
-                    require_verdict(s.node)
+                    require_verdict(s.node, env)
                 }
             })
             .collect();
-        match combine("requireany", &items) {
-            Verdict::Granted => {}
-            Verdict::Denied => {
-                let mut finding =
-                    Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
-                        "Apache refuses the request for {} with 403 before PHP runs ({url_note}); Magento's pub/.htaccess (`ErrorDocument 403 /errors/404.php`) shows it as a 404 page.",
-                        f.docroot.display()
-                    ));
-                if let Some(e) = section_ev(&reqs[0]) {
-                    finding = finding.evidence(e);
-                }
-                for r in &reqs {
-                    finding = finding.evidence(ev(r.node, r.node.text(true)));
-                }
-                out.push(finding.fix(Fix {
-                    summary: "Grant the REST path to its clients: replace the Require line(s) quoted above, e.g. with `Require all granted` or `Require ip` plus the clients' addresses, then reload Apache".into(),
-                    commands: vec!["Require all granted".into(), RELOAD.into()],
-                    admin_path: None,
-                }));
-            }
-            Verdict::Auth => {
-                let auth_type = ap::last(&f.scope, "AuthType");
-                let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error).detail(
-                    "Apache demands HTTP Basic authentication for the REST path: the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or Apache answers 401 itself).",
-                );
-                if let Some(a) = auth_type {
-                    finding = finding.evidence(ev(a.node, a.node.text(true)));
-                }
-                for r in &reqs {
-                    finding = finding.evidence(ev(r.node, r.node.text(true)));
-                }
-                out.push(finding.fix(Fix {
-                    summary: "Exempt the REST API from Basic auth (or restrict it by IP instead), then reload Apache".into(),
-                    commands: vec![
-                        "<Location /rest>".into(),
-                        "    Require all granted".into(),
-                        "</Location>".into(),
-                        "<Location /index.php/rest>".into(),
-                        "    Require all granted".into(),
-                        "</Location>".into(),
-                        RELOAD.into(),
-                    ],
-                    admin_path: None,
-                }));
-            }
-        }
-    }
-    if out.iter().any(|f| f.code == Code::ServerDeniesPath) {
+        combine("requireany", &items)
+    };
+    let require = if reqs.is_empty() {
+        Verdict::Granted
+    } else {
+        verdict(&pass.env)
+    };
+    if satisfy_any && compat.as_ref().is_some_and(|(ok, _)| *ok) {
+        // `Allow from` grants: Require (and Basic auth) is not needed.
         return out;
     }
-    // mod_access_compat (checked besides Require: both must pass): Order, Deny from, Allow from of the last section that has them.
-    let compat: Vec<&Scoped<'_>> = f
-        .scope
-        .iter()
-        .filter(|s| s.node.is("Order") || s.node.is("Deny") || s.node.is("Allow"))
-        .collect();
-    if let Some(last) = compat.last() {
-        let key = last.section.map(|s| s as *const Node);
-        let here: Vec<&&Scoped<'_>> = compat
-            .iter()
-            .filter(|s| s.section.map(|s| s as *const Node) == key)
-            .collect();
-        let order = here
-            .iter()
-            .rev()
-            .find(|s| s.node.is("Order"))
-            .map(|s| s.node.args.join("").to_ascii_lowercase().replace(' ', ""))
-            .unwrap_or_else(|| "deny,allow".into());
-        let matches = |name: &str| {
-            here.iter().any(|s| {
-                s.node.is(name)
-                    && s.node
-                        .arg(0)
-                        .is_some_and(|a| a.eq_ignore_ascii_case("from"))
-                    && s.node.args[1..].iter().any(|a| loopback_matches(a))
-            })
-        };
-        let (allowed, denied) = (matches("Allow"), matches("Deny"));
-        let ok = if order.starts_with("allow") {
-            allowed && !denied
-        } else {
-            allowed || !denied
-        };
-        if !ok {
-            let mut finding = Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
-                "Apache's Order/Deny/Allow rules refuse the request with 403 before PHP runs ({url_note})."
-            ));
-            for s in &here {
-                finding = finding.evidence(ev(s.node, s.node.text(true)));
+    match require {
+        Verdict::Granted => {}
+        Verdict::Denied => {
+            // Refused only because of the client's address (`Require ip`/`host`), and the
+            // client is not known to be this machine: a warning, not the cause.
+            let by_address = verdict(&Env {
+                any_client: true,
+                ..pass.env.clone()
+            }) != Verdict::Denied;
+            let (severity, note) = if by_address && !f.client_local {
+                (
+                    Severity::Warning,
+                    format!(
+                        "{url_note}; the request's client is not known to be local (give --request with the URL it calls): if the REST clients are not on this machine, check their addresses against the rule"
+                    ),
+                )
+            } else {
+                (Severity::Error, url_note.to_string())
+            };
+            let mut finding =
+                Finding::new(Code::ServerDeniesPath, severity).detail(format!(
+                    "Apache refuses {how} with 403 before PHP runs ({note}); Magento's pub/.htaccess (`ErrorDocument 403 /errors/404.php`) shows it as a 404 page.",
+                ));
+            if let Some(e) = section_ev(&reqs[0]) {
+                finding = finding.evidence(e);
+            }
+            for r in &reqs {
+                finding = finding.evidence(ev(r.node, r.node.text(true)));
             }
             out.push(finding.fix(Fix {
-                summary: "Allow the REST clients (Apache 2.4: replace Order/Deny/Allow by `Require`), then reload Apache".into(),
+                summary: "Grant the REST path to its clients: replace the Require line(s) quoted above, e.g. with `Require all granted` or `Require ip` plus the clients' addresses, then reload Apache".into(),
                 commands: vec!["Require all granted".into(), RELOAD.into()],
                 admin_path: None,
             }));
+            return out;
+        }
+        Verdict::Auth => {
+            let auth_type = ap::last(scope, "AuthType");
+            let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error).detail(format!(
+                "Apache demands HTTP Basic authentication for {how}: the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or Apache answers 401 itself). A `<Location /rest>` exemption does not help once the request is rewritten to /index.php.",
+            ));
+            if let Some(e) = section_ev(&reqs[0]) {
+                finding = finding.evidence(e);
+            }
+            if let Some(a) = auth_type {
+                finding = finding.evidence(ev(a.node, a.node.text(true)));
+            }
+            for r in &reqs {
+                finding = finding.evidence(ev(r.node, r.node.text(true)));
+            }
+            // Proved on a real Apache (tests/server_e2e.rs): the variable is set once for the
+            // REST URI and seen as REDIRECT_M2_REST by the rewritten request.
+            let mut commands = vec![REST_SETENVIF.to_string(), "<RequireAny>".to_string()];
+            for r in &reqs {
+                require_lines(r.node, "    ", &mut commands);
+            }
+            commands.push(format!("    Require env {REST_ENV}"));
+            commands.push(format!("    Require env REDIRECT_{REST_ENV}"));
+            commands.push("</RequireAny>".into());
+            commands.push(RELOAD.into());
+            let at = reqs
+                .iter()
+                .map(|r| r.node.place())
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(finding.fix(Fix {
+                summary: format!(
+                    "Exempt the REST API from Basic auth on both passes Apache makes (the REST URI, then the rewritten /index.php): add `{REST_SETENVIF}` to the vhost ({}), replace the Require line(s) at {at} with the <RequireAny> block below (it keeps them), then reload Apache",
+                    f.vhost.place()
+                ),
+                commands,
+                admin_path: None,
+            }));
+            return out;
         }
     }
+    // mod_access_compat (checked besides Require: both must pass, unless Satisfy Any).
+    if let Some((false, here)) = compat {
+        if satisfy_any && require == Verdict::Granted && !reqs.is_empty() {
+            return out;
+        }
+        let mut finding = Finding::new(Code::ServerDeniesPath, Severity::Error).detail(format!(
+            "Apache's Order/Deny/Allow rules refuse {how} with 403 before PHP runs ({url_note})."
+        ));
+        for s in &here {
+            finding = finding.evidence(ev(s.node, s.node.text(true)));
+        }
+        out.push(finding.fix(Fix {
+            summary: "Allow the REST clients (Apache 2.4: replace Order/Deny/Allow by `Require`), then reload Apache".into(),
+            commands: vec!["Require all granted".into(), RELOAD.into()],
+            admin_path: None,
+        }));
+    }
     out
+}
+
+/// mod_access_compat: whether Order, Deny from, Allow from of the last section that has them
+/// let the local client in, and those directives; `None` when there are none.
+fn compat_verdict<'a, 'b>(scope: &'b [Scoped<'a>]) -> Option<(bool, Vec<&'b Scoped<'a>>)> {
+    let compat: Vec<&Scoped<'_>> = scope
+        .iter()
+        .filter(|s| s.node.is("Order") || s.node.is("Deny") || s.node.is("Allow"))
+        .collect();
+    let last = compat.last()?;
+    let key = last.section.map(|s| s as *const Node);
+    let here: Vec<&Scoped<'_>> = compat
+        .into_iter()
+        .filter(|s| s.section.map(|s| s as *const Node) == key)
+        .collect();
+    let order = here
+        .iter()
+        .rev()
+        .find(|s| s.node.is("Order"))
+        .map(|s| s.node.args.join("").to_ascii_lowercase().replace(' ', ""))
+        .unwrap_or_else(|| "deny,allow".into());
+    let matches = |name: &str| {
+        here.iter().any(|s| {
+            s.node.is(name)
+                && s.node
+                    .arg(0)
+                    .is_some_and(|a| a.eq_ignore_ascii_case("from"))
+                && s.node.args[1..].iter().any(|a| loopback_matches(a))
+        })
+    };
+    let (allowed, denied) = (matches("Allow"), matches("Deny"));
+    let ok = if order.starts_with("allow") {
+        allowed && !denied
+    } else {
+        allowed || !denied
+    };
+    Some((ok, here))
 }
 
 #[cfg(test)]

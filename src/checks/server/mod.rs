@@ -65,7 +65,7 @@ pub fn serving(ctx: &Context) -> Vec<Serving> {
     let (path, host, port) = probe(ctx);
     let root = &ctx.install.root;
     let mut out = Vec::new();
-    for c in &ctx.server.configs {
+    for c in &ctx.server().configs {
         match c.kind {
             Kind::Apache => {
                 if let Some(f) = apache::facts(c, root, host.as_deref(), port, &path) {
@@ -103,7 +103,7 @@ pub fn serving(ctx: &Context) -> Vec<Serving> {
 
 /// The findings from the web server's configuration.
 fn server_config(ctx: &Context, d: &mut Diagnosis) {
-    let loaded = &ctx.server;
+    let loaded = ctx.server();
     if loaded.configs.is_empty() {
         let why = if loaded.skipped.is_empty() {
             "no web-server configuration was read".to_string()
@@ -171,7 +171,7 @@ pub fn htaccess_rule_needed(ctx: &Context) -> Option<bool> {
     let (path, host, port) = probe(ctx);
     let root = &ctx.install.root;
     let mut any = false;
-    for c in &ctx.server.configs {
+    for c in &ctx.server().configs {
         match c.kind {
             Kind::Apache => {
                 if let Some(f) = apache::facts(c, root, host.as_deref(), port, &path) {

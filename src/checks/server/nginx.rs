@@ -211,9 +211,30 @@ pub fn findings(f: &Facts<'_>, url: &str) -> Vec<Finding> {
     // Headers to FastCGI (or a proxy) in the PHP location.
     if let Some(php) = &f.php {
         let levels = ng::levels(&f.server, php);
-        let off = ["fastcgi_pass_request_headers", "proxy_pass_request_headers"]
-            .iter()
-            .find_map(|d| ng::effective(&levels, d).filter(|n| n.arg(0) == Some("off")));
+        // `*_pass_request_headers off` drops the client's headers, but a parameter naming the
+        // header explicitly (`fastcgi_param HTTP_AUTHORIZATION $http_authorization;`) is still
+        // sent: only `off` without such a non-empty parameter strips it.
+        let explicit = |list: &[&str], key: &str| {
+            ng::effective_list(&levels, list).into_iter().any(|n| {
+                n.arg(0).is_some_and(|k| k.eq_ignore_ascii_case(key))
+                    && n.arg(1).is_some_and(|v| !v.is_empty())
+            })
+        };
+        let off = [
+            (
+                "fastcgi_pass_request_headers",
+                "fastcgi_param",
+                "HTTP_AUTHORIZATION",
+            ),
+            (
+                "proxy_pass_request_headers",
+                "proxy_set_header",
+                "Authorization",
+            ),
+        ]
+        .iter()
+        .filter(|(_, param, key)| !explicit(&[param], key))
+        .find_map(|(d, _, _)| ng::effective(&levels, d).filter(|n| n.arg(0) == Some("off")));
         let emptied = ng::effective_list(&levels, &["fastcgi_param"])
             .into_iter()
             .chain(ng::effective_list(&levels, &["proxy_set_header"]))

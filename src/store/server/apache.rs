@@ -17,7 +17,10 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::{Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, Node, expand_include, read_text};
+use super::{
+    Budget, Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include,
+    read_text,
+};
 
 /// Sections whose contents apply conditionally to the whole enclosing context.
 const CONDITIONALS: &[&str] = &["ifmodule", "ifversion", "ifdefine", "ifdirective", "iffile"];
@@ -31,18 +34,30 @@ struct Reader {
     files: Vec<PathBuf>,
     problems: Vec<String>,
     stack: Vec<PathBuf>,
+    budget: Budget,
+    /// Sections open in the including files (nesting counts across includes).
+    outer_depth: usize,
 }
 
 /// Read an Apache main configuration file and everything it includes.
 pub fn read(main: &Path) -> Config {
+    read_with(main, &mut Budget::default())
+}
+
+/// [`read`], counting the bytes read into `budget`. Relative paths resolve against the
+/// ServerRoot ([`super::include_base`]) until the file sets its own `ServerRoot`.
+pub(crate) fn read_with(main: &Path, budget: &mut Budget) -> Config {
     let mut r = Reader {
         defines: Default::default(),
-        server_root: main.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        server_root: super::include_base(main, Kind::Apache),
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: std::mem::take(budget),
+        outer_depth: 0,
     };
     let nodes = r.file(main, true).unwrap_or_default();
+    *budget = r.budget;
     Config {
         kind: Kind::Apache,
         main: main.to_path_buf(),
@@ -62,6 +77,8 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: Budget::default(),
+        outer_depth: 0,
     };
     r.parse(text, file, false)
 }
@@ -90,12 +107,13 @@ impl Reader {
         }
         if self.files.len() >= MAX_FILES {
             self.problems.push(format!(
-                "{}: more than {MAX_FILES} files included: not read",
-                path.display()
+                "{}: more than {MAX_FILES} files included: {}",
+                path.display(),
+                super::TOO_MANY
             ));
             return None;
         }
-        let text = match read_text(path) {
+        let text = match read_text(path, &mut self.budget) {
             Ok(t) => t,
             Err(why) => {
                 if required {
@@ -200,6 +218,12 @@ impl Reader {
                 }
             }
             if is_section {
+                if self.outer_depth + stack.len() >= MAX_NESTING {
+                    return Err((
+                        line_no,
+                        format!("sections nested deeper than {MAX_NESTING}"),
+                    ));
+                }
                 stack.push((node, Vec::new()));
                 continue;
             }
@@ -250,7 +274,10 @@ impl Reader {
                                 .push(format!("{place}: Include {}: no such file", path.display()));
                         }
                         for f in files {
-                            if let Some(nodes) = self.file(&f, !optional) {
+                            self.outer_depth += stack.len();
+                            let read = self.file(&f, !optional);
+                            self.outer_depth -= stack.len();
+                            if let Some(nodes) = read {
                                 let target = match stack.last_mut() {
                                     Some((_, c)) => c,
                                     None => &mut top,
@@ -601,7 +628,12 @@ pub fn scope<'a>(
     let mut out = Vec::new();
     let plain = |nodes: &[&'a Node], level: Level, out: &mut Vec<Scoped<'a>>| {
         for n in nodes {
-            if n.block.is_none() || is_require_block(n) {
+            // Access rules are not allowed at server or vhost level (Apache refuses to start
+            // with them there): not counted.
+            if n.is("Require") || is_require_block(n) {
+                continue;
+            }
+            if n.block.is_none() {
                 out.push(Scoped {
                     node: n,
                     section: None,
@@ -719,35 +751,54 @@ fn components(p: &str) -> usize {
 }
 
 /// Whether `<Directory pattern>` applies to `dir`: the pattern (wildcards allowed) names `dir`
-/// or one of its parents.
+/// or one of its parents. As Apache does, on the path as mapped from DocumentRoot and the URL,
+/// not with symlinks resolved: `<Directory /srv/real>` does not apply to a DocumentRoot
+/// `/srv/link` pointing there.
 fn directory_applies(pattern: &str, dir: &Path) -> bool {
     let pat = pattern.trim_end_matches('/');
     if pat.is_empty() {
         return true; // <Directory />
     }
-    let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let pat_canon = if pat.contains(['*', '?', '[']) {
-        PathBuf::from(pat)
-    } else {
-        std::fs::canonicalize(pat).unwrap_or_else(|_| PathBuf::from(pat))
-    };
-    for d in [dir, canon.as_path()] {
-        for anc in d.ancestors() {
-            if anc == pat_canon || anc == Path::new(pat) {
-                return true;
-            }
-            if pat.contains(['*', '?', '[']) && wildcard(pat, &anc.to_string_lossy()) {
-                return true;
-            }
+    let wild = pat.contains(['*', '?', '[']);
+    let dir = normalize(dir);
+    let pat_path = normalize(Path::new(pat));
+    for anc in dir.ancestors() {
+        if anc == pat_path {
+            return true;
+        }
+        if wild && wildcard(pat, &anc.to_string_lossy()) {
+            return true;
         }
     }
     false
 }
 
-/// `<Location /rest>` applies to `/rest`, `/rest/…` (and, as Apache does, `/restx`: a plain
-/// prefix match unless the path ends with `/`).
+/// A path with `.` and `..` components and repeated or trailing `/` removed, lexically (no
+/// symlink is followed), as Apache compares section paths.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `<Location /rest>` applies to `/rest` and `/rest/…`, not to `/restx` (Apache matches whole
+/// path segments unless the path ends with `/`).
 fn location_applies(prefix: &str, url: &str) -> bool {
-    prefix == "/" || url.starts_with(prefix)
+    if prefix == "/" {
+        return true;
+    }
+    match url.strip_prefix(prefix) {
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// The last directive named `name` in scope.
@@ -804,6 +855,19 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_capped() {
+        let n = 150_000;
+        let deep = format!(
+            "{}{}",
+            "<IfModule x>\n".repeat(n),
+            "</IfModule>\n".repeat(n)
+        );
+        let e = parse_str(&deep, Path::new("x")).unwrap_err();
+        assert_eq!(e.0, MAX_NESTING as u32 + 1);
+        assert!(e.1.contains("nested deeper"), "{}", e.1);
+    }
+
+    #[test]
     fn unbalanced_is_an_error_with_the_line() {
         let e = parse_str("<Directory />\nAllowOverride None\n", Path::new("x")).unwrap_err();
         assert_eq!(e.0, 1);
@@ -847,6 +911,15 @@ mod tests {
         assert!(m.test("!mod_php8.c"));
         assert!(!m.test("!mod_rewrite.c"));
         assert_eq!(m.mod_php(), Some(false));
+    }
+
+    #[test]
+    fn location_matching() {
+        assert!(location_applies("/rest", "/rest"));
+        assert!(location_applies("/rest", "/rest/V1/products"));
+        assert!(!location_applies("/rest", "/restx"));
+        assert!(location_applies("/re/", "/re/x"));
+        assert!(location_applies("/", "/anything"));
     }
 
     #[test]

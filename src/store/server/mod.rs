@@ -20,10 +20,17 @@ use std::path::{Path, PathBuf};
 
 /// The biggest configuration file read (larger ones are skipped): real ones are kilobytes.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// The most bytes one load reads over all its files (a file that would pass it is skipped):
+/// a whole Debian /etc/apache2 is about 100 KiB.
+pub const MAX_TOTAL_BYTES: u64 = 16 * 1024 * 1024;
 /// The most files one configuration may pull in through includes.
 pub const MAX_FILES: usize = 2000;
 /// The deepest include nesting followed.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
+/// The deepest section/block nesting read, across includes (real configurations nest a few
+/// levels; a file nesting deeper is skipped with `file:line` before anything recurses into it,
+/// so a hostile or broken file cannot overflow the stack).
+pub const MAX_NESTING: usize = 64;
 
 /// One directive (`name args…;` / `Name args…`) or section (`<Name args>…</Name>`,
 /// `name args { … }`), where it was read, and for a section its contents.
@@ -187,13 +194,18 @@ pub enum ServerConfigError {
 /// exist or cannot be read (see the module documentation); everything else is a skip.
 pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
     let mut loaded = Loaded::default();
+    let mut budget = Budget::default();
     match sources {
         Sources::Nothing => {}
         Sources::Default => {
             for (place, kind) in DEFAULT_PLACES {
                 let path = Path::new(place);
                 match std::fs::metadata(path) {
-                    Ok(m) if m.is_file() => loaded.configs.push(read_main(path, *kind, false)),
+                    Ok(m) if m.is_file() => {
+                        loaded
+                            .configs
+                            .push(read_main(path, *kind, false, &mut budget))
+                    }
                     Ok(_) => loaded.skipped.push(format!("{place}: not a file")),
                     Err(e) => loaded.skipped.push(format!("{place}: {}", io_reason(&e))),
                 }
@@ -201,13 +213,16 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
         }
         Sources::Given(paths) => {
             for path in paths {
+                // Absolute from here on: every file, evidence and journal path derived from it
+                // then names the file whatever the directory of a later run.
+                let path = &absolute(path);
                 let meta =
                     std::fs::metadata(path).map_err(|source| ServerConfigError::Unreadable {
                         path: path.clone(),
                         source,
                     })?;
                 if meta.is_dir() {
-                    loaded.configs.extend(read_dir(path)?);
+                    loaded.configs.extend(read_dir(path, &mut budget)?);
                 } else {
                     let text =
                         std::fs::read(path).map_err(|source| ServerConfigError::Unreadable {
@@ -216,18 +231,92 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
                         })?;
                     let kind = detect(path, &String::from_utf8_lossy(&text))
                         .ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
-                    loaded.configs.push(read_main(path, kind, true));
+                    loaded
+                        .configs
+                        .push(read_main(path, kind, true, &mut budget));
                 }
             }
         }
     }
+    // The same file given twice (or a file and the directory holding it): read once.
+    let mut seen: std::collections::HashSet<PathBuf> = Default::default();
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut kept = Vec::new();
+    for mut c in std::mem::take(&mut loaded.configs) {
+        if !c.files.is_empty() && c.files.iter().all(|f| seen.contains(&canon(f))) {
+            loaded.skipped.push(format!(
+                "{}: already read through another --server-config path",
+                c.main.display()
+            ));
+            continue;
+        }
+        seen.extend(c.files.iter().map(|f| canon(f)));
+        collapse_caps(&mut c.problems);
+        kept.push(c);
+    }
+    loaded.configs = kept;
     Ok(loaded)
 }
 
-fn read_main(path: &Path, kind: Kind, given: bool) -> Config {
+/// How evidence names a file: relative to the Magento root when it is under it
+/// (`pub/.htaccess`), else absolute (`/etc/apache2/sites-enabled/magento.conf`).
+pub fn store_relative(path: &Path, magento_root: &Path) -> String {
+    if let Ok(r) = path.strip_prefix(magento_root) {
+        return r.display().to_string();
+    }
+    // The same place named through a symlink (a root given as a link, a linked docroot).
+    let resolved = path.parent().and_then(|d| {
+        Some((
+            std::fs::canonicalize(d).ok()?.join(path.file_name()?),
+            std::fs::canonicalize(magento_root).ok()?,
+        ))
+    });
+    if let Some((p, r)) = resolved
+        && let Ok(rel) = p.strip_prefix(&r)
+    {
+        return rel.display().to_string();
+    }
+    absolute(path).display().to_string()
+}
+
+/// A path made absolute against the current directory (not resolving symlinks: the path as
+/// named is the one shown and edited).
+pub fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The checks [`load`] makes on `--server-config` paths (they exist and can be read; a file is
+/// of a known kind), without reading the configuration: an error here is the user's (exit 2).
+pub fn check_given(sources: &Sources) -> Result<(), ServerConfigError> {
+    let Sources::Given(paths) = sources else {
+        return Ok(());
+    };
+    for path in paths {
+        let path = &absolute(path);
+        let unreadable = |source| ServerConfigError::Unreadable {
+            path: path.clone(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if meta.is_dir() {
+            std::fs::read_dir(path).map_err(unreadable)?;
+        } else {
+            let text = read_text(path, &mut Budget::default()).map_err(|why| {
+                ServerConfigError::Unreadable {
+                    path: path.clone(),
+                    source: std::io::Error::other(why),
+                }
+            })?;
+            detect(path, &text).ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
+        }
+    }
+    Ok(())
+}
+
+fn read_main(path: &Path, kind: Kind, given: bool, budget: &mut Budget) -> Config {
     let mut c = match kind {
-        Kind::Apache => apache::read(path),
-        Kind::Nginx => nginx::read(path),
+        Kind::Apache => apache::read_with(path, budget),
+        Kind::Nginx => nginx::read_with(path, budget),
     };
     c.given = given;
     c
@@ -236,7 +325,7 @@ fn read_main(path: &Path, kind: Kind, given: bool) -> Config {
 /// A directory given with `--server-config`: the main file when it holds one (`apache2.conf`,
 /// `httpd.conf`, `conf/httpd.conf`, `nginx.conf`), else each file in it (sorted; hidden files
 /// and backups skipped), each read as the kind its text shows.
-fn read_dir(dir: &Path) -> Result<Vec<Config>, ServerConfigError> {
+fn read_dir(dir: &Path, budget: &mut Budget) -> Result<Vec<Config>, ServerConfigError> {
     for (rel, kind) in [
         ("apache2.conf", Kind::Apache),
         ("httpd.conf", Kind::Apache),
@@ -245,7 +334,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Config>, ServerConfigError> {
     ] {
         let p = dir.join(rel);
         if p.is_file() {
-            return Ok(vec![read_main(&p, kind, true)]);
+            return Ok(vec![read_main(&p, kind, true, budget)]);
         }
     }
     let unreadable = |source| ServerConfigError::Unreadable {
@@ -271,7 +360,7 @@ fn read_dir(dir: &Path) -> Result<Vec<Config>, ServerConfigError> {
         let Some(kind) = detect(&f, &String::from_utf8_lossy(&text)) else {
             continue;
         };
-        let c = read_main(&f, kind, true);
+        let c = read_main(&f, kind, true, budget);
         match out.iter_mut().find(|o| o.kind == kind) {
             Some(o) => {
                 o.nodes.extend(c.nodes);
@@ -338,6 +427,35 @@ pub fn detect(path: &Path, text: &str) -> Option<Kind> {
     })
 }
 
+/// The directory relative includes of `main` resolve against, as the server would: Apache's
+/// ServerRoot, nginx's prefix (the main nginx.conf's directory). For a file given alone (a vhost
+/// file, `sites-enabled/magento.conf`): the server's usual root when the file is under it
+/// (`/etc/apache2`, `/etc/httpd`, `/etc/nginx`), else the nearest directory above it that holds
+/// the main file (`apache2.conf`, `httpd.conf`, `conf/httpd.conf`, `nginx.conf`: a copy of
+/// /etc/apache2 elsewhere), else the file's own directory.
+pub fn include_base(main: &Path, kind: Kind) -> PathBuf {
+    let dir = main.parent().unwrap_or(Path::new("/"));
+    let (usual, mains): (&[&str], &[&str]) = match kind {
+        Kind::Apache => (
+            &["/etc/apache2", "/etc/httpd"],
+            &["apache2.conf", "httpd.conf"],
+        ),
+        Kind::Nginx => (&["/etc/nginx"], &["nginx.conf"]),
+    };
+    if let Some(u) = usual.iter().find(|u| main.starts_with(u)) {
+        return PathBuf::from(u);
+    }
+    for anc in dir.ancestors() {
+        if mains.iter().any(|m| anc.join(m).is_file()) {
+            return anc.to_path_buf();
+        }
+        if kind == Kind::Apache && anc.join("conf/httpd.conf").is_file() {
+            return anc.to_path_buf();
+        }
+    }
+    dir.to_path_buf()
+}
+
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
@@ -362,17 +480,69 @@ pub(crate) fn expand_include(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Read a configuration file's text, with the size cap.
-pub(crate) fn read_text(path: &Path) -> Result<String, String> {
+/// What one [`load`] has read so far, for [`MAX_TOTAL_BYTES`].
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    pub(crate) read: u64,
+}
+
+/// The reason a file over a cap is skipped with; [`collapse_caps`] counts them.
+const TOO_BIG: &str = "not read (size cap)";
+
+/// Read a configuration file's text, with the size caps (one file, and all files of a load).
+pub(crate) fn read_text(path: &Path, budget: &mut Budget) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!(
-            "larger than {} MiB: not read",
+            "larger than {} MiB: {TOO_BIG}",
             MAX_FILE_BYTES / 1024 / 1024
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
+    if budget.read + meta.len() > MAX_TOTAL_BYTES {
+        return Err(format!(
+            "the files read already hold {} KiB, this one would pass the {} MiB in all: {TOO_BIG}",
+            budget.read / 1024,
+            MAX_TOTAL_BYTES / 1024 / 1024
+        ));
+    }
+    let mut bytes = Vec::new();
+    {
+        use std::io::Read;
+        // Read no more than the budget even if the file grew since its metadata was read.
+        std::fs::File::open(path)
+            .and_then(|f| {
+                f.take(MAX_FILE_BYTES.min(MAX_TOTAL_BYTES - budget.read) + 1)
+                    .read_to_end(&mut bytes)
+            })
+            .map_err(|e| io_reason(&e))?;
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES.min(MAX_TOTAL_BYTES - budget.read) {
+        return Err(format!("grew past the size cap while read: {TOO_BIG}"));
+    }
+    budget.read += bytes.len() as u64;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The reason a file past the file-count cap is skipped with.
+pub(crate) const TOO_MANY: &str = "not read (file-count cap)";
+
+/// Repeated cap skips (size, file count) collapsed into the first of each, with how many more
+/// there were.
+fn collapse_caps(problems: &mut Vec<String>) {
+    for (marker, what) in [(TOO_BIG, "for size"), (TOO_MANY, "past the file count")] {
+        let capped = problems.iter().filter(|p| p.ends_with(marker)).count();
+        if capped < 2 {
+            continue;
+        }
+        let mut first = true;
+        problems.retain(|p| !p.ends_with(marker) || std::mem::replace(&mut first, false));
+        if let Some(p) = problems.iter_mut().find(|p| p.ends_with(marker)) {
+            p.push_str(&format!(
+                " (and {} more file(s) skipped {what})",
+                capped - 1
+            ));
+        }
+    }
 }
 
 /// Whether two paths name the same directory (after resolving symlinks when both exist).

@@ -15,24 +15,39 @@ use std::path::{Path, PathBuf};
 
 use nginx_lint_parser::ast::{ConfigItem, Directive};
 
-use super::{Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, Node, expand_include, read_text};
+use super::{
+    Budget, Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include,
+    read_text,
+};
 
 struct Reader {
     base: PathBuf,
     files: Vec<PathBuf>,
     problems: Vec<String>,
     stack: Vec<PathBuf>,
+    budget: Budget,
+    /// Blocks open around the directive being converted (nesting counts across includes).
+    depth: usize,
 }
 
 /// Read an nginx main configuration file (or a file of `server` blocks) and its includes.
 pub fn read(main: &Path) -> Config {
+    read_with(main, &mut Budget::default())
+}
+
+/// [`read`], counting the bytes read into `budget`. Relative includes resolve against the
+/// prefix ([`super::include_base`]: the directory of the main nginx.conf).
+pub(crate) fn read_with(main: &Path, budget: &mut Budget) -> Config {
     let mut r = Reader {
-        base: main.parent().unwrap_or(Path::new("/")).to_path_buf(),
+        base: super::include_base(main, Kind::Nginx),
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: std::mem::take(budget),
+        depth: 0,
     };
     let nodes = r.file(main).unwrap_or_default();
+    *budget = r.budget;
     Config {
         kind: Kind::Nginx,
         main: main.to_path_buf(),
@@ -51,6 +66,8 @@ pub fn parse_str(text: &str, file: &Path) -> Result<Vec<Node>, (u32, String)> {
         files: Vec::new(),
         problems: Vec::new(),
         stack: Vec::new(),
+        budget: Budget::default(),
+        depth: 0,
     };
     r.parse(text, file, false)
 }
@@ -63,14 +80,22 @@ impl Reader {
                 .push(format!("{}: include cycle: not followed", path.display()));
             return None;
         }
-        if self.stack.len() >= MAX_INCLUDE_DEPTH || self.files.len() >= MAX_FILES {
+        if self.files.len() >= MAX_FILES {
             self.problems.push(format!(
-                "{}: too many or too deeply nested includes: not read",
+                "{}: more than {MAX_FILES} files included: {}",
+                path.display(),
+                super::TOO_MANY
+            ));
+            return None;
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            self.problems.push(format!(
+                "{}: includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed",
                 path.display()
             ));
             return None;
         }
-        let text = match read_text(path) {
+        let text = match read_text(path, &mut self.budget) {
             Ok(t) => t,
             Err(why) => {
                 self.problems.push(format!("{}: {why}", path.display()));
@@ -94,7 +119,18 @@ impl Reader {
     }
 
     fn parse(&mut self, text: &str, file: &Path, follow: bool) -> Result<Vec<Node>, (u32, String)> {
-        let cfg = nginx_lint_parser::parse_string(text).map_err(|e| {
+        // CRLF files (edited on Windows) are valid for nginx, not for the parser: a CR becomes
+        // a space, which keeps every offset and line number.
+        let text = if text.contains('\r') {
+            std::borrow::Cow::Owned(text.replace('\r', " "))
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        // The parser recurses per block: a file nesting too deep is refused before it sees it.
+        if let Some(line) = too_deep(&text, MAX_NESTING.saturating_sub(self.depth)) {
+            return Err((line, format!("blocks nested deeper than {MAX_NESTING}")));
+        }
+        let cfg = nginx_lint_parser::parse_string(&text).map_err(|e| {
             let line = e.position().map_or(0, |p| p.line as u32);
             (line, e.to_string())
         })?;
@@ -162,7 +198,9 @@ impl Reader {
         let block = d.block.as_ref().map(|b| {
             let mut children = Vec::new();
             if !b.is_raw() {
+                self.depth += 1;
                 self.items(&b.items, file, follow, &mut children);
+                self.depth -= 1;
             }
             children
         });
@@ -181,6 +219,62 @@ impl Reader {
             source,
         }
     }
+}
+
+/// The 1-based line where `{` blocks nest deeper than `max`, if they do: a scan that skips
+/// comments, quoted strings and `${var}` references, so nothing recursive runs on the text.
+fn too_deep(text: &str, max: usize) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut line = 1u32;
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+        }
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    if chars.next() == Some('\n') {
+                        line += 1;
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '\\' if chars.next() == Some('\n') => line += 1,
+                '#' => {
+                    for c in chars.by_ref() {
+                        if c == '\n' {
+                            line += 1;
+                            break;
+                        }
+                    }
+                }
+                '$' if chars.peek() == Some(&'{') => {
+                    for c in chars.by_ref() {
+                        if c == '}' || c == '\n' {
+                            if c == '\n' {
+                                line += 1;
+                            }
+                            break;
+                        }
+                    }
+                }
+                '{' => {
+                    depth += 1;
+                    if depth > max {
+                        return Some(line);
+                    }
+                }
+                '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    None
 }
 
 /// A `server` block and what it serves.
@@ -273,27 +367,40 @@ fn server<'a>(s: &'a Node, http: Option<&'a Node>) -> Server<'a> {
     }
 }
 
-/// `$NAME` and `${NAME}` replaced by their `set` values (unknown ones left as written).
+/// `$NAME` and `${NAME}` replaced by their `set` values (unknown ones left as written, and so is
+/// an unclosed `${…`: the text comes from the configuration and is never trusted to be well
+/// formed).
 pub fn substitute(text: &str, vars: &HashMap<String, String>) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('$') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
+        // (the name, the bytes the reference takes after `$`)
         let (name, len) = if let Some(b) = after.strip_prefix('{') {
-            let end = b.find('}').unwrap_or(b.len());
-            (&b[..end], end + 2)
+            match b.find('}') {
+                Some(end) => (&b[..end], end + 2),
+                None => {
+                    // `${x` without its `}`: literal to the end.
+                    out.push_str(&rest[i..]);
+                    return out;
+                }
+            }
         } else {
             let end = after
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(after.len());
             (&after[..end], end)
         };
+        let reference = after.get(..len).unwrap_or(after);
         match vars.get(name) {
             Some(v) if !name.is_empty() => out.push_str(v),
-            _ => out.push_str(&rest[i..i + 1 + len]),
+            _ => {
+                out.push('$');
+                out.push_str(reference);
+            }
         }
-        rest = &after[len.min(after.len())..];
+        rest = after.get(len..).unwrap_or("");
     }
     out.push_str(rest);
     out
@@ -525,6 +632,25 @@ mod tests {
         assert_eq!(substitute("$MAGE_ROOT/pub", &vars), "/var/www/m/pub");
         assert_eq!(substitute("${MAGE_ROOT}/pub", &vars), "/var/www/m/pub");
         assert_eq!(substitute("$other/x", &vars), "$other/x");
+        // Malformed references from an untrusted file: kept as written, never a panic.
+        assert_eq!(substitute("/srv/${x", &vars), "/srv/${x");
+        assert_eq!(substitute("/srv/${", &vars), "/srv/${");
+        assert_eq!(substitute("/srv/$", &vars), "/srv/$");
+        assert_eq!(substitute("${MAGE_ROOT}é${", &vars), "/var/www/mé${");
+        assert_eq!(substitute("$é$MAGE_ROOT", &vars), "$é/var/www/m");
+    }
+
+    #[test]
+    fn nesting_is_capped_before_parsing() {
+        let deep = format!(
+            "server {{\n{}{}}}\n",
+            "location / {\n".repeat(5000),
+            "}\n".repeat(5000)
+        );
+        let e = parse_str(&deep, Path::new("t")).unwrap_err();
+        assert_eq!(e.0, MAX_NESTING as u32 + 1);
+        assert_eq!(too_deep("a { b \"{{{\" ${x} # {{{\n c { } }", 2), None);
+        assert_eq!(too_deep("a {\n b {\n c { } } }", 2), Some(3));
     }
 
     #[test]

@@ -1,0 +1,443 @@
+//! Web-server configuration from an untrusted or unusual system: nothing in it may crash m2auth
+//! (deep nesting, malformed variables, CRLF files, huge includes), and what is read is judged as
+//! the real server would (relative includes, symlinked document roots, old access rules…).
+//! Each test runs `m2auth diagnose --server-config …` as a user does.
+
+mod lab;
+
+use std::path::{Path, PathBuf};
+
+use lab::FixtureStore;
+use serde_json::Value;
+
+/// A store whose docroot is pub/.
+fn store() -> FixtureStore {
+    let s = FixtureStore::new();
+    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
+    s.config_php(&[("Magento_Store", true)]);
+    s.file("pub/index.php", "<?php\n");
+    s
+}
+
+fn root_of(s: &FixtureStore) -> PathBuf {
+    s.root().canonicalize().unwrap()
+}
+
+fn run(s: &FixtureStore, args: &[&str]) -> (Value, i32, String) {
+    let root = s.root().to_str().unwrap().to_string();
+    let mut all = args.to_vec();
+    all.extend(["--format", "json", "--root", root.as_str()]);
+    let out = lab::m2auth(&all, s.root());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: exit {code}, {err}"));
+    (doc, code, err)
+}
+
+fn diagnose(s: &FixtureStore, config: &Path) -> (Value, i32) {
+    let (doc, code, _) = run(
+        s,
+        &["diagnose", "--server-config", config.to_str().unwrap()],
+    );
+    (doc, code)
+}
+
+fn codes(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn skipped(doc: &Value) -> Vec<String> {
+    doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["check"] == "server-config")
+        .map(|k| k["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// An nginx server block for the store, PHP through FastCGI with the header passed.
+fn nginx_server(docroot: &Path, root_line: &str, php_extra: &str) -> String {
+    format!(
+        "server {{\n    listen 80;\n    server_name shop.test;\n    {root_line}\n    location / {{ try_files $uri $uri/ /index.php$is_args$args; }}\n    location ~ \\.php$ {{\n        fastcgi_pass 127.0.0.1:9000;\n{php_extra}        fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n    }}\n}}\n# docroot {}\n",
+        docroot.display()
+    )
+}
+
+#[test]
+fn malformed_nginx_variable_is_kept_as_written() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("nginx.conf");
+    // `${x` never closed: nginx itself refuses it; m2auth must not panic on it.
+    std::fs::write(
+        &conf,
+        format!(
+            "http {{\n{}{}}}\n",
+            nginx_server(&docroot, "root \"/srv/${x\";", ""),
+            nginx_server(&docroot, &format!("root {};", docroot.display()), "")
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &conf);
+    assert!(code == 0 || code == 1, "exit {code}: {doc:#}");
+}
+
+#[test]
+fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    // 5,000 nested nginx locations (the parser recursed until the stack overflowed: exit 134).
+    let ng = tmp.path().join("deep-nginx.conf");
+    std::fs::write(
+        &ng,
+        format!(
+            "http {{\nserver {{\n root {};\n{}{}}}\n}}\n",
+            docroot.display(),
+            "location / {\n".repeat(5000),
+            "}\n".repeat(5000)
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &ng);
+    assert!(code == 0 || code == 1, "exit {code}");
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter()
+            .any(|r| r.starts_with(&format!("{}:", ng.display())) && r.contains("nested deeper")),
+        "{sk:?}"
+    );
+    // 150,000 nested <IfModule> in an included Apache file: that file is skipped with its line,
+    // the rest is still read.
+    let a = tmp.path().join("apache");
+    std::fs::create_dir_all(&a).unwrap();
+    let deep = a.join("deep.conf");
+    std::fs::write(
+        &deep,
+        format!(
+            "{}{}",
+            "<IfModule x>\n".repeat(150_000),
+            "</IfModule>\n".repeat(150_000)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nInclude deep.conf\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &a.join("apache2.conf"));
+    assert!(code == 0 || code == 1, "exit {code}");
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter()
+            .any(|r| r.starts_with(&format!("{}:65: ", deep.display()))),
+        "{sk:?}"
+    );
+
+    // Commands that do not need the server configuration do not read it.
+    let (_, code, err) = run(
+        &s,
+        &[
+            "token:inspect",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.c2ln",
+            "--server-config",
+            ng.to_str().unwrap(),
+        ],
+    );
+    assert_ne!(code, 134, "{err}");
+}
+
+#[test]
+fn only_commands_that_judge_the_server_read_its_configuration() {
+    use m2auth::checks::{Context, LoadOptions};
+    use m2auth::store::server::Sources;
+    let s = store();
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("nginx.conf");
+    std::fs::write(&conf, "http { server { root /srv/x; } }\n").unwrap();
+    let ctx = Context::load(LoadOptions {
+        root: s.root().to_path_buf(),
+        db: m2auth::store::db::DbChoice::Env,
+        now: None,
+        request: None,
+        env: &m2auth::store::envphp::ProcessEnv,
+        server: Sources::Given(vec![conf.clone()]),
+    })
+    .unwrap();
+    assert!(!ctx.server_read());
+    let _ = m2auth::checks::diagnose(&ctx);
+    assert!(ctx.server_read());
+    assert_eq!(ctx.server().configs.len(), 1);
+}
+
+#[test]
+fn total_bytes_are_capped_and_size_skips_collapsed() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path();
+    // Just under the 4 MiB file cap, included ten times (and once more under another name):
+    // before, every copy was parsed (GBs of memory); now the load stops at 16 MiB in all.
+    let big = a.join("big.conf");
+    std::fs::write(&big, format!("{}\n", "#".repeat(4 * 1024 * 1024 - 16))).unwrap();
+    for i in 0..10 {
+        std::fs::copy(&big, a.join(format!("big{i}.conf"))).unwrap();
+    }
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nInclude big*.conf\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &a.join("apache2.conf"));
+    assert!(code == 0 || code == 1, "exit {code}");
+    let sk = skipped(&doc);
+    let capped: Vec<&String> = sk.iter().filter(|r| r.contains("size cap")).collect();
+    assert_eq!(capped.len(), 1, "{sk:?}");
+    // 11 files of ~4 MiB after apache2.conf: 3 fit in 16 MiB, 8 are skipped, as one entry.
+    assert!(capped[0].contains("and 7 more file(s)"), "{sk:?}");
+    // The vhost after the includes was still read.
+    assert!(
+        !doc["skipped"].to_string().contains("has the store"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy of /etc/apache2: the vhost includes `snippets/php-fpm.conf`, relative to the
+    // ServerRoot (the directory of apache2.conf), not to sites-enabled/.
+    let deb = tmp.path().join("apache2");
+    std::fs::create_dir_all(deb.join("sites-enabled")).unwrap();
+    std::fs::create_dir_all(deb.join("snippets")).unwrap();
+    std::fs::write(deb.join("apache2.conf"), "Timeout 300\n").unwrap();
+    std::fs::write(
+        deb.join("snippets/php-fpm.conf"),
+        "<FilesMatch \".+\\.php$\">\n    SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n",
+    )
+    .unwrap();
+    let site = deb.join("sites-enabled/magento.conf");
+    std::fs::write(
+        &site,
+        format!(
+            "<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        Require all granted\n    </Directory>\n    Include snippets/php-fpm.conf\n</VirtualHost>\n",
+            d = docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &site);
+    let sk = skipped(&doc);
+    assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
+    // The included SetHandler was read: the FastCGI hand-off without passthrough is named.
+    assert!(
+        codes(&doc).contains(&"apache-fcgi-strips-authorization".to_string()),
+        "{doc:#}"
+    );
+
+    // nginx: `include snippets/fastcgi-php.conf;` in a site file resolves against the prefix
+    // (the directory of nginx.conf).
+    let ngx = tmp.path().join("nginx");
+    std::fs::create_dir_all(ngx.join("sites-enabled")).unwrap();
+    std::fs::create_dir_all(ngx.join("snippets")).unwrap();
+    std::fs::write(ngx.join("nginx.conf"), "events {}\n").unwrap();
+    std::fs::write(
+        ngx.join("snippets/fastcgi-php.conf"),
+        "fastcgi_pass_request_headers off;\n",
+    )
+    .unwrap();
+    let site = ngx.join("sites-enabled/magento");
+    std::fs::write(
+        &site,
+        nginx_server(
+            &docroot,
+            &format!("root {};", docroot.display()),
+            "        include snippets/fastcgi-php.conf;\n",
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &site);
+    let sk = skipped(&doc);
+    assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
+    assert!(
+        codes(&doc).contains(&"auth-header-stripped".to_string()),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn paths_are_absolute_or_store_relative_whatever_the_cwd() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    // No passthrough anywhere: the .htaccess is named in two findings, the same way.
+    s.file(
+        "pub/.htaccess",
+        "<IfModule mod_rewrite.c>\n    RewriteEngine on\n    RewriteRule .* index.php [L]\n</IfModule>\n",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let deb = tmp.path().join("deb");
+    std::fs::create_dir_all(&deb).unwrap();
+    std::fs::write(
+        deb.join("site.conf"),
+        format!(
+            "<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        Require all granted\n    </Directory>\n    <FilesMatch \\.php$>\n        SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n    </FilesMatch>\n</VirtualHost>\n",
+            d = docroot.display()
+        ),
+    )
+    .unwrap();
+    let root = s.root().to_str().unwrap().to_string();
+    // Run from the config's parent with a relative --server-config.
+    let out = lab::m2auth(
+        &[
+            "diagnose",
+            "--format",
+            "json",
+            "--root",
+            root.as_str(),
+            "--server-config",
+            "deb/site.conf",
+        ],
+        tmp.path(),
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sources: Vec<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().unwrap().iter())
+        .filter_map(|e| e["source"].as_str())
+        .filter(|s| s.starts_with("file:"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        sources
+            .iter()
+            .any(|s| s.starts_with(&format!("file:{}:", deb.join("site.conf").display()))),
+        "{sources:?}"
+    );
+    for s in &sources {
+        assert!(
+            !s.starts_with("file:deb/"),
+            "cwd-relative config path: {sources:?}"
+        );
+        if s.contains(".htaccess") {
+            assert!(s.starts_with("file:pub/.htaccess"), "{sources:?}");
+        }
+    }
+}
+
+/// A vhost for the store, PHP-FPM through SetHandler with CGIPassAuth (healthy), `extra` in it.
+fn apache_site(docroot: &Path, extra: &str) -> String {
+    format!(
+        "<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        CGIPassAuth On\n        Require all granted\n    </Directory>\n    <FilesMatch \\.php$>\n        SetHandler \"proxy:fcgi://127.0.0.1:9000\"\n    </FilesMatch>\n{extra}</VirtualHost>\n",
+        d = docroot.display()
+    )
+}
+
+#[test]
+fn location_prefix_whole_segments_vhost_require_and_duplicates() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("site.conf");
+    // <Location /res> does not apply to /rest/… (whole segments; the unit test location_matching
+    // has /rest against /restx: a request m2auth judges is always under /rest/).
+    std::fs::write(
+        &conf,
+        apache_site(
+            &docroot,
+            "    <Location /res>\n        Require all denied\n    </Location>\n",
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &conf);
+    assert!(
+        !codes(&doc).contains(&"server-denies-path".into()),
+        "{doc:#}"
+    );
+    std::fs::write(
+        &conf,
+        apache_site(
+            &docroot,
+            "    <Location /rest>\n        Require all denied\n    </Location>\n",
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &conf);
+    assert!(
+        codes(&doc).contains(&"server-denies-path".into()),
+        "{doc:#}"
+    );
+    // A Require at vhost level is not allowed by Apache: not counted.
+    std::fs::write(&conf, apache_site(&docroot, "    Require all denied\n")).unwrap();
+    let (doc, _) = diagnose(&s, &conf);
+    assert!(
+        !codes(&doc).contains(&"server-denies-path".into()),
+        "{doc:#}"
+    );
+
+    // The same configuration given twice: read once, each finding once.
+    std::fs::write(
+        &conf,
+        apache_site(
+            &docroot,
+            "    <Location /rest>\n        Require all denied\n    </Location>\n",
+        ),
+    )
+    .unwrap();
+    let c = conf.to_str().unwrap();
+    let (doc, _, _) = run(
+        &s,
+        &["diagnose", "--server-config", c, "--server-config", c],
+    );
+    let n = codes(&doc)
+        .iter()
+        .filter(|c| *c == "server-denies-path")
+        .count();
+    assert_eq!(n, 1, "{doc:#}");
+}
+
+#[test]
+fn file_count_skips_are_one_entry() {
+    let s = store();
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path();
+    std::fs::create_dir_all(a.join("many")).unwrap();
+    for i in 0..2100 {
+        std::fs::write(a.join(format!("many/f{i:04}.conf")), "Timeout 300\n").unwrap();
+    }
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nInclude many/*.conf\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &a.join("apache2.conf"));
+    let sk = skipped(&doc);
+    let capped: Vec<&String> = sk.iter().filter(|r| r.contains("file-count cap")).collect();
+    // apache2.conf and 1,999 includes are read; the other 101 are one entry.
+    assert_eq!(capped.len(), 1, "{sk:?}");
+    assert!(capped[0].contains("and 100 more file(s)"), "{sk:?}");
+}
