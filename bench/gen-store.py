@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate a benchmark Magento tree: every core module of a 2.4 install (about 220 folders under
 vendor/magento, each with etc/module.xml, registration.php and composer.json), the real webapi.xml
-and acl.xml from ../shared/magento-reference where a module has them, 80 third-party packages, a
+and acl.xml from ../shared/magento-reference where a module has them, 80 third-party packages (the
+first 12 with a REST API of their own: etc/webapi.xml and etc/acl.xml, see extension_api), a
 2.4-sized env.php and config.php, and a composer.lock of realistic size (~4 MB).
 
 usage: bench/gen-store.py OUT_DIR
@@ -70,6 +71,49 @@ def module(root, base, name):
     write(f"{root}/{base}/composer.json", json.dumps({"name": base[len("vendor/"):], "type": "magento2-module"}, indent=4))
 
 
+# The REST API of a third-party module (extension_api): per entity a list, a get, a search and a
+# summary GET, so 16 GET routes per module, plus create (POST), update (PUT) and delete (DELETE)
+# for the first two entities: 22 routes, 5 ACL resources (a parent and one per entity).
+API_MODULES = 12
+ENTITIES = (("items", "Item"), ("rules", "Rule"), ("logs", "Log"), ("settings", "Setting"))
+
+
+def extension_api(vendor, mod):
+    """webapi.xml and acl.xml of `vendor`_`mod`; bench/gen-dump.py grants role 2 some of the
+    resources (names must stay in step with it: <Vendor>_<Module>::<entity>)."""
+    name, prefix = f"{vendor}_{mod}", f"/V1/{vendor.lower()}/{mod.lower()}"
+    routes = []
+
+    def route(url, method, iface, svc_method, resource):
+        routes.append(f'    <route url="{prefix}{url}" method="{method}">\n'
+                      f'        <service class="{vendor}\\{mod}\\Api\\{iface}" method="{svc_method}"/>\n'
+                      f'        <resources>\n            <resource ref="{name}::{resource}"/>\n        </resources>\n'
+                      '    </route>')
+
+    for i, (entity, cls) in enumerate(ENTITIES):
+        repo = f"{cls}RepositoryInterface"
+        route(f"/{entity}", "GET", repo, "getList", entity)
+        route(f"/{entity}/:id", "GET", repo, "get", entity)
+        route(f"/{entity}/search/:searchTerm", "GET", repo, "search", entity)
+        route(f"/{entity}/:id/summary", "GET", f"{cls}SummaryInterface", "get", entity)
+        if i < 2:
+            route(f"/{entity}", "POST", repo, "save", entity)
+            route(f"/{entity}/:id", "PUT", repo, "save", entity)
+            route(f"/{entity}/:id", "DELETE", repo, "deleteById", entity)
+    webapi = ('<?xml version="1.0"?>\n<routes xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+              'xsi:noNamespaceSchemaLocation="urn:magento:module:Magento_Webapi:etc/webapi.xsd">\n'
+              + "\n".join(routes) + "\n</routes>\n")
+    children = "\n".join(f'                    <resource id="{name}::{e}" title="{c}s" sortOrder="{10 * (i + 1)}"/>'
+                          for i, (e, c) in enumerate(ENTITIES))
+    acl = ('<?xml version="1.0"?>\n<config xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:noNamespaceSchemaLocation="urn:magento:framework:Acl/etc/acl.xsd">\n'
+           '    <acl>\n        <resources>\n            <resource id="Magento_Backend::admin">\n'
+           f'                <resource id="{name}::extension" title="{mod}" sortOrder="100">\n'
+           f'{children}\n                </resource>\n'
+           '            </resource>\n        </resources>\n    </acl>\n</config>\n')
+    return webapi, acl
+
+
 def main():
     root = sys.argv[1]
     ref = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../shared/magento-reference")
@@ -85,7 +129,12 @@ def main():
         modules.append(f"Magento_{m}")
     for i in range(80):
         vendor, mod = f"Vendor{i % 9}", f"Extension{i}"
-        module(root, f"vendor/vendor{i % 9}/module-extension{i}", f"{vendor}_{mod}")
+        base = f"vendor/vendor{i % 9}/module-extension{i}"
+        module(root, base, f"{vendor}_{mod}")
+        if i < API_MODULES:
+            webapi, acl = extension_api(vendor, mod)
+            write(f"{root}/{base}/etc/webapi.xml", webapi)
+            write(f"{root}/{base}/etc/acl.xml", acl)
         modules.append(f"{vendor}_{mod}")
     for i in range(120):  # plain libraries: not modules, must be skipped quickly
         write(f"{root}/vendor/lib{i % 20}/library{i}/composer.json", json.dumps({"name": f"lib{i % 20}/library{i}"}))
@@ -138,7 +187,7 @@ return [
                                                "packages-dev": []}, indent=4))
     write(f"{root}/composer.json", json.dumps({"name": "magento/project-community-edition",
                                                "require": {"magento/product-community-edition": "2.4.7-p3"}}, indent=4))
-    print(f"{root}: {len(CORE)} core modules, 80 extensions, 120 libraries")
+    print(f"{root}: {len(CORE)} core modules, 80 extensions ({API_MODULES} with a REST API), 120 libraries")
 
 
 if __name__ == "__main__":

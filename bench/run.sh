@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmarks of docs/benchmarks.md, rerunnable by anyone:
 #
-#   bench/run.sh            # full run (generates a 1 GiB dump once, ~3 minutes)
-#   bench/run.sh --quick    # 200 MiB dump, fewer runs
+#   bench/run.sh                    # full run (generates a 1 GiB dump once, ~4 minutes)
+#   bench/run.sh --quick            # 200 MiB dump, fewer runs
+#   bench/run.sh [--quick] --only live   # one section: info, dump, acl, cred or live (1-5)
 #
 # It builds m2auth in release mode, generates a store with every core module (bench/gen-store.py)
 # and mysqldump files (bench/gen-dump.py) under $M2AUTH_BENCH_DIR (default /tmp/m2auth-bench),
@@ -13,14 +14,27 @@ set -euo pipefail
 repo="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$repo"
 work="${M2AUTH_BENCH_DIR:-/tmp/m2auth-bench}"
-size=1G runs=10
-if [[ ${1:-} == --quick ]]; then size=200M runs=3; fi
+size=1G runs=10 only=
+while (($#)); do
+    case $1 in
+    --quick) size=200M runs=3 ;;
+    --only) only=${2:?--only takes a section: info, dump, acl, cred or live}; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--only info|dump|acl|cred|live]" >&2; exit 2 ;;
+    esac
+    shift
+done
+case $only in '' | info | dump | acl | cred | live) ;; *) echo "bench: unknown section $only" >&2; exit 2 ;; esac
+want() { [[ -z $only || $only == "$1" ]]; }
 mkdir -p "$work"
 
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
 command -v rg >/dev/null || need+=(ripgrep)
 command -v php >/dev/null || need+=(php-cli)
+if want live; then
+    command -v /usr/sbin/apache2 >/dev/null || need+=(apache2)
+    command -v /usr/sbin/php-fpm8.2 >/dev/null || need+=(php8.2-fpm)
+fi
 /usr/bin/python3 -c 'import jwt' 2>/dev/null || need+=(python3-jwt)
 if ((${#need[@]})); then
     echo "bench: installing ${need[*]}" >&2
@@ -34,15 +48,20 @@ bin="$repo/target/release/m2auth"
 python3 bench/gen-store.py "$work/store" >&2
 python3 bench/gen-dump.py --size 2M --out "$work/small.sql" >&2
 dump="$work/magento-$size.sql"
-[[ -f $dump ]] || python3 bench/gen-dump.py --size "$size" --out "$dump" >&2
-bytes=$(stat -c %s "$dump")
+if want dump; then
+    [[ -f $dump ]] || python3 bench/gen-dump.py --size "$size" --out "$dump" >&2
+    bytes=$(stat -c %s "$dump")
+fi
 
+if want info; then
 echo "== 1. info on a store with every core module (218 core + 80 extensions, 4 MB composer.lock)"
 hyperfine -N --output=pipe --warmup 3 --runs $((runs * 3)) --export-markdown "$work/info.md" --export-json "$work/info.json" \
     -n "m2auth info" "$bin info --root $work/store --dump $work/small.sql --format json" \
     -n "php: include env.php+config.php, json_decode composer.lock" \
     "php -r '\$e = include \"$work/store/app/etc/env.php\"; \$c = include \"$work/store/app/etc/config.php\"; \$l = json_decode(file_get_contents(\"$work/store/composer.lock\"), true); echo count(\$c[\"modules\"]);'"
+fi
 
+if want dump; then
 echo "== 2. reading a $(numfmt --to=iec "$bytes") dump, keeping only the tables m2auth needs"
 q='INSERT INTO `core_config_data`'
 hyperfine -N --output=pipe --warmup 1 --runs "$runs" --export-markdown "$work/dump.md" --export-json "$work/dump.json" \
@@ -50,13 +69,17 @@ hyperfine -N --output=pipe --warmup 1 --runs "$runs" --export-markdown "$work/du
     -n "rg -F (one table)" "rg -F -c '$q' $dump" \
     -n "grep -F (one table)" "grep -F -c '$q' $dump" \
     -n "awk (one table)" "awk 'index(\$0, \"$q\") == 1 { n++ } END { print n }' $dump"
+fi
 
+if want acl; then
 echo "== 3. role permissions: every enabled module's webapi.xml + acl.xml, route index, ACL, one check / every route"
 hyperfine -N --output=pipe --warmup 3 --runs $((runs * 3)) --export-markdown "$work/acl.md" --export-json "$work/acl.json" \
     -n "m2auth info (baseline: same store, same dump)" "$bin info --root $work/store --dump $work/small.sql --format json" \
     -n "m2auth acl:check" "$bin acl:check --request 'GET /V1/products/x' --admin-user api --root $work/store --dump $work/small.sql --format json" \
     -n "m2auth acl:matrix (one role, all routes)" "$bin acl:matrix --role 4 --root $work/store --dump $work/small.sql --format json"
+fi
 
+if want cred; then
 echo "== 4. credentials: token:inspect of a JWT (target < 20 ms); one Argon2id password check vs libsodium"
 token=$(/usr/bin/python3 -c 'import jwt; print(jwt.encode({"uid": 1, "utypid": 2, "iat": 1900000000, "exp": 1900003600}, "9e8f2c4a6b1d3f5e7a9c0b2d4f6e8a1c".center(2048, "&"), algorithm="HS256", headers={"kid": "1"}))')
 printf 'Admin123!\n' >"$work/pw.txt"
@@ -67,47 +90,182 @@ hyperfine -N -i --output=pipe --warmup 2 --runs "$runs" --export-markdown "$work
     -n "m2auth diagnose --admin-user (Argon2id 64 MiB)" "$bin diagnose --admin-user admin --password-file $work/pw.txt $ex" \
     -n "php sodium_crypto_pwhash 64 MiB" "php -r 'sodium_crypto_pwhash(32, \"Admin123!\", \"Xk9pQ2mW7rT4yB8n\", 2, 67108864, SODIUM_CRYPTO_PWHASH_ALG_ARGON2ID13);'" \
     -n "php -r '' (PHP start)" "php -r ''"
+fi
 
-echo "== 5. acl:matrix --live: every route of the store sent to a local server (target: 300 routes < 5 s)"
-# The server: PHP's built-in server with 4 workers running a front controller that answers like
-# Magento's REST layer (401 JSON for any other token, 404 "no route" for the accepted one), on a
-# free loopback port; stopped when the script exits.
-srv="$work/live-server"
-mkdir -p "$srv"
-cat >"$srv/router.php" <<'PHP'
-<?php
-header('Content-Type: application/json; charset=utf-8');
-if (($_SERVER['HTTP_AUTHORIZATION'] ?? '') === 'Bearer ' . getenv('M2AUTH_BENCH_TOKEN')) {
-    http_response_code(404);
-    echo '{"message":"Request does not match any route."}';
-} else {
-    http_response_code(401);
-    echo json_encode(['message' => "The consumer isn't authorized to access %resources.", 'parameters' => ['resources' => 'Magento_Backend::admin']]);
-}
-PHP
-lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if want live; then
+echo "== 5. acl:matrix --live: every route of role 4 sent to a local Apache + php-fpm (target: 300 routes < 5 s)"
+# The lab's setup, private and on free loopback ports: Apache (mpm_event, KeepAlive On) handing
+# *.php to php-fpm (pm = static, 4 children) through mod_proxy_fcgi with CGIPassAuth On, and a
+# docroot whose .htaccess sends every URL to index.php (FallbackResource). index.php is
+# bench/live-router.php: it answers like Magento's REST layer for the bench role (401 for a
+# denied route, 400/404/200 for an allowed one, 404 "no route", 401 for any other token), from
+# the offline verdicts of `m2auth acl:matrix --role 4` written to bench-routes.php. Both
+# servers are stopped when the script exits.
+m="acl:matrix --role 4 --root $work/store --dump $work/small.sql --format json"
+srv=$(mktemp -d /tmp/m2auth-bench-live.XXXXXX)
+chmod 755 "$srv" # Apache's workers run as www-data when the script runs as root
+mkdir -p "$srv/docroot" "$srv/run" "$srv/fpm"
 btoken=benchtoken0123456789abcdef
-M2AUTH_BENCH_TOKEN=$btoken PHP_CLI_SERVER_WORKERS=4 php -S "127.0.0.1:$lport" "$srv/router.php" >/dev/null 2>&1 &
-php_pid=$!
-trap 'kill "$php_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$lport") 2>/dev/null && break; sleep 0.05; done
-m="acl:matrix --role 4 --token $btoken --root $work/store --dump $work/small.sql --format json"
+cp bench/live-router.php "$srv/docroot/index.php"
+printf 'FallbackResource /index.php\n' >"$srv/docroot/.htaccess"
+"$bin" $m >"$srv/offline.json"
+read -r n_get n_sent n_all < <(python3 - "$srv/offline.json" "$srv/docroot/bench-routes.php" "$btoken" <<'PY'
+import json, re, sys
+rows = json.load(open(sys.argv[1]))["matrix"]
+def regex(url):
+    return "#^/" + "/".join("[^/]+" if s.startswith(":") else re.escape(s) for s in url.strip("/").split("/")) + "$#"
+def php(s):
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def entry(r):
+    return "[%s, %s, %s, %s, %s]" % (php(r["method"]), php(regex(r["url"])), "true" if r["allowed"] else "false",
+                                     php(", ".join(r["required"])), "true" if ":" in r["url"] else "false")
+# As Magento's Rest\Config::getRestRoutes + Rest\Router::match: the route declared with exactly
+# the request's path and method, else the last match among all routes in ksort(SORT_STRING) order
+# of their url.
+with open(sys.argv[2], "w") as f:
+    f.write("<?php\n// Written by bench/run.sh from `m2auth acl:matrix --role 4` (offline).\nreturn [%s, [\n" % php(sys.argv[3]))
+    for r in rows:
+        f.write("    %s => %s,\n" % (php(r["method"] + " " + r["url"]), entry(r)))
+    f.write("], [\n")
+    for r in sorted(rows, key=lambda r: r["url"].encode()):
+        f.write("    %s,\n" % entry(r))
+    f.write("]];\n")
+get = sum(r["method"] == "GET" for r in rows)
+print(get, sum(r["method"] != "DELETE" for r in rows), len(rows))
+PY
+)
+chmod -R a+rX "$srv/docroot"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+fport=$(free_port)
+cat >"$srv/fpm/php-fpm.conf" <<CONF
+[global]
+pid = $srv/fpm/php-fpm.pid
+error_log = $srv/fpm/php-fpm.log
+daemonize = no
+
+[bench]
+listen = 127.0.0.1:$fport
+listen.allowed_clients = 127.0.0.1
+pm = static
+pm.max_children = 4
+php_admin_flag[log_errors] = on
+php_admin_value[error_log] = $srv/fpm/php-errors.log
+CONF
+aport=$(free_port)
+mods=/usr/lib/apache2/modules
+{
+    cat <<CONF
+# bench/run.sh section 5: a private Apache (apache2 -f this-file -DFOREGROUND)
+ServerRoot "$srv"
+DefaultRuntimeDir "$srv/run"
+PidFile "$srv/run/apache2.pid"
+ErrorLog "$srv/error.log"
+LogLevel warn
+Listen 127.0.0.1:$aport
+ServerName 127.0.0.1
+CONF
+    # unixd and log_config are compiled into Debian's apache2; the others are shared objects.
+    for mod in mpm_event authz_core rewrite proxy proxy_fcgi setenvif env dir mime unixd log_config; do
+        if [[ -f $mods/mod_$mod.so ]]; then echo "LoadModule ${mod}_module $mods/mod_$mod.so"; fi
+    done
+    if [[ $(id -u) == 0 ]]; then printf 'User www-data\nGroup www-data\n'; fi
+    cat <<CONF
+KeepAlive On
+MaxKeepAliveRequests 100
+KeepAliveTimeout 5
+StartServers 1
+ServerLimit 2
+ThreadsPerChild 25
+MaxRequestWorkers 50
+TypesConfig /etc/mime.types
+# %{remote}p: the client's port (one per connection); %k: requests before this one on it
+LogFormat "%h %l %u %t \"%r\" %>s %b %{remote}p %k" bench
+CustomLog "$srv/access.log" bench
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+AccessFileName .htaccess
+<FilesMatch "^\.ht">
+    Require all denied
+</FilesMatch>
+<VirtualHost 127.0.0.1:$aport>
+    ServerName 127.0.0.1
+    DocumentRoot "$srv/docroot"
+    <Directory "$srv/docroot">
+        Options FollowSymLinks
+        AllowOverride All
+        Require all granted
+        DirectoryIndex index.php
+        CGIPassAuth On
+    </Directory>
+    <FilesMatch \.php$>
+        SetHandler "proxy:fcgi://127.0.0.1:$fport"
+    </FilesMatch>
+</VirtualHost>
+CONF
+} >"$srv/apache2.conf"
+fpm_bin=/usr/sbin/php-fpm8.2
+fpm_args=(-F -y "$srv/fpm/php-fpm.conf")
+if [[ $(id -u) == 0 ]]; then fpm_args=(-F -R -y "$srv/fpm/php-fpm.conf"); fi # -R: run as root
+"$fpm_bin" "${fpm_args[@]}" >"$srv/fpm/stderr" 2>&1 &
+fpm_pid=$!
+LANG=C /usr/sbin/apache2 -f "$srv/apache2.conf" -DFOREGROUND >"$srv/apache2.stderr" 2>&1 &
+apache_pid=$!
+stop_servers() {
+    local rc=$?
+    kill -TERM "$apache_pid" "$fpm_pid" 2>/dev/null || true
+    wait "$apache_pid" "$fpm_pid" 2>/dev/null || true
+    if ((rc == 0)); then rm -rf "$srv"; else echo "bench: server logs kept in $srv" >&2; fi
+}
+trap stop_servers EXIT
+for port in "$fport" "$aport"; do
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+done
+base=http://127.0.0.1:$aport
+# A check before timing: every probe answered, the answers agree with the offline verdicts, and
+# how many connections the workers needed (Apache's access log: one client port per connection).
+check() {
+    : >"$srv/access.log" # Apache holds it open in append mode
+    "$bin" $m --token "$btoken" --live "$@" --base-url "$base" >"$srv/check.json" || true
+    sleep 0.2 # Apache logs a request after answering it
+    python3 - "$srv/check.json" "$srv/access.log" "$*" <<'PY'
+import collections, json, sys
+d = json.load(open(sys.argv[1]))
+st = collections.Counter(str(r["live"]["status"]) for r in d["matrix"] if r["live"])
+last = {}  # connection (client port) → status of its last request
+for line in open(sys.argv[2]):
+    status, _, port, _ = line.rsplit(" ", 4)[1:]
+    last[port] = status
+closed = collections.Counter(last.values())
+print(f"   --live{' ' * bool(sys.argv[3])}{sys.argv[3]}: {d['live']['sent']} of {d['routes']} routes sent ({d['allowed']} allowed offline), "
+      f"{d['live']['disagreements']} disagreements; statuses {dict(sorted(st.items()))}; "
+      f"{len(last)} connections, by the status of their last request {dict(sorted(closed.items()))}")
+if d["live"]["disagreements"] or "None" in st:
+    sys.exit("bench: the live answers are not the expected ones")
+PY
+}
+check
+check --all-methods
+m="$m --token $btoken"
 hyperfine -N -i --output=pipe --warmup 2 --runs $((runs * 2)) --export-markdown "$work/live.md" --export-json "$work/live.json" \
     -n "m2auth acl:matrix (offline, baseline)" "$bin $m" \
-    -n "m2auth acl:matrix --live (121 GET routes)" "$bin $m --live --base-url http://127.0.0.1:$lport" \
-    -n "m2auth acl:matrix --live --all-methods (278 routes)" "$bin $m --live --all-methods --base-url http://127.0.0.1:$lport" \
-    -n "m2auth acl:matrix --live --all-methods --concurrency 1" "$bin $m --live --all-methods --concurrency 1 --base-url http://127.0.0.1:$lport" \
-    -n "m2auth acl:matrix --live --all-methods --rate 100" "$bin $m --live --all-methods --rate 100 --base-url http://127.0.0.1:$lport"
+    -n "m2auth acl:matrix --live ($n_get GET routes)" "$bin $m --live --base-url $base" \
+    -n "m2auth acl:matrix --live --all-methods ($n_sent of $n_all routes: no DELETE)" "$bin $m --live --all-methods --base-url $base" \
+    -n "m2auth acl:matrix --live --all-methods --concurrency 1" "$bin $m --live --all-methods --concurrency 1 --base-url $base" \
+    -n "m2auth acl:matrix --live --all-methods --rate 100" "$bin $m --live --all-methods --rate 100 --base-url $base"
+fi
 
-python3 - "$work/info.json" "$work/dump.json" "$bytes" "$work/acl.json" "$work/cred.json" "$work/live.json" <<'PY'
+ran=()
+for f in info acl cred live; do if want $f; then ran+=("$work/$f.json"); fi; done
+python3 - "${bytes:-0}" "$(want dump && echo "$work/dump.json")" "${ran[@]}" <<'PY'
 import json, sys
-info, dump, size = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
-acl = json.load(open(sys.argv[4]))
-cred = json.load(open(sys.argv[5]))
-live = json.load(open(sys.argv[6]))
+size, dump = int(sys.argv[1]), sys.argv[2]
 print("\nsummary")
-for r in info["results"] + acl["results"] + cred["results"] + live["results"]:
-    print(f"  {r['command']:<60} {r['mean']*1000:8.1f} ms ± {r['stddev']*1000:.1f}")
-for r in dump["results"]:
-    print(f"  {r['command']:<60} {r['mean']:8.2f} s   {size / r['mean'] / 1e6:7.0f} MB/s")
+for path in sys.argv[3:]:
+    for r in json.load(open(path))["results"]:
+        print(f"  {r['command']:<60} {r['mean']*1000:8.1f} ms ± {r['stddev']*1000:.1f}")
+if dump:
+    for r in json.load(open(dump))["results"]:
+        print(f"  {r['command']:<60} {r['mean']:8.2f} s   {size / r['mean'] / 1e6:7.0f} MB/s")
 PY
