@@ -1103,6 +1103,17 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
 
 #[test]
 fn ctrl_c_while_the_canary_waits_deletes_it() {
+    signal_while_the_canary_waits_deletes_it("INT");
+}
+
+#[test]
+fn sigterm_and_sighup_while_the_canary_waits_delete_it() {
+    signal_while_the_canary_waits_deletes_it("TERM");
+    signal_while_the_canary_waits_deletes_it("HUP");
+}
+
+/// `kill -SIGNAL` while the canary's request hangs: the file is deleted, exit 130.
+fn signal_while_the_canary_waits_deletes_it(signal: &str) {
     let Some(s) = store() else { return };
     // A server that answers the first request (the request itself) and then accepts connections
     // without ever answering (the canary's request hangs).
@@ -1160,17 +1171,17 @@ fn ctrl_c_while_the_canary_waits_deletes_it() {
     }
     std::thread::sleep(Duration::from_millis(100));
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert_eq!(out.status.code(), Some(130), "SIG{signal}: {out:?}");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("canary file was removed"),
-        "{out:?}"
+        "SIG{signal}: {out:?}"
     );
-    assert_eq!(s.pub_files(), before, "Ctrl-C left the canary behind");
+    assert_eq!(s.pub_files(), before, "SIG{signal} left the canary behind");
 }
 
 #[test]
