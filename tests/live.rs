@@ -1305,3 +1305,233 @@ fn web_a_live_proof_joins_the_server_configs_finding() {
         "{sources:?}"
     );
 }
+
+// --- probe servers: small python3 servers answering like the layers in front of a store -------
+
+/// Answers by path (raw sockets, so it can trickle, reset and send odd heads); every request is
+/// logged as a JSON line to the file given as its second argument.
+const PROBE: &str = r#"
+import socketserver, sys, time, json, socket, struct
+LOG = open(sys.argv[2], 'a', buffering=1)
+MAGENTO_401 = json.dumps({"message": "The consumer isn't authorized to access %resources.", "parameters": {"resources": "Magento_Catalog::products"}}).encode()
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        data = b''
+        while b'\r\n\r\n' not in data:
+            c = s.recv(65536)
+            if not c: return
+            data += c
+        head, _, rest = data.partition(b'\r\n\r\n')
+        lines = head.decode('latin1').split('\r\n')
+        method, path, _ = lines[0].split(' ', 2)
+        hdrs = {}
+        for l in lines[1:]:
+            k, _, v = l.partition(':'); hdrs[k.strip().lower()] = v.strip()
+        cl = int(hdrs.get('content-length', '0'))
+        while len(rest) < cl:
+            rest += s.recv(65536)
+        LOG.write(json.dumps({'method': method, 'path': path, 'authorization': hdrs.get('authorization', '')}) + '\n')
+        p = path.split('?')[0]
+        def resp(status, headers, body=b''):
+            h = f'HTTP/1.1 {status}\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + f'Content-Length: {len(body)}\r\nConnection: close\r\n\r\n'
+            s.sendall(h.encode('latin1') + body)
+        cf = [('cf-ray', '8c1e2f3a4b5c6d7e-FRA'), ('Server', 'cloudflare'), ('Content-Type', 'text/html')]
+        if '/kong/' in p:
+            resp('401 Unauthorized', [('Content-Type', 'application/json; charset=utf-8'), ('Server', 'kong/3.4.0'), ('WWW-Authenticate', 'Key realm="kong"')], b'{"message":"Unauthorized"}')
+        elif '/apigw/' in p:
+            resp('403 Forbidden', [('Content-Type', 'application/json'), ('x-amzn-ErrorType', 'MissingAuthenticationTokenException')], b'{"message":"Missing Authentication Token"}')
+        elif '/cf502/' in p:
+            resp('502 Bad Gateway', cf, b'<html><title>example.com | 502: Bad gateway</title><div id="cf-error-details">Cloudflare</div></html>')
+        elif '/cfdeny/' in p:
+            resp('403 Forbidden', cf, b'<html><center>nginx</center><h1>403 Forbidden</h1></html>')
+        elif '/cfbasic/' in p:
+            resp('401 Unauthorized', cf + [('WWW-Authenticate', 'Basic realm="Staging"')], b'<html><h1>401 Unauthorized</h1></html>')
+        elif '/cfblock/' in p:
+            resp('403 Forbidden', cf, b'<html><title>Attention Required! | Cloudflare</title><h1>Sorry, you have been blocked</h1><div class="cf-error-details"></div></html>')
+        elif '/bearerbasic/' in p:
+            resp('401 Unauthorized', [('WWW-Authenticate', 'Bearer realm="api", Basic realm="Staging"'), ('Content-Type', 'text/html')], b'<html>401</html>')
+        elif '/trickle/' in p:
+            s.sendall(b'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\r\n')
+            for i in range(30):
+                try: s.sendall(b'x'); time.sleep(1)
+                except Exception: return
+        elif '/bigheader/' in p:
+            resp('401 Unauthorized', [('X-Big', 'a' * (2 * 1024 * 1024))], b'{}')
+        elif '/manyheaders/' in p:
+            resp('401 Unauthorized', [(f'X-H{i}', 'v') for i in range(500)], b'{}')
+        elif '/reset/' in p:
+            s.sendall(b'HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"message":"The consu')
+            time.sleep(0.2)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            s.close(); return
+        elif '/html200/' in p:
+            resp('200 OK', [('Content-Type', 'text/html')], b'<html>Welcome to our shop</html>')
+        elif '/all502/' in p:
+            resp('502 Bad Gateway', [('Server', 'nginx'), ('Content-Type', 'text/html')], b'<html><h1>502 Bad Gateway</h1><center>nginx</center></html>')
+        elif p.endswith('/V1/integration/admin/token') or p.endswith('/V1/integration/customer/token'):
+            resp('200 OK', [('Content-Type', 'application/json')], b'"fr35ht0k3nfr0mth3l0g1n000000000"')
+        else:
+            resp('401 Unauthorized', [('Content-Type', 'application/json')], MAGENTO_401)
+class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    allow_reuse_address = True; daemon_threads = True
+S(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+"#;
+
+/// The probe server on a free loopback port, stopped on drop.
+struct Probe {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Probe {
+    fn start() -> Option<Probe> {
+        if Command::new("python3").arg("-V").output().is_err() {
+            eprintln!("skipped: python3 is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("requests.log");
+        std::fs::write(&log, "").unwrap();
+        let port = free_port();
+        let child = Command::new("python3")
+            .arg("-c")
+            .arg(PROBE)
+            .arg(port.to_string())
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3");
+        let p = Probe {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the probe server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(p)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The requests received so far: (method, path).
+    fn requests(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["method"].as_str().unwrap().to_string(),
+                    v["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn diagnose_sends_only_gets_and_never_logs_in() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw.txt");
+    std::fs::write(&pw, "a-wrong-password\n").unwrap();
+    let post = format!("POST {}", p.url("/rest/V1/products"));
+    let get = format!("GET {}", p.url("/rest/V1/products"));
+    for args in [
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &post,
+            "--token",
+            FULL_TOKEN,
+        ],
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--customer",
+            "c@example.com",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    ] {
+        let (_, doc, _) = run_json(&args, s.root());
+        let live = doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["check"] == "live-request")
+            .unwrap_or_else(|| panic!("{args:?}: live-request not skipped: {doc:#}"));
+        assert!(
+            live["reason"].as_str().unwrap().contains(
+                "diagnose sends only GET requests and never logs in; `m2auth request` sends it"
+            ),
+            "{live}"
+        );
+        assert!(doc["response"].is_null(), "{doc:#}");
+    }
+    assert_eq!(
+        p.requests(),
+        Vec::<(String, String)>::new(),
+        "diagnose sent something"
+    );
+    // A GET without a login is still sent.
+    let (_, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(
+        p.requests(),
+        vec![("GET".to_string(), "/rest/V1/products".to_string())]
+    );
+    // request is the explicit command, and its help says so.
+    let out = lab::m2auth(&["request", "--help"], dir.path());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("any method") && help.contains("logs in"),
+        "{help}"
+    );
+}

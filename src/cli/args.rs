@@ -79,11 +79,11 @@ pub enum FormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every check that applies and print findings, most likely root cause first (read-only; a --request URL with a host is also sent to the store unless --offline)
+    /// Run every check that applies and print findings, most likely root cause first (read-only; a GET/HEAD --request URL with a host is also sent to the store unless --offline; other methods and logins are `request`'s)
     Diagnose(DiagnoseArgs),
     /// Send the request to the live store, classify the answer (Magento's error, Basic auth, WAF, redirect, no answer…) and explain it with the offline checks
     #[command(
-        long_about = "Send the request to the live store, classify the answer (Magento's JSON/XML error, a web server's Basic auth, a WAF or CDN, a redirect, a non-Magento 401/403, no answer) and explain it with the offline checks when the Magento root is found (--root).\n\nRedirects are never followed; TLS certificates are verified (--cacert FILE for a private CA, --insecure to skip, said loudly). --admin-user/--customer with --password-file first obtain a fresh token from POST /rest/V1/integration/{admin,customer}/token.\n\n--canary is the only write this command makes: a randomly named one-off PHP file in the docroot (pub/ or the root) that reports only whether the Authorization header reached PHP, requested once and deleted in every case (errors and Ctrl-C included)."
+        long_about = "Send the request to the live store, classify the answer (Magento's JSON/XML error, a web server's Basic auth, a WAF or CDN, a redirect, a non-Magento 401/403, no answer) and explain it with the offline checks when the Magento root is found (--root).\n\nRedirects are never followed; TLS certificates are verified (--cacert FILE for a private CA, --insecure to skip, said loudly). --admin-user/--customer with --password-file first obtain a fresh token from POST /rest/V1/integration/{admin,customer}/token.\n\nUnlike diagnose (GET/HEAD only, never a login), request is the explicit command: it sends any method as described (POST, PUT, DELETE: they run in the store if it accepts them) and logs in (a wrong password counts as a failed login for that account).\n\n--canary is the only write this command makes: a randomly named one-off PHP file in the docroot (pub/ or the root) that reports only whether the Authorization header reached PHP, requested once and deleted in every case (errors and Ctrl-C included)."
     )]
     Request(LiveRequestArgs),
     /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)

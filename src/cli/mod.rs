@@ -491,16 +491,38 @@ fn live_diagnose(
     style: &Style,
 ) -> anyhow::Result<i32> {
     let settings = live.settings();
-    warn_insecure(&settings);
-    // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no client
-    // can send): the reason goes to "Not checked".
-    let sent = m2auth::live::Client::new(settings)
-        .and_then(|client| m2auth::live::session::send(&client, &spec, ctx.now.as_second()));
+    // diagnose is read-only: its live part sends GET/HEAD only and never logs in (a POST to
+    // the token endpoint with a wrong password raises the admin's failure count and may lock
+    // the account). Anything else is `m2auth request`'s to send.
+    let read_only = matches!(spec.method.as_str(), "GET" | "HEAD") && spec.login.is_none();
+    let sent = if read_only {
+        warn_insecure(&settings);
+        // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no
+        // client can send): the reason goes to "Not checked".
+        m2auth::live::Client::new(settings)
+            .and_then(|client| m2auth::live::session::send(&client, &spec, ctx.now.as_second()))
+    } else {
+        Err(m2auth::live::LiveError::Request(format!(
+            "{} with {}: diagnose sends only GET requests and never logs in; `m2auth request` sends it",
+            spec.method,
+            if spec.login.is_some() {
+                "a login"
+            } else {
+                "this method"
+            }
+        )))
+    };
     let outcome = match sent {
         Ok(o) => o,
         Err(e) => {
             let mut d = checks::offline(&ctx);
-            d.skip("live-request", e.to_string());
+            d.skip(
+                "live-request",
+                match e {
+                    m2auth::live::LiveError::Request(why) if !read_only => why,
+                    e => e.to_string(),
+                },
+            );
             let code = if d.root_cause().is_some() { 1 } else { 0 };
             let out = if json {
                 Output::Json(report::diagnosis::to_json(&ctx, &d))
