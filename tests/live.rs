@@ -1535,3 +1535,27 @@ fn diagnose_sends_only_gets_and_never_logs_in() {
         "{help}"
     );
 }
+
+#[test]
+fn the_timeout_bounds_the_whole_exchange() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // 30 body bytes, one a second: each read is quick, the whole answer takes 30 s.
+    let req = format!("GET {}", p.url("/trickle/rest/V1/products"));
+    let started = Instant::now();
+    let (_, doc, _) = run_json(
+        &["request", "--request", &req, "--timeout", "3"],
+        dir.path(),
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(doc["response"]["body_truncated"], true, "{doc:#}");
+    assert!(
+        doc["response"]["body_incomplete"]
+            .as_str()
+            .unwrap()
+            .contains("deadline"),
+        "{doc:#}"
+    );
+}

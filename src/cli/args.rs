@@ -278,7 +278,7 @@ pub struct UndoArgs {
 /// How the live request is sent.
 #[derive(Debug, Clone, Args)]
 pub struct LiveArgs {
-    /// Seconds the whole exchange may take (connecting: at most 5)
+    /// Seconds the whole exchange may take, from connecting to the last body byte (connecting: at most 5)
     #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     /// Do not verify the store's TLS certificate (said on stderr and in the report)

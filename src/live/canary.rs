@@ -389,6 +389,7 @@ mod tests {
                 headers: Vec::new(),
                 body: body.as_bytes().to_vec(),
                 truncated: false,
+                incomplete: None,
                 elapsed_ms: 0,
             })
         };

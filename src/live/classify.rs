@@ -352,6 +352,7 @@ mod tests {
                 .collect(),
             body: body.as_bytes().to_vec(),
             truncated: false,
+            incomplete: None,
             elapsed_ms: 1,
         }
     }

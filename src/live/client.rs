@@ -1,6 +1,6 @@
 //! The HTTP client: one blocking reqwest client per run (keep-alive shared by every request of
-//! `acl:matrix --live`), rustls with the ring provider, redirects never followed, connect and
-//! total timeouts, TLS verification on unless `--insecure`, bodies read up to [`BODY_LIMIT`].
+//! `acl:matrix --live`), rustls with the ring provider, redirects never followed, a connect
+//! timeout and a whole-exchange deadline, TLS verification on unless `--insecure`, bodies read up to [`BODY_LIMIT`].
 //! A store that cannot be reached is an answer ([`Unreachable`]), not an error: it is a finding.
 
 use std::io::Read;
@@ -18,7 +18,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub connect_timeout: Duration,
-    /// The whole exchange, from connecting to the last body byte read.
+    /// The whole exchange, from connecting to the last body byte read. reqwest's blocking
+    /// `timeout` bounds the wait for the headers but only each single read of the body (a server
+    /// trickling a byte a second would never hit it): [`Client::send`] enforces the deadline
+    /// for the body itself.
     pub timeout: Duration,
     /// Skip TLS certificate verification (said loudly by the caller).
     pub insecure: bool,
@@ -54,8 +57,12 @@ pub struct Response {
     /// Names lower-cased (HTTP/1.1 names are case-insensitive), in the order received.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// The body was longer than [`BODY_LIMIT`] and was cut there.
+    /// The body was longer than [`BODY_LIMIT`] and was cut there, or it broke off (see
+    /// `incomplete`).
     pub truncated: bool,
+    /// Why the body is incomplete: the connection broke, or the whole-exchange deadline passed
+    /// while it was still coming. What arrived is still classified.
+    pub incomplete: Option<String>,
     pub elapsed_ms: u64,
 }
 
@@ -215,12 +222,10 @@ impl Client {
                 )
             })
             .collect();
-        let mut body = Vec::new();
-        let mut limited = resp.take(BODY_LIMIT as u64 + 1);
-        // A body that breaks off (timeout, reset) after the status line still is an answer:
-        // the status and headers are what m2auth classifies.
-        let _ = limited.read_to_end(&mut body);
-        let truncated = body.len() > BODY_LIMIT;
+        let deadline = started + self.settings.timeout;
+        let (body, incomplete) = read_body(resp, deadline);
+        let truncated = body.len() > BODY_LIMIT || incomplete.is_some();
+        let mut body = body;
         body.truncate(BODY_LIMIT);
         Ok(Ok(Response {
             url: out.url.clone(),
@@ -228,6 +233,7 @@ impl Client {
             headers,
             body,
             truncated,
+            incomplete,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }))
     }
@@ -283,6 +289,47 @@ impl Client {
             detail,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }))
+    }
+}
+
+/// Read the body up to [`BODY_LIMIT`] (+1 byte, to know it was longer) until `deadline`. The
+/// reads run in a helper thread because a single blocking read may wait up to the whole
+/// timeout; at the deadline the thread is left to end with its read (dropping the response).
+/// Returns what arrived and, when it is incomplete, why.
+fn read_body(resp: reqwest::blocking::Response, deadline: Instant) -> (Vec<u8>, Option<String>) {
+    let (tx, rx) = std::sync::mpsc::channel::<Result<Vec<u8>, String>>();
+    std::thread::spawn(move || {
+        let mut limited = resp.take(BODY_LIMIT as u64 + 1);
+        let mut buf = [0u8; 8192];
+        loop {
+            match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.send(Ok(buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(chain(&e)));
+                    break;
+                }
+            }
+        }
+    });
+    let mut body = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Ok(chunk)) => body.extend_from_slice(&chunk),
+            Ok(Err(why)) => return (body, Some(format!("the body broke off: {why}"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return (body, None),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                return (
+                    body,
+                    Some("the whole-exchange deadline (--timeout) passed while the body was still coming".into()),
+                );
+            }
+        }
     }
 }
 

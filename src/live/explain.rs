@@ -97,6 +97,9 @@ pub fn answer_line(
             if let Some(loc) = r.header("location") {
                 s.push_str(&format!("; Location: {loc}"));
             }
+            if let Some(why) = &r.incomplete {
+                s.push_str(&format!("; body incomplete: {why}"));
+            }
             s
         }
         Err(u) => format!(
@@ -360,6 +363,7 @@ mod tests {
             headers: Vec::new(),
             body: br#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"Magento_Catalog::products"}}"#.to_vec(),
             truncated: false,
+            incomplete: None,
             elapsed_ms: 1,
         };
         let c = crate::live::classify::classify_response(&r);
@@ -395,6 +399,7 @@ mod tests {
             headers: vec![("location".into(), "/rest/V1/products/".into())],
             body: Vec::new(),
             truncated: false,
+            incomplete: None,
             elapsed_ms: 1,
         };
         let c = crate::live::classify::classify_response(&r);

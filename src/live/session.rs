@@ -236,6 +236,11 @@ pub fn response_json(o: &LiveOutcome, offline: &Offline, canary: Option<&CanaryR
     if let Some(l) = &o.login {
         v["login"] = json!({"url": l.url, "status": l.status, "token_obtained": l.obtained});
     }
+    if let Ok(r) = &o.exchange
+        && let Some(why) = &r.incomplete
+    {
+        v["body_incomplete"] = json!(why);
+    }
     v["offline_verdict"] = json!({"verdict": offline.as_str(), "detail": offline.describe()});
     if let Some(c) = canary {
         v["canary"] = c.outcome.to_json(c.removed);
