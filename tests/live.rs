@@ -1559,3 +1559,77 @@ fn the_timeout_bounds_the_whole_exchange() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_server_that_answered_is_not_unreachable() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // https:// to a plain-HTTP port (a web server that answers a TLS hello with its 400).
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in plain.incoming() {
+            let Ok(mut c) = c else { break };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut c, &mut buf);
+            let _ = c.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let https_req = format!("GET https://127.0.0.1:{plain_port}/rest/V1/products");
+    let out = lab::m2auth(&["request", "--request", &https_req], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not with TLS") && err.contains("http://"),
+        "{err}"
+    );
+    assert!(!err.contains("unreachable"), "{err}");
+    // Heads m2auth cannot read.
+    for path in [
+        "/bigheader/rest/V1/products",
+        "/manyheaders/rest/V1/products",
+    ] {
+        let req = format!("GET {}", p.url(path));
+        let out = lab::m2auth(&["request", "--request", &req], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{path}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("could not read"), "{path}: {err}");
+    }
+    // A body cut by a reset: marked, and what arrived is classified.
+    let req = format!("GET {}", p.url("/reset/rest/V1/products"));
+    let (_, doc, _) = run_json(&["request", "--request", &req], dir.path());
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(doc["response"]["body_truncated"], true, "{doc:#}");
+    assert!(doc["response"]["body_incomplete"].is_string(), "{doc:#}");
+    // diagnose lists the https mistake under Not checked.
+    let Some(s) = store() else { return };
+    let root = s.root().to_str().unwrap();
+    let (_, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &https_req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let live = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["check"] == "live-request")
+        .expect("live-request skipped");
+    assert!(
+        live["reason"].as_str().unwrap().contains("not with TLS"),
+        "{live}"
+    );
+    assert!(
+        !codes(&doc).contains(&"port-unreachable".to_string()),
+        "{doc:#}"
+    );
+}

@@ -97,8 +97,8 @@ pub enum UnreachableKind {
     Refused,
     /// No answer in time (a firewall that drops, a security group, a hung server).
     Timeout,
-    /// The connection broke (reset, closed before an answer).
-    Broken,
+    /// No route to the host (network or host unreachable).
+    NoRoute,
 }
 
 impl UnreachableKind {
@@ -107,7 +107,7 @@ impl UnreachableKind {
             UnreachableKind::Dns => "dns",
             UnreachableKind::Refused => "refused",
             UnreachableKind::Timeout => "timeout",
-            UnreachableKind::Broken => "broken",
+            UnreachableKind::NoRoute => "no-route",
         }
     }
 }
@@ -247,6 +247,13 @@ impl Client {
     ) -> Result<Exchange, LiveError> {
         let detail = chain(e);
         let lower = detail.to_ascii_lowercase();
+        // An answer that is not TLS on an https:// URL: the port answered (plain HTTP).
+        if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+            return Err(LiveError::NotTls {
+                url: shown.to_string(),
+                why: detail,
+            });
+        }
         // rustls' error sits inside an io::Error whose `source()` skips it: the message too.
         let tls_words = [
             "invalid peer certificate",
@@ -263,9 +270,11 @@ impl Client {
             });
         }
         let io_kind = io_kind(e);
+        // Only these mean nothing answered: refused, timed out, no route, no such name.
         let kind = if lower.contains("dns error")
             || lower.contains("failed to lookup address")
             || lower.contains("name or service not known")
+            || lower.contains("no address associated")
         {
             UnreachableKind::Dns
         } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused)
@@ -274,10 +283,17 @@ impl Client {
             UnreachableKind::Refused
         } else if e.is_timeout() || lower.contains("timed out") {
             UnreachableKind::Timeout
-        } else if e.is_connect() || e.is_request() || e.is_body() {
-            UnreachableKind::Broken
+        } else if matches!(
+            io_kind,
+            Some(std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable)
+        ) || lower.contains("no route to host")
+            || lower.contains("network is unreachable")
+        {
+            UnreachableKind::NoRoute
         } else {
-            return Err(LiveError::Http {
+            // The port accepted the connection and something came back (or the connection
+            // broke mid-answer): a server answered, m2auth could not read it.
+            return Err(LiveError::Unreadable {
                 url: shown.to_string(),
                 why: detail,
             });

@@ -125,11 +125,15 @@ pub fn findings(
                 UnreachableKind::Dns => "the host name does not resolve",
                 UnreachableKind::Refused => "the connection is refused: nothing listens on that port, or a firewall rejects it",
                 UnreachableKind::Timeout => "the connection or the answer timed out: a firewall or security group that drops packets, or a hung server",
-                UnreachableKind::Broken => "the connection broke before an answer",
+                UnreachableKind::NoRoute => "there is no route to the host (network or host unreachable)",
+            };
+            let title = match u.kind {
+                UnreachableKind::Dns => format!("{} does not resolve (DNS): no address to connect to", u.address),
+                _ => format!("{} does not answer from here", u.address),
             };
             out.push(
                 Finding::new(Code::PortUnreachable, Severity::Error)
-                    .title(format!("{} does not answer from here", u.address))
+                    .title(title)
                     .detail(format!("{why}. The request never reached the web server, so Magento never saw it."))
                     .evidence(ev)
                     .fix(Fix {
