@@ -1561,6 +1561,75 @@ fn the_timeout_bounds_the_whole_exchange() {
 }
 
 #[test]
+fn gateway_json_is_not_magentos_error() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (path, class, code) in [
+        (
+            "/kong/rest/V1/products",
+            "server-401",
+            "server-401-not-magento",
+        ),
+        (
+            "/apigw/rest/V1/products",
+            "server-403",
+            "server-denies-path",
+        ),
+    ] {
+        let req = format!("GET {}", p.url(path));
+        let (exit, doc, _) = run_json(&["request", "--request", &req], dir.path());
+        assert_eq!(exit, 1, "{path}: {doc:#}");
+        assert_eq!(doc["response"]["classification"], class, "{doc:#}");
+        assert_eq!(doc["root_cause"], code, "{doc:#}");
+        assert!(
+            doc["findings"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("JSON that is not Magento's"),
+            "{doc:#}"
+        );
+        assert!(doc["response"]["magento_error"].is_null(), "{doc:#}");
+    }
+    // Magento's own 401 still is Magento's.
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let (_, doc, _) = run_json(&["request", "--request", &req], dir.path());
+    assert_eq!(
+        doc["response"]["classification"], "magento-error",
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_cdn_in_front_is_no_waf_block_by_itself() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (path, class, code) in [
+        ("/cf502/rest/V1/products", "other", None),
+        (
+            "/cfdeny/rest/V1/products",
+            "server-403",
+            Some("server-denies-path"),
+        ),
+        (
+            "/cfbasic/rest/V1/products",
+            "basic-auth",
+            Some("basic-auth-in-front"),
+        ),
+        (
+            "/bearerbasic/rest/V1/products",
+            "basic-auth",
+            Some("basic-auth-in-front"),
+        ),
+        ("/cfblock/rest/V1/products", "waf", Some("waf-blocked")),
+    ] {
+        let req = format!("GET {}", p.url(path));
+        let (_, doc, _) = run_json(&["request", "--request", &req], dir.path());
+        assert_eq!(doc["response"]["classification"], class, "{path}: {doc:#}");
+        assert_eq!(doc["root_cause"].as_str(), code, "{path}: {doc:#}");
+    }
+}
+
+#[test]
 fn a_server_that_answered_is_not_unreachable() {
     let Some(p) = Probe::start() else { return };
     let dir = tempfile::tempdir().unwrap();

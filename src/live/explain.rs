@@ -214,8 +214,9 @@ pub fn findings(
         Classification::Server401 { www_authenticate } => out.push(
             Finding::new(Code::Server401NotMagento, Severity::Error)
                 .detail(format!(
-                    "The 401 is not Magento's JSON/XML error body: a web server, proxy, CDN or WAF answered before Magento{}.",
-                    www_authenticate.as_ref().map(|w| format!(" (WWW-Authenticate: {w})")).unwrap_or_default()
+                    "The 401 is not Magento's JSON/XML error body: a web server, proxy, CDN or WAF answered before Magento{}.{}",
+                    www_authenticate.as_ref().map(|w| format!(" (WWW-Authenticate: {w})")).unwrap_or_default(),
+                    json_note(exchange)
                 ))
                 .evidence(ev)
                 .fix(Fix {
@@ -226,7 +227,7 @@ pub fn findings(
         ),
         Classification::Server403 => out.push(
             Finding::new(Code::ServerDeniesPath, Severity::Error)
-                .detail("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403), or a WAF module that answers with the server's own 403 page (ModSecurity's default: its audit log names the rule).")
+                .detail(format!("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403), or a WAF module that answers with the server's own 403 page (ModSecurity's default: its audit log names the rule).{}", json_note(exchange)))
                 .evidence(ev)
                 .fix(Fix {
                     summary: "Allow /rest (and /index.php/rest) to the client in the web server's rules".into(),
@@ -262,6 +263,19 @@ pub fn findings(
         _ => {}
     }
     out
+}
+
+/// For a JSON body that is not Magento's error: say so (an API gateway's own answer).
+fn json_note(exchange: &Exchange) -> String {
+    let Ok(r) = exchange else {
+        return String::new();
+    };
+    let body = r.body_text();
+    if serde_json::from_str::<serde_json::Value>(body.trim()).is_ok_and(|v| v.is_object()) {
+        " The body is JSON that is not Magento's error (not its shape or phrases; or a WWW-Authenticate challenge Magento never sends), e.g. an API gateway in front (Kong, AWS API Gateway, Apigee): its configuration decides.".into()
+    } else {
+        String::new()
+    }
 }
 
 /// `auth-header-stripped`, with the server-side causes as the fix.
