@@ -1630,6 +1630,94 @@ fn a_cdn_in_front_is_no_waf_block_by_itself() {
 }
 
 #[test]
+fn a_failed_login_is_reported_and_the_request_is_not_sent() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw.txt");
+    std::fs::write(&pw, "jane-pass-123\n").unwrap();
+    // The "token endpoint" answers 200 with an HTML page: no token.
+    let req = format!("GET {}", p.url("/html200/rest/V1/products"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["request"]["method"], "POST", "{doc:#}");
+    assert!(
+        doc["request"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/html200/rest/V1/integration/admin/token"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["response"]["login"]["token_obtained"], false);
+    assert_eq!(doc["response"]["request_sent"], false);
+    let failure = doc["response"]["login"]["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("POST") && failure.contains("200") && failure.contains("Welcome"),
+        "{failure}"
+    );
+    let skipped = doc["skipped"].to_string();
+    assert!(skipped.contains("the login failed"), "{doc:#}");
+    assert_eq!(
+        p.requests(),
+        vec![(
+            "POST".to_string(),
+            "/html200/rest/V1/integration/admin/token".to_string()
+        )],
+        "only the token call"
+    );
+    // Text: never "No problems found".
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("No problems found"), "{text}");
+    assert!(
+        text.contains("Request:  POST") && text.contains("login failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_token_endpoints_answer_is_masked() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let curl = format!(
+        "curl -X POST {} -H 'Content-Type: application/json' -d '{{\"username\":\"jane\",\"password\":\"jane-pass-123\"}}'",
+        p.url("/rest/V1/integration/admin/token")
+    );
+    let (code, doc, _) = run_json(&["request", "--curl", &curl], dir.path());
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["response"]["status"], 200, "{doc:#}");
+    assert!(
+        !doc.to_string().contains("fr35ht0k3nfr0mth3l0g1n000000000"),
+        "{doc:#}"
+    );
+    let out = lab::m2auth(&["request", "--curl", &curl], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("fr35ht0k3nfr0mth3l0g1n000000000"), "{text}");
+}
+
+#[test]
 fn a_server_that_answered_is_not_unreachable() {
     let Some(p) = Probe::start() else { return };
     let dir = tempfile::tempdir().unwrap();

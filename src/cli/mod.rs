@@ -544,7 +544,11 @@ fn live_diagnose(
         offline: &offline,
         canary: None,
     };
-    let code = if d.root_cause().is_some() { 1 } else { 0 };
+    let code = if d.root_cause().is_some() || outcome.login_failed() {
+        1
+    } else {
+        0
+    };
     let out = if json {
         Output::Json(report::live::to_json(Some(&ctx), &d, &live))
     } else {
@@ -646,7 +650,11 @@ fn live_request(
         offline: &offline,
         canary: canary.as_ref(),
     };
-    let code = if d.root_cause().is_some() { 1 } else { 0 };
+    let code = if d.root_cause().is_some() || outcome.login_failed() {
+        1
+    } else {
+        0
+    };
     let out = if json {
         Output::Json(report::live::to_json(ctx.as_ref(), &d, &live))
     } else {
