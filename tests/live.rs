@@ -696,7 +696,7 @@ fn acl_matrix_live_shows_where_the_store_disagrees() {
     );
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(
-        csv.starts_with("method,url,module,required,allowed,missing,live_status,live_allowed\n"),
+        csv.starts_with("method,url,module,required,allowed,missing,live_status,live_allowed,live_classification,live_error\n"),
         "{csv}"
     );
     // --live needs a token it can send.
@@ -1715,6 +1715,90 @@ fn a_token_endpoints_answer_is_masked() {
     let out = lab::m2auth(&["request", "--curl", &curl], dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("fr35ht0k3nfr0mth3l0g1n000000000"), "{text}");
+}
+
+#[test]
+fn acl_matrix_live_counts_only_magentos_answers() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    // A wrong --base-url: nginx's 502 everywhere is no verdict, and no disagreement.
+    let base = p.url("/all502");
+    let (code, doc, _) = run_json(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &base,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["live"]["disagreements"], 0, "{doc:#}");
+    let sent = doc["live"]["sent"].as_u64().unwrap();
+    assert!(sent > 5);
+    assert_eq!(doc["live"]["unknown"].as_u64().unwrap(), sent, "{doc:#}");
+    let cell = doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "GET")
+        .unwrap()["live"]
+        .clone();
+    assert_eq!(cell["status"], 502);
+    assert_eq!(cell["classification"], "other");
+    assert!(cell["allowed"].is_null(), "{cell:#}");
+    // Nothing answers at all: exit 2 with the reason, on one line.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let out = lab::m2auth(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &closed,
+        ],
+        s.root(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("got an answer") && err.contains("refused"),
+        "{err}"
+    );
+    // --rate out of range: a usage error, no panic.
+    for rate in ["1e-20", "0", "-1", "NaN", "1e9"] {
+        let rate_arg = format!("--rate={rate}");
+        let out = lab::m2auth(
+            &[
+                "acl:matrix",
+                "--root",
+                root,
+                "--integration",
+                "Full",
+                "--live",
+                "--base-url",
+                &base,
+                &rate_arg,
+            ],
+            s.root(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{rate}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--rate") || err.contains("range") || err.contains("number"),
+            "{rate}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
 }
 
 #[test]

@@ -213,11 +213,26 @@ pub struct MatrixArgs {
     /// With --live: requests in flight at once
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
-    /// With --live: at most N requests per second (all together) [default: no limit]
-    #[arg(long, value_name = "N")]
+    /// With --live: at most N requests per second (all together, 0.01 to 10000) [default: no limit]
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<f64>,
     #[command(flatten)]
     pub live_args: LiveArgs,
+}
+
+/// `--rate`: a number of requests per second in 0.01..=10000.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a number"))?;
+    if (0.01..=10000.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!(
+            "{s} is out of range: 0.01 to 10000 requests per second"
+        ))
+    }
 }
 
 /// Whose permissions: an integration, an admin user, or a role id.

@@ -689,11 +689,6 @@ fn matrix_live(
             }
         },
     };
-    if let Some(r) = a.rate
-        && !(r > 0.0 && r.is_finite())
-    {
-        anyhow::bail!("--rate takes a positive number of requests per second");
-    }
     let settings = a.live_args.settings();
     warn_insecure(&settings);
     let client =
@@ -774,6 +769,15 @@ fn matrix_live(
             rate: a.rate,
         },
     );
+    // No route answered: nothing was compared; the first reason is the run's failure (exit 2).
+    let first_error = cells.iter().find_map(|c| c.error.clone());
+    if !cells.is_empty() && cells.iter().all(|c| c.status.is_none()) {
+        anyhow::bail!(
+            "acl:matrix --live: none of the {} route(s) sent got an answer: {}",
+            cells.len(),
+            first_error.as_deref().unwrap_or("no answer")
+        );
+    }
     let mut disagree = 0;
     for (i, cell) in picked.into_iter().zip(cells) {
         if cell.allowed.is_some_and(|l| l != rows[i].verdict.allowed) {
