@@ -1874,3 +1874,55 @@ fn a_server_that_answered_is_not_unreachable() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    // The probe answers Magento's 401 for any token: with the live database saying the token is
+    // valid and allowed, on a loopback host, the header must have been stripped.
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+    // The same facts from a dump may be stale: a warning that says why.
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("store.sql");
+    s._db.mysqldump(&dump, false);
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--dump",
+            dump.to_str().unwrap(),
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "auth-header-stripped")
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .clone();
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    assert!(f["detail"].as_str().unwrap().contains("dump"), "{f:#}");
+    assert_eq!(code, 0, "{doc:#}");
+}

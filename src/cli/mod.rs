@@ -538,7 +538,8 @@ fn live_diagnose(
     }
     ctx.request = Some(outcome.sent.clone());
     let mut d = checks::offline(&ctx);
-    let offline = m2auth::live::session::join(&mut d, true, &outcome, None);
+    let doubt = stripped_doubt(&ctx, &outcome.url);
+    let offline = m2auth::live::session::join(&mut d, true, &outcome, None, doubt.as_deref());
     let live = report::live::LiveReport {
         outcome: &outcome,
         offline: &offline,
@@ -562,6 +563,66 @@ fn live_diagnose(
     };
     emit(&ctx.masker, out)?;
     Ok(code)
+}
+
+/// Why the offline facts may not describe the store that answered `url`: they come from a
+/// dump (not the live database), or the host is neither loopback nor one of the store's base
+/// URLs (`web/unsecure/base_url`, `web/secure/base_url`, any scope). `None`: no doubt.
+fn stripped_doubt(ctx: &Context, url: &str) -> Option<String> {
+    use m2auth::store::db::Source;
+    let db = ctx.db.as_ref()?;
+    if db.describe().source == Source::Dump {
+        return Some(
+            "the offline facts come from a dump (--dump), which may be older than the live store's database".into(),
+        );
+    }
+    let host = url::Url::parse(url)
+        .ok()?
+        .host_str()?
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return None;
+    }
+    let mut hosts: Vec<String> = Vec::new();
+    for path in ["web/unsecure/base_url", "web/secure/base_url"] {
+        let mut values: Vec<String> = db
+            .rows("core_config_data", &[("path", path.into())])
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.text("value"))
+            .collect();
+        values.extend(
+            ctx.config
+                .get(path, m2auth::store::config::Scope::Default)
+                .value,
+        );
+        for v in values {
+            if let Some(h) = url::Url::parse(v.trim())
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+                && !hosts.contains(&h)
+            {
+                hosts.push(h);
+            }
+        }
+    }
+    if hosts.iter().any(|h| h.trim_matches(['[', ']']) == host) {
+        return None;
+    }
+    Some(format!(
+        "the request went to {host}, which is none of the store's base URLs ({}): another server or a copy of the store may have answered",
+        if hosts.is_empty() {
+            "none is set".to_string()
+        } else {
+            hosts.join(", ")
+        }
+    ))
 }
 
 /// `request`: send it (a login first), the canary when asked, the offline checks when the root
@@ -644,7 +705,14 @@ fn live_request(
             format!("no Magento root, so the files and database were not read: {no_root}"),
         ),
     }
-    let offline = m2auth::live::session::join(&mut d, ctx.is_some(), &outcome, canary.as_ref());
+    let doubt = ctx.as_ref().and_then(|c| stripped_doubt(c, &outcome.url));
+    let offline = m2auth::live::session::join(
+        &mut d,
+        ctx.is_some(),
+        &outcome,
+        canary.as_ref(),
+        doubt.as_deref(),
+    );
     let live = report::live::LiveReport {
         outcome: &outcome,
         offline: &offline,

@@ -326,6 +326,8 @@ pub fn add_canary(findings: &mut Vec<Finding>, outcome: &CanaryOutcome) {
         .iter_mut()
         .find(|f| f.code == Code::AuthHeaderStripped)
     {
+        // The canary proves what the join inferred, whatever its doubt.
+        f.severity = Severity::Error;
         f.evidence.push(ev);
         return;
     }

@@ -237,11 +237,16 @@ const LOGIN_CODES: &[findings::Code] = &[
 
 /// Add what the live answer (and the canary) prove to the offline diagnosis `d` (`None`: the
 /// offline checks did not run), re-rank, and return the offline verdict used.
+///
+/// `doubt`: why the offline facts may not describe the store that answered (a dump, another
+/// host): an `auth-header-stripped` inferred from the join alone is then a warning that says
+/// so. The canary, or a server-configuration finding of the same code, still proves it.
 pub fn join(
     d: &mut Diagnosis,
     offline_ran: bool,
     outcome: &LiveOutcome,
     canary: Option<&CanaryRun>,
+    doubt: Option<&str>,
 ) -> Offline {
     let offline = explain::offline_verdict(&outcome.sent, offline_ran.then_some(&*d));
     // The answer lines name the request that went out (POST to the token endpoint for a login).
@@ -274,6 +279,17 @@ pub fn join(
             Some(f) => f.evidence.insert(0, ev),
             None if found.is_empty() => d.skip("live-request", line),
             None => {}
+        }
+    }
+    if let Some(why) = doubt {
+        for f in found
+            .iter_mut()
+            .filter(|f| f.code == findings::Code::AuthHeaderStripped)
+        {
+            f.severity = findings::Severity::Warning;
+            f.detail.push_str(&format!(
+                " Not proven: {why}. `m2auth request --canary` against the store proves it either way."
+            ));
         }
     }
     if let Some(c) = canary {
