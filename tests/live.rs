@@ -1926,3 +1926,26 @@ fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
     assert!(f["detail"].as_str().unwrap().contains("dump"), "{f:#}");
     assert_eq!(code, 0, "{doc:#}");
 }
+
+#[test]
+fn url_user_info_is_not_sent_and_said_so() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let req = format!(
+        "GET http://staging:s3cr3t-pa55@127.0.0.1:{}/rest/V1/products",
+        p.port
+    );
+    let (_, doc, stderr) = run_json(&["request", "--request", &req], dir.path());
+    assert!(
+        stderr.contains("user-info") && stderr.contains("staging") && stderr.contains("not sent"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cr3t-pa55"), "{stderr}");
+    assert!(!doc.to_string().contains("s3cr3t-pa55"), "{doc:#}");
+    assert!(
+        doc["skipped"].to_string().contains("url-credentials"),
+        "{doc:#}"
+    );
+    let log = std::fs::read_to_string(&p.log).unwrap();
+    assert!(log.contains("\"authorization\": \"\""), "{log}");
+}

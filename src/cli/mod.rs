@@ -135,6 +135,9 @@ fn early_masker(cli: &Cli) -> Masker {
                 .trim_start()
                 .starts_with("authorization")
         });
+        if let Some((_, Some(pw))) = url_userinfo(&o) {
+            m.add(&pw);
+        }
         for v in o.token.iter().chain(auth_headers).chain(o.oauth.iter()) {
             m.add(v);
             for part in v.split([' ', ',', ':']) {
@@ -263,7 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     .is_some_and(|t| t.host.is_some()) =>
         {
             let spec = ctx.request.clone().expect("checked by the guard");
-            return live_diagnose(ctx, spec, &args.live, json, &style);
+            return live_diagnose(ctx, spec, args, json, &style);
         }
         Command::Diagnose(_) | Command::Audit => {
             let (d, title) = match &cli.command {
@@ -486,11 +489,15 @@ fn warn_insecure(settings: &m2auth::live::Settings) {
 fn live_diagnose(
     mut ctx: Context,
     spec: RequestSpec,
-    live: &args::LiveArgs,
+    args: &DiagnoseArgs,
     json: bool,
     style: &Style,
 ) -> anyhow::Result<i32> {
-    let settings = live.settings();
+    let settings = args.live.settings();
+    let userinfo = url_userinfo(&args.req.options());
+    if let Some((_, Some(pw))) = &userinfo {
+        ctx.masker.add(pw);
+    }
     // diagnose is read-only: its live part sends GET/HEAD only and never logs in (a POST to
     // the token endpoint with a wrong password raises the admin's failure count and may lock
     // the account). Anything else is `m2auth request`'s to send.
@@ -516,6 +523,7 @@ fn live_diagnose(
         Ok(o) => o,
         Err(e) => {
             let mut d = checks::offline(&ctx);
+            note_userinfo(&mut d, userinfo.as_ref());
             d.skip(
                 "live-request",
                 match e {
@@ -538,6 +546,7 @@ fn live_diagnose(
     }
     ctx.request = Some(outcome.sent.clone());
     let mut d = checks::offline(&ctx);
+    note_userinfo(&mut d, userinfo.as_ref());
     let doubt = stripped_doubt(&ctx, &outcome.url);
     let offline = m2auth::live::session::join(&mut d, true, &outcome, None, doubt.as_deref());
     let live = report::live::LiveReport {
@@ -563,6 +572,46 @@ fn live_diagnose(
     };
     emit(&ctx.masker, out)?;
     Ok(code)
+}
+
+/// The user-info of the request's URL (`https://user:pass@host/…`, in --request or --curl):
+/// the user and the password. m2auth never sends it (no client turns it into a header the
+/// same way), so it is said, and the password is masked.
+fn url_userinfo(o: &m2auth::request::RequestOptions) -> Option<(String, Option<String>)> {
+    let words = o
+        .request
+        .iter()
+        .chain(o.curl.iter())
+        .flat_map(|s| s.split_whitespace())
+        .map(|w| w.trim_matches(['\'', '"']));
+    for w in words {
+        if !w.contains("://") {
+            continue;
+        }
+        let Ok(u) = url::Url::parse(w) else { continue };
+        if u.username().is_empty() && u.password().is_none() {
+            continue;
+        }
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_else(|| s.to_string())
+        };
+        return Some((dec(u.username()), u.password().map(dec)));
+    }
+    None
+}
+
+/// Say (stderr, and the report's "Not checked") that the URL's user-info is not sent.
+fn note_userinfo(d: &mut checks::Diagnosis, userinfo: Option<&(String, Option<String>)>) {
+    let Some((user, pw)) = userinfo else { return };
+    let why = format!(
+        "the URL's user-info (user \"{user}\"{}) is not sent: m2auth sends only the headers given; for HTTP Basic auth in front of the store pass -H 'Authorization: Basic …' (which then leaves no room for the token)",
+        if pw.is_some() { ", a password" } else { "" }
+    );
+    eprintln!("m2auth: warning: {why}");
+    d.skip("url-credentials", why);
 }
 
 /// Why the offline facts may not describe the store that answered `url`: they come from a
@@ -653,6 +702,10 @@ fn live_request(
             m
         }
     };
+    let userinfo = url_userinfo(&args.req.options());
+    if let Some((_, Some(pw))) = &userinfo {
+        masker.add(pw);
+    }
     let client = m2auth::live::Client::new(settings)?;
     let now_secs = now
         .or_else(|| ctx.as_ref().map(|c| c.now))
@@ -705,6 +758,7 @@ fn live_request(
             format!("no Magento root, so the files and database were not read: {no_root}"),
         ),
     }
+    note_userinfo(&mut d, userinfo.as_ref());
     let doubt = ctx.as_ref().and_then(|c| stripped_doubt(c, &outcome.url));
     let offline = m2auth::live::session::join(
         &mut d,
