@@ -1044,18 +1044,31 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
     }
     let cwd = tempfile::tempdir().unwrap();
     let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
-    // The system's roots do not know the lab CA: a run failure naming the way out.
+    // The system's roots do not know the lab CA: every verifying client fails there, a finding
+    // naming the way out.
     let out = lab::m2auth(&["request", "--request", &req], cwd.path());
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("TLS") && err.contains("--cacert"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Root cause: tls-certificate-invalid") && text.contains("--cacert"),
+        "{text}"
+    );
     // A CA that did not sign it is no better.
     let other = tls.other_ca.to_str().unwrap();
-    let out = lab::m2auth(
+    let (code, doc, _) = run_json(
         &["request", "--request", &req, "--cacert", other],
         cwd.path(),
     );
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "tls-certificate-invalid");
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("issuer is unknown"),
+        "{doc:#}"
+    );
     // The lab CA: an answer (s_server's status page, not Magento's), certificate verified.
     let ca = tls.ca.to_str().unwrap();
     let (_, doc, stderr) = run_json(&["request", "--request", &req, "--cacert", ca], cwd.path());
@@ -1076,7 +1089,7 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         stderr.contains("WARNING") && stderr.contains("NOT verified"),
         "{stderr}"
     );
-    // diagnose still diagnoses offline when the live part cannot run: the reason is "Not checked".
+    // diagnose: the rejected certificate is its finding too.
     let Some(s) = store() else { return };
     let root = s.root().to_str().unwrap();
     let (code, doc, _) = run_json(
@@ -1091,14 +1104,73 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         ],
         s.root(),
     );
-    assert_eq!(code, 0, "{doc:#}");
-    let live = doc["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["check"] == "live-request")
-        .expect("live-request skipped");
-    assert!(live["reason"].as_str().unwrap().contains("TLS"), "{live}");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
+    drop(srv);
+    // A certificate for another name, from a CA that is trusted (--cacert: itself).
+    let certs = tempfile::tempdir().unwrap();
+    let (crt, key) = (
+        certs.path().join("other.pem"),
+        certs.path().join("other.key"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=other.example.test"])
+        .args(["-addext", "subjectAltName=DNS:other.example.test"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let port = free_port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&crt)
+        .arg("-key")
+        .arg(&key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let srv = TlsServer { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", srv.port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--cacert",
+            crt.to_str().unwrap(),
+        ],
+        cwd.path(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("another name"),
+        "{doc:#}"
+    );
 }
 
 #[test]

@@ -90,6 +90,11 @@ impl Classification {
             Classification::Server401 { .. } => "server-401",
             Classification::Server403 => "server-403",
             Classification::Other { .. } => "other",
+            Classification::Unreachable(u)
+                if u.kind == crate::live::client::UnreachableKind::Certificate =>
+            {
+                "tls-certificate-invalid"
+            }
             Classification::Unreachable(_) => "unreachable",
         }
     }
@@ -118,6 +123,11 @@ impl Classification {
             Classification::Server403 => "a 403 from the web server, not from Magento".into(),
             Classification::Other { status } => {
                 format!("status {status}, not Magento's REST answer")
+            }
+            Classification::Unreachable(u)
+                if u.kind == crate::live::client::UnreachableKind::Certificate =>
+            {
+                format!("TLS certificate of {} rejected: {}", u.address, u.detail)
             }
             Classification::Unreachable(u) => {
                 format!(

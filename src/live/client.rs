@@ -99,6 +99,9 @@ pub enum UnreachableKind {
     Timeout,
     /// No route to the host (network or host unreachable).
     NoRoute,
+    /// The TLS certificate failed verification (expired, unknown issuer, another name): the
+    /// server answered the handshake, but a verifying client stops there.
+    Certificate,
 }
 
 impl UnreachableKind {
@@ -108,6 +111,7 @@ impl UnreachableKind {
             UnreachableKind::Refused => "refused",
             UnreachableKind::Timeout => "timeout",
             UnreachableKind::NoRoute => "no-route",
+            UnreachableKind::Certificate => "tls-certificate",
         }
     }
 }
@@ -263,6 +267,25 @@ impl Client {
             "invalidcertificate",
             "unknownissuer",
         ];
+        // A certificate that fails verification is the store's problem for every client: a
+        // finding (tls-certificate-invalid), not a failure to run.
+        // (rustls' error often sits where `source()` does not reach: then its message.)
+        if let Some(why) = certificate_failure(e).or_else(|| {
+            let i = lower.find("invalid peer certificate")?;
+            let what = &detail[i..];
+            Some(format!(
+                "{}: {what}",
+                plain_certificate_error(&what.to_ascii_lowercase())
+            ))
+        }) {
+            return Ok(Err(Unreachable {
+                url: shown.to_string(),
+                address: address_of(url),
+                kind: UnreachableKind::Certificate,
+                detail: why,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+            }));
+        }
         if tls_failure(e) || tls_words.iter().any(|w| lower.contains(w)) {
             return Err(LiveError::Tls {
                 url: shown.to_string(),
@@ -400,6 +423,51 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> 
         cur = c.source();
     }
     None
+}
+
+/// rustls' certificate verification error in the chain, said plainly.
+fn certificate_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        let found = c.downcast_ref::<rustls::Error>().or_else(|| {
+            c.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(ce)) = found {
+            use rustls::CertificateError as C;
+            let name = match ce {
+                C::Expired | C::ExpiredContext { .. } => "expired",
+                C::NotValidYet | C::NotValidYetContext { .. } => "notvalidyet",
+                C::UnknownIssuer => "unknownissuer",
+                C::NotValidForName | C::NotValidForNameContext { .. } => "notvalidforname",
+                C::Revoked => "revoked",
+                _ => "",
+            };
+            return Some(format!("{}: {ce}", plain_certificate_error(name)));
+        }
+        cur = c.source();
+    }
+    None
+}
+
+/// What a rustls certificate error (its Debug name, lower-cased, or a message holding it) means.
+fn plain_certificate_error(lower: &str) -> &'static str {
+    if lower.contains("notvalidyet") || lower.contains("not valid yet") {
+        "the certificate is not valid yet"
+    } else if lower.contains("expired") {
+        "the certificate has expired"
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        "the certificate's issuer is unknown here (self-signed, a private CA, or an incomplete chain)"
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        "the certificate is for another name"
+    } else if lower.contains("causedasendentity") || lower.contains("ca used as end entity") {
+        "the server presents a CA certificate as its own"
+    } else if lower.contains("revoked") {
+        "the certificate was revoked"
+    } else {
+        "the certificate is rejected"
+    }
 }
 
 fn tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {

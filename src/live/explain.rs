@@ -120,12 +120,24 @@ pub fn findings(
     let ev = Evidence::other("http", answer_line(spec, url, class, exchange));
     let mut out = Vec::new();
     match class {
+        Classification::Unreachable(u) if u.kind == UnreachableKind::Certificate => out.push(
+            Finding::new(Code::TlsCertificateInvalid, Severity::Error)
+                .title(format!("The TLS certificate of {} is rejected: {}", u.address, u.detail.split(':').next().unwrap_or("")))
+                .detail(format!("m2auth verifies the certificate as clients do (the system's roots, plus --cacert): {}. Every client that verifies it (curl, Guzzle, Postman, an ERP's integration) stops at the handshake, so the request never reaches the web server and Magento never sees it.", u.detail))
+                .evidence(ev)
+                .fix(Fix {
+                    summary: "Serve a valid certificate for this host name (not expired, the name in its subjectAltName, the full chain); for a private CA, trust it on the clients (here: --cacert FILE)".into(),
+                    commands: vec![format!("openssl s_client -connect {} -servername {} -showcerts </dev/null", u.address.split(' ').next().unwrap_or(""), url::Url::parse(url).ok().and_then(|x| x.host_str().map(str::to_string)).unwrap_or_default())],
+                    admin_path: None,
+                }),
+        ),
         Classification::Unreachable(u) => {
             let why = match u.kind {
                 UnreachableKind::Dns => "the host name does not resolve",
                 UnreachableKind::Refused => "the connection is refused: nothing listens on that port, or a firewall rejects it",
                 UnreachableKind::Timeout => "the connection or the answer timed out: a firewall or security group that drops packets, or a hung server",
                 UnreachableKind::NoRoute => "there is no route to the host (network or host unreachable)",
+                UnreachableKind::Certificate => "the TLS certificate is rejected",
             };
             let title = match u.kind {
                 UnreachableKind::Dns => format!("{} does not resolve (DNS): no address to connect to", u.address),
@@ -355,6 +367,7 @@ mod tests {
             Code::ServerDeniesPath,
             Code::AuthHeaderStripped,
             Code::LiveVerdictMismatch,
+            Code::TlsCertificateInvalid,
         ] {
             let row = doc
                 .lines()
