@@ -199,7 +199,13 @@ impl LiveOutcome {
                     .chars()
                     .take(200)
                     .collect();
-                format!("{} ({}); body: {body}", r.status, self.class.summary())
+                let what = match &self.class {
+                    Classification::Success { .. } => {
+                        "no token in the body: not Magento's token answer".to_string()
+                    }
+                    c => c.summary(),
+                };
+                format!("{} ({what}); body: {body}", r.status)
             }
             Err(_) => self.class.summary(),
         };

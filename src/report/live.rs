@@ -185,7 +185,12 @@ pub fn to_text(
     out.push_str(&response_text(live, style));
     let _ = writeln!(out);
     if let Some(line) = o.login_failure_line() {
-        let _ = writeln!(out, "{}\n", style.red(&format!("The {line}.")));
+        let mut first = line.chars();
+        let capitalized: String = first
+            .next()
+            .map(|c| c.to_uppercase().chain(first).collect())
+            .unwrap_or_default();
+        let _ = writeln!(out, "{}\n", style.red(&format!("{capitalized}.")));
     }
     match d.findings.iter().find(|f| f.severity == Severity::Error) {
         Some(f) => {
