@@ -114,6 +114,7 @@ catalogue! {
     PortUnreachable = "port-unreachable", 6, "The store's port is unreachable";
     WafBlocked = "waf-blocked", 6, "A WAF or CDN blocked the request";
     RequestRedirected = "request-redirected", 6, "The request is redirected before it reaches Magento";
+    TlsCertificateInvalid = "tls-certificate-invalid", 6, "The store's TLS certificate is rejected";
     // Step 7: logs
     LogAuthFailures = "log-auth-failures", 7, "The access logs show REST 401s";
     LogBruteForce = "log-brute-force", 7, "Many failed token requests from one client";

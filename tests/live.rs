@@ -696,7 +696,7 @@ fn acl_matrix_live_shows_where_the_store_disagrees() {
     );
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(
-        csv.starts_with("method,url,module,required,allowed,missing,live_status,live_allowed\n"),
+        csv.starts_with("method,url,module,required,allowed,missing,live_status,live_allowed,live_classification,live_error\n"),
         "{csv}"
     );
     // --live needs a token it can send.
@@ -1044,18 +1044,31 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
     }
     let cwd = tempfile::tempdir().unwrap();
     let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
-    // The system's roots do not know the lab CA: a run failure naming the way out.
+    // The system's roots do not know the lab CA: every verifying client fails there, a finding
+    // naming the way out.
     let out = lab::m2auth(&["request", "--request", &req], cwd.path());
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("TLS") && err.contains("--cacert"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Root cause: tls-certificate-invalid") && text.contains("--cacert"),
+        "{text}"
+    );
     // A CA that did not sign it is no better.
     let other = tls.other_ca.to_str().unwrap();
-    let out = lab::m2auth(
+    let (code, doc, _) = run_json(
         &["request", "--request", &req, "--cacert", other],
         cwd.path(),
     );
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "tls-certificate-invalid");
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("issuer is unknown"),
+        "{doc:#}"
+    );
     // The lab CA: an answer (s_server's status page, not Magento's), certificate verified.
     let ca = tls.ca.to_str().unwrap();
     let (_, doc, stderr) = run_json(&["request", "--request", &req, "--cacert", ca], cwd.path());
@@ -1076,7 +1089,7 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         stderr.contains("WARNING") && stderr.contains("NOT verified"),
         "{stderr}"
     );
-    // diagnose still diagnoses offline when the live part cannot run: the reason is "Not checked".
+    // diagnose: the rejected certificate is its finding too.
     let Some(s) = store() else { return };
     let root = s.root().to_str().unwrap();
     let (code, doc, _) = run_json(
@@ -1091,18 +1104,88 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         ],
         s.root(),
     );
-    assert_eq!(code, 0, "{doc:#}");
-    let live = doc["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["check"] == "live-request")
-        .expect("live-request skipped");
-    assert!(live["reason"].as_str().unwrap().contains("TLS"), "{live}");
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
+    drop(srv);
+    // A certificate for another name, from a CA that is trusted (--cacert: itself).
+    let certs = tempfile::tempdir().unwrap();
+    let (crt, key) = (
+        certs.path().join("other.pem"),
+        certs.path().join("other.key"),
+    );
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=other.example.test"])
+        .args(["-addext", "subjectAltName=DNS:other.example.test"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let port = free_port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&crt)
+        .arg("-key")
+        .arg(&key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let srv = TlsServer { child, port };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", srv.port)).is_err() {
+        assert!(Instant::now() < deadline, "openssl s_server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--cacert",
+            crt.to_str().unwrap(),
+        ],
+        cwd.path(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
+    assert!(
+        doc["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("another name"),
+        "{doc:#}"
+    );
 }
 
 #[test]
 fn ctrl_c_while_the_canary_waits_deletes_it() {
+    signal_while_the_canary_waits_deletes_it("INT");
+}
+
+#[test]
+fn sigterm_and_sighup_while_the_canary_waits_delete_it() {
+    signal_while_the_canary_waits_deletes_it("TERM");
+    signal_while_the_canary_waits_deletes_it("HUP");
+}
+
+/// `kill -SIGNAL` while the canary's request hangs: the file is deleted, exit 130.
+fn signal_while_the_canary_waits_deletes_it(signal: &str) {
     let Some(s) = store() else { return };
     // A server that answers the first request (the request itself) and then accepts connections
     // without ever answering (the canary's request hangs).
@@ -1160,17 +1243,17 @@ fn ctrl_c_while_the_canary_waits_deletes_it() {
     }
     std::thread::sleep(Duration::from_millis(100));
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert_eq!(out.status.code(), Some(130), "SIG{signal}: {out:?}");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("canary file was removed"),
-        "{out:?}"
+        "SIG{signal}: {out:?}"
     );
-    assert_eq!(s.pub_files(), before, "Ctrl-C left the canary behind");
+    assert_eq!(s.pub_files(), before, "SIG{signal} left the canary behind");
 }
 
 #[test]
@@ -1293,4 +1376,648 @@ fn web_a_live_proof_joins_the_server_configs_finding() {
         sources.iter().any(|s| s.starts_with("file:")),
         "{sources:?}"
     );
+}
+
+// --- probe servers: small python3 servers answering like the layers in front of a store -------
+
+/// Answers by path (raw sockets, so it can trickle, reset and send odd heads); every request is
+/// logged as a JSON line to the file given as its second argument.
+const PROBE: &str = r#"
+import socketserver, sys, time, json, socket, struct
+LOG = open(sys.argv[2], 'a', buffering=1)
+MAGENTO_401 = json.dumps({"message": "The consumer isn't authorized to access %resources.", "parameters": {"resources": "Magento_Catalog::products"}}).encode()
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        data = b''
+        while b'\r\n\r\n' not in data:
+            c = s.recv(65536)
+            if not c: return
+            data += c
+        head, _, rest = data.partition(b'\r\n\r\n')
+        lines = head.decode('latin1').split('\r\n')
+        method, path, _ = lines[0].split(' ', 2)
+        hdrs = {}
+        for l in lines[1:]:
+            k, _, v = l.partition(':'); hdrs[k.strip().lower()] = v.strip()
+        cl = int(hdrs.get('content-length', '0'))
+        while len(rest) < cl:
+            rest += s.recv(65536)
+        LOG.write(json.dumps({'method': method, 'path': path, 'authorization': hdrs.get('authorization', '')}) + '\n')
+        p = path.split('?')[0]
+        def resp(status, headers, body=b''):
+            h = f'HTTP/1.1 {status}\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + f'Content-Length: {len(body)}\r\nConnection: close\r\n\r\n'
+            s.sendall(h.encode('latin1') + body)
+        cf = [('cf-ray', '8c1e2f3a4b5c6d7e-FRA'), ('Server', 'cloudflare'), ('Content-Type', 'text/html')]
+        if '/kong/' in p:
+            resp('401 Unauthorized', [('Content-Type', 'application/json; charset=utf-8'), ('Server', 'kong/3.4.0'), ('WWW-Authenticate', 'Key realm="kong"')], b'{"message":"Unauthorized"}')
+        elif '/apigw/' in p:
+            resp('403 Forbidden', [('Content-Type', 'application/json'), ('x-amzn-ErrorType', 'MissingAuthenticationTokenException')], b'{"message":"Missing Authentication Token"}')
+        elif '/cf502/' in p:
+            resp('502 Bad Gateway', cf, b'<html><title>example.com | 502: Bad gateway</title><div id="cf-error-details">Cloudflare</div></html>')
+        elif '/cfdeny/' in p:
+            resp('403 Forbidden', cf, b'<html><center>nginx</center><h1>403 Forbidden</h1></html>')
+        elif '/cfbasic/' in p:
+            resp('401 Unauthorized', cf + [('WWW-Authenticate', 'Basic realm="Staging"')], b'<html><h1>401 Unauthorized</h1></html>')
+        elif '/cfblock/' in p:
+            resp('403 Forbidden', cf, b'<html><title>Attention Required! | Cloudflare</title><h1>Sorry, you have been blocked</h1><div class="cf-error-details"></div></html>')
+        elif '/bearerbasic/' in p:
+            resp('401 Unauthorized', [('WWW-Authenticate', 'Bearer realm="api", Basic realm="Staging"'), ('Content-Type', 'text/html')], b'<html>401</html>')
+        elif '/trickle/' in p:
+            s.sendall(b'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n\r\n')
+            for i in range(30):
+                try: s.sendall(b'x'); time.sleep(1)
+                except Exception: return
+        elif '/bigheader/' in p:
+            resp('401 Unauthorized', [('X-Big', 'a' * (2 * 1024 * 1024))], b'{}')
+        elif '/manyheaders/' in p:
+            resp('401 Unauthorized', [(f'X-H{i}', 'v') for i in range(500)], b'{}')
+        elif '/reset/' in p:
+            s.sendall(b'HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"message":"The consu')
+            time.sleep(0.2)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+            s.close(); return
+        elif '/html200/' in p:
+            resp('200 OK', [('Content-Type', 'text/html')], b'<html>Welcome to our shop</html>')
+        elif '/all502/' in p:
+            resp('502 Bad Gateway', [('Server', 'nginx'), ('Content-Type', 'text/html')], b'<html><h1>502 Bad Gateway</h1><center>nginx</center></html>')
+        elif p.endswith('/V1/integration/admin/token') or p.endswith('/V1/integration/customer/token'):
+            resp('200 OK', [('Content-Type', 'application/json')], b'"fr35ht0k3nfr0mth3l0g1n000000000"')
+        else:
+            resp('401 Unauthorized', [('Content-Type', 'application/json')], MAGENTO_401)
+class S(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    allow_reuse_address = True; daemon_threads = True
+S(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+"#;
+
+/// The probe server on a free loopback port, stopped on drop.
+struct Probe {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Probe {
+    fn start() -> Option<Probe> {
+        if Command::new("python3").arg("-V").output().is_err() {
+            eprintln!("skipped: python3 is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("requests.log");
+        std::fs::write(&log, "").unwrap();
+        let port = free_port();
+        let child = Command::new("python3")
+            .arg("-c")
+            .arg(PROBE)
+            .arg(port.to_string())
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3");
+        let p = Probe {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the probe server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(p)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The requests received so far: (method, path).
+    fn requests(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["method"].as_str().unwrap().to_string(),
+                    v["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn diagnose_sends_only_gets_and_never_logs_in() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw.txt");
+    std::fs::write(&pw, "a-wrong-password\n").unwrap();
+    let post = format!("POST {}", p.url("/rest/V1/products"));
+    let get = format!("GET {}", p.url("/rest/V1/products"));
+    for args in [
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &post,
+            "--token",
+            FULL_TOKEN,
+        ],
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--customer",
+            "c@example.com",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    ] {
+        let (_, doc, _) = run_json(&args, s.root());
+        let live = doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["check"] == "live-request")
+            .unwrap_or_else(|| panic!("{args:?}: live-request not skipped: {doc:#}"));
+        assert!(
+            live["reason"].as_str().unwrap().contains(
+                "diagnose sends only GET requests and never logs in; `m2auth request` sends it"
+            ),
+            "{live}"
+        );
+        assert!(doc["response"].is_null(), "{doc:#}");
+    }
+    assert_eq!(
+        p.requests(),
+        Vec::<(String, String)>::new(),
+        "diagnose sent something"
+    );
+    // A GET without a login is still sent.
+    let (_, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(
+        p.requests(),
+        vec![("GET".to_string(), "/rest/V1/products".to_string())]
+    );
+    // request is the explicit command, and its help says so.
+    let out = lab::m2auth(&["request", "--help"], dir.path());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("any method") && help.contains("logs in"),
+        "{help}"
+    );
+}
+
+#[test]
+fn the_timeout_bounds_the_whole_exchange() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // 30 body bytes, one a second: each read is quick, the whole answer takes 30 s.
+    let req = format!("GET {}", p.url("/trickle/rest/V1/products"));
+    let started = Instant::now();
+    let (_, doc, _) = run_json(
+        &["request", "--request", &req, "--timeout", "3"],
+        dir.path(),
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(doc["response"]["body_truncated"], true, "{doc:#}");
+    assert!(
+        doc["response"]["body_incomplete"]
+            .as_str()
+            .unwrap()
+            .contains("deadline"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn gateway_json_is_not_magentos_error() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (path, class, code) in [
+        (
+            "/kong/rest/V1/products",
+            "server-401",
+            "server-401-not-magento",
+        ),
+        (
+            "/apigw/rest/V1/products",
+            "server-403",
+            "server-denies-path",
+        ),
+    ] {
+        let req = format!("GET {}", p.url(path));
+        let (exit, doc, _) = run_json(&["request", "--request", &req], dir.path());
+        assert_eq!(exit, 1, "{path}: {doc:#}");
+        assert_eq!(doc["response"]["classification"], class, "{doc:#}");
+        assert_eq!(doc["root_cause"], code, "{doc:#}");
+        assert!(
+            doc["findings"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("JSON that is not Magento's"),
+            "{doc:#}"
+        );
+        assert!(doc["response"]["magento_error"].is_null(), "{doc:#}");
+    }
+    // Magento's own 401 still is Magento's.
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let (_, doc, _) = run_json(&["request", "--request", &req], dir.path());
+    assert_eq!(
+        doc["response"]["classification"], "magento-error",
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_cdn_in_front_is_no_waf_block_by_itself() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (path, class, code) in [
+        ("/cf502/rest/V1/products", "other", None),
+        (
+            "/cfdeny/rest/V1/products",
+            "server-403",
+            Some("server-denies-path"),
+        ),
+        (
+            "/cfbasic/rest/V1/products",
+            "basic-auth",
+            Some("basic-auth-in-front"),
+        ),
+        (
+            "/bearerbasic/rest/V1/products",
+            "basic-auth",
+            Some("basic-auth-in-front"),
+        ),
+        ("/cfblock/rest/V1/products", "waf", Some("waf-blocked")),
+    ] {
+        let req = format!("GET {}", p.url(path));
+        let (_, doc, _) = run_json(&["request", "--request", &req], dir.path());
+        assert_eq!(doc["response"]["classification"], class, "{path}: {doc:#}");
+        assert_eq!(doc["root_cause"].as_str(), code, "{path}: {doc:#}");
+    }
+}
+
+#[test]
+fn a_failed_login_is_reported_and_the_request_is_not_sent() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw.txt");
+    std::fs::write(&pw, "jane-pass-123\n").unwrap();
+    // The "token endpoint" answers 200 with an HTML page: no token.
+    let req = format!("GET {}", p.url("/html200/rest/V1/products"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["request"]["method"], "POST", "{doc:#}");
+    assert!(
+        doc["request"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/html200/rest/V1/integration/admin/token"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["response"]["login"]["token_obtained"], false);
+    assert_eq!(doc["response"]["request_sent"], false);
+    let failure = doc["response"]["login"]["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("POST") && failure.contains("200") && failure.contains("Welcome"),
+        "{failure}"
+    );
+    let skipped = doc["skipped"].to_string();
+    assert!(skipped.contains("the login failed"), "{doc:#}");
+    assert_eq!(
+        p.requests(),
+        vec![(
+            "POST".to_string(),
+            "/html200/rest/V1/integration/admin/token".to_string()
+        )],
+        "only the token call"
+    );
+    // Text: never "No problems found".
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--request",
+            &req,
+            "--admin-user",
+            "jane",
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("No problems found"), "{text}");
+    assert!(
+        text.contains("Request:  POST") && text.contains("login failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_token_endpoints_answer_is_masked() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let curl = format!(
+        "curl -X POST {} -H 'Content-Type: application/json' -d '{{\"username\":\"jane\",\"password\":\"jane-pass-123\"}}'",
+        p.url("/rest/V1/integration/admin/token")
+    );
+    let (code, doc, _) = run_json(&["request", "--curl", &curl], dir.path());
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["response"]["status"], 200, "{doc:#}");
+    assert!(
+        !doc.to_string().contains("fr35ht0k3nfr0mth3l0g1n000000000"),
+        "{doc:#}"
+    );
+    let out = lab::m2auth(&["request", "--curl", &curl], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("fr35ht0k3nfr0mth3l0g1n000000000"), "{text}");
+}
+
+#[test]
+fn acl_matrix_live_counts_only_magentos_answers() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    // A wrong --base-url: nginx's 502 everywhere is no verdict, and no disagreement.
+    let base = p.url("/all502");
+    let (code, doc, _) = run_json(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &base,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["live"]["disagreements"], 0, "{doc:#}");
+    let sent = doc["live"]["sent"].as_u64().unwrap();
+    assert!(sent > 5);
+    assert_eq!(doc["live"]["unknown"].as_u64().unwrap(), sent, "{doc:#}");
+    let cell = doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "GET")
+        .unwrap()["live"]
+        .clone();
+    assert_eq!(cell["status"], 502);
+    assert_eq!(cell["classification"], "other");
+    assert!(cell["allowed"].is_null(), "{cell:#}");
+    // Nothing answers at all: exit 2 with the reason, on one line.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let out = lab::m2auth(
+        &[
+            "acl:matrix",
+            "--root",
+            root,
+            "--integration",
+            "Full",
+            "--live",
+            "--base-url",
+            &closed,
+        ],
+        s.root(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("got an answer") && err.contains("refused"),
+        "{err}"
+    );
+    // --rate out of range: a usage error, no panic.
+    for rate in ["1e-20", "0", "-1", "NaN", "1e9"] {
+        let rate_arg = format!("--rate={rate}");
+        let out = lab::m2auth(
+            &[
+                "acl:matrix",
+                "--root",
+                root,
+                "--integration",
+                "Full",
+                "--live",
+                "--base-url",
+                &base,
+                &rate_arg,
+            ],
+            s.root(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{rate}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--rate") || err.contains("range") || err.contains("number"),
+            "{rate}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_server_that_answered_is_not_unreachable() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // https:// to a plain-HTTP port (a web server that answers a TLS hello with its 400).
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let plain_port = plain.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in plain.incoming() {
+            let Ok(mut c) = c else { break };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut c, &mut buf);
+            let _ = c.write_all(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let https_req = format!("GET https://127.0.0.1:{plain_port}/rest/V1/products");
+    let out = lab::m2auth(&["request", "--request", &https_req], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not with TLS") && err.contains("http://"),
+        "{err}"
+    );
+    assert!(!err.contains("unreachable"), "{err}");
+    // Heads m2auth cannot read.
+    for path in [
+        "/bigheader/rest/V1/products",
+        "/manyheaders/rest/V1/products",
+    ] {
+        let req = format!("GET {}", p.url(path));
+        let out = lab::m2auth(&["request", "--request", &req], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{path}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("could not read"), "{path}: {err}");
+    }
+    // A body cut by a reset: marked, and what arrived is classified.
+    let req = format!("GET {}", p.url("/reset/rest/V1/products"));
+    let (_, doc, _) = run_json(&["request", "--request", &req], dir.path());
+    assert_eq!(doc["response"]["status"], 401, "{doc:#}");
+    assert_eq!(doc["response"]["body_truncated"], true, "{doc:#}");
+    assert!(doc["response"]["body_incomplete"].is_string(), "{doc:#}");
+    // diagnose lists the https mistake under Not checked.
+    let Some(s) = store() else { return };
+    let root = s.root().to_str().unwrap();
+    let (_, doc, _) = run_json(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &https_req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let live = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["check"] == "live-request")
+        .expect("live-request skipped");
+    assert!(
+        live["reason"].as_str().unwrap().contains("not with TLS"),
+        "{live}"
+    );
+    assert!(
+        !codes(&doc).contains(&"port-unreachable".to_string()),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    // The probe answers Magento's 401 for any token: with the live database saying the token is
+    // valid and allowed, on a loopback host, the header must have been stripped.
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+    // The same facts from a dump may be stale: a warning that says why.
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("store.sql");
+    s._db.mysqldump(&dump, false);
+    let (code, doc, _) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--dump",
+            dump.to_str().unwrap(),
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "auth-header-stripped")
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .clone();
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    assert!(f["detail"].as_str().unwrap().contains("dump"), "{f:#}");
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+#[test]
+fn url_user_info_is_not_sent_and_said_so() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let req = format!(
+        "GET http://staging:s3cr3t-pa55@127.0.0.1:{}/rest/V1/products",
+        p.port
+    );
+    let (_, doc, stderr) = run_json(&["request", "--request", &req], dir.path());
+    assert!(
+        stderr.contains("user-info") && stderr.contains("staging") && stderr.contains("not sent"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cr3t-pa55"), "{stderr}");
+    assert!(!doc.to_string().contains("s3cr3t-pa55"), "{doc:#}");
+    assert!(
+        doc["skipped"].to_string().contains("url-credentials"),
+        "{doc:#}"
+    );
+    let log = std::fs::read_to_string(&p.log).unwrap();
+    assert!(log.contains("\"authorization\": \"\""), "{log}");
 }

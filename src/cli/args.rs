@@ -79,11 +79,11 @@ pub enum FormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every check that applies and print findings, most likely root cause first (read-only; a --request URL with a host is also sent to the store unless --offline)
+    /// Run every check that applies and print findings, most likely root cause first (read-only; a GET/HEAD --request URL with a host is also sent to the store unless --offline; other methods and logins are `request`'s)
     Diagnose(DiagnoseArgs),
     /// Send the request to the live store, classify the answer (Magento's error, Basic auth, WAF, redirect, no answer…) and explain it with the offline checks
     #[command(
-        long_about = "Send the request to the live store, classify the answer (Magento's JSON/XML error, a web server's Basic auth, a WAF or CDN, a redirect, a non-Magento 401/403, no answer) and explain it with the offline checks when the Magento root is found (--root).\n\nRedirects are never followed; TLS certificates are verified (--cacert FILE for a private CA, --insecure to skip, said loudly). --admin-user/--customer with --password-file first obtain a fresh token from POST /rest/V1/integration/{admin,customer}/token.\n\n--canary is the only write this command makes: a randomly named one-off PHP file in the docroot (pub/ or the root) that reports only whether the Authorization header reached PHP, requested once and deleted in every case (errors and Ctrl-C included)."
+        long_about = "Send the request to the live store, classify the answer (Magento's JSON/XML error, a web server's Basic auth, a WAF or CDN, a redirect, a non-Magento 401/403, no answer) and explain it with the offline checks when the Magento root is found (--root).\n\nRedirects are never followed; TLS certificates are verified (--cacert FILE for a private CA, --insecure to skip, said loudly). --admin-user/--customer with --password-file first obtain a fresh token from POST /rest/V1/integration/{admin,customer}/token.\n\nUnlike diagnose (GET/HEAD only, never a login), request is the explicit command: it sends any method as described (POST, PUT, DELETE: they run in the store if it accepts them) and logs in (a wrong password counts as a failed login for that account).\n\n--canary is the only write this command makes: a randomly named one-off PHP file in the docroot (pub/ or the root) that reports only whether the Authorization header reached PHP, requested once and deleted in every case (errors and Ctrl-C included)."
     )]
     Request(LiveRequestArgs),
     /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)
@@ -213,11 +213,26 @@ pub struct MatrixArgs {
     /// With --live: requests in flight at once
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
-    /// With --live: at most N requests per second (all together) [default: no limit]
-    #[arg(long, value_name = "N")]
+    /// With --live: at most N requests per second (all together, 0.01 to 10000) [default: no limit]
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<f64>,
     #[command(flatten)]
     pub live_args: LiveArgs,
+}
+
+/// `--rate`: a number of requests per second in 0.01..=10000.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a number"))?;
+    if (0.01..=10000.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!(
+            "{s} is out of range: 0.01 to 10000 requests per second"
+        ))
+    }
 }
 
 /// Whose permissions: an integration, an admin user, or a role id.
@@ -278,7 +293,7 @@ pub struct UndoArgs {
 /// How the live request is sent.
 #[derive(Debug, Clone, Args)]
 pub struct LiveArgs {
-    /// Seconds the whole exchange may take (connecting: at most 5)
+    /// Seconds the whole exchange may take, from connecting to the last body byte (connecting: at most 5)
     #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     /// Do not verify the store's TLS certificate (said on stderr and in the report)

@@ -135,6 +135,9 @@ fn early_masker(cli: &Cli) -> Masker {
                 .trim_start()
                 .starts_with("authorization")
         });
+        if let Some((_, Some(pw))) = url_userinfo(&o) {
+            m.add(&pw);
+        }
         for v in o.token.iter().chain(auth_headers).chain(o.oauth.iter()) {
             m.add(v);
             for part in v.split([' ', ',', ':']) {
@@ -263,7 +266,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     .is_some_and(|t| t.host.is_some()) =>
         {
             let spec = ctx.request.clone().expect("checked by the guard");
-            return live_diagnose(ctx, spec, &args.live, json, &style);
+            return live_diagnose(ctx, spec, args, json, &style);
         }
         Command::Diagnose(_) | Command::Audit => {
             let (d, title) = match &cli.command {
@@ -486,21 +489,48 @@ fn warn_insecure(settings: &m2auth::live::Settings) {
 fn live_diagnose(
     mut ctx: Context,
     spec: RequestSpec,
-    live: &args::LiveArgs,
+    args: &DiagnoseArgs,
     json: bool,
     style: &Style,
 ) -> anyhow::Result<i32> {
-    let settings = live.settings();
-    warn_insecure(&settings);
-    // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no client
-    // can send): the reason goes to "Not checked".
-    let sent = m2auth::live::Client::new(settings)
-        .and_then(|client| m2auth::live::session::send(&client, &spec, ctx.now.as_second()));
+    let settings = args.live.settings();
+    let userinfo = url_userinfo(&args.req.options());
+    if let Some((_, Some(pw))) = &userinfo {
+        ctx.masker.add(pw);
+    }
+    // diagnose is read-only: its live part sends GET/HEAD only and never logs in (a POST to
+    // the token endpoint with a wrong password raises the admin's failure count and may lock
+    // the account). Anything else is `m2auth request`'s to send.
+    let read_only = matches!(spec.method.as_str(), "GET" | "HEAD") && spec.login.is_none();
+    let sent = if read_only {
+        warn_insecure(&settings);
+        // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no
+        // client can send): the reason goes to "Not checked".
+        m2auth::live::Client::new(settings)
+            .and_then(|client| m2auth::live::session::send(&client, &spec, ctx.now.as_second()))
+    } else {
+        Err(m2auth::live::LiveError::Request(format!(
+            "{} with {}: diagnose sends only GET requests and never logs in; `m2auth request` sends it",
+            spec.method,
+            if spec.login.is_some() {
+                "a login"
+            } else {
+                "this method"
+            }
+        )))
+    };
     let outcome = match sent {
         Ok(o) => o,
         Err(e) => {
             let mut d = checks::offline(&ctx);
-            d.skip("live-request", e.to_string());
+            note_userinfo(&mut d, userinfo.as_ref());
+            d.skip(
+                "live-request",
+                match e {
+                    m2auth::live::LiveError::Request(why) if !read_only => why,
+                    e => e.to_string(),
+                },
+            );
             let code = if d.root_cause().is_some() { 1 } else { 0 };
             let out = if json {
                 Output::Json(report::diagnosis::to_json(&ctx, &d))
@@ -516,13 +546,19 @@ fn live_diagnose(
     }
     ctx.request = Some(outcome.sent.clone());
     let mut d = checks::offline(&ctx);
-    let offline = m2auth::live::session::join(&mut d, true, &outcome, None);
+    note_userinfo(&mut d, userinfo.as_ref());
+    let doubt = stripped_doubt(&ctx, &outcome.url);
+    let offline = m2auth::live::session::join(&mut d, true, &outcome, None, doubt.as_deref());
     let live = report::live::LiveReport {
         outcome: &outcome,
         offline: &offline,
         canary: None,
     };
-    let code = if d.root_cause().is_some() { 1 } else { 0 };
+    let code = if d.root_cause().is_some() || outcome.login_failed() {
+        1
+    } else {
+        0
+    };
     let out = if json {
         Output::Json(report::live::to_json(Some(&ctx), &d, &live))
     } else {
@@ -536,6 +572,106 @@ fn live_diagnose(
     };
     emit(&ctx.masker, out)?;
     Ok(code)
+}
+
+/// The user-info of the request's URL (`https://user:pass@host/…`, in --request or --curl):
+/// the user and the password. m2auth never sends it (no client turns it into a header the
+/// same way), so it is said, and the password is masked.
+fn url_userinfo(o: &m2auth::request::RequestOptions) -> Option<(String, Option<String>)> {
+    let words = o
+        .request
+        .iter()
+        .chain(o.curl.iter())
+        .flat_map(|s| s.split_whitespace())
+        .map(|w| w.trim_matches(['\'', '"']));
+    for w in words {
+        if !w.contains("://") {
+            continue;
+        }
+        let Ok(u) = url::Url::parse(w) else { continue };
+        if u.username().is_empty() && u.password().is_none() {
+            continue;
+        }
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_else(|| s.to_string())
+        };
+        return Some((dec(u.username()), u.password().map(dec)));
+    }
+    None
+}
+
+/// Say (stderr, and the report's "Not checked") that the URL's user-info is not sent.
+fn note_userinfo(d: &mut checks::Diagnosis, userinfo: Option<&(String, Option<String>)>) {
+    let Some((user, pw)) = userinfo else { return };
+    let why = format!(
+        "the URL's user-info (user \"{user}\"{}) is not sent: m2auth sends only the headers given; for HTTP Basic auth in front of the store pass -H 'Authorization: Basic …' (which then leaves no room for the token)",
+        if pw.is_some() { ", a password" } else { "" }
+    );
+    eprintln!("m2auth: warning: {why}");
+    d.skip("url-credentials", why);
+}
+
+/// Why the offline facts may not describe the store that answered `url`: they come from a
+/// dump (not the live database), or the host is neither loopback nor one of the store's base
+/// URLs (`web/unsecure/base_url`, `web/secure/base_url`, any scope). `None`: no doubt.
+fn stripped_doubt(ctx: &Context, url: &str) -> Option<String> {
+    use m2auth::store::db::Source;
+    let db = ctx.db.as_ref()?;
+    if db.describe().source == Source::Dump {
+        return Some(
+            "the offline facts come from a dump (--dump), which may be older than the live store's database".into(),
+        );
+    }
+    let host = url::Url::parse(url)
+        .ok()?
+        .host_str()?
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return None;
+    }
+    let mut hosts: Vec<String> = Vec::new();
+    for path in ["web/unsecure/base_url", "web/secure/base_url"] {
+        let mut values: Vec<String> = db
+            .rows("core_config_data", &[("path", path.into())])
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.text("value"))
+            .collect();
+        values.extend(
+            ctx.config
+                .get(path, m2auth::store::config::Scope::Default)
+                .value,
+        );
+        for v in values {
+            if let Some(h) = url::Url::parse(v.trim())
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.to_ascii_lowercase()))
+                && !hosts.contains(&h)
+            {
+                hosts.push(h);
+            }
+        }
+    }
+    if hosts.iter().any(|h| h.trim_matches(['[', ']']) == host) {
+        return None;
+    }
+    Some(format!(
+        "the request went to {host}, which is none of the store's base URLs ({}): another server or a copy of the store may have answered",
+        if hosts.is_empty() {
+            "none is set".to_string()
+        } else {
+            hosts.join(", ")
+        }
+    ))
 }
 
 /// `request`: send it (a login first), the canary when asked, the offline checks when the root
@@ -566,6 +702,10 @@ fn live_request(
             m
         }
     };
+    let userinfo = url_userinfo(&args.req.options());
+    if let Some((_, Some(pw))) = &userinfo {
+        masker.add(pw);
+    }
     let client = m2auth::live::Client::new(settings)?;
     let now_secs = now
         .or_else(|| ctx.as_ref().map(|c| c.now))
@@ -618,13 +758,25 @@ fn live_request(
             format!("no Magento root, so the files and database were not read: {no_root}"),
         ),
     }
-    let offline = m2auth::live::session::join(&mut d, ctx.is_some(), &outcome, canary.as_ref());
+    note_userinfo(&mut d, userinfo.as_ref());
+    let doubt = ctx.as_ref().and_then(|c| stripped_doubt(c, &outcome.url));
+    let offline = m2auth::live::session::join(
+        &mut d,
+        ctx.is_some(),
+        &outcome,
+        canary.as_ref(),
+        doubt.as_deref(),
+    );
     let live = report::live::LiveReport {
         outcome: &outcome,
         offline: &offline,
         canary: canary.as_ref(),
     };
-    let code = if d.root_cause().is_some() { 1 } else { 0 };
+    let code = if d.root_cause().is_some() || outcome.login_failed() {
+        1
+    } else {
+        0
+    };
     let out = if json {
         Output::Json(report::live::to_json(ctx.as_ref(), &d, &live))
     } else {
@@ -659,11 +811,6 @@ fn matrix_live(
             }
         },
     };
-    if let Some(r) = a.rate
-        && !(r > 0.0 && r.is_finite())
-    {
-        anyhow::bail!("--rate takes a positive number of requests per second");
-    }
     let settings = a.live_args.settings();
     warn_insecure(&settings);
     let client =
@@ -744,6 +891,15 @@ fn matrix_live(
             rate: a.rate,
         },
     );
+    // No route answered: nothing was compared; the first reason is the run's failure (exit 2).
+    let first_error = cells.iter().find_map(|c| c.error.clone());
+    if !cells.is_empty() && cells.iter().all(|c| c.status.is_none()) {
+        anyhow::bail!(
+            "acl:matrix --live: none of the {} route(s) sent got an answer: {}",
+            cells.len(),
+            first_error.as_deref().unwrap_or("no answer")
+        );
+    }
     let mut disagree = 0;
     for (i, cell) in picked.into_iter().zip(cells) {
         if cell.allowed.is_some_and(|l| l != rows[i].verdict.allowed) {

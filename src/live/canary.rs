@@ -17,7 +17,8 @@ use crate::request::Header;
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static HANDLER: Once = Once::new();
 
-/// On Ctrl-C (SIGINT/SIGTERM): delete every pending canary, then exit 130.
+/// On Ctrl-C, SIGTERM or SIGHUP (ctrlc's "termination" feature): delete every pending canary,
+/// then exit 130.
 fn install_signal_handler() {
     HANDLER.call_once(|| {
         let _ = ctrlc::set_handler(|| {
@@ -388,6 +389,7 @@ mod tests {
                 headers: Vec::new(),
                 body: body.as_bytes().to_vec(),
                 truncated: false,
+                incomplete: None,
                 elapsed_ms: 0,
             })
         };

@@ -1,6 +1,7 @@
-//! What answered, from the response alone (pure: no I/O). The order matters: Magento's own
-//! error body first (a Magento 401 behind Cloudflare still is Magento's), then redirects, WAF
-//! and CDN block pages, a web server's Basic auth, and any other 401/403.
+//! What answered, from the response alone (pure: no I/O). The order matters: a 2xx is a
+//! success whatever its body; then Magento's own error body (a Magento 401 behind Cloudflare
+//! still is Magento's), redirects, a web server's Basic auth (a CDN passes it through), WAF and
+//! CDN block pages (by their block-page body, not a CDN header alone), and any other 401/403.
 
 use serde_json::Value;
 
@@ -89,6 +90,11 @@ impl Classification {
             Classification::Server401 { .. } => "server-401",
             Classification::Server403 => "server-403",
             Classification::Other { .. } => "other",
+            Classification::Unreachable(u)
+                if u.kind == crate::live::client::UnreachableKind::Certificate =>
+            {
+                "tls-certificate-invalid"
+            }
             Classification::Unreachable(_) => "unreachable",
         }
     }
@@ -118,6 +124,11 @@ impl Classification {
             Classification::Other { status } => {
                 format!("status {status}, not Magento's REST answer")
             }
+            Classification::Unreachable(u)
+                if u.kind == crate::live::client::UnreachableKind::Certificate =>
+            {
+                format!("TLS certificate of {} rejected: {}", u.address, u.detail)
+            }
             Classification::Unreachable(u) => {
                 format!(
                     "no answer from {} ({}): {}",
@@ -141,6 +152,10 @@ pub fn classify(exchange: &Exchange) -> Classification {
 pub fn classify_response(r: &Response) -> Classification {
     let status = r.status;
     let body = r.body_text();
+    // A 2xx went through, whatever its body looks like (a product may have a `message` field).
+    if (200..300).contains(&status) {
+        return Classification::Success { status };
+    }
     if let Some(error) = magento_error(r, &body) {
         return Classification::MagentoError { status, error };
     }
@@ -150,8 +165,14 @@ pub fn classify_response(r: &Response) -> Classification {
             location: r.header("location").map(str::to_string),
         };
     }
-    if (200..300).contains(&status) {
-        return Classification::Success { status };
+    // Basic auth before WAFs: a CDN in front (cf-ray, x-amz-cf-id) passes the origin's
+    // Basic-auth 401 through.
+    if status == 401
+        && let Some(challenge) = basic_challenge(r)
+    {
+        return Classification::BasicAuth {
+            realm: realm(&challenge),
+        };
     }
     if status >= 400
         && let Some(waf) = waf(r, &body)
@@ -159,20 +180,73 @@ pub fn classify_response(r: &Response) -> Classification {
         return Classification::Waf { status, waf };
     }
     match status {
-        401 => {
-            let basic = r
-                .header_all("www-authenticate")
-                .find(|v| v.trim_start().to_ascii_lowercase().starts_with("basic"));
-            match basic {
-                Some(v) => Classification::BasicAuth { realm: realm(v) },
-                None => Classification::Server401 {
-                    www_authenticate: r.header("www-authenticate").map(str::to_string),
-                },
-            }
-        }
+        401 => Classification::Server401 {
+            www_authenticate: r.header("www-authenticate").map(str::to_string),
+        },
         403 => Classification::Server403,
         _ => Classification::Other { status },
     }
+}
+
+/// The challenges of every `WWW-Authenticate` header, each as `Scheme params…`: one header may
+/// hold several (`Bearer realm="api", Basic realm="Staging"`), and several headers may come.
+fn challenges(r: &Response) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in r.header_all("www-authenticate") {
+        let mut in_quotes = false;
+        let mut part = String::new();
+        let mut parts = Vec::new();
+        for c in v.chars() {
+            match c {
+                '"' => {
+                    in_quotes = !in_quotes;
+                    part.push(c);
+                }
+                ',' if !in_quotes => parts.push(std::mem::take(&mut part)),
+                _ => part.push(c),
+            }
+        }
+        parts.push(part);
+        for p in parts {
+            let p = p.trim();
+            if p.is_empty() {
+                continue;
+            }
+            // `Scheme` or `Scheme param=…` starts a challenge; `param=…` continues the last one.
+            let first = p.split_whitespace().next().unwrap_or("");
+            if first.contains('=') || out.is_empty() {
+                match out.last_mut() {
+                    Some(last) if first.contains('=') => {
+                        last.push_str(", ");
+                        last.push_str(p);
+                    }
+                    _ => out.push(p.to_string()),
+                }
+            } else {
+                out.push(p.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn scheme(challenge: &str) -> &str {
+    challenge.split_whitespace().next().unwrap_or("")
+}
+
+/// The Basic challenge among the answer's challenges.
+fn basic_challenge(r: &Response) -> Option<String> {
+    challenges(r)
+        .into_iter()
+        .find(|c| scheme(c).eq_ignore_ascii_case("basic"))
+}
+
+/// A challenge of a scheme Magento never sends (Magento sends none; Bearer/OAuth are tolerated).
+fn foreign_challenge(r: &Response) -> bool {
+    challenges(r).iter().any(|c| {
+        let s = scheme(c);
+        !s.eq_ignore_ascii_case("bearer") && !s.eq_ignore_ascii_case("oauth")
+    })
 }
 
 fn realm(v: &str) -> Option<String> {
@@ -185,9 +259,47 @@ fn realm(v: &str) -> Option<String> {
     Some(r.to_string())
 }
 
-/// Magento's error body: a JSON object whose keys are `message` plus only `parameters`,
-/// `trace`, `errors`, `code`; or XML `<response>` holding `<message>`.
+/// Phrases of Magento's own REST errors (lower-case, matched as substrings of `message`): the
+/// ones m2auth explains (token, OAuth, login, route and HTTPS checks) and a few the webapi layer
+/// sends for any request.
+const MAGENTO_PHRASES: &[&str] = &[
+    "consumer isn't authorized",
+    "consumer isn’t authorized",
+    "consumer is not authorized",
+    "request does not match any route",
+    "the signature is invalid",
+    "sign-in was incorrect",
+    "operation allowed only in https",
+    "decoding error",
+    "specified request cannot be processed",
+    "request method is invalid",
+    "the token length is invalid",
+    "a consumer having the specified key does not exist",
+    "access token has been revoked",
+    "an error occurred validating the nonce",
+    "consumer key is not the correct length",
+    "specified token does not exist",
+    "the nonce is already being used",
+    "token is not an access token",
+    "token is not associated with the specified consumer",
+    "signature method",
+    "invalid token found",
+    "internal error. details are available in magento log file",
+];
+
+/// Magento's error body. Stricter than "a JSON object with a `message`", which API gateways
+/// send too (Kong `401 {"message":"Unauthorized"}`, AWS API Gateway `403 {"message":"Missing
+/// Authentication Token"}`):
+/// * a `WWW-Authenticate` challenge of a scheme other than Bearer/OAuth (Kong's `Key`, `Basic`,
+///   `Digest`…) means another layer answered: Magento sends no such challenge;
+/// * JSON: an object whose keys are within {message, parameters, trace, errors, code}, and whose
+///   message is a phrase Magento sends ([`MAGENTO_PHRASES`]) or carries Magento's marks:
+///   `%name`/`%1` placeholders, `parameters` or `trace`;
+/// * XML: `<response>` holding `<message>` (Magento's XML renderer; gateways do not send it).
 pub fn magento_error(r: &Response, body: &str) -> Option<MagentoError> {
+    if foreign_challenge(r) {
+        return None;
+    }
     let t = body.trim_start_matches('\u{feff}').trim();
     if t.starts_with('{') {
         let v: Value = serde_json::from_str(t).ok()?;
@@ -197,6 +309,17 @@ pub fn magento_error(r: &Response, body: &str) -> Option<MagentoError> {
             .keys()
             .all(|k| ["message", "parameters", "trace", "errors", "code"].contains(&k.as_str()))
         {
+            return None;
+        }
+        let lower = message.to_lowercase();
+        let known = MAGENTO_PHRASES.iter().any(|p| lower.contains(p));
+        let placeholder = message.split('%').skip(1).any(|rest| {
+            rest.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        });
+        let marks = obj.contains_key("parameters") || obj.contains_key("trace");
+        if !(known || placeholder || marks) {
             return None;
         }
         let parameters = match obj.get("parameters") {
@@ -274,9 +397,10 @@ fn render(message: &str, params: &[(String, String)]) -> String {
     out
 }
 
-/// Known WAF and CDN block pages. Each signature is a header (name, value substring) or a body
-/// phrase; a vendor's header alone (a CDN in front of every answer) only counts on an error
-/// status, which the caller checks.
+/// Known WAF and CDN block pages. A CDN's header alone (cf-ray, x-amz-cf-id, x-sucuri-id,
+/// x-iinfo, AkamaiGHost) is on every answer that passes through it, the origin's errors too: a
+/// block needs the vendor's block-page body (or its block header), and a 5xx from a CDN is an
+/// origin problem (Cloudflare's 502 "Bad gateway" page), not a block.
 fn waf(r: &Response, body: &str) -> Option<Waf> {
     let header_has = |name: &str, needle: &str| {
         r.header_all(name)
@@ -285,42 +409,59 @@ fn waf(r: &Response, body: &str) -> Option<Waf> {
     let has_header = |name: &str| r.header(name).is_some();
     let lower = body.to_ascii_lowercase();
     let hit = |vendor: &'static str, signature: String| Some(Waf { vendor, signature });
-    if has_header("cf-ray") || header_has("server", "cloudflare") {
-        let sig = if lower.contains("attention required") {
-            "\"Attention Required! | Cloudflare\" page".to_string()
-        } else if has_header("cf-ray") {
-            format!("cf-ray: {}", r.header("cf-ray").unwrap_or(""))
-        } else {
-            "server: cloudflare".to_string()
-        };
-        return hit("Cloudflare", sig);
+    let blocking_status = (400..500).contains(&r.status);
+    let behind_cloudflare = has_header("cf-ray") || header_has("server", "cloudflare");
+    if blocking_status {
+        let cf_phrase = [
+            (
+                "attention required",
+                "\"Attention Required! | Cloudflare\" page",
+            ),
+            (
+                "sorry, you have been blocked",
+                "\"Sorry, you have been blocked\" page",
+            ),
+            (
+                "cf-error-details",
+                "Cloudflare error page (cf-error-details)",
+            ),
+        ]
+        .into_iter()
+        .find(|(p, _)| lower.contains(p) && (behind_cloudflare || lower.contains("cloudflare")));
+        if let Some((_, sig)) = cf_phrase {
+            let ray = r
+                .header("cf-ray")
+                .map(|v| format!("; cf-ray: {v}"))
+                .unwrap_or_default();
+            return hit("Cloudflare", format!("{sig}{ray}"));
+        }
     }
-    if has_header("x-sucuri-id")
-        || has_header("x-sucuri-block")
-        || lower.contains("sucuri website firewall")
-    {
-        return hit("Sucuri", "x-sucuri-id / Sucuri Website Firewall".into());
-    }
-    if has_header("x-iinfo")
-        || lower.contains("incapsula incident id")
-        || header_has("x-cdn", "incapsula")
+    if blocking_status
+        && (has_header("x-sucuri-block")
+            || (lower.contains("sucuri website firewall") && lower.contains("access denied")))
     {
         return hit(
-            "Imperva Incapsula",
-            "x-iinfo / \"Incapsula incident ID\"".into(),
+            "Sucuri",
+            "x-sucuri-block / \"Sucuri WebSite Firewall - Access Denied\"".into(),
         );
     }
-    if header_has("server", "akamaighost")
-        || (lower.contains("access denied") && lower.contains("reference #"))
+    if blocking_status
+        && (lower.contains("incapsula incident id") || lower.contains("_incapsula_resource"))
     {
-        return hit("Akamai", "AkamaiGHost / \"Reference #\"".into());
+        return hit("Imperva Incapsula", "\"Incapsula incident ID\" page".into());
     }
-    if has_header("x-amz-cf-id")
-        || lower.contains("request blocked") && lower.contains("cloudfront")
+    let akamai_ref = lower.contains("reference #") || lower.contains("reference&#32;&#35;");
+    if blocking_status && lower.contains("access denied") && akamai_ref {
+        return hit("Akamai", "\"Access Denied … Reference #\" page".into());
+    }
+    let cloudfront = has_header("x-amz-cf-id") || lower.contains("cloudfront");
+    if r.status == 403
+        && cloudfront
+        && (lower.contains("request blocked") || lower.contains("generated by cloudfront"))
     {
         return hit(
             "AWS CloudFront / AWS WAF",
-            "x-amz-cf-id / \"Request blocked\"".into(),
+            "403 \"Request blocked\" / \"Generated by cloudfront\" page".into(),
         );
     }
     if lower.contains("the requested url was rejected") {
@@ -352,6 +493,7 @@ mod tests {
                 .collect(),
             body: body.as_bytes().to_vec(),
             truncated: false,
+            incomplete: None,
             elapsed_ms: 1,
         }
     }
@@ -567,6 +709,133 @@ mod tests {
             Classification::Redirect {
                 status: 301,
                 location: Some("https://m.test/rest/V1/products".into())
+            }
+        );
+    }
+
+    #[test]
+    fn gateway_json_is_not_magentos() {
+        // Kong: a JSON message and a `Key` challenge.
+        let r = resp(
+            401,
+            &[
+                ("content-type", "application/json; charset=utf-8"),
+                ("server", "kong/3.4.0"),
+                ("www-authenticate", "Key realm=\"kong\""),
+            ],
+            r#"{"message":"Unauthorized"}"#,
+        );
+        assert_eq!(classify_response(&r).as_str(), "server-401");
+        // Without the challenge still not Magento's: no known phrase, no placeholder.
+        let r = resp(401, &[], r#"{"message":"Unauthorized"}"#);
+        assert_eq!(classify_response(&r).as_str(), "server-401");
+        // AWS API Gateway.
+        let r = resp(
+            403,
+            &[("x-amzn-errortype", "MissingAuthenticationTokenException")],
+            r#"{"message":"Missing Authentication Token"}"#,
+        );
+        assert_eq!(classify_response(&r).as_str(), "server-403");
+        // Magento's phrases without parameters still are Magento's.
+        for m in [
+            "The signature is invalid. Verify and try again.",
+            "Request does not match any route.",
+            "Decoding error.",
+            "Operation allowed only in HTTPS",
+            "The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later.",
+        ] {
+            let r = resp(401, &[], &serde_json::json!({ "message": m }).to_string());
+            assert_eq!(classify_response(&r).as_str(), "magento-error", "{m}");
+        }
+        // A 2xx is a success whatever its shape.
+        let r = resp(
+            200,
+            &[],
+            r#"{"message":"The consumer isn't authorized to access %resources."}"#,
+        );
+        assert_eq!(classify_response(&r).as_str(), "success");
+    }
+
+    #[test]
+    fn a_cdn_header_alone_is_no_block() {
+        let cf = [("cf-ray", "8c1e2f3a4b5c6d7e-FRA"), ("server", "cloudflare")];
+        // Cloudflare's 502: the origin is down.
+        let r = resp(
+            502,
+            &cf,
+            "<html><title>example.com | 502: Bad gateway</title><div id=\"cf-error-details\">cloudflare</div></html>",
+        );
+        assert_eq!(classify_response(&r).as_str(), "other");
+        // The origin's nginx 403 passed through Cloudflare.
+        let r = resp(
+            403,
+            &cf,
+            "<html><center>nginx</center><h1>403 Forbidden</h1></html>",
+        );
+        assert_eq!(classify_response(&r), Classification::Server403);
+        // The origin's Basic auth passed through Cloudflare / CloudFront.
+        let r = resp(
+            401,
+            &[
+                cf[0],
+                cf[1],
+                ("www-authenticate", "Basic realm=\"Staging\""),
+            ],
+            "<html>401</html>",
+        );
+        assert_eq!(classify_response(&r).as_str(), "basic-auth");
+        let r = resp(
+            401,
+            &[
+                ("x-amz-cf-id", "abc=="),
+                ("www-authenticate", "Basic realm=\"x\""),
+            ],
+            "<html>401</html>",
+        );
+        assert_eq!(classify_response(&r).as_str(), "basic-auth");
+        // Cloudflare's own block page.
+        let r = resp(403, &cf, "<h1>Sorry, you have been blocked</h1>");
+        assert_eq!(classify_response(&r).as_str(), "waf");
+        // CloudFront's 502 is no block; its 403 "Request blocked" is.
+        let r = resp(
+            502,
+            &[("x-amz-cf-id", "abc==")],
+            "<H2>The request could not be satisfied.</H2> Generated by cloudfront (CloudFront)",
+        );
+        assert_eq!(classify_response(&r).as_str(), "other");
+    }
+
+    #[test]
+    fn basic_is_found_among_several_challenges() {
+        let r = resp(
+            401,
+            &[(
+                "www-authenticate",
+                "Bearer realm=\"api\", Basic realm=\"Staging\"",
+            )],
+            "<html>401</html>",
+        );
+        assert_eq!(
+            classify_response(&r),
+            Classification::BasicAuth {
+                realm: Some("Staging".into())
+            }
+        );
+        let r = resp(
+            401,
+            &[
+                (
+                    "www-authenticate",
+                    "Bearer realm=\"api\", error=\"invalid_token\"",
+                ),
+                ("www-authenticate", "basic REALM=Staging"),
+            ],
+            "<html>401</html>",
+        );
+        assert_eq!(
+            classify_response(&r),
+            Classification::BasicAuth {
+                realm: Some("Staging".into())
             }
         );
     }

@@ -1,6 +1,6 @@
 //! The HTTP client: one blocking reqwest client per run (keep-alive shared by every request of
-//! `acl:matrix --live`), rustls with the ring provider, redirects never followed, connect and
-//! total timeouts, TLS verification on unless `--insecure`, bodies read up to [`BODY_LIMIT`].
+//! `acl:matrix --live`), rustls with the ring provider, redirects never followed, a connect
+//! timeout and a whole-exchange deadline, TLS verification on unless `--insecure`, bodies read up to [`BODY_LIMIT`].
 //! A store that cannot be reached is an answer ([`Unreachable`]), not an error: it is a finding.
 
 use std::io::Read;
@@ -18,7 +18,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub connect_timeout: Duration,
-    /// The whole exchange, from connecting to the last body byte read.
+    /// The whole exchange, from connecting to the last body byte read. reqwest's blocking
+    /// `timeout` bounds the wait for the headers but only each single read of the body (a server
+    /// trickling a byte a second would never hit it): [`Client::send`] enforces the deadline
+    /// for the body itself.
     pub timeout: Duration,
     /// Skip TLS certificate verification (said loudly by the caller).
     pub insecure: bool,
@@ -54,8 +57,12 @@ pub struct Response {
     /// Names lower-cased (HTTP/1.1 names are case-insensitive), in the order received.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// The body was longer than [`BODY_LIMIT`] and was cut there.
+    /// The body was longer than [`BODY_LIMIT`] and was cut there, or it broke off (see
+    /// `incomplete`).
     pub truncated: bool,
+    /// Why the body is incomplete: the connection broke, or the whole-exchange deadline passed
+    /// while it was still coming. What arrived is still classified.
+    pub incomplete: Option<String>,
     pub elapsed_ms: u64,
 }
 
@@ -90,8 +97,11 @@ pub enum UnreachableKind {
     Refused,
     /// No answer in time (a firewall that drops, a security group, a hung server).
     Timeout,
-    /// The connection broke (reset, closed before an answer).
-    Broken,
+    /// No route to the host (network or host unreachable).
+    NoRoute,
+    /// The TLS certificate failed verification (expired, unknown issuer, another name): the
+    /// server answered the handshake, but a verifying client stops there.
+    Certificate,
 }
 
 impl UnreachableKind {
@@ -100,7 +110,8 @@ impl UnreachableKind {
             UnreachableKind::Dns => "dns",
             UnreachableKind::Refused => "refused",
             UnreachableKind::Timeout => "timeout",
-            UnreachableKind::Broken => "broken",
+            UnreachableKind::NoRoute => "no-route",
+            UnreachableKind::Certificate => "tls-certificate",
         }
     }
 }
@@ -215,12 +226,10 @@ impl Client {
                 )
             })
             .collect();
-        let mut body = Vec::new();
-        let mut limited = resp.take(BODY_LIMIT as u64 + 1);
-        // A body that breaks off (timeout, reset) after the status line still is an answer:
-        // the status and headers are what m2auth classifies.
-        let _ = limited.read_to_end(&mut body);
-        let truncated = body.len() > BODY_LIMIT;
+        let deadline = started + self.settings.timeout;
+        let (body, incomplete) = read_body(resp, deadline);
+        let truncated = body.len() > BODY_LIMIT || incomplete.is_some();
+        let mut body = body;
         body.truncate(BODY_LIMIT);
         Ok(Ok(Response {
             url: out.url.clone(),
@@ -228,6 +237,7 @@ impl Client {
             headers,
             body,
             truncated,
+            incomplete,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }))
     }
@@ -241,6 +251,13 @@ impl Client {
     ) -> Result<Exchange, LiveError> {
         let detail = chain(e);
         let lower = detail.to_ascii_lowercase();
+        // An answer that is not TLS on an https:// URL: the port answered (plain HTTP).
+        if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+            return Err(LiveError::NotTls {
+                url: shown.to_string(),
+                why: detail,
+            });
+        }
         // rustls' error sits inside an io::Error whose `source()` skips it: the message too.
         let tls_words = [
             "invalid peer certificate",
@@ -250,6 +267,25 @@ impl Client {
             "invalidcertificate",
             "unknownissuer",
         ];
+        // A certificate that fails verification is the store's problem for every client: a
+        // finding (tls-certificate-invalid), not a failure to run.
+        // (rustls' error often sits where `source()` does not reach: then its message.)
+        if let Some(why) = certificate_failure(e).or_else(|| {
+            let i = lower.find("invalid peer certificate")?;
+            let what = &detail[i..];
+            Some(format!(
+                "{}: {what}",
+                plain_certificate_error(&what.to_ascii_lowercase())
+            ))
+        }) {
+            return Ok(Err(Unreachable {
+                url: shown.to_string(),
+                address: address_of(url),
+                kind: UnreachableKind::Certificate,
+                detail: why,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+            }));
+        }
         if tls_failure(e) || tls_words.iter().any(|w| lower.contains(w)) {
             return Err(LiveError::Tls {
                 url: shown.to_string(),
@@ -257,9 +293,11 @@ impl Client {
             });
         }
         let io_kind = io_kind(e);
+        // Only these mean nothing answered: refused, timed out, no route, no such name.
         let kind = if lower.contains("dns error")
             || lower.contains("failed to lookup address")
             || lower.contains("name or service not known")
+            || lower.contains("no address associated")
         {
             UnreachableKind::Dns
         } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused)
@@ -268,10 +306,17 @@ impl Client {
             UnreachableKind::Refused
         } else if e.is_timeout() || lower.contains("timed out") {
             UnreachableKind::Timeout
-        } else if e.is_connect() || e.is_request() || e.is_body() {
-            UnreachableKind::Broken
+        } else if matches!(
+            io_kind,
+            Some(std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable)
+        ) || lower.contains("no route to host")
+            || lower.contains("network is unreachable")
+        {
+            UnreachableKind::NoRoute
         } else {
-            return Err(LiveError::Http {
+            // The port accepted the connection and something came back (or the connection
+            // broke mid-answer): a server answered, m2auth could not read it.
+            return Err(LiveError::Unreadable {
                 url: shown.to_string(),
                 why: detail,
             });
@@ -283,6 +328,47 @@ impl Client {
             detail,
             elapsed_ms: started.elapsed().as_millis() as u64,
         }))
+    }
+}
+
+/// Read the body up to [`BODY_LIMIT`] (+1 byte, to know it was longer) until `deadline`. The
+/// reads run in a helper thread because a single blocking read may wait up to the whole
+/// timeout; at the deadline the thread is left to end with its read (dropping the response).
+/// Returns what arrived and, when it is incomplete, why.
+fn read_body(resp: reqwest::blocking::Response, deadline: Instant) -> (Vec<u8>, Option<String>) {
+    let (tx, rx) = std::sync::mpsc::channel::<Result<Vec<u8>, String>>();
+    std::thread::spawn(move || {
+        let mut limited = resp.take(BODY_LIMIT as u64 + 1);
+        let mut buf = [0u8; 8192];
+        loop {
+            match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if tx.send(Ok(buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(chain(&e)));
+                    break;
+                }
+            }
+        }
+    });
+    let mut body = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Ok(chunk)) => body.extend_from_slice(&chunk),
+            Ok(Err(why)) => return (body, Some(format!("the body broke off: {why}"))),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return (body, None),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                return (
+                    body,
+                    Some("the whole-exchange deadline (--timeout) passed while the body was still coming".into()),
+                );
+            }
+        }
     }
 }
 
@@ -337,6 +423,51 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> 
         cur = c.source();
     }
     None
+}
+
+/// rustls' certificate verification error in the chain, said plainly.
+fn certificate_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        let found = c.downcast_ref::<rustls::Error>().or_else(|| {
+            c.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::InvalidCertificate(ce)) = found {
+            use rustls::CertificateError as C;
+            let name = match ce {
+                C::Expired | C::ExpiredContext { .. } => "expired",
+                C::NotValidYet | C::NotValidYetContext { .. } => "notvalidyet",
+                C::UnknownIssuer => "unknownissuer",
+                C::NotValidForName | C::NotValidForNameContext { .. } => "notvalidforname",
+                C::Revoked => "revoked",
+                _ => "",
+            };
+            return Some(format!("{}: {ce}", plain_certificate_error(name)));
+        }
+        cur = c.source();
+    }
+    None
+}
+
+/// What a rustls certificate error (its Debug name, lower-cased, or a message holding it) means.
+fn plain_certificate_error(lower: &str) -> &'static str {
+    if lower.contains("notvalidyet") || lower.contains("not valid yet") {
+        "the certificate is not valid yet"
+    } else if lower.contains("expired") {
+        "the certificate has expired"
+    } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        "the certificate's issuer is unknown here (self-signed, a private CA, or an incomplete chain)"
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        "the certificate is for another name"
+    } else if lower.contains("causedasendentity") || lower.contains("ca used as end entity") {
+        "the server presents a CA certificate as its own"
+    } else if lower.contains("revoked") {
+        "the certificate was revoked"
+    } else {
+        "the certificate is rejected"
+    }
 }
 
 fn tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {

@@ -97,6 +97,9 @@ pub fn answer_line(
             if let Some(loc) = r.header("location") {
                 s.push_str(&format!("; Location: {loc}"));
             }
+            if let Some(why) = &r.incomplete {
+                s.push_str(&format!("; body incomplete: {why}"));
+            }
             s
         }
         Err(u) => format!(
@@ -117,16 +120,32 @@ pub fn findings(
     let ev = Evidence::other("http", answer_line(spec, url, class, exchange));
     let mut out = Vec::new();
     match class {
+        Classification::Unreachable(u) if u.kind == UnreachableKind::Certificate => out.push(
+            Finding::new(Code::TlsCertificateInvalid, Severity::Error)
+                .title(format!("The TLS certificate of {} is rejected: {}", u.address, u.detail.split(':').next().unwrap_or("")))
+                .detail(format!("m2auth verifies the certificate as clients do (the system's roots, plus --cacert): {}. Every client that verifies it (curl, Guzzle, Postman, an ERP's integration) stops at the handshake, so the request never reaches the web server and Magento never sees it.", u.detail))
+                .evidence(ev)
+                .fix(Fix {
+                    summary: "Serve a valid certificate for this host name (not expired, the name in its subjectAltName, the full chain); for a private CA, trust it on the clients (here: --cacert FILE)".into(),
+                    commands: vec![format!("openssl s_client -connect {} -servername {} -showcerts </dev/null", u.address.split(' ').next().unwrap_or(""), url::Url::parse(url).ok().and_then(|x| x.host_str().map(str::to_string)).unwrap_or_default())],
+                    admin_path: None,
+                }),
+        ),
         Classification::Unreachable(u) => {
             let why = match u.kind {
                 UnreachableKind::Dns => "the host name does not resolve",
                 UnreachableKind::Refused => "the connection is refused: nothing listens on that port, or a firewall rejects it",
                 UnreachableKind::Timeout => "the connection or the answer timed out: a firewall or security group that drops packets, or a hung server",
-                UnreachableKind::Broken => "the connection broke before an answer",
+                UnreachableKind::NoRoute => "there is no route to the host (network or host unreachable)",
+                UnreachableKind::Certificate => "the TLS certificate is rejected",
+            };
+            let title = match u.kind {
+                UnreachableKind::Dns => format!("{} does not resolve (DNS): no address to connect to", u.address),
+                _ => format!("{} does not answer from here", u.address),
             };
             out.push(
                 Finding::new(Code::PortUnreachable, Severity::Error)
-                    .title(format!("{} does not answer from here", u.address))
+                    .title(title)
                     .detail(format!("{why}. The request never reached the web server, so Magento never saw it."))
                     .evidence(ev)
                     .fix(Fix {
@@ -207,8 +226,9 @@ pub fn findings(
         Classification::Server401 { www_authenticate } => out.push(
             Finding::new(Code::Server401NotMagento, Severity::Error)
                 .detail(format!(
-                    "The 401 is not Magento's JSON/XML error body: a web server, proxy, CDN or WAF answered before Magento{}.",
-                    www_authenticate.as_ref().map(|w| format!(" (WWW-Authenticate: {w})")).unwrap_or_default()
+                    "The 401 is not Magento's JSON/XML error body: a web server, proxy, CDN or WAF answered before Magento{}.{}",
+                    www_authenticate.as_ref().map(|w| format!(" (WWW-Authenticate: {w})")).unwrap_or_default(),
+                    json_note(exchange)
                 ))
                 .evidence(ev)
                 .fix(Fix {
@@ -219,7 +239,7 @@ pub fn findings(
         ),
         Classification::Server403 => out.push(
             Finding::new(Code::ServerDeniesPath, Severity::Error)
-                .detail("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403), or a WAF module that answers with the server's own 403 page (ModSecurity's default: its audit log names the rule).")
+                .detail(format!("The 403 is not Magento's (Magento refuses callers with 401) and no WAF signature was recognised: a web-server rule denies this path or this client (`Require`, `Deny from`, nginx `deny`/`allow`, a `location` that returns 403), or a WAF module that answers with the server's own 403 page (ModSecurity's default: its audit log names the rule).{}", json_note(exchange)))
                 .evidence(ev)
                 .fix(Fix {
                     summary: "Allow /rest (and /index.php/rest) to the client in the web server's rules".into(),
@@ -255,6 +275,19 @@ pub fn findings(
         _ => {}
     }
     out
+}
+
+/// For a JSON body that is not Magento's error: say so (an API gateway's own answer).
+fn json_note(exchange: &Exchange) -> String {
+    let Ok(r) = exchange else {
+        return String::new();
+    };
+    let body = r.body_text();
+    if serde_json::from_str::<serde_json::Value>(body.trim()).is_ok_and(|v| v.is_object()) {
+        " The body is JSON that is not Magento's error (not its shape or phrases; or a WWW-Authenticate challenge Magento never sends), e.g. an API gateway in front (Kong, AWS API Gateway, Apigee): its configuration decides.".into()
+    } else {
+        String::new()
+    }
 }
 
 /// `auth-header-stripped`, with the server-side causes as the fix.
@@ -305,6 +338,8 @@ pub fn add_canary(findings: &mut Vec<Finding>, outcome: &CanaryOutcome) {
         .iter_mut()
         .find(|f| f.code == Code::AuthHeaderStripped)
     {
+        // The canary proves what the join inferred, whatever its doubt.
+        f.severity = Severity::Error;
         f.evidence.push(ev);
         return;
     }
@@ -332,6 +367,7 @@ mod tests {
             Code::ServerDeniesPath,
             Code::AuthHeaderStripped,
             Code::LiveVerdictMismatch,
+            Code::TlsCertificateInvalid,
         ] {
             let row = doc
                 .lines()
@@ -360,6 +396,7 @@ mod tests {
             headers: Vec::new(),
             body: br#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"Magento_Catalog::products"}}"#.to_vec(),
             truncated: false,
+            incomplete: None,
             elapsed_ms: 1,
         };
         let c = crate::live::classify::classify_response(&r);
@@ -395,6 +432,7 @@ mod tests {
             headers: vec![("location".into(), "/rest/V1/products/".into())],
             body: Vec::new(),
             truncated: false,
+            incomplete: None,
             elapsed_ms: 1,
         };
         let c = crate::live::classify::classify_response(&r);

@@ -1,7 +1,8 @@
 //! `acl:matrix --live`: every route of the matrix sent to the store with the caller's token,
-//! by a few worker threads sharing one client (keep-alive), at a bounded rate. The live answer
-//! says denied (401/403) or allowed (anything else: an authorized call with a dummy id answers
-//! 404 or 400, not 401).
+//! by a few worker threads sharing one client (keep-alive), at a bounded rate. Only Magento
+//! decides: its 401/403 says denied, a 2xx or its other errors allowed (an authorized call with
+//! a dummy id answers 404 or 400, not 401); anything else (a web server's 502 or 404 page, a
+//! redirect, Basic auth, a WAF, no answer) says nothing about the ACL: unknown.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,9 +26,11 @@ pub struct Cell {
     /// `None`: no answer.
     pub status: Option<u16>,
     pub classification: &'static str,
-    /// 401/403 = false; no answer = `None`.
+    /// Magento's 401/403 = false; a 2xx or Magento's other errors = true; anything else `None`.
     pub allowed: Option<bool>,
     pub elapsed_ms: u64,
+    /// Why there is no answer (the store unreachable, a TLS failure, an unreadable answer).
+    pub error: Option<String>,
 }
 
 /// Concurrency and rate.
@@ -75,19 +78,39 @@ pub fn probe_body(method: &str) -> Option<&'static str> {
     (method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT")).then_some("{")
 }
 
-/// Live allowed or denied from one answer (pure).
+/// Live allowed or denied from one answer (pure): only Magento's answers and a 2xx count.
+/// Magento's "Request does not match any route" 404 comes before any ACL check: unknown.
 pub fn verdict(c: &Classification) -> Option<bool> {
     match c {
-        Classification::Unreachable(_) => None,
-        Classification::MagentoError { status, .. } => Some(!matches!(status, 401 | 403)),
-        Classification::BasicAuth { .. }
+        Classification::Success { .. } => Some(true),
+        Classification::MagentoError {
+            status: 401 | 403, ..
+        } => Some(false),
+        Classification::MagentoError { error, .. }
+            if error
+                .message
+                .to_ascii_lowercase()
+                .contains("request does not match any route") =>
+        {
+            None
+        }
+        Classification::MagentoError { .. } => Some(true),
+        Classification::Unreachable(_)
+        | Classification::Redirect { .. }
+        | Classification::BasicAuth { .. }
         | Classification::Server401 { .. }
         | Classification::Server403
-        | Classification::Waf { .. } => Some(false),
-        Classification::Redirect { .. } => None,
-        Classification::Success { .. } => Some(true),
-        Classification::Other { status } => Some(!matches!(status, 401 | 403)),
+        | Classification::Waf { .. }
+        | Classification::Other { .. } => None,
     }
+}
+
+/// The pause between two requests at `rate` per second: `None` for no limit; clamped to
+/// 0.1 ms ..= 100 s so no rate (1e-20, 1e300, NaN) can panic `Duration`.
+pub fn interval(rate: Option<f64>) -> Option<Duration> {
+    let r = rate.filter(|r| r.is_finite() && *r > 0.0)?;
+    let secs = (1.0 / r).clamp(0.0001, 100.0);
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// How each probe authenticates.
@@ -131,10 +154,7 @@ impl Auth {
 pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Vec<Cell> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Cell>>> = Mutex::new(vec![None; probes.len()]);
-    let interval = limits
-        .rate
-        .filter(|r| *r > 0.0)
-        .map(|r| Duration::from_secs_f64(1.0 / r));
+    let interval = interval(limits.rate);
     let slot = Mutex::new(Instant::now());
     let workers = limits.concurrency.clamp(1, 64).min(probes.len().max(1));
     std::thread::scope(|s| {
@@ -184,13 +204,15 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
                                 classification: c.as_str(),
                                 allowed: verdict(&c),
                                 elapsed_ms: started.elapsed().as_millis() as u64,
+                                error: x.as_ref().err().map(|_| c.summary()),
                             }
                         }
-                        Err(_) => Cell {
+                        Err(e) => Cell {
                             status: None,
                             classification: "error",
                             allowed: None,
                             elapsed_ms: started.elapsed().as_millis() as u64,
+                            error: Some(e.to_string()),
                         },
                     };
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(cell);
@@ -208,6 +230,7 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
                 classification: "error",
                 allowed: None,
                 elapsed_ms: 0,
+                error: Some("not sent".into()),
             })
         })
         .collect()
@@ -225,6 +248,52 @@ mod tests {
         assert_eq!(probe_body("POST"), Some("{"));
         assert_eq!(probe_body("PUT"), Some("{"));
         assert!(serde_json::from_str::<serde_json::Value>("{").is_err());
+    }
+
+    #[test]
+    fn any_rate_gives_a_sane_interval() {
+        assert_eq!(interval(None), None);
+        assert_eq!(interval(Some(0.0)), None);
+        assert_eq!(interval(Some(f64::NAN)), None);
+        assert_eq!(interval(Some(1e-20)), Some(Duration::from_secs(100)));
+        assert_eq!(interval(Some(1e300)), Some(Duration::from_micros(100)));
+        assert_eq!(interval(Some(2.0)), Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn only_magentos_answers_decide() {
+        use crate::live::client::Response;
+        let resp = |status: u16, body: &str| Response {
+            url: "u".into(),
+            status,
+            headers: vec![("server".into(), "nginx".into())],
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            incomplete: None,
+            elapsed_ms: 1,
+        };
+        let v = |status, body| {
+            verdict(&crate::live::classify::classify_response(&resp(
+                status, body,
+            )))
+        };
+        assert_eq!(v(200, "[]"), Some(true));
+        assert_eq!(
+            v(
+                401,
+                r#"{"message":"The consumer isn't authorized to access %resources.","parameters":{"resources":"x"}}"#
+            ),
+            Some(false)
+        );
+        assert_eq!(v(400, r#"{"message":"Decoding error."}"#), Some(true));
+        assert_eq!(
+            v(404, r#"{"message":"Request does not match any route."}"#),
+            None
+        );
+        assert_eq!(v(502, "<html><h1>502 Bad Gateway</h1></html>"), None);
+        assert_eq!(v(404, "<html><h1>404 Not Found</h1></html>"), None);
+        assert_eq!(v(301, ""), None);
+        assert_eq!(v(403, "<html>403 Forbidden</html>"), None);
     }
 
     #[test]

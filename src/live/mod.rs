@@ -39,6 +39,10 @@ pub enum LiveError {
     Tls { url: String, why: String },
     #[error("{url}: {why}")]
     Http { url: String, why: String },
+    #[error("{url}: the port answered, but not with TLS: http:// instead of https://? ({why})")]
+    NotTls { url: String, why: String },
+    #[error("{url}: the server sent a response m2auth could not read: {why}")]
+    Unreadable { url: String, why: String },
     #[error("canary: {0}")]
     Canary(String),
 }

@@ -22,6 +22,8 @@ pub struct LoginStep {
     pub status: Option<u16>,
     /// A token was handed out (and used for the request).
     pub obtained: bool,
+    /// The request being diagnosed was the token request itself (sent once).
+    pub is_request: bool,
 }
 
 /// What was sent and what came back.
@@ -30,6 +32,8 @@ pub struct LiveOutcome {
     /// The request as sent (a token obtained from a login is its Bearer header); the offline
     /// checks diagnose this one.
     pub sent: RequestSpec,
+    /// The method of the request that went out: POST when the answer is the token endpoint's.
+    pub method: String,
     pub url: String,
     pub exchange: Exchange,
     pub class: Classification,
@@ -68,8 +72,7 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
         let attempt = login::obtain(client, &token_url, l, password)?;
         let status = attempt.exchange.as_ref().ok().map(|r| r.status);
         // The request being diagnosed is the token request itself: its answer is the answer.
-        let is_token_request = target.path.ends_with("/V1/integration/admin/token")
-            || target.path.ends_with("/V1/integration/customer/token");
+        let is_token_request = is_token_endpoint(&target.path);
         match attempt.token {
             Some(t) if !is_token_request => {
                 sent.login = None;
@@ -84,6 +87,7 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
                     url: token_url,
                     status,
                     obtained: true,
+                    is_request: false,
                 });
                 token = Some(t);
             }
@@ -95,6 +99,7 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
                 }
                 return Ok(LiveOutcome {
                     sent,
+                    method: attempt.request.method.clone(),
                     url: token_url.clone(),
                     class: attempt.class,
                     exchange: attempt.exchange,
@@ -102,6 +107,7 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
                         url: token_url,
                         status,
                         obtained: obtained.is_some(),
+                        is_request: is_token_request,
                     }),
                     token,
                     insecure: client.settings.insecure,
@@ -144,7 +150,16 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
     };
     let exchange = client.send(&out)?;
     let class = classify(&exchange);
+    // A token endpoint's successful answer is a fresh token (the login given as a request
+    // body, `--curl "curl -X POST …/V1/integration/admin/token -d '{…}'"`): a secret.
+    if token.is_none()
+        && is_token_endpoint(&target.path)
+        && let (Ok(r), Classification::Success { .. }) = (&exchange, &class)
+    {
+        token = login::parse_token(&r.body);
+    }
     Ok(LiveOutcome {
+        method: out.method.clone(),
         sent,
         url,
         exchange,
@@ -155,22 +170,134 @@ pub fn send(client: &Client, spec: &RequestSpec, now_secs: i64) -> Result<LiveOu
     })
 }
 
+/// `…/V1/integration/{admin,customer}/token`: Magento's token endpoints.
+pub fn is_token_endpoint(path: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    p.ends_with("/V1/integration/admin/token") || p.ends_with("/V1/integration/customer/token")
+}
+
+impl LiveOutcome {
+    /// A login that handed out no token for a request that is not the token request itself:
+    /// the request was never sent.
+    pub fn login_failed(&self) -> bool {
+        self.login
+            .as_ref()
+            .is_some_and(|l| !l.obtained && !l.is_request)
+    }
+
+    /// One line about a failed login: the token call and its answer, with a body excerpt.
+    pub fn login_failure_line(&self) -> Option<String> {
+        if !self.login_failed() {
+            return None;
+        }
+        let answer = match &self.exchange {
+            Ok(r) => {
+                let body: String = excerpt(&r.body)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(200)
+                    .collect();
+                let what = match &self.class {
+                    Classification::Success { .. } => {
+                        "no token in the body: not Magento's token answer".to_string()
+                    }
+                    c => c.summary(),
+                };
+                format!("{} ({what}); body: {body}", r.status)
+            }
+            Err(_) => self.class.summary(),
+        };
+        Some(format!(
+            "the login failed: POST {} → {answer}. No token was handed out, so the request itself ({} {}) was not sent",
+            self.url,
+            self.sent.method,
+            self.sent
+                .target
+                .as_ref()
+                .and_then(url_of)
+                .unwrap_or_default()
+        ))
+    }
+}
+
+/// The login codes of the offline checks: a failed login they explain carries the live answer.
+const LOGIN_CODES: &[findings::Code] = &[
+    findings::Code::AdminUserUnknown,
+    findings::Code::AdminPasswordWrong,
+    findings::Code::AdminUserInactive,
+    findings::Code::AdminUserLocked,
+    findings::Code::AdminUserExpired,
+    findings::Code::AdminUserNoRole,
+    findings::Code::AdminPasswordExpired,
+    findings::Code::TokenEndpointLocked,
+    findings::Code::TokenEndpointLockZero,
+    findings::Code::Admin2faRequired,
+    findings::Code::AdminImsEnabled,
+    findings::Code::CustomerUnknown,
+    findings::Code::CustomerPasswordWrong,
+    findings::Code::CustomerLocked,
+    findings::Code::CustomerInactive,
+];
+
 /// Add what the live answer (and the canary) prove to the offline diagnosis `d` (`None`: the
 /// offline checks did not run), re-rank, and return the offline verdict used.
+///
+/// `doubt`: why the offline facts may not describe the store that answered (a dump, another
+/// host): an `auth-header-stripped` inferred from the join alone is then a warning that says
+/// so. The canary, or a server-configuration finding of the same code, still proves it.
 pub fn join(
     d: &mut Diagnosis,
     offline_ran: bool,
     outcome: &LiveOutcome,
     canary: Option<&CanaryRun>,
+    doubt: Option<&str>,
 ) -> Offline {
     let offline = explain::offline_verdict(&outcome.sent, offline_ran.then_some(&*d));
+    // The answer lines name the request that went out (POST to the token endpoint for a login).
+    let mut shown = outcome.sent.clone();
+    shown.method = outcome.method.clone();
+    // A failed login's answer is the token endpoint's: the offline verdict is about the request
+    // that was never sent, so no join with it (only what the answer proves: Basic auth, a WAF…).
+    let join_with = if outcome.login_failed() {
+        Offline::Unknown {
+            why: "the login failed".into(),
+        }
+    } else {
+        offline.clone()
+    };
     let mut found = explain::findings(
-        &outcome.sent,
+        &shown,
         &outcome.url,
         &outcome.exchange,
         &outcome.class,
-        &offline,
+        &join_with,
     );
+    if let Some(line) = outcome.login_failure_line() {
+        let ev = findings::Evidence::other("http", line.clone());
+        match d
+            .findings
+            .iter_mut()
+            .find(|f| LOGIN_CODES.contains(&f.code))
+        {
+            // The offline login checks say why (wrong password, locked…): the answer proves it.
+            Some(f) => f.evidence.insert(0, ev),
+            None if found.is_empty() => d.skip("live-request", line),
+            None => {}
+        }
+    }
+    if let Some(why) = doubt {
+        for f in found
+            .iter_mut()
+            .filter(|f| f.code == findings::Code::AuthHeaderStripped)
+        {
+            f.severity = findings::Severity::Warning;
+            f.detail.push_str(&format!(
+                " Not proven: {why}. `m2auth request --canary` against the store proves it either way."
+            ));
+        }
+    }
     if let Some(c) = canary {
         explain::add_canary(&mut found, &c.outcome);
     }
@@ -235,6 +362,15 @@ pub fn response_json(o: &LiveOutcome, offline: &Offline, canary: Option<&CanaryR
     }
     if let Some(l) = &o.login {
         v["login"] = json!({"url": l.url, "status": l.status, "token_obtained": l.obtained});
+        if let Some(line) = o.login_failure_line() {
+            v["login"]["failure"] = json!(line);
+            v["request_sent"] = json!(false);
+        }
+    }
+    if let Ok(r) = &o.exchange
+        && let Some(why) = &r.incomplete
+    {
+        v["body_incomplete"] = json!(why);
     }
     v["offline_verdict"] = json!({"verdict": offline.as_str(), "detail": offline.describe()});
     if let Some(c) = canary {

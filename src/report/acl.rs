@@ -132,6 +132,7 @@ fn live_json(r: &MatrixRow<'_>) -> Value {
             "allowed": c.allowed,
             "agrees": !r.disagrees(),
             "elapsed_ms": c.elapsed_ms,
+            "error": c.error,
         }),
         None => Value::Null,
     }
@@ -153,11 +154,65 @@ pub fn matrix_json(rows: &[MatrixRow<'_>], who: &Identified, role_id: Option<i64
             "missing": r.verdict.missing.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
             "live": live_json(r),
         })).collect::<Vec<_>>(),
-        "live": rows.iter().any(|r| r.live.is_some()).then(|| json!({
-            "sent": rows.iter().filter(|r| r.live.is_some()).count(),
-            "disagreements": rows.iter().filter(|r| r.disagrees()).count(),
-        })),
+        "live": rows.iter().any(|r| r.live.is_some()).then(|| {
+            let s = LiveSummary::of(rows);
+            json!({
+                "sent": s.sent,
+                "disagreements": s.disagree,
+                "unknown": s.unknown,
+                "no_answer": s.no_answer,
+                "no_answer_reason": s.reason,
+            })
+        }),
     })
+}
+
+/// The live comparison in numbers: sent, disagreeing, undecided (not Magento's answer), and
+/// without any answer (with the first reason).
+struct LiveSummary {
+    sent: usize,
+    disagree: usize,
+    unknown: usize,
+    no_answer: usize,
+    reason: Option<String>,
+}
+
+impl LiveSummary {
+    fn of(rows: &[MatrixRow<'_>]) -> LiveSummary {
+        let cells: Vec<&crate::live::matrix::Cell> =
+            rows.iter().filter_map(|r| r.live.as_ref()).collect();
+        LiveSummary {
+            sent: cells.len(),
+            disagree: rows.iter().filter(|r| r.disagrees()).count(),
+            unknown: cells
+                .iter()
+                .filter(|c| c.allowed.is_none() && c.status.is_some())
+                .count(),
+            no_answer: cells.iter().filter(|c| c.status.is_none()).count(),
+            reason: cells.iter().find_map(|c| c.error.clone()),
+        }
+    }
+
+    fn line(&self) -> String {
+        let mut s = format!(
+            "live: {} route(s) sent, {} disagree with the offline verdict",
+            self.sent, self.disagree
+        );
+        if self.unknown > 0 {
+            s.push_str(&format!(
+                ", {} answered by something other than Magento (unknown: not compared)",
+                self.unknown
+            ));
+        }
+        if self.no_answer > 0 {
+            s.push_str(&format!(
+                ", {} got no answer ({})",
+                self.no_answer,
+                self.reason.as_deref().unwrap_or("no answer")
+            ));
+        }
+        s
+    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -172,7 +227,7 @@ pub fn matrix_csv(rows: &[MatrixRow<'_>]) -> String {
     let live = rows.iter().any(|r| r.live.is_some());
     let mut o = String::from("method,url,module,required,allowed,missing");
     o.push_str(if live {
-        ",live_status,live_allowed\n"
+        ",live_status,live_allowed,live_classification,live_error\n"
     } else {
         "\n"
     });
@@ -195,14 +250,16 @@ pub fn matrix_csv(rows: &[MatrixRow<'_>]) -> String {
             )
         );
         if live {
-            let (status, allowed) = match &r.live {
+            let (status, allowed, class, error) = match &r.live {
                 Some(c) => (
                     c.status.map(|s| s.to_string()).unwrap_or_default(),
                     c.allowed.map(|a| a.to_string()).unwrap_or_default(),
+                    c.classification.to_string(),
+                    c.error.clone().unwrap_or_default(),
                 ),
-                None => (String::new(), String::new()),
+                None => Default::default(),
             };
-            let _ = write!(o, ",{status},{allowed}");
+            let _ = write!(o, ",{status},{allowed},{class},{}", csv_field(&error));
         }
         o.push('\n');
     }
@@ -247,6 +304,8 @@ pub fn matrix_text(
                     .unwrap_or_else(|| "---".into());
                 if r.disagrees() {
                     style.red(&format!("live {status} ≠ "))
+                } else if c.allowed.is_none() {
+                    style.yellow(&format!("live {status} ? "))
                 } else {
                     format!("live {status}   ")
                 }
@@ -259,21 +318,31 @@ pub fn matrix_text(
             "{mark}  {live}{:<6} {:<width$}  {}",
             r.route.method,
             r.route.url,
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!("missing {}", missing.join(", "))
+            {
+                let mut note = if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("missing {}", missing.join(", "))
+                };
+                if let Some(c) = r.live.as_ref().filter(|c| c.allowed.is_none()) {
+                    if !note.is_empty() {
+                        note.push_str("; ");
+                    }
+                    note.push_str(&format!("live: {}", c.classification));
+                }
+                note
             },
         );
     }
     let allowed = rows.iter().filter(|r| r.verdict.allowed).count();
     let _ = writeln!(o, "\n{allowed} of {} routes allowed", rows.len());
     if any_live {
-        let sent = rows.iter().filter(|r| r.live.is_some()).count();
-        let disagree = rows.iter().filter(|r| r.disagrees()).count();
+        let summary = LiveSummary::of(rows);
+        let disagree = summary.disagree;
         let _ = writeln!(
             o,
-            "live: {sent} route(s) sent, {disagree} disagree with the offline verdict{}",
+            "{}{}",
+            summary.line(),
             if disagree > 0 {
                 " (≠: the store answers otherwise than its files and database say; `m2auth request` explains one)"
             } else {

@@ -22,7 +22,7 @@ pub struct LiveReport<'a> {
 
 fn request_json(o: &LiveOutcome) -> Value {
     json!({
-        "method": o.sent.method,
+        "method": o.method,
         "url": o.url,
         "auth": o.sent.auth_kind(),
     })
@@ -178,12 +178,20 @@ pub fn to_text(
     let _ = writeln!(
         out,
         "Request:  {} {} (auth: {})",
-        o.sent.method,
+        o.method,
         o.url,
         o.sent.auth_kind()
     );
     out.push_str(&response_text(live, style));
     let _ = writeln!(out);
+    if let Some(line) = o.login_failure_line() {
+        let mut first = line.chars();
+        let capitalized: String = first
+            .next()
+            .map(|c| c.to_uppercase().chain(first).collect())
+            .unwrap_or_default();
+        let _ = writeln!(out, "{}\n", style.red(&format!("{capitalized}.")));
+    }
     match d.findings.iter().find(|f| f.severity == Severity::Error) {
         Some(f) => {
             let _ = writeln!(
@@ -203,6 +211,7 @@ pub fn to_text(
                 style.yellow("Magento itself refused the request; the findings below are what the files and database say about why (none: run with --root on the store, and its database).")
             );
         }
+        None if o.login_failed() => {}
         None if d.findings.is_empty() => {
             let _ = writeln!(out, "{}\n", style.green("No problems found."));
         }
