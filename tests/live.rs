@@ -1528,6 +1528,7 @@ fn diagnose_sends_only_gets_and_never_logs_in() {
     std::fs::write(&pw, "a-wrong-password\n").unwrap();
     let post = format!("POST {}", p.url("/rest/V1/products"));
     let get = format!("GET {}", p.url("/rest/V1/products"));
+    let oauth = format!("key{:029},sec{:029},{FULL_TOKEN},ts{:030}", 1, 1, 1);
     for args in [
         vec![
             "diagnose",
@@ -1560,6 +1561,16 @@ fn diagnose_sends_only_gets_and_never_logs_in() {
             "--password-file",
             pw.to_str().unwrap(),
         ],
+        // OAuth-signed: Magento records the nonce (oauth_nonce), a write.
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "--oauth",
+            &oauth,
+        ],
     ] {
         let (_, doc, _) = run_json(&args, s.root());
         let live = doc["skipped"]
@@ -1570,7 +1581,7 @@ fn diagnose_sends_only_gets_and_never_logs_in() {
             .unwrap_or_else(|| panic!("{args:?}: live-request not skipped: {doc:#}"));
         assert!(
             live["reason"].as_str().unwrap().contains(
-                "diagnose sends only GET requests and never logs in; `m2auth request` sends it"
+                "diagnose sends only unsigned GET requests and never logs in; `m2auth request` sends it"
             ),
             "{live}"
         );

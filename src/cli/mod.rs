@@ -500,8 +500,11 @@ fn live_diagnose(
     }
     // diagnose is read-only: its live part sends GET/HEAD only and never logs in (a POST to
     // the token endpoint with a wrong password raises the admin's failure count and may lock
-    // the account). Anything else is `m2auth request`'s to send.
-    let read_only = matches!(spec.method.as_str(), "GET" | "HEAD") && spec.login.is_none();
+    // the account), nor an OAuth-signed request (Magento stores each request's nonce in
+    // oauth_nonce: a write to the store's database). Anything else is `m2auth request`'s to send.
+    let read_only = matches!(spec.method.as_str(), "GET" | "HEAD")
+        && spec.login.is_none()
+        && spec.oauth.is_none();
     let sent = if read_only {
         warn_insecure(&settings);
         // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no
@@ -510,10 +513,12 @@ fn live_diagnose(
             .and_then(|client| m2auth::live::session::send(&client, &spec, ctx.now.as_second()))
     } else {
         Err(m2auth::live::LiveError::Request(format!(
-            "{} with {}: diagnose sends only GET requests and never logs in; `m2auth request` sends it",
+            "{} with {}: diagnose sends only unsigned GET requests and never logs in; `m2auth request` sends it",
             spec.method,
             if spec.login.is_some() {
                 "a login"
+            } else if spec.oauth.is_some() {
+                "OAuth signing (Magento records the nonce: a write)"
             } else {
                 "this method"
             }
