@@ -101,15 +101,7 @@ fn scenario() -> Option<Scenario> {
     );
     // Integration tokens are sent as Bearer tokens here, which 2.4.4+ accepts only with this on
     // (see `a_refused_token_is_never_allowed` for the default).
-    db.insert(
-        "core_config_data",
-        &[
-            ("scope", "default".into()),
-            ("scope_id", 0.into()),
-            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
-            ("value", "1".into()),
-        ],
-    );
+    db.integration_as_bearer();
     Some(Scenario { store, db })
 }
 
@@ -121,15 +113,8 @@ impl Scenario {
     fn run(&self, args: &[&str]) -> (i32, Value) {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--root", self.root(), "--format", "json"]);
-        let out = lab::m2auth(&all, Path::new(self.root()));
-        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e})\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), doc)
+        let (code, doc, _) = lab::report::run_json_doc(&all, Path::new(self.root()));
+        (code, doc)
     }
 
     fn check(&self, request: &str, caller: &[&str]) -> (i32, Value) {

@@ -128,15 +128,7 @@ fn scenario(release: &str) -> Option<Scenario> {
     // The role editor writes a deny row for every resource left unticked.
     db.rule(20, "Magento_Sales::sales", "deny");
     db.rule(20, "Magento_Customer::customer", "deny");
-    db.insert(
-        "core_config_data",
-        &[
-            ("scope", "default".into()),
-            ("scope_id", 0.into()),
-            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
-            ("value", "1".into()),
-        ],
-    );
+    db.integration_as_bearer();
     Some(Scenario { store, db })
 }
 
@@ -153,16 +145,9 @@ impl Scenario {
 
     fn json(&self, args: &[&str]) -> (i32, Value) {
         let mut all = args.to_vec();
-        all.extend_from_slice(&["--format", "json"]);
-        let out = self.run(&all);
-        let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e})\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), doc)
+        all.extend_from_slice(&["--format", "json", "--root", self.root()]);
+        let (code, doc, _) = lab::report::run_json_doc(&all, Path::new(self.root()));
+        (code, doc)
     }
 
     fn one(&self, sql: &str) -> Vec<Option<String>> {

@@ -7,6 +7,7 @@ mod lab;
 use std::path::Path;
 use std::process::Output;
 
+use lab::report::codes;
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
@@ -20,25 +21,8 @@ fn diagnose_json(store: &FixtureStore, extra: &[&str]) -> (i32, Value) {
     let root = store.root().to_str().unwrap();
     let mut args = vec!["diagnose", "--format", "json", "--root", root];
     args.extend_from_slice(extra);
-    let out = run(&args, store.root());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}) exit {:?}\nstdout: {}\nstderr: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), doc)
-}
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
+    let (code, doc, _) = lab::report::run_json_doc(&args, store.root());
+    (code, doc)
 }
 
 /// A healthy 2.4.7-p3 store: base64 key, custom admin path, 2FA enabled.

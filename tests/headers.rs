@@ -2,17 +2,9 @@
 
 mod lab;
 
+use lab::report::codes;
 use lab::{EnvSpec, FixtureStore};
 use serde_json::Value;
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn header_forms_magento_refuses_and_the_ones_it_takes() {

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lab::report::codes;
 use lab::web::{self, Apache, Nginx, WebServer};
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
@@ -125,8 +126,7 @@ function oauth_ok($h) {
 
 /// PHP's built-in web server on a free loopback port, stopped on drop.
 struct PhpServer {
-    child: Child,
-    port: u16,
+    srv: Listening,
     _router_dir: tempfile::TempDir,
 }
 
@@ -140,7 +140,7 @@ impl PhpServer {
             .write_all(ROUTER.as_bytes())
             .unwrap();
         std::fs::create_dir_all(docroot).unwrap();
-        let port = free_port();
+        let port = web::free_port();
         let child = Command::new("php")
             .arg("-S")
             .arg(format!("127.0.0.1:{port}"))
@@ -155,17 +155,33 @@ impl PhpServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("php -S");
-        let s = PhpServer {
-            child,
-            port,
+        Some(PhpServer {
+            srv: Listening::wait(child, port, "php -S"),
             _router_dir: router_dir,
-        };
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        self.srv.url(path)
+    }
+}
+
+/// A server process this test started, listening on a loopback port; killed on drop.
+struct Listening {
+    child: Child,
+    port: u16,
+}
+
+impl Listening {
+    /// Waits (up to 10 s) until `child` accepts connections on 127.0.0.1:`port`.
+    fn wait(child: Child, port: u16, what: &str) -> Listening {
+        let srv = Listening { child, port };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "php -S did not start on {port}");
+            assert!(Instant::now() < deadline, "{what} did not start on {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Some(s)
+        srv
     }
 
     fn url(&self, path: &str) -> String {
@@ -173,19 +189,11 @@ impl PhpServer {
     }
 }
 
-impl Drop for PhpServer {
+impl Drop for Listening {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A lab store whose database knows FULL_TOKEN (role: all) and NARROW_TOKEN (no products).
@@ -215,15 +223,7 @@ fn store() -> Option<Store> {
     db.rule(20, "Magento_Backend::admin", "allow");
     db.rule(20, "Magento_Catalog::catalog", "allow");
     db.rule(20, "Magento_Catalog::products", "deny");
-    db.insert(
-        "core_config_data",
-        &[
-            ("scope", "default".into()),
-            ("scope_id", 0.into()),
-            ("path", "oauth/consumer/enable_integration_as_bearer".into()),
-            ("value", "1".into()),
-        ],
-    );
+    db.integration_as_bearer();
     Some(Store { store, _db: db })
 }
 
@@ -249,24 +249,7 @@ impl Store {
 fn run_json(args: &[&str], cwd: &Path) -> (i32, Value, String) {
     let mut all = args.to_vec();
     all.extend_from_slice(&["--format", "json"]);
-    let out = lab::m2auth(&all, cwd);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e})\nstdout: {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    (out.status.code().unwrap_or(-1), doc, stderr)
-}
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
+    lab::report::run_json_doc(&all, cwd)
 }
 
 fn errors(doc: &Value) -> Vec<String> {
@@ -469,7 +452,7 @@ fn server_answers_are_classified() {
 fn a_closed_port_is_unreachable_and_the_canary_leaves_nothing() {
     let Some(s) = store() else { return };
     let root = s.root().to_str().unwrap();
-    let port = free_port();
+    let port = web::free_port();
     let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
     let (code, doc, _) = run_json(
         &[
@@ -526,6 +509,20 @@ fn usage_errors_exit_2_with_one_line() {
     }
 }
 
+/// The arguments of `request <req>` logging in as admin jane with the password in the file `pw`.
+fn as_jane<'a>(req: &'a str, pw: &'a Path) -> [&'a str; 7] {
+    let pw = pw.to_str().unwrap();
+    [
+        "request",
+        "--request",
+        req,
+        "--admin-user",
+        "jane",
+        "--password-file",
+        pw,
+    ]
+}
+
 #[test]
 fn a_login_gets_a_fresh_token_that_stays_masked() {
     let Some(s) = store() else { return };
@@ -537,18 +534,7 @@ fn a_login_gets_a_fresh_token_that_stays_masked() {
     std::fs::write(&pw, "jane-pass-123\n").unwrap();
     let req = format!("GET {}", srv.url("/rest/default/V1/products"));
     // No root: only the live part.
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--request",
-            &req,
-            "--admin-user",
-            "jane",
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let (code, doc, _) = run_json(&as_jane(&req, &pw), dir.path());
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["response"]["login"]["token_obtained"], true, "{doc:#}");
     assert!(
@@ -566,36 +552,14 @@ fn a_login_gets_a_fresh_token_that_stays_masked() {
     );
     // A wrong password: the token endpoint's answer is the answer.
     std::fs::write(&pw, "wrong-password\n").unwrap();
-    let (_, doc, _) = run_json(
-        &[
-            "request",
-            "--request",
-            &req,
-            "--admin-user",
-            "jane",
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let (_, doc, _) = run_json(&as_jane(&req, &pw), dir.path());
     assert_eq!(doc["response"]["login"]["token_obtained"], false, "{doc:#}");
     assert_eq!(doc["response"]["status"], 401);
     assert_eq!(doc["response"]["classification"], "magento-error");
     // The token request itself: sent once, its answer (the token, masked) is the answer.
     std::fs::write(&pw, "jane-pass-123\n").unwrap();
     let req = format!("POST {}", srv.url("/rest/V1/integration/admin/token"));
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--request",
-            &req,
-            "--admin-user",
-            "jane",
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let (code, doc, _) = run_json(&as_jane(&req, &pw), dir.path());
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["response"]["status"], 200, "{doc:#}");
     assert_eq!(doc["response"]["login"]["token_obtained"], true);
@@ -1004,17 +968,22 @@ fn web_closed_port_is_unreachable() {
     );
 }
 
-/// `openssl s_server -www` (a real TLS server) with the lab's server certificate.
-struct TlsServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `openssl s_server -www` (a real TLS server) with certificate `cert` and key `key`.
+fn tls_server(cert: &Path, key: &Path) -> Listening {
+    let port = web::free_port();
+    let child = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    Listening::wait(child, port, "openssl s_server")
 }
 
 #[test]
@@ -1023,25 +992,7 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         return;
     };
     let dir = tls.ca.parent().unwrap();
-    let port = free_port();
-    let child = Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(dir.join("server.pem"))
-        .arg("-key")
-        .arg(dir.join("server.key"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    let srv = TlsServer { child, port };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", srv.port)).is_err() {
-        assert!(Instant::now() < deadline, "openssl s_server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let srv = tls_server(&dir.join("server.pem"), &dir.join("server.key"));
     let cwd = tempfile::tempdir().unwrap();
     let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
     // The system's roots do not know the lab CA: every verifying client fails there, a finding
@@ -1132,25 +1083,7 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{made:?}");
-    let port = free_port();
-    let child = Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(&crt)
-        .arg("-key")
-        .arg(&key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    let srv = TlsServer { child, port };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", srv.port)).is_err() {
-        assert!(Instant::now() < deadline, "openssl s_server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let srv = tls_server(&crt, &key);
     let req = format!("GET https://127.0.0.1:{}/rest/V1/products", srv.port);
     let (code, doc, _) = run_json(
         &[
@@ -1452,8 +1385,7 @@ S(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
 
 /// The probe server on a free loopback port, stopped on drop.
 struct Probe {
-    child: Child,
-    port: u16,
+    srv: Listening,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -1467,7 +1399,7 @@ impl Probe {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("requests.log");
         std::fs::write(&log, "").unwrap();
-        let port = free_port();
+        let port = web::free_port();
         let child = Command::new("python3")
             .arg("-c")
             .arg(PROBE)
@@ -1477,22 +1409,15 @@ impl Probe {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3");
-        let p = Probe {
-            child,
-            port,
+        Some(Probe {
+            srv: Listening::wait(child, port, "the probe server"),
             log,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the probe server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(p)
+        })
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        self.srv.url(path)
     }
 
     /// The requests received so far: (method, path).
@@ -1508,13 +1433,6 @@ impl Probe {
                 )
             })
             .collect()
-    }
-}
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -1720,18 +1638,7 @@ fn a_failed_login_is_reported_and_the_request_is_not_sent() {
     std::fs::write(&pw, "jane-pass-123\n").unwrap();
     // The "token endpoint" answers 200 with an HTML page: no token.
     let req = format!("GET {}", p.url("/html200/rest/V1/products"));
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--request",
-            &req,
-            "--admin-user",
-            "jane",
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let (code, doc, _) = run_json(&as_jane(&req, &pw), dir.path());
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["request"]["method"], "POST", "{doc:#}");
     assert!(
@@ -1759,18 +1666,7 @@ fn a_failed_login_is_reported_and_the_request_is_not_sent() {
         "only the token call"
     );
     // Text: never "No problems found".
-    let out = lab::m2auth(
-        &[
-            "request",
-            "--request",
-            &req,
-            "--admin-user",
-            "jane",
-            "--password-file",
-            pw.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+    let out = lab::m2auth(&as_jane(&req, &pw), dir.path());
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("No problems found"), "{text}");
@@ -1836,7 +1732,7 @@ fn acl_matrix_live_counts_only_magentos_answers() {
     assert_eq!(cell["classification"], "other");
     assert!(cell["allowed"].is_null(), "{cell:#}");
     // Nothing answers at all: exit 2 with the reason, on one line.
-    let closed = format!("http://127.0.0.1:{}", free_port());
+    let closed = format!("http://127.0.0.1:{}", web::free_port());
     let out = lab::m2auth(
         &[
             "acl:matrix",
@@ -2016,7 +1912,7 @@ fn url_user_info_is_not_sent_and_said_so() {
     let dir = tempfile::tempdir().unwrap();
     let req = format!(
         "GET http://staging:s3cr3t-pa55@127.0.0.1:{}/rest/V1/products",
-        p.port
+        p.srv.port
     );
     let (_, doc, stderr) = run_json(&["request", "--request", &req], dir.path());
     assert!(

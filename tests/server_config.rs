@@ -9,23 +9,12 @@ mod lab;
 use std::path::{Path, PathBuf};
 
 use lab::FixtureStore;
+use lab::report::{RULE, SERVER_CODES};
 use serde_json::Value;
-
-const SERVER_CODES: &[&str] = &[
-    "apache-htaccess-ignored",
-    "apache-fcgi-strips-authorization",
-    "server-denies-path",
-    "basic-auth-in-front",
-    "auth-header-stripped",
-];
-
-const RULE: &str = "    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
 
 /// A store whose docroot is pub/, with Magento's real pub/.htaccess (or none).
 fn store(pub_htaccess: Option<&str>) -> FixtureStore {
-    let s = FixtureStore::new();
-    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
-    s.config_php(&[("Magento_Store", true)]);
+    let s = lab::report::pub_docroot_store();
     s.file("pub/index.php", "<?php\n");
     if let Some(h) = pub_htaccess {
         s.file("pub/.htaccess", h);
@@ -201,10 +190,8 @@ fn diagnose(s: &FixtureStore, extra: &[&str]) -> (Value, i32) {
         root.as_str(),
     ];
     args.extend_from_slice(extra);
-    let out = lab::m2auth(&args, s.root());
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (doc, out.status.code().unwrap())
+    let (code, doc, _) = lab::report::run_json_doc(&args, s.root());
+    (doc, code)
 }
 
 fn server_findings(doc: &Value) -> Vec<&Value> {
@@ -695,13 +682,7 @@ fn broken_and_missing_configuration_is_skipped_not_fatal() {
     .unwrap();
     let (doc, code) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);
     assert_ne!(code, 2, "{doc:#}");
-    let skipped: Vec<String> = doc["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| k["check"] == "server-config")
-        .map(|k| k["reason"].as_str().unwrap().to_string())
-        .collect();
+    let skipped = lab::report::server_config_skips(&doc);
     assert!(
         skipped
             .iter()

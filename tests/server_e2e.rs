@@ -12,24 +12,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use lab::FixtureStore;
+use lab::report::{
+    self, RULE, SERVER_CODES, magento_pub_htaccess, run_at_root, server_config_skips,
+};
 use lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
 use serde_json::Value;
 
 const TOKEN: &str = "labtoken0123456789abcdef";
-const RULE: &str = "    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
-const SERVER_CODES: &[&str] = &[
-    "apache-htaccess-ignored",
-    "apache-fcgi-strips-authorization",
-    "server-denies-path",
-    "basic-auth-in-front",
-    "auth-header-stripped",
-];
-
 /// A store m2auth can read (env.php with docroot pub/) whose pub/ holds the lab's REST double.
 fn store(htaccess: Option<&str>) -> FixtureStore {
-    let s = FixtureStore::new();
-    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
-    s.config_php(&[("Magento_Store", true)]);
+    let s = report::pub_docroot_store();
     web::magento_front_controller(s.root(), &[TOKEN]);
     if let Some(h) = htaccess {
         s.file("pub/.htaccess", h);
@@ -42,21 +34,9 @@ fn get(srv: &WebServer) -> RawResponse {
     srv.get("/rest/V1/products", &[("Authorization", auth.as_str())])
 }
 
-fn m2auth(s: &FixtureStore, args: &[&str]) -> (String, String, i32) {
-    let root = s.root().to_str().unwrap().to_string();
-    let mut all = args.to_vec();
-    all.extend(["--root", root.as_str()]);
-    let out = lab::m2auth(&all, s.root());
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap(),
-    )
-}
-
 /// The server codes `diagnose --server-config <config>` reports, and the root cause.
 fn diagnose(s: &FixtureStore, config: &Path) -> (Vec<String>, Value, Value) {
-    let (out, err, _) = m2auth(
+    let (out, err, _) = run_at_root(
         s,
         &[
             "diagnose",
@@ -77,9 +57,13 @@ fn diagnose(s: &FixtureStore, config: &Path) -> (Vec<String>, Value, Value) {
     (codes, doc["root_cause"].clone(), doc)
 }
 
-fn magento_pub_htaccess() -> Option<String> {
-    let dir = lab::reference_dir()?;
-    Some(std::fs::read_to_string(dir.join("server/pub.htaccess")).unwrap())
+/// The lab server answers the token request with `status`, and `diagnose --server-config` on its
+/// configuration reports exactly the server codes `want`: the report.
+fn assert_served(s: &FixtureStore, srv: &WebServer, status: u16, want: &[&str]) -> Value {
+    assert_eq!(get(srv).status, status);
+    let (codes, _, doc) = diagnose(s, &srv.config);
+    assert_eq!(codes, want, "{doc:#}");
+    doc
 }
 
 /// Graceful restart of the lab's Apache on its (edited) config, then wait until it answers
@@ -124,7 +108,7 @@ fn apache_proxy_fcgi_stripping_is_named_and_fixed_in_the_htaccess() {
     assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
 
     // fix --apply restores the rule; the very next real request passes (no reload needed).
-    let (out, err, code) = m2auth(&s, &["fix", "--apply"]);
+    let (out, err, code) = run_at_root(&s, &["fix", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
@@ -136,7 +120,7 @@ fn apache_proxy_fcgi_stripping_is_named_and_fixed_in_the_htaccess() {
     assert!(codes.is_empty() && root_cause.is_null(), "{codes:?}");
 
     // undo: the header is stripped again.
-    let (out, err, code) = m2auth(&s, &["undo"]);
+    let (out, err, code) = run_at_root(&s, &["undo"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(get(&srv).status, 401);
 }
@@ -150,7 +134,7 @@ fn apache_minimal_htaccess_without_the_rule_is_fixed_by_insertion() {
     assert_eq!(get(&srv).status, 401);
     let (codes, _, _) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["apache-fcgi-strips-authorization"]);
-    let (out, err, code) = m2auth(&s, &["fix", "--apply"]);
+    let (out, err, code) = run_at_root(&s, &["fix", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
@@ -180,12 +164,12 @@ fn apache_allow_override_none_is_named_and_fixed_in_the_vhost() {
     // The plan names the vhost line; --apply with --server-config adds CGIPassAuth On to the
     // docroot's <Directory>; after a graceful restart the real request passes.
     let cfg = srv.config.to_str().unwrap().to_string();
-    let (out, _, _) = m2auth(&s, &["fix", "--server-config", &cfg]);
+    let (out, _, _) = run_at_root(&s, &["fix", "--server-config", &cfg]);
     assert!(
         out.contains("CGIPassAuth On") && out.contains(&cfg),
         "{out}"
     );
-    let (out, err, code) = m2auth(&s, &["fix", "--apply", "--server-config", &cfg]);
+    let (out, err, code) = run_at_root(&s, &["fix", "--apply", "--server-config", &cfg]);
     assert_eq!(code, 0, "{out}{err}");
     let conf = std::fs::read_to_string(&srv.config).unwrap();
     assert!(conf.contains("        CGIPassAuth On\n"), "{conf}");
@@ -197,7 +181,7 @@ fn apache_allow_override_none_is_named_and_fixed_in_the_vhost() {
         "{doc:#}"
     );
     // undo, restart: 401 again.
-    let (out, err, code) = m2auth(&s, &["undo"]);
+    let (out, err, code) = run_at_root(&s, &["undo"]);
     assert_eq!(code, 0, "{out}{err}");
     let r = graceful(&srv, |r| r.status == 401);
     assert_eq!(r.status, 401, "{r:?}");
@@ -223,18 +207,14 @@ fn apache_healthy_setups_pass_and_are_not_flagged() {
     let mut a = Apache::new(&s.path("pub"));
     a.cgi_pass_auth = true;
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 200);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert!(codes.is_empty(), "{doc:#}");
+    assert_served(&s, &srv, 200, &[]);
     drop(srv);
 
     // proxy_fcgi + SetEnvIf in the vhost.
     a.cgi_pass_auth = false;
     a.setenvif_authorization = true;
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 200);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert!(codes.is_empty(), "{doc:#}");
+    assert_served(&s, &srv, 200, &[]);
 }
 
 #[test]
@@ -244,16 +224,12 @@ fn apache_proxy_pass_match_needs_setenvif_and_m2auth_says_so() {
     a.php = PhpHandoff::ProxyPassMatch;
     // The .htaccess rule does not help under ProxyPassMatch …
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 401);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+    assert_served(&s, &srv, 401, &["apache-fcgi-strips-authorization"]);
     drop(srv);
     // … nor CGIPassAuth in <Directory> …
     a.cgi_pass_auth = true;
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 401);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+    let doc = assert_served(&s, &srv, 401, &["apache-fcgi-strips-authorization"]);
     let f = doc["findings"]
         .as_array()
         .unwrap()
@@ -272,9 +248,7 @@ fn apache_proxy_pass_match_needs_setenvif_and_m2auth_says_so() {
     a.cgi_pass_auth = false;
     a.setenvif_authorization = true;
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 200);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert!(codes.is_empty(), "{doc:#}");
+    assert_served(&s, &srv, 200, &[]);
 }
 
 #[test]
@@ -283,20 +257,14 @@ fn apache_fcgid_strips_unless_told() {
     let mut a = Apache::new(&s.path("pub"));
     a.php = PhpHandoff::Fcgid;
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 401);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert_eq!(codes, vec!["apache-fcgi-strips-authorization"], "{doc:#}");
+    assert_served(&s, &srv, 401, &["apache-fcgi-strips-authorization"]);
     s.file("pub/.htaccess", web::minimal_htaccess(true));
-    assert_eq!(get(&srv).status, 200);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert!(codes.is_empty(), "{doc:#}");
+    assert_served(&s, &srv, 200, &[]);
     drop(srv);
     s.file("pub/.htaccess", web::minimal_htaccess(false));
     a.cgi_pass_auth = true;
     let Some(srv) = a.start() else { return };
-    assert_eq!(get(&srv).status, 200);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert!(codes.is_empty(), "{doc:#}");
+    assert_served(&s, &srv, 200, &[]);
 }
 
 #[test]
@@ -326,7 +294,7 @@ fn apache_basic_auth_and_deny_on_rest() {
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
     let url = format!("GET {}/rest/V1/products", srv.base_url);
-    let (out, err, _) = m2auth(
+    let (out, err, _) = run_at_root(
         &s,
         &[
             "diagnose",
@@ -374,20 +342,7 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
     n.deny_rest = true;
     let Some(srv) = n.start() else { return };
     // Under the sample, `error_page 404 403 = /errors/404.php` turns the 403 into a 404 page.
-    assert_eq!(get(&srv).status, 404);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert_eq!(codes, vec!["server-denies-path"], "{doc:#}");
-}
-
-/// The `skipped` reasons of the server-config check.
-fn server_skips(doc: &Value) -> Vec<String> {
-    doc["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| k["check"] == "server-config")
-        .map(|k| k["reason"].to_string())
-        .collect()
+    assert_served(&s, &srv, 404, &["server-denies-path"]);
 }
 
 #[test]
@@ -407,7 +362,7 @@ fn nginx_pass_request_headers_off_with_an_explicit_param_and_crlf() {
     );
     assert_eq!(get(&srv).status, 200);
     let (codes, root_cause, doc) = diagnose(&s, &srv.config);
-    assert!(server_skips(&doc).is_empty(), "{doc:#}");
+    assert!(server_config_skips(&doc).is_empty(), "{doc:#}");
     assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
     drop(srv);
 
@@ -416,7 +371,7 @@ fn nginx_pass_request_headers_off_with_an_explicit_param_and_crlf() {
     let Some(srv) = n.start() else { return };
     assert_eq!(get(&srv).status, 401);
     let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert!(server_skips(&doc).is_empty(), "{doc:#}");
+    assert!(server_config_skips(&doc).is_empty(), "{doc:#}");
     assert_eq!(codes, vec!["auth-header-stripped"], "{doc:#}");
 }
 
@@ -514,9 +469,7 @@ fn satisfy_any_lets_allowed_hosts_past_basic_auth() {
     let Some(srv) = staging_apache(&s, &rules, "").start() else {
         return;
     };
-    assert_eq!(get(&srv).status, 401);
-    let (codes, _, doc) = diagnose(&s, &srv.config);
-    assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    assert_served(&s, &srv, 401, &["basic-auth-in-front"]);
 }
 
 #[test]

@@ -9,29 +9,14 @@ mod lab;
 use std::path::{Path, PathBuf};
 
 use lab::FixtureStore;
+use lab::report::{self, RULE, run_at_root as run};
 use serde_json::Value;
 
-const RULE: &str = "    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
-
 fn store(pub_htaccess: &str) -> FixtureStore {
-    let s = FixtureStore::new();
-    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
-    s.config_php(&[("Magento_Store", true)]);
+    let s = report::pub_docroot_store();
     s.file("pub/index.php", "<?php\n");
     s.file("pub/.htaccess", pub_htaccess);
     s
-}
-
-fn run(s: &FixtureStore, args: &[&str]) -> (String, String, i32) {
-    let root = s.root().to_str().unwrap().to_string();
-    let mut all = args.to_vec();
-    all.extend(["--root", root.as_str()]);
-    let out = lab::m2auth(&all, s.root());
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap(),
-    )
 }
 
 fn codes(s: &FixtureStore, extra: &[&str]) -> Vec<String> {
@@ -39,12 +24,12 @@ fn codes(s: &FixtureStore, extra: &[&str]) -> Vec<String> {
     args.extend_from_slice(extra);
     let (out, err, _) = run(s, &args);
     let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
+    report::codes(&doc)
+}
+
+/// The store's pub/, as the server configurations name it (canonical).
+fn docroot(s: &FixtureStore) -> PathBuf {
+    s.root().canonicalize().unwrap().join("pub")
 }
 
 fn journal_files(s: &FixtureStore) -> Vec<PathBuf> {
@@ -56,10 +41,9 @@ fn journal_files(s: &FixtureStore) -> Vec<PathBuf> {
 
 #[test]
 fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
-    let Some(reference) = lab::reference_dir() else {
+    let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
     let commented = stock.replace(RULE, &format!("#{RULE}"));
     let s = store(&commented);
     let ht = s.path("pub/.htaccess");
@@ -144,10 +128,9 @@ fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
 
 #[test]
 fn undo_refuses_a_file_changed_since_unless_forced() {
-    let Some(reference) = lab::reference_dir() else {
+    let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
     // The rule removed entirely: inserted after `RewriteEngine on`.
     let removed = stock.replace(&format!("{RULE}\n"), "");
     let s = store(&removed);
@@ -196,40 +179,35 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
 
 fn apache_layout(dir: &Path, docroot: &Path) -> (PathBuf, PathBuf) {
     let a = dir.join("apache2");
-    std::fs::create_dir_all(a.join("sites-enabled")).unwrap();
-    std::fs::create_dir_all(a.join("conf-enabled")).unwrap();
-    std::fs::write(
-        a.join("apache2.conf"),
-        "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\nLoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\nLoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n<Directory />\n\tAllowOverride None\n\tRequire all denied\n</Directory>\nIncludeOptional conf-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n",
-    )
-    .unwrap();
-    std::fs::write(
-        a.join("conf-enabled/php8.2-fpm.conf"),
-        "<IfModule !mod_php8.c>\n<IfModule proxy_fcgi_module>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n</IfModule>\n",
-    )
-    .unwrap();
-    let site = a.join("sites-enabled/magento.conf");
-    std::fs::write(
-        &site,
-        format!(
-            "<VirtualHost *:80>\n    ServerName shop.test\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride None\n        FallbackResource /index.php\n        Require all granted\n    </Directory>\n</VirtualHost>\n",
-            d = docroot.display()
-        ),
-    )
-    .unwrap();
-    (a.join("apache2.conf"), site)
+    let site = format!(
+        "<VirtualHost *:80>\n    ServerName shop.test\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride None\n        FallbackResource /index.php\n        Require all granted\n    </Directory>\n</VirtualHost>\n",
+        d = docroot.display()
+    );
+    report::write_tree(
+        &a,
+        &[
+            (
+                "apache2.conf",
+                "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\nLoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\nLoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so\n<Directory />\n\tAllowOverride None\n\tRequire all denied\n</Directory>\nIncludeOptional conf-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n",
+            ),
+            (
+                "conf-enabled/php8.2-fpm.conf",
+                "<IfModule !mod_php8.c>\n<IfModule proxy_fcgi_module>\n    <FilesMatch \".+\\.ph(?:ar|p|tml)$\">\n        SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n    </FilesMatch>\n</IfModule>\n</IfModule>\n",
+            ),
+            ("sites-enabled/magento.conf", &site),
+        ],
+    );
+    (a.join("apache2.conf"), a.join("sites-enabled/magento.conf"))
 }
 
 #[test]
 fn fix_adds_cgipassauth_to_the_vhost_only_with_server_config() {
-    let Some(reference) = lab::reference_dir() else {
+    let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
     let s = store(&stock);
-    let docroot = s.root().canonicalize().unwrap().join("pub");
     let tmp = tempfile::tempdir().unwrap();
-    let (main, site) = apache_layout(tmp.path(), &docroot);
+    let (main, site) = apache_layout(tmp.path(), &docroot(&s));
     let before = std::fs::read_to_string(&site).unwrap();
     let cfg = main.to_str().unwrap().to_string();
     assert!(
@@ -280,14 +258,12 @@ fn fix_without_server_config_does_not_edit_found_configs() {
     // library, since /etc is not ours to write in a test.
     use m2auth::checks::{Context, LoadOptions};
     use m2auth::store::server::Sources;
-    let Some(reference) = lab::reference_dir() else {
+    let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
     let s = store(&stock);
-    let docroot = s.root().canonicalize().unwrap().join("pub");
     let tmp = tempfile::tempdir().unwrap();
-    let (main, site) = apache_layout(tmp.path(), &docroot);
+    let (main, site) = apache_layout(tmp.path(), &docroot(&s));
     let mut ctx = Context::load(LoadOptions {
         root: s.root().to_path_buf(),
         db: m2auth::store::db::DbChoice::Env,
@@ -338,15 +314,13 @@ fn debian_links(dir: &Path, docroot: &Path) -> (PathBuf, PathBuf, PathBuf) {
 
 #[test]
 fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
-    let Some(reference) = lab::reference_dir() else {
+    let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
     let commented = stock.replace(RULE, &format!("#{RULE}"));
     let s = store(&commented);
-    let docroot = s.root().canonicalize().unwrap().join("pub");
     let tmp = tempfile::tempdir().unwrap();
-    let (_, link, target) = debian_links(tmp.path(), &docroot);
+    let (_, link, target) = debian_links(tmp.path(), &docroot(&s));
     let before = std::fs::read_to_string(&target).unwrap();
     // --server-config relative to the working directory (the parent of apache2/).
     let root = s.root().to_str().unwrap().to_string();
@@ -506,10 +480,9 @@ fn undo_refuses_untrusted_entries_and_paths() {
 fn apply_refuses_a_file_changed_since_the_plan() {
     use m2auth::checks::{Context, LoadOptions};
     use m2auth::store::server::Sources;
-    let Some(reference) = lab::reference_dir() else {
+    let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let stock = std::fs::read_to_string(reference.join("server/pub.htaccess")).unwrap();
     let commented = stock.replace(RULE, &format!("#{RULE}"));
     let s = store(&commented);
     let ctx = Context::load(LoadOptions {

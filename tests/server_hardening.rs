@@ -8,13 +8,12 @@ mod lab;
 use std::path::{Path, PathBuf};
 
 use lab::FixtureStore;
+use lab::report::{self, codes};
 use serde_json::Value;
 
 /// A store whose docroot is pub/.
 fn store() -> FixtureStore {
-    let s = FixtureStore::new();
-    s.env_php("<?php\nreturn ['crypt' => ['key' => 'base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g='], 'backend' => ['frontName' => 'shop_admin'], 'directories' => ['document_root_is_pub' => true]];\n");
-    s.config_php(&[("Magento_Store", true)]);
+    let s = report::pub_docroot_store();
     s.file("pub/index.php", "<?php\n");
     s
 }
@@ -27,11 +26,7 @@ fn run(s: &FixtureStore, args: &[&str]) -> (Value, i32, String) {
     let root = s.root().to_str().unwrap().to_string();
     let mut all = args.to_vec();
     all.extend(["--format", "json", "--root", root.as_str()]);
-    let out = lab::m2auth(&all, s.root());
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: exit {code}, {err}"));
+    let (code, doc, err) = report::run_json_doc(&all, s.root());
     (doc, code, err)
 }
 
@@ -43,23 +38,8 @@ fn diagnose(s: &FixtureStore, config: &Path) -> (Value, i32) {
     (doc, code)
 }
 
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn skipped(doc: &Value) -> Vec<String> {
-    doc["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|k| k["check"] == "server-config")
-        .map(|k| k["reason"].as_str().unwrap().to_string())
-        .collect()
+    report::server_config_skips(doc)
 }
 
 /// An nginx server block for the store, PHP through FastCGI with the header passed.
@@ -227,23 +207,22 @@ fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
     // A copy of /etc/apache2: the vhost includes `snippets/php-fpm.conf`, relative to the
     // ServerRoot (the directory of apache2.conf), not to sites-enabled/.
     let deb = tmp.path().join("apache2");
-    std::fs::create_dir_all(deb.join("sites-enabled")).unwrap();
-    std::fs::create_dir_all(deb.join("snippets")).unwrap();
-    std::fs::write(deb.join("apache2.conf"), "Timeout 300\n").unwrap();
-    std::fs::write(
-        deb.join("snippets/php-fpm.conf"),
-        "<FilesMatch \".+\\.php$\">\n    SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n",
-    )
-    .unwrap();
+    let vhost = format!(
+        "<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        Require all granted\n    </Directory>\n    Include snippets/php-fpm.conf\n</VirtualHost>\n",
+        d = docroot.display()
+    );
+    report::write_tree(
+        &deb,
+        &[
+            ("apache2.conf", "Timeout 300\n"),
+            (
+                "snippets/php-fpm.conf",
+                "<FilesMatch \".+\\.php$\">\n    SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\"\n</FilesMatch>\n",
+            ),
+            ("sites-enabled/magento.conf", &vhost),
+        ],
+    );
     let site = deb.join("sites-enabled/magento.conf");
-    std::fs::write(
-        &site,
-        format!(
-            "<VirtualHost *:80>\n    DocumentRoot {d}\n    <Directory {d}>\n        AllowOverride All\n        Require all granted\n    </Directory>\n    Include snippets/php-fpm.conf\n</VirtualHost>\n",
-            d = docroot.display()
-        ),
-    )
-    .unwrap();
     let (doc, _) = diagnose(&s, &site);
     let sk = skipped(&doc);
     assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
@@ -256,24 +235,23 @@ fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
     // nginx: `include snippets/fastcgi-php.conf;` in a site file resolves against the prefix
     // (the directory of nginx.conf).
     let ngx = tmp.path().join("nginx");
-    std::fs::create_dir_all(ngx.join("sites-enabled")).unwrap();
-    std::fs::create_dir_all(ngx.join("snippets")).unwrap();
-    std::fs::write(ngx.join("nginx.conf"), "events {}\n").unwrap();
-    std::fs::write(
-        ngx.join("snippets/fastcgi-php.conf"),
-        "fastcgi_pass_request_headers off;\n",
-    )
-    .unwrap();
+    let server = nginx_server(
+        &docroot,
+        &format!("root {};", docroot.display()),
+        "        include snippets/fastcgi-php.conf;\n",
+    );
+    report::write_tree(
+        &ngx,
+        &[
+            ("nginx.conf", "events {}\n"),
+            (
+                "snippets/fastcgi-php.conf",
+                "fastcgi_pass_request_headers off;\n",
+            ),
+            ("sites-enabled/magento", &server),
+        ],
+    );
     let site = ngx.join("sites-enabled/magento");
-    std::fs::write(
-        &site,
-        nginx_server(
-            &docroot,
-            &format!("root {};", docroot.display()),
-            "        include snippets/fastcgi-php.conf;\n",
-        ),
-    )
-    .unwrap();
     let (doc, _) = diagnose(&s, &site);
     let sk = skipped(&doc);
     assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
@@ -358,51 +336,26 @@ fn location_prefix_whole_segments_vhost_require_and_duplicates() {
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("site.conf");
+    let deny_rest = "    <Location /rest>\n        Require all denied\n    </Location>\n";
+    // The site with `extra` in its vhost: does diagnose say server-denies-path (and the report)?
+    let denies = |extra: &str| {
+        std::fs::write(&conf, apache_site(&docroot, extra)).unwrap();
+        let (doc, _) = diagnose(&s, &conf);
+        (codes(&doc).contains(&"server-denies-path".into()), doc)
+    };
     // <Location /res> does not apply to /rest/… (whole segments; the unit test location_matching
     // has /rest against /restx: a request m2auth judges is always under /rest/).
-    std::fs::write(
-        &conf,
-        apache_site(
-            &docroot,
-            "    <Location /res>\n        Require all denied\n    </Location>\n",
-        ),
-    )
-    .unwrap();
-    let (doc, _) = diagnose(&s, &conf);
-    assert!(
-        !codes(&doc).contains(&"server-denies-path".into()),
-        "{doc:#}"
-    );
-    std::fs::write(
-        &conf,
-        apache_site(
-            &docroot,
-            "    <Location /rest>\n        Require all denied\n    </Location>\n",
-        ),
-    )
-    .unwrap();
-    let (doc, _) = diagnose(&s, &conf);
-    assert!(
-        codes(&doc).contains(&"server-denies-path".into()),
-        "{doc:#}"
-    );
+    let (denied, doc) =
+        denies("    <Location /res>\n        Require all denied\n    </Location>\n");
+    assert!(!denied, "{doc:#}");
+    let (denied, doc) = denies(deny_rest);
+    assert!(denied, "{doc:#}");
     // A Require at vhost level is not allowed by Apache: not counted.
-    std::fs::write(&conf, apache_site(&docroot, "    Require all denied\n")).unwrap();
-    let (doc, _) = diagnose(&s, &conf);
-    assert!(
-        !codes(&doc).contains(&"server-denies-path".into()),
-        "{doc:#}"
-    );
+    let (denied, doc) = denies("    Require all denied\n");
+    assert!(!denied, "{doc:#}");
 
     // The same configuration given twice: read once, each finding once.
-    std::fs::write(
-        &conf,
-        apache_site(
-            &docroot,
-            "    <Location /rest>\n        Require all denied\n    </Location>\n",
-        ),
-    )
-    .unwrap();
+    std::fs::write(&conf, apache_site(&docroot, deny_rest)).unwrap();
     let c = conf.to_str().unwrap();
     let (doc, _, _) = run(
         &s,

@@ -6,6 +6,7 @@
 mod lab;
 
 use lab::FixtureStore;
+use lab::report::magento_pub_htaccess;
 use lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
 
 const TOKEN: &str = "labtoken0123456789abcdef";
@@ -29,12 +30,6 @@ fn store(htaccess: Option<&str>) -> FixtureStore {
     store
 }
 
-/// Magento's real pub/.htaccess (2.4.5), read in place from ../shared/magento-reference.
-fn magento_pub_htaccess() -> Option<String> {
-    let dir = lab::reference_dir()?;
-    Some(std::fs::read_to_string(dir.join("server/pub.htaccess")).unwrap())
-}
-
 fn assert_not_authorized(r: &RawResponse, what: &str) {
     assert_eq!(r.status, 401, "{what}: {r:?}");
     let j = r.json();
@@ -44,6 +39,34 @@ fn assert_not_authorized(r: &RawResponse, what: &str) {
     );
     assert_eq!(j["parameters"]["resources"], "Magento_Catalog::products");
     assert!(r.header("WWW-Authenticate").is_none(), "{what}: {r:?}");
+}
+
+/// A 401 that asks for Basic credentials (the server's own, not Magento's).
+fn assert_basic_challenge(r: &RawResponse) {
+    assert_eq!(r.status, 401, "{r:?}");
+    assert!(
+        r.header("WWW-Authenticate")
+            .is_some_and(|v| v.starts_with("Basic")),
+        "{r:?}"
+    );
+}
+
+/// With the Basic credentials, PHP gets a Basic header: Magento runs as a guest.
+fn assert_basic_credentials_reach_magento(srv: &WebServer) {
+    let r = srv.get(
+        "/rest/V1/products",
+        &[("Authorization", "Basic bGFiOmxhYg==")],
+    );
+    assert_not_authorized(&r, "Basic credentials reach Magento");
+}
+
+/// The server's own HTML page.
+fn assert_html(r: &RawResponse) {
+    assert!(
+        r.header("Content-Type")
+            .is_some_and(|v| v.contains("text/html")),
+        "{r:?}"
+    );
 }
 
 fn assert_ok(r: &RawResponse, what: &str) {
@@ -260,24 +283,10 @@ fn apache_basic_auth_on_rest_answers_401_basic() {
     a.basic_auth_rest = true;
     let Some(srv) = a.start() else { return };
     let r = get_bearer(&srv, "/rest/V1/products");
-    assert_eq!(r.status, 401, "{r:?}");
-    assert!(
-        r.header("WWW-Authenticate")
-            .is_some_and(|v| v.starts_with("Basic")),
-        "{r:?}"
-    );
-    assert!(
-        r.header("Content-Type")
-            .is_some_and(|v| v.contains("text/html")),
-        "{r:?}"
-    );
+    assert_basic_challenge(&r);
+    assert_html(&r);
     assert!(r.body.contains("401 Unauthorized"), "{r:?}");
-    // With the Basic credentials, PHP gets a Basic header: Magento runs as a guest.
-    let r = srv.get(
-        "/rest/V1/products",
-        &[("Authorization", "Basic bGFiOmxhYg==")],
-    );
-    assert_not_authorized(&r, "Basic credentials reach Magento");
+    assert_basic_credentials_reach_magento(&srv);
 }
 
 #[test]
@@ -288,11 +297,7 @@ fn apache_deny_on_rest_answers_403_html() {
     let Some(srv) = a.start() else { return };
     let r = get_bearer(&srv, "/rest/V1/products");
     assert_eq!(r.status, 403, "{r:?}");
-    assert!(
-        r.header("Content-Type")
-            .is_some_and(|v| v.contains("text/html")),
-        "{r:?}"
-    );
+    assert_html(&r);
     assert!(r.body.contains("Forbidden"), "{r:?}");
     // Outside /rest the store still answers.
     assert_eq!(srv.get("/", &[]).status, 200);
@@ -339,11 +344,7 @@ fn apache_mod_security_blocks_an_attack_header() {
         &[(h[0].0, h[0].1.as_str()), ("X-Lab-Attack", "1")],
     );
     assert_eq!(r.status, 403, "{r:?}");
-    assert!(
-        r.header("Content-Type")
-            .is_some_and(|v| v.contains("text/html")),
-        "{r:?}"
-    );
+    assert_html(&r);
     let r = get_bearer(&srv, "/rest/V1/products?q=1%27%20OR%20%271%27%3D%271");
     assert_eq!(r.status, 403, "{r:?}");
     assert!(srv.error_log().contains("1000002"), "{}", srv.error_log());
@@ -376,18 +377,9 @@ fn nginx_basic_auth_on_rest_answers_401_basic() {
     n.basic_auth_rest = true;
     let Some(srv) = n.start() else { return };
     let r = get_bearer(&srv, "/rest/V1/products");
-    assert_eq!(r.status, 401, "{r:?}");
-    assert!(
-        r.header("WWW-Authenticate")
-            .is_some_and(|v| v.starts_with("Basic")),
-        "{r:?}"
-    );
+    assert_basic_challenge(&r);
     assert!(r.body.contains("401 Authorization Required"), "{r:?}");
-    let r = srv.get(
-        "/rest/V1/products",
-        &[("Authorization", "Basic bGFiOmxhYg==")],
-    );
-    assert_not_authorized(&r, "Basic credentials reach Magento");
+    assert_basic_credentials_reach_magento(&srv);
 }
 
 #[test]

@@ -731,12 +731,7 @@ fn live_request(
                 let target = outcome.sent.target.as_ref().expect("checked");
                 let origin = m2auth::live::client::origin_of(target).unwrap_or_default();
                 let prefix = store_prefix(&target.path);
-                let docroot_is_pub = c
-                    .install
-                    .env
-                    .as_ref()
-                    .and_then(|e| e.get("directories/document_root_is_pub"))
-                    .is_some_and(|v| v.is_truthy());
+                let docroot_is_pub = c.install.docroot_is_pub();
                 // A canary that cannot be written or sent is a check that did not run: the
                 // request's own answer is still reported.
                 match m2auth::live::canary::run(

@@ -543,13 +543,7 @@ impl Journal {
         redact_entry(&mut undo_entry, &entry.redacted);
         let undo_path = self.write_new(&mut undo_entry)?;
 
-        let mut marked = entry.clone();
-        marked.undone = Some(Undone {
-            at: undo_entry.created_at.clone(),
-            by: undo_entry.id.clone(),
-            command: undo_entry.command.clone(),
-            forced: opts.force && !conflicts.is_empty(),
-        });
+        let marked = marked_undone(entry, &undo_entry, opts.force && !conflicts.is_empty());
         if let Err(e) = rewrite(&target.path, &marked) {
             let _ = fs::remove_file(&undo_path);
             return Err(e);
@@ -630,21 +624,15 @@ impl Journal {
             if let Err(e) = write_file_atomic(Path::new(&f.path), after) {
                 // Put back what was written; the entry stays when that fails too, so the
                 // files it names can still be found and undone.
-                let mut failed = Vec::new();
-                for (w, before) in written.iter().rev() {
-                    if let Err(r) = write_file_atomic(Path::new(&w.path), before) {
-                        failed.push(format!("{}: {r}", w.path));
-                    }
-                }
-                if failed.is_empty() {
-                    let _ = fs::remove_file(&entry_path);
-                    return Err(e);
-                }
-                return Err(FixError::Refused(format!(
-                    "{e}; and putting back the files already written failed ({}): the journal entry {} is kept (m2auth undo reverses what was written)",
-                    failed.join("; "),
-                    entry_path.display()
-                )));
+                let written = written
+                    .iter()
+                    .map(|(w, before)| (w.path.as_str(), Some(*before)));
+                return Err(put_back(e, written, &entry_path, |e, failed| {
+                    format!(
+                        "{e}; and putting back the files already written failed ({failed}): the journal entry {} is kept (m2auth undo reverses what was written)",
+                        entry_path.display()
+                    )
+                }));
             }
             written.push((f, &befores[written.len()]));
         }
@@ -770,33 +758,17 @@ impl Journal {
                 write_file_atomic(path, back)
             };
             if let Err(e) = result {
-                let mut failed = Vec::new();
-                for (d, was) in done.iter().rev() {
-                    if let Some(was) = was
-                        && let Err(r) = write_file_atomic(Path::new(&d.path), was)
-                    {
-                        failed.push(format!("{}: {r}", d.path));
-                    }
-                }
-                if failed.is_empty() {
-                    let _ = fs::remove_file(&undo_path);
-                    return Err(e);
-                }
-                return Err(FixError::Refused(format!(
-                    "{e}; and putting back the files already undone failed ({}): the undo's journal entry {} is kept",
-                    failed.join("; "),
-                    undo_path.display()
-                )));
+                let done = done.iter().map(|(d, was)| (d.path.as_str(), was.as_ref()));
+                return Err(put_back(e, done, &undo_path, |e, failed| {
+                    format!(
+                        "{e}; and putting back the files already undone failed ({failed}): the undo's journal entry {} is kept",
+                        undo_path.display()
+                    )
+                }));
             }
             done.push((f, now));
         }
-        let mut marked = entry.clone();
-        marked.undone = Some(Undone {
-            at: undo_entry.created_at.clone(),
-            by: undo_entry.id.clone(),
-            command: undo_entry.command.clone(),
-            forced: opts.force && !conflicts.is_empty(),
-        });
+        let marked = marked_undone(entry, &undo_entry, opts.force && !conflicts.is_empty());
         rewrite(&target.path, &marked)?;
         Ok(UndoOutcome {
             undo: Listed {
@@ -1283,6 +1255,18 @@ fn to_json(entry: &Entry) -> String {
     text
 }
 
+/// `entry`, marked undone by `undo` (`forced`: past conflicts).
+fn marked_undone(entry: &Entry, undo: &Entry, forced: bool) -> Entry {
+    let mut marked = entry.clone();
+    marked.undone = Some(Undone {
+        at: undo.created_at.clone(),
+        by: undo.id.clone(),
+        command: undo.command.clone(),
+        forced,
+    });
+    marked
+}
+
 /// Replace an entry file atomically (temporary file 0600 in the same directory, then rename).
 fn rewrite(path: &Path, entry: &Entry) -> Result<(), FixError> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -1314,6 +1298,31 @@ fn refuse_symlink(path: &Path) -> Result<(), FixError> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// A write failed with `e` after the files in `written` (path, the content to put back; `None`:
+/// nothing to put back) were written: puts them back, the last written first. When that works,
+/// the new journal entry at `entry_path` is removed and `e` returned; when it does not, the
+/// entry is kept and the refusal is `kept(e, the failures)`.
+fn put_back<'a>(
+    e: FixError,
+    written: impl DoubleEndedIterator<Item = (&'a str, Option<&'a String>)>,
+    entry_path: &Path,
+    kept: impl FnOnce(&FixError, &str) -> String,
+) -> FixError {
+    let mut failed = Vec::new();
+    for (path, content) in written.rev() {
+        if let Some(content) = content
+            && let Err(r) = write_file_atomic(Path::new(path), content)
+        {
+            failed.push(format!("{path}: {r}"));
+        }
+    }
+    if failed.is_empty() {
+        let _ = fs::remove_file(entry_path);
+        return e;
+    }
+    FixError::Refused(kept(&e, &failed.join("; ")))
 }
 
 /// Replace a file's content safely: a new file in the same directory (created exclusively, so

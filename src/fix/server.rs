@@ -121,13 +121,7 @@ fn push_once(v: &mut Vec<String>, s: &str) {
 
 /// The docroot `.htaccess` with the stock rule restored.
 fn htaccess_fix(ctx: &Context) -> Option<FileEdit> {
-    let docroot_is_pub = ctx
-        .install
-        .env
-        .as_ref()
-        .and_then(|e| e.get("directories/document_root_is_pub"))
-        .is_some_and(|v| v.is_truthy());
-    let file = server::docroot_htaccess(&ctx.install.root, docroot_is_pub)?;
+    let file = server::docroot_htaccess(&ctx.install.root, ctx.install.docroot_is_pub())?;
     let path = ctx.install.root.join(&file.path);
     let text = std::fs::read_to_string(&path).ok()?;
     let (after, description, preview) = restore_rule(&file, &text)?;

@@ -56,6 +56,14 @@ impl Installation {
         })
     }
 
+    /// env.php says the web server's document root is pub/ (`directories/document_root_is_pub`).
+    pub fn docroot_is_pub(&self) -> bool {
+        self.env
+            .as_ref()
+            .and_then(|e| e.get("directories/document_root_is_pub"))
+            .is_some_and(|v| v.is_truthy())
+    }
+
     /// `MAGE_MODE` from env.php, else `default` (Magento's own fallback).
     pub fn mode(&self) -> String {
         self.env_string("MAGE_MODE")

@@ -37,6 +37,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
+pub mod report;
 pub mod schema;
 pub mod web;
 
@@ -521,6 +522,20 @@ impl LabDb {
                 ("resource_id", resource.into()),
                 ("privileges", "".into()),
                 ("permission", permission.into()),
+            ],
+        );
+    }
+
+    /// `oauth/consumer/enable_integration_as_bearer` = 1 (default scope): integration tokens are
+    /// accepted as Bearer tokens (2.4.4+ refuses them without it).
+    pub fn integration_as_bearer(&self) {
+        self.insert(
+            "core_config_data",
+            &[
+                ("scope", "default".into()),
+                ("scope_id", 0.into()),
+                ("path", "oauth/consumer/enable_integration_as_bearer".into()),
+                ("value", "1".into()),
             ],
         );
     }

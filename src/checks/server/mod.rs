@@ -202,13 +202,8 @@ fn htaccess(ctx: &Context, d: &mut Diagnosis) {
     if htaccess_rule_needed(ctx) == Some(false) {
         return;
     }
-    let docroot_is_pub = ctx
-        .install
-        .env
-        .as_ref()
-        .and_then(|e| e.get("directories/document_root_is_pub"))
-        .is_some_and(|v| v.is_truthy());
-    let Some(file) = server::docroot_htaccess(&ctx.install.root, docroot_is_pub) else {
+    let Some(file) = server::docroot_htaccess(&ctx.install.root, ctx.install.docroot_is_pub())
+    else {
         return;
     };
     if file.passthrough_line().is_some() {

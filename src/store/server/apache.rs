@@ -18,8 +18,8 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Budget, Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include,
-    read_text,
+    Budget, Config, Kind, MAX_NESTING, Node, expand_include, over_file_count, over_include_depth,
+    parsed_or_skipped, read_text,
 };
 
 /// Sections whose contents apply conditionally to the whole enclosing context.
@@ -98,19 +98,9 @@ impl Reader {
             ));
             return None;
         }
-        if self.stack.len() >= MAX_INCLUDE_DEPTH {
-            self.problems.push(format!(
-                "{}: includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed",
-                path.display()
-            ));
-            return None;
-        }
-        if self.files.len() >= MAX_FILES {
-            self.problems.push(format!(
-                "{}: more than {MAX_FILES} files included: {}",
-                path.display(),
-                super::TOO_MANY
-            ));
+        if over_include_depth(path, self.stack.len(), &mut self.problems)
+            || over_file_count(path, self.files.len(), &mut self.problems)
+        {
             return None;
         }
         let text = match read_text(path, &mut self.budget) {
@@ -124,16 +114,8 @@ impl Reader {
         };
         self.files.push(path.to_path_buf());
         self.stack.push(canon);
-        let out = match self.parse(&text, path, true) {
-            Ok(nodes) => Some(nodes),
-            Err((line, why)) => {
-                self.problems.push(format!(
-                    "{}:{line}: {why}: the file was skipped",
-                    path.display()
-                ));
-                None
-            }
-        };
+        let parsed = self.parse(&text, path, true);
+        let out = parsed_or_skipped(parsed, path, &mut self.problems);
         self.stack.pop();
         out
     }
@@ -175,43 +157,34 @@ impl Reader {
                 }
                 continue;
             }
-            let (node, is_section) = if let Some(open) = l.strip_prefix('<') {
+            // A section's words are inside `<…>` and its source is the line as written; a
+            // directive's source has its white space folded.
+            let (words, is_section) = if let Some(open) = l.strip_prefix('<') {
                 let Some(inner) = open.trim_end().strip_suffix('>') else {
                     return Err((line_no, format!("section `{l}` has no closing `>`")));
                 };
-                let words = split_words(inner);
-                let Some((name, args)) = words.split_first() else {
-                    return Err((line_no, "empty section tag `<>`".into()));
-                };
-                (
-                    Node {
-                        name: name.clone(),
-                        args: args.to_vec(),
-                        file: file.to_path_buf(),
-                        line: line_no,
-                        block: None,
-                        source: l.to_string(),
-                    },
-                    true,
-                )
+                (split_words(inner), true)
             } else {
-                let words = split_words(l);
-                let Some((name, args)) = words.split_first() else {
-                    continue;
-                };
-                (
-                    Node {
-                        name: name.clone(),
-                        args: args.to_vec(),
-                        file: file.to_path_buf(),
-                        line: line_no,
-                        block: None,
-                        source: l.split_whitespace().collect::<Vec<_>>().join(" "),
-                    },
-                    false,
-                )
+                (split_words(l), false)
             };
-            let mut node = node;
+            let Some((name, args)) = words.split_first() else {
+                if is_section {
+                    return Err((line_no, "empty section tag `<>`".into()));
+                }
+                continue;
+            };
+            let mut node = Node {
+                name: name.clone(),
+                args: args.to_vec(),
+                file: file.to_path_buf(),
+                line: line_no,
+                block: None,
+                source: if is_section {
+                    l.to_string()
+                } else {
+                    l.split_whitespace().collect::<Vec<_>>().join(" ")
+                },
+            };
             if !self.defines.is_empty() {
                 for a in &mut node.args {
                     *a = self.expand(a);

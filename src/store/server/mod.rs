@@ -480,6 +480,52 @@ pub(crate) fn expand_include(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// An include `stack_len` deep would go past [`MAX_INCLUDE_DEPTH`]: says so in `problems`.
+pub(crate) fn over_include_depth(
+    path: &Path,
+    stack_len: usize,
+    problems: &mut Vec<String>,
+) -> bool {
+    let over = stack_len >= MAX_INCLUDE_DEPTH;
+    if over {
+        problems.push(format!(
+            "{}: includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed",
+            path.display()
+        ));
+    }
+    over
+}
+
+/// Reading another file after `files_read` would go past [`MAX_FILES`]: says so in `problems`.
+pub(crate) fn over_file_count(path: &Path, files_read: usize, problems: &mut Vec<String>) -> bool {
+    let over = files_read >= MAX_FILES;
+    if over {
+        problems.push(format!(
+            "{}: more than {MAX_FILES} files included: {TOO_MANY}",
+            path.display()
+        ));
+    }
+    over
+}
+
+/// A parsed file's nodes, or `None` with `path:line: reason: the file was skipped` in `problems`.
+pub(crate) fn parsed_or_skipped<T>(
+    parsed: Result<T, (u32, String)>,
+    path: &Path,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    match parsed {
+        Ok(nodes) => Some(nodes),
+        Err((line, why)) => {
+            problems.push(format!(
+                "{}:{line}: {why}: the file was skipped",
+                path.display()
+            ));
+            None
+        }
+    }
+}
+
 /// What one [`load`] has read so far, for [`MAX_TOTAL_BYTES`].
 #[derive(Debug, Default)]
 pub(crate) struct Budget {

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use nginx_lint_parser::ast::{ConfigItem, Directive};
 
 use super::{
-    Budget, Config, Kind, MAX_FILES, MAX_INCLUDE_DEPTH, MAX_NESTING, Node, expand_include,
-    read_text,
+    Budget, Config, Kind, MAX_NESTING, Node, expand_include, over_file_count, over_include_depth,
+    parsed_or_skipped, read_text,
 };
 
 struct Reader {
@@ -80,19 +80,9 @@ impl Reader {
                 .push(format!("{}: include cycle: not followed", path.display()));
             return None;
         }
-        if self.files.len() >= MAX_FILES {
-            self.problems.push(format!(
-                "{}: more than {MAX_FILES} files included: {}",
-                path.display(),
-                super::TOO_MANY
-            ));
-            return None;
-        }
-        if self.stack.len() >= MAX_INCLUDE_DEPTH {
-            self.problems.push(format!(
-                "{}: includes nested deeper than {MAX_INCLUDE_DEPTH}: not followed",
-                path.display()
-            ));
+        if over_file_count(path, self.files.len(), &mut self.problems)
+            || over_include_depth(path, self.stack.len(), &mut self.problems)
+        {
             return None;
         }
         let text = match read_text(path, &mut self.budget) {
@@ -104,16 +94,8 @@ impl Reader {
         };
         self.files.push(path.to_path_buf());
         self.stack.push(canon);
-        let out = match self.parse(&text, path, true) {
-            Ok(n) => Some(n),
-            Err((line, why)) => {
-                self.problems.push(format!(
-                    "{}:{line}: {why}: the file was skipped",
-                    path.display()
-                ));
-                None
-            }
-        };
+        let parsed = self.parse(&text, path, true);
+        let out = parsed_or_skipped(parsed, path, &mut self.problems);
         self.stack.pop();
         out
     }
