@@ -116,13 +116,7 @@ pub fn to_text(ctx: &Context, d: &Diagnosis, title: &str, style: &Style) -> Stri
     let _ = writeln!(out);
     match d.findings.iter().find(|f| f.severity == Severity::Error) {
         Some(f) => {
-            let _ = writeln!(
-                out,
-                "{} {} — {}\n",
-                style.red("Root cause:"),
-                style.bold(f.code.as_str()),
-                f.title
-            );
+            let _ = writeln!(out, "{}\n", root_cause_line(f, style));
         }
         None if d.skipped.iter().any(|s| s.check == "database") => {
             let _ = writeln!(
@@ -131,19 +125,34 @@ pub fn to_text(ctx: &Context, d: &Diagnosis, title: &str, style: &Style) -> Stri
                 style.yellow("No root cause found in what could be checked: the database could not be read (see Not checked).")
             );
         }
-        None if d.findings.is_empty() => {
-            let _ = writeln!(out, "{}\n", style.green("No problems found."));
-        }
         None => {
-            let _ = writeln!(
-                out,
-                "{}\n",
-                style.green("No root cause found: nothing here alone makes a request fail.")
-            );
+            let _ = writeln!(out, "{}\n", no_root_cause_line(d, style, "a"));
         }
     }
     out.push_str(&findings_text(d, style));
     out
+}
+
+/// `Root cause: <code> — <title>` for the finding that makes the request fail.
+pub(crate) fn root_cause_line(f: &Finding, style: &Style) -> String {
+    format!(
+        "{} {} — {}",
+        style.red("Root cause:"),
+        style.bold(f.code.as_str()),
+        f.title
+    )
+}
+
+/// What the text report says when no finding is an error: "No problems found." without any
+/// finding, else that nothing alone makes `which` ("a", "the") request fail.
+pub(crate) fn no_root_cause_line(d: &Diagnosis, style: &Style, which: &str) -> String {
+    if d.findings.is_empty() {
+        style.green("No problems found.")
+    } else {
+        style.green(&format!(
+            "No root cause found: nothing here alone makes {which} request fail."
+        ))
+    }
 }
 
 /// Findings grouped by troubleshooting step (in ranked order of their first finding), the

@@ -10,7 +10,9 @@ use crate::findings::Severity;
 use crate::live::canary::CanaryRun;
 use crate::live::explain::Offline;
 use crate::live::session::{LiveOutcome, response_json, shown_header};
-use crate::report::diagnosis::{TOOL_NAME, TOOL_VERSION, findings_text};
+use crate::report::diagnosis::{
+    TOOL_NAME, TOOL_VERSION, findings_text, no_root_cause_line, root_cause_line,
+};
 use crate::report::style::Style;
 
 /// Everything the live part produced.
@@ -194,13 +196,7 @@ pub fn to_text(
     }
     match d.findings.iter().find(|f| f.severity == Severity::Error) {
         Some(f) => {
-            let _ = writeln!(
-                out,
-                "{} {} — {}\n",
-                style.red("Root cause:"),
-                style.bold(f.code.as_str()),
-                f.title
-            );
+            let _ = writeln!(out, "{}\n", root_cause_line(f, style));
         }
         None if matches!(o.class, crate::live::Classification::MagentoError { .. })
             && !matches!(live.offline, Offline::Allowed { .. }) =>
@@ -212,15 +208,8 @@ pub fn to_text(
             );
         }
         None if o.login_failed() => {}
-        None if d.findings.is_empty() => {
-            let _ = writeln!(out, "{}\n", style.green("No problems found."));
-        }
         None => {
-            let _ = writeln!(
-                out,
-                "{}\n",
-                style.green("No root cause found: nothing here alone makes the request fail.")
-            );
+            let _ = writeln!(out, "{}\n", no_root_cause_line(d, style, "the"));
         }
     }
     out.push_str(&findings_text(d, style));
