@@ -29,6 +29,9 @@
 //!   `db(&db)`, `set(path, value)`, `remove(path)`, `to_php()`; [`Php`] values incl. `Php::Raw`
 //!   for non-literal PHP such as `getenv('DB_PASS')`.
 //! * [`m2auth`]`(args, cwd)` runs the binary with `NO_COLOR=1`.
+//! * [`report`]: running m2auth on a store and reading its JSON: `run_at_root(store, args)`,
+//!   `run_json_doc(args, cwd)`, `codes(doc)`, `server_config_skips(doc)`; `pub_docroot_store()`,
+//!   `magento_pub_htaccess()`, `write_tree(dir, files)`, `SERVER_CODES`, `RULE`.
 //! * [`web`]: real Apache / nginx / php-fpm on loopback (`web::Apache::new(docroot).start()`,
 //!   `web::Nginx::new(root).start()` → `Option<WebServer>`: `port`, `base_url`, `config`, `dir`,
 //!   `get`/`post`/`request`, `error_log()`; stopped on Drop), the REST test double
