@@ -7,7 +7,7 @@ mod lab;
 use std::path::Path;
 use std::process::Output;
 
-use lab::report::codes;
+use lab::report::{codes, finding};
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
@@ -134,12 +134,7 @@ fn json_report_follows_the_contract() {
             .unwrap()
             .starts_with("file:app/etc/env.php")
     );
-    let admin = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "audit-default-admin-path")
-        .unwrap();
+    let admin = finding(&doc, "audit-default-admin-path");
     assert_eq!(admin["step"], 9);
     assert!(
         doc["skipped"]

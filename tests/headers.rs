@@ -2,7 +2,7 @@
 
 mod lab;
 
-use lab::report::codes;
+use lab::report::{codes, finding};
 use lab::{EnvSpec, FixtureStore};
 use serde_json::Value;
 
@@ -74,15 +74,7 @@ fn header_forms_magento_refuses_and_the_ones_it_takes() {
     ] {
         let doc = run(std::slice::from_ref(&bad));
         assert_eq!(step3(&doc), vec!["auth-header-malformed"], "{bad}: {doc}");
-        assert_eq!(
-            doc["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["code"] == "auth-header-malformed")
-                .unwrap()["severity"],
-            "error"
-        );
+        assert_eq!(finding(&doc, "auth-header-malformed")["severity"], "error");
     }
     // Two headers.
     let doc = run(&[

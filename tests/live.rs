@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab::report::codes;
+use lab::report::{codes, finding};
 use lab::web::{self, Apache, Nginx, WebServer};
 use lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
@@ -371,12 +371,7 @@ fn a_live_success_the_offline_checks_refuse_is_a_mismatch() {
     );
     assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
     assert_eq!(doc["response"]["offline_verdict"]["verdict"], "refused");
-    let m = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "live-verdict-mismatch")
-        .expect("live-verdict-mismatch");
+    let m = finding(&doc, "live-verdict-mismatch");
     assert_eq!(m["severity"], "warning");
     assert!(
         m["detail"]
@@ -1894,13 +1889,7 @@ fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
         ],
         s.root(),
     );
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "auth-header-stripped")
-        .unwrap_or_else(|| panic!("{doc:#}"))
-        .clone();
+    let f = finding(&doc, "auth-header-stripped").clone();
     assert_eq!(f["severity"], "warning", "{f:#}");
     assert!(f["detail"].as_str().unwrap().contains("dump"), "{f:#}");
     assert_eq!(code, 0, "{doc:#}");

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use lab::FixtureStore;
 use lab::report::{
-    self, RULE, SERVER_CODES, magento_pub_htaccess, run_at_root, server_config_skips,
+    self, RULE, SERVER_CODES, finding, magento_pub_htaccess, run_at_root, server_config_skips,
 };
 use lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
 use serde_json::Value;
@@ -230,12 +230,7 @@ fn apache_proxy_pass_match_needs_setenvif_and_m2auth_says_so() {
     a.cgi_pass_auth = true;
     let Some(srv) = a.start() else { return };
     let doc = assert_served(&s, &srv, 401, &["apache-fcgi-strips-authorization"]);
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "apache-fcgi-strips-authorization")
-        .unwrap();
+    let f = finding(&doc, "apache-fcgi-strips-authorization");
     assert!(
         f["fix"]["commands"][0]
             .as_str()
@@ -308,12 +303,7 @@ fn apache_basic_auth_and_deny_on_rest() {
         ],
     );
     let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "server-denies-path")
-        .unwrap_or_else(|| panic!("{doc:#}"));
+    let f = finding(&doc, "server-denies-path");
     assert_eq!(f["severity"], "error", "{f:#}");
 }
 
@@ -405,12 +395,7 @@ fn basic_auth_exemption_must_hold_for_the_rewritten_index_php_too() {
     let (codes, root_cause, doc) = diagnose(&s, &srv.config);
     assert_eq!(root_cause, "basic-auth-in-front", "{doc:#}");
     assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "basic-auth-in-front")
-        .unwrap();
+    let f = finding(&doc, "basic-auth-in-front");
     let fix = f["fix"]["commands"].as_array().unwrap();
     let lines: Vec<&str> = fix.iter().map(|c| c.as_str().unwrap()).collect();
     // The <Location> it used to recommend is not among them.

@@ -256,7 +256,6 @@ fn fix_without_server_config_does_not_edit_found_configs() {
     // fix is listed as a manual step with the lines and the reload command. Here: the fix
     // planner on a configuration loaded as the default places would be; simulated through the
     // library, since /etc is not ours to write in a test.
-    use m2auth::checks::{Context, LoadOptions};
     use m2auth::store::server::Sources;
     let Some(stock) = report::magento_pub_htaccess() else {
         return;
@@ -264,15 +263,7 @@ fn fix_without_server_config_does_not_edit_found_configs() {
     let s = store(&stock);
     let tmp = tempfile::tempdir().unwrap();
     let (main, site) = apache_layout(tmp.path(), &docroot(&s));
-    let mut ctx = Context::load(LoadOptions {
-        root: s.root().to_path_buf(),
-        db: m2auth::store::db::DbChoice::Env,
-        now: None,
-        request: None,
-        env: &m2auth::store::envphp::ProcessEnv,
-        server: Sources::Given(vec![main.clone()]),
-    })
-    .unwrap();
+    let mut ctx = report::context(&s, Sources::Given(vec![main.clone()]));
     for c in &mut ctx.server_mut().configs {
         c.given = false;
     }
@@ -478,22 +469,13 @@ fn undo_refuses_untrusted_entries_and_paths() {
 
 #[test]
 fn apply_refuses_a_file_changed_since_the_plan() {
-    use m2auth::checks::{Context, LoadOptions};
     use m2auth::store::server::Sources;
     let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
     let commented = stock.replace(RULE, &format!("#{RULE}"));
     let s = store(&commented);
-    let ctx = Context::load(LoadOptions {
-        root: s.root().to_path_buf(),
-        db: m2auth::store::db::DbChoice::Env,
-        now: None,
-        request: None,
-        env: &m2auth::store::envphp::ProcessEnv,
-        server: Sources::Nothing,
-    })
-    .unwrap();
+    let ctx = report::context(&s, Sources::Nothing);
     let plan = m2auth::fix::server::plan(&ctx);
     assert_eq!(plan.edits.len(), 1, "{plan:?}");
     // Someone edits the file between the plan and --apply: nothing is overwritten.

@@ -142,21 +142,12 @@ fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
 
 #[test]
 fn only_commands_that_judge_the_server_read_its_configuration() {
-    use m2auth::checks::{Context, LoadOptions};
     use m2auth::store::server::Sources;
     let s = store();
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("nginx.conf");
     std::fs::write(&conf, "http { server { root /srv/x; } }\n").unwrap();
-    let ctx = Context::load(LoadOptions {
-        root: s.root().to_path_buf(),
-        db: m2auth::store::db::DbChoice::Env,
-        now: None,
-        request: None,
-        env: &m2auth::store::envphp::ProcessEnv,
-        server: Sources::Given(vec![conf.clone()]),
-    })
-    .unwrap();
+    let ctx = report::context(&s, Sources::Given(vec![conf.clone()]));
     assert!(!ctx.server_read());
     let _ = m2auth::checks::diagnose(&ctx);
     assert!(ctx.server_read());
@@ -222,14 +213,17 @@ fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
             ("sites-enabled/magento.conf", &vhost),
         ],
     );
-    let site = deb.join("sites-enabled/magento.conf");
-    let (doc, _) = diagnose(&s, &site);
-    let sk = skipped(&doc);
-    assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
+    // The include was found, and what it says is judged.
+    let assert_resolved = |site: &Path, code: &str| {
+        let (doc, _) = diagnose(&s, site);
+        let sk = skipped(&doc);
+        assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
+        assert!(codes(&doc).contains(&code.to_string()), "{doc:#}");
+    };
     // The included SetHandler was read: the FastCGI hand-off without passthrough is named.
-    assert!(
-        codes(&doc).contains(&"apache-fcgi-strips-authorization".to_string()),
-        "{doc:#}"
+    assert_resolved(
+        &deb.join("sites-enabled/magento.conf"),
+        "apache-fcgi-strips-authorization",
     );
 
     // nginx: `include snippets/fastcgi-php.conf;` in a site file resolves against the prefix
@@ -251,14 +245,7 @@ fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
             ("sites-enabled/magento", &server),
         ],
     );
-    let site = ngx.join("sites-enabled/magento");
-    let (doc, _) = diagnose(&s, &site);
-    let sk = skipped(&doc);
-    assert!(sk.iter().all(|r| !r.contains("no such file")), "{sk:?}");
-    assert!(
-        codes(&doc).contains(&"auth-header-stripped".to_string()),
-        "{doc:#}"
-    );
+    assert_resolved(&ngx.join("sites-enabled/magento"), "auth-header-stripped");
 }
 
 #[test]

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use m2auth::checks::{Context, LoadOptions};
+use m2auth::store::server::Sources;
 use serde_json::Value;
 
 use super::FixtureStore;
@@ -69,6 +71,16 @@ pub fn codes(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The finding with `code`; panics (with the report) when there is none.
+pub fn finding<'a>(doc: &'a Value, code: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}: {doc:#}"))
+}
+
 /// The reasons (as strings) the server-config check gave for what it skipped.
 pub fn server_config_skips(doc: &Value) -> Vec<String> {
     doc["skipped"]
@@ -78,6 +90,20 @@ pub fn server_config_skips(doc: &Value) -> Vec<String> {
         .filter(|k| k["check"] == "server-config")
         .map(|k| k["reason"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The checks' context for the store as the CLI loads it (database from env.php, no request),
+/// with the server configurations `server`.
+pub fn context(s: &FixtureStore, server: Sources) -> Context {
+    Context::load(LoadOptions {
+        root: s.root().to_path_buf(),
+        db: m2auth::store::db::DbChoice::Env,
+        now: None,
+        request: None,
+        env: &m2auth::store::envphp::ProcessEnv,
+        server,
+    })
+    .unwrap()
 }
 
 /// Writes each `(path relative to dir, content)`, creating the directories on the way: a
