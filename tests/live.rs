@@ -252,6 +252,20 @@ fn run_json(args: &[&str], cwd: &Path) -> (i32, Value, String) {
     lab::report::run_json_doc(&all, cwd)
 }
 
+/// `<cmd> --root <root> --request <req> --token <token> <extra…>` run in `root`, as [`run_json`].
+fn run_with_token(
+    root: &Path,
+    cmd: &str,
+    req: &str,
+    token: &str,
+    extra: &[&str],
+) -> (i32, Value, String) {
+    let root_arg = root.to_str().unwrap();
+    let mut args = vec![cmd, "--root", root_arg, "--request", req, "--token", token];
+    args.extend_from_slice(extra);
+    run_json(&args, root)
+}
+
 fn errors(doc: &Value) -> Vec<String> {
     doc["findings"]
         .as_array()
@@ -268,23 +282,11 @@ fn healthy_server_valid_token_nothing_wrong() {
     let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
-    let root = s.root().to_str().unwrap();
     let req = format!(
         "GET {}",
         srv.url("/rest/V1/products?searchCriteria[pageSize]=1")
     );
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "request", &req, FULL_TOKEN, &[]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["response"]["classification"], "success");
     assert_eq!(doc["response"]["status"], 200);
@@ -300,19 +302,7 @@ fn healthy_server_valid_token_nothing_wrong() {
         "cookie in output: {text}"
     );
     // The canary on a healthy server: the header arrives, no finding, no file left.
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-            "--canary",
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "request", &req, FULL_TOKEN, &["--canary"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["response"]["canary"]["result"], "arrived", "{doc:#}");
     assert_eq!(doc["response"]["canary"]["intact"], true);
@@ -326,21 +316,13 @@ fn a_refusal_the_offline_checks_explain_is_not_stripping() {
     let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
-    let root = s.root().to_str().unwrap();
     let req = format!("GET {}", srv.url("/rest/V1/products"));
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            NARROW_TOKEN,
-            "-H",
-            "Accept: application/xml",
-        ],
+    let (code, doc, _) = run_with_token(
         s.root(),
+        "request",
+        &req,
+        NARROW_TOKEN,
+        &["-H", "Accept: application/xml"],
     );
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
@@ -355,20 +337,8 @@ fn a_live_success_the_offline_checks_refuse_is_a_mismatch() {
     let Some(srv) = PhpServer::start(&s.pub_dir(), NARROW_TOKEN) else {
         return;
     };
-    let root = s.root().to_str().unwrap();
     let req = format!("GET {}", srv.url("/rest/V1/products"));
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            NARROW_TOKEN,
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "request", &req, NARROW_TOKEN, &[]);
     assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
     assert_eq!(doc["response"]["offline_verdict"]["verdict"], "refused");
     let m = finding(&doc, "live-verdict-mismatch");
@@ -391,7 +361,6 @@ fn server_answers_are_classified() {
     let Some(srv) = PhpServer::start(&s.pub_dir(), FULL_TOKEN) else {
         return;
     };
-    let root = s.root().to_str().unwrap();
     for (path, class, code) in [
         (
             "/basic/rest/V1/products",
@@ -407,18 +376,7 @@ fn server_answers_are_classified() {
     ] {
         let req = format!("GET {}", srv.url(path));
         // An expired-looking JWT would be an offline error too: the live proof ranks first.
-        let (exit, doc, _) = run_json(
-            &[
-                "request",
-                "--root",
-                root,
-                "--request",
-                &req,
-                "--token",
-                FULL_TOKEN,
-            ],
-            s.root(),
-        );
+        let (exit, doc, _) = run_with_token(s.root(), "request", &req, FULL_TOKEN, &[]);
         assert_eq!(exit, 1, "{path}: {doc:#}");
         assert_eq!(doc["response"]["classification"], class, "{doc:#}");
         assert_eq!(doc["root_cause"], code, "{doc:#}");
@@ -446,22 +404,9 @@ fn server_answers_are_classified() {
 #[test]
 fn a_closed_port_is_unreachable_and_the_canary_leaves_nothing() {
     let Some(s) = store() else { return };
-    let root = s.root().to_str().unwrap();
     let port = web::free_port();
     let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-            "--canary",
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "request", &req, FULL_TOKEN, &["--canary"]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["root_cause"], "port-unreachable");
     assert_eq!(doc["response"]["classification"], "unreachable");
@@ -690,19 +635,8 @@ fn web_store(htaccess: Option<&str>) -> Option<Store> {
 
 /// `request` (or `diagnose`) against `srv` with FULL_TOKEN.
 fn live(s: &Store, srv: &WebServer, cmd: &str, path: &str, extra: &[&str]) -> (i32, Value) {
-    let root = s.root().to_str().unwrap();
     let req = format!("GET {}{path}", srv.base_url.trim_end_matches('/'));
-    let mut args = vec![
-        cmd,
-        "--root",
-        root,
-        "--request",
-        &req,
-        "--token",
-        FULL_TOKEN,
-    ];
-    args.extend_from_slice(extra);
-    let (code, doc, _) = run_json(&args, s.root());
+    let (code, doc, _) = run_with_token(s.root(), cmd, &req, FULL_TOKEN, extra);
     assert!(
         !doc.to_string().contains(FULL_TOKEN),
         "token in output: {doc}"
@@ -939,20 +873,8 @@ fn web_nginx_basic_auth_and_deny() {
 fn web_closed_port_is_unreachable() {
     let Some(s) = store() else { return };
     let port = web::closed_port();
-    let root = s.root().to_str().unwrap();
     let req = format!("GET http://127.0.0.1:{port}/rest/V1/products");
-    let (code, doc, _) = run_json(
-        &[
-            "diagnose",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "diagnose", &req, FULL_TOKEN, &[]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["root_cause"], "port-unreachable");
     assert!(
@@ -1037,19 +959,7 @@ fn tls_is_verified_cacert_trusts_a_private_ca_insecure_says_so() {
     );
     // diagnose: the rejected certificate is its finding too.
     let Some(s) = store() else { return };
-    let root = s.root().to_str().unwrap();
-    let (code, doc, _) = run_json(
-        &[
-            "diagnose",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "diagnose", &req, FULL_TOKEN, &[]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["root_cause"], "tls-certificate-invalid", "{doc:#}");
     drop(srv);
@@ -1857,18 +1767,7 @@ fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
     // The probe answers Magento's 401 for any token: with the live database saying the token is
     // valid and allowed, on a loopback host, the header must have been stripped.
     let req = format!("GET {}", p.url("/rest/V1/products"));
-    let (code, doc, _) = run_json(
-        &[
-            "request",
-            "--root",
-            root,
-            "--request",
-            &req,
-            "--token",
-            FULL_TOKEN,
-        ],
-        s.root(),
-    );
+    let (code, doc, _) = run_with_token(s.root(), "request", &req, FULL_TOKEN, &[]);
     assert_eq!(code, 1, "{doc:#}");
     assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
     // The same facts from a dump may be stale: a warning that says why.
