@@ -263,13 +263,12 @@ fn debian_php_fpm_without_passthrough_strips_the_header() {
     let tmp = tempfile::tempdir().unwrap();
     // Stock Debian: <Directory /var/www/> AllowOverride None, the store elsewhere with no
     // AllowOverride of its own: Apache 2.4's default None, the .htaccess rule never runs.
+    // Nothing else (FallbackResource, a vhost RewriteRule) routes /rest to index.php: Apache's
+    // own 404 for every REST URL, the root cause before the header question.
     let a = debian(tmp.path(), Php::FpmOld, &vhost(&docroot, "", ""));
     let (doc, code) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);
     assert_eq!(code, 1, "{doc:#}");
-    assert_eq!(
-        doc["root_cause"], "apache-fcgi-strips-authorization",
-        "{doc:#}"
-    );
+    assert_eq!(doc["root_cause"], "apache-htaccess-ignored", "{doc:#}");
     let f = finding(&doc, "apache-fcgi-strips-authorization");
     assert_eq!(f["severity"], "error");
     assert_eq!(f["step"], 6);
@@ -296,7 +295,29 @@ fn debian_php_fpm_without_passthrough_strips_the_header() {
         "{fix}"
     );
     let ignored = finding(&doc, "apache-htaccess-ignored");
-    assert_eq!(ignored["severity"], "warning");
+    assert_eq!(ignored["severity"], "error");
+    assert!(
+        ignored["fix"]["commands"]
+            .to_string()
+            .contains("AllowOverride All"),
+        "{ignored}"
+    );
+    // With FallbackResource routing REST to index.php it is only a warning: the header is the
+    // cause.
+    std::fs::write(
+        &site,
+        vhost(&docroot, "\t\tFallbackResource /index.php\n", ""),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);
+    assert_eq!(
+        doc["root_cause"], "apache-fcgi-strips-authorization",
+        "{doc:#}"
+    );
+    assert_eq!(
+        finding(&doc, "apache-htaccess-ignored")["severity"],
+        "warning"
+    );
 
     // AllowOverride None said in the vhost's own <Directory>: that line is the evidence.
     std::fs::write(&site, vhost(&docroot, "\t\tAllowOverride None\n", "")).unwrap();

@@ -314,6 +314,26 @@ pub fn join(
             None => d.findings.push(f),
         }
     }
+    // A web server's own 404 on /rest/…: the .htaccess rewrites to index.php did not run.
+    if let Classification::Other { status: 404 } = &outcome.class
+        && outcome.url.contains("/rest/")
+        && let Some(f) = d
+            .findings
+            .iter_mut()
+            .find(|f| f.code == findings::Code::ApacheHtaccessIgnored)
+    {
+        f.severity = findings::Severity::Error;
+        f.detail.push_str(
+            " The live answer proves it: a 404 that is not Magento's (the web server's own page), so the request never reached index.php.",
+        );
+        f.evidence.insert(
+            0,
+            findings::Evidence::other(
+                "http",
+                explain::answer_line(&shown, &outcome.url, &outcome.class, &outcome.exchange),
+            ),
+        );
+    }
     findings::rank(&mut d.findings);
     offline
 }

@@ -510,17 +510,38 @@ pub fn findings(f: &Facts<'_>) -> Vec<Finding> {
                 f.vhost.document_root_node.line,
             ),
         };
+        // Nothing else routes /rest/… to index.php: every REST call answers Apache's own 404,
+        // whatever the credentials (the root cause, before any header question).
+        let severity = if routed {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let htaccess_path = f
+            .htaccess
+            .as_ref()
+            .map(|h| h.path.clone())
+            .unwrap_or_default();
+        let detail = if routed {
+            format!(
+                "{} is never read for this vhost (AllowOverride without FileInfo): its Authorization passthrough rule does not run (FallbackResource or a vhost RewriteRule still routes REST URLs to index.php).",
+                Path::new(&htaccess_path).display()
+            )
+        } else {
+            format!(
+                "{} is never read for this vhost (AllowOverride without FileInfo) and nothing else (no FallbackResource, no RewriteRule to index.php in the vhost) routes /rest/… to index.php: every REST URL answers Apache's own 404 before PHP runs, and Magento's Authorization passthrough rule does not run either.",
+                Path::new(&htaccess_path).display()
+            )
+        };
         out.push(
-            Finding::new(Code::ApacheHtaccessIgnored, Severity::Warning)
-                .detail(format!(
-                    "{} is never read for this vhost (AllowOverride without FileInfo): Magento's rewrites to index.php (REST URLs answer 404 without them, unless FallbackResource routes them) and its Authorization passthrough rule do not run.",
-                    Path::new(&f.htaccess.as_ref().map(|h| h.path.clone()).unwrap_or_default()).display()
-                ))
+            Finding::new(Code::ApacheHtaccessIgnored, severity)
+                .detail(detail)
                 .evidence(ao_ev.clone())
                 .evidence(vhost_ev.clone())
                 .fix(Fix {
                     summary: format!(
-                        "Let .htaccess rules run: in the vhost's <Directory> for the docroot ({file}:{line}), set AllowOverride All, then reload Apache"
+                        "Let .htaccess rules run: in the vhost's <Directory> for the docroot ({file}:{line}), set `AllowOverride All` (or FileInfo) (or run `m2auth fix --apply --server-config {}`), then reload Apache",
+                        f.config.main.display()
                     ),
                     commands: vec![
                         format!("<Directory \"{}\">", f.docroot.display()),
