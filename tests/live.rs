@@ -799,6 +799,27 @@ fn web_apache_proxy_fcgi_without_passthrough_strips_the_header() {
             .to_string()
             .contains("canary")
     );
+    // With a dump the join alone is doubted, but the canary proves it: no "Not proven" left.
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("store.sql");
+    s._db.mysqldump(&dump, false);
+    let (code, doc) = live(
+        &s,
+        &srv,
+        "request",
+        "/rest/V1/products",
+        &["--canary", "--dump", dump.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+    let f = &doc["findings"][0];
+    assert_eq!(f["severity"], "error", "{f:#}");
+    assert!(f["evidence"].to_string().contains("canary"), "{f:#}");
+    assert!(
+        !f["detail"].as_str().unwrap().contains("Not proven"),
+        "{f:#}"
+    );
+    assert_eq!(s.pub_files(), before, "the canary left a file");
     // Text: the response summary, then the findings.
     let req = format!(
         "GET {}/rest/V1/products",

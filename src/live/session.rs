@@ -287,7 +287,10 @@ pub fn join(
             None => {}
         }
     }
-    if let Some(why) = doubt {
+    // The canary proves it either way: the doubt about the offline facts then no longer applies.
+    let canary_proved = canary
+        .is_some_and(|c| matches!(c.outcome, super::canary::CanaryOutcome::NotArrived { .. }));
+    if let Some(why) = doubt.filter(|_| !canary_proved) {
         for f in found
             .iter_mut()
             .filter(|f| f.code == findings::Code::AuthHeaderStripped)
