@@ -1460,6 +1460,8 @@ class H(socketserver.BaseRequestHandler):
             s.close(); return
         elif '/html200/' in p:
             resp('200 OK', [('Content-Type', 'text/html')], b'<html>Welcome to our shop</html>')
+        elif '/noroute/' in p:
+            resp('404 Not Found', [('Content-Type', 'application/json')], b'{"message":"Request does not match any route."}')
         elif '/all502/' in p:
             resp('502 Bad Gateway', [('Server', 'nginx'), ('Content-Type', 'text/html')], b'<html><h1>502 Bad Gateway</h1><center>nginx</center></html>')
         elif p.endswith('/V1/integration/admin/token') or p.endswith('/V1/integration/customer/token'):
@@ -1856,6 +1858,42 @@ fn acl_matrix_live_counts_only_magentos_answers() {
     assert_eq!(cell["status"], 502);
     assert_eq!(cell["classification"], "other");
     assert!(cell["allowed"].is_null(), "{cell:#}");
+    assert!(
+        cell["agrees"].is_null(),
+        "unknown is not agreement: {cell:#}"
+    );
+    // Magento's own "no route" 404: counted apart from the answers of something else.
+    let base = p.url("/noroute");
+    let args = [
+        "acl:matrix",
+        "--root",
+        root,
+        "--integration",
+        "Full",
+        "--live",
+        "--base-url",
+        &base,
+    ];
+    let (code, doc, _) = run_json(&args, s.root());
+    assert_eq!(code, 0, "{doc:#}");
+    let sent = doc["live"]["sent"].as_u64().unwrap();
+    assert_eq!(doc["live"]["no_route"].as_u64().unwrap(), sent, "{doc:#}");
+    assert_eq!(doc["live"]["unknown"].as_u64().unwrap(), 0, "{doc:#}");
+    let cell = &doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "GET")
+        .unwrap()["live"];
+    assert_eq!(cell["classification"], "magento-no-route", "{cell:#}");
+    assert!(cell["agrees"].is_null(), "{cell:#}");
+    let out = lab::m2auth(&args, s.root());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Magento's \"Request does not match any route\"")
+            && !text.contains("answered by something other than Magento"),
+        "{text}"
+    );
     // Nothing answers at all: exit 2 with the reason, on one line.
     let closed = format!("http://127.0.0.1:{}", free_port());
     let out = lab::m2auth(
