@@ -430,14 +430,19 @@ pub fn apply(
     }
     let journal = Journal::for_root(&ctx.install.root);
     let meta = EntryMeta {
-        title: format!(
-            "fix: {}",
-            plan.edits
+        // No "fix:" prefix: the entry's id already ends in `-fix` (undo --list shows both).
+        title: {
+            let t = plan
+                .edits
                 .iter()
                 .map(|e| format!("{} in {}", e.description, display(&e.path)))
                 .collect::<Vec<_>>()
-                .join("; ")
-        ),
+                .join("; ");
+            let mut c = t.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        },
         slug: "fix".into(),
         command,
         masker: ctx.masker.clone(),
