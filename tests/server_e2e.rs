@@ -383,6 +383,24 @@ fn apache_basic_auth_and_deny_on_rest() {
     let (codes, root_cause, doc) = diagnose(&s, &srv.config);
     assert_eq!(root_cause, "basic-auth-in-front", "{doc:#}");
     assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    // Basic auth sits on <Location /rest> itself: remove it there (its lines named); no word
+    // about an exemption that would not help.
+    let f = basic_finding(&doc);
+    let summary = f["fix"]["summary"].as_str().unwrap();
+    assert!(
+        summary
+            .starts_with("Remove AuthType/AuthName/AuthUserFile/Require valid-user from <Location")
+            && summary.contains(srv.config.to_str().unwrap())
+            && summary.contains("(lines "),
+        "{f:#}"
+    );
+    assert!(
+        !f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exemption does not help"),
+        "{f:#}"
+    );
     drop(srv);
 
     a.basic_auth_rest = false;
@@ -436,6 +454,14 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
     assert!(r.header("WWW-Authenticate").is_some(), "{r:?}");
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    // auth_basic sits in `location /rest`, a sibling of the PHP location: no "inherits".
+    let f = basic_finding(&doc);
+    let summary = f["fix"]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("Remove `auth_basic") && summary.contains("location /rest"),
+        "{f:#}"
+    );
+    assert!(!summary.contains("inherits"), "{f:#}");
     drop(srv);
 
     n.basic_auth_rest = false;
@@ -448,6 +474,16 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
 }
 
 /// The `skipped` reasons of the server-config check.
+fn basic_finding(doc: &Value) -> Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "basic-auth-in-front")
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .clone()
+}
+
 fn server_skips(doc: &Value) -> Vec<String> {
     doc["skipped"]
         .as_array()
