@@ -491,6 +491,29 @@ fn a_closed_port_is_unreachable_and_the_canary_leaves_nothing() {
     assert_eq!(doc["response"]["canary"]["result"], "unusable");
     assert_eq!(doc["response"]["canary"]["file_removed"], true);
     assert_eq!(s.pub_files(), vec!["index.php"]);
+    // Text: one short reason on the Response line, not the client library's error chain.
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Response:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        line,
+        format!("Response: none — connection refused by 127.0.0.1:{port}"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -2066,7 +2089,32 @@ fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
         .clone();
     assert_eq!(f["severity"], "warning", "{f:#}");
     assert!(f["detail"].as_str().unwrap().contains("dump"), "{f:#}");
-    assert_eq!(code, 0, "{doc:#}");
+    // The live request was refused: a problem (exit 1), with no proven root cause.
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    // The text names the refusal and its probable cause, not "No root cause found".
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            root,
+            "--dump",
+            dump.to_str().unwrap(),
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("No root cause found"), "{text}");
+    assert!(
+        text.contains("Magento refused (401); probable cause: auth-header-stripped")
+            && text.contains("m2auth request --canary"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
 }
 
 #[test]
@@ -2090,4 +2138,78 @@ fn url_user_info_is_not_sent_and_said_so() {
     );
     let log = std::fs::read_to_string(&p.log).unwrap();
     assert!(log.contains("\"authorization\": \"\""), "{log}");
+}
+
+#[test]
+fn a_magento_refusal_without_root_is_worded_from_the_facts_and_plain_http_is_no_tls() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--insecure",
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // No root: said so, and the consumer-not-authorized 401 suggests the canary.
+    assert!(text.contains("without --root"), "{text}");
+    assert!(text.contains("--canary"), "{text}");
+    assert!(!text.contains("the findings below"), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // http://: no TLS at all, not "NOT verified".
+    assert!(text.contains("plain HTTP"), "{text}");
+    assert!(!text.contains("NOT verified"), "{text}");
+    let (_, doc, _) = run_json(
+        &[
+            "request",
+            "--insecure",
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        dir.path(),
+    );
+    assert!(doc["response"]["tls_verified"].is_null(), "{doc:#}");
+    assert!(doc["response"]["tls_warning"].is_null(), "{doc:#}");
+}
+
+#[test]
+fn request_integration_signs_with_its_stored_credentials() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let (code, doc, stderr) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--integration",
+            "Full",
+        ],
+        s.root(),
+    );
+    assert_ne!(code, 2, "{stderr}{doc:#}");
+    assert_eq!(doc["request"]["auth"], "oauth1", "{doc:#}");
+    let log = std::fs::read_to_string(&p.log).unwrap();
+    assert!(
+        log.contains("OAuth ") && log.contains("oauth_signature"),
+        "{log}"
+    );
+    // Without the root there is no database to read the credentials from.
+    let dir = tempfile::tempdir().unwrap();
+    let out = lab::m2auth(
+        &["request", "--request", &req, "--integration", "Full"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -177,6 +177,15 @@ pub fn is_token_endpoint(path: &str) -> bool {
 }
 
 impl LiveOutcome {
+    /// The live answer refused the request (401 or 403, whoever answered): a problem, whatever
+    /// the findings say about why (`request` and `diagnose` then exit 1).
+    pub fn refused(&self) -> Option<u16> {
+        match &self.exchange {
+            Ok(r) if matches!(r.status, 401 | 403) && !self.login_failed() => Some(r.status),
+            _ => None,
+        }
+    }
+
     /// A login that handed out no token for a request that is not the token request itself:
     /// the request was never sent.
     pub fn login_failed(&self) -> bool {
@@ -379,8 +388,13 @@ pub fn response_json(o: &LiveOutcome, offline: &Offline, canary: Option<&CanaryR
             "format": error.format,
         });
     }
-    v["tls_verified"] = json!(!o.insecure && o.url.starts_with("https://"));
-    if o.insecure {
+    // Plain HTTP has no certificate to verify: null, not false.
+    v["tls_verified"] = if o.url.starts_with("https://") {
+        json!(!o.insecure)
+    } else {
+        Value::Null
+    };
+    if o.insecure && o.url.starts_with("https://") {
         v["tls_warning"] = json!("--insecure: the store's TLS certificate was NOT verified");
     }
     if let Some(l) = &o.login {
