@@ -1420,6 +1420,35 @@ fn web_a_live_proof_joins_the_server_configs_finding() {
         sources.iter().any(|s| s.starts_with("file:")),
         "{sources:?}"
     );
+    // Text: the Offline line keeps the (valid) credentials apart from the server config.
+    let req = format!(
+        "GET {}/rest/V1/products",
+        srv.base_url.trim_end_matches('/')
+    );
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            s.root().to_str().unwrap(),
+            "--server-config",
+            &cfg,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Offline:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.starts_with("Offline:  credentials: valid")
+            && line.ends_with("; server config: basic-auth-in-front"),
+        "{text}"
+    );
 }
 
 // --- probe servers: small python3 servers answering like the layers in front of a store -------
