@@ -414,6 +414,30 @@ fn a_closed_port_is_unreachable_and_the_canary_leaves_nothing() {
     assert_eq!(doc["response"]["canary"]["result"], "unusable");
     assert_eq!(doc["response"]["canary"]["file_removed"], true);
     assert_eq!(s.pub_files(), vec!["index.php"]);
+    // Text: one short reason on the Response line, not the client library's error chain.
+    let root = s.root().to_str().unwrap();
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Response:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        line,
+        format!("Response: none — connection refused by 127.0.0.1:{port}"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -692,6 +716,27 @@ fn web_apache_proxy_fcgi_without_passthrough_strips_the_header() {
             .to_string()
             .contains("canary")
     );
+    // With a dump the join alone is doubted, but the canary proves it: no "Not proven" left.
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("store.sql");
+    s._db.mysqldump(&dump, false);
+    let (code, doc) = live(
+        &s,
+        &srv,
+        "request",
+        "/rest/V1/products",
+        &["--canary", "--dump", dump.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+    let f = &doc["findings"][0];
+    assert_eq!(f["severity"], "error", "{f:#}");
+    assert!(f["evidence"].to_string().contains("canary"), "{f:#}");
+    assert!(
+        !f["detail"].as_str().unwrap().contains("Not proven"),
+        "{f:#}"
+    );
+    assert_eq!(s.pub_files(), before, "the canary left a file");
     // Text: the response summary, then the findings.
     let req = format!(
         "GET {}/rest/V1/products",
@@ -1214,6 +1259,35 @@ fn web_a_live_proof_joins_the_server_configs_finding() {
         sources.iter().any(|s| s.starts_with("file:")),
         "{sources:?}"
     );
+    // Text: the Offline line keeps the (valid) credentials apart from the server config.
+    let req = format!(
+        "GET {}/rest/V1/products",
+        srv.base_url.trim_end_matches('/')
+    );
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            s.root().to_str().unwrap(),
+            "--server-config",
+            &cfg,
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Offline:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.starts_with("Offline:  credentials: valid")
+            && line.ends_with("; server config: basic-auth-in-front"),
+        "{text}"
+    );
 }
 
 // --- probe servers: small python3 servers answering like the layers in front of a store -------
@@ -1277,6 +1351,8 @@ class H(socketserver.BaseRequestHandler):
             s.close(); return
         elif '/html200/' in p:
             resp('200 OK', [('Content-Type', 'text/html')], b'<html>Welcome to our shop</html>')
+        elif '/noroute/' in p:
+            resp('404 Not Found', [('Content-Type', 'application/json')], b'{"message":"Request does not match any route."}')
         elif '/all502/' in p:
             resp('502 Bad Gateway', [('Server', 'nginx'), ('Content-Type', 'text/html')], b'<html><h1>502 Bad Gateway</h1><center>nginx</center></html>')
         elif p.endswith('/V1/integration/admin/token') or p.endswith('/V1/integration/customer/token'):
@@ -1636,6 +1712,42 @@ fn acl_matrix_live_counts_only_magentos_answers() {
     assert_eq!(cell["status"], 502);
     assert_eq!(cell["classification"], "other");
     assert!(cell["allowed"].is_null(), "{cell:#}");
+    assert!(
+        cell["agrees"].is_null(),
+        "unknown is not agreement: {cell:#}"
+    );
+    // Magento's own "no route" 404: counted apart from the answers of something else.
+    let base = p.url("/noroute");
+    let args = [
+        "acl:matrix",
+        "--root",
+        root,
+        "--integration",
+        "Full",
+        "--live",
+        "--base-url",
+        &base,
+    ];
+    let (code, doc, _) = run_json(&args, s.root());
+    assert_eq!(code, 0, "{doc:#}");
+    let sent = doc["live"]["sent"].as_u64().unwrap();
+    assert_eq!(doc["live"]["no_route"].as_u64().unwrap(), sent, "{doc:#}");
+    assert_eq!(doc["live"]["unknown"].as_u64().unwrap(), 0, "{doc:#}");
+    let cell = &doc["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "GET")
+        .unwrap()["live"];
+    assert_eq!(cell["classification"], "magento-no-route", "{cell:#}");
+    assert!(cell["agrees"].is_null(), "{cell:#}");
+    let out = lab::m2auth(&args, s.root());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Magento's \"Request does not match any route\"")
+            && !text.contains("answered by something other than Magento"),
+        "{text}"
+    );
     // Nothing answers at all: exit 2 with the reason, on one line.
     let closed = format!("http://127.0.0.1:{}", web::free_port());
     let out = lab::m2auth(
@@ -1791,7 +1903,32 @@ fn a_stripped_header_inferred_from_a_dump_is_only_a_warning() {
     let f = finding(&doc, "auth-header-stripped").clone();
     assert_eq!(f["severity"], "warning", "{f:#}");
     assert!(f["detail"].as_str().unwrap().contains("dump"), "{f:#}");
-    assert_eq!(code, 0, "{doc:#}");
+    // The live request was refused: a problem (exit 1), with no proven root cause.
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    // The text names the refusal and its probable cause, not "No root cause found".
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--root",
+            root,
+            "--dump",
+            dump.to_str().unwrap(),
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        s.root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("No root cause found"), "{text}");
+    assert!(
+        text.contains("Magento refused (401); probable cause: auth-header-stripped")
+            && text.contains("m2auth request --canary"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
 }
 
 #[test]
@@ -1815,4 +1952,78 @@ fn url_user_info_is_not_sent_and_said_so() {
     );
     let log = std::fs::read_to_string(&p.log).unwrap();
     assert!(log.contains("\"authorization\": \"\""), "{log}");
+}
+
+#[test]
+fn a_magento_refusal_without_root_is_worded_from_the_facts_and_plain_http_is_no_tls() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--insecure",
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // No root: said so, and the consumer-not-authorized 401 suggests the canary.
+    assert!(text.contains("without --root"), "{text}");
+    assert!(text.contains("--canary"), "{text}");
+    assert!(!text.contains("the findings below"), "{text}");
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    // http://: no TLS at all, not "NOT verified".
+    assert!(text.contains("plain HTTP"), "{text}");
+    assert!(!text.contains("NOT verified"), "{text}");
+    let (_, doc, _) = run_json(
+        &[
+            "request",
+            "--insecure",
+            "--request",
+            &req,
+            "--token",
+            FULL_TOKEN,
+        ],
+        dir.path(),
+    );
+    assert!(doc["response"]["tls_verified"].is_null(), "{doc:#}");
+    assert!(doc["response"]["tls_warning"].is_null(), "{doc:#}");
+}
+
+#[test]
+fn request_integration_signs_with_its_stored_credentials() {
+    let Some(s) = store() else { return };
+    let Some(p) = Probe::start() else { return };
+    let root = s.root().to_str().unwrap();
+    let req = format!("GET {}", p.url("/rest/V1/products"));
+    let (code, doc, stderr) = run_json(
+        &[
+            "request",
+            "--root",
+            root,
+            "--request",
+            &req,
+            "--integration",
+            "Full",
+        ],
+        s.root(),
+    );
+    assert_ne!(code, 2, "{stderr}{doc:#}");
+    assert_eq!(doc["request"]["auth"], "oauth1", "{doc:#}");
+    let log = std::fs::read_to_string(&p.log).unwrap();
+    assert!(
+        log.contains("OAuth ") && log.contains("oauth_signature"),
+        "{log}"
+    );
+    // Without the root there is no database to read the credentials from.
+    let dir = tempfile::tempdir().unwrap();
+    let out = lab::m2auth(
+        &["request", "--request", &req, "--integration", "Full"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -250,13 +250,12 @@ fn debian_php_fpm_without_passthrough_strips_the_header() {
     let tmp = tempfile::tempdir().unwrap();
     // Stock Debian: <Directory /var/www/> AllowOverride None, the store elsewhere with no
     // AllowOverride of its own: Apache 2.4's default None, the .htaccess rule never runs.
+    // Nothing else (FallbackResource, a vhost RewriteRule) routes /rest to index.php: Apache's
+    // own 404 for every REST URL, the root cause before the header question.
     let a = debian(tmp.path(), Php::FpmOld, &vhost(&docroot, "", ""));
     let (doc, code) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);
     assert_eq!(code, 1, "{doc:#}");
-    assert_eq!(
-        doc["root_cause"], "apache-fcgi-strips-authorization",
-        "{doc:#}"
-    );
+    assert_eq!(doc["root_cause"], "apache-htaccess-ignored", "{doc:#}");
     let f = finding(&doc, "apache-fcgi-strips-authorization");
     assert_eq!(f["severity"], "error");
     assert_eq!(f["step"], 6);
@@ -283,7 +282,29 @@ fn debian_php_fpm_without_passthrough_strips_the_header() {
         "{fix}"
     );
     let ignored = finding(&doc, "apache-htaccess-ignored");
-    assert_eq!(ignored["severity"], "warning");
+    assert_eq!(ignored["severity"], "error");
+    assert!(
+        ignored["fix"]["commands"]
+            .to_string()
+            .contains("AllowOverride All"),
+        "{ignored}"
+    );
+    // With FallbackResource routing REST to index.php it is only a warning: the header is the
+    // cause.
+    std::fs::write(
+        &site,
+        vhost(&docroot, "\t\tFallbackResource /index.php\n", ""),
+    )
+    .unwrap();
+    let (doc, _) = diagnose(&s, &["--server-config", a.to_str().unwrap()]);
+    assert_eq!(
+        doc["root_cause"], "apache-fcgi-strips-authorization",
+        "{doc:#}"
+    );
+    assert_eq!(
+        finding(&doc, "apache-htaccess-ignored")["severity"],
+        "warning"
+    );
 
     // AllowOverride None said in the vhost's own <Directory>: that line is the evidence.
     std::fs::write(&site, vhost(&docroot, "\t\tAllowOverride None\n", "")).unwrap();
@@ -566,20 +587,32 @@ fn apache_access_rules_on_rest() {
     let ev = sources(f);
     assert!(ev.contains(&src(&site, "AuthType Basic")), "{ev:?}");
     assert!(ev.contains(&src(&site, "Require valid-user")), "{ev:?}");
-    // The exemption holds for the rewritten /index.php too (a <Location /rest> would not).
-    let commands = f["fix"]["commands"].as_array().unwrap();
+    // Basic auth sits on <Location /rest> itself: the advice is to remove it there, naming the
+    // section and its lines (no exemption block, which would re-grant what it removes).
+    let summary = f["fix"]["summary"].as_str().unwrap();
+    let lines = [
+        "AuthType Basic",
+        "AuthName",
+        "AuthUserFile",
+        "Require valid-user",
+    ]
+    .iter()
+    .map(|n| line_of(&site, n).to_string())
+    .collect::<Vec<_>>()
+    .join(", ");
     assert!(
-        commands.contains(&Value::from(
-            r#"SetEnvIf Request_URI "^/(index\.php/)?rest/" M2_REST"#
+        summary.starts_with(&format!(
+            "Remove AuthType/AuthName/AuthUserFile/Require valid-user from <Location /rest> at {}:{} (lines {lines})",
+            site.display(),
+            line_of(&site, "<Location /rest>")
         )),
         "{f}"
     );
     assert!(
-        commands.contains(&Value::from("    Require env REDIRECT_M2_REST")),
-        "{f}"
-    );
-    assert!(
-        commands.contains(&Value::from("    Require valid-user")),
+        !f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exemption does not help"),
         "{f}"
     );
     // The same on the whole site, with /rest exempted: fine.

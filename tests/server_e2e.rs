@@ -188,6 +188,74 @@ fn apache_allow_override_none_is_named_and_fixed_in_the_vhost() {
 }
 
 #[test]
+fn apache_allow_override_none_without_fallback_is_the_root_cause_and_fixed_in_the_vhost() {
+    let Some(stock) = magento_pub_htaccess() else {
+        return;
+    };
+    let s = store(Some(&stock));
+    let mut a = Apache::new(&s.path("pub"));
+    a.allow_override = "None";
+    a.fallback_resource = false;
+    let Some(srv) = a.start() else { return };
+    // Nothing routes /rest to index.php: Apache's own 404, PHP never runs.
+    assert_eq!(get(&srv).status, 404, "{:?}", get(&srv));
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert_eq!(root_cause, "apache-htaccess-ignored", "{doc:#}");
+    assert!(
+        codes.contains(&"apache-htaccess-ignored".to_string()),
+        "{doc:#}"
+    );
+    // The live request: the 404 is named in the finding.
+    let cfg = srv.config.to_str().unwrap().to_string();
+    let req = format!(
+        "GET {}/rest/V1/products",
+        srv.base_url.trim_end_matches('/')
+    );
+    let (out, err, code) = run_at_root(
+        &s,
+        &[
+            "request",
+            "--format",
+            "json",
+            "--server-config",
+            &cfg,
+            "--request",
+            &req,
+            "--token",
+            TOKEN,
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(doc["root_cause"], "apache-htaccess-ignored", "{doc:#}");
+    assert!(
+        doc["findings"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("404"),
+        "{doc:#}"
+    );
+
+    // The plan names the line; --apply edits the docroot's <Directory> (journaled).
+    let (out, _, _) = run_at_root(&s, &["fix", "--server-config", &cfg]);
+    assert!(out.contains("AllowOverride All"), "{out}");
+    let (out, err, code) = run_at_root(&s, &["fix", "--apply", "--server-config", &cfg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let conf = std::fs::read_to_string(&srv.config).unwrap();
+    assert!(conf.contains("        AllowOverride All\n"), "{conf}");
+    assert!(!conf.contains("        AllowOverride None\n"), "{conf}");
+    let r = graceful(&srv, |r| r.status == 200);
+    assert_eq!(r.status, 200, "{r:?}\n{}", srv.error_log());
+    let (codes, root_cause, doc) = diagnose(&s, &srv.config);
+    assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
+    // undo, restart: Apache's 404 again.
+    let (out, err, code) = run_at_root(&s, &["undo"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = graceful(&srv, |r| r.status == 404);
+    assert_eq!(r.status, 404, "{r:?}");
+}
+
+#[test]
 fn apache_healthy_setups_pass_and_are_not_flagged() {
     let Some(stock) = magento_pub_htaccess() else {
         return;
@@ -278,6 +346,24 @@ fn apache_basic_auth_and_deny_on_rest() {
     let (codes, root_cause, doc) = diagnose(&s, &srv.config);
     assert_eq!(root_cause, "basic-auth-in-front", "{doc:#}");
     assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    // Basic auth sits on <Location /rest> itself: remove it there (its lines named); no word
+    // about an exemption that would not help.
+    let f = basic_finding(&doc);
+    let summary = f["fix"]["summary"].as_str().unwrap();
+    assert!(
+        summary
+            .starts_with("Remove AuthType/AuthName/AuthUserFile/Require valid-user from <Location")
+            && summary.contains(srv.config.to_str().unwrap())
+            && summary.contains("(lines "),
+        "{f:#}"
+    );
+    assert!(
+        !f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exemption does not help"),
+        "{f:#}"
+    );
     drop(srv);
 
     a.basic_auth_rest = false;
@@ -326,6 +412,14 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
     assert!(r.header("WWW-Authenticate").is_some(), "{r:?}");
     let (codes, _, doc) = diagnose(&s, &srv.config);
     assert_eq!(codes, vec!["basic-auth-in-front"], "{doc:#}");
+    // auth_basic sits in `location /rest`, a sibling of the PHP location: no "inherits".
+    let f = basic_finding(&doc);
+    let summary = f["fix"]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("Remove `auth_basic") && summary.contains("location /rest"),
+        "{f:#}"
+    );
+    assert!(!summary.contains("inherits"), "{f:#}");
     drop(srv);
 
     n.basic_auth_rest = false;
@@ -333,6 +427,11 @@ fn nginx_sample_healthy_basic_auth_and_deny() {
     let Some(srv) = n.start() else { return };
     // Under the sample, `error_page 404 403 = /errors/404.php` turns the 403 into a 404 page.
     assert_served(&s, &srv, 404, &["server-denies-path"]);
+}
+
+/// The `basic-auth-in-front` finding of a report.
+fn basic_finding(doc: &Value) -> Value {
+    finding(doc, "basic-auth-in-front").clone()
 }
 
 #[test]

@@ -154,7 +154,18 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
         err.contains("changed since") && err.contains("--force"),
         "{err}"
     );
+    assert!(
+        err.contains(".htaccess: changed since") && !err.contains("file row"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), edited);
+    // The journal's list names the change once (no "fix: fix: …").
+    let (out, _, _) = run(&s, &["undo", "--list"]);
+    assert!(
+        out.contains("-fix  Insert Magento's Authorization passthrough rule")
+            && !out.contains("fix: "),
+        "{out}"
+    );
     // --force reverses m2auth's own lines and keeps the hand edit.
     let (out, err, code) = run(&s, &["undo", "--force"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -357,7 +357,7 @@ pub struct RequestArgs {
     /// Diagnose a customer login (POST /V1/integration/customer/token)
     #[arg(long, value_name = "EMAIL")]
     pub customer: Option<String>,
-    /// The caller is this integration (acl:check)
+    /// The caller is this integration: acl:check judges its role; request signs with its stored OAuth credentials (needs the root)
     #[arg(long, value_name = "NAME")]
     pub integration: Option<String>,
     /// Read the login password from this file (else a hidden prompt)

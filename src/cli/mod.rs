@@ -164,15 +164,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         | Command::Fix(r) => RequestSpec::from_options(&r.options())?,
         _ => None,
     };
-    if let Command::Request(r) = &cli.command {
+    if let Command::Request(_) = &cli.command {
         if g.offline {
             anyhow::bail!(
                 "request sends the request to the store, which --offline forbids (diagnose --offline explains it from the files and database)"
-            );
-        }
-        if r.req.integration.is_some() {
-            anyhow::bail!(
-                "request sends credentials, not a caller name: use --token, -H, --oauth or --admin-user/--customer with --password-file"
             );
         }
         let Some(spec) = request.as_ref() else {
@@ -477,8 +472,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// Say loudly that certificates are not verified.
-fn warn_insecure(settings: &m2auth::live::Settings) {
-    if settings.insecure {
+/// `--insecure` said loudly, for an https URL (plain HTTP has no certificate to skip).
+fn warn_insecure(settings: &m2auth::live::Settings, url: Option<&str>) {
+    if settings.insecure && !url.is_some_and(|u| u.starts_with("http://")) {
         eprintln!(
             "m2auth: WARNING: --insecure: the store's TLS certificate is NOT verified; anyone between here and the store could answer"
         );
@@ -506,7 +502,8 @@ fn live_diagnose(
         && spec.login.is_none()
         && spec.oauth.is_none();
     let sent = if read_only {
-        warn_insecure(&settings);
+        let url = spec.target.as_ref().and_then(m2auth::live::client::url_of);
+        warn_insecure(&settings, url.as_deref());
         // diagnose still diagnoses when the live part cannot run (a TLS failure, a header no
         // client can send): the reason goes to "Not checked".
         m2auth::live::Client::new(settings)
@@ -559,7 +556,8 @@ fn live_diagnose(
         offline: &offline,
         canary: None,
     };
-    let code = if d.root_cause().is_some() || outcome.login_failed() {
+    let code = if d.root_cause().is_some() || outcome.login_failed() || outcome.refused().is_some()
+    {
         1
     } else {
         0
@@ -683,15 +681,36 @@ fn stripped_doubt(ctx: &Context, url: &str) -> Option<String> {
 /// is known, the join, the report.
 fn live_request(
     mut ctx: Option<Context>,
-    spec: RequestSpec,
+    mut spec: RequestSpec,
     args: &LiveRequestArgs,
     now: Option<jiff::Timestamp>,
     json: bool,
     no_root: &str,
 ) -> anyhow::Result<i32> {
     let style = Style::detect();
+    // --integration NAME: signed with OAuth 1.0a with the integration's stored credentials, as
+    // the integration itself (and acl:matrix --live) calls.
+    if let Some(name) = &args.req.integration {
+        let Some(c) = ctx.as_mut() else {
+            anyhow::bail!(
+                "--integration reads the integration's credentials from the store's database: it needs the Magento root ({no_root})"
+            );
+        };
+        if spec.oauth.is_some() || !spec.authorization().is_empty() || spec.login.is_some() {
+            anyhow::bail!(
+                "--integration signs the request with the integration's credentials: drop --token, -H Authorization, --oauth and --admin-user/--customer"
+            );
+        }
+        let creds = integration_credentials(c, name)
+            .map_err(|why| anyhow::anyhow!("--integration {name}: {why}"))?;
+        for s in [&creds.consumer_secret, &creds.token, &creds.token_secret] {
+            c.masker.add(s);
+        }
+        spec.oauth = Some(creds);
+    }
     let settings = args.live.settings();
-    warn_insecure(&settings);
+    let url = spec.target.as_ref().and_then(m2auth::live::client::url_of);
+    warn_insecure(&settings, url.as_deref());
     if args.canary && ctx.is_none() {
         anyhow::bail!(
             "--canary writes into the store's docroot: it needs the Magento root ({no_root})"
@@ -772,7 +791,8 @@ fn live_request(
         offline: &offline,
         canary: canary.as_ref(),
     };
-    let code = if d.root_cause().is_some() || outcome.login_failed() {
+    let code = if d.root_cause().is_some() || outcome.login_failed() || outcome.refused().is_some()
+    {
         1
     } else {
         0
@@ -812,7 +832,7 @@ fn matrix_live(
         },
     };
     let settings = a.live_args.settings();
-    warn_insecure(&settings);
+    warn_insecure(&settings, None);
     let client =
         m2auth::live::Client::with_pool(settings, usize::try_from(a.concurrency).unwrap_or(8))?;
     let auth = match (

@@ -160,7 +160,11 @@ pub struct Conflict {
 
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} row {}: {}", self.table, self.key, self.problem)
+        if self.table == "file" {
+            write!(f, "file {}: {}", self.key, self.problem)
+        } else {
+            write!(f, "{} row {}: {}", self.table, self.key, self.problem)
+        }
     }
 }
 

@@ -10,7 +10,9 @@
 //!   `<VirtualHost>` when it has no such section or PHP is reached through ProxyPassMatch) —
 //!   only when the configuration was named with `--server-config` (m2auth never edits a file it
 //!   merely found); otherwise the plan gives the exact lines, where they go, and the reload
-//!   command.
+//!   command;
+//! * `apache-htaccess-ignored`: `AllowOverride All` in the vhost's `<Directory>` for the docroot
+//!   (same conditions).
 //!
 //! Every other finding's fix is listed as a manual step.
 
@@ -22,7 +24,7 @@ use super::journal::{EntryMeta, Journal, Listed};
 use super::{FixError, Plan, Step};
 use crate::checks::server::{STOCK_RULE, apache as ap_check};
 use crate::checks::{self, Context};
-use crate::findings::{Code, Finding};
+use crate::findings::{Code, Finding, Severity};
 use crate::store::server::{self, Htaccess, Kind};
 
 /// A file edit the plan would make.
@@ -79,8 +81,21 @@ pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
     let mut edits = Vec::new();
     let mut manual = Vec::new();
     let mut afterwards = Vec::new();
-    for f in findings {
+    // The AllowOverride edit first: once .htaccess runs, its passthrough rule may make the
+    // vhost's CGIPassAuth unneeded, and two edits of one file are not computed from one text.
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by_key(|f| f.code != Code::ApacheHtaccessIgnored);
+    for f in ordered {
         match f.code {
+            // Only when nothing else routes REST to index.php (an error): with FallbackResource
+            // the vhost's CGIPassAuth is the smaller change.
+            Code::ApacheHtaccessIgnored if f.severity == Severity::Error => {
+                if let Some(e) = allow_override_fix(ctx) {
+                    edits.push(e);
+                    push_once(&mut afterwards, ap_check::RELOAD);
+                    continue;
+                }
+            }
             Code::HtaccessAuthPassthroughMissing => {
                 if let Some(e) = htaccess_fix(ctx) {
                     edits.push(e);
@@ -88,7 +103,9 @@ pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
                 }
             }
             Code::ApacheFcgiStripsAuthorization => {
-                if let Some(e) = vhost_fix(ctx) {
+                if let Some(e) = vhost_fix(ctx)
+                    && !edits.iter().any(|x| x.path == e.path)
+                {
                     edits.push(e);
                     push_once(&mut afterwards, ap_check::RELOAD);
                     continue;
@@ -263,6 +280,97 @@ fn vhost_fix(ctx: &Context) -> Option<FileEdit> {
     None
 }
 
+/// `AllowOverride All` in the vhost's `<Directory>` for the docroot (the line replaced when the
+/// section sets AllowOverride, else inserted after its opening line), as an edit when the vhost's
+/// file came from `--server-config`. A docroot without its own section in the vhost: no edit
+/// (the plan prints the lines; m2auth does not widen a server-wide section).
+fn allow_override_fix(ctx: &Context) -> Option<FileEdit> {
+    let (path, host, port) = checks::server::probe(ctx);
+    for c in ctx
+        .server()
+        .configs
+        .iter()
+        .filter(|c| c.kind == Kind::Apache && c.given)
+    {
+        let Some(f) = ap_check::facts(c, &ctx.install.root, host.as_deref(), port, &path) else {
+            continue;
+        };
+        if f.htaccess_honoured {
+            continue;
+        }
+        let Some(d) = f.docroot_section else {
+            continue;
+        };
+        let (target, via_link) = match std::fs::symlink_metadata(&d.file) {
+            Ok(m) if m.file_type().is_symlink() => {
+                (std::fs::canonicalize(&d.file).ok()?, Some(d.file.clone()))
+            }
+            _ => (d.file.clone(), None),
+        };
+        let text = std::fs::read_to_string(&target).ok()?;
+        let existing = d
+            .children()
+            .iter()
+            .rev()
+            .find(|n| n.is("AllowOverride") && n.file == d.file);
+        let (after, preview, what) = match existing {
+            Some(n) => {
+                let (after, preview) = replace_line(&text, n.line, "AllowOverride All")?;
+                (
+                    after,
+                    preview,
+                    format!(
+                        "set `AllowOverride All` at line {} (was `{}`)",
+                        n.line,
+                        n.text(true)
+                    ),
+                )
+            }
+            None => {
+                let (after, preview) =
+                    insert_after(&text, d.line, &["AllowOverride All".to_string()])?;
+                (
+                    after,
+                    preview,
+                    format!("add `AllowOverride All` after line {}", d.line),
+                )
+            }
+        };
+        return Some(FileEdit {
+            description: match &via_link {
+                Some(l) => format!("{what} (the target of the link {})", l.display()),
+                None => what,
+            },
+            path: target,
+            preview,
+            code: Code::ApacheHtaccessIgnored,
+            via_link,
+            before_sha256: super::journal::sha256_text(&text),
+            after,
+        });
+    }
+    None
+}
+
+/// Replace 1-based line `n` by `new`, keeping its indentation.
+pub fn replace_line(text: &str, n: u32, new: &str) -> Option<(String, Vec<String>)> {
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect();
+    let i = (n as usize).checked_sub(1).filter(|i| *i < lines.len())?;
+    let l = &lines[i];
+    let indent = l[..l.len() - l.trim_start().len()].to_string();
+    lines[i] = format!("{indent}{new}");
+    let preview = vec![format!("{n}: {}", lines[i])];
+    let mut out = lines.join(eol);
+    if text.ends_with('\n') {
+        out.push_str(eol);
+    }
+    Some((out, preview))
+}
+
 /// Insert lines after 1-based line `n`: indented one step deeper than a section's opening line,
 /// else like line `n`.
 pub fn insert_after(text: &str, n: u32, add: &[String]) -> Option<(String, Vec<String>)> {
@@ -316,14 +424,19 @@ pub fn apply(
     }
     let journal = Journal::for_root(&ctx.install.root);
     let meta = EntryMeta {
-        title: format!(
-            "fix: {}",
-            plan.edits
+        // No "fix:" prefix: the entry's id already ends in `-fix` (undo --list shows both).
+        title: {
+            let t = plan
+                .edits
                 .iter()
                 .map(|e| format!("{} in {}", e.description, display(&e.path)))
                 .collect::<Vec<_>>()
-                .join("; ")
-        ),
+                .join("; ");
+            let mut c = t.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        },
         slug: "fix".into(),
         command,
         masker: ctx.masker.clone(),

@@ -78,6 +78,16 @@ pub fn probe_body(method: &str) -> Option<&'static str> {
     (method.eq_ignore_ascii_case("POST") || method.eq_ignore_ascii_case("PUT")).then_some("{")
 }
 
+/// The classification of a cell holding Magento's "Request does not match any route" 404 (the
+/// store has no such route, or not under this base URL: no ACL verdict).
+pub const NO_ROUTE: &str = "magento-no-route";
+
+/// Magento's "Request does not match any route" answer.
+pub fn is_no_route(c: &Classification) -> bool {
+    matches!(c, Classification::MagentoError { error, .. }
+        if error.message.to_ascii_lowercase().contains("request does not match any route"))
+}
+
 /// Live allowed or denied from one answer (pure): only Magento's answers and a 2xx count.
 /// Magento's "Request does not match any route" 404 comes before any ACL check: unknown.
 pub fn verdict(c: &Classification) -> Option<bool> {
@@ -201,7 +211,11 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
                             let c = classify(&x);
                             Cell {
                                 status: x.as_ref().ok().map(|r| r.status),
-                                classification: c.as_str(),
+                                classification: if is_no_route(&c) {
+                                    NO_ROUTE
+                                } else {
+                                    c.as_str()
+                                },
                                 allowed: verdict(&c),
                                 elapsed_ms: started.elapsed().as_millis() as u64,
                                 error: x.as_ref().err().map(|_| c.summary()),

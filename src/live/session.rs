@@ -177,6 +177,15 @@ pub fn is_token_endpoint(path: &str) -> bool {
 }
 
 impl LiveOutcome {
+    /// The live answer refused the request (401 or 403, whoever answered): a problem, whatever
+    /// the findings say about why (`request` and `diagnose` then exit 1).
+    pub fn refused(&self) -> Option<u16> {
+        match &self.exchange {
+            Ok(r) if matches!(r.status, 401 | 403) && !self.login_failed() => Some(r.status),
+            _ => None,
+        }
+    }
+
     /// A login that handed out no token for a request that is not the token request itself:
     /// the request was never sent.
     pub fn login_failed(&self) -> bool {
@@ -287,7 +296,10 @@ pub fn join(
             None => {}
         }
     }
-    if let Some(why) = doubt {
+    // The canary proves it either way: the doubt about the offline facts then no longer applies.
+    let canary_proved = canary
+        .is_some_and(|c| matches!(c.outcome, super::canary::CanaryOutcome::NotArrived { .. }));
+    if let Some(why) = doubt.filter(|_| !canary_proved) {
         for f in found
             .iter_mut()
             .filter(|f| f.code == findings::Code::AuthHeaderStripped)
@@ -313,6 +325,26 @@ pub fn join(
             }
             None => d.findings.push(f),
         }
+    }
+    // A web server's own 404 on /rest/…: the .htaccess rewrites to index.php did not run.
+    if let Classification::Other { status: 404 } = &outcome.class
+        && outcome.url.contains("/rest/")
+        && let Some(f) = d
+            .findings
+            .iter_mut()
+            .find(|f| f.code == findings::Code::ApacheHtaccessIgnored)
+    {
+        f.severity = findings::Severity::Error;
+        f.detail.push_str(
+            " The live answer proves it: a 404 that is not Magento's (the web server's own page), so the request never reached index.php.",
+        );
+        f.evidence.insert(
+            0,
+            findings::Evidence::other(
+                "http",
+                explain::answer_line(&shown, &outcome.url, &outcome.class, &outcome.exchange),
+            ),
+        );
     }
     findings::rank(&mut d.findings);
     offline
@@ -356,8 +388,13 @@ pub fn response_json(o: &LiveOutcome, offline: &Offline, canary: Option<&CanaryR
             "format": error.format,
         });
     }
-    v["tls_verified"] = json!(!o.insecure && o.url.starts_with("https://"));
-    if o.insecure {
+    // Plain HTTP has no certificate to verify: null, not false.
+    v["tls_verified"] = if o.url.starts_with("https://") {
+        json!(!o.insecure)
+    } else {
+        Value::Null
+    };
+    if o.insecure && o.url.starts_with("https://") {
         v["tls_warning"] = json!("--insecure: the store's TLS certificate was NOT verified");
     }
     if let Some(l) = &o.login {

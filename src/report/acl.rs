@@ -130,7 +130,8 @@ fn live_json(r: &MatrixRow<'_>) -> Value {
             "status": c.status,
             "classification": c.classification,
             "allowed": c.allowed,
-            "agrees": !r.disagrees(),
+            // Unknown (not Magento's verdict): neither agrees nor disagrees.
+            "agrees": c.allowed.map(|_| !r.disagrees()),
             "elapsed_ms": c.elapsed_ms,
             "error": c.error,
         }),
@@ -160,6 +161,7 @@ pub fn matrix_json(rows: &[MatrixRow<'_>], who: &Identified, role_id: Option<i64
                 "sent": s.sent,
                 "disagreements": s.disagree,
                 "unknown": s.unknown,
+                "no_route": s.no_route,
                 "no_answer": s.no_answer,
                 "no_answer_reason": s.reason,
             })
@@ -172,7 +174,10 @@ pub fn matrix_json(rows: &[MatrixRow<'_>], who: &Identified, role_id: Option<i64
 struct LiveSummary {
     sent: usize,
     disagree: usize,
+    /// Not Magento's answer (a web server's page, a redirect, a WAF…).
     unknown: usize,
+    /// Magento's "Request does not match any route" 404.
+    no_route: usize,
     no_answer: usize,
     reason: Option<String>,
 }
@@ -186,7 +191,15 @@ impl LiveSummary {
             disagree: rows.iter().filter(|r| r.disagrees()).count(),
             unknown: cells
                 .iter()
-                .filter(|c| c.allowed.is_none() && c.status.is_some())
+                .filter(|c| {
+                    c.allowed.is_none()
+                        && c.status.is_some()
+                        && c.classification != crate::live::matrix::NO_ROUTE
+                })
+                .count(),
+            no_route: cells
+                .iter()
+                .filter(|c| c.classification == crate::live::matrix::NO_ROUTE)
                 .count(),
             no_answer: cells.iter().filter(|c| c.status.is_none()).count(),
             reason: cells.iter().find_map(|c| c.error.clone()),
@@ -202,6 +215,12 @@ impl LiveSummary {
             s.push_str(&format!(
                 ", {} answered by something other than Magento (unknown: not compared)",
                 self.unknown
+            ));
+        }
+        if self.no_route > 0 {
+            s.push_str(&format!(
+                ", {} got Magento's \"Request does not match any route\" 404 (no such route under this base URL: not compared)",
+                self.no_route
             ));
         }
         if self.no_answer > 0 {

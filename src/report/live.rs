@@ -50,7 +50,7 @@ pub fn to_json(ctx: Option<&Context>, d: &Diagnosis, live: &LiveReport<'_>) -> V
 }
 
 /// The response block of the text report.
-pub fn response_text(live: &LiveReport<'_>, style: &Style) -> String {
+pub fn response_text(live: &LiveReport<'_>, d: &Diagnosis, style: &Style) -> String {
     let mut out = String::new();
     let o = live.outcome;
     if let Some(l) = &o.login {
@@ -108,16 +108,18 @@ pub fn response_text(live: &LiveReport<'_>, style: &Style) -> String {
             }
         }
         Err(u) => {
-            let _ = writeln!(
-                out,
-                "Response: {} — {}",
-                style.red("none"),
-                o.class.summary()
-            );
-            let _ = u;
+            let _ = writeln!(out, "Response: {} — {}", style.red("none"), short_reason(u));
         }
     }
-    if o.insecure {
+    if o.url.starts_with("http://") {
+        let _ = writeln!(
+            out,
+            "TLS:      {}",
+            style.yellow(
+                "none: plain HTTP (no certificate to verify; the token travelled unencrypted)"
+            )
+        );
+    } else if o.insecure {
         let _ = writeln!(
             out,
             "TLS:      {}",
@@ -138,8 +140,137 @@ pub fn response_text(live: &LiveReport<'_>, style: &Style) -> String {
             }
         );
     }
-    let _ = writeln!(out, "Offline:  {}", live.offline.describe());
+    let _ = writeln!(out, "Offline:  {}", offline_line(live.offline, d));
     out
+}
+
+/// One short reason for no answer (the client library's whole error chain stays in the JSON
+/// report and the finding's evidence).
+fn short_reason(u: &crate::live::client::Unreachable) -> String {
+    use crate::live::client::UnreachableKind as K;
+    match u.kind {
+        K::Refused => format!("connection refused by {}", u.address),
+        K::Timeout => format!("no answer from {} in time (timeout)", u.address),
+        K::Dns => format!("{} does not resolve (DNS)", u.address),
+        K::NoRoute => format!("no route to {}", u.address),
+        K::Certificate => format!(
+            "TLS certificate of {} rejected: {}",
+            u.address,
+            u.detail.split(':').next().unwrap_or("")
+        ),
+    }
+}
+
+/// Why the store refused, worded from the facts: the probable cause (a warning: unproven),
+/// else what the files and database could (not) say.
+fn refusal_line(ctx: Option<&Context>, d: &Diagnosis, live: &LiveReport<'_>) -> String {
+    use crate::findings::Code;
+    use crate::live::Classification;
+    let o = live.outcome;
+    let status = match &o.exchange {
+        Ok(r) => r.status.to_string(),
+        Err(_) => "no answer".into(),
+    };
+    let who = match &o.class {
+        Classification::MagentoError { .. } => "Magento refused",
+        _ => "The request was refused",
+    };
+    let consumer = matches!(&o.class, Classification::MagentoError { status: 401, error } if error.is_consumer_not_authorized());
+    let probable = d
+        .findings
+        .iter()
+        .find(|f| f.code == Code::AuthHeaderStripped)
+        .or_else(|| {
+            d.findings
+                .iter()
+                .find(|f| f.severity == Severity::Warning && f.step <= 6)
+        });
+    if let Some(f) = probable {
+        let how = if f.code == Code::AuthHeaderStripped {
+            "unproven: run `m2auth request --canary` on the store's server".to_string()
+        } else {
+            "unproven".to_string()
+        };
+        return format!(
+            "{who} ({status}); probable cause: {} — {} ({how}).",
+            f.code, f.title
+        );
+    }
+    let canary = if consumer {
+        " Magento's \"consumer isn't authorized\" is also what a stripped Authorization header gives: `m2auth request --canary` on the store's server tells them apart."
+    } else {
+        ""
+    };
+    if ctx.is_none() {
+        return format!(
+            "{who} ({status}); without --root (the store's files and database) m2auth cannot say why.{canary}"
+        );
+    }
+    if let Some(s) = d.skipped.iter().find(|s| s.check == "database") {
+        return format!(
+            "{who} ({status}); the store's database was not read ({}), so the credentials and the role were not checked.{canary}",
+            s.reason
+        );
+    }
+    if d.findings.is_empty() {
+        format!("{who} ({status}); the files and database show no cause.{canary}")
+    } else {
+        format!(
+            "{who} ({status}); the findings below are what the files and database say about why."
+        )
+    }
+}
+
+/// The `Offline:` line: the credentials' verdict and the server configuration's apart (a
+/// server-config finding such as basic-auth-in-front is no verdict on the credentials).
+fn offline_line(offline: &Offline, d: &Diagnosis) -> String {
+    let server: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| {
+            is_server_code(f.code)
+                && f.severity == Severity::Error
+                && f.evidence.iter().any(|e| e.source != "http")
+        })
+        .map(|f| f.code.as_str())
+        .collect();
+    let credentials =
+        match offline {
+            Offline::Refused { code, .. } if is_server_code(*code) => {
+                match d.findings.iter().find(|f| {
+                    f.severity == Severity::Error && f.step <= 3 && !is_server_code(f.code)
+                }) {
+                    Some(f) => format!("refused: {} ({})", f.code, f.title),
+                    None => match d.skipped.iter().find(|s| s.check == "role-permissions") {
+                        Some(s) => format!("unknown: role permissions: {}", s.reason),
+                        None => "valid, and the caller's role grants the route".to_string(),
+                    },
+                }
+            }
+            other => other.describe(),
+        };
+    if server.is_empty() {
+        format!("credentials: {credentials}")
+    } else {
+        format!(
+            "credentials: {credentials}; server config: {}",
+            server.join(", ")
+        )
+    }
+}
+
+fn is_server_code(code: crate::findings::Code) -> bool {
+    use crate::findings::Code;
+    matches!(
+        code,
+        Code::BasicAuthInFront
+            | Code::Server401NotMagento
+            | Code::ServerDeniesPath
+            | Code::ApacheHtaccessIgnored
+            | Code::ApacheFcgiStripsAuthorization
+            | Code::HtaccessAuthPassthroughMissing
+            | Code::AuthHeaderStripped
+    )
 }
 
 /// The text report of `request`.
@@ -184,7 +315,7 @@ pub fn to_text(
         o.url,
         o.sent.auth_kind()
     );
-    out.push_str(&response_text(live, style));
+    out.push_str(&response_text(live, d, style));
     let _ = writeln!(out);
     if let Some(line) = o.login_failure_line() {
         let mut first = line.chars();
@@ -198,16 +329,13 @@ pub fn to_text(
         Some(f) => {
             let _ = writeln!(out, "{}\n", root_cause_line(f, style));
         }
-        None if matches!(o.class, crate::live::Classification::MagentoError { .. })
-            && !matches!(live.offline, Offline::Allowed { .. }) =>
-        {
-            let _ = writeln!(
-                out,
-                "{}\n",
-                style.yellow("Magento itself refused the request; the findings below are what the files and database say about why (none: run with --root on the store, and its database).")
-            );
-        }
         None if o.login_failed() => {}
+        None if o.refused().is_some()
+            || matches!(o.class, crate::live::Classification::MagentoError { .. })
+                && !matches!(live.offline, Offline::Allowed { .. }) =>
+        {
+            let _ = writeln!(out, "{}\n", style.yellow(&refusal_line(ctx, d, live)));
+        }
         None => {
             let _ = writeln!(out, "{}\n", no_root_cause_line(d, style, "the"));
         }

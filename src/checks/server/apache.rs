@@ -510,17 +510,38 @@ pub fn findings(f: &Facts<'_>) -> Vec<Finding> {
                 f.vhost.document_root_node.line,
             ),
         };
+        // Nothing else routes /rest/… to index.php: every REST call answers Apache's own 404,
+        // whatever the credentials (the root cause, before any header question).
+        let severity = if routed {
+            Severity::Warning
+        } else {
+            Severity::Error
+        };
+        let htaccess_path = f
+            .htaccess
+            .as_ref()
+            .map(|h| h.path.clone())
+            .unwrap_or_default();
+        let detail = if routed {
+            format!(
+                "{} is never read for this vhost (AllowOverride without FileInfo): its Authorization passthrough rule does not run (FallbackResource or a vhost RewriteRule still routes REST URLs to index.php).",
+                Path::new(&htaccess_path).display()
+            )
+        } else {
+            format!(
+                "{} is never read for this vhost (AllowOverride without FileInfo) and nothing else (no FallbackResource, no RewriteRule to index.php in the vhost) routes /rest/… to index.php: every REST URL answers Apache's own 404 before PHP runs, and Magento's Authorization passthrough rule does not run either.",
+                Path::new(&htaccess_path).display()
+            )
+        };
         out.push(
-            Finding::new(Code::ApacheHtaccessIgnored, Severity::Warning)
-                .detail(format!(
-                    "{} is never read for this vhost (AllowOverride without FileInfo): Magento's rewrites to index.php (REST URLs answer 404 without them, unless FallbackResource routes them) and its Authorization passthrough rule do not run.",
-                    Path::new(&f.htaccess.as_ref().map(|h| h.path.clone()).unwrap_or_default()).display()
-                ))
+            Finding::new(Code::ApacheHtaccessIgnored, severity)
+                .detail(detail)
                 .evidence(ao_ev.clone())
                 .evidence(vhost_ev.clone())
                 .fix(Fix {
                     summary: format!(
-                        "Let .htaccess rules run: in the vhost's <Directory> for the docroot ({file}:{line}), set AllowOverride All, then reload Apache"
+                        "Let .htaccess rules run: in the vhost's <Directory> for the docroot ({file}:{line}), set `AllowOverride All` (or FileInfo) (or run `m2auth fix --apply --server-config {}`), then reload Apache",
+                        f.config.main.display()
                     ),
                     commands: vec![
                         format!("<Directory \"{}\">", f.docroot.display()),
@@ -838,9 +859,22 @@ fn access_pass(f: &Facts<'_>, pass: &Pass<'_>, how: &str) -> Vec<Finding> {
         }
         Verdict::Auth => {
             let auth_type = ap::last(scope, "AuthType");
-            let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error).detail(format!(
-                "Apache demands HTTP Basic authentication for {how}: the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or Apache answers 401 itself). A `<Location /rest>` exemption does not help once the request is rewritten to /index.php.",
-            ));
+            // Basic auth set on the REST location itself (`<Location /rest>`): removing it there
+            // is the fix, and no exemption question arises.
+            let on_rest = reqs[0].section.filter(|sec| {
+                (sec.is("Location") || sec.is("LocationMatch"))
+                    && sec.arg(0).is_some_and(|a| a.contains("rest"))
+            });
+            let mut finding = Finding::new(Code::BasicAuthInFront, Severity::Error).detail(match on_rest {
+                Some(sec) => format!(
+                    "Apache demands HTTP Basic authentication for {how}, set on the REST path itself ({} at {}): the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or Apache answers 401 itself).",
+                    sec.text(true),
+                    sec.place()
+                ),
+                None => format!(
+                    "Apache demands HTTP Basic authentication for {how}: the client's only Authorization header must carry the Basic credentials, so the Bearer token never reaches Magento (or Apache answers 401 itself). A `<Location /rest>` exemption does not help once the request is rewritten to /index.php.",
+                ),
+            });
             if let Some(e) = section_ev(&reqs[0]) {
                 finding = finding.evidence(e);
             }
@@ -865,6 +899,42 @@ fn access_pass(f: &Facts<'_>, pass: &Pass<'_>, how: &str) -> Vec<Finding> {
                 .map(|r| r.node.place())
                 .collect::<Vec<_>>()
                 .join(", ");
+            if let Some(sec) = on_rest {
+                let auth_lines: Vec<String> = sec
+                    .children()
+                    .iter()
+                    .filter(|n| {
+                        [
+                            "AuthType",
+                            "AuthName",
+                            "AuthUserFile",
+                            "AuthBasicProvider",
+                            "AuthGroupFile",
+                        ]
+                        .iter()
+                        .any(|d| n.is(d))
+                            || n.is("Require")
+                                && n.arg(0).is_some_and(|a| {
+                                    ["valid-user", "user", "group"]
+                                        .iter()
+                                        .any(|v| a.eq_ignore_ascii_case(v))
+                                })
+                    })
+                    .map(|n| n.line.to_string())
+                    .collect();
+                out.push(finding.fix(Fix {
+                    summary: format!(
+                        "Remove AuthType/AuthName/AuthUserFile/Require valid-user from {} at {}:{} (lines {}), or restrict it by IP instead, then reload Apache",
+                        sec.text(true),
+                        sec.file.display(),
+                        sec.line,
+                        auth_lines.join(", ")
+                    ),
+                    commands: vec![RELOAD.into()],
+                    admin_path: None,
+                }));
+                return out;
+            }
             out.push(finding.fix(Fix {
                 summary: format!(
                     "Exempt the REST API from Basic auth on both passes Apache makes (the REST URI, then the rewritten /index.php): add `{REST_SETENVIF}` to the vhost ({}), replace the Require line(s) at {at} with the <RequireAny> block below (it keeps them), then reload Apache",

@@ -190,12 +190,31 @@ pub fn findings(f: &Facts<'_>, url: &str) -> Vec<Finding> {
             if let Some(uf) = ng::effective(&levels, "auth_basic_user_file") {
                 finding = finding.evidence(ev(uf, uf.text(false)));
             }
-            out.push(finding.evidence(server_ev.clone()).fix(Fix {
-                summary: format!(
-                    "Exempt the REST API from Basic auth: the PHP location inherits `{}` too, so switch it off by URI with a map (in http {{}}) and use the variable at {}, then reload nginx",
+            // Where auth_basic actually is: inherited by the PHP location (server/http level,
+            // or the PHP location itself), or only in a sibling location (`location /rest`).
+            let php_has_it = f.php.as_ref().is_some_and(|php| {
+                ng::effective(&ng::levels(&f.server, php), "auth_basic")
+                    .is_some_and(|n| std::ptr::eq(n, ab))
+            });
+            let in_location = chain
+                .iter()
+                .rev()
+                .find(|l| l.children().iter().any(|c| std::ptr::eq(c, ab)));
+            let summary = match in_location {
+                Some(l) if !php_has_it => format!(
+                    "Remove `{}` (and its auth_basic_user_file) from location {} at {} (or set `auth_basic off;` there): that location is the REST path's own, the PHP location does not inherit it; then reload nginx",
+                    ab.text(false),
+                    l.args.join(" "),
+                    ab.place()
+                ),
+                _ => format!(
+                    "Exempt the REST API from Basic auth: the PHP location inherits `{}` (set at {}) too, so switch it off by URI with a map (in http {{}}) and use the variable there, then reload nginx",
                     ab.text(false),
                     ab.place()
                 ),
+            };
+            out.push(finding.evidence(server_ev.clone()).fix(Fix {
+                summary,
                 commands: vec![
                     format!(
                         "map $request_uri $m2auth_basic_realm {{ ~^/(index\\.php/)?rest/ off; default \"{}\"; }}",
