@@ -851,6 +851,17 @@ fn web_apache_basic_auth_deny_and_waf() {
     let Some(srv) = a.start() else { return };
     let (_, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
     assert_eq!(doc["root_cause"], "server-denies-path", "{doc:#}");
+    // With its configuration (a `Require` that denies, no ModSecurity): still the server rule.
+    let cfg = srv.config.to_str().unwrap().to_string();
+    let (_, doc) = live(
+        &s,
+        &srv,
+        "request",
+        "/rest/V1/products",
+        &["--server-config", &cfg],
+    );
+    assert_eq!(doc["root_cause"], "server-denies-path", "{doc:#}");
+    assert!(!codes(&doc).contains(&"waf-blocked".to_string()), "{doc:#}");
     drop(srv);
     if !web::has_mod_security2() {
         eprintln!("skipped: mod_security2 is not installed (libapache2-mod-security2)");
@@ -861,8 +872,9 @@ fn web_apache_basic_auth_deny_and_waf() {
     let Some(srv) = a.start() else { return };
     let (code, doc) = live(&s, &srv, "request", "/rest/V1/products", &[]);
     assert_eq!(code, 0, "a clean request passes the WAF: {doc:#}");
-    // ModSecurity answers with Apache's own 403 page: no signature tells it from a `Require`
-    // rule, so it is a server rule that denies (the detail names WAF modules too).
+    // ModSecurity answers with Apache's own 403 page: without the server configuration no
+    // signature tells it from a `Require` rule, so it is a server rule that denies (the detail
+    // names WAF modules too).
     let (code, doc) = live(
         &s,
         &srv,
@@ -877,6 +889,54 @@ fn web_apache_basic_auth_deny_and_waf() {
             .as_str()
             .unwrap()
             .contains("ModSecurity")
+    );
+    // With the configuration: `SecRuleEngine On` in force and no rule denying /rest, so the
+    // WAF blocked it.
+    let cfg = srv.config.to_str().unwrap().to_string();
+    let (code, doc) = live(
+        &s,
+        &srv,
+        "request",
+        "/rest/V1/products",
+        &["-H", "X-Lab-Attack: 1", "--server-config", &cfg],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["root_cause"], "waf-blocked", "{doc:#}");
+    assert_eq!(doc["response"]["classification"], "server-403", "{doc:#}");
+    assert!(
+        !codes(&doc).contains(&"server-denies-path".to_string()),
+        "{doc:#}"
+    );
+    let waf = &doc["findings"][0];
+    assert_eq!(waf["severity"], "error", "{doc:#}");
+    let line = std::fs::read_to_string(&srv.config)
+        .unwrap()
+        .lines()
+        .position(|l| l.trim() == "SecRuleEngine On")
+        .unwrap()
+        + 1;
+    let evidence = waf["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["source"] == format!("file:{cfg}:{line}") && e["text"] == "SecRuleEngine On"),
+        "{doc:#}"
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["source"] == "http" && e["text"].as_str().unwrap().contains("403")),
+        "{doc:#}"
+    );
+    let fix = waf["fix"].to_string();
+    assert!(
+        fix.contains("grep ModSecurity") && fix.contains("SecRuleRemoveById"),
+        "{fix}"
+    );
+    // The lab's ErrorLog, read from the configuration.
+    assert!(
+        fix.contains(&srv.dir.join("error.log").display().to_string()),
+        "{fix}"
     );
 }
 

@@ -21,6 +21,9 @@ use crate::findings::{self, Code, Finding, Skipped};
 pub struct Diagnosis {
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skipped>,
+    /// A WAF module the server configuration turns on for the request (ModSecurity): what a
+    /// live non-Magento 403 is then joined with ([`crate::live::session::join`]).
+    pub waf: Option<server::WafEngine>,
 }
 
 impl Diagnosis {

@@ -277,6 +277,42 @@ pub fn findings(
     out
 }
 
+/// A non-Magento 403 while the server configuration turns ModSecurity on for the request and
+/// no configuration rule denies the path: the WAF blocked it (ModSecurity answers with the
+/// server's own 403 page, so only the configuration tells it from a `Require` rule).
+/// `answer`: the `server-denies-path` finding the answer alone gave (its `http` evidence).
+pub fn modsecurity_blocked(answer: &Finding, waf: &crate::checks::server::WafEngine) -> Finding {
+    let log = waf.error_log.clone().unwrap_or_else(|| match waf.kind {
+        crate::store::server::Kind::Apache => "/var/log/apache2/error.log".into(),
+        crate::store::server::Kind::Nginx => "/var/log/nginx/error.log".into(),
+    });
+    let (server, exclude) = match waf.kind {
+        crate::store::server::Kind::Apache => (
+            "Apache",
+            "<LocationMatch \"^/(index\\.php/)?rest/\"> SecRuleRemoveById ID </LocationMatch>  (in the store's vhost, ID from the log; then apachectl configtest && systemctl reload apache2)",
+        ),
+        crate::store::server::Kind::Nginx => (
+            "nginx",
+            "location ~ ^/(index\\.php/)?rest/ { modsecurity_rules 'SecRuleRemoveById ID'; … }  (ID from the log; then nginx -t && systemctl reload nginx)",
+        ),
+    };
+    let mut f = Finding::new(Code::WafBlocked, Severity::Error)
+        .title(format!("{} blocked the request (403) before Magento", waf.module))
+        .detail(format!(
+            "The 403 is {server}'s own page, not Magento's (Magento refuses callers with 401), no rule in the server configuration denies this path, and {} is on for it ({}): one of its rules matched the request and denied it before PHP ran. Its log entry names the rule id and what matched (a header, an argument, the body).",
+            waf.module, waf.evidence.text
+        ))
+        .fix(Fix {
+            summary: "Find the rule id in the web server's error log, then exclude that rule for the REST API, or change the client's request so it no longer matches".into(),
+            commands: vec![format!("grep ModSecurity {log} | tail"), exclude.into()],
+            admin_path: None,
+        });
+    for e in answer.evidence.iter().filter(|e| e.source == "http") {
+        f = f.evidence(e.clone());
+    }
+    f.evidence(waf.evidence.clone())
+}
+
 /// For a JSON body that is not Magento's error: say so (an API gateway's own answer).
 fn json_note(exchange: &Exchange) -> String {
     let Ok(r) = exchange else {

@@ -313,6 +313,19 @@ pub fn join(
     if let Some(c) = canary {
         explain::add_canary(&mut found, &c.outcome);
     }
+    // A non-Magento 403 no configuration rule explains, while the configuration turns
+    // ModSecurity on for the path: the WAF blocked it (its 403 is the server's own page).
+    if matches!(outcome.class, Classification::Server403)
+        && !d.has(findings::Code::ServerDeniesPath)
+        && let Some(waf) = &d.waf
+    {
+        for f in found
+            .iter_mut()
+            .filter(|f| f.code == findings::Code::ServerDeniesPath)
+        {
+            *f = explain::modsecurity_blocked(f, waf);
+        }
+    }
     // A cause the server configuration already names (basic-auth-in-front, server-denies-path…)
     // is one finding: the configuration's (its lines and fix), now proven by the answer.
     for f in found {
@@ -460,6 +473,84 @@ pub fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn outcome_403() -> LiveOutcome {
+        let r = crate::live::client::Response {
+            url: "http://127.0.0.1:1/rest/V1/products".into(),
+            status: 403,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: b"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>".to_vec(),
+            truncated: false,
+            incomplete: None,
+            elapsed_ms: 1,
+        };
+        let class = crate::live::classify::classify_response(&r);
+        assert!(matches!(class, Classification::Server403), "{class:?}");
+        let o = crate::request::RequestOptions {
+            request: Some("GET http://127.0.0.1:1/rest/V1/products".into()),
+            ..Default::default()
+        };
+        LiveOutcome {
+            sent: RequestSpec::from_options(&o).unwrap().unwrap(),
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/rest/V1/products".into(),
+            exchange: Ok(r),
+            class,
+            login: None,
+            token: None,
+            insecure: false,
+        }
+    }
+
+    fn modsecurity() -> crate::checks::server::WafEngine {
+        crate::checks::server::WafEngine {
+            module: "ModSecurity",
+            evidence: findings::Evidence::file(
+                "/etc/apache2/apache2.conf",
+                Some(7),
+                "SecRuleEngine On",
+            ),
+            error_log: None,
+            kind: crate::store::server::Kind::Apache,
+        }
+    }
+
+    #[test]
+    fn a_server_403_with_modsecurity_on_and_no_deny_rule_is_the_waf() {
+        let o = outcome_403();
+        // No server configuration: a server rule (the detail names WAF modules).
+        let mut d = Diagnosis::default();
+        join(&mut d, true, &o, None, None);
+        assert_eq!(d.root_cause(), Some(findings::Code::ServerDeniesPath));
+        // ModSecurity on, no rule denies the path: waf-blocked, with the directive and the answer.
+        let mut d = Diagnosis {
+            waf: Some(modsecurity()),
+            ..Default::default()
+        };
+        join(&mut d, true, &o, None, None);
+        assert_eq!(d.root_cause(), Some(findings::Code::WafBlocked));
+        assert!(!d.has(findings::Code::ServerDeniesPath));
+        let f = &d.findings[0];
+        assert_eq!(f.severity, findings::Severity::Error);
+        let sources: Vec<&str> = f.evidence.iter().map(|e| e.source.as_str()).collect();
+        assert_eq!(sources, ["http", "file:/etc/apache2/apache2.conf:7"]);
+        assert!(f.detail.contains("ModSecurity"), "{}", f.detail);
+        let fix = f.fix.as_ref().unwrap();
+        assert!(fix.commands[0].contains("grep ModSecurity /var/log/apache2/error.log"));
+        assert!(fix.commands[1].contains("SecRuleRemoveById"));
+        // A configuration rule that denies the path explains the 403: it stays that.
+        let mut d = Diagnosis {
+            waf: Some(modsecurity()),
+            ..Default::default()
+        };
+        d.push(findings::Finding::new(
+            findings::Code::ServerDeniesPath,
+            findings::Severity::Error,
+        ));
+        join(&mut d, true, &o, None, None);
+        assert_eq!(d.root_cause(), Some(findings::Code::ServerDeniesPath));
+        assert!(!d.has(findings::Code::WafBlocked));
+    }
 
     #[test]
     fn cookies_and_credentials_are_masked_in_headers() {

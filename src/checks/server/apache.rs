@@ -464,6 +464,41 @@ fn ev(n: &Node, text: impl Into<String>) -> Evidence {
     Evidence::file(&n.file.display().to_string(), Some(n.line), text)
 }
 
+/// ModSecurity turned on for the request: the last `SecRuleEngine` in scope (server, vhost, or a
+/// section for the path) is `On`. `DetectionOnly` and `Off` block nothing.
+pub fn waf_engine(f: &Facts<'_>) -> Option<super::WafEngine> {
+    let engine = ap::last(&f.scope, "SecRuleEngine")?;
+    if !engine
+        .node
+        .arg(0)
+        .is_some_and(|a| a.eq_ignore_ascii_case("On"))
+    {
+        return None;
+    }
+    let error_log = ap::last(&f.scope, "ErrorLog")
+        .and_then(|s| s.node.arg(0))
+        .filter(|l| !l.starts_with('|') && !l.starts_with("syslog"))
+        .map(|l| {
+            let p = Path::new(l);
+            if p.is_absolute() {
+                l.to_string()
+            } else {
+                // Relative to ServerRoot.
+                f.config
+                    .server_root
+                    .as_ref()
+                    .map(|r| r.join(p).display().to_string())
+                    .unwrap_or_else(|| l.to_string())
+            }
+        });
+    Some(super::WafEngine {
+        module: "ModSecurity",
+        evidence: ev(engine.node, engine.node.text(true)),
+        error_log,
+        kind: server::Kind::Apache,
+    })
+}
+
 /// The findings for the facts.
 pub fn findings(f: &Facts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -1023,5 +1058,51 @@ mod tests {
         for no in ["10.0.0.1", "192.168.0.0/16", "10", "128.0.0.0/8"] {
             assert!(!loopback_matches(no), "{no}");
         }
+    }
+
+    /// `SecRuleEngine On` in scope turns ModSecurity on; DetectionOnly, Off, or an `Off` for the
+    /// REST path do not.
+    #[test]
+    fn modsecurity_engine_in_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("magento");
+        std::fs::create_dir_all(root.join("pub")).unwrap();
+        let engine = |server: &str, vhost: &str| {
+            let conf = dir.path().join("apache2.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "ServerRoot \"{d}\"\nLoadModule security2_module /x/mod_security2.so\n{server}\n<VirtualHost *:80>\n    DocumentRoot \"{r}/pub\"\n    ErrorLog logs/store-error.log\n{vhost}\n</VirtualHost>\n",
+                    d = dir.path().display(),
+                    r = root.display()
+                ),
+            )
+            .unwrap();
+            let cfg = ap::read(&conf);
+            let f = facts(&cfg, &root, None, None, "/rest/V1/products").unwrap();
+            waf_engine(&f).map(|w| (w.evidence.source, w.error_log))
+        };
+        let (source, log) = engine("SecRuleEngine On", "").unwrap();
+        assert!(source.ends_with("apache2.conf:3"), "{source}");
+        assert_eq!(
+            log,
+            Some(
+                dir.path()
+                    .join("logs/store-error.log")
+                    .display()
+                    .to_string()
+            )
+        );
+        assert!(engine("SecRuleEngine DetectionOnly", "").is_none());
+        assert!(engine("SecRuleEngine On", "    SecRuleEngine Off").is_none());
+        assert!(engine("", "    SecRuleEngine on").is_some());
+        assert!(
+            engine(
+                "SecRuleEngine On",
+                "    <LocationMatch \"^/(index\\.php/)?rest/\">\n        SecRuleEngine Off\n    </LocationMatch>"
+            )
+            .is_none()
+        );
+        assert!(engine("", "").is_none());
     }
 }

@@ -101,6 +101,22 @@ pub fn serving(ctx: &Context) -> Vec<Serving> {
     out
 }
 
+/// A WAF module the server configuration turns on for the store's request: ModSecurity
+/// (Apache `SecRuleEngine On`, nginx `modsecurity on;`) in force for the path. Not a finding by
+/// itself (a WAF that lets clean requests through is no problem): the live join names
+/// `waf-blocked` when the store answers a non-Magento 403 that no config rule explains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WafEngine {
+    /// `ModSecurity`.
+    pub module: &'static str,
+    /// The directive that turns it on (`file:line`).
+    pub evidence: Evidence,
+    /// The web server's error log for the store (ModSecurity logs the rule id there), when the
+    /// configuration names it.
+    pub error_log: Option<String>,
+    pub kind: Kind,
+}
+
 /// The findings from the web server's configuration.
 fn server_config(ctx: &Context, d: &mut Diagnosis) {
     let loaded = ctx.server();
@@ -135,6 +151,9 @@ fn server_config(ctx: &Context, d: &mut Diagnosis) {
                     for finding in apache::findings(&f) {
                         d.push(finding);
                     }
+                    if d.waf.is_none() {
+                        d.waf = apache::waf_engine(&f);
+                    }
                 }
             }
             Kind::Nginx => {
@@ -142,6 +161,9 @@ fn server_config(ctx: &Context, d: &mut Diagnosis) {
                     any = true;
                     for finding in nginx::findings(&f, &path) {
                         d.push(finding);
+                    }
+                    if d.waf.is_none() {
+                        d.waf = nginx::waf_engine(&f);
                     }
                 }
             }

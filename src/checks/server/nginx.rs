@@ -80,6 +80,26 @@ fn ev(n: &Node, text: impl Into<String>) -> Evidence {
     Evidence::file(&n.file.display().to_string(), Some(n.line), text)
 }
 
+/// ModSecurity (the nginx connector) turned on for the request: `modsecurity on;` in force in
+/// the location the path lands in (inherited from `server` or `http`).
+pub fn waf_engine(f: &Facts<'_>) -> Option<super::WafEngine> {
+    let levels = ng::levels(&f.server, &f.first);
+    let on = ng::effective(&levels, "modsecurity")?;
+    if !on.arg(0).is_some_and(|a| a.eq_ignore_ascii_case("on")) {
+        return None;
+    }
+    let error_log = ng::effective(&levels, "error_log")
+        .and_then(|n| n.arg(0))
+        .filter(|l| l.starts_with('/'))
+        .map(str::to_string);
+    Some(super::WafEngine {
+        module: "ModSecurity",
+        evidence: ev(on, on.text(false)),
+        error_log,
+        kind: crate::store::server::Kind::Nginx,
+    })
+}
+
 fn where_(chain: &[&Node]) -> String {
     match chain.last() {
         Some(l) => format!("location {} ({})", l.args.join(" "), l.place()),
@@ -318,4 +338,38 @@ pub fn findings(f: &Facts<'_>, url: &str) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `modsecurity on;` inherited into the location the path lands in; `off` there wins.
+    #[test]
+    fn modsecurity_in_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("magento");
+        std::fs::create_dir_all(root.join("pub")).unwrap();
+        let engine = |http: &str, rest: &str| {
+            let conf = dir.path().join("nginx.conf");
+            std::fs::write(
+                &conf,
+                format!(
+                    "events {{}}\nhttp {{\n    {http}\n    error_log /var/log/nginx/store.log;\n    server {{\n        listen 80;\n        root {r}/pub;\n        location /rest/ {{\n            {rest}\n            try_files $uri /index.php$is_args$args;\n        }}\n        location ~ \\.php$ {{\n            fastcgi_pass 127.0.0.1:9000;\n        }}\n    }}\n}}\n",
+                    r = root.display()
+                ),
+            )
+            .unwrap();
+            let cfg = ng::read(&conf);
+            let f = facts(&cfg, &root, None, None, "/rest/V1/products").unwrap();
+            waf_engine(&f).map(|w| (w.evidence.source, w.error_log))
+        };
+        let (source, log) = engine("modsecurity on;", "").unwrap();
+        assert!(source.ends_with("nginx.conf:3"), "{source}");
+        assert_eq!(log.as_deref(), Some("/var/log/nginx/store.log"));
+        assert!(engine("modsecurity on;", "modsecurity off;").is_none());
+        assert!(engine("modsecurity off;", "").is_none());
+        assert!(engine("", "modsecurity on;").is_some());
+        assert!(engine("", "").is_none());
+    }
 }
