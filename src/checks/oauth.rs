@@ -24,6 +24,7 @@ use crate::mask::mask;
 use crate::request::{RequestSpec, Target};
 use crate::store::config::Scope;
 use crate::store::db::Row;
+use crate::store::secrets::{OauthSecrets, SecretRead};
 use crate::store::modules::Edition;
 
 pub const OFFLOADER_PATH: &str = "web/secure/offloader_header";
@@ -328,10 +329,10 @@ impl Validation<'_> {
         });
         if !method_ok {
             let secrets = match (&consumer, &token_row) {
-                (Some(c), Some(t)) => Some((
-                    c.text("secret").unwrap_or_default(),
-                    t.text("secret").unwrap_or_default(),
-                )),
+                (Some(c), Some(t)) => {
+                    let (cs, ts) = stored_secrets(self.ctx, db, c, t);
+                    Some((cs.value().to_string(), ts.value().to_string()))
+                }
                 _ => None,
             };
             self.method_unsupported(d, &method, supported, secrets);
@@ -474,10 +475,22 @@ impl Validation<'_> {
             );
             return;
         }
-        // 8. Signature.
-        let cs = consumer.text("secret").unwrap_or_default();
-        let ts = tok.text("secret").unwrap_or_default();
-        if !self.signature(d, &cs, &ts, &consumer_ev) {
+        // 8. Signature, with the secrets as the resource models load them (decrypted).
+        let (cs, ts) = stored_secrets(self.ctx, Some(db), &consumer, &tok);
+        if let Some(f) = undecryptable(&cs, &ts, &consumer_ev, &tok_ev) {
+            d.push(f.evidence(self.origin()));
+            return;
+        }
+        let consumer_ev = Evidence::db(
+            "oauth_consumer",
+            format!(
+                "{}; consumer secret {}; oauth_token.secret {}",
+                consumer_ev.text,
+                cs.how(),
+                ts.how()
+            ),
+        );
+        if !self.signature(d, cs.value(), ts.value(), &consumer_ev) {
             return;
         }
         // Then OauthUserContext wants an active integration for the consumer.
@@ -908,6 +921,60 @@ impl Validation<'_> {
         sign(HMAC_SHA256, key, &base)
             .is_some_and(|s| signatures_equal(&s, self.p("oauth_signature")))
     }
+}
+
+/// The consumer's and the access token's secrets as `Consumer::_afterLoad()` and
+/// `Token::_afterLoad()` give them: decrypted with `crypt/key` on releases that store them
+/// encrypted (2.4.3-p2 and later).
+fn stored_secrets(
+    ctx: &Context,
+    db: Option<&dyn crate::store::db::Database>,
+    consumer: &Row,
+    tok: &Row,
+) -> (SecretRead, SecretRead) {
+    let secrets = OauthSecrets::for_store(&ctx.install, db);
+    (
+        secrets.consumer_secret(&consumer.text("secret").unwrap_or_default()),
+        secrets.token_secret(
+            &tok.text("secret").unwrap_or_default(),
+            &tok.text("type").unwrap_or_default(),
+        ),
+    )
+}
+
+/// A stored secret no key of `crypt/key` decrypts: Magento signs with an empty secret, so no
+/// client signature can match.
+fn undecryptable(
+    cs: &SecretRead,
+    ts: &SecretRead,
+    consumer_ev: &Evidence,
+    tok_ev: &Evidence,
+) -> Option<Finding> {
+    let mut why = Vec::new();
+    if let SecretRead::Undecryptable(e) = cs {
+        why.push(format!("oauth_consumer.secret: {e}"));
+    }
+    if let SecretRead::Undecryptable(e) = ts {
+        why.push(format!("oauth_token.secret: {e}"));
+    }
+    if why.is_empty() {
+        return None;
+    }
+    Some(
+        err(Code::OauthSignatureInvalid)
+            .title("The stored OAuth secret cannot be decrypted with crypt/key")
+            .detail(format!(
+                "{}. Magento decrypts the secret to an empty string and computes another signature than any client with the real secret: 401 \"The signature is invalid. Verify and try again.\"",
+                why.join("; ")
+            ))
+            .evidence(consumer_ev.clone())
+            .evidence(tok_ev.clone())
+            .fix(Fix {
+                summary: "Put back the crypt/key the secrets were written with (the older key goes first in crypt/key, the current last), or reauthorise the integration to make and encrypt new credentials".into(),
+                commands: Vec::new(),
+                admin_path: Some("System > Extensions > Integrations > (integration) > Reauthorize".into()),
+            }),
+    )
 }
 
 fn token_evidence(t: &Row) -> Evidence {

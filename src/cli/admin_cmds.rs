@@ -10,6 +10,7 @@ use super::args::{ChangePasswordArgs, Command, IntegrationArgs, UnlockArgs};
 use m2auth::checks::Context;
 use m2auth::checks::permissions::AclData;
 use m2auth::fix::admin::{self as admin_fix, LockState};
+use m2auth::store::secrets::OauthSecrets;
 use m2auth::fix::integration::{self as integration_fix, IntegrationView, REDACTED_COLUMNS};
 use m2auth::fix::journal::{EntryMeta, Journal, Listed};
 use m2auth::magento::password::HashVersion;
@@ -287,10 +288,14 @@ fn integration_text(v: &IntegrationView, out: &mut String) {
         "consumer secret",
         v.consumer_secret.as_deref().unwrap_or("-"),
     );
+    if let Some(how) = &v.secret_storage {
+        line(out, "  stored", how);
+    }
     match &v.token {
         Some(t) => {
             line(out, "access token", &t.access_token);
             line(out, "token secret", &t.token_secret);
+            line(out, "  stored", &t.secret_storage);
             let mut state = format!("oauth_token {} type {}", t.entity_id, t.kind);
             if t.revoked {
                 state.push_str(", REVOKED");
@@ -356,7 +361,8 @@ pub(super) fn integration_list(ctx: &Context, json: bool) -> Done {
         Err(e) => return Ok(Err(e)),
     };
     let data = AclData::load(ctx);
-    let all = match integration_fix::list(db, acl_pair(&data)) {
+    let secrets = OauthSecrets::for_store(&ctx.install, Some(db));
+    let all = match integration_fix::list(db, &secrets, acl_pair(&data)) {
         Ok(a) => a,
         Err(e) => return Ok(Err(e.to_string())),
     };
@@ -405,7 +411,8 @@ pub(super) fn integration_show(ctx: &Context, args: &IntegrationArgs, json: bool
         Err(e) => return Ok(Err(e)),
     };
     let data = AclData::load(ctx);
-    let v = match integration_fix::show(db, &args.name, acl_pair(&data)) {
+    let secrets = OauthSecrets::for_store(&ctx.install, Some(db));
+    let v = match integration_fix::show(db, &secrets, &args.name, acl_pair(&data)) {
         Ok(Some(v)) => v,
         Ok(None) => {
             return Ok(Err(format!(
@@ -436,9 +443,13 @@ pub(super) fn integration_activate(
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let act =
-        match integration_fix::activate(&mut session, &args.name, integration_fix::new_token_value)
-        {
+    let secrets = OauthSecrets::for_store(&ctx.install, ctx.db.as_deref());
+    let act = match integration_fix::activate(
+        &mut session,
+        &secrets,
+        &args.name,
+        integration_fix::new_token_value,
+    ) {
             Ok(a) => a,
             Err(e) => return Ok(Err(e.to_string())),
         };
@@ -495,10 +506,11 @@ pub(super) fn integration_activate(
         command: std::env::args().collect(),
         masker: masker.clone(),
     };
-    let listed = match Journal::for_root(&ctx.install.root).commit_redacted(
+    let listed = match Journal::for_root(&ctx.install.root).commit_sealed(
         session,
         &meta,
         REDACTED_COLUMNS,
+        Some(&secrets.sealer()),
     ) {
         Ok(l) => l,
         Err(e) => {

@@ -17,6 +17,7 @@ use m2auth::checks::permissions::{self, AclData};
 use m2auth::checks::{self, Context, LoadOptions, tokens};
 use m2auth::findings;
 use m2auth::fix::acl_grant::{self, GrantRequest, GrantTarget};
+use m2auth::fix::integration as integration_fix;
 use m2auth::fix::journal::{Journal, UndoOptions};
 use m2auth::magento::routes::Route;
 use m2auth::mask::{self, Masker};
@@ -931,38 +932,14 @@ fn matrix_live(
 }
 
 /// An integration's OAuth credentials (consumer key and secret, access token and secret), from
-/// the database.
+/// the database, the secrets decrypted as Magento does.
 fn integration_credentials(
     ctx: &Context,
     name: &str,
 ) -> Result<m2auth::request::OauthCredentials, String> {
     let db = ctx.db_for("integration").map_err(|s| s.reason)?;
-    let rows = db
-        .rows("integration", &[("name", name.into())])
-        .map_err(|e| e.to_string())?;
-    let consumer_id = rows
-        .first()
-        .and_then(|r| r.int("consumer_id"))
-        .ok_or_else(|| format!("no integration '{name}' with an OAuth consumer"))?;
-    let consumer = db
-        .rows("oauth_consumer", &[("entity_id", consumer_id.into())])
-        .map_err(|e| e.to_string())?;
-    let consumer = consumer
-        .first()
-        .ok_or_else(|| format!("integration '{name}': no oauth_consumer row {consumer_id}"))?;
-    let tokens = db
-        .rows("oauth_token", &[("consumer_id", consumer_id.into())])
-        .map_err(|e| e.to_string())?;
-    let token = tokens
-        .iter()
-        .find(|t| t.text("type").as_deref() == Some("access") && t.int("revoked") != Some(1))
-        .ok_or_else(|| format!("integration '{name}' has no access token that is not revoked (integration:activate {name})"))?;
-    Ok(m2auth::request::OauthCredentials {
-        consumer_key: consumer.text("key").unwrap_or_default(),
-        consumer_secret: consumer.text("secret").unwrap_or_default(),
-        token: token.text("token").unwrap_or_default(),
-        token_secret: token.text("secret").unwrap_or_default(),
-    })
+    let secrets = m2auth::store::secrets::OauthSecrets::for_store(&ctx.install, Some(db));
+    integration_fix::credentials(db, &secrets, name)
 }
 
 /// The store's subfolder: the path before `/rest/` or `/index.php/rest/` (`/shop/rest/V1/x` →
@@ -1055,6 +1032,7 @@ fn undo(
         force: args.force,
         command: std::env::args().collect(),
         masker: ctx.masker.clone(),
+        sealer: Some(m2auth::store::secrets::Sealer::new(ctx.install.crypt_keys())),
     };
     let outcome = if target.entry.database.is_none() {
         // A file-only entry (fix): no database session needed.

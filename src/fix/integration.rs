@@ -21,6 +21,7 @@ use crate::mask::mask;
 use crate::store::acl as store_acl;
 use crate::store::db::write::WriteSession;
 use crate::store::db::{Database, DbError, Row};
+use crate::store::secrets::{OauthSecrets, SecretRead};
 
 /// `Integration::STATUS_*`.
 pub const STATUS_INACTIVE: i64 = 0;
@@ -59,8 +60,10 @@ pub struct TokenView {
     pub kind: String,
     /// Masked.
     pub access_token: String,
-    /// Masked.
+    /// Masked (decrypted first where the release stores it encrypted).
     pub token_secret: String,
+    /// How `oauth_token.secret` is stored (clear, or encrypted and with which key).
+    pub secret_storage: String,
     pub revoked: bool,
     pub authorized: bool,
     pub user_type: Option<i64>,
@@ -82,8 +85,10 @@ pub struct IntegrationView {
     pub consumer_id: Option<i64>,
     /// Shown whole: it is sent in every OAuth request and identifies, it does not authenticate.
     pub consumer_key: Option<String>,
-    /// Masked.
+    /// Masked (decrypted first where the release stores it encrypted).
     pub consumer_secret: Option<String>,
+    /// How `oauth_consumer.secret` is stored (clear, or encrypted and with which key).
+    pub secret_storage: Option<String>,
     pub token: Option<TokenView>,
     /// More `oauth_token` rows of the consumer than the one shown (Magento uses the first).
     pub other_tokens: usize,
@@ -104,36 +109,43 @@ fn opt_text(row: &Row, col: &str) -> Option<String> {
 /// the row of `consumer_id`, the first by id), and how many more there are.
 fn consumer_token(
     db: &dyn Database,
+    secrets: &OauthSecrets,
     consumer_id: i64,
 ) -> Result<(Option<TokenView>, usize), DbError> {
     let mut rows = db.rows("oauth_token", &[("consumer_id", consumer_id.into())])?;
     rows.sort_by_key(|r| r.int("entity_id").unwrap_or(i64::MAX));
     let n = rows.len();
-    let view = rows.first().map(TokenView::from_row);
+    let view = rows.first().map(|t| TokenView::from_row(t, secrets));
     Ok((view, n.saturating_sub(1)))
 }
 
 fn view(
     db: &dyn Database,
+    secrets: &OauthSecrets,
     row: &Row,
     acl: Option<(&Acl, &AclTree)>,
 ) -> Result<IntegrationView, DbError> {
     let integration_id = row.int("integration_id").unwrap_or(0);
     let status = row.int("status").unwrap_or(0);
     let consumer_id = row.int("consumer_id");
-    let (consumer_key, consumer_secret, token, other_tokens) = match consumer_id {
+    let (consumer_key, consumer_secret, secret_storage, token, other_tokens) = match consumer_id
+    {
         Some(cid) => {
             let consumer = db.rows("oauth_consumer", &[("entity_id", cid.into())])?;
             let c = consumer.first();
-            let (token, others) = consumer_token(db, cid)?;
+            let (token, others) = consumer_token(db, secrets, cid)?;
+            let read = c
+                .and_then(|c| c.text("secret"))
+                .map(|s| secrets.consumer_secret(&s));
             (
                 c.and_then(|c| c.text("key")),
-                c.and_then(|c| c.text("secret")).map(|s| mask(&s)),
+                read.as_ref().map(|r| mask(r.value())),
+                read.as_ref().map(SecretRead::how),
                 token,
                 others,
             )
         }
-        None => (None, None, None, 0),
+        None => (None, None, None, None, 0),
     };
     let role = u64::try_from(integration_id)
         .ok()
@@ -168,6 +180,7 @@ fn view(
         consumer_id,
         consumer_key,
         consumer_secret,
+        secret_storage,
         token,
         other_tokens,
         created_at: row.text("created_at"),
@@ -177,20 +190,68 @@ fn view(
     })
 }
 
+/// An integration's OAuth credentials for signing requests: its consumer's key and secret and
+/// its access token (not revoked) and secret, the secrets as Magento loads them (decrypted on
+/// releases that store them encrypted). A secret that cannot be decrypted is an error.
+pub fn credentials(
+    db: &dyn Database,
+    secrets: &OauthSecrets,
+    name: &str,
+) -> Result<crate::request::OauthCredentials, String> {
+    let rows = db
+        .rows("integration", &[("name", name.into())])
+        .map_err(|e| e.to_string())?;
+    let consumer_id = rows
+        .first()
+        .and_then(|r| r.int("consumer_id"))
+        .ok_or_else(|| format!("no integration '{name}' with an OAuth consumer"))?;
+    let consumer = db
+        .rows("oauth_consumer", &[("entity_id", consumer_id.into())])
+        .map_err(|e| e.to_string())?;
+    let consumer = consumer
+        .first()
+        .ok_or_else(|| format!("integration '{name}': no oauth_consumer row {consumer_id}"))?;
+    let tokens = db
+        .rows("oauth_token", &[("consumer_id", consumer_id.into())])
+        .map_err(|e| e.to_string())?;
+    let token = tokens
+        .iter()
+        .find(|t| t.text("type").as_deref() == Some("access") && t.int("revoked") != Some(1))
+        .ok_or_else(|| format!("integration '{name}' has no access token that is not revoked (integration:activate {name})"))?;
+    let open = |what: &str, read: SecretRead| match read {
+        SecretRead::Undecryptable(e) => Err(format!("integration '{name}': {what} {e}")),
+        r => Ok(r.value().to_string()),
+    };
+    Ok(crate::request::OauthCredentials {
+        consumer_key: consumer.text("key").unwrap_or_default(),
+        consumer_secret: open(
+            "oauth_consumer.secret",
+            secrets.consumer_secret(&consumer.text("secret").unwrap_or_default()),
+        )?,
+        token: token.text("token").unwrap_or_default(),
+        token_secret: open(
+            "oauth_token.secret",
+            secrets.token_secret(&token.text("secret").unwrap_or_default(), "access"),
+        )?,
+    })
+}
+
 /// Every integration, by id.
 pub fn list(
     db: &dyn Database,
+    secrets: &OauthSecrets,
     acl: Option<(&Acl, &AclTree)>,
 ) -> Result<Vec<IntegrationView>, DbError> {
     let mut rows = db.rows("integration", &[])?;
     rows.sort_by_key(|r| r.int("integration_id").unwrap_or(i64::MAX));
-    rows.iter().map(|r| view(db, r, acl)).collect()
+    rows.iter().map(|r| view(db, secrets, r, acl)).collect()
 }
 
 /// One integration by name, or by id when `name` is a number and no integration has that name
 /// (as n98's `integration:show name|id`).
 pub fn show(
     db: &dyn Database,
+    secrets: &OauthSecrets,
     name: &str,
     acl: Option<(&Acl, &AclTree)>,
 ) -> Result<Option<IntegrationView>, DbError> {
@@ -200,7 +261,7 @@ pub fn show(
     {
         rows = db.rows("integration", &[("integration_id", id.into())])?;
     }
-    rows.first().map(|r| view(db, r, acl)).transpose()
+    rows.first().map(|r| view(db, secrets, r, acl)).transpose()
 }
 
 /// A freshly made access token and secret. `Debug` never shows them.
@@ -258,9 +319,12 @@ impl Activation {
 }
 
 /// Activate integration `name` in the session's open transaction: status 1 and, when the
-/// consumer has no token yet, a fresh access token. `random` makes each 32-character value.
+/// consumer has no token yet, a fresh access token. `random` makes each 32-character value;
+/// the token secret is stored as this release stores it (`secrets`: encrypted with the current
+/// key of `crypt/key` since 2.4.3-p2, in clear before).
 pub fn activate(
     session: &mut WriteSession,
+    secrets: &OauthSecrets,
     name: &str,
     mut random: impl FnMut() -> Result<String, FixError>,
 ) -> Result<Activation, FixError> {
@@ -289,7 +353,17 @@ pub fn activate(
     let mut tokens =
         session.select_for_update("oauth_token", &[("consumer_id", consumer_id.into())])?;
     tokens.sort_by_key(|r| r.int("entity_id").unwrap_or(i64::MAX));
-    let existing = tokens.first().map(TokenView::from_row);
+    let existing = tokens.first().map(|t| TokenView::from_row(t, secrets));
+    // The credentials handed out carry the consumer secret as Magento loads it: one that no key
+    // decrypts is no secret a client can sign with.
+    let consumer_secret = match secrets.consumer_secret(&consumer.text("secret").unwrap_or_default()) {
+        SecretRead::Undecryptable(e) => {
+            return Err(FixError::Refused(format!(
+                "integration '{name}': oauth_consumer.secret {e}; no OAuth call can be signed with it, so activation would not help. Reauthorise it in System > Extensions > Integrations (Magento makes and encrypts new credentials); nothing was changed"
+            )));
+        }
+        r => r.value().to_string(),
+    };
     if status_before != STATUS_ACTIVE {
         session.update(
             "integration",
@@ -309,6 +383,11 @@ pub fn activate(
     let created = if existing.is_none() || reauthorize {
         let access_token = random()?;
         let token_secret = random()?;
+        let stored_secret = secrets.to_store(&token_secret).map_err(|e| {
+            FixError::Refused(format!(
+                "the new token secret cannot be encrypted as this release stores it ({e}); nothing was changed"
+            ))
+        })?;
         let verifier = random()?;
         let callback = consumer
             .text("callback_url")
@@ -320,7 +399,7 @@ pub fn activate(
                 ("consumer_id", consumer_id.into()),
                 ("type", "access".into()),
                 ("token", access_token.clone().into()),
-                ("secret", token_secret.clone().into()),
+                ("secret", stored_secret.into()),
                 ("verifier", verifier.into()),
                 ("callback_url", callback.into()),
                 ("revoked", 0.into()),
@@ -330,7 +409,7 @@ pub fn activate(
         Some(NewCredentials {
             token_id,
             consumer_key: consumer.text("key").unwrap_or_default(),
-            consumer_secret: consumer.text("secret").unwrap_or_default(),
+            consumer_secret,
             access_token,
             token_secret,
         })
@@ -350,12 +429,15 @@ pub fn activate(
 
 impl TokenView {
     /// The masked view of an `oauth_token` row.
-    pub fn from_row(t: &crate::store::db::Row) -> TokenView {
+    pub fn from_row(t: &crate::store::db::Row, secrets: &OauthSecrets) -> TokenView {
+        let kind = t.text("type").unwrap_or_default();
+        let secret = secrets.token_secret(&t.text("secret").unwrap_or_default(), &kind);
         TokenView {
             entity_id: t.int("entity_id").unwrap_or(0),
-            kind: t.text("type").unwrap_or_default(),
             access_token: mask(&t.text("token").unwrap_or_default()),
-            token_secret: mask(&t.text("secret").unwrap_or_default()),
+            token_secret: mask(secret.value()),
+            secret_storage: secret.how(),
+            kind,
             revoked: t.int("revoked").unwrap_or(0) != 0,
             authorized: t.int("authorized").unwrap_or(0) != 0,
             user_type: t.int("user_type"),

@@ -43,6 +43,7 @@ use super::{Conflict, FixError, Plan, Step, sql_literal};
 use crate::mask::{Masker, mask};
 use crate::store::db::write::{Change, Operation, Stored, WriteSession};
 use crate::store::db::{DbError, Row, SqlValue};
+use crate::store::secrets::Sealer;
 
 /// The format version written in every entry.
 pub const FORMAT: u32 = 1;
@@ -310,6 +311,8 @@ pub struct UndoOptions {
     /// The undo's command line and the run's secrets, as in [`EntryMeta`].
     pub command: Vec<String>,
     pub masker: Masker,
+    /// The store's `crypt/key`, to open values the entry keeps sealed ([`SEALED_PREFIX`]).
+    pub sealer: Option<Sealer>,
 }
 
 /// What an undo did.
@@ -373,6 +376,19 @@ impl Journal {
         meta: &EntryMeta,
         redacted: &[&str],
     ) -> Result<Option<Listed>, FixError> {
+        self.commit_sealed(session, meta, redacted, None)
+    }
+
+    /// [`Journal::commit_redacted`], with the secret values of the rows the session deleted
+    /// sealed with the store's `crypt/key` ([`Sealer`]) instead of digested, so that undo can put
+    /// those rows back (an integration's access token replaced by a reauthorisation).
+    pub fn commit_sealed(
+        &self,
+        session: WriteSession,
+        meta: &EntryMeta,
+        redacted: &[&str],
+        sealer: Option<&Sealer>,
+    ) -> Result<Option<Listed>, FixError> {
         if !session.in_transaction() {
             return Err(FixError::Refused(
                 "internal: commit of a session without an open transaction".into(),
@@ -384,7 +400,7 @@ impl Journal {
         }
         let redacted: Vec<String> = redacted.iter().map(|r| r.to_string()).collect();
         let mut entry = new_entry(meta, &session, session.changes().to_vec());
-        redact_entry(&mut entry, &redacted);
+        redact_entry(&mut entry, &redacted, sealer);
         let path = self.write_new(&mut entry)?;
         match session.commit() {
             Ok(_) => Ok(Some(Listed { path, entry })),
@@ -523,6 +539,7 @@ impl Journal {
                 &mut session,
                 change,
                 &entry.redacted,
+                opts.sealer.as_ref(),
                 opts.force,
                 &mut conflicts,
             )?;
@@ -540,7 +557,7 @@ impl Journal {
         };
         let mut undo_entry = new_entry(&meta, &session, session.changes().to_vec());
         undo_entry.undoes = Some(entry.id.clone());
-        redact_entry(&mut undo_entry, &entry.redacted);
+        redact_entry(&mut undo_entry, &entry.redacted, None);
         let undo_path = self.write_new(&mut undo_entry)?;
 
         let marked = marked_undone(entry, &undo_entry, opts.force && !conflicts.is_empty());
@@ -1207,17 +1224,32 @@ fn is_redacted(redacted: &[String], table: &str, column: &str) -> bool {
 }
 
 /// Replace the values of the redacted columns of every recorded row by their digests.
-fn redact_entry(entry: &mut Entry, redacted: &[String]) {
+///
+/// With a `sealer`, the values of rows a change deleted are sealed instead ([`SEALED_PREFIX`]):
+/// undo re-inserts such a row with the values unsealed.
+fn redact_entry(entry: &mut Entry, redacted: &[String], sealer: Option<&Sealer>) {
     if redacted.is_empty() {
         return;
     }
     let mut used = Vec::new();
     for change in &mut entry.changes {
+        let deleted = change.operation == Operation::Delete;
         for (i, c) in change.columns.iter().enumerate() {
             if !is_redacted(redacted, &change.table, c) {
                 continue;
             }
-            for row in change.before.iter_mut().chain(change.after.iter_mut()) {
+            for row in change.before.iter_mut() {
+                if let Some(v) = row.get_mut(i) {
+                    *v = match (sealer, &*v) {
+                        (Some(s), Stored::Text(t)) if deleted => s
+                            .seal(t)
+                            .map(|x| Stored::Text(format!("{SEALED_PREFIX}{x}")))
+                            .unwrap_or_else(|_| digest(v)),
+                        _ => digest(v),
+                    };
+                }
+            }
+            for row in change.after.iter_mut() {
                 if let Some(v) = row.get_mut(i) {
                     *v = digest(v);
                 }
@@ -1531,14 +1563,43 @@ fn bad_entry(change: &Change) -> FixError {
     ))
 }
 
-/// Re-insert a recorded row with every column (ids included) but generated ones.
-fn reinsert(session: &mut WriteSession, change: &Change, row: &[Stored]) -> Result<(), FixError> {
+/// Marks a value the journal keeps sealed with the store's `crypt/key` ([`Sealer`]).
+pub const SEALED_PREFIX: &str = "m2auth-sealed:";
+
+fn is_sealed(v: Option<&Stored>) -> bool {
+    matches!(v, Some(Stored::Text(t)) if t.starts_with(SEALED_PREFIX))
+}
+
+/// Re-insert a recorded row with every column (ids included) but generated ones; sealed
+/// values are unsealed first.
+fn reinsert(
+    session: &mut WriteSession,
+    change: &Change,
+    row: &[Stored],
+    sealer: Option<&Sealer>,
+) -> Result<(), FixError> {
     let generated = session.generated_columns(&change.table)?;
     let mut values: Vec<(&str, SqlValue)> = Vec::new();
     for (c, v) in change.columns.iter().zip(row) {
         if generated.iter().any(|g| g == c) {
             continue;
         }
+        let v = match v {
+            Stored::Text(t) if t.starts_with(SEALED_PREFIX) => {
+                let opened = sealer
+                    .ok_or_else(|| FixError::Refused(format!(
+                        "the journal keeps {}.{c} sealed with the store's crypt/key, and env.php's crypt/key could not be read; nothing was changed",
+                        change.table
+                    )))?
+                    .unseal(&t[SEALED_PREFIX.len()..])
+                    .map_err(|e| FixError::Refused(format!(
+                        "the journal keeps {}.{c} sealed with the store's crypt/key, and it does not open: {e}; nothing was changed",
+                        change.table
+                    )))?;
+                Stored::Text(opened)
+            }
+            other => other.clone(),
+        };
         values.push((c.as_str(), v.to_sql().ok_or_else(|| bad_entry(change))?));
     }
     session.insert(&change.table, &values)?;
@@ -1550,6 +1611,7 @@ fn undo_change(
     session: &mut WriteSession,
     change: &Change,
     redacted: &[String],
+    sealer: Option<&Sealer>,
     force: bool,
     conflicts: &mut Vec<Conflict>,
 ) -> Result<(), FixError> {
@@ -1560,7 +1622,7 @@ fn undo_change(
         Operation::Delete => change
             .before
             .iter()
-            .any(|r| r.get(i) != Some(&Stored::Null)),
+            .any(|r| r.get(i) != Some(&Stored::Null) && !is_sealed(r.get(i))),
         Operation::Update => change
             .before
             .iter()
@@ -1626,7 +1688,7 @@ fn undo_change(
                     }
                     session.delete(&change.table, &key_ref(&key))?;
                 }
-                reinsert(session, change, row)?;
+                reinsert(session, change, row, sealer)?;
             }
         }
         Operation::Update => {
@@ -1640,7 +1702,7 @@ fn undo_change(
                         "was deleted since the entry updated it".into(),
                     ));
                     if force {
-                        reinsert(session, change, before)?;
+                        reinsert(session, change, before, sealer)?;
                     }
                     continue;
                 };

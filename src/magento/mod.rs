@@ -3,6 +3,7 @@
 pub mod acl;
 pub mod cryptkey;
 pub mod defaults;
+pub mod encryptor;
 pub mod jwt;
 pub mod oauth1;
 pub mod password;

@@ -7,6 +7,7 @@ pub mod envphp;
 pub mod modules;
 pub mod root;
 pub mod scopes;
+pub mod secrets;
 pub mod server;
 pub mod webapi;
 
