@@ -36,6 +36,15 @@ fn q(s: &str) -> String {
     lab::php_quote(s)
 }
 
+/// `Encryptor::decrypt()` of a `0:3:` value by PHP's libsodium with the lab's crypt key.
+fn php_decrypt(stored: &str) -> Option<String> {
+    php(&format!(
+        "$k = base64_decode(substr({}, 6)); $d = base64_decode(explode(':', {}, 3)[2]); $n = substr($d, 0, 12); echo sodium_crypto_aead_chacha20poly1305_ietf_decrypt(substr($d, 12), $n, $n, $k);",
+        q(lab::fixture::MAGENTO_CRYPT_KEY),
+        q(stored)
+    ))
+}
+
 struct Scenario {
     store: FixtureStore,
     db: LabDb,
@@ -129,6 +138,13 @@ fn scenario(release: &str) -> Option<Scenario> {
     db.rule(20, "Magento_Sales::sales", "deny");
     db.rule(20, "Magento_Customer::customer", "deny");
     db.integration_as_bearer();
+    // The lab's schema is the reference db_schema.xml of a release before 2.4.3-p2 (secrets
+    // varchar(32)); the releases that encrypt them widened both columns to 128.
+    db.exec(&format!(
+        "ALTER TABLE {} MODIFY secret varchar(128) NOT NULL; ALTER TABLE {} MODIFY secret varchar(128) NULL",
+        db.table("oauth_consumer"),
+        db.table("oauth_token")
+    ));
     Some(Scenario { store, db })
 }
 
@@ -504,7 +520,10 @@ fn integrations_list_show_and_activate() {
     assert_eq!(row[0].as_deref(), Some("2"));
     assert_eq!(row[1].as_deref(), Some("access"));
     assert_eq!(row[2].as_deref(), Some(token.as_str()));
-    assert_eq!(row[3].as_deref(), Some(secret.as_str()));
+    // 2.4.7-p3 keeps the token secret encrypted: PHP's libsodium opens it with crypt/key.
+    let stored = row[3].clone().unwrap();
+    assert!(stored.starts_with("0:3:"), "{stored}");
+    assert_eq!(php_decrypt(&stored).as_deref(), Some(secret.as_str()));
     assert_eq!(row[4].as_deref(), Some("oob"));
     assert_eq!(row[5].as_deref(), Some("0"));
     assert_eq!(row[6].as_deref(), Some("1"));
@@ -643,6 +662,107 @@ fn activate_reauthorises_a_recreated_or_revoked_integration() {
                 s.db.table("integration")
             )),
             1
+        );
+    }
+}
+
+/// On a release that encrypts OAuth secrets the new token secret is stored encrypted; on one
+/// before the encryption (2.4.3-p1) in clear. Undo of a reauthorisation puts the deleted token
+/// back as it was (its secret columns sealed in the journal with the store's crypt key, never in
+/// clear), and the integration then signs with its old credentials again.
+#[test]
+fn activate_stores_secrets_per_release_and_undo_restores_a_replaced_token() {
+    for (release, encrypted) in [("2.4.3-p1", false), ("2.4.7-p3", true)] {
+        let Some(s) = scenario(release) else {
+            return;
+        };
+        let (code, doc) = s.json(&["integration:activate", "Shop"]);
+        assert_eq!(code, 0, "{doc}");
+        let stored = s.one("SELECT secret FROM oauth_token WHERE consumer_id = 2")[0]
+            .clone()
+            .unwrap();
+        assert_eq!(stored.starts_with("0:3:"), encrypted, "{release}: {stored}");
+        let how = doc["token_created"]["secret_storage"].as_str().unwrap();
+        assert!(
+            how.starts_with(if encrypted { "encrypted" } else { "in clear" }),
+            "{how}"
+        );
+
+        // Reauthorise ERP (status 2): its token is replaced; undo brings it back whole.
+        let before = s.one(
+            "SELECT entity_id, token, secret, verifier FROM oauth_token WHERE consumer_id = 1",
+        );
+        s.db.exec(&format!(
+            "UPDATE {} SET status = 2 WHERE name = 'ERP'",
+            s.db.table("integration")
+        ));
+        let (code, doc) = s.json(&["integration:activate", "ERP"]);
+        assert_eq!(
+            (code, &doc["replaced_existing_token"]),
+            (0, &Value::Bool(true)),
+            "{doc}"
+        );
+        for j in s.journals() {
+            assert!(
+                !j.contains(ERP_TOKEN),
+                "the old token in clear in the journal: {j}"
+            );
+        }
+        let out = s.run(&["undo"]);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        assert_eq!(
+            s.one(
+                "SELECT entity_id, token, secret, verifier FROM oauth_token WHERE consumer_id = 1"
+            ),
+            before,
+            "{release}"
+        );
+        assert_eq!(
+            s.one("SELECT status FROM integration WHERE name = 'ERP'")[0].as_deref(),
+            Some("2")
+        );
+    }
+}
+
+/// A schema whose oauth_token.secret is still varchar(32) cannot hold an encrypted secret: on a
+/// store known only by its release number the secret is stored in clear (as that schema's release
+/// does), never cut short; with the Integration module's encrypting patch on disk, refused.
+#[test]
+fn activate_never_truncates_an_encrypted_secret() {
+    let Some(s) = scenario("2.4.7-p3") else {
+        return;
+    };
+    s.db.exec(&format!(
+        "ALTER TABLE {} MODIFY secret varchar(32) NULL",
+        s.db.table("oauth_token")
+    ));
+    let (code, doc) = s.json(&["integration:activate", "Shop"]);
+    assert_eq!(code, 0, "{doc}");
+    let how = doc["token_created"]["secret_storage"].as_str().unwrap();
+    assert!(how.contains("varchar(32)"), "{how}");
+    let stored = s.one("SELECT secret FROM oauth_token WHERE consumer_id = 2")[0]
+        .clone()
+        .unwrap();
+    assert_eq!(stored.len(), 32);
+    assert!(!stored.contains(':'), "{stored}");
+    s.run(&["undo"]);
+    // The store's code says it encrypts: refused, nothing written.
+    let patch = s
+        .store
+        .path("vendor/magento/module-integration/Setup/Patch/Data/UpgradeOauthToken.php");
+    if s.store
+        .path("vendor/magento/module-integration/etc")
+        .is_dir()
+    {
+        std::fs::create_dir_all(patch.parent().unwrap()).unwrap();
+        std::fs::write(&patch, "<?php // the data patch of 2.4.3-p2+\n").unwrap();
+        let out = s.run(&["integration:activate", "Shop"]);
+        let (stdout, stderr) = text(&out);
+        assert_ne!(out.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stderr.contains("nothing was changed"), "{stderr}");
+        assert_eq!(
+            s.count("SELECT COUNT(*) FROM oauth_token WHERE consumer_id = 2"),
+            0
         );
     }
 }

@@ -641,3 +641,133 @@ fn live_and_dump_agree() {
         assert_eq!(live_code, dump_code);
     }
 }
+
+/// `Encryptor::encrypt()` of `plain` as PHP's libsodium makes it (SodiumChachaIetf: a random
+/// 12-byte nonce, also the additional data), with the key `key` of crypt/key (`base64…` form).
+fn php_encrypt(plain: &str, key: &str, key_version: usize) -> Option<String> {
+    lab::php(&format!(
+        "$k = {}; $k = str_starts_with($k, 'base64') ? base64_decode(substr($k, 6)) : $k; $n = random_bytes(12); echo '{key_version}:3:' . base64_encode($n . sodium_crypto_aead_chacha20poly1305_ietf_encrypt({}, $n, $n, $k));",
+        lab::php_quote(key),
+        lab::php_quote(plain)
+    ))
+}
+
+/// Since 2.4.3-p2 Magento keeps `oauth_consumer.secret` and the access tokens'
+/// `oauth_token.secret` encrypted (ChaCha20-Poly1305 with crypt/key) and signs with the decrypted
+/// value: a header oauthlib signs with the real secrets is valid; a secret no key of crypt/key
+/// opens, or one left in clear on a release that decrypts, makes every signature invalid (what
+/// the real 2.4.7-p3 answered for each).
+#[test]
+fn encrypted_secrets_are_decrypted_with_crypt_key() {
+    let Some(l) = setup("2.4.7-p3") else { return };
+    let key_now = lab::fixture::MAGENTO_CRYPT_KEY;
+    let Some(cs) = php_encrypt(&secret(1), key_now, 0) else {
+        return;
+    };
+    let ts = php_encrypt(&token_secret(1), key_now, 0).unwrap();
+    let set = |c: &str, t: &str| {
+        l.sql(&format!(
+            "UPDATE {} SET secret = '{c}' WHERE entity_id = 1",
+            l.db.table("oauth_consumer")
+        ));
+        l.sql(&format!(
+            "UPDATE oauth_token SET secret = '{t}' WHERE consumer_id = 1"
+        ));
+    };
+    // The schema of the releases that encrypt (the lab's reference db_schema.xml is older).
+    l.db.exec(&format!(
+        "ALTER TABLE {} MODIFY secret varchar(128) NOT NULL",
+        l.db.table("oauth_consumer")
+    ));
+    l.db.exec(&format!(
+        "ALTER TABLE {} MODIFY secret varchar(128) NULL",
+        l.db.table("oauth_token")
+    ));
+    set(&cs, &ts);
+    // A store whose patch_list shows the encrypting patch ran (every real 2.4.3-p2+ store).
+    // The table belongs to Magento's setup framework, not to a module's db_schema.xml.
+    l.db.exec(&format!(
+        "CREATE TABLE {} (patch_id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY, patch_name text NOT NULL)",
+        l.db.table("patch_list")
+    ));
+    l.db.insert(
+        "patch_list",
+        &[(
+            "patch_name",
+            "Magento\\Integration\\Setup\\Patch\\Data\\UpgradeOauthToken".into(),
+        )],
+    );
+    let (code, doc) = l.check(&Sig::new(URL), &get(URL));
+    assert!(oauth_codes(&doc).is_empty(), "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+
+    // integration:show reads them as Magento does: masked plain secrets, never the ciphertext.
+    let (code, doc) = l.run_json(&["integration:show", "ERP", "--format", "json"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["consumer_secret"], "sec0…0001", "{doc}");
+    assert_eq!(doc["token"]["token_secret"], "ts00…0001", "{doc}");
+    assert!(
+        doc["secret_storage"]
+            .as_str()
+            .unwrap()
+            .contains("decrypted with key #0"),
+        "{doc}"
+    );
+    assert!(!doc.to_string().contains(&cs[..20]), "{doc}");
+
+    // Written with a key that crypt/key no longer holds: Magento reads '' and refuses.
+    let other = "base64AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    set(&php_encrypt(&secret(1), other, 0).unwrap(), &ts);
+    let s = Sig {
+        nonce: "n0nce0000000000000000000000000ac",
+        ..Sig::new(URL)
+    };
+    let (code, doc) = l.check(&s, &get(URL));
+    assert_eq!(code, 1);
+    only(&doc, "oauth-signature-invalid");
+    let f = finding(&doc, "oauth-signature-invalid");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not decrypt with key #0"),
+        "{f:#}"
+    );
+    assert!(f.to_string().contains("integration:activate"), "{f:#}");
+    // The old key kept first in crypt/key (a rotation done right): readable again as key #0…
+    // only when the value says key #0; a value of key #1 that does not exist is named too.
+    set(&cs, &ts.replacen("0:3:", "1:3:", 1));
+    let (_, doc) = l.check(&s, &get(URL));
+    let f = finding(&doc, "oauth-signature-invalid");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("key #1 is not in crypt/key"),
+        "{f:#}"
+    );
+
+    // In clear on a release that decrypts (what integration:activate wrote before): refused.
+    set(&cs, &token_secret(1));
+    let (code, doc) = l.check(&s, &get(URL));
+    assert_eq!(code, 1);
+    only(&doc, "oauth-signature-invalid");
+    assert!(
+        finding(&doc, "oauth-signature-invalid")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("stored in clear"),
+        "{doc:#}"
+    );
+}
+
+/// A release before the encryption (2.4.3-p1) keeps the secrets in clear and signs with them.
+#[test]
+fn clear_secrets_on_a_release_before_the_encryption() {
+    let Some(l) = setup("2.4.3-p1") else { return };
+    let (code, doc) = l.check(&Sig::new(URL), &get(URL));
+    assert!(oauth_codes(&doc).is_empty(), "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+    let (_, doc) = l.run_json(&["integration:show", "ERP", "--format", "json"]);
+    assert_eq!(doc["secret_storage"], "stored in clear", "{doc}");
+}

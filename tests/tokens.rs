@@ -444,12 +444,18 @@ fn jwts_minted_by_pyjwt() {
     assert_eq!(codes(&doc), vec!["jwt-user-missing"]);
     let missing_c = l.jwt(NEW_KEY, "HS256", claims(99, 3, NOW - 60, NOW + 3000));
     assert_eq!(codes(&l.inspect(&missing_c).1), vec!["jwt-user-missing"]);
+    // An inactive admin's token still passes (the real 2.4.7-p3 answered 200: bearer tokens are
+    // checked for expiry and revocation only): a warning, never the cause.
     let inactive = l.jwt(NEW_KEY, "HS256", claims(5, 2, NOW - 60, NOW + 3000));
     let (code, doc) = l.inspect(&inactive);
     assert_eq!(
         (code, codes(&doc)),
-        (1, vec!["admin-user-inactive".to_string()])
+        (0, vec!["admin-user-inactive".to_string()]),
+        "{doc}"
     );
+    assert_eq!(finding(&doc, "admin-user-inactive")["severity"], "warning");
+    let (_, doc) = l.diagnose("GET /V1/products", &inactive);
+    assert_ne!(doc["root_cause"], "admin-user-inactive", "{doc}");
     assert!(
         finding(&doc, "admin-user-inactive")["fix"]["admin_path"]
             .as_str()

@@ -24,8 +24,8 @@ use crate::mask::mask;
 use crate::request::{RequestSpec, Target};
 use crate::store::config::Scope;
 use crate::store::db::Row;
-use crate::store::secrets::{OauthSecrets, SecretRead};
 use crate::store::modules::Edition;
+use crate::store::secrets::{OauthSecrets, SecretRead};
 
 pub const OFFLOADER_PATH: &str = "web/secure/offloader_header";
 const BASE_URL_PATHS: &[&str] = &["web/secure/base_url", "web/unsecure/base_url"];
@@ -962,16 +962,16 @@ fn undecryptable(
     }
     Some(
         err(Code::OauthSignatureInvalid)
-            .title("The stored OAuth secret cannot be decrypted with crypt/key")
+            .title("Magento cannot read the stored OAuth secret")
             .detail(format!(
-                "{}. Magento decrypts the secret to an empty string and computes another signature than any client with the real secret: 401 \"The signature is invalid. Verify and try again.\"",
+                "{}. Magento signs with what it reads (an empty string when decryption fails), not with the secret the client holds, so no signature matches: 401 \"The signature is invalid. Verify and try again.\"",
                 why.join("; ")
             ))
             .evidence(consumer_ev.clone())
             .evidence(tok_ev.clone())
             .fix(Fix {
-                summary: "Put back the crypt/key the secrets were written with (the older key goes first in crypt/key, the current last), or reauthorise the integration to make and encrypt new credentials".into(),
-                commands: Vec::new(),
+                summary: "Reauthorise the integration (a new access token and secret, stored as this release stores them) and give the client the new credentials; or, when crypt/key was replaced, put the old key back in front of the current one in crypt/key".into(),
+                commands: vec!["m2auth integration:activate NAME --apply".into()],
                 admin_path: Some("System > Extensions > Integrations > (integration) > Reauthorize".into()),
             }),
     )

@@ -594,16 +594,20 @@ fn user_state(db: &dyn Database, c: &jwt::Claims, i: &mut Inspection, ctx: &Cont
 
 fn admin_inactive(ctx: &Context, id: i64, username: Option<&str>) -> Finding {
     let name = username.unwrap_or("?");
-    Finding::new(Code::AdminUserInactive, Severity::Error)
+    // A warning, not the cause: TokenUserContext checks a bearer token with the
+    // CompositeUserTokenValidator only (ExpirationValidator, JwtUserToken's RevokedValidator), and
+    // the web API's role lookup does not read is_active either, so the real 2.4.7-p3 answers 200
+    // for this token. Deactivating through the admin also writes jwt_auth_revoked (jwt-revoked).
+    Finding::new(Code::AdminUserInactive, Severity::Warning)
         .detail(format!(
-            "Admin user {id} ({name}) is inactive (is_active = 0): Magento refuses its tokens and logins (saving the user as inactive also revokes its tokens)."
+            "Admin user {id} ({name}) is inactive (is_active = 0), yet this token still works: Magento checks a bearer token only for expiry and revocation, not the user's status. Its next login is refused (\"The account sign-in was incorrect or your account is disabled temporarily\"). If the user must lose access, revoke its tokens too: deactivating it in the admin does both."
         ))
         .evidence(Evidence::db(
             "admin_user",
             format!("user_id={id} username={name} is_active=0"),
         ))
         .fix(Fix {
-            summary: "Activate the user (if it should have access), then request a new token".into(),
+            summary: "Activate the user if it should have access; otherwise revoke its tokens (deactivate it in the admin, which revokes them)".into(),
             commands: vec![
                 format!(
                     "UPDATE {}admin_user SET is_active = 1 WHERE user_id = {id};",

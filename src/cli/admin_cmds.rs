@@ -10,7 +10,6 @@ use super::args::{ChangePasswordArgs, Command, IntegrationArgs, UnlockArgs};
 use m2auth::checks::Context;
 use m2auth::checks::permissions::AclData;
 use m2auth::fix::admin::{self as admin_fix, LockState};
-use m2auth::store::secrets::OauthSecrets;
 use m2auth::fix::integration::{self as integration_fix, IntegrationView, REDACTED_COLUMNS};
 use m2auth::fix::journal::{EntryMeta, Journal, Listed};
 use m2auth::magento::password::HashVersion;
@@ -20,6 +19,7 @@ use m2auth::request::Password;
 use m2auth::store::db::DbChoice;
 use m2auth::store::db::write::{DUMP_IS_READ_ONLY, WriteSession};
 use m2auth::store::modules::{Edition, Release};
+use m2auth::store::secrets::OauthSecrets;
 
 /// `admin_user.rp_token` (a password-reset link token) is a secret: the journal keeps its digest.
 const ADMIN_REDACTED: &[&str] = &["admin_user.rp_token"];
@@ -450,9 +450,9 @@ pub(super) fn integration_activate(
         &args.name,
         integration_fix::new_token_value,
     ) {
-            Ok(a) => a,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
     if act.unchanged() {
         session.rollback()?;
         let out = if json {
@@ -542,6 +542,7 @@ pub(super) fn integration_activate(
                 "user_type": integration_fix::USER_TYPE_INTEGRATION,
                 "access_token": mask(&c.access_token),
                 "token_secret": mask(&c.token_secret),
+                "secret_storage": act.secret_storage,
             })),
             "existing_token": act.existing,
             "replaced_existing_token": act.replaced,
@@ -575,6 +576,9 @@ pub(super) fn integration_activate(
                 mask(&c.access_token),
                 mask(&c.token_secret)
             ));
+            if let Some(how) = &act.secret_storage {
+                t.push_str(&format!("    stored        {how}\n"));
+            }
         } else if let Some(e) = &act.existing {
             t.push_str(&format!(
                 "  kept its existing token (oauth_token {}, type {}{})\n",

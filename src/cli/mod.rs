@@ -1032,7 +1032,9 @@ fn undo(
         force: args.force,
         command: std::env::args().collect(),
         masker: ctx.masker.clone(),
-        sealer: Some(m2auth::store::secrets::Sealer::new(ctx.install.crypt_keys())),
+        sealer: Some(m2auth::store::secrets::Sealer::new(
+            ctx.install.crypt_keys(),
+        )),
     };
     let outcome = if target.entry.database.is_none() {
         // A file-only entry (fix): no database session needed.

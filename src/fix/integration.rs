@@ -128,8 +128,7 @@ fn view(
     let integration_id = row.int("integration_id").unwrap_or(0);
     let status = row.int("status").unwrap_or(0);
     let consumer_id = row.int("consumer_id");
-    let (consumer_key, consumer_secret, secret_storage, token, other_tokens) = match consumer_id
-    {
+    let (consumer_key, consumer_secret, secret_storage, token, other_tokens) = match consumer_id {
         Some(cid) => {
             let consumer = db.rows("oauth_consumer", &[("entity_id", cid.into())])?;
             let c = consumer.first();
@@ -309,6 +308,8 @@ pub struct Activation {
     pub existing: Option<TokenView>,
     /// The existing token was deleted and `created` replaces it (Reauthorize).
     pub replaced: bool,
+    /// How the new token's secret was stored (encrypted with which key, or in clear and why).
+    pub secret_storage: Option<String>,
 }
 
 impl Activation {
@@ -356,7 +357,9 @@ pub fn activate(
     let existing = tokens.first().map(|t| TokenView::from_row(t, secrets));
     // The credentials handed out carry the consumer secret as Magento loads it: one that no key
     // decrypts is no secret a client can sign with.
-    let consumer_secret = match secrets.consumer_secret(&consumer.text("secret").unwrap_or_default()) {
+    let consumer_secret = match secrets
+        .consumer_secret(&consumer.text("secret").unwrap_or_default())
+    {
         SecretRead::Undecryptable(e) => {
             return Err(FixError::Refused(format!(
                 "integration '{name}': oauth_consumer.secret {e}; no OAuth call can be signed with it, so activation would not help. Reauthorise it in System > Extensions > Integrations (Magento makes and encrypts new credentials); nothing was changed"
@@ -374,20 +377,29 @@ pub fn activate(
     // Magento's Reauthorize (`OauthService::createAccessToken($consumerId, true)`) deletes the
     // consumer's token and issues a new one; it is what a recreated integration (status 2)
     // needs, and what a revoked or non-access leftover token needs too.
-    let reauthorize = existing
-        .as_ref()
-        .is_some_and(|e| status_before == STATUS_RECREATED || e.revoked || e.kind != "access");
+    // So does a token whose secret Magento cannot read (written in clear on a release that
+    // encrypts, e.g. by an older m2auth, or with a crypt key since replaced).
+    let unreadable = tokens.first().is_some_and(|t| {
+        matches!(
+            secrets.token_secret(
+                &t.text("secret").unwrap_or_default(),
+                &t.text("type").unwrap_or_default()
+            ),
+            SecretRead::Undecryptable(_)
+        )
+    });
+    let reauthorize = existing.as_ref().is_some_and(|e| {
+        status_before == STATUS_RECREATED || e.revoked || e.kind != "access" || unreadable
+    });
     if reauthorize {
         session.delete("oauth_token", &[("consumer_id", consumer_id.into())])?;
     }
+    let mut secret_storage = None;
     let created = if existing.is_none() || reauthorize {
         let access_token = random()?;
         let token_secret = random()?;
-        let stored_secret = secrets.to_store(&token_secret).map_err(|e| {
-            FixError::Refused(format!(
-                "the new token secret cannot be encrypted as this release stores it ({e}); nothing was changed"
-            ))
-        })?;
+        let (stored_secret, how) = store_form(session, secrets, &token_secret)?;
+        secret_storage = Some(how);
         let verifier = random()?;
         let callback = consumer
             .text("callback_url")
@@ -424,7 +436,52 @@ pub fn activate(
         created,
         existing,
         replaced: reauthorize,
+        secret_storage,
     })
+}
+
+/// The value to write to `oauth_token.secret` for a new access token, and how it is stored.
+/// Never truncated: an encrypted secret that does not fit the column (varchar(32), the schema of
+/// the releases before 2.4.3-p2 widened it to 128) is stored in clear as that schema's release
+/// does, unless the store's own code or patch_list says it decrypts (then nothing is written).
+fn store_form(
+    session: &mut WriteSession,
+    secrets: &OauthSecrets,
+    plain: &str,
+) -> Result<(String, String), FixError> {
+    if !secrets.encrypts {
+        return Ok((plain.to_string(), format!("in clear ({})", secrets.source)));
+    }
+    let sealed = secrets.to_store(plain).map_err(|e| {
+        FixError::Refused(format!(
+            "the new token secret cannot be encrypted as this release stores it ({e}); nothing was changed"
+        ))
+    })?;
+    let width = session.column_max_length("oauth_token", "secret")?;
+    match width {
+        Some(w) if (sealed.len() as u64) > w => {
+            if secrets.strong {
+                return Err(FixError::Refused(format!(
+                    "this release stores token secrets encrypted ({}), but oauth_token.secret is varchar({w}), too short for them: the database schema is older than the code (run bin/magento setup:upgrade); nothing was changed",
+                    secrets.source
+                )));
+            }
+            Ok((
+                plain.to_string(),
+                format!(
+                    "in clear: oauth_token.secret is varchar({w}), the schema of a release before the encryption (2.4.3-p2 widened it to 128)"
+                ),
+            ))
+        }
+        _ => Ok((
+            sealed.clone(),
+            format!(
+                "encrypted with key #{} of crypt/key, as this release stores it ({})",
+                sealed.split(':').next().unwrap_or("0"),
+                secrets.source
+            ),
+        )),
+    }
 }
 
 impl TokenView {

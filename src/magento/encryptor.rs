@@ -73,18 +73,28 @@ pub fn parse(stored: &str) -> Stored<'_> {
 /// Why a value cannot be decrypted. Magento reads every one of these as an empty string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecryptError {
-    #[error("key #{key_version} is not in crypt/key ({keys} key(s)): the value was written with a key since removed")]
+    #[error(
+        "key #{key_version} is not in crypt/key ({keys} key(s)): the value was written with a key since removed"
+    )]
     NoSuchKey { key_version: usize, keys: usize },
-    #[error("key #{key_version} of crypt/key is not 32 bytes once decoded ({len}): ChaCha20-Poly1305 cannot use it")]
+    #[error(
+        "key #{key_version} of crypt/key is not 32 bytes once decoded ({len}): ChaCha20-Poly1305 cannot use it"
+    )]
     BadKey { key_version: usize, len: usize },
     #[error("cipher version {0} is mcrypt's (Blowfish/Rijndael), which PHP 7.2+ no longer has")]
     LegacyCipher(u32),
     #[error("the value is not base64")]
     NotBase64,
-    #[error("the value does not decrypt with key #{key_version} of crypt/key: it was written with another key (env.php's crypt/key was replaced, or the row was copied from another store)")]
+    #[error(
+        "the value does not decrypt with key #{key_version} of crypt/key: it was written with another key (env.php's crypt/key was replaced, or the row was copied from another store)"
+    )]
     WrongKey { key_version: usize },
     #[error("the value is stored in clear")]
     Clear,
+    #[error(
+        "the value is stored in clear, but this release stores it encrypted and decrypts it on load ({read_from}): Magento does not read the secret the client holds; this is what an integration written by hand in SQL, or by a tool that ignores the encryption, looks like"
+    )]
+    ClearOnEncryptingRelease { read_from: String },
 }
 
 /// What [`decrypt`] gives: the text and which key of `crypt/key` opened it.
@@ -267,7 +277,10 @@ mod tests {
             })
         );
         assert_eq!(decrypt("plain", &keys), Err(DecryptError::Clear));
-        assert_eq!(decrypt("0:2:xyz", &keys), Err(DecryptError::LegacyCipher(2)));
+        assert_eq!(
+            decrypt("0:2:xyz", &keys),
+            Err(DecryptError::LegacyCipher(2))
+        );
         assert!(matches!(
             encrypt("x", &["short".to_string()], [0; 12]),
             Err(DecryptError::BadKey { .. })

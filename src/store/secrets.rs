@@ -60,6 +60,8 @@ pub struct OauthSecrets {
     keys: Vec<String>,
     /// The release encrypts `oauth_consumer.secret` and access tokens' `oauth_token.secret`.
     pub encrypts: bool,
+    /// `encrypts` was read from the store's code or `patch_list` (not the release number alone).
+    pub strong: bool,
     /// Where that was read (a file, `db:patch_list`, the release, the rows).
     pub source: String,
 }
@@ -81,10 +83,11 @@ impl OauthSecrets {
     /// consumer secret in the encrypted form).
     pub fn for_store(install: &Installation, db: Option<&dyn Database>) -> OauthSecrets {
         let keys = install.crypt_keys();
-        let (encrypts, source) = Self::policy(install, db);
+        let (encrypts, strong, source) = Self::policy(install, db);
         OauthSecrets {
             keys,
             encrypts,
+            strong,
             source,
         }
     }
@@ -94,36 +97,47 @@ impl OauthSecrets {
         OauthSecrets {
             keys,
             encrypts,
+            strong: true,
             source: source.into(),
         }
     }
 
-    fn policy(install: &Installation, db: Option<&dyn Database>) -> (bool, String) {
-        if let Some(dir) = install
+    /// (encrypts, strong evidence, where it was read). Strong: the store's own code or its
+    /// `patch_list`, what a real installation always has; weak: the release number or a guess.
+    fn policy(install: &Installation, db: Option<&dyn Database>) -> (bool, bool, String) {
+        let module_dir = install
             .modules
             .get("Magento_Integration")
-            .and_then(|m| m.dir.clone())
-        {
+            .and_then(|m| m.dir.clone());
+        if let Some(dir) = &module_dir {
             let patch: PathBuf = dir.join(TOKEN_PATCH_FILE);
-            let shown = patch
-                .strip_prefix(&install.root)
-                .unwrap_or(&patch)
-                .display()
-                .to_string();
-            return if patch.is_file() {
-                (true, format!("file:{shown}"))
+            if patch.is_file() {
+                let shown = patch
+                    .strip_prefix(&install.root)
+                    .unwrap_or(&patch)
+                    .display()
+                    .to_string();
+                return (true, true, format!("file:{shown}"));
+            }
+        }
+        if let Some(db) = db
+            && let Ok(rows) = db.rows("patch_list", &[])
+            && !rows.is_empty()
+        {
+            let applied = rows
+                .iter()
+                .any(|r| r.text("patch_name").as_deref() == Some(TOKEN_PATCH));
+            return if applied {
+                (true, true, format!("db:patch_list {TOKEN_PATCH}"))
             } else {
                 (
                     false,
-                    format!("file:{shown} (absent: this release keeps OAuth secrets in clear)"),
+                    true,
+                    format!(
+                        "db:patch_list (no {TOKEN_PATCH}: this release keeps OAuth secrets in clear)"
+                    ),
                 )
             };
-        }
-        if let Some(db) = db
-            && let Ok(rows) = db.rows("patch_list", &[("patch_name", TOKEN_PATCH.into())])
-            && !rows.is_empty()
-        {
-            return (true, format!("db:patch_list {TOKEN_PATCH}"));
         }
         if let Some(v) = install
             .release
@@ -137,11 +151,11 @@ impl OauthSecrets {
                 v
             };
             let first = ReleaseVersion::parse("2.4.3-p2").expect("a release number");
-            let encrypts = v >= first;
             return (
-                encrypts,
+                v >= first,
+                false,
                 format!(
-                    "release {} ({}: OAuth secrets are encrypted since 2.4.3-p2)",
+                    "release {} ({}; OAuth secrets are encrypted since 2.4.3-p2)",
                     install.release.version.as_deref().unwrap_or(""),
                     install.release.source.as_deref().unwrap_or("release")
                 ),
@@ -149,6 +163,7 @@ impl OauthSecrets {
         }
         if let Some(db) = db
             && let Ok(rows) = db.rows("oauth_consumer", &[])
+            && !rows.is_empty()
         {
             let encrypted = rows.iter().any(|r| {
                 r.text("secret")
@@ -156,12 +171,14 @@ impl OauthSecrets {
             });
             return (
                 encrypted,
+                false,
                 "db:oauth_consumer (the form of the stored secrets)".into(),
             );
         }
         (
             true,
-            "not known (no Integration module, patch_list or release found): assumed encrypted, as every supported release does".into(),
+            false,
+            "not known (no Integration patch, patch_list or release found): assumed encrypted, as every supported release does".into(),
         )
     }
 
@@ -181,6 +198,15 @@ impl OauthSecrets {
     fn read(&self, stored: &str) -> SecretRead {
         match encryptor::decrypt(stored, &self.keys) {
             Ok(d) => SecretRead::Decrypted(d),
+            // A release that decrypts reads a value in clear as a Blowfish ciphertext of key #0
+            // (mcrypt, gone since PHP 7.2): no signature made with the real secret matches (the
+            // real 2.4.7-p3 answers "The signature is invalid" for it, also with an empty
+            // secret). Only said when the store's own code or patch_list shows it decrypts.
+            Err(DecryptError::Clear) if self.encrypts && self.strong && !stored.is_empty() => {
+                SecretRead::Undecryptable(DecryptError::ClearOnEncryptingRelease {
+                    read_from: self.source.clone(),
+                })
+            }
             Err(DecryptError::Clear) => SecretRead::Clear(stored.to_string()),
             Err(e) => SecretRead::Undecryptable(e),
         }
@@ -265,10 +291,11 @@ mod tests {
         );
         // A request token's secret is never decrypted.
         assert_eq!(s.token_secret(&stored, "request").value(), stored);
-        assert_eq!(
+        // In clear on a release that decrypts: Magento does not read what the client holds.
+        assert!(matches!(
             s.token_secret("plainsecret", "access"),
-            SecretRead::Clear("plainsecret".into())
-        );
+            SecretRead::Undecryptable(DecryptError::ClearOnEncryptingRelease { .. })
+        ));
         let other = OauthSecrets::new(
             vec!["fedcba9876543210fedcba9876543210".to_string()],
             true,
@@ -279,6 +306,10 @@ mod tests {
         assert!(r.how().contains("cannot be decrypted"), "{}", r.how());
         let clear = OauthSecrets::new(keys, false, "t");
         assert_eq!(clear.to_store("x").unwrap(), "x");
+        assert_eq!(
+            clear.token_secret("plainsecret", "access"),
+            SecretRead::Clear("plainsecret".into())
+        );
         let sealer = s.sealer();
         assert_eq!(sealer.unseal(&sealer.seal("tok").unwrap()).unwrap(), "tok");
     }

@@ -555,6 +555,21 @@ impl WriteSession {
         Ok(n)
     }
 
+    /// The declared length of a character column (`varchar(32)` → 32), `None` for other types.
+    pub fn column_max_length(&mut self, table: &str, column: &str) -> Result<Option<u64>, DbError> {
+        let name = self.table_name(table)?;
+        check_ident(column, &name)?;
+        let len: Option<Option<u64>> = self
+            .conn
+            .exec_first(
+                "SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+                (&name, column),
+            )
+            .map_err(|e| query_error(&name, &e))?;
+        Ok(len.flatten())
+    }
+
     /// The generated columns of a table (skipped when a row is re-inserted).
     pub fn generated_columns(&mut self, table: &str) -> Result<Vec<String>, DbError> {
         let name = self.table_name(table)?;
