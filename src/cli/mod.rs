@@ -551,7 +551,15 @@ fn live_diagnose(
     let mut d = checks::offline(&ctx);
     note_userinfo(&mut d, userinfo.as_ref());
     let doubt = stripped_doubt(&ctx, &outcome.url);
-    let offline = m2auth::live::session::join(&mut d, true, &outcome, None, doubt.as_deref());
+    let stale = m2auth::store::cache::staleness_doubt(&ctx.install);
+    let offline = m2auth::live::session::join(
+        &mut d,
+        true,
+        &outcome,
+        None,
+        doubt.as_deref(),
+        stale.as_deref(),
+    );
     let live = report::live::LiveReport {
         outcome: &outcome,
         offline: &offline,
@@ -780,12 +788,16 @@ fn live_request(
     }
     note_userinfo(&mut d, userinfo.as_ref());
     let doubt = ctx.as_ref().and_then(|c| stripped_doubt(c, &outcome.url));
+    let stale = ctx
+        .as_ref()
+        .and_then(|c| m2auth::store::cache::staleness_doubt(&c.install));
     let offline = m2auth::live::session::join(
         &mut d,
         ctx.is_some(),
         &outcome,
         canary.as_ref(),
         doubt.as_deref(),
+        stale.as_deref(),
     );
     let live = report::live::LiveReport {
         outcome: &outcome,

@@ -256,12 +256,17 @@ const LOGIN_CODES: &[findings::Code] = &[
 /// `doubt`: why the offline facts may not describe the store that answered (a dump, another
 /// host): an `auth-header-stripped` inferred from the join alone is then a warning that says
 /// so. The canary, or a server-configuration finding of the same code, still proves it.
+///
+/// `stale_cache`: why a stale cached configuration or ACL cannot be ruled out
+/// ([`crate::store::cache::staleness_doubt`]): a 401 the database does not explain may then come
+/// from the cached copy the store still answers from, so stripping is one candidate of two.
 pub fn join(
     d: &mut Diagnosis,
     offline_ran: bool,
     outcome: &LiveOutcome,
     canary: Option<&CanaryRun>,
     doubt: Option<&str>,
+    stale_cache: Option<&str>,
 ) -> Offline {
     let offline = explain::offline_verdict(&outcome.sent, offline_ran.then_some(&*d));
     // The answer lines name the request that went out (POST to the token endpoint for a login).
@@ -307,6 +312,22 @@ pub fn join(
             f.severity = findings::Severity::Warning;
             f.detail.push_str(&format!(
                 " Not proven: {why}. `m2auth request --canary` against the store proves it either way."
+            ));
+        }
+    }
+    // Inferred from the join alone (no canary, no server rule): a stale cache explains the same
+    // answer (the real 2.4.7-p3 answered exactly this 401 for a role granted in the table while
+    // its cached ACL still denied). Name both candidates rather than assert one.
+    let config_says = d.has(findings::Code::AuthHeaderStripped);
+    if let Some(why) = stale_cache.filter(|_| !canary_proved && !config_says) {
+        for f in found
+            .iter_mut()
+            .filter(|f| f.code == findings::Code::AuthHeaderStripped)
+        {
+            f.severity = findings::Severity::Warning;
+            f.title = "The Authorization header may not reach Magento — or the store answers from a stale cache".into();
+            f.detail.push_str(&format!(
+                " Two candidates remain: the header is stripped on the way, or the store still runs on a cached configuration or ACL older than the database ({why}): a value changed in core_config_data (oauth/consumer/enable_integration_as_bearer) or a role granted in authorization_rule without a cache clean is not seen until `bin/magento cache:clean config` (the ACL is in the same cache). Clean the cache and retry: if the 401 stays, the header is stripped (`m2auth request --canary` proves it)."
             ));
         }
     }
@@ -520,14 +541,14 @@ mod tests {
         let o = outcome_403();
         // No server configuration: a server rule (the detail names WAF modules).
         let mut d = Diagnosis::default();
-        join(&mut d, true, &o, None, None);
+        join(&mut d, true, &o, None, None, None);
         assert_eq!(d.root_cause(), Some(findings::Code::ServerDeniesPath));
         // ModSecurity on, no rule denies the path: waf-blocked, with the directive and the answer.
         let mut d = Diagnosis {
             waf: Some(modsecurity()),
             ..Default::default()
         };
-        join(&mut d, true, &o, None, None);
+        join(&mut d, true, &o, None, None, None);
         assert_eq!(d.root_cause(), Some(findings::Code::WafBlocked));
         assert!(!d.has(findings::Code::ServerDeniesPath));
         let f = &d.findings[0];
@@ -547,7 +568,7 @@ mod tests {
             findings::Code::ServerDeniesPath,
             findings::Severity::Error,
         ));
-        join(&mut d, true, &o, None, None);
+        join(&mut d, true, &o, None, None, None);
         assert_eq!(d.root_cause(), Some(findings::Code::ServerDeniesPath));
         assert!(!d.has(findings::Code::WafBlocked));
     }

@@ -186,7 +186,11 @@ fn refusal_line(ctx: Option<&Context>, d: &Diagnosis, live: &LiveReport<'_>) -> 
                 .find(|f| f.severity == Severity::Warning && f.step <= 6)
         });
     if let Some(f) = probable {
-        let how = if f.code == Code::AuthHeaderStripped {
+        let how = if f.code == Code::AuthHeaderStripped
+            && f.detail.contains("Two candidates remain")
+        {
+            "unproven: run `bin/magento cache:clean config` and retry, then `m2auth request --canary` on the store's server".to_string()
+        } else if f.code == Code::AuthHeaderStripped {
             "unproven: run `m2auth request --canary` on the store's server".to_string()
         } else {
             "unproven".to_string()

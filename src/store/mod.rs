@@ -1,6 +1,7 @@
 //! READ the installation. All file and database I/O of m2auth lives under here.
 
 pub mod acl;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod envphp;
