@@ -204,6 +204,17 @@ impl RequestSpec {
             .collect()
     }
 
+    /// Whether sending this request makes Magento record an OAuth nonce: it is signed by m2auth
+    /// (`--oauth`/`--integration`) or carries an `Authorization: OAuth …` header of its own.
+    pub fn is_oauth_signed(&self) -> bool {
+        self.oauth.is_some()
+            || self.authorization().iter().any(|a| {
+                a.trim_start()
+                    .split_once(' ')
+                    .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("oauth"))
+            })
+    }
+
     /// The bearer token of the first Authorization header, if it is a Bearer one.
     pub fn bearer_token(&self) -> Option<&str> {
         let v = *self.authorization().first()?;

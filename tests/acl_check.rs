@@ -936,3 +936,31 @@ fn undo_prints_the_cache_notice_and_refuses_an_entry_of_another_server() {
     );
     assert_eq!(s.rules(), before);
 }
+
+/// A role that may use every resource passes Magento's ACL on a `self` route (`self` is no
+/// declared resource), but the route takes the customer id from the token's customer: the real
+/// 2.4.7-p3 answers an admin JWT on GET /V1/customers/me with 400 "customerId" is required. Still
+/// route-needs-customer-token, the root cause of diagnose.
+#[test]
+fn an_all_resources_caller_on_a_self_route_needs_a_customer_token() {
+    let Some(s) = scenario() else { return };
+    let (_, doc) = s.check("GET /V1/customers/me", &["--token", FULL_TOKEN]);
+    assert_eq!(codes(&doc), vec!["route-needs-customer-token"], "{doc}");
+    let out = lab::m2auth(
+        &[
+            "diagnose",
+            "--offline",
+            "--request",
+            "GET /V1/customers/me",
+            "--token",
+            FULL_TOKEN,
+            "--format",
+            "json",
+            "--root",
+            s.store.root().to_str().unwrap(),
+        ],
+        s.store.root(),
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["root_cause"], "route-needs-customer-token", "{doc}");
+}

@@ -1488,6 +1488,10 @@ fn diagnose_sends_only_gets_and_never_logs_in() {
     let post = format!("POST {}", p.url("/rest/V1/products"));
     let get = format!("GET {}", p.url("/rest/V1/products"));
     let oauth = format!("key{:029},sec{:029},{FULL_TOKEN},ts{:030}", 1, 1, 1);
+    let oauth_header = format!(
+        "Authorization: OAuth oauth_consumer_key=\"key{:029}\",oauth_token=\"{FULL_TOKEN}\",oauth_signature_method=\"HMAC-SHA256\",oauth_timestamp=\"1800000000\",oauth_nonce=\"abc\",oauth_version=\"1.0\",oauth_signature=\"x\"",
+        1
+    );
     for args in [
         vec![
             "diagnose",
@@ -1529,6 +1533,17 @@ fn diagnose_sends_only_gets_and_never_logs_in() {
             &get,
             "--oauth",
             &oauth,
+        ],
+        // An OAuth header of the user's own is just as signed (found against the real 2.4.7-p3:
+        // the nonce diagnose sent was refused as "already being used" afterwards).
+        vec![
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            &get,
+            "-H",
+            &oauth_header,
         ],
     ] {
         let (_, doc, _) = run_json(&args, s.root());

@@ -19,7 +19,11 @@ use serde_json::Value;
 struct Real {
     vars: HashMap<String, String>,
     py: String,
+    /// The store is shared: one test at a time.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
+
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Real {
     fn from_env() -> Option<Real> {
@@ -46,7 +50,25 @@ impl Real {
             })
             .collect();
         let py = lab::python_with("oauthlib", "python3-oauthlib")?;
-        Some(Real { vars, py })
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        Some(Real {
+            vars,
+            py,
+            _turn: turn,
+        })
+    }
+
+    /// What an earlier, interrupted run may have left: login throttles, a locked or inactive
+    /// admin, a stale revocation.
+    fn reset(&self) {
+        self.sql("DELETE FROM oauth_token_request_log");
+        self.sql(&format!(
+            "UPDATE admin_user SET lock_expires = NULL, failures_num = 0, is_active = 1 WHERE username = '{}'",
+            self.var("M2REAL_ADMIN_USER")
+        ));
+        self.sql("DELETE FROM jwt_auth_revoked");
+        self.sql("DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'");
+        self.magento(&["cache:flush"]);
     }
 
     fn var(&self, k: &str) -> &str {
@@ -223,6 +245,7 @@ const PRODUCTS: &str = "/rest/V1/products?searchCriteria%5BpageSize%5D=1";
 #[test]
 fn real_magento_answers_and_m2auth_names_the_cause() {
     let Some(r) = Real::from_env() else { return };
+    r.reset();
     let url = r.url(PRODUCTS);
     let full = r.integration("m2auth-real-full", &["all"]);
 
@@ -490,4 +513,496 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
         "{doc:#}"
     );
     assert_eq!(finding(&doc, "admin-user-inactive")["severity"], "warning");
+}
+
+/// A JWT as Magento issues it (`{"kid":"1","alg":"HS256"}`, uid/utypid/iat/exp), signed with
+/// the key m2auth derives from `key` (the real store accepts these: case "minted" below).
+fn jwt(key: &str, uid: i64, utypid: i64, iat: i64, exp: i64) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!(
+        "{}.{}",
+        e(serde_json::json!({"kid": "1", "alg": "HS256"})),
+        e(serde_json::json!({"uid": uid, "utypid": utypid, "iat": iat, "exp": exp}))
+    );
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(&m2auth::magento::jwt::derive_secret(key)).unwrap();
+    mac.update(input.as_bytes());
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{input}.{sig}")
+}
+
+impl Real {
+    fn crypt_key(&self) -> String {
+        let out = Command::new("php")
+            .args(["-r", "echo (include 'app/etc/env.php')['crypt']['key'];"])
+            .current_dir(self.root())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn now(&self) -> i64 {
+        self.sql("SELECT UNIX_TIMESTAMP()").parse().unwrap()
+    }
+
+    /// Magento's answer to a login at the admin (or customer) token endpoint.
+    fn login(&self, who: &str, user: &str, password: &str) -> (u16, String) {
+        let body = serde_json::json!({"username": user, "password": password}).to_string();
+        self.call(
+            "POST",
+            &self.url(&format!("/rest/V1/integration/{who}/token")),
+            &[],
+            Some(&body),
+        )
+    }
+
+    /// `diagnose --offline` and, for a GET, `diagnose` with the live request too: the root cause
+    /// of each (the live run never signs, never logs in).
+    fn diagnose_both(&self, args: &[&str], live: bool) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut a = vec!["diagnose", "--offline"];
+        a.extend_from_slice(args);
+        out.push(self.m2auth_json(&a).1);
+        if live {
+            let mut a = vec!["diagnose"];
+            a.extend_from_slice(args);
+            out.push(self.m2auth_json(&a).1);
+        }
+        out
+    }
+}
+
+/// One request state: Magento's answer (status, a part of its message) and the root cause
+/// m2auth must name, offline and with the live request.
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    header: Option<String>,
+    status: u16,
+    message: &'static str,
+    code: &'static str,
+}
+
+impl Real {
+    /// m2auth first, then Magento: Magento stores an OAuth nonce it has seen, after which the
+    /// same header is a replay (oauth-nonce-reused).
+    fn case(&self, c: &Case) {
+        let url = self.url(&c.path);
+        let headers: Vec<String> = c.header.iter().cloned().collect();
+        let request = format!("{} {url}", c.method);
+        let mut args = vec!["--request", request.as_str()];
+        let h;
+        if let Some(v) = &c.header {
+            h = v.clone();
+            args.extend_from_slice(&["-H", h.as_str()]);
+        }
+        for doc in self.diagnose_both(&args, c.method == "GET") {
+            assert_eq!(doc["root_cause"], c.code, "{}: {doc:#}", c.name);
+        }
+        let (status, body) = self.call(c.method, &url, &headers, None);
+        assert_eq!(status, c.status, "{}: Magento answered {body}", c.name);
+        assert!(body.contains(c.message), "{}: {body}", c.name);
+        eprintln!("real: {} → {status} {body}", c.name);
+    }
+}
+
+#[test]
+fn real_magento_tokens_routes_and_logins() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let key = r.crypt_key();
+    let now = r.now();
+    let admin = r.var("M2REAL_ADMIN_USER").to_string();
+    let pw = r.var("M2REAL_ADMIN_PASSWORD").to_string();
+    let bearer = |t: &str| Some(format!("Authorization: Bearer {t}"));
+    let products = PRODUCTS.to_string();
+    let consumer = "The consumer isn't authorized to access";
+
+    // A JWT minted with m2auth's key derivation is accepted: the derivation is Magento's.
+    let minted = jwt(&key, 1, 2, now - 60, now + 3600);
+    let (status, body) = r.call(
+        "GET",
+        &r.url(PRODUCTS),
+        &[format!("Authorization: Bearer {minted}")],
+        None,
+    );
+    assert_eq!(status, 200, "minted: {body}");
+    for doc in r.diagnose_both(
+        &[
+            "--request",
+            &format!("GET {}", r.url(PRODUCTS)),
+            "--token",
+            &minted,
+        ],
+        true,
+    ) {
+        assert!(doc["root_cause"].is_null(), "minted: {doc:#}");
+    }
+
+    let full = r.integration("m2auth-real-full", &["all"]);
+    let cases = [
+        Case {
+            name: "guest on a catalog route",
+            method: "GET",
+            path: products.clone(),
+            header: None,
+            status: 401,
+            message: consumer,
+            code: "route-anonymous-disabled",
+        },
+        Case {
+            name: "no route",
+            method: "GET",
+            path: "/rest/V1/m2auth-nothing-here".into(),
+            header: bearer(&minted),
+            status: 404,
+            message: "Request does not match any route.",
+            code: "route-not-found",
+        },
+        Case {
+            name: "unknown store code",
+            method: "GET",
+            path: "/rest/nostore/V1/products?searchCriteria%5BpageSize%5D=1".into(),
+            header: bearer(&minted),
+            status: 400,
+            message: "Specified request cannot be processed.",
+            code: "store-code-unknown",
+        },
+        Case {
+            name: "Bearer: with a colon",
+            method: "GET",
+            path: products.clone(),
+            header: Some(format!("Authorization: Bearer: {minted}")),
+            status: 401,
+            message: consumer,
+            code: "auth-header-malformed",
+        },
+        Case {
+            name: "malformed token",
+            method: "GET",
+            path: products.clone(),
+            header: bearer("abc.def"),
+            status: 401,
+            message: consumer,
+            code: "token-malformed",
+        },
+        Case {
+            name: "unknown opaque token",
+            method: "GET",
+            path: products.clone(),
+            header: bearer("abcdefghijklmnopqrstuvwxyz012345"),
+            status: 401,
+            message: consumer,
+            code: "opaque-token-unknown",
+        },
+        Case {
+            name: "admin on a customer route",
+            method: "GET",
+            path: "/rest/V1/customers/me".into(),
+            header: bearer(&minted),
+            status: 400,
+            message: "is required",
+            code: "route-needs-customer-token",
+        },
+        Case {
+            name: "expired JWT",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&jwt(&key, 1, 2, now - 7200, now - 3600)),
+            status: 401,
+            message: consumer,
+            code: "jwt-expired",
+        },
+        Case {
+            name: "foreign JWT",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&jwt(
+                "base64AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                1,
+                2,
+                now - 60,
+                now + 3600,
+            )),
+            status: 401,
+            message: consumer,
+            code: "jwt-foreign",
+        },
+        Case {
+            name: "JWT of a missing user",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&jwt(&key, 9999, 2, now - 60, now + 3600)),
+            status: 401,
+            message: consumer,
+            code: "jwt-user-missing",
+        },
+        Case {
+            name: "integration token as Bearer, option off",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&full.token),
+            status: 401,
+            message: consumer,
+            code: "integration-bearer-disabled",
+        },
+    ];
+    for c in &cases {
+        r.case(c);
+    }
+
+    // Revoked: a jwt_auth_revoked row newer than the token. Magento keeps what it read of that
+    // table in its cache (FastStorageRevokedWrapper: `jwt-user-token:revoked:TYPE:ID`, no tag,
+    // for the token lifetime), so a row changed by SQL counts only after `cache:flush`
+    // (`cache:clean` keeps untagged entries).
+    let old = jwt(&key, 1, 2, now - 120, now + 3600);
+    r.sql(&format!("INSERT INTO jwt_auth_revoked (user_type_id, user_id, revoke_before) VALUES (2, 1, {}) ON DUPLICATE KEY UPDATE revoke_before = VALUES(revoke_before)", now - 60));
+    r.magento(&["cache:flush"]);
+    r.case(&Case {
+        name: "revoked JWT",
+        method: "GET",
+        path: products.clone(),
+        header: bearer(&old),
+        status: 401,
+        message: consumer,
+        code: "jwt-revoked",
+    });
+    r.sql("DELETE FROM jwt_auth_revoked WHERE user_type_id = 2 AND user_id = 1");
+    r.magento(&["cache:flush"]);
+
+    // OAuth states, signed by oauthlib for the URL Magento sees.
+    let url = r.url(PRODUCTS);
+    let signed = |c: &Creds| {
+        Some(format!(
+            "Authorization: {}",
+            r.sign(c, "GET", &url, "HMAC-SHA256")
+        ))
+    };
+    let other_key = Creds {
+        key: "k".repeat(32),
+        secret: full.secret.clone(),
+        token: full.token.clone(),
+        token_secret: full.token_secret.clone(),
+    };
+    r.case(&Case {
+        name: "unknown consumer key",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&other_key),
+        status: 401,
+        message: "",
+        code: "oauth-consumer-unknown",
+    });
+    let other_token = Creds {
+        key: full.key.clone(),
+        secret: full.secret.clone(),
+        token: "t".repeat(32),
+        token_secret: full.token_secret.clone(),
+    };
+    r.case(&Case {
+        name: "unknown OAuth token",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&other_token),
+        status: 401,
+        message: "",
+        code: "oauth-token-unknown",
+    });
+    let limited = r.integration(
+        "m2auth-real-limited",
+        &["Magento_Catalog::catalog", "Magento_Catalog::products"],
+    );
+    let mixed = Creds {
+        key: full.key.clone(),
+        secret: full.secret.clone(),
+        token: limited.token.clone(),
+        token_secret: limited.token_secret.clone(),
+    };
+    r.case(&Case {
+        name: "token of another consumer",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&mixed),
+        status: 401,
+        message: "",
+        code: "oauth-token-consumer-mismatch",
+    });
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 1 WHERE token = '{}'",
+        full.token
+    ));
+    r.case(&Case {
+        name: "revoked OAuth token",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&full),
+        status: 401,
+        message: "",
+        code: "oauth-token-revoked",
+    });
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 0 WHERE token = '{}'",
+        full.token
+    ));
+    r.sql("UPDATE integration SET status = 0 WHERE name = 'm2auth-real-full'");
+    r.case(&Case {
+        name: "inactive integration",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&full),
+        status: 401,
+        message: consumer,
+        code: "integration-inactive",
+    });
+    r.sql("UPDATE integration SET status = 1 WHERE name = 'm2auth-real-full'");
+    r.case(&Case {
+        name: "role without the resource",
+        method: "GET",
+        path: "/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1".into(),
+        header: Some(format!(
+            "Authorization: {}",
+            r.sign(
+                &limited,
+                "GET",
+                &r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1"),
+                "HMAC-SHA256"
+            )
+        )),
+        status: 401,
+        message: consumer,
+        code: "acl-resource-missing",
+    });
+
+    // acl:grant --apply, the cache cleaned as its output says, then Magento lets it through.
+    let (code, doc) = r.m2auth_json(&[
+        "acl:grant",
+        "--integration",
+        "m2auth-real-limited",
+        "--resource",
+        "Magento_Customer::customer",
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    r.magento(&["cache:clean", "config"]);
+    let search = r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1");
+    let h = format!(
+        "Authorization: {}",
+        r.sign(&limited, "GET", &search, "HMAC-SHA256")
+    );
+    let (status, body) = r.call("GET", &search, &[h], None);
+    assert_eq!(status, 200, "after acl:grant: {body}");
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    r.magento(&["cache:clean", "config"]);
+
+    // Logins: Magento's answer and m2auth's diagnosis of the same login.
+    let dir = tempfile::tempdir().unwrap();
+    let pwfile = |p: &str| {
+        let f = dir.path().join(format!("pw{}", p.len()));
+        std::fs::write(&f, p).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let login_case = |name: &str, user: &str, password: &str, code: &str| {
+        let (status, body) = r.login("admin", user, password);
+        assert_eq!(status, 401, "{name}: {body}");
+        assert!(
+            body.contains("The account sign-in was incorrect"),
+            "{name}: {body}"
+        );
+        let (_, doc) = r.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            "--admin-user",
+            user,
+            "--password-file",
+            &pwfile(password),
+        ]);
+        assert_eq!(doc["root_cause"], code, "{name}: {doc:#}");
+        r.sql("DELETE FROM oauth_token_request_log");
+    };
+    login_case(
+        "wrong password",
+        &admin,
+        "Not-the-password-1",
+        "admin-password-wrong",
+    );
+    login_case(
+        "unknown admin",
+        "m2auth-ghost",
+        "Not-the-password-1",
+        "admin-user-unknown",
+    );
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 0 WHERE username = '{admin}'"
+    ));
+    login_case("inactive admin", &admin, &pw, "admin-user-inactive");
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 1 WHERE username = '{admin}'"
+    ));
+    // The admin-panel lock (admin_user.lock_expires) is kept by an adminhtml-area observer
+    // (Magento_User's AuthObserver): the REST token endpoint still hands out a token, and m2auth
+    // says so with a warning, not a cause. admin:user:unlock clears it.
+    r.sql(&format!("UPDATE admin_user SET lock_expires = DATE_ADD(NOW(), INTERVAL 1 HOUR), failures_num = 6 WHERE username = '{admin}'"));
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--admin-user",
+        &admin,
+        "--password-file",
+        &pwfile(&pw),
+    ]);
+    assert!(doc["root_cause"].is_null(), "locked admin: {doc:#}");
+    assert_eq!(finding(&doc, "admin-user-locked")["severity"], "warning");
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "locked admin at the token endpoint: {body}");
+    let (code, doc) = r.m2auth_json(&["admin:user:unlock", &admin, "--apply"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        r.sql(&format!(
+            "SELECT COALESCE(lock_expires, 'NULL') FROM admin_user WHERE username = '{admin}'"
+        )),
+        "NULL"
+    );
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "after admin:user:unlock: {body}");
+    r.sql(&format!("INSERT INTO oauth_token_request_log (user_name, user_type, failures_count, lock_expires_at) VALUES ('{admin}', 3, 6, DATE_ADD(NOW(), INTERVAL 1 HOUR))"));
+    login_case(
+        "token endpoint locked",
+        &admin,
+        &pw,
+        "token-endpoint-locked",
+    );
+
+    // admin:user:change-password, then a real login with the new password; undo brings the old.
+    let new_pw = "M2auth-real-New-1";
+    let (code, doc) = r.m2auth_json(&[
+        "admin:user:change-password",
+        &admin,
+        "--password-file",
+        &pwfile(new_pw),
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (status, body) = r.login("admin", &admin, new_pw);
+    assert_eq!(status, 200, "the new password: {body}");
+    // The real login wrote admin_user.logdate/lognum (and `modified`): columns the entry did not
+    // change, which undo must leave as they are.
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "the old password after undo: {body}");
+
+    // acl:matrix --live for the full admin: no disagreement.
+    let (_, doc) = r.m2auth_json(&[
+        "acl:matrix",
+        "--token",
+        &minted,
+        "--live",
+        "--base-url",
+        r.var("M2REAL_URL"),
+    ]);
+    assert_eq!(doc["live"]["disagreements"], 0, "{:#}", doc["live"]);
 }

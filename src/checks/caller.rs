@@ -20,6 +20,9 @@ pub enum CallerSpec {
     Integration(String),
     AdminUser(String),
     Role(i64),
+    /// An OAuth-signed request: the integration whose consumer has this `oauth_consumer.key`
+    /// (`OauthUserContext` runs the request as that integration).
+    OauthConsumer(String),
     Guest,
 }
 
@@ -110,6 +113,21 @@ pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, String> 
     match spec {
         CallerSpec::Token(t) => from_token(db, t),
         CallerSpec::Integration(name) => integration(db, "name", name.clone().into()),
+        CallerSpec::OauthConsumer(key) => {
+            let rows = db
+                .rows("oauth_consumer", &[("key", key.as_str().into())])
+                .map_err(|e| e.to_string())?;
+            let id = rows
+                .first()
+                .and_then(|r| r.int("entity_id"))
+                .ok_or_else(|| format!("no OAuth consumer has key {key}"))?;
+            let mut who = integration(db, "consumer_id", id.into())?;
+            who.evidence.insert(
+                0,
+                Evidence::db("oauth_consumer", format!("entity_id={id} key={key}")),
+            );
+            Ok(who)
+        }
         CallerSpec::AdminUser(name) => {
             let rows = db
                 .rows("admin_user", &[("username", name.as_str().into())])

@@ -119,20 +119,54 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
     let Some(target) = &request.target else {
         return;
     };
-    if request.login.is_some() || request.oauth.is_some() {
-        d.skip("role-permissions", "OAuth-signed requests and logins are not analysed for role permissions in this version");
+    if request.login.is_some() {
+        d.skip(
+            "role-permissions",
+            "a login is not analysed for role permissions: diagnose the request made with the token it returns",
+        );
         return;
     }
-    let spec = match request.bearer_token() {
-        Some(t) => caller::CallerSpec::Token(t.to_string()),
-        None if request.authorization().is_empty() => caller::CallerSpec::Guest,
-        None => {
+    let consumer_key = request
+        .oauth
+        .as_ref()
+        .map(|o| o.consumer_key.clone())
+        .or_else(|| {
+            request
+                .authorization()
+                .iter()
+                .find_map(|a| crate::magento::oauth1::parse_authorization(a))
+                .and_then(|p| p.get("oauth_consumer_key").map(str::to_string))
+        });
+    let spec = match (consumer_key, request.bearer_token()) {
+        // Magento looks at the role only once the OAuth request is accepted; refused, it runs
+        // as a guest and the OAuth finding is the cause.
+        (Some(_), _)
+            if d.findings.iter().any(|f| {
+                f.severity == crate::findings::Severity::Error
+                    && (f.code.as_str().starts_with("oauth-")
+                        || f.code == crate::findings::Code::IntegrationInactive
+                        || f.code == crate::findings::Code::AuthHeaderMalformed
+                        || f.code == crate::findings::Code::OpaqueTokenNotAccess)
+            }) =>
+        {
             d.skip(
                 "role-permissions",
-                "the Authorization header is not a Bearer token",
+                "the OAuth request is refused before Magento looks at the integration's role",
             );
             return;
         }
+        (Some(key), _) => caller::CallerSpec::OauthConsumer(key),
+        (None, token) => match token {
+            Some(t) => caller::CallerSpec::Token(t.to_string()),
+            None if request.authorization().is_empty() => caller::CallerSpec::Guest,
+            None => {
+                d.skip(
+                    "role-permissions",
+                    "the Authorization header is not a Bearer token",
+                );
+                return;
+            }
+        },
     };
     let who = match caller::identify(ctx, &spec) {
         Ok(w) => w,

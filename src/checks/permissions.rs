@@ -443,6 +443,25 @@ fn explain(
     v: &Verdict,
     d: &mut Diagnosis,
 ) {
+    // `self` is no declared resource: a role that may use every resource passes it, yet the
+    // route takes the customer id from the token's customer context (`%customer_id%`), which an
+    // admin or integration token does not have. The real 2.4.7-p3 answers an admin JWT on
+    // GET /V1/customers/me with 400 "\"%fieldName\" is required. Enter and try again."
+    // (customerId).
+    if v.allowed
+        && v.required.iter().any(|r| r == "self")
+        && !matches!(who.caller, Caller::Customer { .. } | Caller::Guest)
+    {
+        let mut f = needs_customer(route).detail(format!(
+            "The route's resource is `self`: {}'s role may use every resource, so Magento's ACL lets the call through, but the route takes the customer id from the token's customer (`%customer_id%`), and this token has none: Magento answers 400: \"customerId\" is required. Enter and try again. Only a customer's own token works here.",
+            who.caller.describe()
+        ));
+        for e in who.evidence.iter().chain(route_evidence(ctx, route).iter()) {
+            f = f.evidence(e.clone());
+        }
+        d.push(f);
+        return;
+    }
     if v.allowed {
         return;
     }

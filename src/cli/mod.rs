@@ -501,7 +501,7 @@ fn live_diagnose(
     // oauth_nonce: a write to the store's database). Anything else is `m2auth request`'s to send.
     let read_only = matches!(spec.method.as_str(), "GET" | "HEAD")
         && spec.login.is_none()
-        && spec.oauth.is_none();
+        && !spec.is_oauth_signed();
     let sent = if read_only {
         let url = spec.target.as_ref().and_then(m2auth::live::client::url_of);
         warn_insecure(&settings, url.as_deref());
@@ -515,8 +515,8 @@ fn live_diagnose(
             spec.method,
             if spec.login.is_some() {
                 "a login"
-            } else if spec.oauth.is_some() {
-                "OAuth signing (Magento records the nonce: a write)"
+            } else if spec.is_oauth_signed() {
+                "an OAuth signature (Magento records its nonce: a write)"
             } else {
                 "this method"
             }

@@ -193,6 +193,8 @@ struct TableInfo {
     auto_increment: Option<String>,
     /// Generated (virtual/stored) columns: never written.
     generated: Vec<String>,
+    /// Columns MySQL sets by itself on every UPDATE (`ON UPDATE CURRENT_TIMESTAMP`).
+    auto_updated: Vec<String>,
 }
 
 /// A writable session on the live database. See the module documentation.
@@ -570,6 +572,13 @@ impl WriteSession {
         Ok(len.flatten())
     }
 
+    /// The columns MySQL updates by itself on every UPDATE of a row (`ON UPDATE
+    /// CURRENT_TIMESTAMP`, e.g. `admin_user.modified`).
+    pub fn auto_updated_columns(&mut self, table: &str) -> Result<Vec<String>, DbError> {
+        let name = self.table_name(table)?;
+        Ok(self.info(&name)?.auto_updated)
+    }
+
     /// The generated columns of a table (skipped when a row is re-inserted).
     pub fn generated_columns(&mut self, table: &str) -> Result<Vec<String>, DbError> {
         let name = self.table_name(table)?;
@@ -668,6 +677,11 @@ impl WriteSession {
                 .filter(|(_, _, e)| {
                     extra(e, "generated") || extra(e, "virtual") || extra(e, "persistent")
                 })
+                .map(|(c, _, _)| c.clone())
+                .collect(),
+            auto_updated: cols
+                .iter()
+                .filter(|(_, _, e)| extra(e, "on update"))
                 .map(|(c, _, _)| c.clone())
                 .collect(),
         };
