@@ -766,3 +766,50 @@ fn activate_never_truncates_an_encrypted_secret() {
         );
     }
 }
+
+/// A login after a password change writes admin_user.logdate and lognum (and MySQL moves
+/// `modified`): columns the change did not touch. Undo still restores the password and the lock,
+/// and leaves the login's columns as they are; a column the change did touch, changed since, is
+/// still a conflict.
+#[test]
+fn undo_of_an_update_ignores_columns_the_entry_did_not_change() {
+    let Some(s) = scenario("2.4.7-p3") else {
+        return;
+    };
+    let before = s.admin("admin");
+    let out = s.run(&[
+        "admin:user:change-password",
+        "--username=admin",
+        &format!("--password={NEW_PW}"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    s.db.exec(&format!(
+        "UPDATE {} SET logdate = '2026-12-07 10:00:00', lognum = lognum + 1 WHERE username = 'admin'",
+        s.db.table("admin_user")
+    ));
+    let out = s.run(&["undo"]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(s.admin("admin"), before);
+    assert_eq!(
+        s.one("SELECT logdate, lognum FROM admin_user WHERE username = 'admin'"),
+        vec![
+            Some("2026-12-07 10:00:00".to_string()),
+            Some("1".to_string())
+        ]
+    );
+    // Changed since in a column the entry owns: refused, named.
+    let out = s.run(&[
+        "admin:user:change-password",
+        "--username=admin",
+        &format!("--password={NEW_PW}"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    s.db.exec(&format!(
+        "UPDATE {} SET failures_num = 3 WHERE username = 'admin'",
+        s.db.table("admin_user")
+    ));
+    let out = s.run(&["undo"]);
+    let (_, stderr) = text(&out);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("failures_num"), "{stderr}");
+}
