@@ -11,6 +11,7 @@ pub mod fix;
 pub mod live;
 pub mod magento;
 pub mod mask;
+pub mod random;
 pub mod report;
 pub mod request;
 pub mod store;
