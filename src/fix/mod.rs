@@ -8,6 +8,7 @@
 
 pub mod acl_grant;
 pub mod admin;
+pub mod cache;
 pub mod integration;
 pub mod journal;
 pub mod server;

@@ -116,14 +116,14 @@ impl Entry {
     pub fn touches_acl(&self) -> bool {
         self.changes
             .iter()
-            .any(|c| crate::fix::acl_grant::ACL_TABLES.contains(&c.table.as_str()))
+            .any(|c| crate::fix::cache::ACL_TABLES.contains(&c.table.as_str()))
     }
 
     /// The caches to clean after this entry's changes (or their undo): the ACL cache when it
     /// touched the ACL tables, else nothing.
     pub fn cache_notice(&self) -> Vec<String> {
         if self.touches_acl() {
-            crate::fix::acl_grant::cache_notice()
+            crate::fix::cache::cache_notice()
         } else {
             Vec::new()
         }
