@@ -6,6 +6,7 @@
 //!
 //! - `lexer`: bytes → tokens with byte offsets (lines and byte columns are computed from them).
 //! - `parser`: recursive descent over the tokens, evaluating as it goes into `value`'s model.
+//! - `evaluator`: what expressions evaluate to, PHP operators and casts on values, the caps.
 //!
 //! Semantics worth knowing:
 //! - Columns are 1-based and count bytes (a UTF-8 BOM counts as 3 on line 1).
@@ -37,6 +38,7 @@
 //!   the file's size lexed. Going over one is a [`ParseError`] at the expression ("value too
 //!   large …"). Real files stay far below.
 
+mod evaluator;
 mod lexer;
 mod parser;
 mod value;
