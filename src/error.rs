@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::store::db::DbError;
-use crate::store::envphp::ParseError;
+use crate::store::envphp::EnvPhpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -13,7 +13,7 @@ pub enum Error {
     Root(String),
     /// env.php or config.php is not a readable PHP array file.
     #[error(transparent)]
-    Parse(#[from] ParseError),
+    Parse(#[from] EnvPhpError),
     #[error(transparent)]
     Db(#[from] DbError),
     /// A `--server-config` path that cannot be used.

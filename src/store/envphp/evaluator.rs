@@ -9,11 +9,11 @@
 use std::rc::Rc;
 
 use super::lexer::{Cast, Src};
-use super::{Array, Entry, Key, ParseError, Unresolved, Value};
+use super::{Array, Entry, EnvPhpError, Key, Unresolved, Value};
 
 // Caps on what evaluating one file may cost, so that a small hostile file cannot take gigabytes
 // or minutes (`$a[] = $a;` doubles an array, `$a = $a . $a;` a string, closures calling closures
-// multiply the work). Going over one is a `ParseError` at the expression. Real files (≤ ~100 KB)
+// multiply the work). Going over one is an `EnvPhpError` at the expression. Real files (≤ ~100 KB)
 // stay orders of magnitude below them.
 
 /// Longest string built by evaluation (`.`, interpolation); literals are bounded by the file.
@@ -91,7 +91,7 @@ impl Budget {
         pos: usize,
         nodes: usize,
         bytes: usize,
-    ) -> Result<(), ParseError> {
+    ) -> Result<(), EnvPhpError> {
         self.nodes = self.nodes.saturating_add(nodes);
         self.bytes = self.bytes.saturating_add(bytes);
         if self.nodes > self.max_nodes {
@@ -116,7 +116,7 @@ impl Budget {
     }
 
     /// Check a string built by evaluation and count its bytes.
-    pub(super) fn string(&mut self, src: &Src, pos: usize, len: usize) -> Result<(), ParseError> {
+    pub(super) fn string(&mut self, src: &Src, pos: usize, len: usize) -> Result<(), EnvPhpError> {
         if len > MAX_STRING {
             let mib = MAX_STRING >> 20;
             return Err(self.fail(
@@ -128,7 +128,7 @@ impl Budget {
         self.charge(src, pos, 0, len)
     }
 
-    pub(super) fn fail(&mut self, src: &Src, pos: usize, msg: String) -> ParseError {
+    pub(super) fn fail(&mut self, src: &Src, pos: usize, msg: String) -> EnvPhpError {
         self.exhausted = true;
         src.err(pos, msg)
     }

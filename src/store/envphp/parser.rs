@@ -19,7 +19,7 @@ use super::evaluator::{
     size_of_ev, truthy, truthy_known,
 };
 use super::lexer::{Cast, Index, Lexer, Part, Src, Tok, Token};
-use super::{Array, Document, Entry, Environment, Key, NonLiteral, ParseError, Value};
+use super::{Array, Document, Entry, EnvPhpError, Environment, Key, NonLiteral, Value};
 
 /// Deepest nesting of arrays, parentheses and sub-expressions before we give up. Real files nest
 /// less than 10 deep; a debug build uses ~18 KB of stack per level, so 64 levels stay well inside
@@ -31,11 +31,11 @@ const MAX_CALLS: usize = 8;
 enum Fail {
     /// Not a syntax error, only something we do not evaluate: skip it as a non-literal.
     Soft,
-    Hard(ParseError),
+    Hard(EnvPhpError),
 }
 
-impl From<ParseError> for Fail {
-    fn from(e: ParseError) -> Self {
+impl From<EnvPhpError> for Fail {
+    fn from(e: EnvPhpError) -> Self {
         Fail::Hard(e)
     }
 }
@@ -113,7 +113,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The next token from the lexer, counting the bytes read against [`MAX_WORK`].
-    fn lex_next(&mut self) -> Result<Token, ParseError> {
+    fn lex_next(&mut self) -> Result<Token, EnvPhpError> {
         let before = self.lex.pos;
         let t = self.lex.next(self.src)?;
         self.budget.work = self
@@ -132,14 +132,14 @@ impl<'a> Parser<'a> {
 
     // ---- tokens -------------------------------------------------------------------------------
 
-    fn peek(&mut self) -> Result<&Token, ParseError> {
+    fn peek(&mut self) -> Result<&Token, EnvPhpError> {
         if self.peeked.is_none() {
             self.peeked = Some(self.lex_next()?);
         }
         Ok(self.peeked.as_ref().expect("just filled"))
     }
 
-    fn bump(&mut self) -> Result<Token, ParseError> {
+    fn bump(&mut self) -> Result<Token, EnvPhpError> {
         let t = match self.peeked.take() {
             Some(t) => t,
             None => self.lex_next()?,
@@ -150,11 +150,11 @@ impl<'a> Parser<'a> {
         Ok(t)
     }
 
-    fn at_punct(&mut self, p: &str) -> Result<bool, ParseError> {
+    fn at_punct(&mut self, p: &str) -> Result<bool, EnvPhpError> {
         Ok(is_punct(self.peek()?, p))
     }
 
-    fn eat(&mut self, p: &str) -> Result<bool, ParseError> {
+    fn eat(&mut self, p: &str) -> Result<bool, EnvPhpError> {
         let yes = self.at_punct(p)?;
         if yes {
             self.bump()?;
@@ -178,7 +178,7 @@ impl<'a> Parser<'a> {
         self.open.truncate(m.open);
     }
 
-    fn eof_error(&self, t: &Token, expected: &str) -> ParseError {
+    fn eof_error(&self, t: &Token, expected: &str) -> EnvPhpError {
         let mut msg = "unexpected end of file".to_string();
         if !expected.is_empty() && self.open.is_empty() {
             msg += &format!(" (expected {expected})");
@@ -195,7 +195,7 @@ impl<'a> Parser<'a> {
     }
 
     /// "expected X, found Y" at the token, or an end-of-file error.
-    fn unexpected(&self, t: &Token, expected: &str) -> ParseError {
+    fn unexpected(&self, t: &Token, expected: &str) -> EnvPhpError {
         if t.tok == Tok::Eof {
             return self.eof_error(t, expected);
         }
@@ -205,7 +205,7 @@ impl<'a> Parser<'a> {
         )
     }
 
-    fn expect(&mut self, p: &str, expected: &str) -> Result<Token, ParseError> {
+    fn expect(&mut self, p: &str, expected: &str) -> Result<Token, EnvPhpError> {
         let t = self.peek()?.clone();
         if is_punct(&t, p) {
             self.bump()
@@ -224,7 +224,7 @@ impl<'a> Parser<'a> {
 
     // ---- statements ---------------------------------------------------------------------------
 
-    pub fn document(mut self) -> Result<Document, ParseError> {
+    pub fn document(mut self) -> Result<Document, EnvPhpError> {
         loop {
             let t = self.peek()?.clone();
             match &t.tok {
@@ -245,7 +245,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn return_statement(&mut self) -> Result<Document, ParseError> {
+    fn return_statement(&mut self) -> Result<Document, EnvPhpError> {
         let start = self.peek()?.clone();
         if start.tok == Tok::Eof || is_punct(&start, ";") {
             return Err(self.unexpected(&start, "an array after `return`"));
@@ -307,7 +307,7 @@ impl<'a> Parser<'a> {
 
     /// `$name = expr;` and `$name['a']['b'] = expr;` are remembered; anything else starting with
     /// a variable is skipped (and the variable forgotten if it may have changed).
-    fn assignment(&mut self, name: String) -> Result<(), ParseError> {
+    fn assignment(&mut self, name: String) -> Result<(), EnvPhpError> {
         let m = self.mark();
         self.bump()?;
         match self.try_assignment(&name) {
@@ -381,7 +381,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Skip tokens with balanced brackets (see [`Skip`]).
-    fn skip(&mut self, mode: Skip) -> Result<(), ParseError> {
+    fn skip(&mut self, mode: Skip) -> Result<(), EnvPhpError> {
         let base = self.open.len();
         loop {
             let t = self.peek()?.clone();
@@ -460,7 +460,7 @@ impl<'a> Parser<'a> {
     // ---- values -------------------------------------------------------------------------------
 
     /// An expression; one we do not evaluate is skipped and gives [`Ev::Unknown`].
-    fn value(&mut self, mode: Skip) -> Result<Ev, ParseError> {
+    fn value(&mut self, mode: Skip) -> Result<Ev, EnvPhpError> {
         let m = self.mark();
         let start = self.peek()?.start;
         match self.expr() {
@@ -482,7 +482,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After a complete expression: is the next token an operator we do not evaluate?
-    fn continues(&mut self) -> Result<bool, ParseError> {
+    fn continues(&mut self) -> Result<bool, EnvPhpError> {
         let t = self.peek()?;
         Ok(match &t.tok {
             Tok::Punct(p) => !matches!(*p, "," | ";" | ")" | "]" | "}" | "=>" | ":"),
@@ -994,7 +994,7 @@ impl<'a> Parser<'a> {
 
     /// Evaluate a closure call (at `pos`) by parsing its returned expression again with the
     /// arguments bound. Only a cap of the budget is an error; anything else gives `Unknown`.
-    fn call(&mut self, c: &Closure, args: Vec<Ev>, pos: usize) -> Result<Ev, ParseError> {
+    fn call(&mut self, c: &Closure, args: Vec<Ev>, pos: usize) -> Result<Ev, EnvPhpError> {
         let Some(body) = c.body else {
             return Ok(Ev::Unknown);
         };
