@@ -8,6 +8,7 @@ pub mod checks;
 pub mod error;
 pub mod findings;
 pub mod fix;
+mod layering;
 pub mod live;
 pub mod magento;
 pub mod mask;
