@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use crate::store::StoreError;
 use crate::store::db::DbError;
-use crate::store::envphp::ParseError;
+use crate::store::envphp::EnvPhpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -13,7 +14,7 @@ pub enum Error {
     Root(String),
     /// env.php or config.php is not a readable PHP array file.
     #[error(transparent)]
-    Parse(#[from] ParseError),
+    Parse(#[from] EnvPhpError),
     #[error(transparent)]
     Db(#[from] DbError),
     /// A `--server-config` path that cannot be used.
@@ -31,3 +32,16 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+// Written out rather than a `#[from]` variant: a store error becomes the variant it was before
+// `store` had its own error type (the same message and source, and the same variant for
+// anyone matching on `Error`).
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Root(message) => Error::Root(message),
+            StoreError::Parse(e) => Error::Parse(e),
+            StoreError::Io { path, source } => Error::Io { path, source },
+        }
+    }
+}

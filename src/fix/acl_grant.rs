@@ -27,6 +27,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use super::cache::cache_notice;
 use super::journal::{EntryMeta, Journal, Listed};
 use super::{Conflict, FixError, Plan, Step, sql_literal};
 use crate::checks::Context;
@@ -308,23 +309,6 @@ impl GrantPlan {
         }
     }
 }
-
-/// Where Magento caches the ACL and how to make it reload the rules.
-///
-/// `Magento\Authorization\Model\Acl\Loader\Role` and `…\Loader\Rule` cache the rows of
-/// `authorization_role` and `authorization_rule` under the ids `authorization_role_cached_data`
-/// and `authorization_rule_cached_data` through `Magento\Framework\Acl\Data\Cache`, which stores
-/// them in the `config` cache type (`Magento\Framework\Config\CacheInterface`) with the tag
-/// `acl_cache`; `saveRel()` cleans that tag after saving.
-pub fn cache_notice() -> Vec<String> {
-    vec![
-        "Magento caches the ACL rules (ids authorization_rule_cached_data and authorization_role_cached_data, tag acl_cache, in the config cache type): until that cache is cleaned the store keeps answering with the old permissions".to_string(),
-        "run `bin/magento cache:clean config` (or `m2auth cache:clean config`)".to_string(),
-    ]
-}
-
-/// The tables whose rows Magento caches as the ACL ([`cache_notice`] applies to changes of them).
-pub const ACL_TABLES: &[&str] = &["authorization_rule", "authorization_role"];
 
 /// Carry out a [`GrantPlan`] in `session`'s open transaction: check the role exists and its rules
 /// are still those the plan read, delete them, insert the plan's rows. Nothing is committed

@@ -8,6 +8,7 @@
 
 pub mod acl_grant;
 pub mod admin;
+pub mod cache;
 pub mod integration;
 pub mod journal;
 pub mod server;
@@ -147,6 +148,9 @@ pub enum FixError {
         "the database refused to commit ({0}); nothing was changed and no journal entry was kept"
     )]
     CommitFailed(DbError),
+    /// The operating system's random source failed (no token or salt is made without it).
+    #[error(transparent)]
+    Random(crate::random::RandomError),
 }
 
 /// A row that is not as expected: `table` and `key` name it (`authorization_rule`,
@@ -196,34 +200,10 @@ pub(crate) fn sql_literal(v: &crate::store::db::SqlValue) -> String {
 }
 
 /// `len` characters drawn uniformly from `alphabet` (as `Math\Random::getRandomString()` does),
-/// from the operating system's random source (`/dev/urandom`), by rejection sampling.
+/// from the operating system's random source, by rejection sampling ([`crate::random::string`]).
 pub fn random_string(len: usize, alphabet: &[u8]) -> Result<String, FixError> {
-    use std::io::Read;
-    let n = alphabet.len();
-    if n == 0 || n > 256 {
-        return Err(FixError::Refused("internal: bad alphabet".into()));
-    }
-    let limit = (256 / n) * n;
-    let path = std::path::Path::new("/dev/urandom");
-    let mut f = std::fs::File::open(path).map_err(|e| FixError::Io {
-        path: path.into(),
-        source: e,
-    })?;
-    let mut out = String::with_capacity(len);
-    let mut buf = [0u8; 64];
-    while out.len() < len {
-        f.read_exact(&mut buf).map_err(|e| FixError::Io {
-            path: path.into(),
-            source: e,
-        })?;
-        for &b in &buf {
-            if out.len() == len {
-                break;
-            }
-            if (b as usize) < limit {
-                out.push(alphabet[b as usize % n] as char);
-            }
-        }
-    }
-    Ok(out)
+    crate::random::string(len, alphabet).map_err(|e| match e {
+        crate::random::RandomError::BadAlphabet => FixError::Refused(e.to_string()),
+        crate::random::RandomError::Os(_) => FixError::Random(e),
+    })
 }

@@ -280,8 +280,8 @@ pub fn run(
     origin: &str,
     prefix: &str,
 ) -> Result<CanaryRun, LiveError> {
-    let id = random_token(24);
-    let secret = random_token(24);
+    let id = random_token(24)?;
+    let secret = random_token(24)?;
     let dummy = format!("Bearer m2auth-canary-{secret}");
     let name = format!("m2auth-canary-{id}.php");
     let (dir, layouts) = docroot(root, docroot_is_pub);
@@ -330,14 +330,11 @@ pub fn run(
     })
 }
 
-/// Letters and digits from /dev/urandom.
-pub fn random_token(n: usize) -> String {
-    let mut s = crate::magento::oauth1::random_nonce();
-    while s.len() < n {
-        s.push_str(&crate::magento::oauth1::random_nonce());
-    }
-    s.truncate(n);
-    s
+/// `n` letters and digits from the operating system's random source; its failure is an error
+/// (no canary with a guessable name is written).
+pub fn random_token(n: usize) -> Result<String, LiveError> {
+    crate::random::string(n, crate::random::ALPHANUMERIC)
+        .map_err(|e| LiveError::Canary(e.to_string()))
 }
 
 #[cfg(test)]

@@ -600,27 +600,10 @@ pub fn authorization_header(params: &Params) -> String {
     format!("OAuth {}", parts.join(", "))
 }
 
-/// A random nonce of 32 letters and digits (as Magento's own generator makes them).
-pub fn random_nonce() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut seed = [0u8; 32];
-    let ok = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut seed))
-        .is_ok();
-    if !ok {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let h = sha2::Sha256::new_with_prefix(format!("{t}:{}", std::process::id()).as_bytes());
-        seed.copy_from_slice(&sha2::Digest::finalize(h));
-    }
-    seed.iter()
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect()
-}
-
-use sha2::Digest as _;
+// A random nonce needs the operating system's random source (I/O), which this pure module
+// does not do: the generator lives in `crate::random`; re-exported so that
+// `magento::oauth1::random_nonce` keeps working for its callers.
+pub use crate::random::random_nonce;
 
 /// Two strings with the part where they differ wrapped in `⟦…⟧` (common prefix and suffix left
 /// as they are).

@@ -157,7 +157,7 @@ pub struct ParamDecl {
 /// Why a file, or one route in it, could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
-pub struct ParseError {
+pub struct WebapiXmlError {
     /// 1-based.
     pub line: u32,
     pub message: String,
@@ -168,7 +168,7 @@ pub struct ParseError {
 pub struct WebapiFile {
     pub routes: Vec<RouteDecl>,
     /// Routes without `url` or `method` (Magento's schema validation would reject the file).
-    pub problems: Vec<ParseError>,
+    pub problems: Vec<WebapiXmlError>,
 }
 
 /// PHP's `(bool)` of a string.
@@ -177,15 +177,15 @@ fn php_bool(s: &str) -> bool {
 }
 
 /// Parse one webapi.xml. Not well-formed XML, or a root other than `<routes>`, is an error.
-pub fn parse_webapi(text: &str) -> Result<WebapiFile, ParseError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| ParseError {
+pub fn parse_webapi(text: &str) -> Result<WebapiFile, WebapiXmlError> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| WebapiXmlError {
         line: e.pos().row,
         message: e.to_string(),
     })?;
     let line_of = |n: roxmltree::Node| doc.text_pos_at(n.range().start).row;
     let root = doc.root_element();
     if root.tag_name().name() != "routes" {
-        return Err(ParseError {
+        return Err(WebapiXmlError {
             line: line_of(root),
             message: format!("root element is <{}>, not <routes>", root.tag_name().name()),
         });
@@ -194,7 +194,7 @@ pub fn parse_webapi(text: &str) -> Result<WebapiFile, ParseError> {
     for route in root.children().filter(|n| n.has_tag_name("route")) {
         let line = line_of(route);
         let (Some(url), Some(method)) = (route.attribute("url"), route.attribute("method")) else {
-            out.problems.push(ParseError {
+            out.problems.push(WebapiXmlError {
                 line,
                 message: "<route> without url or method attribute: skipped".into(),
             });
@@ -588,7 +588,7 @@ impl RouteIndex {
         module: &str,
         path: &Path,
         text: &str,
-    ) -> Result<Vec<ParseError>, ParseError> {
+    ) -> Result<Vec<WebapiXmlError>, WebapiXmlError> {
         let file = parse_webapi(text)?;
         self.add(module, path, &file.routes);
         Ok(file.problems)

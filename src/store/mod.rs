@@ -5,6 +5,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod envphp;
+pub mod error;
 pub mod modules;
 pub mod root;
 pub mod scopes;
@@ -14,8 +15,8 @@ pub mod webapi;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use envphp::{Document, Environment};
+pub use error::StoreError;
 use modules::{ModuleSet, Release};
 
 /// What m2auth read of a Magento installation's files.
@@ -33,13 +34,13 @@ pub struct Installation {
 impl Installation {
     /// Read env.php, config.php, the modules and the release. A missing file is a gap the checks
     /// report; a broken one is an error.
-    pub fn load(root: &Path, env: &dyn Environment) -> Result<Installation, Error> {
-        let read = |rel: &str| -> Result<Option<Document>, Error> {
+    pub fn load(root: &Path, env: &dyn Environment) -> Result<Installation, StoreError> {
+        let read = |rel: &str| -> Result<Option<Document>, StoreError> {
             let path = root.join(rel);
             if !path.exists() {
                 return Ok(None);
             }
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+            let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
                 path: path.clone(),
                 source,
             })?;

@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use super::error::StoreError;
 
 pub const ENV_PHP: &str = "app/etc/env.php";
 pub const CONFIG_PHP: &str = "app/etc/config.php";
 
 /// The root to use. With `explicit`, that folder must hold `app/etc/env.php` or `app/etc/config.php`.
-pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
+pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, StoreError> {
     if let Some(dir) = explicit {
         let dir = if dir.is_absolute() {
             dir.to_path_buf()
@@ -17,12 +17,15 @@ pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> 
             cwd.join(dir)
         };
         if !dir.is_dir() {
-            return Err(Error::Root(format!("{}: no such folder", dir.display())));
+            return Err(StoreError::Root(format!(
+                "{}: no such folder",
+                dir.display()
+            )));
         }
         if dir.join(ENV_PHP).is_file() || dir.join(CONFIG_PHP).is_file() {
             return Ok(dir);
         }
-        return Err(Error::Root(format!(
+        return Err(StoreError::Root(format!(
             "{}: not a Magento root (no {ENV_PHP})",
             dir.display()
         )));
@@ -31,7 +34,7 @@ pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> 
         .find(|d| d.join(ENV_PHP).is_file())
         .map(Path::to_path_buf)
         .ok_or_else(|| {
-            Error::Root(format!(
+            StoreError::Root(format!(
                 "no {ENV_PHP} in {} or any folder above it; pass --root DIR",
                 cwd.display()
             ))

@@ -8,6 +8,7 @@
 //! else [`PROBE_PATH`]).
 
 pub mod apache;
+pub mod apache_authz;
 pub mod nginx;
 
 use serde::Serialize;

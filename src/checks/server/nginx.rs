@@ -10,7 +10,7 @@ use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::store::server::nginx::{self as ng, Server};
 use crate::store::server::{Config, Node};
 
-use super::apache::loopback_matches;
+use super::apache_authz::loopback_matches;
 
 pub const RELOAD: &str = "nginx -t && systemctl reload nginx";
 

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::ParseError;
+use super::EnvPhpError;
 
 /// The source bytes, the file name for messages, and where each line starts.
 pub(crate) struct Src<'a> {
@@ -44,9 +44,9 @@ impl<'a> Src<'a> {
         format!("{l}:{c}")
     }
 
-    pub fn err(&self, pos: usize, message: impl Into<String>) -> ParseError {
+    pub fn err(&self, pos: usize, message: impl Into<String>) -> EnvPhpError {
         let (line, column) = self.line_col(pos);
-        ParseError {
+        EnvPhpError {
             path: self.path.to_path_buf(),
             line,
             column,
@@ -307,7 +307,7 @@ impl Lexer {
         Lexer { pos, closed: false }
     }
 
-    pub fn next(&mut self, src: &Src) -> Result<Token, ParseError> {
+    pub fn next(&mut self, src: &Src) -> Result<Token, EnvPhpError> {
         let b = src.bytes;
         if !self.closed {
             self.skip_trivia(src)?;
@@ -360,7 +360,7 @@ impl Lexer {
     }
 
     /// Whitespace and comments. `#[` is an attribute, not a comment.
-    fn skip_trivia(&mut self, src: &Src) -> Result<(), ParseError> {
+    fn skip_trivia(&mut self, src: &Src) -> Result<(), EnvPhpError> {
         let b = src.bytes;
         while self.pos < b.len() {
             let rest = &b[self.pos..];
@@ -390,7 +390,7 @@ impl Lexer {
     }
 
     /// Identifier bytes; non-ASCII bytes must be valid UTF-8.
-    fn ident(&mut self, src: &Src) -> Result<String, ParseError> {
+    fn ident(&mut self, src: &Src) -> Result<String, EnvPhpError> {
         let b = src.bytes;
         let start = self.pos;
         while self.pos < b.len() && is_ident(b[self.pos]) {
@@ -405,7 +405,7 @@ impl Lexer {
         }
     }
 
-    fn name(&mut self, src: &Src) -> Result<Tok, ParseError> {
+    fn name(&mut self, src: &Src) -> Result<Tok, EnvPhpError> {
         let b = src.bytes;
         let mut parts = Vec::new();
         loop {
@@ -454,14 +454,14 @@ impl Lexer {
         Some(cast)
     }
 
-    fn unterminated(src: &Src, what: &str, start: usize) -> ParseError {
+    fn unterminated(src: &Src, what: &str, start: usize) -> EnvPhpError {
         src.err(
             src.bytes.len(),
             format!("unterminated {what} starting at {}", src.at(start)),
         )
     }
 
-    fn single_quoted(&mut self, src: &Src) -> Result<Tok, ParseError> {
+    fn single_quoted(&mut self, src: &Src) -> Result<Tok, EnvPhpError> {
         let b = src.bytes;
         let start = self.pos;
         let mut out = Vec::new();
@@ -484,7 +484,7 @@ impl Lexer {
         Ok(Tok::Str(String::from_utf8_lossy(&out).into_owned()))
     }
 
-    fn double_quoted(&mut self, src: &Src) -> Result<Tok, ParseError> {
+    fn double_quoted(&mut self, src: &Src) -> Result<Tok, EnvPhpError> {
         let b = src.bytes;
         let start = self.pos;
         let mut i = start + 1;
@@ -501,7 +501,7 @@ impl Lexer {
     }
 
     /// `<<<ID`, `<<<"ID"` (heredoc) and `<<<'ID'` (nowdoc), with PHP 7.3 closing indentation.
-    fn heredoc(&mut self, src: &Src) -> Result<Tok, ParseError> {
+    fn heredoc(&mut self, src: &Src) -> Result<Tok, EnvPhpError> {
         let b = src.bytes;
         let start = self.pos;
         let mut i = start + 3;
@@ -572,7 +572,7 @@ impl Lexer {
         })
     }
 
-    fn number(&mut self, src: &Src) -> Result<Tok, ParseError> {
+    fn number(&mut self, src: &Src) -> Result<Tok, EnvPhpError> {
         let b = src.bytes;
         let start = self.pos;
         let digits = |i: &mut usize, ok: fn(u8) -> bool| {

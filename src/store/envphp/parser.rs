@@ -1,19 +1,25 @@
-//! Recursive-descent parser and evaluator for `<?php [code;] return <array>;`.
+//! Recursive-descent parser for `<?php [code;] return <array>;`, evaluating as it parses (the
+//! values, operators and caps are in `evaluator`).
 //!
 //! Hand-written because no maintained crate parses this PHP subset while keeping line numbers for
 //! every key and reporting, per key, the values that are not literals (`getenv()` the environment
 //! cannot answer, unknown variables, calls…) so the rest of the file still works.
 //!
-//! Expressions are evaluated while they are parsed into an [`Ev`]. An expression the parser does
-//! not understand (`new Foo()`, `match`, `$a->b`…) is not an error: the parser rewinds to its start
-//! and skips it with balanced brackets up to the next `,`, `;` or closing bracket, and the value
-//! becomes [`Value::NonLiteral`]. Syntax errors in the array structure itself are errors.
+//! Expressions are evaluated while they are parsed into an [`Ev`](super::evaluator::Ev). An
+//! expression the parser does not understand (`new Foo()`, `match`, `$a->b`…) is not an error:
+//! the parser rewinds to its start and skips it with balanced brackets up to the next `,`, `;` or
+//! closing bracket, and the value becomes [`Value::NonLiteral`]. Syntax errors in the array
+//! structure itself are errors.
 
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::evaluator::{
+    Budget, Closure, Ev, MAX_CALLS_TOTAL, binop, cast, collect_unresolved, set_path, size_of,
+    size_of_ev, truthy, truthy_known,
+};
 use super::lexer::{Cast, Index, Lexer, Part, Src, Tok, Token};
-use super::{Array, Document, Entry, Environment, Key, NonLiteral, ParseError, Unresolved, Value};
+use super::{Array, Document, Entry, EnvPhpError, Environment, Key, NonLiteral, Value};
 
 /// Deepest nesting of arrays, parentheses and sub-expressions before we give up. Real files nest
 /// less than 10 deep; a debug build uses ~18 KB of stack per level, so 64 levels stay well inside
@@ -22,59 +28,14 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// Deepest chain of closure calls evaluated (`$e('X')` calling `$f(…)`…).
 const MAX_CALLS: usize = 8;
 
-// Caps on what evaluating one file may cost, so that a small hostile file cannot take gigabytes
-// or minutes (`$a[] = $a;` doubles an array, `$a = $a . $a;` a string, closures calling closures
-// multiply the work). Going over one is a `ParseError` at the expression. Real files (≤ ~100 KB)
-// stay orders of magnitude below them.
-
-/// Longest string built by evaluation (`.`, interpolation); literals are bounded by the file.
-pub(crate) const MAX_STRING: usize = 1 << 20;
-/// Array entries created while evaluating (literals, copies of variables, assignments); a file
-/// bigger than this many bytes may create one per byte.
-pub(crate) const MAX_NODES: usize = 1_000_000;
-/// String bytes created while evaluating (literals, copies, concatenations, environment
-/// values); a file bigger than half of this may create two per byte.
-const MAX_STRING_BYTES: usize = 64 << 20;
-/// Closure calls evaluated in all.
-const MAX_CALLS_TOTAL: usize = 25_000;
-/// Source bytes lexed in all (expressions are read again when skipped or called); plus 32 per
-/// byte of the file.
-const MAX_WORK: usize = 32 << 20;
-
-/// The result of evaluating an expression.
-#[derive(Debug, Clone)]
-enum Ev {
-    /// A known value (an array may still hold non-literals inside).
-    Val(Value),
-    /// An environment lookup the environment could not answer; holds what PHP would give when the
-    /// variable is unset (`getenv` → `false`, `$_ENV[…]` → `null`). Only `??`, `?:`, ternaries,
-    /// `isset` and `empty` use it: anywhere else the real value is unknown.
-    Unset(Value),
-    /// A class or global constant: a non-literal value, but a fine array key.
-    Const(String),
-    /// `$_ENV` or `$_SERVER`, waiting for its `['NAME']`.
-    Env,
-    /// A closure whose body is a single `return <expr>;` (or an arrow function).
-    Closure(Rc<Closure>),
-    Unknown,
-}
-
-#[derive(Debug)]
-struct Closure {
-    params: Vec<(String, Option<Ev>)>,
-    /// Byte offset of the returned expression; `None` for a body we cannot evaluate.
-    body: Option<usize>,
-    arrow: bool,
-}
-
 enum Fail {
     /// Not a syntax error, only something we do not evaluate: skip it as a non-literal.
     Soft,
-    Hard(ParseError),
+    Hard(EnvPhpError),
 }
 
-impl From<ParseError> for Fail {
-    fn from(e: ParseError) -> Self {
+impl From<EnvPhpError> for Fail {
+    fn from(e: EnvPhpError) -> Self {
         Fail::Hard(e)
     }
 }
@@ -111,115 +72,6 @@ pub(crate) struct Parser<'a> {
     calls: usize,
     vars: HashMap<String, Ev>,
     budget: Budget,
-}
-
-/// What evaluation has cost so far, against the caps above.
-struct Budget {
-    nodes: usize,
-    max_nodes: usize,
-    bytes: usize,
-    max_bytes: usize,
-    calls: usize,
-    work: usize,
-    max_work: usize,
-    /// A cap was hit: the error must reach the caller even where errors are otherwise
-    /// recovered from (a closure body that is not evaluated is skipped).
-    exhausted: bool,
-}
-
-impl Budget {
-    fn new(src_len: usize) -> Self {
-        Budget {
-            nodes: 0,
-            max_nodes: MAX_NODES.max(src_len),
-            bytes: 0,
-            max_bytes: MAX_STRING_BYTES.max(src_len.saturating_mul(2)),
-            calls: 0,
-            work: 0,
-            max_work: MAX_WORK.saturating_add(src_len.saturating_mul(32)),
-            exhausted: false,
-        }
-    }
-
-    /// Count `nodes` array entries and `bytes` string bytes about to be created at `pos`.
-    fn charge(
-        &mut self,
-        src: &Src,
-        pos: usize,
-        nodes: usize,
-        bytes: usize,
-    ) -> Result<(), ParseError> {
-        self.nodes = self.nodes.saturating_add(nodes);
-        self.bytes = self.bytes.saturating_add(bytes);
-        if self.nodes > self.max_nodes {
-            let n = self.max_nodes;
-            return Err(self.fail(
-                src,
-                pos,
-                format!(
-                    "value too large (over {n} array entries evaluated: is an array copied into itself?)"
-                ),
-            ));
-        }
-        if self.bytes > self.max_bytes {
-            let mib = self.max_bytes >> 20;
-            return Err(self.fail(
-                src,
-                pos,
-                format!("value too large (over {mib} MiB of strings evaluated)"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Check a string built by evaluation and count its bytes.
-    fn string(&mut self, src: &Src, pos: usize, len: usize) -> Result<(), ParseError> {
-        if len > MAX_STRING {
-            let mib = MAX_STRING >> 20;
-            return Err(self.fail(
-                src,
-                pos,
-                format!("value too large (a string over {mib} MiB)"),
-            ));
-        }
-        self.charge(src, pos, 0, len)
-    }
-
-    fn fail(&mut self, src: &Src, pos: usize, msg: String) -> ParseError {
-        self.exhausted = true;
-        src.err(pos, msg)
-    }
-}
-
-/// Array entries, string bytes and array nesting depth of a value.
-fn size_of(v: &Value) -> (usize, usize, usize) {
-    match v {
-        Value::Str(s) => (0, s.len(), 0),
-        Value::NonLiteral(n) => (0, n.text.len(), 0),
-        Value::Array(a) => {
-            let (mut nodes, mut bytes, mut depth) = (a.entries.len(), 0, 0);
-            for e in &a.entries {
-                bytes += match &e.key {
-                    Key::Str(k) | Key::Const(k) => k.len(),
-                    Key::Int(_) => 0,
-                };
-                let (n, b, d) = size_of(&e.value);
-                nodes += n;
-                bytes += b;
-                depth = depth.max(d);
-            }
-            (nodes, bytes, depth + 1)
-        }
-        _ => (0, 0, 0),
-    }
-}
-
-fn size_of_ev(ev: &Ev) -> (usize, usize, usize) {
-    match ev {
-        Ev::Val(v) | Ev::Unset(v) => size_of(v),
-        Ev::Const(c) => (0, c.len(), 0),
-        _ => (0, 0, 0),
-    }
 }
 
 fn describe(t: &Token, src: &Src) -> String {
@@ -261,7 +113,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The next token from the lexer, counting the bytes read against [`MAX_WORK`].
-    fn lex_next(&mut self) -> Result<Token, ParseError> {
+    fn lex_next(&mut self) -> Result<Token, EnvPhpError> {
         let before = self.lex.pos;
         let t = self.lex.next(self.src)?;
         self.budget.work = self
@@ -280,14 +132,14 @@ impl<'a> Parser<'a> {
 
     // ---- tokens -------------------------------------------------------------------------------
 
-    fn peek(&mut self) -> Result<&Token, ParseError> {
+    fn peek(&mut self) -> Result<&Token, EnvPhpError> {
         if self.peeked.is_none() {
             self.peeked = Some(self.lex_next()?);
         }
         Ok(self.peeked.as_ref().expect("just filled"))
     }
 
-    fn bump(&mut self) -> Result<Token, ParseError> {
+    fn bump(&mut self) -> Result<Token, EnvPhpError> {
         let t = match self.peeked.take() {
             Some(t) => t,
             None => self.lex_next()?,
@@ -298,11 +150,11 @@ impl<'a> Parser<'a> {
         Ok(t)
     }
 
-    fn at_punct(&mut self, p: &str) -> Result<bool, ParseError> {
+    fn at_punct(&mut self, p: &str) -> Result<bool, EnvPhpError> {
         Ok(is_punct(self.peek()?, p))
     }
 
-    fn eat(&mut self, p: &str) -> Result<bool, ParseError> {
+    fn eat(&mut self, p: &str) -> Result<bool, EnvPhpError> {
         let yes = self.at_punct(p)?;
         if yes {
             self.bump()?;
@@ -326,7 +178,7 @@ impl<'a> Parser<'a> {
         self.open.truncate(m.open);
     }
 
-    fn eof_error(&self, t: &Token, expected: &str) -> ParseError {
+    fn eof_error(&self, t: &Token, expected: &str) -> EnvPhpError {
         let mut msg = "unexpected end of file".to_string();
         if !expected.is_empty() && self.open.is_empty() {
             msg += &format!(" (expected {expected})");
@@ -343,7 +195,7 @@ impl<'a> Parser<'a> {
     }
 
     /// "expected X, found Y" at the token, or an end-of-file error.
-    fn unexpected(&self, t: &Token, expected: &str) -> ParseError {
+    fn unexpected(&self, t: &Token, expected: &str) -> EnvPhpError {
         if t.tok == Tok::Eof {
             return self.eof_error(t, expected);
         }
@@ -353,7 +205,7 @@ impl<'a> Parser<'a> {
         )
     }
 
-    fn expect(&mut self, p: &str, expected: &str) -> Result<Token, ParseError> {
+    fn expect(&mut self, p: &str, expected: &str) -> Result<Token, EnvPhpError> {
         let t = self.peek()?.clone();
         if is_punct(&t, p) {
             self.bump()
@@ -372,7 +224,7 @@ impl<'a> Parser<'a> {
 
     // ---- statements ---------------------------------------------------------------------------
 
-    pub fn document(mut self) -> Result<Document, ParseError> {
+    pub fn document(mut self) -> Result<Document, EnvPhpError> {
         loop {
             let t = self.peek()?.clone();
             match &t.tok {
@@ -393,7 +245,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn return_statement(&mut self) -> Result<Document, ParseError> {
+    fn return_statement(&mut self) -> Result<Document, EnvPhpError> {
         let start = self.peek()?.clone();
         if start.tok == Tok::Eof || is_punct(&start, ";") {
             return Err(self.unexpected(&start, "an array after `return`"));
@@ -455,7 +307,7 @@ impl<'a> Parser<'a> {
 
     /// `$name = expr;` and `$name['a']['b'] = expr;` are remembered; anything else starting with
     /// a variable is skipped (and the variable forgotten if it may have changed).
-    fn assignment(&mut self, name: String) -> Result<(), ParseError> {
+    fn assignment(&mut self, name: String) -> Result<(), EnvPhpError> {
         let m = self.mark();
         self.bump()?;
         match self.try_assignment(&name) {
@@ -529,7 +381,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Skip tokens with balanced brackets (see [`Skip`]).
-    fn skip(&mut self, mode: Skip) -> Result<(), ParseError> {
+    fn skip(&mut self, mode: Skip) -> Result<(), EnvPhpError> {
         let base = self.open.len();
         loop {
             let t = self.peek()?.clone();
@@ -608,7 +460,7 @@ impl<'a> Parser<'a> {
     // ---- values -------------------------------------------------------------------------------
 
     /// An expression; one we do not evaluate is skipped and gives [`Ev::Unknown`].
-    fn value(&mut self, mode: Skip) -> Result<Ev, ParseError> {
+    fn value(&mut self, mode: Skip) -> Result<Ev, EnvPhpError> {
         let m = self.mark();
         let start = self.peek()?.start;
         match self.expr() {
@@ -630,7 +482,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After a complete expression: is the next token an operator we do not evaluate?
-    fn continues(&mut self) -> Result<bool, ParseError> {
+    fn continues(&mut self) -> Result<bool, EnvPhpError> {
         let t = self.peek()?;
         Ok(match &t.tok {
             Tok::Punct(p) => !matches!(*p, "," | ";" | ")" | "]" | "}" | "=>" | ":"),
@@ -1142,7 +994,7 @@ impl<'a> Parser<'a> {
 
     /// Evaluate a closure call (at `pos`) by parsing its returned expression again with the
     /// arguments bound. Only a cap of the budget is an error; anything else gives `Unknown`.
-    fn call(&mut self, c: &Closure, args: Vec<Ev>, pos: usize) -> Result<Ev, ParseError> {
+    fn call(&mut self, c: &Closure, args: Vec<Ev>, pos: usize) -> Result<Ev, EnvPhpError> {
         let Some(body) = c.body else {
             return Ok(Ev::Unknown);
         };
@@ -1293,248 +1145,6 @@ impl<'a> Parser<'a> {
         }
         self.pop_open();
         Ok(Ev::Val(Value::Array(arr)))
-    }
-}
-
-/// PHP truthiness where it is known; `Unset` counts as its unset value.
-fn truthy(v: &Ev) -> Option<bool> {
-    match v {
-        Ev::Val(v) | Ev::Unset(v) => Some(v.is_truthy()),
-        Ev::Closure(_) => Some(true),
-        _ => None,
-    }
-}
-
-fn truthy_known(v: &Ev) -> Option<bool> {
-    match v {
-        Ev::Val(v) => Some(v.is_truthy()),
-        _ => None,
-    }
-}
-
-/// A numeric string's leading number, as PHP's `(int)`/`(float)` casts read it.
-fn leading_number(s: &str) -> f64 {
-    let s = s.trim_start();
-    let b = s.as_bytes();
-    let mut i = 0;
-    if matches!(b.first(), Some(b'+' | b'-')) {
-        i += 1;
-    }
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
-        i += 1;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        let mut j = i + 1;
-        if matches!(b.get(j), Some(b'+' | b'-')) {
-            j += 1;
-        }
-        if b.get(j).is_some_and(u8::is_ascii_digit) {
-            i = j;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-        }
-    }
-    (1..=i)
-        .rev()
-        .find_map(|n| s[..n].parse::<f64>().ok())
-        .unwrap_or(0.0)
-}
-
-fn cast(c: Cast, v: Ev) -> Ev {
-    let Ev::Val(v) = v else { return Ev::Unknown };
-    let num = |v: &Value| match v {
-        Value::Str(s) => Some(leading_number(s)),
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        Value::Bool(b) => Some(*b as i64 as f64),
-        Value::Null => Some(0.0),
-        _ => None,
-    };
-    Ev::Val(match (c, &v) {
-        (Cast::Int, Value::Int(_)) => v,
-        (Cast::Int, Value::Str(s)) if s.trim().parse::<i64>().is_ok() => {
-            Value::Int(s.trim().parse().unwrap_or(0))
-        }
-        (Cast::Int, _) => match num(&v) {
-            Some(f) if f.is_finite() => Value::Int(f as i64),
-            Some(_) => Value::Int(0),
-            None => return Ev::Unknown,
-        },
-        (Cast::Float, _) => match num(&v) {
-            Some(f) => Value::Float(f),
-            None => return Ev::Unknown,
-        },
-        (Cast::Str, _) => match v.as_string() {
-            Some(s) => Value::Str(s),
-            None => return Ev::Unknown,
-        },
-        (Cast::Bool, Value::NonLiteral(_)) => return Ev::Unknown,
-        (Cast::Bool, _) => Value::Bool(v.is_truthy()),
-        (Cast::Other, _) => return Ev::Unknown,
-    })
-}
-
-fn num_value(v: &Value) -> Option<f64> {
-    match v {
-        Value::Int(i) => Some(*i as f64),
-        Value::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-fn binop(op: &str, l: Ev, r: Ev) -> Ev {
-    match op {
-        "||" => match (truthy_known(&l), truthy_known(&r)) {
-            (Some(true), _) | (_, Some(true)) => Ev::Val(Value::Bool(true)),
-            (Some(false), Some(false)) => Ev::Val(Value::Bool(false)),
-            _ => Ev::Unknown,
-        },
-        "&&" => match (truthy_known(&l), truthy_known(&r)) {
-            (Some(false), _) | (_, Some(false)) => Ev::Val(Value::Bool(false)),
-            (Some(true), Some(true)) => Ev::Val(Value::Bool(true)),
-            _ => Ev::Unknown,
-        },
-        _ => {
-            let (Ev::Val(l), Ev::Val(r)) = (l, r) else {
-                return Ev::Unknown;
-            };
-            binop_values(op, &l, &r).map_or(Ev::Unknown, Ev::Val)
-        }
-    }
-}
-
-fn binop_values(op: &str, l: &Value, r: &Value) -> Option<Value> {
-    let scalar = |v: &Value| !matches!(v, Value::Array(_) | Value::NonLiteral(_));
-    if !scalar(l) || !scalar(r) {
-        return None;
-    }
-    Some(match op {
-        "." => Value::Str(l.as_string()? + &r.as_string()?),
-        "===" | "!==" => {
-            let same = match (l, r) {
-                (Value::Float(a), Value::Float(b)) => a == b,
-                _ => std::mem::discriminant(l) == std::mem::discriminant(r) && l == r,
-            };
-            Value::Bool(same == (op == "==="))
-        }
-        "==" | "!=" | "<>" => {
-            let eq = match (l, r) {
-                (Value::Bool(_), _) | (_, Value::Bool(_)) | (Value::Null, _) | (_, Value::Null) => {
-                    l.is_truthy() == r.is_truthy()
-                }
-                (Value::Str(a), Value::Str(b)) => a == b,
-                _ => num_value(l)? == num_value(r)?,
-            };
-            Value::Bool(eq == (op == "=="))
-        }
-        "<" | "<=" | ">" | ">=" => {
-            let (a, b) = (num_value(l)?, num_value(r)?);
-            Value::Bool(match op {
-                "<" => a < b,
-                "<=" => a <= b,
-                ">" => a > b,
-                _ => a >= b,
-            })
-        }
-        _ => match (l, r) {
-            (Value::Int(a), Value::Int(b)) => match op {
-                "+" => a
-                    .checked_add(*b)
-                    .map_or(Value::Float(*a as f64 + *b as f64), Value::Int),
-                "-" => a
-                    .checked_sub(*b)
-                    .map_or(Value::Float(*a as f64 - *b as f64), Value::Int),
-                "*" => a
-                    .checked_mul(*b)
-                    .map_or(Value::Float(*a as f64 * *b as f64), Value::Int),
-                "/" if *b == 0 => return None,
-                "/" if a % b == 0 => Value::Int(a / b),
-                "/" => Value::Float(*a as f64 / *b as f64),
-                "%" if *b == 0 => return None,
-                "%" => Value::Int(a.checked_rem(*b)?),
-                _ => return None,
-            },
-            _ => {
-                let (a, b) = (num_value(l)?, num_value(r)?);
-                match op {
-                    "+" => Value::Float(a + b),
-                    "-" => Value::Float(a - b),
-                    "*" => Value::Float(a * b),
-                    "/" if b != 0.0 => Value::Float(a / b),
-                    _ => return None,
-                }
-            }
-        },
-    })
-}
-
-/// `$a['x'][] = v`: set a value deep in an array, creating arrays as needed.
-fn set_path(a: &mut Array, path: &[Option<Key>], value: Value, line: u32) -> bool {
-    let Some((first, rest)) = path.split_first() else {
-        return false;
-    };
-    let key = match first {
-        Some(k) => k.clone(),
-        None => Key::Int(
-            a.entries
-                .iter()
-                .filter_map(|e| {
-                    if let Key::Int(i) = e.key {
-                        Some(i + 1)
-                    } else {
-                        None
-                    }
-                })
-                .max()
-                .unwrap_or(0),
-        ),
-    };
-    let pos = a.entries.iter().rposition(|e| e.key == key);
-    if rest.is_empty() {
-        match pos {
-            Some(p) => a.entries[p].value = value,
-            None => a.entries.push(Entry { key, value, line }),
-        }
-        return true;
-    }
-    let p = match pos {
-        Some(p) => p,
-        None => {
-            a.entries.push(Entry {
-                key,
-                value: Value::Array(Array::default()),
-                line,
-            });
-            a.entries.len() - 1
-        }
-    };
-    let entry = &mut a.entries[p];
-    if matches!(entry.value, Value::Null) {
-        entry.value = Value::Array(Array::default());
-    }
-    match &mut entry.value {
-        Value::Array(inner) => set_path(inner, rest, value, line),
-        _ => false,
-    }
-}
-
-fn collect_unresolved(a: &Array, prefix: &str, out: &mut Vec<Unresolved>) {
-    for e in &a.entries {
-        let path = if prefix.is_empty() {
-            e.key.as_segment()
-        } else {
-            format!("{prefix}/{}", e.key.as_segment())
-        };
-        match &e.value {
-            Value::NonLiteral(n) => out.push(Unresolved {
-                path,
-                line: n.line,
-                text: n.text.clone(),
-            }),
-            Value::Array(inner) => collect_unresolved(inner, &path, out),
-            _ => {}
-        }
     }
 }
 

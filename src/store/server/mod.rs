@@ -626,6 +626,18 @@ pub fn docroot_htaccess(root: &Path, docroot_is_pub: bool) -> Option<Htaccess> {
     })
 }
 
+/// The `.htaccess` in a vhost's document root (the Apache checks), named as every finding names
+/// files: relative to the store root when it is under it (`pub/.htaccess`), else absolute. `None`
+/// when it does not exist or is not readable as text.
+pub fn vhost_htaccess(docroot: &Path, magento_root: &Path) -> Option<Htaccess> {
+    let p = docroot.join(".htaccess");
+    let text = std::fs::read_to_string(&p).ok()?;
+    Some(Htaccess {
+        path: store_relative(&p, magento_root),
+        lines: text.lines().map(str::to_string).collect(),
+    })
+}
+
 /// How an Apache config line passes the Authorization header on to PHP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Passthrough {
