@@ -1006,3 +1006,105 @@ fn real_magento_tokens_routes_and_logins() {
     ]);
     assert_eq!(doc["live"]["disagreements"], 0, "{:#}", doc["live"]);
 }
+
+/// Puts a file back as it was when dropped (also when a case panics).
+struct Restore(PathBuf, String);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, &self.1);
+    }
+}
+
+/// The real store served by a real Apache + php-fpm (proxy_fcgi, as most hosts run it) with its
+/// own pub/.htaccess: healthy, then with the Authorization passthrough rule commented out (the
+/// header never reaches PHP), then repaired by `m2auth fix --apply`, and undone.
+#[test]
+fn real_magento_behind_apache_php_fpm() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let pub_dir = Path::new(r.root()).join("pub");
+    let Some(srv) = lab::web::Apache::new(&pub_dir).start() else {
+        return;
+    };
+    let key = r.crypt_key();
+    let now = r.now();
+    let token = jwt(&key, 1, 2, now - 60, now + 3600);
+    let url = format!("{}{PRODUCTS}", srv.base_url);
+    let auth = format!("Authorization: Bearer {token}");
+    let conf = srv.config.to_str().unwrap().to_string();
+    let req = format!("GET {url}");
+    let request = |extra: &[&str]| {
+        let mut a = vec![
+            "request",
+            "--request",
+            req.as_str(),
+            "--token",
+            token.as_str(),
+            "--server-config",
+            conf.as_str(),
+        ];
+        a.extend_from_slice(extra);
+        r.m2auth_json(&a)
+    };
+
+    // Healthy: Magento's own .htaccess passes the header on to php-fpm.
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200, "through Apache: {body}\n{}", srv.error_log());
+    let (code, doc) = request(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+
+    // The passthrough rule commented out: PHP never sees the header.
+    let htaccess = pub_dir.join(".htaccess");
+    let original = std::fs::read_to_string(&htaccess).unwrap();
+    let _restore = Restore(htaccess.clone(), original.clone());
+    let rule = "RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
+    assert!(
+        original.contains(rule),
+        "the real pub/.htaccess has the rule"
+    );
+    std::fs::write(&htaccess, original.replacen(rule, &format!("#{rule}"), 1)).unwrap();
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 401, "without the rule: {body}");
+    assert!(body.contains("The consumer isn't authorized"), "{body}");
+    let (code, doc) = request(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let cause = doc["root_cause"].as_str().unwrap_or_default().to_string();
+    assert!(
+        ["auth-header-stripped", "apache-fcgi-strips-authorization"].contains(&cause.as_str()),
+        "{doc:#}"
+    );
+
+    // fix --apply puts the rule back in the store's own .htaccess: Magento answers 200 again.
+    let out = lab::m2auth(
+        &[
+            "fix",
+            "--root",
+            r.root(),
+            "--server-config",
+            &conf,
+            "--apply",
+        ],
+        Path::new(r.root()),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        std::fs::read_to_string(&htaccess)
+            .unwrap()
+            .contains(&format!("\n    {rule}"))
+            || std::fs::read_to_string(&htaccess)
+                .unwrap()
+                .lines()
+                .any(|l| l.trim() == rule)
+    );
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200, "after fix --apply: {body}");
+    // undo brings the commented rule back, byte for byte.
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&htaccess).unwrap(),
+        original.replacen(rule, &format!("#{rule}"), 1)
+    );
+}

@@ -406,6 +406,7 @@ pub(super) fn undo_change(
         }
         Operation::Update => {
             let generated = session.generated_columns(&change.table)?;
+            let auto = session.auto_updated_columns(&change.table)?;
             for (before, after) in change.before.iter().zip(&change.after).rev() {
                 let key = change.key_of(after).ok_or_else(|| bad_entry(change))?;
                 let current = session.select_for_update(&change.table, &key_ref(&key))?;
@@ -419,45 +420,71 @@ pub(super) fn undo_change(
                     }
                     continue;
                 };
-                if let Some(cols) = differs(change, after, cur, redacted) {
+                // The entry owns the columns it changed; MySQL's own timestamps
+                // (`ON UPDATE CURRENT_TIMESTAMP`) move with any write. A column someone else
+                // changed since (a real login writes admin_user.logdate and lognum) is theirs:
+                // neither a conflict nor restored.
+                let owned: Vec<usize> = (0..change.columns.len())
+                    .filter(|&i| {
+                        let c = &change.columns[i];
+                        before.get(i) != after.get(i)
+                            && !change.primary_key.iter().any(|k| k == c)
+                            && !generated.iter().any(|g| g == c)
+                            && !auto.iter().any(|a| a == c)
+                            && !is_redacted(redacted, &change.table, c)
+                    })
+                    .collect();
+                let now = |i: usize| {
+                    let c = &change.columns[i];
+                    let mut v = cur.get(c).map(Stored::from);
+                    if is_redacted(redacted, &change.table, c) {
+                        v = v.map(|x| digest(&x));
+                    }
+                    v
+                };
+                let changed: Vec<&str> = owned
+                    .iter()
+                    .filter(|&&i| now(i).as_ref() != after.get(i))
+                    .map(|&i| change.columns[i].as_str())
+                    .collect();
+                if !changed.is_empty() {
                     conflicts.push(conflict(
                         after,
-                        format!("changed since the entry updated it ({cols})"),
+                        format!(
+                            "changed since the entry updated it ({})",
+                            changed.join(", ")
+                        ),
                     ));
                     if !force {
                         continue;
                     }
                 }
                 let mut set: Vec<(&str, SqlValue)> = Vec::new();
-                for (i, c) in change.columns.iter().enumerate() {
-                    let is_key = change.primary_key.iter().any(|k| k == c);
-                    let is_generated =
-                        generated.iter().any(|g| g == c) || is_redacted(redacted, &change.table, c);
-                    let cur_v = cur.get(c).map(Stored::from);
-                    if !is_key && !is_generated && cur_v.as_ref() != Some(&before[i]) {
+                for &i in &owned {
+                    if now(i).as_ref() != before.get(i) {
                         set.push((
-                            c.as_str(),
+                            change.columns[i].as_str(),
                             before[i].to_sql().ok_or_else(|| bad_entry(change))?,
                         ));
                     }
                 }
                 if !set.is_empty() {
-                    // Assign the unchanged columns too: a column MySQL updates by itself
-                    // (`ON UPDATE CURRENT_TIMESTAMP`, e.g. admin_user.modified) keeps the value
-                    // the entry saw only when the UPDATE names it, and an earlier change of the
-                    // same entry is checked against that value next.
-                    for (i, c) in change.columns.iter().enumerate() {
-                        let is_key = change.primary_key.iter().any(|k| k == c);
-                        let skip = is_key
-                            || generated.iter().any(|g| g == c)
-                            || is_redacted(redacted, &change.table, c)
-                            || set.iter().any(|(name, _)| *name == c.as_str());
-                        if !skip {
-                            set.push((
-                                c.as_str(),
-                                before[i].to_sql().ok_or_else(|| bad_entry(change))?,
-                            ));
-                        }
+                    // MySQL's own timestamps go back to what the entry found when nobody else
+                    // wrote the row since, and keep their current value otherwise (an UPDATE
+                    // that does not name them would set them to now).
+                    for c in &auto {
+                        let Some(i) = change.columns.iter().position(|x| x == c) else {
+                            continue;
+                        };
+                        let keep = if changed.is_empty()
+                            && owned.iter().all(|&o| now(o).as_ref() == after.get(o))
+                            && now(i).as_ref() == after.get(i)
+                        {
+                            before[i].clone()
+                        } else {
+                            now(i).unwrap_or(Stored::Null)
+                        };
+                        set.push((c.as_str(), keep.to_sql().ok_or_else(|| bad_entry(change))?));
                     }
                     session.update(&change.table, &set, &key_ref(&key))?;
                 }
