@@ -1108,3 +1108,134 @@ fn real_magento_behind_apache_php_fpm() {
         original.replacen(rule, &format!("#{rule}"), 1)
     );
 }
+
+impl Real {
+    /// An admin user with its own role limited to `resources`, made through Magento's models
+    /// (Role with parent 0, Rules::saveRel, User with the role), as the admin's role editor does.
+    fn limited_admin(&self, name: &str, password: &str, resources: &[&str]) {
+        let script = r#"<?php
+use Magento\Framework\App\Bootstrap;
+require $argv[1] . '/app/bootstrap.php';
+$om = Bootstrap::create(BP, $_SERVER)->getObjectManager();
+$om->get(\Magento\Framework\App\State::class)->setAreaCode('adminhtml');
+[$_, $root, $name, $password] = $argv;
+$res = array_slice($argv, 4);
+$user = $om->create(\Magento\User\Model\User::class)->loadByUsername($name);
+if ($user->getId()) { exit(0); }
+$role = $om->create(\Magento\Authorization\Model\Role::class);
+$role->setName($name . '-role')->setParentId(0)->setRoleType('G')->setUserType(2)->save();
+$om->create(\Magento\Authorization\Model\Rules::class)->setRoleId($role->getId())->setResources($res)->saveRel();
+$user->setData(['username' => $name, 'firstname' => 'M2', 'lastname' => 'Auth', 'email' => $name . '@example.test',
+    'password' => $password, 'is_active' => 1]);
+$user->setRoleId($role->getId());
+$user->save();
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("admin.php");
+        std::fs::write(&file, script).unwrap();
+        let out = Command::new("php")
+            .arg(&file)
+            .arg(self.root())
+            .arg(name)
+            .arg(password)
+            .args(resources)
+            .current_dir(self.root())
+            .output()
+            .expect("php");
+        assert!(out.status.success(), "{out:?}");
+    }
+}
+
+/// A JWT issued before crypt/key was rotated (a second key added after it) is refused by
+/// Magento, and named; a role-limited admin's matrix agrees with Magento route by route.
+#[test]
+fn real_magento_rotated_key_and_a_limited_admin() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let key = r.crypt_key();
+    let now = r.now();
+    let before = jwt(&key, 1, 2, now - 60, now + 3600);
+    let url = r.url(PRODUCTS);
+    let auth = format!("Authorization: Bearer {before}");
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200);
+
+    // Rotate: a new key after the current one, as `bin/magento encryption:key:change` appends it.
+    let env = Path::new(r.root()).join("app/etc/env.php");
+    let original = std::fs::read_to_string(&env).unwrap();
+    {
+        let _restore = Restore(env.clone(), original.clone());
+        let new_key = "base64AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert!(original.contains(&key));
+        std::fs::write(
+            &env,
+            original.replacen(&key, &format!("{key}\n{new_key}"), 1),
+        )
+        .unwrap();
+        // The built-in server's opcache revalidates PHP files every 2 s.
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+        for doc in r.diagnose_both(
+            &["--request", &format!("GET {url}"), "--token", &before],
+            true,
+        ) {
+            assert_eq!(doc["root_cause"], "jwt-old-crypt-key", "{doc:#}");
+        }
+        assert_eq!(status, 401, "a token of the old key: {body}");
+    }
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200, "env.php restored");
+
+    // A limited admin role (Catalog > Products and Sales > Orders): live matrix agrees.
+    let pw = "M2auth-Jane-Pass-1";
+    r.limited_admin(
+        "m2auth-jane",
+        pw,
+        &[
+            "Magento_Backend::admin",
+            "Magento_Catalog::catalog",
+            "Magento_Catalog::catalog_inventory",
+            "Magento_Catalog::products",
+            "Magento_Sales::sales",
+            "Magento_Sales::sales_operation",
+            "Magento_Sales::sales_order",
+            "Magento_Sales::actions",
+            "Magento_Sales::actions_view",
+        ],
+    );
+    let (status, body) = r.login("admin", "m2auth-jane", pw);
+    assert_eq!(status, 200, "{body}");
+    let jane: String = serde_json::from_str(&body).unwrap();
+    let (_, doc) = r.m2auth_json(&[
+        "acl:matrix",
+        "--token",
+        &jane,
+        "--live",
+        "--base-url",
+        r.var("M2REAL_URL"),
+    ]);
+    assert_eq!(doc["live"]["disagreements"], 0, "{:#}", doc["live"]);
+    assert!(
+        doc["allowed"].as_u64().unwrap() > 0
+            && doc["allowed"].as_u64().unwrap() < doc["routes"].as_u64().unwrap()
+    );
+    // And one refused route, named.
+    let search = r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1");
+    let (status, _) = r.call(
+        "GET",
+        &search,
+        &[format!("Authorization: Bearer {jane}")],
+        None,
+    );
+    assert_eq!(status, 401);
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {search}"),
+        "--token",
+        &jane,
+    ]);
+    assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
+}
