@@ -429,3 +429,63 @@ fn store_prefix(path: &str) -> String {
     }
     String::new()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::app::Format;
+    use crate::store::db::DbChoice;
+
+    fn example() -> Common {
+        let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        Common {
+            root: Some(dir.join("store")),
+            db: DbChoice::Dump(dir.join("store.sql")),
+            now: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+            format: Format::Json,
+            ..Common::default()
+        }
+    }
+
+    #[test]
+    fn the_example_store_is_diagnosed_from_the_library() {
+        let spec = RequestSpec::from_options(&RequestOptions {
+            request: Some("GET /V1/products".into()),
+            token: Some("at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let out = run(&DiagnoseConfig::offline(example(), spec)).unwrap();
+        assert_eq!(out.code, 1);
+        let Output::Json(doc) = out.output else {
+            panic!("asked for JSON")
+        };
+        assert_eq!(doc["root_cause"], "integration-bearer-disabled", "{doc:#}");
+        // The token is a secret of the run: the masker that goes with the output knows it.
+        assert!(
+            !out.masker
+                .scrub("at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g")
+                .contains("at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g")
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_done_is_refused_and_a_missing_root_is_a_store_error() {
+        let c = crate::app::integration::IntegrationConfig {
+            common: example(),
+            name: "nope".into(),
+        };
+        let e = crate::app::integration::show(&c).unwrap_err();
+        assert!(matches!(e, Error::Refused(_)), "{e:?}");
+        assert_eq!(e.code(), 1);
+        let common = Common {
+            root: Some("/nonexistent/m2auth-root".into()),
+            ..example()
+        };
+        let e = audit(&common).unwrap_err();
+        assert!(matches!(e, Error::Store(_)), "{e:?}");
+        assert_eq!(e.code(), 2);
+    }
+}

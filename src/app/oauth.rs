@@ -28,8 +28,8 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
     let Some(creds) = spec.oauth.clone() else {
         return Err(Error::Usage("oauth:sign needs --oauth".into()));
     };
-    let urls =
-        crate::checks::oauth::urls(&ctx, spec).map_err(|why| Error::refused(&ctx.masker, &why))?;
+    let urls = crate::checks::oauth::urls(&ctx, spec)
+        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
     let form_body = spec.body.as_deref().filter(|_| {
         spec.headers.iter().any(|h| {
             h.name.eq_ignore_ascii_case("content-type")
