@@ -2,8 +2,11 @@
 //!
 //! The modules follow one diagnosis: [`store`] reads the installation (files, database),
 //! [`magento`] understands it the way Magento does (pure knowledge, no I/O), [`checks`] diagnose,
-//! [`report`] renders. [`findings`] is the catalogue every check reports in.
+//! [`report`] renders, [`fix`] repairs (journaled). [`app`] is the front door: one function per
+//! command that runs that flow from a validated config and returns the rendered result and exit
+//! status. [`findings`] is the catalogue every check reports in.
 
+pub mod app;
 pub mod checks;
 pub mod error;
 pub mod findings;

@@ -75,12 +75,20 @@ pub fn base_url(ctx: &Context) -> Option<(String, Evidence)> {
     None
 }
 
+/// Why a request has no URL to sign.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoUrl {
+    #[error("no --request \"METHOD TARGET\" was given: OAuth signs the URL")]
+    NoTarget,
+    #[error(
+        "the request names no host and the store has no web/secure/base_url: give the full URL in --request"
+    )]
+    NoHost,
+}
+
 /// The client's and Magento's URL for the request (`Err`: why there is none).
-pub fn urls(ctx: &Context, request: &RequestSpec) -> Result<Urls, String> {
-    let target: &Target = request
-        .target
-        .as_ref()
-        .ok_or("no --request \"METHOD TARGET\" was given: OAuth signs the URL")?;
+pub fn urls(ctx: &Context, request: &RequestSpec) -> Result<Urls, NoUrl> {
+    let target: &Target = request.target.as_ref().ok_or(NoUrl::NoTarget)?;
     let mut notes = Vec::new();
     let (scheme, authority) = match &target.host {
         Some(h) => {
@@ -99,9 +107,7 @@ pub fn urls(ctx: &Context, request: &RequestSpec) -> Result<Urls, String> {
             )
         }
         None => {
-            let (u, ev) = base_url(ctx).ok_or(
-                "the request names no host and the store has no web/secure/base_url: give the full URL in --request",
-            )?;
+            let (u, ev) = base_url(ctx).ok_or(NoUrl::NoHost)?;
             notes.push(ev);
             let parts = oauth1::split_url(&u);
             let authority = match parts.port {
@@ -159,7 +165,7 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     let urls = match urls(ctx, request) {
         Ok(u) => u,
         Err(why) => {
-            d.skip("oauth", why);
+            d.skip("oauth", why.to_string());
             return;
         }
     };

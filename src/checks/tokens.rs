@@ -75,27 +75,6 @@ impl Inspection {
             diagnosis: Diagnosis::default(),
         }
     }
-
-    /// The JSON of `token:inspect` (`cli.md`).
-    pub fn to_json(&self) -> serde_json::Value {
-        let ts = |t: &Option<Timestamp>| t.map(|t| t.to_string());
-        serde_json::json!({
-            "kind": self.kind,
-            "format": self.shape,
-            "user": self.user,
-            "issued_at": ts(&self.issued_at),
-            "expires_at": ts(&self.expires_at),
-            "verified_with_key": self.verified_with_key,
-            "crypt_keys": self.keys,
-            "alg": self.alg,
-            "kid": self.kid,
-            "configured_alg": self.configured_alg,
-            "revoked": self.revoked,
-            "root_cause": self.diagnosis.root_cause(),
-            "findings": self.diagnosis.findings,
-            "skipped": self.diagnosis.skipped,
-        })
-    }
 }
 
 /// The findings for the request's bearer token (nothing when the request carries none).

@@ -181,38 +181,6 @@ pub enum CanaryOutcome {
     Unusable { reason: String },
 }
 
-impl CanaryOutcome {
-    pub fn to_json(&self, removed: bool) -> serde_json::Value {
-        use serde_json::json;
-        match self {
-            CanaryOutcome::Arrived { url, via, intact } => json!({
-                "url": url, "result": "arrived", "via": via, "intact": intact, "file_removed": removed,
-            }),
-            CanaryOutcome::NotArrived { url, status } => json!({
-                "url": url, "result": "stripped", "status": status, "file_removed": removed,
-            }),
-            CanaryOutcome::Unusable { reason } => json!({
-                "result": "unusable", "reason": reason, "file_removed": removed,
-            }),
-        }
-    }
-
-    pub fn summary(&self) -> String {
-        match self {
-            CanaryOutcome::Arrived { via, intact, .. } => format!(
-                "the Authorization header reached PHP (as {via}{})",
-                if *intact {
-                    ", unchanged"
-                } else {
-                    ", but altered"
-                }
-            ),
-            CanaryOutcome::NotArrived { .. } => "the Authorization header did NOT reach PHP".into(),
-            CanaryOutcome::Unusable { reason } => format!("no proof: {reason}"),
-        }
-    }
-}
-
 /// What the canary run did, for the report.
 #[derive(Debug, Clone)]
 pub struct CanaryRun {

@@ -8,8 +8,10 @@ use serde_json::{Value, json};
 use crate::checks::{Context, Diagnosis};
 use crate::findings::Severity;
 use crate::live::canary::CanaryRun;
+use crate::live::classify::Classification;
 use crate::live::explain::Offline;
-use crate::live::session::{LiveOutcome, response_json, shown_header};
+use crate::live::session::{EXCERPT, LiveOutcome, excerpt};
+use crate::mask::mask;
 use crate::report::diagnosis::{
     TOOL_NAME, TOOL_VERSION, findings_text, no_root_cause_line, root_cause_line,
 };
@@ -95,7 +97,7 @@ pub fn response_text(live: &LiveReport<'_>, d: &Diagnosis, style: &Style) -> Str
                     let _ = writeln!(out, "          {n}: {}", shown_header(n, v));
                 }
             }
-            let body = crate::live::session::excerpt(&r.body);
+            let body = excerpt(&r.body);
             let one_line: String = body
                 .split_whitespace()
                 .collect::<Vec<_>>()
@@ -132,7 +134,7 @@ pub fn response_text(live: &LiveReport<'_>, d: &Diagnosis, style: &Style) -> Str
         let _ = writeln!(
             out,
             "Canary:   {}{}",
-            c.outcome.summary(),
+            crate::report::canary::summary(&c.outcome),
             if c.removed {
                 " (file removed)".to_string()
             } else {
@@ -346,4 +348,123 @@ pub fn to_text(
     }
     out.push_str(&findings_text(d, style));
     out
+}
+
+/// `response` of the JSON report. Cookie values are masked here; tokens in headers and body
+/// are masked by the run's masker when the document is written.
+pub fn response_json(o: &LiveOutcome, offline: &Offline, canary: Option<&CanaryRun>) -> Value {
+    let mut v = match &o.exchange {
+        Ok(r) => json!({
+            "url": o.url,
+            "status": r.status,
+            "headers": r.headers.iter().map(|(n, v)| json!({"name": n, "value": shown_header(n, v)})).collect::<Vec<_>>(),
+            "body_excerpt": excerpt(&r.body),
+            "body_truncated": r.truncated || r.body.len() > EXCERPT,
+            "classification": o.class.as_str(),
+            "summary": o.class.summary(),
+            "elapsed_ms": r.elapsed_ms,
+        }),
+        Err(u) => json!({
+            "url": o.url,
+            "status": null,
+            "headers": [],
+            "body_excerpt": null,
+            "classification": o.class.as_str(),
+            "summary": o.class.summary(),
+            "elapsed_ms": u.elapsed_ms,
+            "address": u.address,
+            "failure": u.kind.as_str(),
+        }),
+    };
+    if let Classification::MagentoError { error, .. } = &o.class {
+        v["magento_error"] = json!({
+            "message": error.message,
+            "rendered": error.rendered,
+            "parameters": error.parameters.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+            "trace": error.trace,
+            "format": error.format,
+        });
+    }
+    // Plain HTTP has no certificate to verify: null, not false.
+    v["tls_verified"] = if o.url.starts_with("https://") {
+        json!(!o.insecure)
+    } else {
+        Value::Null
+    };
+    if o.insecure && o.url.starts_with("https://") {
+        v["tls_warning"] = json!("--insecure: the store's TLS certificate was NOT verified");
+    }
+    if let Some(l) = &o.login {
+        v["login"] = json!({"url": l.url, "status": l.status, "token_obtained": l.obtained});
+        if let Some(line) = o.login_failure_line() {
+            v["login"]["failure"] = json!(line);
+            v["request_sent"] = json!(false);
+        }
+    }
+    if let Ok(r) = &o.exchange
+        && let Some(why) = &r.incomplete
+    {
+        v["body_incomplete"] = json!(why);
+    }
+    v["offline_verdict"] = json!({"verdict": offline.as_str(), "detail": offline.describe()});
+    if let Some(c) = canary {
+        v["canary"] = crate::report::canary::to_json(&c.outcome, c.removed);
+    }
+    v
+}
+
+/// A header value as reported: `Set-Cookie` / `Cookie` values masked (session ids are
+/// credentials), everything else as received (the masker still scrubs known secrets).
+pub fn shown_header(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n == "set-cookie" || n == "cookie" {
+        return value
+            .split(';')
+            .map(|part| match part.split_once('=') {
+                Some((k, v)) if !is_cookie_attribute(k) => format!("{k}={}", mask_or_dots(v)),
+                _ => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+    }
+    if n == "authorization" || n == "proxy-authorization" {
+        return match value.split_once(' ') {
+            Some((scheme, rest)) => format!("{scheme} {}", mask_or_dots(rest)),
+            None => mask_or_dots(value),
+        };
+    }
+    value.to_string()
+}
+
+fn mask_or_dots(v: &str) -> String {
+    let m = mask(v);
+    if m.is_empty() { "…".into() } else { m }
+}
+
+fn is_cookie_attribute(k: &str) -> bool {
+    matches!(
+        k.trim().to_ascii_lowercase().as_str(),
+        "path" | "domain" | "expires" | "max-age" | "samesite" | "secure" | "httponly"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_credentials_are_masked_in_headers() {
+        assert_eq!(
+            shown_header(
+                "set-cookie",
+                "PHPSESSID=0123456789abcdefghij; path=/; HttpOnly"
+            ),
+            "PHPSESSID=0123…ghij; path=/; HttpOnly"
+        );
+        assert_eq!(shown_header("server", "nginx"), "nginx");
+        assert_eq!(
+            shown_header("authorization", "Bearer abcdefghijklmnopqrstuvwxyz"),
+            "Bearer abcd…wxyz"
+        );
+    }
 }

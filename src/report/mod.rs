@@ -1,10 +1,49 @@
-//! REPORT: renderers for findings and command results. Renderers never decide; checks never
-//! print. Every renderer returns a `String`; the CLI scrubs it through the run's
-//! [`crate::mask::Masker`] before writing.
+//! REPORT: renderers for findings and command results, one file per output kind. Renderers
+//! never decide; checks never print. Every renderer returns an [`Output`] (or the `String` or
+//! JSON value inside one); the CLI scrubs it through the run's [`crate::mask::Masker`] before
+//! writing.
 
 pub mod acl;
+pub mod admin;
+pub mod canary;
 pub mod diagnosis;
 pub mod info;
+pub mod integration;
+pub mod journal;
 pub mod live;
+pub mod oauth;
 pub mod style;
 pub mod token;
+
+/// The output format asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+    /// For listings (`acl:matrix`).
+    Csv,
+}
+
+/// A rendered result, ready to be scrubbed by the run's masker and written: a JSON document or
+/// text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Json(serde_json::Value),
+    Text(String),
+}
+
+impl Output {
+    /// JSON when `format` asks for it, else the text.
+    pub fn pick(
+        format: Format,
+        json: impl FnOnce() -> serde_json::Value,
+        text: impl FnOnce() -> String,
+    ) -> Output {
+        if format == Format::Json {
+            Output::Json(json())
+        } else {
+            Output::Text(text())
+        }
+    }
+}

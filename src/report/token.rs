@@ -1,6 +1,8 @@
-//! The text of `token:inspect` (its JSON is [`crate::checks::tokens::Inspection::to_json`]).
+//! The report of `token:inspect`: text and JSON.
 
 use std::fmt::Write;
+
+use jiff::Timestamp;
 
 use crate::checks::tokens::Inspection;
 use crate::report::diagnosis::findings_text;
@@ -62,4 +64,25 @@ pub fn to_text(i: &Inspection, style: &Style) -> String {
     let _ = writeln!(out);
     out.push_str(&findings_text(&i.diagnosis, style));
     out
+}
+
+/// The JSON of `token:inspect` (`cli.md`).
+pub fn to_json(i: &Inspection) -> serde_json::Value {
+    let ts = |t: &Option<Timestamp>| t.map(|t| t.to_string());
+    serde_json::json!({
+        "kind": i.kind,
+        "format": i.shape,
+        "user": i.user,
+        "issued_at": ts(&i.issued_at),
+        "expires_at": ts(&i.expires_at),
+        "verified_with_key": i.verified_with_key,
+        "crypt_keys": i.keys,
+        "alg": i.alg,
+        "kid": i.kid,
+        "configured_alg": i.configured_alg,
+        "revoked": i.revoked,
+        "root_cause": i.diagnosis.root_cause(),
+        "findings": i.diagnosis.findings,
+        "skipped": i.diagnosis.skipped,
+    })
 }
