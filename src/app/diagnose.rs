@@ -121,7 +121,7 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
     // oauth_nonce: a write to the store's database). Anything else is `m2auth request`'s to send.
     let read_only = matches!(spec.method.as_str(), "GET" | "HEAD")
         && spec.login.is_none()
-        && spec.oauth.is_none();
+        && !spec.is_oauth_signed();
     let sent = if read_only {
         let url = spec.target.as_ref().and_then(url_of);
         warn_insecure(common.warn, &settings, url.as_deref());
@@ -134,8 +134,8 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
             spec.method,
             if spec.login.is_some() {
                 "a login"
-            } else if spec.oauth.is_some() {
-                "OAuth signing (Magento records the nonce: a write)"
+            } else if spec.is_oauth_signed() {
+                "an OAuth signature (Magento records its nonce: a write)"
             } else {
                 "this method"
             }

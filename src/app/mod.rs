@@ -143,7 +143,7 @@ impl Common {
             what: "cannot read the current folder".into(),
             source: e,
         })?;
-        Ok(find_root(self.root.as_deref(), &cwd)?)
+        Ok(find_root(self.root.as_deref(), &cwd).map_err(crate::Error::from)?)
     }
 
     /// Load the store at `root` (files, database, server configuration) for `request`; the
