@@ -67,6 +67,7 @@ impl Real {
             self.var("M2REAL_ADMIN_USER")
         ));
         self.sql("DELETE FROM jwt_auth_revoked");
+        self.sql("DELETE FROM oauth_nonce WHERE nonce LIKE 'nnnnnnnn%'");
         self.sql("DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'");
         self.magento(&["cache:flush"]);
     }
@@ -1238,4 +1239,255 @@ fn real_magento_rotated_key_and_a_limited_admin() {
         &jane,
     ]);
     assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
+}
+
+/// Customers, and the OAuth and token states the other tests leave out.
+#[test]
+fn real_magento_customers_and_more_oauth() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let consumer = "The consumer isn't authorized to access";
+    // A customer made by the storefront's own account creation (anonymous POST /V1/customers).
+    let email = "m2auth-real-customer@example.test";
+    let cpw = "M2auth-Cust-Pass-1";
+    r.sql(&format!(
+        "DELETE FROM customer_entity WHERE email = '{email}'"
+    ));
+    let body = serde_json::json!({"customer": {"email": email, "firstname": "M", "lastname": "A"}, "password": cpw}).to_string();
+    let (status, answer) = r.call("POST", &r.url("/rest/V1/customers"), &[], Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = r.login("customer", email, cpw);
+    assert_eq!(status, 200, "{answer}");
+    let customer: String = serde_json::from_str(&answer).unwrap();
+    let bearer = |t: &str| Some(format!("Authorization: Bearer {t}"));
+
+    // A customer token on its own route passes; on an admin route it is refused.
+    let (status, _) = r.call(
+        "GET",
+        &r.url("/rest/V1/customers/me"),
+        &[format!("Authorization: Bearer {customer}")],
+        None,
+    );
+    assert_eq!(status, 200);
+    r.case(&Case {
+        name: "customer on an admin route",
+        method: "GET",
+        path: "/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1".into(),
+        header: bearer(&customer),
+        status: 401,
+        message: consumer,
+        code: "route-needs-admin-or-integration",
+    });
+
+    // Customer logins.
+    let dir = tempfile::tempdir().unwrap();
+    let pwfile = dir.path().join("pw");
+    let customer_login = |name: &str, user: &str, password: &str, code: &str| {
+        std::fs::write(&pwfile, password).unwrap();
+        let (_, doc) = r.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            "--customer",
+            user,
+            "--password-file",
+            pwfile.to_str().unwrap(),
+        ]);
+        assert_eq!(doc["root_cause"], code, "{name}: {doc:#}");
+        let (status, body) = r.login("customer", user, password);
+        assert_eq!(status, 401, "{name}: {body}");
+        eprintln!("real: {name} → {status} {body}");
+        r.sql("DELETE FROM oauth_token_request_log");
+    };
+    customer_login(
+        "customer: wrong password",
+        email,
+        "Not-the-password-1",
+        "customer-password-wrong",
+    );
+    customer_login(
+        "customer: unknown",
+        "m2auth-nobody@example.test",
+        cpw,
+        "customer-unknown",
+    );
+    r.sql(&format!("UPDATE customer_entity SET lock_expires = DATE_ADD(NOW(), INTERVAL 1 HOUR), failures_num = 10 WHERE email = '{email}'"));
+    customer_login("customer: locked", email, cpw, "customer-locked");
+    r.sql(&format!(
+        "UPDATE customer_entity SET lock_expires = NULL, failures_num = 0 WHERE email = '{email}'"
+    ));
+
+    // Integration tokens as Bearer with the option on: a revoked one, a request token.
+    let full = r.integration("m2auth-real-full", &["all"]);
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/consumer/enable_integration_as_bearer', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    r.magento(&["cache:clean", "config"]);
+    let products = PRODUCTS.to_string();
+    let (status, answer) = r.call(
+        "GET",
+        &r.url(PRODUCTS),
+        &[format!("Authorization: Bearer {}", full.token)],
+        None,
+    );
+    assert_eq!(
+        status, 200,
+        "integration token as Bearer with the option on: {answer}"
+    );
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 1 WHERE token = '{}'",
+        full.token
+    ));
+    r.case(&Case {
+        name: "revoked integration token as Bearer",
+        method: "GET",
+        path: products.clone(),
+        header: bearer(&full.token),
+        status: 401,
+        message: consumer,
+        code: "opaque-token-revoked",
+    });
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 0, type = 'request' WHERE token = '{}'",
+        full.token
+    ));
+    // A 'request' row as Bearer: the reader never looks at the type, Magento answers 200.
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {}", r.url(PRODUCTS)),
+        "--token",
+        &full.token,
+    ]);
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    assert_eq!(
+        finding(&doc, "opaque-token-not-access")["severity"],
+        "warning"
+    );
+    let (status, answer) = r.call(
+        "GET",
+        &r.url(PRODUCTS),
+        &[format!("Authorization: Bearer {}", full.token)],
+        None,
+    );
+    assert_eq!(status, 200, "a request token as Bearer: {answer}");
+    r.sql(&format!(
+        "UPDATE oauth_token SET type = 'access' WHERE token = '{}'",
+        full.token
+    ));
+    // An integration whose role row is gone.
+    let limited = r.integration(
+        "m2auth-real-limited",
+        &["Magento_Catalog::catalog", "Magento_Catalog::products"],
+    );
+    let role = r.sql("SELECT role_id FROM authorization_role WHERE user_type = 1 AND user_id = (SELECT integration_id FROM integration WHERE name = 'm2auth-real-limited')");
+    let rules = r.sql(&format!(
+        "SELECT COUNT(*) FROM authorization_rule WHERE role_id = {role}"
+    ));
+    assert_ne!(rules, "0");
+    r.sql(&format!(
+        "UPDATE authorization_role SET user_id = 999999 WHERE role_id = {role}"
+    ));
+    r.magento(&["cache:clean", "config"]);
+    r.case(&Case {
+        name: "integration without a role",
+        method: "GET",
+        path: products.clone(),
+        header: bearer(&limited.token),
+        status: 401,
+        message: consumer,
+        code: "acl-role-missing",
+    });
+    r.sql(&format!("UPDATE authorization_role SET user_id = (SELECT integration_id FROM integration WHERE name = 'm2auth-real-limited') WHERE role_id = {role}"));
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+    );
+    r.magento(&["cache:clean", "config"]);
+
+    // OAuth headers made wrong on purpose (oauthlib signs; the header is then edited).
+    let url = r.url(PRODUCTS);
+    let script = r#"
+import sys, time
+from oauthlib.oauth1 import Client
+ck, cs, t, ts, url, nonce, ts_shift, sign_url = sys.argv[1:9]
+c = Client(ck, client_secret=cs, resource_owner_key=t, resource_owner_secret=ts,
+           signature_method="HMAC-SHA256", nonce=nonce or None, timestamp=str(int(time.time()) + int(ts_shift)))
+print(c.sign(sign_url or url, http_method="GET")[1]["Authorization"])
+"#;
+    let sign = |nonce: &str, shift: i64, sign_url: &str| {
+        let out = Command::new(&r.py)
+            .args([
+                "-c",
+                script,
+                &full.key,
+                &full.secret,
+                &full.token,
+                &full.token_secret,
+                &url,
+                nonce,
+                &shift.to_string(),
+                sign_url,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        format!(
+            "Authorization: {}",
+            String::from_utf8(out.stdout).unwrap().trim()
+        )
+    };
+    r.case(&Case {
+        name: "timestamp an hour ahead",
+        method: "GET",
+        path: products.clone(),
+        header: Some(sign("", 3600, "")),
+        status: 401,
+        message: "An error occurred validating the nonce",
+        code: "oauth-timestamp-future",
+    });
+    // A 40-character nonce: stored cut to 32 (SQL_MODE=''), accepted; the next one with the
+    // same first 32 characters is refused.
+    let long = "n".repeat(40);
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "-H",
+        &sign(&long, 0, ""),
+    ]);
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    let (status, answer) = r.call("GET", &url, &[sign(&long, 0, "")], None);
+    assert_eq!(status, 200, "a 40-character nonce: {answer}");
+    let longer = format!("{}x", "n".repeat(39));
+    r.case(&Case {
+        name: "a second long nonce with the same first 32 characters",
+        method: "GET",
+        path: products.clone(),
+        header: Some(sign(&longer, 0, "")),
+        status: 401,
+        message: "An error occurred validating the nonce",
+        code: "oauth-nonce-too-long",
+    });
+    let other = url.replacen("http://", "https://", 1);
+    r.case(&Case {
+        name: "signed for https, sent over http",
+        method: "GET",
+        path: products.clone(),
+        header: Some(sign("", 0, &other)),
+        status: 401,
+        message: "The signature is invalid",
+        code: "oauth-base-url-mismatch",
+    });
+    // A replay: the same header twice. Magento stored the nonce the first time.
+    let h = sign("", 0, "");
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&h), None);
+    assert_eq!(status, 200);
+    r.case(&Case {
+        name: "replayed header",
+        method: "GET",
+        path: products.clone(),
+        header: Some(h),
+        status: 401,
+        message: "The nonce is already being used",
+        code: "oauth-nonce-reused",
+    });
 }

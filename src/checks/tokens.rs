@@ -724,10 +724,14 @@ fn opaque(ctx: &Context, raw: &str, store: Option<(i64, String)>) -> Inspection 
     }
     if ty != "access" {
         i.diagnosis.push(
-            Finding::new(Code::OpaqueTokenNotAccess, Severity::Error)
+            // A warning: the bearer reader (OpaqueToken\Reader, TokenUserContext before 2.4.4)
+            // checks that the row exists, is not revoked, and names a user, never its type; the
+            // real 2.4.7-p3 answered 200 for a 'request' row sent as Bearer. OAuth-signed
+            // requests are refused for it (checks::oauth: "Token is not an access token").
+            Finding::new(Code::OpaqueTokenNotAccess, Severity::Warning)
                 .title(format!("The token is a {ty} token, not an access token"))
                 .detail(format!(
-                    "oauth_token row {id} has type '{ty}': it belongs to the OAuth handshake (request token / verifier), which cannot authenticate an API call. Use the access token."
+                    "oauth_token row {id} has type '{ty}': a leftover of the OAuth handshake (request token / verifier). Magento still accepts it as a Bearer token (its reader does not look at the type), but an OAuth-signed request with it is refused (\"Token is not an access token\"), and reauthorising the integration replaces it. Use the integration's access token."
                 ))
                 .evidence(row_ev.clone())
                 .fix(opaque_fix(ctx, label, i.user.as_ref())),
