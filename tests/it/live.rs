@@ -3,7 +3,7 @@
 //! Magento's REST layer), a lab store and the lab MariaDB, so the offline verdict and the live
 //! answer are joined for real. No mocked HTTP.
 
-mod lab;
+use crate::lab;
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab::report::{codes, finding};
-use lab::web::{self, Apache, Nginx, WebServer};
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::report::{codes, finding};
+use crate::lab::web::{self, Apache, Nginx, WebServer};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 const MODULES: &[(&str, &str)] = &[

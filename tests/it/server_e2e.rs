@@ -6,16 +6,14 @@
 //! .htaccess, and on the vhost followed by a graceful restart of the real Apache, makes the next
 //! real request pass. Skips with a message when apache2 / nginx / php-fpm are absent.
 
-mod lab;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use lab::FixtureStore;
-use lab::report::{
+use crate::lab::FixtureStore;
+use crate::lab::report::{
     self, RULE, SERVER_CODES, finding, magento_pub_htaccess, run_at_root, server_config_skips,
 };
-use lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
+use crate::lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
 use serde_json::Value;
 
 const TOKEN: &str = "labtoken0123456789abcdef";

@@ -3,11 +3,11 @@
 //! them), one scenario per finding code, none of the codes for a healthy admin and customer, and
 //! the password never in the output.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 const PW: &str = "Corr3ct horse!";

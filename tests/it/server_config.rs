@@ -4,12 +4,12 @@
 //! from ../shared/magento-reference/server, included from a test server block with
 //! `set $MAGE_ROOT`). Each finding comes with its file:line; healthy setups produce none.
 
-mod lab;
+use crate::lab;
 
 use std::path::{Path, PathBuf};
 
-use lab::FixtureStore;
-use lab::report::{RULE, SERVER_CODES};
+use crate::lab::FixtureStore;
+use crate::lab::report::{RULE, SERVER_CODES};
 use serde_json::Value;
 
 /// A store whose docroot is pub/, with Magento's real pub/.htaccess (or none).

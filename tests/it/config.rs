@@ -2,7 +2,7 @@
 //! `system` overrides, and the shipped defaults — on a live lab database and on its real
 //! mysqldump, with the same assertions.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 

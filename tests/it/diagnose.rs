@@ -2,13 +2,13 @@
 //! produced by a scenario and absent on a healthy store, the JSON contract, the text report,
 //! exit codes and masking.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::process::Output;
 
-use lab::report::{codes, finding};
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::report::{codes, finding};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 const GOOD_KEY: &str = "base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=";

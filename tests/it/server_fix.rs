@@ -4,12 +4,12 @@
 //! `--server-config`, adds `CGIPassAuth On` to the vhost; `undo` puts the files back byte for
 //! byte, and refuses when a file changed since (unless --force).
 
-mod lab;
+use crate::lab;
 
 use std::path::{Path, PathBuf};
 
-use lab::FixtureStore;
-use lab::report::{self, RULE, run_at_root as run};
+use crate::lab::FixtureStore;
+use crate::lab::report::{self, RULE, run_at_root as run};
 use serde_json::Value;
 
 fn store(pub_htaccess: &str) -> FixtureStore {

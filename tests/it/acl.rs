@@ -2,7 +2,7 @@
 //! written into the lab database the way the admin's role editor writes them (checked on the
 //! live database and on its mysqldump).
 
-mod lab;
+use crate::lab;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

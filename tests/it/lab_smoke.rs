@@ -2,7 +2,7 @@
 //! `db_schema.xml`, every way `LiveDb` connects, the read-only session, the three distinct
 //! connection errors, mysqldump output, and the env.php writer.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! scripts/test --test example -- --ignored regenerate_example_dump
 //! ```
 
-mod lab;
+use crate::lab;
 
 use std::path::{Path, PathBuf};
 

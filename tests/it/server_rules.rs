@@ -2,9 +2,9 @@
 //! ../shared/magento-reference/server and copied into a temp store), with the Authorization
 //! passthrough present, commented out, removed, or replaced by CGIPassAuth.
 
-mod lab;
+use crate::lab;
 
-use lab::FixtureStore;
+use crate::lab::FixtureStore;
 use serde_json::Value;
 
 const CODE: &str = "htaccess-auth-passthrough-missing";

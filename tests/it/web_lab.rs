@@ -3,11 +3,9 @@
 //! to PHP, which m2auth's server-config analysis and `m2auth request` rely on. Skips with a message
 //! when apache2 / nginx / php-fpm are absent (scripts/test installs them).
 
-mod lab;
-
-use lab::FixtureStore;
-use lab::report::magento_pub_htaccess;
-use lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
+use crate::lab::FixtureStore;
+use crate::lab::report::magento_pub_htaccess;
+use crate::lab::web::{self, Apache, Nginx, PhpHandoff, RawResponse, WebServer};
 
 const TOKEN: &str = "labtoken0123456789abcdef";
 

@@ -1,9 +1,9 @@
 //! Step 3: the Authorization header as sent, read the way Magento's TokenUserContext reads it.
 
-mod lab;
+use crate::lab;
 
-use lab::report::{codes, finding};
-use lab::{EnvSpec, FixtureStore};
+use crate::lab::report::{codes, finding};
+use crate::lab::{EnvSpec, FixtureStore};
 use serde_json::Value;
 
 #[test]

@@ -3,11 +3,11 @@
 //! editor writes them. One scenario per finding code, and the same calls allowed on a healthy
 //! role.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 const MODULES: &[(&str, &str)] = &[

@@ -3,12 +3,12 @@
 //! opaque `oauth_token` rows. One scenario per finding code, and each code absent on a healthy
 //! token. No token or key is ever printed whole.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::process::Command;
 
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::{Value, json};
 
 const OLD_KEY: &str = "0123456789abcdef0123456789abcdef";

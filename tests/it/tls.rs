@@ -3,9 +3,9 @@
 //! `driver_options` TLS settings of env.php (`\PDO::MYSQL_ATTR_SSL_*`) really give an encrypted
 //! session, and that every TLS failure is a clear error.
 
-mod lab;
+use crate::lab;
 
-use lab::{EnvSpec, FixtureStore, Php, PhpKey};
+use crate::lab::{EnvSpec, FixtureStore, Php, PhpKey};
 use m2auth::store::db::connect::SslParams;
 use m2auth::store::db::live::LiveDb;
 use m2auth::store::db::{ConnParams, Database, DbError};

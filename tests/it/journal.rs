@@ -1,7 +1,7 @@
 //! The write path against the lab: `WriteSession`, the journal, `undo`, and `acl:grant` writing
 //! `authorization_rule` exactly as `Rules::saveRel()` does.
 
-mod lab;
+use crate::lab;
 
 use m2auth::fix::FixError;
 use m2auth::fix::acl_grant::{ALLOW, DENY, apply_grant, plan_grant, rule_from_row};

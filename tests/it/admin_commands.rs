@@ -3,12 +3,12 @@
 //! `integration:list/show/activate`, their journal entries (no password, no token in clear),
 //! `undo`, and the refusal of `--dump`.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::process::Output;
 
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 const OLD_PW: &str = "0ld password";

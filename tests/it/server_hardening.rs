@@ -3,12 +3,12 @@
 //! the real server would (relative includes, symlinked document roots, old access rules…).
 //! Each test runs `m2auth diagnose --server-config …` as a user does.
 
-mod lab;
+use crate::lab;
 
 use std::path::{Path, PathBuf};
 
-use lab::FixtureStore;
-use lab::report::{self, codes};
+use crate::lab::FixtureStore;
+use crate::lab::report::{self, codes};
 use serde_json::Value;
 
 /// A store whose docroot is pub/.

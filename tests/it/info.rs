@@ -1,12 +1,12 @@
 //! `m2auth info` end to end: the binary on lab stores, from a live database and from the real
 //! mysqldump of the same database, across env.php, host and layout variants.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::process::Output;
 
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {

@@ -4,12 +4,12 @@
 //! each code absent on a healthy request, and no consumer secret, token secret or access token
 //! printed whole by `diagnose`.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::process::Command;
 
-use lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 /// The instant every test runs at (`--now`).

@@ -1,12 +1,12 @@
 //! The command line as a user meets it: bad input gives one line on stderr naming the file and
 //! line, and exit code 2; never a panic or a stack trace. No database is needed here.
 
-mod lab;
+use crate::lab;
 
 use std::path::Path;
 use std::process::Output;
 
-use lab::FixtureStore;
+use crate::lab::FixtureStore;
 
 fn run(args: &[&str], cwd: &Path) -> Output {
     lab::m2auth(args, cwd)
