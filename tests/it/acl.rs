@@ -2,8 +2,6 @@
 //! written into the lab database the way the admin's role editor writes them (checked on the
 //! live database and on its mysqldump).
 
-use crate::lab;
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,6 +13,8 @@ use m2auth::store::db::Database;
 use m2auth::store::db::dump::DumpDb;
 use m2auth::store::db::live::LiveDb;
 use m2auth::store::modules::{Module, ModuleSet};
+
+use crate::lab;
 
 /// The reference modules with an acl.xml, in a config.php-like order.
 const MODULES: &[&str] = &[

@@ -3,10 +3,10 @@
 //! editor writes them. One scenario per finding code, and the same calls allowed on a healthy
 //! role.
 
-use crate::lab;
-
 use std::path::Path;
 
+use crate::lab;
+use crate::lab::report::codes;
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
@@ -122,17 +122,6 @@ impl Scenario {
         args.extend_from_slice(caller);
         self.run(&args)
     }
-}
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| f["code"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]

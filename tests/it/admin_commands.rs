@@ -3,12 +3,12 @@
 //! `integration:list/show/activate`, their journal entries (no password, no token in clear),
 //! `undo`, and the refusal of `--dump`.
 
-use crate::lab;
-
 use std::path::Path;
 use std::process::Output;
 
+use crate::lab;
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{php, php_quote as q};
 use serde_json::Value;
 
 const OLD_PW: &str = "0ld password";
@@ -27,14 +27,6 @@ const MODULES: &[(&str, &str)] = &[
 ];
 
 const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
-
-fn php(code: &str) -> Option<String> {
-    lab::php(code)
-}
-
-fn q(s: &str) -> String {
-    lab::php_quote(s)
-}
 
 /// `Encryptor::decrypt()` of a `0:3:` value by PHP's libsodium with the lab's crypt key.
 fn php_decrypt(stored: &str) -> Option<String> {

@@ -1,16 +1,9 @@
 //! The command line as a user meets it: bad input gives one line on stderr naming the file and
 //! line, and exit code 2; never a panic or a stack trace. No database is needed here.
 
-use crate::lab;
-
-use std::path::Path;
 use std::process::Output;
 
-use crate::lab::FixtureStore;
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    lab::m2auth(args, cwd)
-}
+use crate::lab::{FixtureStore, m2auth as run};
 
 /// Exit 2, nothing on stdout, exactly one line on stderr that contains `want`.
 fn assert_fails_with(out: &Output, want: &str) {

@@ -2,8 +2,6 @@
 //! `system` overrides, and the shipped defaults — on a live lab database and on its real
 //! mysqldump, with the same assertions.
 
-use crate::lab;
-
 use std::path::Path;
 
 use m2auth::magento::defaults;
@@ -12,6 +10,8 @@ use m2auth::store::db::Database;
 use m2auth::store::db::dump::DumpDb;
 use m2auth::store::db::live::LiveDb;
 use m2auth::store::envphp::{self, NoEnv};
+
+use crate::lab;
 
 fn row(db: &lab::LabDb, scope: &str, scope_id: i64, path: &str, value: Option<&str>) {
     db.insert(

@@ -3,19 +3,12 @@
 //! exit codes and masking.
 
 use crate::lab;
-
-use std::path::Path;
-use std::process::Output;
-
+use crate::lab::m2auth as run;
 use crate::lab::report::{codes, finding};
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
 const GOOD_KEY: &str = "base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=";
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    lab::m2auth(args, cwd)
-}
 
 fn diagnose_json(store: &FixtureStore, extra: &[&str]) -> (i32, Value) {
     let root = store.root().to_str().unwrap();

@@ -6,9 +6,9 @@
 //! scripts/test --test example -- --ignored regenerate_example_dump
 //! ```
 
-use crate::lab;
-
 use std::path::{Path, PathBuf};
+
+use crate::lab;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,6 @@
 //! Step 3: the Authorization header as sent, read the way Magento's TokenUserContext reads it.
 
 use crate::lab;
-
 use crate::lab::report::{codes, finding};
 use crate::lab::{EnvSpec, FixtureStore};
 use serde_json::Value;

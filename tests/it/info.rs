@@ -1,11 +1,10 @@
 //! `m2auth info` end to end: the binary on lab stores, from a live database and from the real
 //! mysqldump of the same database, across env.php, host and layout variants.
 
-use crate::lab;
-
 use std::path::Path;
 use std::process::Output;
 
+use crate::lab;
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 

@@ -1,8 +1,6 @@
 //! The write path against the lab: `WriteSession`, the journal, `undo`, and `acl:grant` writing
 //! `authorization_rule` exactly as `Rules::saveRel()` does.
 
-use crate::lab;
-
 use m2auth::fix::FixError;
 use m2auth::fix::acl_grant::{ALLOW, DENY, apply_grant, plan_grant, rule_from_row};
 use m2auth::fix::journal::{EntryMeta, Journal, UndoOptions};
@@ -10,6 +8,8 @@ use m2auth::magento::acl::{ADMIN, ALL, RuleRow};
 use m2auth::mask::Masker;
 use m2auth::store::db::write::{DUMP_IS_READ_ONLY, WriteSession};
 use m2auth::store::db::{DbChoice, SqlValue};
+
+use crate::lab;
 
 /// The ACL tree of the test, in ACL order.
 fn tree() -> Vec<String> {

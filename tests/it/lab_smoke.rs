@@ -2,14 +2,14 @@
 //! `db_schema.xml`, every way `LiveDb` connects, the read-only session, the three distinct
 //! connection errors, mysqldump output, and the env.php writer.
 
-use crate::lab;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use m2auth::store::db::live::LiveDb;
 use m2auth::store::db::{ConnParams, Database, DbError, SqlValue};
 use m2auth::store::envphp::{Array, Document, Entry, Key, Value};
+
+use crate::lab;
 
 #[test]
 fn schema_renders_columns_like_magento() {

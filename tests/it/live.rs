@@ -3,14 +3,13 @@
 //! Magento's REST layer), a lab store and the lab MariaDB, so the offline verdict and the live
 //! answer are joined for real. No mocked HTTP.
 
-use crate::lab;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::lab;
 use crate::lab::report::{codes, finding};
 use crate::lab::web::{self, Apache, Nginx, WebServer};
 use crate::lab::{EnvSpec, FixtureStore, LabDb};

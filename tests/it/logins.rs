@@ -3,23 +3,16 @@
 //! them), one scenario per finding code, none of the codes for a healthy admin and customer, and
 //! the password never in the output.
 
-use crate::lab;
-
 use std::path::Path;
 
+use crate::lab;
+use crate::lab::report::finding;
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
+use crate::lab::{php, php_quote as q};
 use serde_json::Value;
 
 const PW: &str = "Corr3ct horse!";
 const SALT: &str = "Xb7TqPz0aLm3Nc9RvW2yKd5Hs8Jf1Ge4";
-
-fn php(code: &str) -> Option<String> {
-    lab::php(code)
-}
-
-fn q(s: &str) -> String {
-    lab::php_quote(s)
-}
 
 /// Magento's stored hash of PW for a version field, computed by PHP.
 fn php_hash(version: &str) -> Option<String> {
@@ -260,15 +253,6 @@ fn login_codes(doc: &Value) -> Vec<String> {
         .map(|f| f["code"].as_str().unwrap().to_string())
         .filter(|c| LOGIN_CODES.contains(&c.as_str()))
         .collect()
-}
-
-fn finding<'a>(doc: &'a Value, code: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code}: {doc}"))
 }
 
 #[test]

@@ -4,14 +4,9 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
+use crate::lab::report::write_file;
 use m2auth::store::envphp::{Array, Document, Entry, Key, Value};
 use m2auth::store::modules::{Edition, Layout, ModuleSet, detect_release};
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
 
 fn module_xml(name: &str) -> String {
     format!(
@@ -35,12 +30,12 @@ fn registration(name: &str, dir_expr: &str) -> String {
 
 /// A composer package `vendor/<package>` holding module `name` at its root.
 fn vendor_module(root: &Path, package: &str, name: &str) {
-    write(
+    write_file(
         root,
         &format!("vendor/{package}/etc/module.xml"),
         &module_xml(name),
     );
-    write(
+    write_file(
         root,
         &format!("vendor/{package}/registration.php"),
         &registration(name, "__DIR__"),
@@ -49,12 +44,12 @@ fn vendor_module(root: &Path, package: &str, name: &str) {
 
 fn app_code_module(root: &Path, name: &str) {
     let (v, m) = name.split_once('_').unwrap();
-    write(
+    write_file(
         root,
         &format!("app/code/{v}/{m}/etc/module.xml"),
         &module_xml(name),
     );
-    write(
+    write_file(
         root,
         &format!("app/code/{v}/{m}/registration.php"),
         &registration(name, "__DIR__"),
@@ -100,29 +95,29 @@ fn composer_layout() {
         "Magento_JwtUserToken",
     );
     // non-module packages: a library, a theme, a metapackage-like folder, vendor/bin
-    write(
+    write_file(
         root,
         "vendor/magento/framework/registration.php",
         "<?php\nComponentRegistrar::register(ComponentRegistrar::LIBRARY, 'magento/framework', __DIR__);\n",
     );
-    write(
+    write_file(
         root,
         "vendor/magento/theme-frontend-luma/registration.php",
         "<?php\nComponentRegistrar::register(ComponentRegistrar::THEME, 'frontend/Magento/luma', __DIR__);\n",
     );
-    write(
+    write_file(
         root,
         "vendor/magento/theme-frontend-luma/etc/view.xml",
         "<view/>",
     );
-    write(root, "vendor/symfony/console/Application.php", "<?php");
-    write(
+    write_file(root, "vendor/symfony/console/Application.php", "<?php");
+    write_file(
         root,
         "vendor/bin/x/etc/module.xml",
         &module_xml("Not_AModule"),
     );
-    write(root, "vendor/composer/installed.json", "{}");
-    write(root, "vendor/autoload.php", "<?php");
+    write_file(root, "vendor/composer/installed.json", "{}");
+    write_file(root, "vendor/autoload.php", "<?php");
 
     let doc = config(&[
         ("Magento_Store", Value::Int(1)),
@@ -160,7 +155,7 @@ fn app_code_layout() {
     app_code_module(root, "Magento_Store");
     app_code_module(root, "Magento_Backend");
     // a folder without module.xml is not a module
-    write(root, "app/code/Magento/Half/registration.php", "<?php");
+    write_file(root, "app/code/Magento/Half/registration.php", "<?php");
     let doc = config(&[
         ("Magento_Store", Value::Int(1)),
         ("Magento_Backend", Value::Bool(true)),
@@ -218,29 +213,29 @@ fn mixed_layout_and_duplicates() {
 fn registration_php_subfolder() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    write(
+    write_file(
         root,
         "vendor/acme/module-sso/registration.php",
         &registration("Acme_Sso", "__DIR__ . '/src'"),
     );
-    write(
+    write_file(
         root,
         "vendor/acme/module-sso/src/etc/module.xml",
         &module_xml("Acme_Sso"),
     );
     // registered name differs from module.xml: module.xml's name is the one Magento uses
-    write(
+    write_file(
         root,
         "vendor/acme/other/registration.php",
         &registration("Acme_Typo", "__DIR__ . \"/module\""),
     );
-    write(
+    write_file(
         root,
         "vendor/acme/other/module/etc/module.xml",
         &module_xml("Acme_Other"),
     );
     // registration pointing at a folder with no module.xml: ignored
-    write(
+    write_file(
         root,
         "vendor/acme/broken/registration.php",
         &registration("Acme_Broken", "__DIR__ . '/nowhere'"),
@@ -387,7 +382,7 @@ fn release_from_composer_lock() {
     ];
     for (packages, version, edition, source) in cases {
         let t = tempfile::tempdir().unwrap();
-        write(t.path(), "composer.lock", &lock(packages));
+        write_file(t.path(), "composer.lock", &lock(packages));
         let r = detect_release(t.path());
         assert_eq!(r.version.as_deref(), Some(*version));
         assert_eq!(r.edition, *edition);
@@ -399,7 +394,7 @@ fn release_from_composer_lock() {
 fn release_from_vendor_base() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    write(
+    write_file(
         root,
         "vendor/magento/magento2-base/composer.json",
         r#"{"name": "magento/magento2-base", "version": "2.4.5-p1"}"#,
@@ -424,7 +419,7 @@ fn release_from_root_composer_json() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
     // source install (a git clone of magento/magento2)
-    write(
+    write_file(
         root,
         "composer.json",
         r#"{"name": "magento/magento2ce", "version": "2.4.8-dev", "require": {"php": "~8.2"}}"#,
@@ -439,7 +434,7 @@ fn release_from_root_composer_json() {
         Some("composer.json (magento/magento2ce)")
     );
 
-    write(
+    write_file(
         root,
         "composer.json",
         r#"{"name": "magento/magento2ee", "version": "2.4.7"}"#,
@@ -447,7 +442,7 @@ fn release_from_root_composer_json() {
     assert_eq!(detect_release(root).edition, Edition::Enterprise);
 
     // project metapackage with an exact constraint
-    write(
+    write_file(
         root,
         "composer.json",
         r#"{"name": "magento/project-community-edition", "require": {"magento/product-community-edition": "2.4.7", "magento/composer-root-update-plugin": "^2.0.4"}}"#,
@@ -463,7 +458,7 @@ fn release_from_root_composer_json() {
     );
 
     // a renamed project with a range: edition known, version not
-    write(
+    write_file(
         root,
         "composer.json",
         r#"{"name": "acme/shop", "require": {"magento/product-enterprise-edition": "^2.4.6"}}"#,
@@ -472,7 +467,7 @@ fn release_from_root_composer_json() {
     assert_eq!((r.version, r.edition), (None, Edition::Enterprise));
 
     // nothing Magento
-    write(
+    write_file(
         root,
         "composer.json",
         r#"{"name": "acme/shop", "require": {"php": "^8.1"}}"#,
@@ -484,17 +479,17 @@ fn release_from_root_composer_json() {
 fn release_precedence_and_broken_files() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path();
-    write(
+    write_file(
         root,
         "composer.json",
         r#"{"name": "magento/project-community-edition", "require": {"magento/product-community-edition": "2.4.6"}}"#,
     );
-    write(
+    write_file(
         root,
         "vendor/magento/magento2-base/composer.json",
         r#"{"version": "2.4.6-p2"}"#,
     );
-    write(
+    write_file(
         root,
         "composer.lock",
         &lock(&[("magento/product-community-edition", "2.4.6-p3")]),
@@ -503,7 +498,7 @@ fn release_precedence_and_broken_files() {
     assert_eq!(r.version.as_deref(), Some("2.4.6-p3"));
 
     // invalid JSON in the lock: fall through to the installed base package
-    write(
+    write_file(
         root,
         "composer.lock",
         "{\n    \"packages\": [\n        {\"name\": \"magento/product-community-edition\", \"version\": \"2.4.6-p3\"",
@@ -516,12 +511,12 @@ fn release_precedence_and_broken_files() {
     );
 
     // everything broken: unknown, no panic
-    write(
+    write_file(
         root,
         "vendor/magento/magento2-base/composer.json",
         "not json",
     );
-    write(root, "composer.json", "{");
+    write_file(root, "composer.json", "{");
     let r = detect_release(root);
     assert_eq!(
         (r.version, r.edition, r.source),
@@ -550,7 +545,7 @@ fn many_modules_timing() {
         listed.push(name);
     }
     for i in 0..100 {
-        write(
+        write_file(
             root,
             &format!("lib{}/package{i:02}/src/Thing.php", i % 20),
             "<?php",
@@ -576,7 +571,7 @@ fn many_modules_timing() {
             "x".repeat(5500)
         ),
     );
-    write(root, "composer.lock", &big);
+    write_file(root, "composer.lock", &big);
     let entries: Vec<(&str, Value)> = listed.iter().map(|n| (n.as_str(), Value::Int(1))).collect();
     let doc = config(&entries);
 

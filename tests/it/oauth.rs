@@ -4,11 +4,11 @@
 //! each code absent on a healthy request, and no consumer secret, token secret or access token
 //! printed whole by `diagnose`.
 
-use crate::lab;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::lab;
+use crate::lab::report::finding;
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
@@ -249,15 +249,6 @@ fn oauth_codes(doc: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn finding<'a>(doc: &'a Value, code: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code}: {doc}"))
 }
 
 fn evidence<'a>(f: &'a Value, source: &str) -> &'a str {

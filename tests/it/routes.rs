@@ -5,24 +5,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::lab::reference_dir;
+use crate::lab::report::write_file;
 use m2auth::magento::routes::{ClosestKind, Mode, Outcome, Resolution, RouteIndex, StorePart};
 use m2auth::store::modules::{Module, ModuleSet};
 use m2auth::store::webapi::{load_disabled_routes, load_routes};
-
-/// `../shared/magento-reference` beside the repository, or `None` with a skip message.
-fn reference_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/magento-reference");
-    match dir.canonicalize() {
-        Ok(d) if d.is_dir() => Some(d),
-        _ => {
-            eprintln!(
-                "skipped: {} is absent (the Magento reference files live beside the repository)",
-                dir.display()
-            );
-            None
-        }
-    }
-}
 
 fn module(name: &str, dir: &Path, enabled: bool) -> Module {
     Module {
@@ -556,12 +543,6 @@ fn secure_and_php_bool() {
 // ---------------------------------------------------------------------------------------------
 // Loader
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
-
 #[test]
 fn loader_enabled_order_disabled_and_problems() {
     let tmp = tempfile::tempdir().unwrap();
@@ -571,19 +552,19 @@ fn loader_enabled_order_disabled_and_problems() {
             "<routes>\n<route url=\"/V1/thing\" method=\"GET\"><service class=\"{class}\" method=\"get\"/><resources><resource ref=\"{res}\"/></resources></route>\n</routes>\n"
         )
     };
-    write(root, "A/etc/webapi.xml", &xml("A\\S", "A::r"));
-    write(root, "B/etc/webapi.xml", &xml("B\\S", "B::r"));
-    write(
+    write_file(root, "A/etc/webapi.xml", &xml("A\\S", "A::r"));
+    write_file(root, "B/etc/webapi.xml", &xml("B\\S", "B::r"));
+    write_file(
         root,
         "Off/etc/webapi.xml",
         "<routes><route url=\"/V1/off/:id\" method=\"DELETE\"><service class=\"O\" method=\"d\"/><resources><resource ref=\"O::r\"/></resources></route></routes>",
     );
-    write(
+    write_file(
         root,
         "Broken/etc/webapi.xml",
         "<routes>\n  <route url=\"/V1/x\" method=\"GET\">\n</routes>\n",
     );
-    write(
+    write_file(
         root,
         "Partial/etc/webapi.xml",
         "<routes>\n<route method=\"GET\"/>\n</routes>",

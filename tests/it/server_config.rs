@@ -4,31 +4,16 @@
 //! from ../shared/magento-reference/server, included from a test server block with
 //! `set $MAGE_ROOT`). Each finding comes with its file:line; healthy setups produce none.
 
-use crate::lab;
-
 use std::path::{Path, PathBuf};
 
+use crate::lab;
 use crate::lab::FixtureStore;
-use crate::lab::report::{RULE, SERVER_CODES};
+use crate::lab::report::{RULE, SERVER_CODES, pub_store, root_of};
 use serde_json::Value;
-
-/// A store whose docroot is pub/, with Magento's real pub/.htaccess (or none).
-fn store(pub_htaccess: Option<&str>) -> FixtureStore {
-    let s = lab::report::pub_docroot_store();
-    s.file("pub/index.php", "<?php\n");
-    if let Some(h) = pub_htaccess {
-        s.file("pub/.htaccess", h);
-    }
-    s
-}
 
 fn reference(name: &str) -> Option<String> {
     let dir = lab::reference_dir()?;
     Some(std::fs::read_to_string(dir.join("server").join(name)).unwrap())
-}
-
-fn root_of(s: &FixtureStore) -> PathBuf {
-    s.root().canonicalize().unwrap()
 }
 
 /// How PHP is reached in the Debian layout.
@@ -245,7 +230,7 @@ fn debian_php_fpm_without_passthrough_strips_the_header() {
     let Some(pub_htaccess) = reference("pub.htaccess") else {
         return;
     };
-    let s = store(Some(&pub_htaccess));
+    let s = pub_store(Some(&pub_htaccess));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     // Stock Debian: <Directory /var/www/> AllowOverride None, the store elsewhere with no
@@ -390,7 +375,7 @@ fn current_debian_php_fpm_and_mod_php_pass_the_header() {
     };
     // Current Debian's php-fpm conf carries SetEnvIfNoCase ^Authorization$: healthy even with
     // AllowOverride None (FallbackResource routing).
-    let s = store(Some(&pub_htaccess.replace(RULE, "")));
+    let s = pub_store(Some(&pub_htaccess.replace(RULE, "")));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let a = debian(
@@ -441,7 +426,7 @@ fn the_vhost_the_request_reaches_is_judged() {
     let Some(pub_htaccess) = reference("pub.htaccess") else {
         return;
     };
-    let s = store(Some(&pub_htaccess));
+    let s = pub_store(Some(&pub_htaccess));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     // Two vhosts serve the store: :80 fine, :443 (TLS) denies /rest. Without a request the TLS
@@ -486,7 +471,7 @@ fn a_directory_of_loose_files_is_one_configuration() {
     let Some(pub_htaccess) = reference("pub.htaccess") else {
         return;
     };
-    let s = store(Some(&pub_htaccess.replace(RULE, "")));
+    let s = pub_store(Some(&pub_htaccess.replace(RULE, "")));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let a = debian(tmp.path(), Php::FpmOld, &vhost(&docroot, "", ""));
@@ -532,7 +517,7 @@ fn proxypassmatch_needs_a_vhost_passthrough() {
         return;
     };
     // The .htaccess rule does not reach requests ProxyPassMatch hands to PHP-FPM.
-    let s = store(Some(&pub_htaccess));
+    let s = pub_store(Some(&pub_htaccess));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let ppm = format!(
@@ -566,7 +551,7 @@ fn apache_access_rules_on_rest() {
     let Some(pub_htaccess) = reference("pub.htaccess") else {
         return;
     };
-    let s = store(Some(&pub_htaccess));
+    let s = pub_store(Some(&pub_htaccess));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let dir = "\t\tAllowOverride All\n";
@@ -697,7 +682,7 @@ fn apache_access_rules_on_rest() {
 
 #[test]
 fn broken_and_missing_configuration_is_skipped_not_fatal() {
-    let s = store(None);
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let a = debian(tmp.path(), Php::FpmOld, &vhost(&docroot, "", ""));
@@ -829,7 +814,7 @@ fn magento_nginx_sample_is_healthy_and_edits_are_caught() {
         return;
     };
     let sample = reference.join("server/nginx.conf.sample");
-    let s = store(None);
+    let s = pub_store(None);
     let root = root_of(&s);
     let tmp = tempfile::tempdir().unwrap();
     let conf = nginx(tmp.path(), &root, &sample, "", "");
@@ -989,7 +974,7 @@ fn magento_nginx_sample_is_healthy_and_edits_are_caught() {
 
 #[test]
 fn mod_fastcgi_needs_pass_header() {
-    let s = store(Some("# no rules\n"));
+    let s = pub_store(Some("# no rules\n"));
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("httpd.conf");

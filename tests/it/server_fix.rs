@@ -4,20 +4,12 @@
 //! `--server-config`, adds `CGIPassAuth On` to the vhost; `undo` puts the files back byte for
 //! byte, and refuses when a file changed since (unless --force).
 
-use crate::lab;
-
 use std::path::{Path, PathBuf};
 
+use crate::lab;
 use crate::lab::FixtureStore;
-use crate::lab::report::{self, RULE, run_at_root as run};
+use crate::lab::report::{self, RULE, pub_store, root_of, run_at_root as run};
 use serde_json::Value;
-
-fn store(pub_htaccess: &str) -> FixtureStore {
-    let s = report::pub_docroot_store();
-    s.file("pub/index.php", "<?php\n");
-    s.file("pub/.htaccess", pub_htaccess);
-    s
-}
 
 fn codes(s: &FixtureStore, extra: &[&str]) -> Vec<String> {
     let mut args = vec!["diagnose", "--format", "json"];
@@ -29,7 +21,7 @@ fn codes(s: &FixtureStore, extra: &[&str]) -> Vec<String> {
 
 /// The store's pub/, as the server configurations name it (canonical).
 fn docroot(s: &FixtureStore) -> PathBuf {
-    s.root().canonicalize().unwrap().join("pub")
+    root_of(s).join("pub")
 }
 
 fn journal_files(s: &FixtureStore) -> Vec<PathBuf> {
@@ -45,7 +37,7 @@ fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
         return;
     };
     let commented = stock.replace(RULE, &format!("#{RULE}"));
-    let s = store(&commented);
+    let s = pub_store(Some(&commented));
     let ht = s.path("pub/.htaccess");
     let line = stock.lines().position(|l| l == RULE).unwrap() + 1;
     assert!(codes(&s, &[]).contains(&"htaccess-auth-passthrough-missing".to_string()));
@@ -133,7 +125,7 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
     };
     // The rule removed entirely: inserted after `RewriteEngine on`.
     let removed = stock.replace(&format!("{RULE}\n"), "");
-    let s = store(&removed);
+    let s = pub_store(Some(&removed));
     let ht = s.path("pub/.htaccess");
     let (out, err, code) = run(&s, &["fix", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -216,7 +208,7 @@ fn fix_adds_cgipassauth_to_the_vhost_only_with_server_config() {
     let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let s = store(&stock);
+    let s = pub_store(Some(&stock));
     let tmp = tempfile::tempdir().unwrap();
     let (main, site) = apache_layout(tmp.path(), &docroot(&s));
     let before = std::fs::read_to_string(&site).unwrap();
@@ -271,7 +263,7 @@ fn fix_without_server_config_does_not_edit_found_configs() {
     let Some(stock) = report::magento_pub_htaccess() else {
         return;
     };
-    let s = store(&stock);
+    let s = pub_store(Some(&stock));
     let tmp = tempfile::tempdir().unwrap();
     let (main, site) = apache_layout(tmp.path(), &docroot(&s));
     let mut ctx = report::context(&s, Sources::Given(vec![main.clone()]));
@@ -320,7 +312,7 @@ fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
         return;
     };
     let commented = stock.replace(RULE, &format!("#{RULE}"));
-    let s = store(&commented);
+    let s = pub_store(Some(&commented));
     let tmp = tempfile::tempdir().unwrap();
     let (_, link, target) = debian_links(tmp.path(), &docroot(&s));
     let before = std::fs::read_to_string(&target).unwrap();
@@ -396,7 +388,7 @@ fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
 #[test]
 fn undo_refuses_untrusted_entries_and_paths() {
     use std::os::unix::fs::PermissionsExt;
-    let s = store("Options -Indexes\n");
+    let s = pub_store(Some("Options -Indexes\n"));
     let dir = s.path("var/m2auth/journal");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -485,7 +477,7 @@ fn apply_refuses_a_file_changed_since_the_plan() {
         return;
     };
     let commented = stock.replace(RULE, &format!("#{RULE}"));
-    let s = store(&commented);
+    let s = pub_store(Some(&commented));
     let ctx = report::context(&s, Sources::Nothing);
     let plan = m2auth::fix::server::plan(&ctx);
     assert_eq!(plan.edits.len(), 1, "{plan:?}");

@@ -3,24 +3,12 @@
 //! the real server would (relative includes, symlinked document roots, old access rules…).
 //! Each test runs `m2auth diagnose --server-config …` as a user does.
 
+use std::path::Path;
+
 use crate::lab;
-
-use std::path::{Path, PathBuf};
-
 use crate::lab::FixtureStore;
-use crate::lab::report::{self, codes};
+use crate::lab::report::{self, codes, pub_store, root_of};
 use serde_json::Value;
-
-/// A store whose docroot is pub/.
-fn store() -> FixtureStore {
-    let s = report::pub_docroot_store();
-    s.file("pub/index.php", "<?php\n");
-    s
-}
-
-fn root_of(s: &FixtureStore) -> PathBuf {
-    s.root().canonicalize().unwrap()
-}
 
 fn run(s: &FixtureStore, args: &[&str]) -> (Value, i32, String) {
     let root = s.root().to_str().unwrap().to_string();
@@ -52,7 +40,7 @@ fn nginx_server(docroot: &Path, root_line: &str, php_extra: &str) -> String {
 
 #[test]
 fn malformed_nginx_variable_is_kept_as_written() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("nginx.conf");
@@ -72,7 +60,7 @@ fn malformed_nginx_variable_is_kept_as_written() {
 
 #[test]
 fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     // 5,000 nested nginx locations (the parser recursed until the stack overflowed: exit 134).
@@ -143,7 +131,7 @@ fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
 #[test]
 fn only_commands_that_judge_the_server_read_its_configuration() {
     use m2auth::store::server::Sources;
-    let s = store();
+    let s = pub_store(None);
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("nginx.conf");
     std::fs::write(&conf, "http { server { root /srv/x; } }\n").unwrap();
@@ -156,7 +144,7 @@ fn only_commands_that_judge_the_server_read_its_configuration() {
 
 #[test]
 fn total_bytes_are_capped_and_size_skips_collapsed() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path();
@@ -192,7 +180,7 @@ fn total_bytes_are_capped_and_size_skips_collapsed() {
 
 #[test]
 fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     // A copy of /etc/apache2: the vhost includes `snippets/php-fpm.conf`, relative to the
@@ -250,7 +238,7 @@ fn relative_includes_of_a_file_given_alone_resolve_as_the_server_does() {
 
 #[test]
 fn paths_are_absolute_or_store_relative_whatever_the_cwd() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     // No passthrough anywhere: the .htaccess is named in two findings, the same way.
     s.file(
@@ -319,7 +307,7 @@ fn apache_site(docroot: &Path, extra: &str) -> String {
 
 #[test]
 fn location_prefix_whole_segments_vhost_require_and_duplicates() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path().join("site.conf");
@@ -357,7 +345,7 @@ fn location_prefix_whole_segments_vhost_require_and_duplicates() {
 
 #[test]
 fn file_count_skips_are_one_entry() {
-    let s = store();
+    let s = pub_store(None);
     let docroot = root_of(&s).join("pub");
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path();

@@ -3,7 +3,6 @@
 //! passthrough present, commented out, removed, or replaced by CGIPassAuth.
 
 use crate::lab;
-
 use crate::lab::FixtureStore;
 use serde_json::Value;
 

@@ -4,7 +4,6 @@
 //! session, and that every TLS failure is a clear error.
 
 use crate::lab;
-
 use crate::lab::{EnvSpec, FixtureStore, Php, PhpKey};
 use m2auth::store::db::connect::SslParams;
 use m2auth::store::db::live::LiveDb;

@@ -3,11 +3,11 @@
 //! opaque `oauth_token` rows. One scenario per finding code, and each code absent on a healthy
 //! token. No token or key is ever printed whole.
 
-use crate::lab;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::lab;
+use crate::lab::report::{codes, finding};
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::{Value, json};
 
@@ -304,26 +304,6 @@ fn no_secret(text: &str, token: &str) {
     for k in [OLD_KEY, NEW_KEY, OTHER_KEY] {
         assert!(!text.contains(k), "key printed: {text}");
     }
-}
-
-fn codes(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| f["code"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn finding<'a>(doc: &'a Value, code: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code}: {doc}"))
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Running m2auth on a fixture store and reading its JSON report: the helpers the integration
 //! tests share (`lab::report::…`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use m2auth::checks::{Context, LoadOptions};
 use m2auth::store::server::Sources;
@@ -31,6 +31,21 @@ pub fn pub_docroot_store() -> FixtureStore {
     s.env_php(PUB_DOCROOT_ENV_PHP);
     s.config_php(&[("Magento_Store", true)]);
     s
+}
+
+/// A [`pub_docroot_store`] with a stub pub/index.php and, when given, that pub/.htaccess.
+pub fn pub_store(pub_htaccess: Option<&str>) -> FixtureStore {
+    let s = pub_docroot_store();
+    s.file("pub/index.php", "<?php\n");
+    if let Some(h) = pub_htaccess {
+        s.file("pub/.htaccess", h);
+    }
+    s
+}
+
+/// The store's root, canonical: the path server configurations name.
+pub fn root_of(s: &FixtureStore) -> PathBuf {
+    s.root().canonicalize().unwrap()
 }
 
 /// Runs m2auth with `args` plus `--root <store>` in the store: (stdout, stderr, exit code).
@@ -110,10 +125,15 @@ pub fn context(s: &FixtureStore, server: Sources) -> Context {
 /// configuration tree in a temp dir.
 pub fn write_tree(dir: &Path, files: &[(&str, &str)]) {
     for (rel, content) in files {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, content).unwrap();
+        write_file(dir, rel, content);
     }
+}
+
+/// Writes `content` to `dir/rel`, creating the directories on the way.
+pub fn write_file(dir: &Path, rel: &str, content: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
 }
 
 /// Magento's real pub/.htaccess (2.4.5), read in place from the reference tree; `None` when the
