@@ -527,7 +527,8 @@ fn a_role_row_without_its_group_breaks_every_check() {
     assert!(matches!(d.reason, Reason::AclUnavailable { .. }));
 }
 
-/// Not a test: timings for the report. `cargo test --release --test acl -- --ignored --nocapture`
+/// Not a test: timings for the report:
+/// `cargo test --release --test it -- --ignored --nocapture acl::benchmark`
 #[test]
 #[ignore]
 fn benchmark() {

@@ -453,7 +453,7 @@ fn survives_truncation_anywhere() {
 }
 
 /// Reads the file named by `M2AUTH_BENCH_DUMP` and prints the throughput:
-/// `M2AUTH_BENCH_DUMP=/tmp/x.sql cargo test --release --test dump -- --ignored --nocapture`
+/// `M2AUTH_BENCH_DUMP=/tmp/x.sql cargo test --release --test it -- --ignored --nocapture dump::bench_throughput`
 #[test]
 #[ignore]
 fn bench_throughput() {

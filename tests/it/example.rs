@@ -3,7 +3,7 @@
 //! anyone can regenerate:
 //!
 //! ```sh
-//! scripts/test --test example -- --ignored regenerate_example_dump
+//! scripts/test --test it -- --ignored example::regenerate_example_dump
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -528,7 +528,8 @@ fn release_precedence_and_broken_files() {
 }
 
 /// 300 synthetic modules (220 core + 80 third-party) plus 100 non-module packages and a ~4 MB
-/// composer.lock. Times are printed (`cargo test --test modules -- --nocapture`), not asserted.
+/// composer.lock. Times are printed, not asserted:
+/// `cargo test --test it -- --nocapture modules::many_modules_timing`.
 #[test]
 fn many_modules_timing() {
     let t = tempfile::tempdir().unwrap();

@@ -618,7 +618,8 @@ fn loader_enabled_order_disabled_and_problems() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Benchmark (reported, not asserted): `cargo test --release --test routes -- --ignored --nocapture`
+// Benchmark (reported, not asserted):
+// `cargo test --release --test it -- --ignored --nocapture routes::bench_reference_index_and_resolve`
 
 #[test]
 #[ignore]

@@ -1,4 +1,4 @@
-//! End to end: each real server setup of the web lab (tests/lab/web.rs: Apache with proxy_fcgi,
+//! End to end: each real server setup of the web lab (tests/it/lab/web.rs: Apache with proxy_fcgi,
 //! ProxyPassMatch or mod_fcgid, nginx with Magento's nginx.conf.sample, on loopback) shows its
 //! real behaviour — the valid token gets 401 through the setups that strip the header, 200
 //! through the healthy ones — and `m2auth diagnose --server-config <the server's config>` names

@@ -775,7 +775,8 @@ fn live_and_dump_agree() {
 }
 
 /// Benchmark (not a timed test): `token:inspect` of a JWT, target under 20 ms. Run with
-/// `scripts/test --test tokens -- --ignored --nocapture` on a release build for real figures.
+/// `scripts/test --test it -- --ignored --nocapture tokens::token_inspect_timing` on a release
+/// build for real figures.
 #[test]
 #[ignore = "benchmark"]
 fn token_inspect_timing() {

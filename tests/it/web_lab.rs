@@ -1,7 +1,7 @@
-//! The web-server lab (tests/lab/web.rs) against real Apache, nginx and php-fpm on loopback: each
-//! test proves one fact about how a server setup hands (or does not hand) the Authorization header
-//! to PHP, which m2auth's server-config analysis and `m2auth request` rely on. Skips with a message
-//! when apache2 / nginx / php-fpm are absent (scripts/test installs them).
+//! The web-server lab (tests/it/lab/web.rs) against real Apache, nginx and php-fpm on loopback:
+//! each test proves one fact about how a server setup hands (or does not hand) the Authorization
+//! header to PHP, which m2auth's server-config analysis and `m2auth request` rely on. Skips with a
+//! message when apache2 / nginx / php-fpm are absent (scripts/test installs them).
 
 use crate::lab::FixtureStore;
 use crate::lab::report::magento_pub_htaccess;

@@ -1,8 +1,9 @@
 //! The test lab: a real MariaDB started by `scripts/test`, fresh Magento databases per test, and
-//! fixture store trees. Every integration test includes it with `mod lab;`.
+//! fixture store trees. Declared once in tests/it/main.rs (the one integration-test binary);
+//! every test module uses it as `crate::lab`.
 //!
 //! ```ignore
-//! mod lab;
+//! use crate::lab;
 //!
 //! #[test]
 //! fn locked_admin() {
@@ -36,7 +37,7 @@
 //!   `web::Nginx::new(root).start()` → `Option<WebServer>`: `port`, `base_url`, `config`, `dir`,
 //!   `get`/`post`/`request`, `error_log()`; stopped on Drop), the REST test double
 //!   `web::magento_front_controller(root, tokens)`, `web::minimal_htaccess(passthrough)`,
-//!   `web::closed_port()`. Facts it proves: tests/web_lab.rs.
+//!   `web::closed_port()`. Facts it proves: tests/it/web_lab.rs.
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
@@ -176,7 +177,7 @@ pub fn m2auth(args: &[&str], cwd: &Path) -> Output {
 
 /// A JWT as Magento issues it for `uid`/`utypid`, signed HS256 with the crypt key of
 /// `EnvSpec::magento` and padded as `SecretBasedJwksFactory` pads it, valid until 2099. (The
-/// token checks themselves are tested against PyJWT in tests/tokens.rs.)
+/// token checks themselves are tested against PyJWT in tests/it/tokens.rs.)
 pub fn magento_jwt(uid: i64, utypid: i64) -> String {
     use base64::Engine as _;
     use hmac::{Hmac, Mac};

@@ -362,7 +362,7 @@ fn hand(name: &str, comment: &str, columns: &[(&str, &str)], keys: &[&str]) -> T
             })
             .collect(),
         comment: comment.into(),
-        source: "tests/lab/schema.rs (hand-written)".into(),
+        source: "tests/it/lab/schema.rs (hand-written)".into(),
     }
 }
 

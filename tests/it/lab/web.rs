@@ -2,7 +2,7 @@
 //! -DFOREGROUND`) or nginx (`nginx -p <dir> -c <conf> -g 'daemon off;'`), each with its own
 //! php-fpm (`php-fpm8.2 -F [-R] -y <conf>`) on a free 127.0.0.1 port, serving a store tree whose
 //! `pub/index.php` is the REST test double [`magento_front_controller`] writes
-//! (`tests/lab/web/magento-rest.php`).
+//! (`tests/it/lab/web/magento-rest.php`).
 //!
 //! ```ignore
 //! let store = lab::FixtureStore::new();
@@ -1005,7 +1005,7 @@ fastcgi_param REDIRECT_STATUS 200;
 
 // --- the PHP test double ---------------------------------------------------------------------
 
-/// Write the REST test double (`tests/lab/web/magento-rest.php`, answering like Magento's REST
+/// Write the REST test double (`tests/it/lab/web/magento-rest.php`, answering like Magento's REST
 /// layer) to `<store_root>/pub/index.php`, accepting `Bearer <t>` for each of `accepted_tokens`,
 /// and `<store_root>/index.php` requiring it (Magento's root-docroot layout).
 /// `POST /V1/integration/admin/token` accepts [`ADMIN_USER`] / [`ADMIN_PASSWORD`] and answers
@@ -1021,7 +1021,7 @@ pub fn magento_front_controller(store_root: &Path, accepted_tokens: &[&str]) {
         .strip_prefix("<?php")
         .expect("magento-rest.php starts with <?php");
     let php = format!(
-        "<?php\n// Written by tests/lab/web.rs (m2auth's web lab): a TEST DOUBLE, not Magento's index.php.\n\
+        "<?php\n// Written by tests/it/lab/web.rs (m2auth's web lab): a TEST DOUBLE, not Magento's index.php.\n\
          $LAB_TOKENS = [{}];\n$LAB_ADMINS = [{} => {}];\n$LAB_ADMIN_TOKEN = {};\n{body}",
         tokens.join(", "),
         q(ADMIN_USER),

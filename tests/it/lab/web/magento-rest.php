@@ -1,9 +1,9 @@
 <?php
 // m2auth's TEST DOUBLE of Magento's REST entry point (pub/index.php → Magento\Webapi\Controller\Rest).
 // It is not Magento code: it answers the way Magento's REST layer answers, so that the web-server lab
-// (tests/lab/web.rs) can prove what reaches PHP through a real Apache or nginx.
+// (tests/it/lab/web.rs) can prove what reaches PHP through a real Apache or nginx.
 //
-// tests/lab/web.rs prepends the configuration when it writes <store>/pub/index.php:
+// tests/it/lab/web.rs prepends the configuration when it writes <store>/pub/index.php:
 //   $LAB_TOKENS = [...];  // bearer tokens accepted (stand-ins for oauth_token / JWT rows)
 //   $LAB_ADMINS = ['user' => 'password'];   // POST /V1/integration/admin/token
 //   $LAB_ADMIN_TOKEN = '...';               // what that endpoint returns
