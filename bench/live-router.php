@@ -18,7 +18,7 @@
 // "METHOD url" and in ksort(SORT_STRING) order of their url, each as [method, regex, allowed,
 // resources, has placeholders]. A path is matched as Magento's Rest\Config::getRestRoutes and
 // Rest\Router::match do: the route declared with exactly this path and method, else the last
-// route that matches in url order. The tests' REST double (tests/lab/web/magento-rest.php) knows
+// route that matches in url order. The tests' REST double (tests/it/lab/web/magento-rest.php) knows
 // five routes and answers 404 for every other one, so it cannot stand in for a store with 500.
 
 header('Content-Type: application/json; charset=utf-8');

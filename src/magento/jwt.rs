@@ -271,7 +271,7 @@ mod tests {
     }
 
     /// Round trips with this module's own signing; tokens minted by an independent library
-    /// (PyJWT) are checked in tests/tokens.rs.
+    /// (PyJWT) are checked in tests/it/tokens.rs.
     #[test]
     fn verifies_with_the_last_key_first_and_names_earlier_ones() {
         let old = "0123456789abcdef0123456789abcdef".to_string();

@@ -685,7 +685,7 @@ fn access_pass(f: &Facts<'_>, pass: &Pass<'_>, how: &str) -> Vec<Finding> {
             for r in &reqs {
                 finding = finding.evidence(ev(r.node, r.node.text(true)));
             }
-            // Proved on a real Apache (tests/server_e2e.rs): the variable is set once for the
+            // Proved on a real Apache (tests/it/server_e2e.rs): the variable is set once for the
             // REST URI and seen as REDIRECT_M2_REST by the rewritten request.
             let mut commands = vec![REST_SETENVIF.to_string(), "<RequireAny>".to_string()];
             for r in &reqs {

@@ -59,7 +59,7 @@ pub struct EnvPhpError {
 }
 
 /// The old name (the webapi.xml error in `magento::routes` had the same one; each now says what it
-/// parses), kept because the integration tests (tests/envphp.rs) use it.
+/// parses), kept because the integration tests (tests/it/envphp.rs) use it.
 pub use EnvPhpError as ParseError;
 
 /// Where `getenv('X')`, `$_ENV['X']` and `$_SERVER['X']` get their values.

@@ -1,0 +1,242 @@
+//! The command line as a user meets it: bad input gives one line on stderr naming the file and
+//! line, and exit code 2; never a panic or a stack trace. No database is needed here.
+
+use std::process::Output;
+
+use crate::lab::{FixtureStore, m2auth as run};
+
+/// Exit 2, nothing on stdout, exactly one line on stderr that contains `want`.
+fn assert_fails_with(out: &Output, want: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
+    assert!(stderr.contains(want), "{want:?} not in: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn store_with_env(text: &[u8]) -> FixtureStore {
+    let store = FixtureStore::new();
+    store.file("app/etc/env.php", text);
+    store.config_php(&[("Magento_Store", true)]);
+    store
+}
+
+#[test]
+fn broken_env_php_names_file_line_and_column() {
+    let cases: &[(&[u8], &str)] = &[
+        (
+            b"<?php\nreturn [\n    'db' => [\n        'host' => 'x',\n",
+            "app/etc/env.php:",
+        ),
+        (
+            b"<?php\nreturn [\n    'a' => 'b'\n    ]]\n];\n",
+            "app/etc/env.php:",
+        ),
+        (
+            b"<?php\nreturn [\n    'a' => 'unterminated\n];\n",
+            "app/etc/env.php:",
+        ),
+        (b"\x00\x01\x02\xff\xfe binary junk", "app/etc/env.php:"),
+        (b"", "app/etc/env.php:"),
+    ];
+    for (text, want) in cases {
+        let store = store_with_env(text);
+        for cmd in ["info", "diagnose"] {
+            let out = run(
+                &[cmd, "--root", store.root().to_str().unwrap()],
+                store.root(),
+            );
+            assert_fails_with(&out, want);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let loc = stderr.split("app/etc/env.php:").nth(1).unwrap();
+            let mut parts = loc.split(':');
+            assert!(
+                parts.next().unwrap().parse::<u32>().is_ok(),
+                "no line: {stderr}"
+            );
+            assert!(
+                parts.next().unwrap().parse::<u32>().is_ok(),
+                "no column: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn broken_config_php_is_an_error_too() {
+    let store = FixtureStore::new();
+    store.env_php("<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
+    store.file(
+        "app/etc/config.php",
+        "<?php\nreturn ['modules' => ['Magento_Store' => 1,,]];\n",
+    );
+    let out = run(
+        &["info", "--root", store.root().to_str().unwrap()],
+        store.root(),
+    );
+    assert_fails_with(&out, "app/etc/config.php:2:");
+}
+
+#[test]
+fn broken_dump_names_its_line() {
+    let store = store_with_env(
+        b"<?php\nreturn ['crypt' => ['key' => 'abc'], 'db' => ['table_prefix' => '']];\n",
+    );
+    let dump = store.path("bad.sql");
+    std::fs::write(
+        &dump,
+        "-- MySQL dump\nCREATE TABLE `core_config_data` (\n  `config_id` int NOT NULL,\n  `path` varchar(255)\n);\nINSERT INTO `core_config_data` VALUES (1,'a'),(2,'b';\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "info",
+            "--root",
+            store.root().to_str().unwrap(),
+            "--dump",
+            dump.to_str().unwrap(),
+        ],
+        store.root(),
+    );
+    assert_fails_with(&out, "bad.sql:");
+    let missing = store.path("missing.sql");
+    let out = run(
+        &[
+            "info",
+            "--root",
+            store.root().to_str().unwrap(),
+            "--dump",
+            missing.to_str().unwrap(),
+        ],
+        store.root(),
+    );
+    assert_fails_with(&out, "missing.sql");
+    let junk = store.path("junk.sql.gz");
+    std::fs::write(&junk, b"\x1f\x8b\x08\x00 not really gzip").unwrap();
+    let out = run(
+        &[
+            "info",
+            "--root",
+            store.root().to_str().unwrap(),
+            "--dump",
+            junk.to_str().unwrap(),
+        ],
+        store.root(),
+    );
+    assert_fails_with(&out, "junk.sql.gz");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
+    let root = store.root().to_str().unwrap();
+    let out = run(
+        &["diagnose", "--root", root, "--now", "yesterday"],
+        store.root(),
+    );
+    assert_fails_with(&out, "--now");
+    let out = run(
+        &["diagnose", "--root", root, "--request", "/V1/products"],
+        store.root(),
+    );
+    assert_fails_with(&out, "METHOD TARGET");
+    let out = run(
+        &["diagnose", "--root", root, "--oauth", "a,b"],
+        store.root(),
+    );
+    assert_fails_with(&out, "--oauth");
+    let out = run(&["no-such-command"], store.root());
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        &["info", "--dump", "a.sql", "--db", "mysql://x@y/z"],
+        store.root(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--help"], store.root());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn root_is_found_by_walking_up_or_refused() {
+    let store = store_with_env(
+        b"<?php\nreturn ['crypt' => ['key' => 'abc'], 'MAGE_MODE' => 'developer'];\n",
+    );
+    std::fs::create_dir_all(store.path("app/code/Acme/Deep/etc")).unwrap();
+    let out = run(
+        &["info", "--format", "json"],
+        &store.path("app/code/Acme/Deep/etc"),
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["magento"]["mode"], "developer");
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(&["info"], empty.path());
+    assert_fails_with(&out, "app/etc/env.php");
+    let out = run(
+        &["info", "--root", empty.path().to_str().unwrap()],
+        empty.path(),
+    );
+    assert_fails_with(&out, "not a Magento root");
+}
+
+#[test]
+fn errors_are_one_line_said_once_and_keep_secrets() {
+    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
+    let root = store.root().to_str().unwrap();
+    // clap's own errors are cut to one line.
+    let out = run(&["no-such-command"], store.root());
+    assert_fails_with(&out, "no-such-command");
+    // A token passed where it does not belong is not echoed whole.
+    let jwt = "eyJraWQiOiIxIiwiYWxnIjoiSFMyNTYifQ.eyJ1aWQiOjF9.c2lnbmF0dXJlMTIzNDU2";
+    let out = run(&["diagnose", jwt], store.root());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(jwt));
+    // A cause is not repeated.
+    let out = run(
+        &["info", "--root", root, "--dump", "/nonexistent/x.sql"],
+        store.root(),
+    );
+    assert_fails_with(&out, "/nonexistent/x.sql");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    // A bad --db URL is a usage error, and its password is not printed.
+    for url in [
+        "postgres://u:S3cretPass@h/db",
+        "mysql://u:pa/ss@h",
+        "mysql://u:S3cretPass",
+    ] {
+        let out = run(&["info", "--root", root, "--db", url], store.root());
+        assert_fails_with(&out, "--db");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("S3cretPass") && !stderr.contains("pa/ss"),
+            "{stderr}"
+        );
+    }
+    // The request's target is not echoed on a usage error.
+    let out = run(
+        &[
+            "diagnose",
+            "--root",
+            root,
+            "--request",
+            "GET https://u:pw@shop.test/x?access_token=SECRET123 extra",
+        ],
+        store.root(),
+    );
+    assert_fails_with(&out, "METHOD TARGET");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("SECRET123"));
+    let out = run(
+        &["diagnose", "--root", root, "--password-file", "/tmp/x"],
+        store.root(),
+    );
+    assert_fails_with(&out, "--password-file");
+}

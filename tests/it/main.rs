@@ -1,0 +1,36 @@
+//! m2auth's integration tests, compiled into one test binary (`it`) that links the crate and the
+//! lab once: `cargo test --test it` (or `scripts/test --test it NAME_FILTER`). Each former
+//! `tests/<area>.rs` binary is a module here, so `scripts/test --test it tokens::` runs one area.
+//!
+//! The tests run as threads of one process: none may change process-wide state (environment
+//! variables, the current directory); each gets its own lab database, temp store and servers.
+
+mod lab;
+
+mod acl;
+mod acl_check;
+mod admin_commands;
+mod cli;
+mod config;
+mod diagnose;
+mod dump;
+mod envphp;
+mod example;
+mod headers;
+mod info;
+mod journal;
+mod lab_smoke;
+mod live;
+mod logins;
+mod modules;
+mod oauth;
+mod real_magento;
+mod routes;
+mod server_config;
+mod server_e2e;
+mod server_fix;
+mod server_hardening;
+mod server_rules;
+mod tls;
+mod tokens;
+mod web_lab;

@@ -1,0 +1,1493 @@
+//! The real-Magento tier: asks a running Magento 2.4.7-p3 (../shared/real-magento/lab.sh) for
+//! its own answer to each state, and checks that m2auth names the cause Magento acts on.
+//!
+//! Runs when `M2AUTH_REAL_MAGENTO` names a running lab (its folder or its `lab.env`); skipped
+//! with one line otherwise (CI has no snapshot of the store). Every case sets its state up in the
+//! real store (SQL on its MariaDB, Magento's own PHP services through `app/bootstrap.php`,
+//! `bin/magento`), records Magento's answer (status and message), runs m2auth as a user does, and
+//! puts the store back. The cases run one after another in one test: they share the store.
+//! docs/real-magento.md lists the cases with Magento's answers.
+
+use crate::lab;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+struct Real {
+    vars: HashMap<String, String>,
+    py: String,
+    /// The store is shared: one test at a time.
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Real {
+    fn from_env() -> Option<Real> {
+        let Some(given) = std::env::var_os("M2AUTH_REAL_MAGENTO") else {
+            eprintln!(
+                "skipped: no real Magento (set M2AUTH_REAL_MAGENTO to a lab started by ../shared/real-magento/lab.sh)"
+            );
+            return None;
+        };
+        let mut p = PathBuf::from(given);
+        if p.is_dir() {
+            p = p.join("lab.env");
+        }
+        let text = std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("M2AUTH_REAL_MAGENTO: {}: {e}", p.display()));
+        let vars = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k.trim().to_string(),
+                    v.trim().trim_matches('\'').to_string(),
+                )
+            })
+            .collect();
+        let py = lab::python_with("oauthlib", "python3-oauthlib")?;
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        Some(Real {
+            vars,
+            py,
+            _turn: turn,
+        })
+    }
+
+    /// What an earlier, interrupted run may have left: login throttles, a locked or inactive
+    /// admin, a stale revocation.
+    fn reset(&self) {
+        self.sql("DELETE FROM oauth_token_request_log");
+        self.sql(&format!(
+            "UPDATE admin_user SET lock_expires = NULL, failures_num = 0, is_active = 1 WHERE username = '{}'",
+            self.var("M2REAL_ADMIN_USER")
+        ));
+        self.sql("DELETE FROM jwt_auth_revoked");
+        self.sql("DELETE FROM oauth_nonce WHERE nonce LIKE 'nnnnnnnn%'");
+        self.sql("DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'");
+        self.magento(&["cache:flush"]);
+    }
+
+    fn var(&self, k: &str) -> &str {
+        self.vars
+            .get(k)
+            .unwrap_or_else(|| panic!("lab.env has no {k}"))
+    }
+
+    fn root(&self) -> &str {
+        self.var("M2REAL_ROOT")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.var("M2REAL_URL"))
+    }
+
+    fn sql(&self, sql: &str) -> String {
+        let out = Command::new("mariadb")
+            .args([
+                "--no-defaults",
+                "-N",
+                "-S",
+                self.var("M2REAL_DB_SOCKET"),
+                "-u",
+                self.var("M2REAL_DB_USER"),
+                &format!("-p{}", self.var("M2REAL_DB_PASSWORD")),
+                self.var("M2REAL_DB_NAME"),
+                "-e",
+                sql,
+            ])
+            .output()
+            .expect("mariadb client");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn magento(&self, args: &[&str]) {
+        let out = Command::new("php")
+            .arg("bin/magento")
+            .args(args)
+            .current_dir(self.root())
+            .output()
+            .expect("php");
+        assert!(out.status.success(), "bin/magento {args:?}: {out:?}");
+    }
+
+    /// An integration made through Magento's own services (IntegrationService::create, then the
+    /// token exchange of the admin's Activate), with its credentials as Magento loads them.
+    fn integration(&self, name: &str, resources: &[&str]) -> Creds {
+        let script = r#"<?php
+use Magento\Framework\App\Bootstrap;
+require $argv[1] . '/app/bootstrap.php';
+$om = Bootstrap::create(BP, $_SERVER)->getObjectManager();
+$om->get(\Magento\Framework\App\State::class)->setAreaCode('adminhtml');
+$svc = $om->get(\Magento\Integration\Api\IntegrationServiceInterface::class);
+$oauth = $om->get(\Magento\Integration\Api\OauthServiceInterface::class);
+$res = array_slice($argv, 3);
+$i = $svc->findByName($argv[2]);
+if (!$i->getId()) {
+    $d = ['name' => $argv[2], 'email' => 'real@example.test', 'status' => 1, 'setup_type' => 0];
+    if ($res === ['all']) { $d['all_resources'] = 1; } else { $d['all_resources'] = 0; $d['resource'] = $res; }
+    $i = $svc->create($d);
+}
+$oauth->createAccessToken($i->getConsumerId(), true);
+$i->setStatus(1)->save();
+$c = $oauth->loadConsumer($i->getConsumerId());
+$t = $oauth->getAccessToken($i->getConsumerId());
+echo json_encode([$c->getKey(), $c->getSecret(), $t->getToken(), $t->getSecret()]);
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("integration.php");
+        std::fs::write(&file, script).unwrap();
+        let mut cmd = Command::new("php");
+        cmd.arg(&file).arg(self.root()).arg(name).args(resources);
+        let out = cmd.current_dir(self.root()).output().expect("php");
+        assert!(out.status.success(), "{out:?}");
+        let v: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+        Creds {
+            key: v[0].clone(),
+            secret: v[1].clone(),
+            token: v[2].clone(),
+            token_secret: v[3].clone(),
+        }
+    }
+
+    /// The Authorization header oauthlib (an independent implementation) signs.
+    fn sign(&self, c: &Creds, method: &str, url: &str, sig: &str) -> String {
+        let script = r#"
+import sys
+from oauthlib.oauth1 import Client
+ck, cs, t, ts, method, url, sm = sys.argv[1:8]
+c = Client(ck, client_secret=cs, resource_owner_key=t, resource_owner_secret=ts, signature_method=sm)
+print(c.sign(url, http_method=method)[1]["Authorization"])
+"#;
+        let out = Command::new(&self.py)
+            .args([
+                "-c",
+                script,
+                &c.key,
+                &c.secret,
+                &c.token,
+                &c.token_secret,
+                method,
+                url,
+                sig,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Magento's own answer: (status, body).
+    fn call(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[String],
+        body: Option<&str>,
+    ) -> (u16, String) {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-X", method, "-w", "\n%{http_code}"]);
+        for h in headers {
+            cmd.args(["-H", h]);
+        }
+        if let Some(b) = body {
+            cmd.args(["-H", "Content-Type: application/json", "--data", b]);
+        }
+        let out = cmd.arg(url).output().expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (status.trim().parse().unwrap_or(0), body.to_string())
+    }
+
+    fn m2auth_json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--root", self.root(), "--format", "json"]);
+        let out = lab::m2auth(&all, Path::new(self.root()));
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let doc = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), doc)
+    }
+}
+
+struct Creds {
+    key: String,
+    secret: String,
+    token: String,
+    token_secret: String,
+}
+
+fn codes(doc: &Value) -> Vec<String> {
+    lab::report::codes(doc)
+}
+
+fn finding<'a>(doc: &'a Value, code: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["code"] == code))
+        .unwrap_or_else(|| panic!("no {code}: {doc:#}"))
+}
+
+const PRODUCTS: &str = "/rest/V1/products?searchCriteria%5BpageSize%5D=1";
+
+#[test]
+fn real_magento_answers_and_m2auth_names_the_cause() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let url = r.url(PRODUCTS);
+    let full = r.integration("m2auth-real-full", &["all"]);
+
+    // 1. OAuth secrets are stored encrypted; HMAC-SHA256 signed by oauthlib is accepted, and
+    //    m2auth finds nothing wrong with it; HMAC-SHA1 is refused (400) and named.
+    let stored = r.sql(&format!(
+        "SELECT secret FROM oauth_consumer WHERE `key` = '{}'",
+        full.key
+    ));
+    assert!(stored.starts_with("0:3:"), "{stored}");
+    let h = r.sign(&full, "GET", &url, "HMAC-SHA256");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "-H",
+        &format!("Authorization: {h}"),
+    ]);
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    let (status, body) = r.call("GET", &url, &[format!("Authorization: {h}")], None);
+    assert_eq!(status, 200, "{body}");
+    let h1 = r.sign(&full, "GET", &url, "HMAC-SHA1");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "-H",
+        &format!("Authorization: {h1}"),
+    ]);
+    assert_eq!(
+        doc["root_cause"], "oauth-signature-method-unsupported",
+        "{doc:#}"
+    );
+    let (status, body) = r.call("GET", &url, &[format!("Authorization: {h1}")], None);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("Signature method %1 is not supported"),
+        "{body}"
+    );
+
+    // 2. request --integration signs with the decrypted secrets: Magento answers 200.
+    let (code, doc) = r.m2auth_json(&[
+        "request",
+        "--integration",
+        "m2auth-real-full",
+        "--request",
+        &format!("GET {url}"),
+    ]);
+    assert_eq!(
+        (code, &doc["response"]["status"]),
+        (0, &Value::from(200)),
+        "{doc:#}"
+    );
+
+    // 3. A wrong consumer secret: Magento 401 "The signature is invalid"; m2auth names it.
+    let wrong = Creds {
+        secret: "x".repeat(32),
+        ..Creds {
+            key: full.key.clone(),
+            secret: String::new(),
+            token: full.token.clone(),
+            token_secret: full.token_secret.clone(),
+        }
+    };
+    let hw = r.sign(&wrong, "GET", &url, "HMAC-SHA256");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "-H",
+        &format!("Authorization: {hw}"),
+    ]);
+    assert_eq!(doc["root_cause"], "oauth-signature-invalid", "{doc:#}");
+    let (status, body) = r.call("GET", &url, &[format!("Authorization: {hw}")], None);
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("The signature is invalid"), "{body}");
+
+    // 4. A token secret written in clear (what integration:activate used to write): Magento
+    //    refuses the right signature; m2auth says why; integration:activate repairs it and undo
+    //    puts the clear row back.
+    let enc = r.sql(&format!(
+        "SELECT secret FROM oauth_token WHERE token = '{}'",
+        full.token
+    ));
+    r.sql(&format!(
+        "UPDATE oauth_token SET secret = '{}' WHERE token = '{}'",
+        full.token_secret, full.token
+    ));
+    let h = r.sign(&full, "GET", &url, "HMAC-SHA256");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "-H",
+        &format!("Authorization: {h}"),
+    ]);
+    assert!(
+        finding(&doc, "oauth-signature-invalid")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("stored in clear"),
+        "{doc:#}"
+    );
+    let (status, body) = r.call("GET", &url, &[format!("Authorization: {h}")], None);
+    assert_eq!(status, 401, "{body}");
+    let (code, doc) = r.m2auth_json(&["integration:activate", "m2auth-real-full", "--apply"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["replaced_existing_token"], true, "{doc:#}");
+    let (code, doc) = r.m2auth_json(&[
+        "request",
+        "--integration",
+        "m2auth-real-full",
+        "--request",
+        &format!("GET {url}"),
+    ]);
+    assert_eq!(
+        (code, &doc["response"]["status"]),
+        (0, &Value::from(200)),
+        "{doc:#}"
+    );
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        r.sql(&format!(
+            "SELECT secret FROM oauth_token WHERE token = '{}'",
+            full.token
+        )),
+        full.token_secret
+    );
+    r.sql(&format!(
+        "UPDATE oauth_token SET secret = '{enc}' WHERE token = '{}'",
+        full.token
+    ));
+
+    // 5. integration:activate on a reset integration: a real OAuth call works; undo restores.
+    let limited = r.integration(
+        "m2auth-real-limited",
+        &["Magento_Catalog::catalog", "Magento_Catalog::products"],
+    );
+    r.sql("UPDATE integration SET status = 2 WHERE name = 'm2auth-real-limited'");
+    let (code, doc) = r.m2auth_json(&["integration:activate", "m2auth-real-limited", "--apply"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(
+        doc["token_created"]["secret_storage"]
+            .as_str()
+            .unwrap()
+            .starts_with("encrypted"),
+        "{doc:#}"
+    );
+    let (code, doc) = r.m2auth_json(&[
+        "request",
+        "--integration",
+        "m2auth-real-limited",
+        "--request",
+        &format!("GET {url}"),
+    ]);
+    assert_eq!(
+        (code, &doc["response"]["status"]),
+        (0, &Value::from(200)),
+        "{doc:#}"
+    );
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    // Undo put status 2 back: Magento treats the integration as a guest until it is active.
+    let h = r.sign(&limited, "GET", &url, "HMAC-SHA256");
+    let (status, _) = r.call("GET", &url, &[format!("Authorization: {h}")], None);
+    assert_eq!(status, 401);
+    r.sql("UPDATE integration SET status = 1 WHERE name = 'm2auth-real-limited'");
+    let h = r.sign(&limited, "GET", &url, "HMAC-SHA256");
+    let (status, body) = r.call("GET", &url, &[format!("Authorization: {h}")], None);
+    assert_eq!(status, 200, "the restored token works again: {body}");
+
+    // 6. acl:matrix --live for the limited integration: no disagreement with Magento.
+    let (_, doc) = r.m2auth_json(&[
+        "acl:matrix",
+        "--integration",
+        "m2auth-real-limited",
+        "--live",
+        "--base-url",
+        r.var("M2REAL_URL"),
+    ]);
+    assert_eq!(doc["live"]["disagreements"], 0, "{:#}", doc["live"]);
+    assert!(
+        doc["live"]["sent"].as_u64().unwrap() > 100,
+        "{:#}",
+        doc["live"]
+    );
+
+    // 7. A stale configuration cache: enable_integration_as_bearer set to 1 in the table only.
+    //    Magento still refuses the Bearer token; m2auth names both candidates (no root cause);
+    //    after cache:clean config Magento answers 200.
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+    );
+    r.magento(&["cache:clean", "config"]);
+    let bearer = format!("Authorization: Bearer {}", full.token);
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&bearer), None);
+    assert_eq!(status, 401);
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/consumer/enable_integration_as_bearer', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&bearer), None);
+    assert_eq!(status, 401, "stale config: {body}");
+    let (_, doc) = r.m2auth_json(&[
+        "request",
+        "--token",
+        &full.token,
+        "--request",
+        &format!("GET {url}"),
+    ]);
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    assert!(
+        finding(&doc, "auth-header-stripped")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Two candidates remain"),
+        "{doc:#}"
+    );
+    r.magento(&["cache:clean", "config"]);
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&bearer), None);
+    assert_eq!(status, 200, "after cache:clean: {body}");
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+    );
+    r.magento(&["cache:clean", "config"]);
+
+    // 8. An inactive admin's JWT: Magento answers 200 (tokens are checked for expiry and
+    //    revocation only); m2auth gives a warning, not the cause.
+    let login = format!(
+        "{{\"username\":\"{}\",\"password\":\"{}\"}}",
+        r.var("M2REAL_ADMIN_USER"),
+        r.var("M2REAL_ADMIN_PASSWORD")
+    );
+    let (status, body) = r.call(
+        "POST",
+        &r.url("/rest/V1/integration/admin/token"),
+        &[],
+        Some(&login),
+    );
+    assert_eq!(status, 200, "{body}");
+    let jwt: String = serde_json::from_str(&body).unwrap();
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 0 WHERE username = '{}'",
+        r.var("M2REAL_ADMIN_USER")
+    ));
+    let (status, body) = r.call("GET", &url, &[format!("Authorization: Bearer {jwt}")], None);
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "--token",
+        &jwt,
+    ]);
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 1 WHERE username = '{}'",
+        r.var("M2REAL_ADMIN_USER")
+    ));
+    assert_eq!(status, 200, "{body}");
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    assert!(
+        codes(&doc).contains(&"admin-user-inactive".to_string()),
+        "{doc:#}"
+    );
+    assert_eq!(finding(&doc, "admin-user-inactive")["severity"], "warning");
+}
+
+/// A JWT as Magento issues it (`{"kid":"1","alg":"HS256"}`, uid/utypid/iat/exp), signed with
+/// the key m2auth derives from `key` (the real store accepts these: case "minted" below).
+fn jwt(key: &str, uid: i64, utypid: i64, iat: i64, exp: i64) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!(
+        "{}.{}",
+        e(serde_json::json!({"kid": "1", "alg": "HS256"})),
+        e(serde_json::json!({"uid": uid, "utypid": utypid, "iat": iat, "exp": exp}))
+    );
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(&m2auth::magento::jwt::derive_secret(key)).unwrap();
+    mac.update(input.as_bytes());
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{input}.{sig}")
+}
+
+impl Real {
+    fn crypt_key(&self) -> String {
+        let out = Command::new("php")
+            .args(["-r", "echo (include 'app/etc/env.php')['crypt']['key'];"])
+            .current_dir(self.root())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn now(&self) -> i64 {
+        self.sql("SELECT UNIX_TIMESTAMP()").parse().unwrap()
+    }
+
+    /// Magento's answer to a login at the admin (or customer) token endpoint.
+    fn login(&self, who: &str, user: &str, password: &str) -> (u16, String) {
+        let body = serde_json::json!({"username": user, "password": password}).to_string();
+        self.call(
+            "POST",
+            &self.url(&format!("/rest/V1/integration/{who}/token")),
+            &[],
+            Some(&body),
+        )
+    }
+
+    /// `diagnose --offline` and, for a GET, `diagnose` with the live request too: the root cause
+    /// of each (the live run never signs, never logs in).
+    fn diagnose_both(&self, args: &[&str], live: bool) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut a = vec!["diagnose", "--offline"];
+        a.extend_from_slice(args);
+        out.push(self.m2auth_json(&a).1);
+        if live {
+            let mut a = vec!["diagnose"];
+            a.extend_from_slice(args);
+            out.push(self.m2auth_json(&a).1);
+        }
+        out
+    }
+}
+
+/// One request state: Magento's answer (status, a part of its message) and the root cause
+/// m2auth must name, offline and with the live request.
+struct Case {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    header: Option<String>,
+    status: u16,
+    message: &'static str,
+    code: &'static str,
+}
+
+impl Real {
+    /// m2auth first, then Magento: Magento stores an OAuth nonce it has seen, after which the
+    /// same header is a replay (oauth-nonce-reused).
+    fn case(&self, c: &Case) {
+        let url = self.url(&c.path);
+        let headers: Vec<String> = c.header.iter().cloned().collect();
+        let request = format!("{} {url}", c.method);
+        let mut args = vec!["--request", request.as_str()];
+        let h;
+        if let Some(v) = &c.header {
+            h = v.clone();
+            args.extend_from_slice(&["-H", h.as_str()]);
+        }
+        for doc in self.diagnose_both(&args, c.method == "GET") {
+            assert_eq!(doc["root_cause"], c.code, "{}: {doc:#}", c.name);
+        }
+        let (status, body) = self.call(c.method, &url, &headers, None);
+        assert_eq!(status, c.status, "{}: Magento answered {body}", c.name);
+        assert!(body.contains(c.message), "{}: {body}", c.name);
+        eprintln!("real: {} → {status} {body}", c.name);
+    }
+}
+
+#[test]
+fn real_magento_tokens_routes_and_logins() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let key = r.crypt_key();
+    let now = r.now();
+    let admin = r.var("M2REAL_ADMIN_USER").to_string();
+    let pw = r.var("M2REAL_ADMIN_PASSWORD").to_string();
+    let bearer = |t: &str| Some(format!("Authorization: Bearer {t}"));
+    let products = PRODUCTS.to_string();
+    let consumer = "The consumer isn't authorized to access";
+
+    // A JWT minted with m2auth's key derivation is accepted: the derivation is Magento's.
+    let minted = jwt(&key, 1, 2, now - 60, now + 3600);
+    let (status, body) = r.call(
+        "GET",
+        &r.url(PRODUCTS),
+        &[format!("Authorization: Bearer {minted}")],
+        None,
+    );
+    assert_eq!(status, 200, "minted: {body}");
+    for doc in r.diagnose_both(
+        &[
+            "--request",
+            &format!("GET {}", r.url(PRODUCTS)),
+            "--token",
+            &minted,
+        ],
+        true,
+    ) {
+        assert!(doc["root_cause"].is_null(), "minted: {doc:#}");
+    }
+
+    let full = r.integration("m2auth-real-full", &["all"]);
+    let cases = [
+        Case {
+            name: "guest on a catalog route",
+            method: "GET",
+            path: products.clone(),
+            header: None,
+            status: 401,
+            message: consumer,
+            code: "route-anonymous-disabled",
+        },
+        Case {
+            name: "no route",
+            method: "GET",
+            path: "/rest/V1/m2auth-nothing-here".into(),
+            header: bearer(&minted),
+            status: 404,
+            message: "Request does not match any route.",
+            code: "route-not-found",
+        },
+        Case {
+            name: "unknown store code",
+            method: "GET",
+            path: "/rest/nostore/V1/products?searchCriteria%5BpageSize%5D=1".into(),
+            header: bearer(&minted),
+            status: 400,
+            message: "Specified request cannot be processed.",
+            code: "store-code-unknown",
+        },
+        Case {
+            name: "Bearer: with a colon",
+            method: "GET",
+            path: products.clone(),
+            header: Some(format!("Authorization: Bearer: {minted}")),
+            status: 401,
+            message: consumer,
+            code: "auth-header-malformed",
+        },
+        Case {
+            name: "malformed token",
+            method: "GET",
+            path: products.clone(),
+            header: bearer("abc.def"),
+            status: 401,
+            message: consumer,
+            code: "token-malformed",
+        },
+        Case {
+            name: "unknown opaque token",
+            method: "GET",
+            path: products.clone(),
+            header: bearer("abcdefghijklmnopqrstuvwxyz012345"),
+            status: 401,
+            message: consumer,
+            code: "opaque-token-unknown",
+        },
+        Case {
+            name: "admin on a customer route",
+            method: "GET",
+            path: "/rest/V1/customers/me".into(),
+            header: bearer(&minted),
+            status: 400,
+            message: "is required",
+            code: "route-needs-customer-token",
+        },
+        Case {
+            name: "expired JWT",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&jwt(&key, 1, 2, now - 7200, now - 3600)),
+            status: 401,
+            message: consumer,
+            code: "jwt-expired",
+        },
+        Case {
+            name: "foreign JWT",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&jwt(
+                "base64AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                1,
+                2,
+                now - 60,
+                now + 3600,
+            )),
+            status: 401,
+            message: consumer,
+            code: "jwt-foreign",
+        },
+        Case {
+            name: "JWT of a missing user",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&jwt(&key, 9999, 2, now - 60, now + 3600)),
+            status: 401,
+            message: consumer,
+            code: "jwt-user-missing",
+        },
+        Case {
+            name: "integration token as Bearer, option off",
+            method: "GET",
+            path: products.clone(),
+            header: bearer(&full.token),
+            status: 401,
+            message: consumer,
+            code: "integration-bearer-disabled",
+        },
+    ];
+    for c in &cases {
+        r.case(c);
+    }
+
+    // Revoked: a jwt_auth_revoked row newer than the token. Magento keeps what it read of that
+    // table in its cache (FastStorageRevokedWrapper: `jwt-user-token:revoked:TYPE:ID`, no tag,
+    // for the token lifetime), so a row changed by SQL counts only after `cache:flush`
+    // (`cache:clean` keeps untagged entries).
+    let old = jwt(&key, 1, 2, now - 120, now + 3600);
+    r.sql(&format!("INSERT INTO jwt_auth_revoked (user_type_id, user_id, revoke_before) VALUES (2, 1, {}) ON DUPLICATE KEY UPDATE revoke_before = VALUES(revoke_before)", now - 60));
+    r.magento(&["cache:flush"]);
+    r.case(&Case {
+        name: "revoked JWT",
+        method: "GET",
+        path: products.clone(),
+        header: bearer(&old),
+        status: 401,
+        message: consumer,
+        code: "jwt-revoked",
+    });
+    r.sql("DELETE FROM jwt_auth_revoked WHERE user_type_id = 2 AND user_id = 1");
+    r.magento(&["cache:flush"]);
+
+    // OAuth states, signed by oauthlib for the URL Magento sees.
+    let url = r.url(PRODUCTS);
+    let signed = |c: &Creds| {
+        Some(format!(
+            "Authorization: {}",
+            r.sign(c, "GET", &url, "HMAC-SHA256")
+        ))
+    };
+    let other_key = Creds {
+        key: "k".repeat(32),
+        secret: full.secret.clone(),
+        token: full.token.clone(),
+        token_secret: full.token_secret.clone(),
+    };
+    r.case(&Case {
+        name: "unknown consumer key",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&other_key),
+        status: 401,
+        message: "",
+        code: "oauth-consumer-unknown",
+    });
+    let other_token = Creds {
+        key: full.key.clone(),
+        secret: full.secret.clone(),
+        token: "t".repeat(32),
+        token_secret: full.token_secret.clone(),
+    };
+    r.case(&Case {
+        name: "unknown OAuth token",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&other_token),
+        status: 401,
+        message: "",
+        code: "oauth-token-unknown",
+    });
+    let limited = r.integration(
+        "m2auth-real-limited",
+        &["Magento_Catalog::catalog", "Magento_Catalog::products"],
+    );
+    let mixed = Creds {
+        key: full.key.clone(),
+        secret: full.secret.clone(),
+        token: limited.token.clone(),
+        token_secret: limited.token_secret.clone(),
+    };
+    r.case(&Case {
+        name: "token of another consumer",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&mixed),
+        status: 401,
+        message: "",
+        code: "oauth-token-consumer-mismatch",
+    });
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 1 WHERE token = '{}'",
+        full.token
+    ));
+    r.case(&Case {
+        name: "revoked OAuth token",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&full),
+        status: 401,
+        message: "",
+        code: "oauth-token-revoked",
+    });
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 0 WHERE token = '{}'",
+        full.token
+    ));
+    r.sql("UPDATE integration SET status = 0 WHERE name = 'm2auth-real-full'");
+    r.case(&Case {
+        name: "inactive integration",
+        method: "GET",
+        path: products.clone(),
+        header: signed(&full),
+        status: 401,
+        message: consumer,
+        code: "integration-inactive",
+    });
+    r.sql("UPDATE integration SET status = 1 WHERE name = 'm2auth-real-full'");
+    r.case(&Case {
+        name: "role without the resource",
+        method: "GET",
+        path: "/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1".into(),
+        header: Some(format!(
+            "Authorization: {}",
+            r.sign(
+                &limited,
+                "GET",
+                &r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1"),
+                "HMAC-SHA256"
+            )
+        )),
+        status: 401,
+        message: consumer,
+        code: "acl-resource-missing",
+    });
+
+    // acl:grant --apply, the cache cleaned as its output says, then Magento lets it through.
+    let (code, doc) = r.m2auth_json(&[
+        "acl:grant",
+        "--integration",
+        "m2auth-real-limited",
+        "--resource",
+        "Magento_Customer::customer",
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    r.magento(&["cache:clean", "config"]);
+    let search = r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1");
+    let h = format!(
+        "Authorization: {}",
+        r.sign(&limited, "GET", &search, "HMAC-SHA256")
+    );
+    let (status, body) = r.call("GET", &search, &[h], None);
+    assert_eq!(status, 200, "after acl:grant: {body}");
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    r.magento(&["cache:clean", "config"]);
+
+    // Logins: Magento's answer and m2auth's diagnosis of the same login.
+    let dir = tempfile::tempdir().unwrap();
+    let pwfile = |p: &str| {
+        let f = dir.path().join(format!("pw{}", p.len()));
+        std::fs::write(&f, p).unwrap();
+        f.to_str().unwrap().to_string()
+    };
+    let login_case = |name: &str, user: &str, password: &str, code: &str| {
+        let (status, body) = r.login("admin", user, password);
+        assert_eq!(status, 401, "{name}: {body}");
+        assert!(
+            body.contains("The account sign-in was incorrect"),
+            "{name}: {body}"
+        );
+        let (_, doc) = r.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            "--admin-user",
+            user,
+            "--password-file",
+            &pwfile(password),
+        ]);
+        assert_eq!(doc["root_cause"], code, "{name}: {doc:#}");
+        r.sql("DELETE FROM oauth_token_request_log");
+    };
+    login_case(
+        "wrong password",
+        &admin,
+        "Not-the-password-1",
+        "admin-password-wrong",
+    );
+    login_case(
+        "unknown admin",
+        "m2auth-ghost",
+        "Not-the-password-1",
+        "admin-user-unknown",
+    );
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 0 WHERE username = '{admin}'"
+    ));
+    login_case("inactive admin", &admin, &pw, "admin-user-inactive");
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 1 WHERE username = '{admin}'"
+    ));
+    // The admin-panel lock (admin_user.lock_expires) is kept by an adminhtml-area observer
+    // (Magento_User's AuthObserver): the REST token endpoint still hands out a token, and m2auth
+    // says so with a warning, not a cause. admin:user:unlock clears it.
+    r.sql(&format!("UPDATE admin_user SET lock_expires = DATE_ADD(NOW(), INTERVAL 1 HOUR), failures_num = 6 WHERE username = '{admin}'"));
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--admin-user",
+        &admin,
+        "--password-file",
+        &pwfile(&pw),
+    ]);
+    assert!(doc["root_cause"].is_null(), "locked admin: {doc:#}");
+    assert_eq!(finding(&doc, "admin-user-locked")["severity"], "warning");
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "locked admin at the token endpoint: {body}");
+    let (code, doc) = r.m2auth_json(&["admin:user:unlock", &admin, "--apply"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        r.sql(&format!(
+            "SELECT COALESCE(lock_expires, 'NULL') FROM admin_user WHERE username = '{admin}'"
+        )),
+        "NULL"
+    );
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "after admin:user:unlock: {body}");
+    r.sql(&format!("INSERT INTO oauth_token_request_log (user_name, user_type, failures_count, lock_expires_at) VALUES ('{admin}', 3, 6, DATE_ADD(NOW(), INTERVAL 1 HOUR))"));
+    login_case(
+        "token endpoint locked",
+        &admin,
+        &pw,
+        "token-endpoint-locked",
+    );
+
+    // admin:user:change-password, then a real login with the new password; undo brings the old.
+    let new_pw = "M2auth-real-New-1";
+    let (code, doc) = r.m2auth_json(&[
+        "admin:user:change-password",
+        &admin,
+        "--password-file",
+        &pwfile(new_pw),
+        "--apply",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (status, body) = r.login("admin", &admin, new_pw);
+    assert_eq!(status, 200, "the new password: {body}");
+    // The real login wrote admin_user.logdate/lognum (and `modified`): columns the entry did not
+    // change, which undo must leave as they are.
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "the old password after undo: {body}");
+
+    // acl:matrix --live for the full admin: no disagreement.
+    let (_, doc) = r.m2auth_json(&[
+        "acl:matrix",
+        "--token",
+        &minted,
+        "--live",
+        "--base-url",
+        r.var("M2REAL_URL"),
+    ]);
+    assert_eq!(doc["live"]["disagreements"], 0, "{:#}", doc["live"]);
+}
+
+/// Puts a file back as it was when dropped (also when a case panics).
+struct Restore(PathBuf, String);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, &self.1);
+    }
+}
+
+/// The real store served by a real Apache + php-fpm (proxy_fcgi, as most hosts run it) with its
+/// own pub/.htaccess: healthy, then with the Authorization passthrough rule commented out (the
+/// header never reaches PHP), then repaired by `m2auth fix --apply`, and undone.
+#[test]
+fn real_magento_behind_apache_php_fpm() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let pub_dir = Path::new(r.root()).join("pub");
+    let Some(srv) = lab::web::Apache::new(&pub_dir).start() else {
+        return;
+    };
+    let key = r.crypt_key();
+    let now = r.now();
+    let token = jwt(&key, 1, 2, now - 60, now + 3600);
+    let url = format!("{}{PRODUCTS}", srv.base_url);
+    let auth = format!("Authorization: Bearer {token}");
+    let conf = srv.config.to_str().unwrap().to_string();
+    let req = format!("GET {url}");
+    let request = |extra: &[&str]| {
+        let mut a = vec![
+            "request",
+            "--request",
+            req.as_str(),
+            "--token",
+            token.as_str(),
+            "--server-config",
+            conf.as_str(),
+        ];
+        a.extend_from_slice(extra);
+        r.m2auth_json(&a)
+    };
+
+    // Healthy: Magento's own .htaccess passes the header on to php-fpm.
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200, "through Apache: {body}\n{}", srv.error_log());
+    let (code, doc) = request(&[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+
+    // The passthrough rule commented out: PHP never sees the header.
+    let htaccess = pub_dir.join(".htaccess");
+    let original = std::fs::read_to_string(&htaccess).unwrap();
+    let _restore = Restore(htaccess.clone(), original.clone());
+    let rule = "RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]";
+    assert!(
+        original.contains(rule),
+        "the real pub/.htaccess has the rule"
+    );
+    std::fs::write(&htaccess, original.replacen(rule, &format!("#{rule}"), 1)).unwrap();
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 401, "without the rule: {body}");
+    assert!(body.contains("The consumer isn't authorized"), "{body}");
+    let (code, doc) = request(&[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let cause = doc["root_cause"].as_str().unwrap_or_default().to_string();
+    assert!(
+        ["auth-header-stripped", "apache-fcgi-strips-authorization"].contains(&cause.as_str()),
+        "{doc:#}"
+    );
+
+    // fix --apply puts the rule back in the store's own .htaccess: Magento answers 200 again.
+    let out = lab::m2auth(
+        &[
+            "fix",
+            "--root",
+            r.root(),
+            "--server-config",
+            &conf,
+            "--apply",
+        ],
+        Path::new(r.root()),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        std::fs::read_to_string(&htaccess)
+            .unwrap()
+            .contains(&format!("\n    {rule}"))
+            || std::fs::read_to_string(&htaccess)
+                .unwrap()
+                .lines()
+                .any(|l| l.trim() == rule)
+    );
+    let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200, "after fix --apply: {body}");
+    // undo brings the commented rule back, byte for byte.
+    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(&htaccess).unwrap(),
+        original.replacen(rule, &format!("#{rule}"), 1)
+    );
+}
+
+impl Real {
+    /// An admin user with its own role limited to `resources`, made through Magento's models
+    /// (Role with parent 0, Rules::saveRel, User with the role), as the admin's role editor does.
+    fn limited_admin(&self, name: &str, password: &str, resources: &[&str]) {
+        let script = r#"<?php
+use Magento\Framework\App\Bootstrap;
+require $argv[1] . '/app/bootstrap.php';
+$om = Bootstrap::create(BP, $_SERVER)->getObjectManager();
+$om->get(\Magento\Framework\App\State::class)->setAreaCode('adminhtml');
+[$_, $root, $name, $password] = $argv;
+$res = array_slice($argv, 4);
+$user = $om->create(\Magento\User\Model\User::class)->loadByUsername($name);
+if ($user->getId()) { exit(0); }
+$role = $om->create(\Magento\Authorization\Model\Role::class);
+$role->setName($name . '-role')->setParentId(0)->setRoleType('G')->setUserType(2)->save();
+$om->create(\Magento\Authorization\Model\Rules::class)->setRoleId($role->getId())->setResources($res)->saveRel();
+$user->setData(['username' => $name, 'firstname' => 'M2', 'lastname' => 'Auth', 'email' => $name . '@example.test',
+    'password' => $password, 'is_active' => 1]);
+$user->setRoleId($role->getId());
+$user->save();
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("admin.php");
+        std::fs::write(&file, script).unwrap();
+        let out = Command::new("php")
+            .arg(&file)
+            .arg(self.root())
+            .arg(name)
+            .arg(password)
+            .args(resources)
+            .current_dir(self.root())
+            .output()
+            .expect("php");
+        assert!(out.status.success(), "{out:?}");
+    }
+}
+
+/// A JWT issued before crypt/key was rotated (a second key added after it) is refused by
+/// Magento, and named; a role-limited admin's matrix agrees with Magento route by route.
+#[test]
+fn real_magento_rotated_key_and_a_limited_admin() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let key = r.crypt_key();
+    let now = r.now();
+    let before = jwt(&key, 1, 2, now - 60, now + 3600);
+    let url = r.url(PRODUCTS);
+    let auth = format!("Authorization: Bearer {before}");
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200);
+
+    // Rotate: a new key after the current one, as `bin/magento encryption:key:change` appends it.
+    let env = Path::new(r.root()).join("app/etc/env.php");
+    let original = std::fs::read_to_string(&env).unwrap();
+    {
+        let _restore = Restore(env.clone(), original.clone());
+        let new_key = "base64AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert!(original.contains(&key));
+        std::fs::write(
+            &env,
+            original.replacen(&key, &format!("{key}\n{new_key}"), 1),
+        )
+        .unwrap();
+        // The built-in server's opcache revalidates PHP files every 2 s.
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+        for doc in r.diagnose_both(
+            &["--request", &format!("GET {url}"), "--token", &before],
+            true,
+        ) {
+            assert_eq!(doc["root_cause"], "jwt-old-crypt-key", "{doc:#}");
+        }
+        assert_eq!(status, 401, "a token of the old key: {body}");
+    }
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&auth), None);
+    assert_eq!(status, 200, "env.php restored");
+
+    // A limited admin role (Catalog > Products and Sales > Orders): live matrix agrees.
+    let pw = "M2auth-Jane-Pass-1";
+    r.limited_admin(
+        "m2auth-jane",
+        pw,
+        &[
+            "Magento_Backend::admin",
+            "Magento_Catalog::catalog",
+            "Magento_Catalog::catalog_inventory",
+            "Magento_Catalog::products",
+            "Magento_Sales::sales",
+            "Magento_Sales::sales_operation",
+            "Magento_Sales::sales_order",
+            "Magento_Sales::actions",
+            "Magento_Sales::actions_view",
+        ],
+    );
+    let (status, body) = r.login("admin", "m2auth-jane", pw);
+    assert_eq!(status, 200, "{body}");
+    let jane: String = serde_json::from_str(&body).unwrap();
+    let (_, doc) = r.m2auth_json(&[
+        "acl:matrix",
+        "--token",
+        &jane,
+        "--live",
+        "--base-url",
+        r.var("M2REAL_URL"),
+    ]);
+    assert_eq!(doc["live"]["disagreements"], 0, "{:#}", doc["live"]);
+    assert!(
+        doc["allowed"].as_u64().unwrap() > 0
+            && doc["allowed"].as_u64().unwrap() < doc["routes"].as_u64().unwrap()
+    );
+    // And one refused route, named.
+    let search = r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1");
+    let (status, _) = r.call(
+        "GET",
+        &search,
+        &[format!("Authorization: Bearer {jane}")],
+        None,
+    );
+    assert_eq!(status, 401);
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {search}"),
+        "--token",
+        &jane,
+    ]);
+    assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
+}
+
+/// Customers, and the OAuth and token states the other tests leave out.
+#[test]
+fn real_magento_customers_and_more_oauth() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let consumer = "The consumer isn't authorized to access";
+    // A customer made by the storefront's own account creation (anonymous POST /V1/customers).
+    let email = "m2auth-real-customer@example.test";
+    let cpw = "M2auth-Cust-Pass-1";
+    r.sql(&format!(
+        "DELETE FROM customer_entity WHERE email = '{email}'"
+    ));
+    let body = serde_json::json!({"customer": {"email": email, "firstname": "M", "lastname": "A"}, "password": cpw}).to_string();
+    let (status, answer) = r.call("POST", &r.url("/rest/V1/customers"), &[], Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = r.login("customer", email, cpw);
+    assert_eq!(status, 200, "{answer}");
+    let customer: String = serde_json::from_str(&answer).unwrap();
+    let bearer = |t: &str| Some(format!("Authorization: Bearer {t}"));
+
+    // A customer token on its own route passes; on an admin route it is refused.
+    let (status, _) = r.call(
+        "GET",
+        &r.url("/rest/V1/customers/me"),
+        &[format!("Authorization: Bearer {customer}")],
+        None,
+    );
+    assert_eq!(status, 200);
+    r.case(&Case {
+        name: "customer on an admin route",
+        method: "GET",
+        path: "/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1".into(),
+        header: bearer(&customer),
+        status: 401,
+        message: consumer,
+        code: "route-needs-admin-or-integration",
+    });
+
+    // Customer logins.
+    let dir = tempfile::tempdir().unwrap();
+    let pwfile = dir.path().join("pw");
+    let customer_login = |name: &str, user: &str, password: &str, code: &str| {
+        std::fs::write(&pwfile, password).unwrap();
+        let (_, doc) = r.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            "--customer",
+            user,
+            "--password-file",
+            pwfile.to_str().unwrap(),
+        ]);
+        assert_eq!(doc["root_cause"], code, "{name}: {doc:#}");
+        let (status, body) = r.login("customer", user, password);
+        assert_eq!(status, 401, "{name}: {body}");
+        eprintln!("real: {name} → {status} {body}");
+        r.sql("DELETE FROM oauth_token_request_log");
+    };
+    customer_login(
+        "customer: wrong password",
+        email,
+        "Not-the-password-1",
+        "customer-password-wrong",
+    );
+    customer_login(
+        "customer: unknown",
+        "m2auth-nobody@example.test",
+        cpw,
+        "customer-unknown",
+    );
+    r.sql(&format!("UPDATE customer_entity SET lock_expires = DATE_ADD(NOW(), INTERVAL 1 HOUR), failures_num = 10 WHERE email = '{email}'"));
+    customer_login("customer: locked", email, cpw, "customer-locked");
+    r.sql(&format!(
+        "UPDATE customer_entity SET lock_expires = NULL, failures_num = 0 WHERE email = '{email}'"
+    ));
+
+    // Integration tokens as Bearer with the option on: a revoked one, a request token.
+    let full = r.integration("m2auth-real-full", &["all"]);
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/consumer/enable_integration_as_bearer', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    r.magento(&["cache:clean", "config"]);
+    let products = PRODUCTS.to_string();
+    let (status, answer) = r.call(
+        "GET",
+        &r.url(PRODUCTS),
+        &[format!("Authorization: Bearer {}", full.token)],
+        None,
+    );
+    assert_eq!(
+        status, 200,
+        "integration token as Bearer with the option on: {answer}"
+    );
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 1 WHERE token = '{}'",
+        full.token
+    ));
+    r.case(&Case {
+        name: "revoked integration token as Bearer",
+        method: "GET",
+        path: products.clone(),
+        header: bearer(&full.token),
+        status: 401,
+        message: consumer,
+        code: "opaque-token-revoked",
+    });
+    r.sql(&format!(
+        "UPDATE oauth_token SET revoked = 0, type = 'request' WHERE token = '{}'",
+        full.token
+    ));
+    // A 'request' row as Bearer: the reader never looks at the type, Magento answers 200.
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {}", r.url(PRODUCTS)),
+        "--token",
+        &full.token,
+    ]);
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    assert_eq!(
+        finding(&doc, "opaque-token-not-access")["severity"],
+        "warning"
+    );
+    let (status, answer) = r.call(
+        "GET",
+        &r.url(PRODUCTS),
+        &[format!("Authorization: Bearer {}", full.token)],
+        None,
+    );
+    assert_eq!(status, 200, "a request token as Bearer: {answer}");
+    r.sql(&format!(
+        "UPDATE oauth_token SET type = 'access' WHERE token = '{}'",
+        full.token
+    ));
+    // An integration whose role row is gone.
+    let limited = r.integration(
+        "m2auth-real-limited",
+        &["Magento_Catalog::catalog", "Magento_Catalog::products"],
+    );
+    let role = r.sql("SELECT role_id FROM authorization_role WHERE user_type = 1 AND user_id = (SELECT integration_id FROM integration WHERE name = 'm2auth-real-limited')");
+    let rules = r.sql(&format!(
+        "SELECT COUNT(*) FROM authorization_rule WHERE role_id = {role}"
+    ));
+    assert_ne!(rules, "0");
+    r.sql(&format!(
+        "UPDATE authorization_role SET user_id = 999999 WHERE role_id = {role}"
+    ));
+    r.magento(&["cache:clean", "config"]);
+    r.case(&Case {
+        name: "integration without a role",
+        method: "GET",
+        path: products.clone(),
+        header: bearer(&limited.token),
+        status: 401,
+        message: consumer,
+        code: "acl-role-missing",
+    });
+    r.sql(&format!("UPDATE authorization_role SET user_id = (SELECT integration_id FROM integration WHERE name = 'm2auth-real-limited') WHERE role_id = {role}"));
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+    );
+    r.magento(&["cache:clean", "config"]);
+
+    // OAuth headers made wrong on purpose (oauthlib signs; the header is then edited).
+    let url = r.url(PRODUCTS);
+    let script = r#"
+import sys, time
+from oauthlib.oauth1 import Client
+ck, cs, t, ts, url, nonce, ts_shift, sign_url = sys.argv[1:9]
+c = Client(ck, client_secret=cs, resource_owner_key=t, resource_owner_secret=ts,
+           signature_method="HMAC-SHA256", nonce=nonce or None, timestamp=str(int(time.time()) + int(ts_shift)))
+print(c.sign(sign_url or url, http_method="GET")[1]["Authorization"])
+"#;
+    let sign = |nonce: &str, shift: i64, sign_url: &str| {
+        let out = Command::new(&r.py)
+            .args([
+                "-c",
+                script,
+                &full.key,
+                &full.secret,
+                &full.token,
+                &full.token_secret,
+                &url,
+                nonce,
+                &shift.to_string(),
+                sign_url,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        format!(
+            "Authorization: {}",
+            String::from_utf8(out.stdout).unwrap().trim()
+        )
+    };
+    r.case(&Case {
+        name: "timestamp an hour ahead",
+        method: "GET",
+        path: products.clone(),
+        header: Some(sign("", 3600, "")),
+        status: 401,
+        message: "An error occurred validating the nonce",
+        code: "oauth-timestamp-future",
+    });
+    // A 40-character nonce: stored cut to 32 (SQL_MODE=''), accepted; the next one with the
+    // same first 32 characters is refused.
+    let long = "n".repeat(40);
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &format!("GET {url}"),
+        "-H",
+        &sign(&long, 0, ""),
+    ]);
+    assert!(doc["root_cause"].is_null(), "{doc:#}");
+    let (status, answer) = r.call("GET", &url, &[sign(&long, 0, "")], None);
+    assert_eq!(status, 200, "a 40-character nonce: {answer}");
+    let longer = format!("{}x", "n".repeat(39));
+    r.case(&Case {
+        name: "a second long nonce with the same first 32 characters",
+        method: "GET",
+        path: products.clone(),
+        header: Some(sign(&longer, 0, "")),
+        status: 401,
+        message: "An error occurred validating the nonce",
+        code: "oauth-nonce-too-long",
+    });
+    let other = url.replacen("http://", "https://", 1);
+    r.case(&Case {
+        name: "signed for https, sent over http",
+        method: "GET",
+        path: products.clone(),
+        header: Some(sign("", 0, &other)),
+        status: 401,
+        message: "The signature is invalid",
+        code: "oauth-base-url-mismatch",
+    });
+    // A replay: the same header twice. Magento stored the nonce the first time.
+    let h = sign("", 0, "");
+    let (status, _) = r.call("GET", &url, std::slice::from_ref(&h), None);
+    assert_eq!(status, 200);
+    r.case(&Case {
+        name: "replayed header",
+        method: "GET",
+        path: products.clone(),
+        header: Some(h),
+        status: 401,
+        message: "The nonce is already being used",
+        code: "oauth-nonce-reused",
+    });
+}
