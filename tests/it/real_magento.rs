@@ -1491,3 +1491,171 @@ print(c.sign(sign_url or url, http_method="GET")[1]["Authorization"])
         code: "oauth-nonce-reused",
     });
 }
+
+/// Account states, legacy opaque tokens, an HTTPS-only route, and web-server rules in front of
+/// the real store.
+#[test]
+fn real_magento_accounts_legacy_tokens_and_server_rules() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let consumer = "The consumer isn't authorized to access";
+    let admin = r.var("M2REAL_ADMIN_USER").to_string();
+    let pw = r.var("M2REAL_ADMIN_PASSWORD").to_string();
+    let key = r.crypt_key();
+    let now = r.now();
+    let token = jwt(&key, 1, 2, now - 60, now + 3600);
+    let bearer = |t: &str| Some(format!("Authorization: Bearer {t}"));
+    let products = PRODUCTS.to_string();
+
+    // A route declared secure="true", over plain HTTP.
+    r.case(&Case {
+        name: "HTTPS-only route over http",
+        method: "GET",
+        path: "/rest/V1/analytics/link".into(),
+        header: bearer(&token),
+        status: 400,
+        message: "Operation allowed only in HTTPS",
+        code: "route-https-only",
+    });
+
+    // Legacy opaque admin tokens (oauth_token rows of user type 2): expired after
+    // oauth/access_token_lifetime/admin hours, and one that names no admin.
+    r.sql("DELETE FROM oauth_token WHERE token IN ('m2authexpiredadmintoken000000001', 'm2authinvalidadmintoken000000001')");
+    r.sql("INSERT INTO oauth_token (type, token, secret, verifier, callback_url, revoked, authorized, user_type, admin_id, created_at) VALUES ('access', 'm2authexpiredadmintoken000000001', 's', 'v', 'oob', 0, 0, 2, 1, '2020-01-01 00:00:00'), ('access', 'm2authinvalidadmintoken000000001', 's', 'v', 'oob', 0, 0, 2, NULL, NOW())");
+    r.case(&Case {
+        name: "expired opaque admin token",
+        method: "GET",
+        path: products.clone(),
+        header: bearer("m2authexpiredadmintoken000000001"),
+        status: 401,
+        message: consumer,
+        code: "opaque-token-expired",
+    });
+    r.case(&Case {
+        name: "opaque token naming no admin",
+        method: "GET",
+        path: products.clone(),
+        header: bearer("m2authinvalidadmintoken000000001"),
+        status: 401,
+        message: consumer,
+        code: "opaque-token-invalid",
+    });
+    r.sql("DELETE FROM oauth_token WHERE token IN ('m2authexpiredadmintoken000000001', 'm2authinvalidadmintoken000000001')");
+
+    // Logins refused by the account's state or the throttle's configuration.
+    let dir = tempfile::tempdir().unwrap();
+    let pwfile = dir.path().join("pw");
+    let login = |who: &str, flag: &str, user: &str, password: &str, code: &str, name: &str| {
+        std::fs::write(&pwfile, password).unwrap();
+        let (_, doc) = r.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            flag,
+            user,
+            "--password-file",
+            pwfile.to_str().unwrap(),
+        ]);
+        assert_eq!(doc["root_cause"], code, "{name}: {doc:#}");
+        let (status, body) = r.login(who, user, password);
+        assert_eq!(status, 401, "{name}: {body}");
+        eprintln!("real: {name} → {status} {body}");
+        r.sql("DELETE FROM oauth_token_request_log");
+    };
+    r.sql(
+        "INSERT INTO admin_user_expiration (user_id, expires_at) VALUES (1, '2020-01-01 00:00:00')",
+    );
+    login(
+        "admin",
+        "--admin-user",
+        &admin,
+        &pw,
+        "admin-user-expired",
+        "expired admin",
+    );
+    // Magento deactivated the user on the way (Security's expiration check), and saving it
+    // inactive revoked its tokens (a jwt_auth_revoked row, cached): undo both.
+    r.sql("DELETE FROM admin_user_expiration WHERE user_id = 1");
+    r.sql(&format!(
+        "UPDATE admin_user SET is_active = 1 WHERE username = '{admin}'"
+    ));
+    assert_ne!(
+        r.sql("SELECT COUNT(*) FROM jwt_auth_revoked WHERE user_type_id = 2 AND user_id = 1"),
+        "0"
+    );
+    r.sql("DELETE FROM jwt_auth_revoked");
+    r.magento(&["cache:flush"]);
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/authentication_lock/max_failures_count', '0') ON DUPLICATE KEY UPDATE value = '0'");
+    r.magento(&["cache:clean", "config"]);
+    login(
+        "admin",
+        "--admin-user",
+        &admin,
+        &pw,
+        "token-endpoint-lock-zero",
+        "max_failures_count 0",
+    );
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/authentication_lock/max_failures_count'",
+    );
+    r.magento(&["cache:clean", "config"]);
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "{body}");
+    // A customer who must confirm the account first.
+    let email = "m2auth-real-unconfirmed@example.test";
+    let cpw = "M2auth-Cust-Pass-1";
+    r.sql(&format!(
+        "DELETE FROM customer_entity WHERE email = '{email}'"
+    ));
+    let body = serde_json::json!({"customer": {"email": email, "firstname": "M", "lastname": "A"}, "password": cpw}).to_string();
+    let (status, answer) = r.call("POST", &r.url("/rest/V1/customers"), &[], Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'customer/create_account/confirm', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    r.sql(&format!(
+        "UPDATE customer_entity SET confirmation = 'm2authconfirmationkey' WHERE email = '{email}'"
+    ));
+    r.magento(&["cache:clean", "config"]);
+    login(
+        "customer",
+        "--customer",
+        email,
+        cpw,
+        "customer-inactive",
+        "unconfirmed customer",
+    );
+    r.sql("DELETE FROM core_config_data WHERE path = 'customer/create_account/confirm'");
+    r.magento(&["cache:clean", "config"]);
+
+    // Web-server rules in front of the real store (Apache + php-fpm, its own pub/.htaccess).
+    let pub_dir = Path::new(r.root()).join("pub");
+    let url = |srv: &lab::web::WebServer| format!("{}{PRODUCTS}", srv.base_url);
+    let server_case = |apache: lab::web::Apache, name: &str, status: u16, codes: &[&str]| {
+        let Some(srv) = apache.start() else { return };
+        let u = url(&srv);
+        let (got, body) = r.call("GET", &u, &[format!("Authorization: Bearer {token}")], None);
+        assert_eq!(got, status, "{name}: {body}");
+        let conf = srv.config.to_str().unwrap().to_string();
+        let (_, doc) = r.m2auth_json(&[
+            "request",
+            "--request",
+            &format!("GET {u}"),
+            "--token",
+            &token,
+            "--server-config",
+            &conf,
+        ]);
+        let cause = doc["root_cause"].as_str().unwrap_or_default().to_string();
+        assert!(codes.contains(&cause.as_str()), "{name}: {doc:#}");
+        eprintln!("real: {name} → {got}; m2auth: {cause}");
+    };
+    let mut a = lab::web::Apache::new(&pub_dir);
+    a.basic_auth_rest = true;
+    server_case(a, "Basic auth on /rest", 401, &["basic-auth-in-front"]);
+    let mut a = lab::web::Apache::new(&pub_dir);
+    a.deny_rest = true;
+    // Apache refuses with 403, and the store's own .htaccess (`ErrorDocument 403
+    // /errors/404.php`) turns that into Magento's 404 page.
+    server_case(a, "Require ip on /rest", 404, &["server-denies-path"]);
+    let mut a = lab::web::Apache::new(&pub_dir);
+    a.allow_override = "None";
+    server_case(a, "AllowOverride None", 404, &["apache-htaccess-ignored"]);
+}
