@@ -1659,3 +1659,95 @@ fn real_magento_accounts_legacy_tokens_and_server_rules() {
     a.allow_override = "None";
     server_case(a, "AllowOverride None", 404, &["apache-htaccess-ignored"]);
 }
+
+/// Turns Magento_TwoFactorAuth off again (module:disable + setup:upgrade) when dropped.
+struct TwoFactorOff<'a>(&'a Real);
+
+impl Drop for TwoFactorOff<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("php")
+            .args([
+                "bin/magento",
+                "module:disable",
+                "Magento_TwoFactorAuth",
+                "Magento_AdminAdobeImsTwoFactorAuth",
+            ])
+            .current_dir(self.0.root())
+            .output();
+        let _ = Command::new("php")
+            .args(["bin/magento", "setup:upgrade", "--keep-generated"])
+            .current_dir(self.0.root())
+            .output();
+    }
+}
+
+/// Admin tokens that Magento does not hand out at all: 2FA enabled with no provider for the
+/// admin (module:enable + setup:upgrade, about 30 s each way), and Adobe IMS admin login on.
+#[test]
+fn real_magento_two_factor_and_ims() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let admin = r.var("M2REAL_ADMIN_USER").to_string();
+    let pw = r.var("M2REAL_ADMIN_PASSWORD").to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let pwfile = dir.path().join("pw");
+    std::fs::write(&pwfile, &pw).unwrap();
+    let diagnose = || {
+        r.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            "--admin-user",
+            &admin,
+            "--password-file",
+            pwfile.to_str().unwrap(),
+        ])
+        .1
+    };
+
+    // Adobe IMS admin login on: the token endpoint refuses every admin.
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'adobe_ims/integration/admin_enabled', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    r.magento(&["cache:clean", "config"]);
+    let doc = diagnose();
+    let (status, body) = r.login("admin", &admin, &pw);
+    r.sql("DELETE FROM core_config_data WHERE path = 'adobe_ims/integration/admin_enabled'");
+    r.magento(&["cache:clean", "config"]);
+    assert_eq!(doc["root_cause"], "admin-ims-enabled", "{doc:#}");
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body.contains("Admin token generation is disabled"),
+        "{body}"
+    );
+
+    // Two-factor authentication enabled, no provider configured for the admin.
+    {
+        let _off = TwoFactorOff(&r);
+        r.magento(&[
+            "module:enable",
+            "Magento_TwoFactorAuth",
+            "Magento_AdminAdobeImsTwoFactorAuth",
+        ]);
+        r.magento(&["setup:upgrade", "--keep-generated"]);
+        let doc = diagnose();
+        let (status, body) = r.login("admin", &admin, &pw);
+        eprintln!("real: 2FA on → {status} {body}");
+        assert_eq!(doc["root_cause"], "admin-2fa-required", "{doc:#}");
+        assert!(
+            finding(&doc, "admin-2fa-required")["detail"]
+                .as_str()
+                .unwrap()
+                .contains(
+                    "Please ask an administrator with sufficient access to configure 2FA first"
+                ),
+            "{doc:#}"
+        );
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            body.contains(
+                "Please ask an administrator with sufficient access to configure 2FA first"
+            ),
+            "{body}"
+        );
+    }
+    let (status, body) = r.login("admin", &admin, &pw);
+    assert_eq!(status, 200, "2FA off again: {body}");
+}
