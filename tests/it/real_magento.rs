@@ -1750,4 +1750,34 @@ fn real_magento_two_factor_and_ims() {
     }
     let (status, body) = r.login("admin", &admin, &pw);
     assert_eq!(status, 200, "2FA off again: {body}");
+
+    // A route of a module disabled in config.php: Magento reads only enabled modules' webapi.xml.
+    let key = r.crypt_key();
+    let now = r.now();
+    let token = jwt(&key, 1, 2, now - 60, now + 3600);
+    // Disabled by hand in app/etc/config.php (as a deployment does), the cache cleaned.
+    {
+        let config = Path::new(r.root()).join("app/etc/config.php");
+        let original = std::fs::read_to_string(&config).unwrap();
+        let _back = Restore(config.clone(), original.clone());
+        let on = "'Magento_CheckoutAgreements' => 1,";
+        assert!(original.contains(on));
+        std::fs::write(
+            &config,
+            original.replacen(on, "'Magento_CheckoutAgreements' => 0,", 1),
+        )
+        .unwrap();
+        r.magento(&["cache:clean"]);
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        r.case(&Case {
+            name: "route of a disabled module",
+            method: "GET",
+            path: "/rest/V1/carts/licence/list".into(),
+            header: Some(format!("Authorization: Bearer {token}")),
+            status: 404,
+            message: "Request does not match any route.",
+            code: "route-module-disabled",
+        });
+    }
+    r.magento(&["cache:clean"]);
 }
