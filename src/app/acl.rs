@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use crate::app::{Common, Error, Outcome, Output, Result};
-use crate::checks::Context;
 use crate::checks::caller::{self, CallerSpec};
 use crate::checks::permissions::{self, AclData};
 use crate::checks::tokens;
+use crate::context::Context;
 use crate::findings;
 use crate::fix::acl_grant::{self, GrantRequest, GrantTarget};
 use crate::live::{self, matrix};

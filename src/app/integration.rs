@@ -2,8 +2,8 @@
 //! [`crate::fix::integration`]; this reads the store, opens the write session, journals.
 
 use crate::app::{Common, Error, Outcome, Result};
-use crate::checks::Context;
 use crate::checks::permissions::AclData;
+use crate::context::Context;
 use crate::fix::integration::{self as integration_fix, REDACTED_COLUMNS};
 use crate::fix::journal::Journal;
 use crate::magento::acl::{Acl, AclTree};

@@ -5,7 +5,7 @@
 //! This only identifies the caller; whether the token is valid (signature, expiry, revocation)
 //! is the credential checks' business.
 
-use crate::checks::Context;
+use crate::context::Context;
 use crate::findings::Evidence;
 use crate::magento::token::{
     self, TokenShape, USER_TYPE_ADMIN, USER_TYPE_CUSTOMER, USER_TYPE_INTEGRATION,

@@ -1,9 +1,9 @@
-//! CHECK: one module per troubleshooting step. Each reads facts through the [`Context`] and adds
+//! CHECK: one module per troubleshooting step. Each reads facts through the [`Context`] (loaded by
+//! [`crate::context`]) and adds
 //! findings (or a reason it could not run) to a [`Diagnosis`]; none of them prints or writes.
 
 pub mod audit;
 pub mod caller;
-pub mod context;
 pub mod credentials;
 pub mod headers;
 pub mod logins;
@@ -12,8 +12,7 @@ pub mod permissions;
 pub mod server;
 pub mod tokens;
 
-pub use context::{Context, LoadOptions};
-
+use crate::context::Context;
 use crate::findings::{self, Code, Finding, Skipped};
 
 /// What the checks found, ranked (most likely root cause first), and what they could not check.

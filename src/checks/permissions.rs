@@ -4,8 +4,9 @@
 //! (`Magento\Framework\Acl` as the Authorization module loads it), and where to tick what is
 //! missing in the admin.
 
+use crate::checks::Diagnosis;
 use crate::checks::caller::{Caller, Identified};
-use crate::checks::{Context, Diagnosis};
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::acl::{Acl, AclTree, Reason, UserType};
 use crate::magento::routes::{Outcome, Route, RouteIndex, StorePart};

@@ -22,8 +22,9 @@ use serde::Serialize;
 
 use super::journal::{EntryMeta, Journal, Listed};
 use super::{FixError, Plan, Step};
+use crate::checks;
 use crate::checks::server::{STOCK_RULE, apache as ap_check};
-use crate::checks::{self, Context};
+use crate::context::Context;
 use crate::findings::{Code, Finding, Severity};
 use crate::store::server::{self, Htaccess, Kind};
 
