@@ -2,7 +2,7 @@
 //! [`crate::fix::integration`]; this reads the store, opens the write session, journals.
 
 use crate::app::{Common, Error, Outcome, Result};
-use crate::checks::permissions::AclData;
+use crate::checks::roles::AclData;
 use crate::context::Context;
 use crate::fix::integration::{self as integration_fix, REDACTED_COLUMNS};
 use crate::fix::journal::Journal;

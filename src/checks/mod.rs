@@ -8,7 +8,7 @@ pub mod credentials;
 pub mod headers;
 pub mod logins;
 pub mod oauth;
-pub mod permissions;
+pub mod roles;
 pub mod server;
 pub mod tokens;
 
@@ -57,7 +57,7 @@ impl Diagnosis {
 pub fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> {
     let scopes = &ctx.config.scopes;
     if let Some(t) = ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
-        let path = permissions::rest_path(&t.path);
+        let path = roles::rest_path(&t.path);
         let rest = path
             .trim_start_matches("/index.php")
             .strip_prefix("/rest/")
@@ -177,8 +177,8 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
             return;
         }
     };
-    let data = permissions::AclData::load(ctx);
-    let check = permissions::check_request(ctx, &data, &request.method, target, &who);
+    let data = roles::AclData::load(ctx);
+    let check = roles::check_request(ctx, &data, &request.method, target, &who);
     d.findings.extend(check.diagnosis.findings);
     d.skipped.extend(check.diagnosis.skipped);
 }

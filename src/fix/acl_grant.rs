@@ -531,7 +531,7 @@ fn resolve_target(
         GrantTarget::Integration(name) => {
             let who =
                 caller::identify(ctx, &CallerSpec::Integration(name.clone())).map_err(refused)?;
-            let Some(role) = crate::checks::permissions::role_of(ctx, &who.caller)
+            let Some(role) = crate::checks::roles::role_of(ctx, &who.caller)
                 .and_then(|id| u64::try_from(id).ok())
                 .and_then(find)
             else {

@@ -1,8 +1,8 @@
-//! Step 2: role permissions and routes. Which route a request hits (Magento's REST router),
-//! which ACL resources it needs (every one of them: `Magento\Framework\Webapi\Authorization`),
-//! which role Magento resolves for the caller (`WebapiRoleLocator`), what that role grants
-//! (`Magento\Framework\Acl` as the Authorization module loads it), and where to tick what is
-//! missing in the admin.
+//! Step 2: role permissions and routes (a role's ACL grants; file permissions are step 5).
+//! Which route a request hits (Magento's REST router), which ACL resources it needs (every one
+//! of them: `Magento\Framework\Webapi\Authorization`), which role Magento resolves for the
+//! caller (`WebapiRoleLocator`), what that role grants (`Magento\Framework\Acl` as the
+//! Authorization module loads it), and where to tick what is missing in the admin.
 
 use crate::checks::Diagnosis;
 use crate::checks::caller::{Caller, Identified};
