@@ -78,7 +78,8 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
         .target
         .clone()
         .ok_or_else(|| Error::Usage("acl:check needs --request \"METHOD TARGET\"".into()))?;
-    let who = caller::identify(&ctx, &c.caller).map_err(|why| Error::refused(&ctx.masker, &why))?;
+    let who = caller::identify(&ctx, &c.caller)
+        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
     let data = AclData::load(&ctx);
     let mut check = roles::check_request(&ctx, &data, &spec.method, &target, &who);
     // A token Magento refuses makes the request a guest's, whatever its role grants.
@@ -112,7 +113,8 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
 pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
     let common = &c.common;
     let mut ctx = common.load(None)?;
-    let who = caller::identify(&ctx, &c.caller).map_err(|why| Error::refused(&ctx.masker, &why))?;
+    let who = caller::identify(&ctx, &c.caller)
+        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
     if ctx.db.is_none() {
         return Err(Error::refused(
             &ctx.masker,

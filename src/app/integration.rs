@@ -155,5 +155,5 @@ pub fn credentials(ctx: &Context, name: &str) -> Result<OauthCredentials> {
         .db_for("integration")
         .map_err(|s| Error::Failed(s.reason))?;
     let secrets = OauthSecrets::for_store(&ctx.install, Some(db));
-    integration_fix::credentials(db, &secrets, name).map_err(Error::Failed)
+    integration_fix::credentials(db, &secrets, name).map_err(|e| Error::Failed(e.to_string()))
 }

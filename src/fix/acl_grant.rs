@@ -529,8 +529,8 @@ fn resolve_target(
     let find = |id: u64| roles.iter().find(|r| r.role_id == id);
     match target {
         GrantTarget::Integration(name) => {
-            let who =
-                caller::identify(ctx, &CallerSpec::Integration(name.clone())).map_err(refused)?;
+            let who = caller::identify(ctx, &CallerSpec::Integration(name.clone()))
+                .map_err(|e| refused(e.to_string()))?;
             let Some(role) = crate::checks::roles::role_of(ctx, &who.caller)
                 .and_then(|id| u64::try_from(id).ok())
                 .and_then(find)
@@ -548,8 +548,8 @@ fn resolve_target(
             })
         }
         GrantTarget::AdminUser(name) => {
-            let who =
-                caller::identify(ctx, &CallerSpec::AdminUser(name.clone())).map_err(refused)?;
+            let who = caller::identify(ctx, &CallerSpec::AdminUser(name.clone()))
+                .map_err(|e| refused(e.to_string()))?;
             let Caller::Admin { user_id, .. } = who.caller else {
                 return Err(refused(format!("'{name}' is not an admin user")));
             };
