@@ -1,11 +1,15 @@
 //! A unit test that keeps the top-level modules layered: a module may use the ones below it,
 //! never one above it. The order is `magento` (pure knowledge, no I/O) → `store` (all file and
-//! database I/O) → `checks` → `fix` / `live` → `report` → the binary's `cli`. Checked here:
+//! database I/O) → `context` (the shared loader) → `checks` → `fix` / `live` → `report` → `app`
+//! → the binary's `cli`. Checked here:
 //!
-//! * `magento/` uses none of `store`, `checks`, `fix`, `live`, `report`, `request`, `error`;
-//! * `store/` uses none of `checks`, `fix`, `live`, `report`, `request`, `error` (store returns
-//!   its own errors; `crate::Error` wraps them);
-//! * `checks/` uses none of `fix`, `live`, `report`.
+//! * `magento/` uses none of `store`, `context`, `checks`, `fix`, `live`, `report`, `request`,
+//!   `error`;
+//! * `store/` uses none of `context`, `checks`, `fix`, `live`, `report`, `request`, `error`
+//!   (store returns its own errors; `crate::Error` wraps them);
+//! * `context` uses none of `checks`, `fix`, `live`, `report`, `app`, `cli`;
+//! * `checks/` uses none of `fix`, `live`, `report`;
+//! * `report/` uses neither `app` nor `cli`.
 //!
 //! Hand-written, grep-like, rather than a dependency-graph tool: the crate is one package, so
 //! tools that work on crates (cargo-deny, cargo-modules) do not see its modules, and a text scan
@@ -28,14 +32,21 @@ mod tests {
         (
             "magento",
             &[
-                "store", "checks", "fix", "live", "report", "request", "error", "cli",
+                "store", "context", "checks", "fix", "live", "report", "request", "error", "cli",
             ],
         ),
         (
             "store",
-            &["checks", "fix", "live", "report", "request", "error", "cli"],
+            &[
+                "context", "checks", "fix", "live", "report", "request", "error", "cli",
+            ],
+        ),
+        (
+            "context",
+            &["checks", "fix", "live", "report", "app", "cli"],
         ),
         ("checks", &["fix", "live", "report", "cli"]),
+        ("report", &["app", "cli"]),
     ];
 
     /// The text without `//` line comments and `/* */` block comments (strings are not parsed:

@@ -1,5 +1,8 @@
 //! Secret masking. Every output of m2auth goes through a [`Masker`] before it is written, so a
-//! secret that slipped into a message is still never printed whole.
+//! secret that slipped into a message is still never printed whole. Also the one set of masking
+//! heuristics for what m2auth stores: command lines and titles of journal entries
+//! ([`Masker::scrub_command`], [`Masker::scrub_words`]), token-like words ([`looks_secret`]) and
+//! `--db` URLs ([`redact_url`]).
 
 /// The masked form of a secret: the first and last four characters of a long secret
 /// (`eyJr…Q3xk`), the first two of a short one (`a1…`), nothing of a very short one (`…`).
@@ -184,6 +187,129 @@ fn redact_word(word: &str) -> String {
     }
 }
 
+/// Command lines and titles as the journal stores them: the values of secret options, token-like
+/// words and the run's known secrets masked.
+impl Masker {
+    /// The command line as the journal stores it: values of secret options masked (`--password`,
+    /// `--token`, `--oauth`, secrets in `--db` URLs and in Authorization/Cookie headers), any word
+    /// that looks like a token masked, then the run's known secrets scrubbed.
+    pub fn scrub_command(&self, args: &[String]) -> String {
+        let mut out: Vec<String> = Vec::with_capacity(args.len());
+        let mut mask_next: Option<String> = None;
+        for arg in args {
+            if let Some(opt) = mask_next.take() {
+                out.push(mask_option_value(&opt, arg));
+                continue;
+            }
+            if let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) {
+                let (name, value) = match body.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (body, None),
+                };
+                if secret_option(name) {
+                    match value {
+                        Some(v) => {
+                            let dashes = if arg.starts_with("--") { "--" } else { "-" };
+                            out.push(format!("{dashes}{name}={}", mask_option_value(name, v)));
+                        }
+                        None => {
+                            out.push(arg.clone());
+                            mask_next = Some(name.to_string());
+                        }
+                    }
+                    continue;
+                }
+            }
+            out.push(mask_word(arg));
+        }
+        self.scrub(&shell_words::join(out))
+    }
+
+    /// Text with every word that looks like a token or key masked, then known secrets scrubbed.
+    pub fn scrub_words(&self, text: &str) -> String {
+        let masked: Vec<String> = text.split(' ').map(mask_word).collect();
+        self.scrub(&masked.join(" "))
+    }
+}
+
+fn secret_option(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "password", "pass", "secret", "token", "oauth", "key", "db", "header", "curl",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+        || n == "h"
+}
+
+fn mask_option_value(name: &str, value: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    if n == "db" {
+        return redact_url(value);
+    }
+    if n == "h" || n == "header" {
+        return match value.split_once(':') {
+            Some((h, v)) => {
+                let h_l = h.trim().to_ascii_lowercase();
+                if h_l == "authorization"
+                    || h_l == "cookie"
+                    || h_l.contains("token")
+                    || h_l.contains("key")
+                {
+                    let v = v.trim();
+                    match v.split_once(' ') {
+                        Some((scheme, cred)) => format!("{h}: {scheme} {}", mask(cred)),
+                        None => format!("{h}: {}", mask(v)),
+                    }
+                } else {
+                    value.to_string()
+                }
+            }
+            None => value.to_string(),
+        };
+    }
+    if n == "curl" {
+        return "…".into();
+    }
+    mask(value)
+}
+
+/// A word that looks like a secret (token, key, hash): 16+ characters of token alphabet with
+/// letters and digits, not an ACL id (`::`) nor a path.
+pub fn looks_secret(w: &str) -> bool {
+    w.chars().count() >= 16
+        && !w.contains("::")
+        && !w.starts_with('/')
+        && w.chars().any(|c| c.is_ascii_digit())
+        && w.chars().any(|c| c.is_ascii_alphabetic())
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.+/=~$:".contains(c))
+}
+
+fn mask_word(w: &str) -> String {
+    if looks_secret(w) {
+        mask(w)
+    } else {
+        w.to_string()
+    }
+}
+
+/// The URL as messages may show it: everything between `://` and the last `@` (user and
+/// password, whatever characters the password holds) becomes `***`. Without any `@` there is no
+/// user-info to tell apart from the host, so everything after `://` is hidden when it holds a `:`
+/// (`mysql://u:S3cret` could be a user and password as well as a host and port).
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    match rest.rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None if rest.contains(':') => format!("{scheme}***"),
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,5 +382,43 @@ mod tests {
         );
         assert!(!out.contains("0123456789abcdef0123"));
         assert!(!out.contains("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"));
+    }
+
+    #[test]
+    fn command_masking() {
+        let args: Vec<String> = [
+            "m2auth",
+            "acl:grant",
+            "--integration",
+            "shop-sync",
+            "Magento_Sales::sales",
+            "--db",
+            "mysql://u:Sup3rSecretPw@db/magento",
+            "--password=Hunter2Hunter2",
+            "--token",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.abc123def456",
+            "-H",
+            "Authorization: Bearer abcdef1234567890abcdef",
+            "8f14e45fceea167a5a36dedd4bea2543",
+            "--apply",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut m = Masker::new();
+        m.add("shop-sync-secret-1");
+        let text = m.scrub_command(&args);
+        for secret in [
+            "Sup3rSecretPw",
+            "Hunter2Hunter2",
+            "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.abc123def456",
+            "abcdef1234567890abcdef",
+            "8f14e45fceea167a5a36dedd4bea2543",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("Magento_Sales::sales"), "{text}");
+        assert!(text.contains("shop-sync"), "{text}");
+        assert!(text.contains("--apply"), "{text}");
     }
 }

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use crate::app::{Common, Error, Outcome, Output, Result};
-use crate::checks::Context;
 use crate::checks::caller::{self, CallerSpec};
-use crate::checks::permissions::{self, AclData};
+use crate::checks::roles::{self, AclData};
 use crate::checks::tokens;
+use crate::context::Context;
 use crate::findings;
 use crate::fix::acl_grant::{self, GrantRequest, GrantTarget};
 use crate::live::{self, matrix};
@@ -78,9 +78,10 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
         .target
         .clone()
         .ok_or_else(|| Error::Usage("acl:check needs --request \"METHOD TARGET\"".into()))?;
-    let who = caller::identify(&ctx, &c.caller).map_err(|why| Error::refused(&ctx.masker, &why))?;
+    let who = caller::identify(&ctx, &c.caller)
+        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
     let data = AclData::load(&ctx);
-    let mut check = permissions::check_request(&ctx, &data, &spec.method, &target, &who);
+    let mut check = roles::check_request(&ctx, &data, &spec.method, &target, &who);
     // A token Magento refuses makes the request a guest's, whatever its role grants.
     if let CallerSpec::Token(t) = &c.caller {
         let token = tokens::inspect(&ctx, t);
@@ -112,7 +113,8 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
 pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
     let common = &c.common;
     let mut ctx = common.load(None)?;
-    let who = caller::identify(&ctx, &c.caller).map_err(|why| Error::refused(&ctx.masker, &why))?;
+    let who = caller::identify(&ctx, &c.caller)
+        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
     if ctx.db.is_none() {
         return Err(Error::refused(
             &ctx.masker,
@@ -123,14 +125,14 @@ pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
         ));
     }
     let data = AclData::load(&ctx);
-    let role_id = permissions::role_of(&ctx, &who.caller);
+    let role_id = roles::role_of(&ctx, &who.caller);
     let mut routes: Vec<&Route> = data.routes.routes().iter().collect();
     routes.sort_by(|a, b| (&a.url, &a.method).cmp(&(&b.url, &b.method)));
     let mut rows: Vec<MatrixRow<'_>> = routes
         .into_iter()
         .map(|route| MatrixRow {
             route,
-            verdict: permissions::evaluate(&ctx, &data, route, &who.caller, role_id),
+            verdict: roles::evaluate(&ctx, &data, route, &who.caller, role_id),
             live: None,
         })
         .collect();

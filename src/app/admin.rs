@@ -2,7 +2,7 @@
 //! [`crate::fix::admin`]; this opens the write session, journals, and renders.
 
 use crate::app::{Common, Error, Outcome, Result};
-use crate::checks::Context;
+use crate::context::Context;
 use crate::fix::admin as admin_fix;
 use crate::fix::journal::{EntryMeta, Journal, Listed};
 use crate::magento::password::HashVersion;

@@ -3,7 +3,8 @@
 //! diagnosis, callable from the library.
 
 use crate::app::{Common, Error, Outcome, Output, Result};
-use crate::checks::{self, Context, Diagnosis};
+use crate::checks::{self, Diagnosis};
+use crate::context::Context;
 use crate::live::canary::{self, CanaryOutcome};
 use crate::live::client::{origin_of, url_of};
 use crate::live::{Client, LiveError, Settings, session};

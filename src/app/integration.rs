@@ -2,8 +2,8 @@
 //! [`crate::fix::integration`]; this reads the store, opens the write session, journals.
 
 use crate::app::{Common, Error, Outcome, Result};
-use crate::checks::Context;
-use crate::checks::permissions::AclData;
+use crate::checks::roles::AclData;
+use crate::context::Context;
 use crate::fix::integration::{self as integration_fix, REDACTED_COLUMNS};
 use crate::fix::journal::Journal;
 use crate::magento::acl::{Acl, AclTree};
@@ -155,5 +155,5 @@ pub fn credentials(ctx: &Context, name: &str) -> Result<OauthCredentials> {
         .db_for("integration")
         .map_err(|s| Error::Failed(s.reason))?;
     let secrets = OauthSecrets::for_store(&ctx.install, Some(db));
-    integration_fix::credentials(db, &secrets, name).map_err(Error::Failed)
+    integration_fix::credentials(db, &secrets, name).map_err(|e| Error::Failed(e.to_string()))
 }

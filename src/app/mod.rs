@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-use crate::checks::{Context, LoadOptions};
+use crate::context::{Context, LoadOptions};
 use crate::mask::{self, Masker};
 use crate::report::style::Style;
 use crate::store::db::DbChoice;

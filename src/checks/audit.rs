@@ -1,7 +1,8 @@
 //! Step 9: prevention. Settings that do not cause today's 401 but weaken the store or will cause
 //! trouble later.
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::cryptkey::{self, KeyForm};
 use crate::magento::release::ReleaseVersion;

@@ -5,13 +5,13 @@
 //! This only identifies the caller; whether the token is valid (signature, expiry, revocation)
 //! is the credential checks' business.
 
-use crate::checks::Context;
+use crate::context::Context;
 use crate::findings::Evidence;
 use crate::magento::token::{
     self, TokenShape, USER_TYPE_ADMIN, USER_TYPE_CUSTOMER, USER_TYPE_INTEGRATION,
 };
 use crate::mask::mask;
-use crate::store::db::{Database, SqlValue};
+use crate::store::db::{Database, DbError, SqlValue};
 
 /// How the caller was named on the command line.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,9 +94,35 @@ pub struct Identified {
     pub evidence: Vec<Evidence>,
 }
 
+/// Why the caller cannot be identified; the message is one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CallerError {
+    /// No database to look the caller up in: why there is none.
+    #[error("{0}")]
+    NoDatabase(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Nothing names the caller: no such user, integration or token row, or a token that does
+    /// not say whose it is (a finding of the credential checks).
+    #[error("{0}")]
+    Unknown(String),
+}
+
+impl From<String> for CallerError {
+    fn from(why: String) -> CallerError {
+        CallerError::Unknown(why)
+    }
+}
+
+impl From<&str> for CallerError {
+    fn from(why: &str) -> CallerError {
+        CallerError::Unknown(why.to_string())
+    }
+}
+
 /// Identify the caller. `Err` says why it cannot be identified (a finding of the credential
 /// checks, or no database).
-pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, String> {
+pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, CallerError> {
     if *spec == CallerSpec::Guest {
         return Ok(Identified {
             caller: Caller::Guest,
@@ -109,14 +135,14 @@ pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, String> 
             evidence: Vec::new(),
         });
     }
-    let db = ctx.db_for("caller").map_err(|s| s.reason)?;
+    let db = ctx
+        .db_for("caller")
+        .map_err(|s| CallerError::NoDatabase(s.reason))?;
     match spec {
         CallerSpec::Token(t) => from_token(db, t),
         CallerSpec::Integration(name) => integration(db, "name", name.clone().into()),
         CallerSpec::OauthConsumer(key) => {
-            let rows = db
-                .rows("oauth_consumer", &[("key", key.as_str().into())])
-                .map_err(|e| e.to_string())?;
+            let rows = db.rows("oauth_consumer", &[("key", key.as_str().into())])?;
             let id = rows
                 .first()
                 .and_then(|r| r.int("entity_id"))
@@ -129,9 +155,7 @@ pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, String> 
             Ok(who)
         }
         CallerSpec::AdminUser(name) => {
-            let rows = db
-                .rows("admin_user", &[("username", name.as_str().into())])
-                .map_err(|e| e.to_string())?;
+            let rows = db.rows("admin_user", &[("username", name.as_str().into())])?;
             let row = rows
                 .first()
                 .ok_or_else(|| format!("no admin user '{name}' in admin_user"))?;
@@ -151,10 +175,12 @@ pub fn identify(ctx: &Context, spec: &CallerSpec) -> Result<Identified, String> 
     }
 }
 
-fn integration(db: &dyn Database, column: &str, value: SqlValue) -> Result<Identified, String> {
-    let rows = db
-        .rows("integration", &[(column, value.clone())])
-        .map_err(|e| e.to_string())?;
+fn integration(
+    db: &dyn Database,
+    column: &str,
+    value: SqlValue,
+) -> Result<Identified, CallerError> {
+    let rows = db.rows("integration", &[(column, value.clone())])?;
     let row = rows.first().ok_or_else(|| {
         format!(
             "no integration with {column} = {}",
@@ -179,7 +205,7 @@ fn integration(db: &dyn Database, column: &str, value: SqlValue) -> Result<Ident
     })
 }
 
-fn from_token(db: &dyn Database, t: &str) -> Result<Identified, String> {
+fn from_token(db: &dyn Database, t: &str) -> Result<Identified, CallerError> {
     match token::parse(t) {
         TokenShape::Jws { .. } => {
             let shape = token::parse(t);
@@ -208,17 +234,16 @@ fn from_token(db: &dyn Database, t: &str) -> Result<Identified, String> {
                 }),
                 other => Err(format!(
                     "the JWT names user type {other}: Magento issues JWTs to admins (2) and customers (3) only"
-                )),
+                )
+                .into()),
             }
         }
         TokenShape::Jwe { .. } => {
             Err("the token is a JWE (encrypted): its user cannot be read without the key".into())
         }
-        TokenShape::Malformed(why) => Err(format!("the token is malformed: {why}")),
+        TokenShape::Malformed(why) => Err(format!("the token is malformed: {why}").into()),
         TokenShape::Opaque => {
-            let rows = db
-                .rows("oauth_token", &[("token", t.into())])
-                .map_err(|e| e.to_string())?;
+            let rows = db.rows("oauth_token", &[("token", t.into())])?;
             let row = rows
                 .first()
                 .ok_or_else(|| format!("the token {} is in no oauth_token row", mask(t)))?;
@@ -257,7 +282,7 @@ fn from_token(db: &dyn Database, t: &str) -> Result<Identified, String> {
                     }
                 }
                 (_, _, _, Some(consumer)) => integration(db, "consumer_id", consumer.into())?,
-                _ => return Err(format!("oauth_token row {id} names no user")),
+                _ => return Err(format!("oauth_token row {id} names no user").into()),
             };
             found.evidence.insert(0, ev);
             Ok(found)

@@ -4,7 +4,8 @@
 //! (app/code/Magento/JwtUserToken/Model/SecretBasedJwksFactory.php): without a key no token can
 //! be issued or verified.
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::store::root::ENV_PHP;
 

@@ -3,7 +3,8 @@
 //! pieces and the first, lower-cased, must be `bearer`; anything else is silently ignored and the
 //! request runs as a guest. (OAuth headers are read by the OAuth checks.)
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::mask::mask;
 

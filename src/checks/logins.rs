@@ -15,7 +15,8 @@
 
 use jiff::Timestamp;
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::password::{self, PasswordError, StoredHash};
 use crate::request::Login;

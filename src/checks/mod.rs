@@ -1,19 +1,18 @@
-//! CHECK: one module per troubleshooting step. Each reads facts through the [`Context`] and adds
+//! CHECK: one module per troubleshooting step. Each reads facts through the [`Context`] (loaded by
+//! [`crate::context`]) and adds
 //! findings (or a reason it could not run) to a [`Diagnosis`]; none of them prints or writes.
 
 pub mod audit;
 pub mod caller;
-pub mod context;
 pub mod credentials;
 pub mod headers;
 pub mod logins;
 pub mod oauth;
-pub mod permissions;
+pub mod roles;
 pub mod server;
 pub mod tokens;
 
-pub use context::{Context, LoadOptions};
-
+use crate::context::Context;
 use crate::findings::{self, Code, Finding, Skipped};
 
 /// What the checks found, ranked (most likely root cause first), and what they could not check.
@@ -58,7 +57,7 @@ impl Diagnosis {
 pub fn request_store(ctx: &Context) -> Option<&crate::store::scopes::StoreView> {
     let scopes = &ctx.config.scopes;
     if let Some(t) = ctx.request.as_ref().and_then(|r| r.target.as_ref()) {
-        let path = permissions::rest_path(&t.path);
+        let path = roles::rest_path(&t.path);
         let rest = path
             .trim_start_matches("/index.php")
             .strip_prefix("/rest/")
@@ -178,8 +177,8 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
             return;
         }
     };
-    let data = permissions::AclData::load(ctx);
-    let check = permissions::check_request(ctx, &data, &request.method, target, &who);
+    let data = roles::AclData::load(ctx);
+    let check = roles::check_request(ctx, &data, &request.method, target, &who);
     d.findings.extend(check.diagnosis.findings);
     d.skipped.extend(check.diagnosis.skipped);
 }

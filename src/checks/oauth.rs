@@ -13,7 +13,8 @@
 //! tried (http↔https, with/without the port, the hosts of `web/*/base_url`, with/without a store
 //! code): one that verifies is `oauth-base-url-mismatch`, with the reason.
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::oauth1::{
     self, HMAC_SHA256, Params, SeenRequest, Variant, collect_params, magento_base_string,

@@ -10,7 +10,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::jwt::{self, Verification};
 use crate::magento::token::{

@@ -30,8 +30,8 @@ use serde::Serialize;
 use super::cache::cache_notice;
 use super::journal::{EntryMeta, Journal, Listed};
 use super::{Conflict, FixError, Plan, Step, sql_literal};
-use crate::checks::Context;
 use crate::checks::caller::{self, Caller, CallerSpec};
+use crate::context::Context;
 use crate::magento::acl::{ADMIN, ALL, Acl, AclTree, RoleRow, RuleRow, UserType};
 use crate::store::acl as store_acl;
 use crate::store::db::write::WriteSession;
@@ -427,46 +427,6 @@ pub struct GrantOutcome {
     pub journal: Option<Listed>,
 }
 
-impl GrantOutcome {
-    /// One line after the plan saying what happened.
-    pub fn note(&self) -> String {
-        match (self.status, &self.journal) {
-            (GrantStatus::AlreadyAllowed, _) => {
-                "nothing to change: the role already has every asked-for resource".into()
-            }
-            (GrantStatus::Planned, _) if self.plan.is_empty() => "nothing to change".into(),
-            (GrantStatus::Planned, _) => {
-                "plan only: nothing was changed; run again with --apply".into()
-            }
-            (GrantStatus::Applied, Some(l)) => format!(
-                "applied in one transaction; journal entry {id} (undo: m2auth undo {id})",
-                id = l.entry.id
-            ),
-            (GrantStatus::Applied, None) => "applied".into(),
-        }
-    }
-
-    pub fn to_text(&self) -> String {
-        format!("{}{}\n", self.plan.to_text(), self.note())
-    }
-
-    /// The plan's JSON (`title`, `notes`, `steps`, `effects`, `cache_notice`) plus `status`,
-    /// `applied`, `role_id`, `role`, `note`, and `journal`/`undo` when applied.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut v = self.plan.to_json();
-        v["status"] = serde_json::to_value(self.status).unwrap_or_default();
-        v["applied"] = (self.status == GrantStatus::Applied).into();
-        v["role_id"] = self.role_id.into();
-        v["role"] = self.role.clone().into();
-        v["note"] = self.note().into();
-        if let Some(l) = &self.journal {
-            v["journal"] = l.entry.id.clone().into();
-            v["undo"] = format!("m2auth undo {}", l.entry.id).into();
-        }
-        v
-    }
-}
-
 /// Names for roles: admin usernames and integration names by id.
 struct Names {
     admins: HashMap<u64, String>,
@@ -569,9 +529,9 @@ fn resolve_target(
     let find = |id: u64| roles.iter().find(|r| r.role_id == id);
     match target {
         GrantTarget::Integration(name) => {
-            let who =
-                caller::identify(ctx, &CallerSpec::Integration(name.clone())).map_err(refused)?;
-            let Some(role) = crate::checks::permissions::role_of(ctx, &who.caller)
+            let who = caller::identify(ctx, &CallerSpec::Integration(name.clone()))
+                .map_err(|e| refused(e.to_string()))?;
+            let Some(role) = crate::checks::roles::role_of(ctx, &who.caller)
                 .and_then(|id| u64::try_from(id).ok())
                 .and_then(find)
             else {
@@ -588,8 +548,8 @@ fn resolve_target(
             })
         }
         GrantTarget::AdminUser(name) => {
-            let who =
-                caller::identify(ctx, &CallerSpec::AdminUser(name.clone())).map_err(refused)?;
+            let who = caller::identify(ctx, &CallerSpec::AdminUser(name.clone()))
+                .map_err(|e| refused(e.to_string()))?;
             let Caller::Admin { user_id, .. } = who.caller else {
                 return Err(refused(format!("'{name}' is not an admin user")));
             };

@@ -206,7 +206,8 @@ pub fn change_password(
         .and_then(|p| StoredHash::parse(&p))
         .map(|h| h.version_field);
     let state = lock_state(session, &row, &name)?;
-    let hash = password::hash_new(new_password, salt, version).map_err(FixError::Refused)?;
+    let hash = password::hash_new(new_password, salt, version)
+        .map_err(|e| FixError::Refused(e.to_string()))?;
     let hash_version = StoredHash::parse(&hash)
         .map(|h| h.version_field)
         .unwrap_or_else(|| HashStep::Sha256.token());

@@ -196,29 +196,29 @@ pub fn credentials(
     db: &dyn Database,
     secrets: &OauthSecrets,
     name: &str,
-) -> Result<crate::request::OauthCredentials, String> {
-    let rows = db
-        .rows("integration", &[("name", name.into())])
-        .map_err(|e| e.to_string())?;
+) -> Result<crate::request::OauthCredentials, FixError> {
+    let rows = db.rows("integration", &[("name", name.into())])?;
     let consumer_id = rows
         .first()
         .and_then(|r| r.int("consumer_id"))
-        .ok_or_else(|| format!("no integration '{name}' with an OAuth consumer"))?;
-    let consumer = db
-        .rows("oauth_consumer", &[("entity_id", consumer_id.into())])
-        .map_err(|e| e.to_string())?;
-    let consumer = consumer
-        .first()
-        .ok_or_else(|| format!("integration '{name}': no oauth_consumer row {consumer_id}"))?;
-    let tokens = db
-        .rows("oauth_token", &[("consumer_id", consumer_id.into())])
-        .map_err(|e| e.to_string())?;
+        .ok_or_else(|| {
+            FixError::NotFound(format!("no integration '{name}' with an OAuth consumer"))
+        })?;
+    let consumer = db.rows("oauth_consumer", &[("entity_id", consumer_id.into())])?;
+    let consumer = consumer.first().ok_or_else(|| {
+        FixError::NotFound(format!(
+            "integration '{name}': no oauth_consumer row {consumer_id}"
+        ))
+    })?;
+    let tokens = db.rows("oauth_token", &[("consumer_id", consumer_id.into())])?;
     let token = tokens
         .iter()
         .find(|t| t.text("type").as_deref() == Some("access") && t.int("revoked") != Some(1))
-        .ok_or_else(|| format!("integration '{name}' has no access token that is not revoked (integration:activate {name})"))?;
+        .ok_or_else(|| FixError::NotFound(format!("integration '{name}' has no access token that is not revoked (integration:activate {name})")))?;
     let open = |what: &str, read: SecretRead| match read {
-        SecretRead::Undecryptable(e) => Err(format!("integration '{name}': {what} {e}")),
+        SecretRead::Undecryptable(e) => Err(FixError::Refused(format!(
+            "integration '{name}': {what} {e}"
+        ))),
         r => Ok(r.value().to_string()),
     };
     Ok(crate::request::OauthCredentials {

@@ -22,8 +22,9 @@ use serde::Serialize;
 
 use super::journal::{EntryMeta, Journal, Listed};
 use super::{FixError, Plan, Step};
+use crate::checks;
 use crate::checks::server::{STOCK_RULE, apache as ap_check};
-use crate::checks::{self, Context};
+use crate::context::Context;
 use crate::findings::{Code, Finding, Severity};
 use crate::store::server::{self, Htaccess, Kind};
 
@@ -474,42 +475,6 @@ impl FixPlan {
             effects: Vec::new(),
             cache_notice: self.afterwards.clone(),
         }
-    }
-
-    pub fn to_text(&self, applied: Option<&Listed>) -> String {
-        let mut out = self.as_plan().to_text();
-        if !self.manual.is_empty() {
-            out.push_str("Manual steps (m2auth does not carry these out):\n");
-            for m in &self.manual {
-                out.push_str(&format!("  - {}: {}\n", m.code, m.summary));
-                for c in &m.commands {
-                    out.push_str(&format!("      {c}\n"));
-                }
-            }
-        }
-        match applied {
-            Some(l) => out.push_str(&format!(
-                "applied: {} file(s) changed; journal {} (m2auth undo reverses it)\n",
-                l.entry.files.len(),
-                l.entry.id
-            )),
-            None if !self.edits.is_empty() => {
-                out.push_str("nothing was changed: run with --apply to make the edits above\n")
-            }
-            None => {}
-        }
-        out
-    }
-
-    pub fn to_json(&self, applied: Option<&Listed>) -> serde_json::Value {
-        serde_json::json!({
-            "plan": self.as_plan().to_json(),
-            "edits": self.edits,
-            "manual": self.manual,
-            "afterwards": self.afterwards,
-            "applied": applied.is_some(),
-            "journal": applied.map(|l| l.entry.id.clone()),
-        })
     }
 }
 

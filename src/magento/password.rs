@@ -255,6 +255,27 @@ pub enum PasswordError {
     TooCostly { mem: u64 },
 }
 
+/// Why a hash cannot be computed (where PHP's `Encryptor` or libsodium throws).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    #[error("unknown hash version '{0}'")]
+    UnknownVersion(String),
+    #[error("the salt is empty, which Argon2 hashing cannot pad")]
+    EmptySalt,
+    #[error("Argon2 output length {0} is outside libsodium's range")]
+    OutputLength(u64),
+    #[error("Argon2 opslimit {0} is outside libsodium's range")]
+    OpsLimit(u64),
+    #[error("Argon2 memlimit {0} is below libsodium's minimum")]
+    MemoryTooSmall(u64),
+    #[error("Argon2 memlimit {0} is above what m2auth computes")]
+    MemoryTooLarge(u64),
+    #[error("Argon2 parameters rejected: {0}")]
+    Params(String),
+    #[error("Argon2 failed: {0}")]
+    Argon2(String),
+}
+
 /// `Encryptor::isValidHash($password, $stored)`. `crypt_key` is the current (last) key of
 /// `crypt/key`, needed only for the keyed fallback.
 pub fn verify(
@@ -268,7 +289,9 @@ pub fn verify(
             Err("it is not in the form hash:salt:version".to_string()),
         ),
         Some(h) => {
-            let attempt = recreate(password.as_bytes(), &h).map(|r| (r, h.versions.clone()));
+            let attempt = recreate(password.as_bytes(), &h)
+                .map(|r| (r, h.versions.clone()))
+                .map_err(|e| e.to_string());
             (h.hash, attempt)
         }
     };
@@ -291,7 +314,7 @@ pub fn verify(
 }
 
 /// The chain applied to the password; `Err(reason)` where Magento throws and falls back.
-fn recreate(password: &[u8], h: &StoredHash) -> Result<String, String> {
+fn recreate(password: &[u8], h: &StoredHash) -> Result<String, HashError> {
     let mut recreated = password.to_vec();
     for step in &h.versions {
         let next = match step {
@@ -309,7 +332,7 @@ fn recreate(password: &[u8], h: &StoredHash) -> Result<String, String> {
                 ops,
                 mem,
             } => argon_hex(&recreated, &h.salt, *seed_bytes, *ops, *mem)?,
-            HashStep::Unknown(t) => return Err(format!("unknown hash version '{t}'")),
+            HashStep::Unknown(t) => return Err(HashError::UnknownVersion(t.clone())),
         };
         recreated = next.into_bytes();
     }
@@ -355,43 +378,35 @@ fn salted(salt: &str, data: &[u8]) -> Vec<u8> {
 /// `getArgonHash()`: the salt padded (`str_pad($salt, 16, $salt)`) or cut to 16 bytes, then
 /// `sodium_crypto_pwhash(seed, data, salt, ops, mem, ARGON2ID13)` = Argon2id v1.3, one lane,
 /// `mem / 1024` KiB, hex-encoded.
-fn argon_hex(data: &[u8], salt: &str, seed: u64, ops: u64, mem: u64) -> Result<String, String> {
+fn argon_hex(data: &[u8], salt: &str, seed: u64, ops: u64, mem: u64) -> Result<String, HashError> {
     let salt16 = argon_salt(salt.as_bytes())?;
     // libsodium's crypto_pwhash limits (PHP throws SodiumException outside them).
     if !(16..=u32::MAX as u64).contains(&seed) {
-        return Err(format!(
-            "Argon2 output length {seed} is outside libsodium's range"
-        ));
+        return Err(HashError::OutputLength(seed));
     }
     if !(1..=u32::MAX as u64).contains(&ops) {
-        return Err(format!(
-            "Argon2 opslimit {ops} is outside libsodium's range"
-        ));
+        return Err(HashError::OpsLimit(ops));
     }
     if mem < 8192 {
-        return Err(format!(
-            "Argon2 memlimit {mem} is below libsodium's minimum"
-        ));
+        return Err(HashError::MemoryTooSmall(mem));
     }
     if mem > MAX_ARGON_MEMORY {
-        return Err(format!(
-            "Argon2 memlimit {mem} is above what m2auth computes"
-        ));
+        return Err(HashError::MemoryTooLarge(mem));
     }
     let params = Params::new((mem / 1024) as u32, ops as u32, 1, Some(seed as usize))
-        .map_err(|e| format!("Argon2 parameters rejected: {e}"))?;
+        .map_err(|e| HashError::Params(e.to_string()))?;
     let mut out = vec![0u8; seed as usize];
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password_into(data, &salt16, &mut out)
-        .map_err(|e| format!("Argon2 failed: {e}"))?;
+        .map_err(|e| HashError::Argon2(e.to_string()))?;
     Ok(hex(&out))
 }
 
 /// The 16-byte salt `getArgonHash()` passes to libsodium. An empty salt cannot be padded
 /// (`str_pad` with an empty pad string throws).
-pub fn argon_salt(salt: &[u8]) -> Result<[u8; SALT_BYTES], String> {
+pub fn argon_salt(salt: &[u8]) -> Result<[u8; SALT_BYTES], HashError> {
     if salt.is_empty() {
-        return Err("the salt is empty, which Argon2 hashing cannot pad".into());
+        return Err(HashError::EmptySalt);
     }
     let mut out = [0u8; SALT_BYTES];
     for (i, b) in out.iter_mut().enumerate() {
@@ -430,7 +445,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// `getHash($password, $salt, $version)` with a given salt: what Magento writes. Argon versions
 /// use libsodium's interactive constants; version 3 records them (`3_32_2_67108864`).
-pub fn hash_new(password: &str, salt: &str, version: HashVersion) -> Result<String, String> {
+pub fn hash_new(password: &str, salt: &str, version: HashVersion) -> Result<String, HashError> {
     let (hash, token) = match version {
         HashVersion::Md5 => (
             hex(&Md5::digest(salted(salt, password.as_bytes()))),

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use crate::checks::caller::Identified;
-use crate::checks::permissions::{RouteCheck, Verdict};
+use crate::checks::roles::{RouteCheck, Verdict};
 use crate::magento::routes::Route;
 use crate::report::diagnosis::{TOOL_NAME, TOOL_VERSION, findings_text};
 use crate::report::style::Style;

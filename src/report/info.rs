@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::checks::Context;
+use crate::context::Context;
 use crate::report::style::Style;
 use crate::store::db::{self, DbChoice, DbDescription, Source};
 

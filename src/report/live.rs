@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::Severity;
 use crate::live::canary::CanaryRun;
 use crate::live::classify::Classification;

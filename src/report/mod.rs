@@ -4,9 +4,11 @@
 //! writing.
 
 pub mod acl;
+pub mod acl_grant;
 pub mod admin;
 pub mod canary;
 pub mod diagnosis;
+pub mod fix;
 pub mod info;
 pub mod integration;
 pub mod journal;

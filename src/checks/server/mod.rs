@@ -13,7 +13,8 @@ pub mod nginx;
 
 use serde::Serialize;
 
-use crate::checks::{Context, Diagnosis};
+use crate::checks::Diagnosis;
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::store::server::{self, Kind};
 

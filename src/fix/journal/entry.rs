@@ -13,7 +13,6 @@ use crate::store::db::write::{Change, Operation, Stored, WriteSession};
 use crate::store::secrets::Sealer;
 
 use super::FORMAT;
-use super::command::{mask_command, mask_text};
 use super::patch::Hunk;
 
 /// The database an entry changed (never the password).
@@ -244,8 +243,8 @@ pub(super) fn new_entry_for(
         format: FORMAT,
         id,
         created_at: now.to_string(),
-        title: mask_text(&meta.title, &meta.masker),
-        command: mask_command(&meta.command, &meta.masker),
+        title: meta.masker.scrub_words(&meta.title),
+        command: meta.masker.scrub_command(&meta.command),
         database,
         changes,
         files: Vec::new(),

@@ -37,9 +37,9 @@
 //! `crate::fix::journal::X` paths stay as they were; `entry` (the entry model, making a new
 //! entry), `patch` (file patches, sha256), `store` (writing, listing, finding, loading entries;
 //! trust), `undo_db` (undo of rows, the undo plan), `undo_files` (file changes and their undo),
-//! `file_io` (atomic, private file writes), `command` (command-line masking).
+//! `file_io` (atomic, private file writes). The command line and title an entry stores are
+//! masked by [`crate::mask::Masker::scrub_command`] and [`crate::mask::Masker::scrub_words`].
 
-mod command;
 mod entry;
 mod file_io;
 mod patch;
@@ -47,7 +47,6 @@ mod store;
 mod undo_db;
 mod undo_files;
 
-pub use command::{mask_command, mask_text};
 pub use entry::{
     DatabaseRef, Entry, EntryMeta, FileChange, FileKind, Listed, SEALED_PREFIX, UndoOptions,
     UndoOutcome, Undone, digest,

@@ -5,13 +5,12 @@
 use std::fs;
 
 use crate::fix::{Conflict, FixError, Plan, Step, sql_literal};
-use crate::mask::mask;
+use crate::mask::{looks_secret, mask};
 use crate::store::db::write::{Change, Operation, Stored, WriteSession};
 use crate::store::db::{Row, SqlValue};
 use crate::store::secrets::Sealer;
 
 use super::Journal;
-use super::command::looks_secret;
 use super::entry::{
     Entry, EntryMeta, Listed, SEALED_PREFIX, UndoOptions, UndoOutcome, database_ref, digest,
     is_redacted, is_sealed, marked_undone, new_entry, redact_entry, same_server,

@@ -25,6 +25,7 @@
 use std::path::{Path, PathBuf};
 
 use super::DbError;
+pub use crate::mask::redact_url;
 use crate::store::envphp::{Array, Document, Key, Value};
 
 /// The sockets tried, in order, for `localhost` (PDO's `pdo_mysql.default_socket` and the usual
@@ -530,22 +531,6 @@ fn ssl_from_driver_options(
         enabled |= !text.is_empty();
     }
     Ok(enabled.then_some(ssl))
-}
-
-/// The URL as messages may show it: everything between `://` and the last `@` (user and
-/// password, whatever characters the password holds) becomes `***`. Without any `@` there is no
-/// user-info to tell apart from the host, so everything after `://` is hidden when it holds a `:`
-/// (`mysql://u:S3cret` could be a user and password as well as a host and port).
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), url),
-    };
-    match rest.rfind('@') {
-        Some(at) => format!("{scheme}***{}", &rest[at..]),
-        None if rest.contains(':') => format!("{scheme}***"),
-        None => url.to_string(),
-    }
 }
 
 fn percent_decode(s: &str) -> Result<String, String> {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use m2auth::checks::{Context, LoadOptions};
+use m2auth::context::{Context, LoadOptions};
 use m2auth::store::server::Sources;
 use serde_json::Value;
 

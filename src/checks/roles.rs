@@ -1,11 +1,12 @@
-//! Step 2: role permissions and routes. Which route a request hits (Magento's REST router),
-//! which ACL resources it needs (every one of them: `Magento\Framework\Webapi\Authorization`),
-//! which role Magento resolves for the caller (`WebapiRoleLocator`), what that role grants
-//! (`Magento\Framework\Acl` as the Authorization module loads it), and where to tick what is
-//! missing in the admin.
+//! Step 2: role permissions and routes (a role's ACL grants; file permissions are step 5).
+//! Which route a request hits (Magento's REST router), which ACL resources it needs (every one
+//! of them: `Magento\Framework\Webapi\Authorization`), which role Magento resolves for the
+//! caller (`WebapiRoleLocator`), what that role grants (`Magento\Framework\Acl` as the
+//! Authorization module loads it), and where to tick what is missing in the admin.
 
+use crate::checks::Diagnosis;
 use crate::checks::caller::{Caller, Identified};
-use crate::checks::{Context, Diagnosis};
+use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::acl::{Acl, AclTree, Reason, UserType};
 use crate::magento::routes::{Outcome, Route, RouteIndex, StorePart};

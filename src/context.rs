@@ -1,5 +1,7 @@
-//! Everything the checks look at, loaded once: the installation, the database (if it could be
-//! opened), the resolved configuration, the clock, and the request being diagnosed.
+//! The shared loader: everything the checks, fixes, live requests and reports look at, loaded
+//! once into a [`Context`] (from [`LoadOptions`]): the installation, the database (if it could
+//! be opened), the resolved configuration, the clock, the request being diagnosed and the run's
+//! secrets. It sits between `store` (which it reads through) and `checks` (its first user).
 
 use std::path::PathBuf;
 
