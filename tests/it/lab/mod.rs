@@ -42,6 +42,7 @@
 
 pub mod fixture;
 pub mod report;
+pub mod scenario;
 pub mod schema;
 pub mod web;
 
