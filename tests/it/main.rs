@@ -26,6 +26,7 @@ mod modules;
 mod oauth;
 mod real_magento;
 mod routes;
+mod scenarios;
 mod server_config;
 mod server_e2e;
 mod server_fix;

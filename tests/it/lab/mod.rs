@@ -33,6 +33,10 @@
 //! * [`report`]: running m2auth on a store and reading its JSON: `run_at_root(store, args)`,
 //!   `run_json_doc(args, cwd)`, `codes(doc)`, `server_config_skips(doc)`; `pub_docroot_store()`,
 //!   `magento_pub_htaccess()`, `write_tree(dir, files)`, `SERVER_CODES`, `RULE`.
+//! * [`scenario`]: the fluent builder for one store + database + m2auth call + expectations
+//!   (`Scenario::new()` → `Option<Scenario>`; `.release`, `.modules`, `.env`, `.admin`, `.row`,
+//!   `.config`, … `.diagnose(args)` → `Outcome` with `.expect_root_cause`, `.expect_codes`,
+//!   `.expect_no_error`, `.expect_exit`, …); used by tests/it/scenarios/.
 //! * [`web`]: real Apache / nginx / php-fpm on loopback (`web::Apache::new(docroot).start()`,
 //!   `web::Nginx::new(root).start()` → `Option<WebServer>`: `port`, `base_url`, `config`, `dir`,
 //!   `get`/`post`/`request`, `error_log()`; stopped on Drop), the REST test double
@@ -42,6 +46,7 @@
 
 pub mod fixture;
 pub mod report;
+pub mod scenario;
 pub mod schema;
 pub mod web;
 
