@@ -1781,3 +1781,101 @@ fn real_magento_two_factor_and_ims() {
     }
     r.magento(&["cache:clean"]);
 }
+
+/// `oauth:sign`'s header sent by curl, a redirect in front of the store, a closed port, and a
+/// live answer the database does not explain (an ACL still allowed in Magento's cache).
+#[test]
+fn real_magento_signing_redirects_and_a_live_mismatch() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let url = r.url(PRODUCTS);
+    let full = r.integration("m2auth-real-full", &["all"]);
+
+    // oauth:sign's Authorization header: accepted by Magento.
+    let oauth = format!(
+        "{},{},{},{}",
+        full.key, full.secret, full.token, full.token_secret
+    );
+    let (code, doc) = r.m2auth_json(&[
+        "oauth:sign",
+        "--request",
+        &format!("GET {url}"),
+        "--oauth",
+        &oauth,
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["signature_method"], "HMAC-SHA256");
+    let header = format!("Authorization: {}", doc["authorization"].as_str().unwrap());
+    let (status, body) = r.call("GET", &url, &[header], None);
+    assert_eq!(status, 200, "oauth:sign's header: {body}");
+
+    // A role allowed in Magento's cached ACL but denied in authorization_rule since (no cache
+    // clean): Magento answers 200, the database says no: live-verdict-mismatch.
+    let limited = r.integration(
+        "m2auth-real-limited",
+        &["Magento_Catalog::catalog", "Magento_Catalog::products"],
+    );
+    let role = r.sql("SELECT role_id FROM authorization_role WHERE user_type = 1 AND user_id = (SELECT integration_id FROM integration WHERE name = 'm2auth-real-limited')");
+    r.magento(&["cache:clean", "config"]);
+    let h = format!(
+        "Authorization: {}",
+        r.sign(&limited, "GET", &url, "HMAC-SHA256")
+    );
+    let (status, _) = r.call("GET", &url, &[h], None);
+    assert_eq!(status, 200);
+    r.sql(&format!("UPDATE authorization_rule SET permission = 'deny' WHERE role_id = {role} AND resource_id = 'Magento_Catalog::products'"));
+    let (_, doc) = r.m2auth_json(&[
+        "request",
+        "--integration",
+        "m2auth-real-limited",
+        "--request",
+        &format!("GET {url}"),
+    ]);
+    r.sql(&format!("UPDATE authorization_rule SET permission = 'allow' WHERE role_id = {role} AND resource_id = 'Magento_Catalog::products'"));
+    r.magento(&["cache:clean", "config"]);
+    assert_eq!(
+        doc["response"]["status"], 200,
+        "the cached ACL still allows: {doc:#}"
+    );
+    assert!(
+        codes(&doc).contains(&"live-verdict-mismatch".to_string()),
+        "{doc:#}"
+    );
+
+    // A redirect in front of /rest: the client would follow it without its Authorization header.
+    let pub_dir = Path::new(r.root()).join("pub");
+    let mut a = lab::web::Apache::new(&pub_dir);
+    let closed = lab::web::closed_port();
+    a.vhost_extra = format!("RedirectMatch 302 ^/rest/(.*)$ http://127.0.0.1:{closed}/rest/$1\n");
+    if let Some(srv) = a.start() {
+        let u = format!("{}{PRODUCTS}", srv.base_url);
+        let (status, _) = r.call("GET", &u, &[], None);
+        assert_eq!(status, 302);
+        let key = r.crypt_key();
+        let now = r.now();
+        let token = jwt(&key, 1, 2, now - 60, now + 3600);
+        let (_, doc) = r.m2auth_json(&[
+            "request",
+            "--request",
+            &format!("GET {u}"),
+            "--token",
+            &token,
+        ]);
+        assert!(
+            codes(&doc).contains(&"request-redirected".to_string()),
+            "{doc:#}"
+        );
+        // And the port it points at answers nothing.
+        let (_, doc) = r.m2auth_json(&[
+            "request",
+            "--request",
+            &format!("GET http://127.0.0.1:{closed}{PRODUCTS}"),
+            "--token",
+            &token,
+        ]);
+        assert!(
+            codes(&doc).contains(&"port-unreachable".to_string()),
+            "{doc:#}"
+        );
+    }
+}
