@@ -548,6 +548,54 @@ impl Real {
         self.sql("SELECT UNIX_TIMESTAMP()").parse().unwrap()
     }
 
+    /// A sign-in to the admin panel as a browser does it (the login form's form_key, then the
+    /// POST): `true` when Magento lets the user in (a redirect to the dashboard).
+    fn admin_panel_login(&self, user: &str, password: &str) -> bool {
+        let front = Command::new("php")
+            .args([
+                "-r",
+                "echo (include 'app/etc/env.php')['backend']['frontName'];",
+            ])
+            .current_dir(self.root())
+            .output()
+            .unwrap();
+        let front = String::from_utf8(front.stdout).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let jar = dir.path().join("cookies");
+        let jar = jar.to_str().unwrap();
+        let page = self.url(&format!("/{front}/"));
+        let form = Command::new("curl")
+            .args(["-s", "-c", jar, "-b", jar, &page])
+            .output()
+            .unwrap();
+        let html = String::from_utf8_lossy(&form.stdout);
+        let key = html
+            .split("name=\"form_key\" type=\"hidden\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the admin login form has a form_key")
+            .to_string();
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{redirect_url}",
+                "-c",
+                jar,
+                "-b",
+                jar,
+            ])
+            .args(["--data-urlencode", &format!("login[username]={user}")])
+            .args(["--data-urlencode", &format!("login[password]={password}")])
+            .args(["--data-urlencode", &format!("form_key={key}")])
+            .arg(&page)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("/dashboard")
+    }
+
     /// Magento's answer to a login at the admin (or customer) token endpoint.
     fn login(&self, who: &str, user: &str, password: &str) -> (u16, String) {
         let body = serde_json::json!({"username": user, "password": password}).to_string();
@@ -959,6 +1007,10 @@ fn real_magento_tokens_routes_and_logins() {
     assert_eq!(finding(&doc, "admin-user-locked")["severity"], "warning");
     let (status, body) = r.login("admin", &admin, &pw);
     assert_eq!(status, 200, "locked admin at the token endpoint: {body}");
+    assert!(
+        !r.admin_panel_login(&admin, &pw),
+        "the admin panel refuses a locked admin"
+    );
     let (code, doc) = r.m2auth_json(&["admin:user:unlock", &admin, "--apply"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(
@@ -969,6 +1021,10 @@ fn real_magento_tokens_routes_and_logins() {
     );
     let (status, body) = r.login("admin", &admin, &pw);
     assert_eq!(status, 200, "after admin:user:unlock: {body}");
+    assert!(
+        r.admin_panel_login(&admin, &pw),
+        "the admin panel lets the unlocked admin in"
+    );
     r.sql(&format!("INSERT INTO oauth_token_request_log (user_name, user_type, failures_count, lock_expires_at) VALUES ('{admin}', 3, 6, DATE_ADD(NOW(), INTERVAL 1 HOUR))"));
     login_case(
         "token endpoint locked",
