@@ -1921,6 +1921,29 @@ fn real_magento_signing_redirects_and_a_live_mismatch() {
             codes(&doc).contains(&"request-redirected".to_string()),
             "{doc:#}"
         );
+        // A 401 of the web server's own (a rule in front, no Basic challenge): not Magento's.
+        let mut a = lab::web::Apache::new(&pub_dir);
+        a.vhost_extra =
+            "<Location /rest>\n    RewriteEngine On\n    RewriteRule .* - [R=401,L]\n</Location>\n"
+                .into();
+        if let Some(srv401) = a.start() {
+            let u = format!("{}{PRODUCTS}", srv401.base_url);
+            let (status, body) =
+                r.call("GET", &u, &[format!("Authorization: Bearer {token}")], None);
+            assert_eq!(status, 401, "{body}");
+            assert!(!body.contains("consumer isn't authorized"), "{body}");
+            let (_, doc) = r.m2auth_json(&[
+                "request",
+                "--request",
+                &format!("GET {u}"),
+                "--token",
+                &token,
+            ]);
+            assert!(
+                codes(&doc).contains(&"server-401-not-magento".to_string()),
+                "{doc:#}"
+            );
+        }
         // And the port it points at answers nothing.
         let (_, doc) = r.m2auth_json(&[
             "request",
