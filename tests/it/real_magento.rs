@@ -208,6 +208,30 @@ print(c.sign(url, http_method=method)[1]["Authorization"])
         (status.trim().parse().unwrap_or(0), body.to_string())
     }
 
+    /// `diagnose --offline` of `GET url` with this Authorization header line.
+    fn offline_with(&self, url: &str, header: &str) -> Value {
+        self.m2auth_json(&[
+            "diagnose",
+            "--offline",
+            "--request",
+            &format!("GET {url}"),
+            "-H",
+            header,
+        ])
+        .1
+    }
+
+    /// `request --integration NAME` of `GET url` (signed with the stored, decrypted secrets).
+    fn request_as(&self, integration: &str, url: &str) -> (i32, Value) {
+        self.m2auth_json(&[
+            "request",
+            "--integration",
+            integration,
+            "--request",
+            &format!("GET {url}"),
+        ])
+    }
+
     fn m2auth_json(&self, args: &[&str]) -> (i32, Value) {
         let mut all = args.to_vec();
         all.extend_from_slice(&["--root", self.root(), "--format", "json"]);
@@ -258,26 +282,12 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
     ));
     assert!(stored.starts_with("0:3:"), "{stored}");
     let h = r.sign(&full, "GET", &url, "HMAC-SHA256");
-    let (_, doc) = r.m2auth_json(&[
-        "diagnose",
-        "--offline",
-        "--request",
-        &format!("GET {url}"),
-        "-H",
-        &format!("Authorization: {h}"),
-    ]);
+    let doc = r.offline_with(&url, &format!("Authorization: {h}"));
     assert!(doc["root_cause"].is_null(), "{doc:#}");
     let (status, body) = r.call("GET", &url, &[format!("Authorization: {h}")], None);
     assert_eq!(status, 200, "{body}");
     let h1 = r.sign(&full, "GET", &url, "HMAC-SHA1");
-    let (_, doc) = r.m2auth_json(&[
-        "diagnose",
-        "--offline",
-        "--request",
-        &format!("GET {url}"),
-        "-H",
-        &format!("Authorization: {h1}"),
-    ]);
+    let doc = r.offline_with(&url, &format!("Authorization: {h1}"));
     assert_eq!(
         doc["root_cause"], "oauth-signature-method-unsupported",
         "{doc:#}"
@@ -290,13 +300,7 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
     );
 
     // 2. request --integration signs with the decrypted secrets: Magento answers 200.
-    let (code, doc) = r.m2auth_json(&[
-        "request",
-        "--integration",
-        "m2auth-real-full",
-        "--request",
-        &format!("GET {url}"),
-    ]);
+    let (code, doc) = r.request_as("m2auth-real-full", &url);
     assert_eq!(
         (code, &doc["response"]["status"]),
         (0, &Value::from(200)),
@@ -314,14 +318,7 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
         }
     };
     let hw = r.sign(&wrong, "GET", &url, "HMAC-SHA256");
-    let (_, doc) = r.m2auth_json(&[
-        "diagnose",
-        "--offline",
-        "--request",
-        &format!("GET {url}"),
-        "-H",
-        &format!("Authorization: {hw}"),
-    ]);
+    let doc = r.offline_with(&url, &format!("Authorization: {hw}"));
     assert_eq!(doc["root_cause"], "oauth-signature-invalid", "{doc:#}");
     let (status, body) = r.call("GET", &url, &[format!("Authorization: {hw}")], None);
     assert_eq!(status, 401, "{body}");
@@ -339,14 +336,7 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
         full.token_secret, full.token
     ));
     let h = r.sign(&full, "GET", &url, "HMAC-SHA256");
-    let (_, doc) = r.m2auth_json(&[
-        "diagnose",
-        "--offline",
-        "--request",
-        &format!("GET {url}"),
-        "-H",
-        &format!("Authorization: {h}"),
-    ]);
+    let doc = r.offline_with(&url, &format!("Authorization: {h}"));
     assert!(
         finding(&doc, "oauth-signature-invalid")["detail"]
             .as_str()
@@ -359,13 +349,7 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
     let (code, doc) = r.m2auth_json(&["integration:activate", "m2auth-real-full", "--apply"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["replaced_existing_token"], true, "{doc:#}");
-    let (code, doc) = r.m2auth_json(&[
-        "request",
-        "--integration",
-        "m2auth-real-full",
-        "--request",
-        &format!("GET {url}"),
-    ]);
+    let (code, doc) = r.request_as("m2auth-real-full", &url);
     assert_eq!(
         (code, &doc["response"]["status"]),
         (0, &Value::from(200)),
@@ -400,13 +384,7 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
             .starts_with("encrypted"),
         "{doc:#}"
     );
-    let (code, doc) = r.m2auth_json(&[
-        "request",
-        "--integration",
-        "m2auth-real-limited",
-        "--request",
-        &format!("GET {url}"),
-    ]);
+    let (code, doc) = r.request_as("m2auth-real-limited", &url);
     assert_eq!(
         (code, &doc["response"]["status"]),
         (0, &Value::from(200)),
@@ -1502,14 +1480,7 @@ print(c.sign(sign_url or url, http_method="GET")[1]["Authorization"])
     // A 40-character nonce: stored cut to 32 (SQL_MODE=''), accepted; the next one with the
     // same first 32 characters is refused.
     let long = "n".repeat(40);
-    let (_, doc) = r.m2auth_json(&[
-        "diagnose",
-        "--offline",
-        "--request",
-        &format!("GET {url}"),
-        "-H",
-        &sign(&long, 0, ""),
-    ]);
+    let doc = r.offline_with(&url, &sign(&long, 0, ""));
     assert!(doc["root_cause"].is_null(), "{doc:#}");
     let (status, answer) = r.call("GET", &url, &[sign(&long, 0, "")], None);
     assert_eq!(status, 200, "a 40-character nonce: {answer}");
@@ -1880,13 +1851,7 @@ fn real_magento_signing_redirects_and_a_live_mismatch() {
     let (status, _) = r.call("GET", &url, &[h], None);
     assert_eq!(status, 200);
     r.sql(&format!("UPDATE authorization_rule SET permission = 'deny' WHERE role_id = {role} AND resource_id = 'Magento_Catalog::products'"));
-    let (_, doc) = r.m2auth_json(&[
-        "request",
-        "--integration",
-        "m2auth-real-limited",
-        "--request",
-        &format!("GET {url}"),
-    ]);
+    let (_, doc) = r.request_as("m2auth-real-limited", &url);
     r.sql(&format!("UPDATE authorization_rule SET permission = 'allow' WHERE role_id = {role} AND resource_id = 'Magento_Catalog::products'"));
     r.magento(&["cache:clean", "config"]);
     assert_eq!(
