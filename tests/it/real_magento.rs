@@ -1923,3 +1923,117 @@ fn real_magento_signing_redirects_and_a_live_mismatch() {
         );
     }
 }
+
+/// nginx terminating TLS in front of the real store with a self-signed certificate, stopped on
+/// drop.
+struct TlsFront {
+    child: std::process::Child,
+    port: u16,
+    cert: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsFront {
+    fn start(upstream: &str) -> Option<TlsFront> {
+        let nginx = lab::web::nginx_binary()?;
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        // A private CA (`cert`, what --cacert trusts) and a server certificate it signed for
+        // 127.0.0.1 (rustls refuses a self-signed CA certificate as the server's own).
+        let script = "set -e
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=m2auth-lab-ca -keyout ca.key -out cert.pem
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout key.pem -out server.csr
+printf 'subjectAltName=IP:127.0.0.1\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext
+openssl x509 -req -in server.csr -CA cert.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext -out server.pem";
+        let ok = Command::new("sh")
+            .args(["-c", script])
+            .current_dir(dir.path())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!("skipped: openssl could not make a certificate");
+            return None;
+        }
+        let port = lab::web::free_port();
+        let d = dir.path().display();
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    location / {{ proxy_pass {upstream}; proxy_set_header Host $http_host; }}\n  }}\n}}\n",
+                dir.path().join("server.pem").display(),
+                key.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(nginx)
+            .arg("-c")
+            .arg(&conf)
+            .arg("-p")
+            .arg(dir.path())
+            .spawn()
+            .ok()?;
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Some(TlsFront {
+            child,
+            port,
+            cert,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// TLS in front of the store: an untrusted certificate is named before anything is sent; with
+/// `--cacert` the request goes through and Magento answers.
+#[test]
+fn real_magento_behind_tls() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let Some(front) = TlsFront::start(r.var("M2REAL_URL")) else {
+        return;
+    };
+    let key = r.crypt_key();
+    let now = r.now();
+    let token = jwt(&key, 1, 2, now - 60, now + 3600);
+    let url = format!("https://127.0.0.1:{}{PRODUCTS}", front.port);
+    let (_, doc) = r.m2auth_json(&[
+        "request",
+        "--request",
+        &format!("GET {url}"),
+        "--token",
+        &token,
+    ]);
+    assert!(
+        codes(&doc).contains(&"tls-certificate-invalid".to_string()),
+        "{doc:#}"
+    );
+    let cacert = front.cert.to_str().unwrap();
+    let (code, doc) = r.m2auth_json(&[
+        "request",
+        "--request",
+        &format!("GET {url}"),
+        "--token",
+        &token,
+        "--cacert",
+        cacert,
+    ]);
+    assert_eq!(
+        (code, &doc["response"]["status"]),
+        (0, &Value::from(200)),
+        "{doc:#}"
+    );
+    assert_eq!(doc["response"]["tls_verified"], true, "{doc:#}");
+}
