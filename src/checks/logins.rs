@@ -132,7 +132,7 @@ fn admin_account(
     {
         d.push(
             Finding::new(Code::AdminUserExpired, Severity::Error)
-                .detail(format!("Admin user '{name}' expired at {at} UTC: the Security module's check before authentication deactivates the user and refuses the login."))
+                .detail(format!("Admin user '{name}' expired at {at} UTC: the Security module's check before authentication deactivates the user (saving it inactive also revokes its tokens: a jwt_auth_revoked row) and refuses the login, as the real 2.4.7-p3 did."))
                 .evidence(Evidence::db("admin_user_expiration", format!("user_id={uid} expires_at={at}")))
                 .fix(Fix {
                     summary: format!("Remove or move the expiry date of {name}, and make the user active again"),
