@@ -318,9 +318,15 @@ pub(super) fn binop_values(op: &str, l: &Value, r: &Value) -> Option<Value> {
                     .checked_mul(*b)
                     .map_or(Value::Float(*a as f64 * *b as f64), Value::Int),
                 "/" if *b == 0 => return None,
-                "/" if a % b == 0 => Value::Int(a / b),
-                "/" => Value::Float(*a as f64 / *b as f64),
+                // PHP: an exact quotient is an int, anything else (PHP_INT_MIN / -1 too, which
+                // overflows) a float. Checked: `i64::MIN % -1` and `i64::MIN / -1` overflow in Rust.
+                "/" => match (a.checked_rem(*b), a.checked_div(*b)) {
+                    (Some(0), Some(q)) => Value::Int(q),
+                    _ => Value::Float(*a as f64 / *b as f64),
+                },
                 "%" if *b == 0 => return None,
+                // PHP's `%` by -1 is 0 for every int, PHP_INT_MIN included.
+                "%" if *b == -1 => Value::Int(0),
                 "%" => Value::Int(a.checked_rem(*b)?),
                 _ => return None,
             },

@@ -1192,6 +1192,24 @@ mod tests {
         Value::Str(x.into())
     }
 
+    /// PHP_INT_MIN divided by -1 overflows an i64: PHP gives a float for `/` and 0 for `%`
+    /// (it panicked here before: issue 11, defect 1).
+    #[test]
+    fn int_min_by_minus_one_is_what_php_gives() {
+        assert_eq!(
+            val("(-9223372036854775807-1)/-1"),
+            Value::Float(9.223372036854776e18)
+        );
+        assert_eq!(val("(-9223372036854775807-1) % -1"), Value::Int(0));
+        assert_eq!(val("7 % -1"), Value::Int(0));
+        assert_eq!(
+            val("(int)'-9223372036854775808'/-1"),
+            Value::Float(9.223372036854776e18)
+        );
+        assert_eq!(val("6/3"), Value::Int(2));
+        assert_eq!(val("7/2"), Value::Float(3.5));
+    }
+
     fn err(body: &str) -> String {
         parse(body.as_bytes(), Path::new("env.php"), &NoEnv)
             .expect_err("should fail")
