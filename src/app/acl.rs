@@ -78,8 +78,7 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
         .target
         .clone()
         .ok_or_else(|| Error::Usage("acl:check needs --request \"METHOD TARGET\"".into()))?;
-    let who = caller::identify(&ctx, &c.caller)
-        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
+    let who = caller::identify(&ctx, &c.caller).map_err(|why| caller_error(&ctx, why))?;
     let data = AclData::load(&ctx);
     let mut check = roles::check_request(&ctx, &data, &spec.method, &target, &who);
     // A token Magento refuses makes the request a guest's, whatever its role grants.
@@ -113,10 +112,9 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
 pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
     let common = &c.common;
     let mut ctx = common.load(None)?;
-    let who = caller::identify(&ctx, &c.caller)
-        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
+    let who = caller::identify(&ctx, &c.caller).map_err(|why| caller_error(&ctx, why))?;
     if ctx.db.is_none() {
-        return Err(Error::refused(
+        return Err(Error::no_database(
             &ctx.masker,
             &format!(
                 "acl:matrix needs the roles from the database: {}",
@@ -269,11 +267,31 @@ fn matrix_live(
     Ok(disagree)
 }
 
+/// A caller that cannot be looked up: exit 2 when the database cannot be read, 1 when nothing
+/// names the caller.
+fn caller_error(ctx: &Context, why: caller::CallerError) -> Error {
+    match why {
+        caller::CallerError::NoDatabase(_) | caller::CallerError::Db(_) => {
+            Error::no_database(&ctx.masker, &why.to_string())
+        }
+        caller::CallerError::Unknown(_) => Error::refused(&ctx.masker, &why.to_string()),
+    }
+}
+
 /// `acl:grant`: [`acl_grant::grant`] does the work (a plan, or with `apply` the journaled
 /// change); refused when it cannot be done as asked.
 pub fn grant(c: &GrantConfig) -> Result<Outcome> {
     let common = &c.common;
     let ctx = common.load(None)?;
+    if ctx.db.is_none() {
+        return Err(Error::no_database(
+            &ctx.masker,
+            &format!(
+                "acl:grant needs the database: {}",
+                ctx.db_problem.as_deref().unwrap_or("none")
+            ),
+        ));
+    }
     let request = GrantRequest {
         target: c.target.clone(),
         resources: c.resources.clone(),

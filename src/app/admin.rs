@@ -82,10 +82,10 @@ pub(crate) fn journal_line(listed: &Option<Listed>) -> (String, String) {
 
 /// A write session with its transaction open; failing to open one is a refusal (exit 1).
 pub(crate) fn open_session(ctx: &Context, common: &Common) -> Result<WriteSession> {
-    let refused = |e: &dyn std::fmt::Display| Error::refused(&ctx.masker, &e.to_string());
-    let mut s =
-        WriteSession::open(&common.db, ctx.install.env.as_ref()).map_err(|e| refused(&e))?;
-    s.begin().map_err(|e| refused(&e))?;
+    // Cannot open or start a transaction (unreachable, refused, a read-only dump): exit 2.
+    let failed = |e: &dyn std::fmt::Display| Error::no_database(&ctx.masker, &e.to_string());
+    let mut s = WriteSession::open(&common.db, ctx.install.env.as_ref()).map_err(|e| failed(&e))?;
+    s.begin().map_err(|e| failed(&e))?;
     Ok(s)
 }
 

@@ -27,7 +27,7 @@ fn acl_pair(data: &AclData) -> Option<(&Acl, &AclTree)> {
 
 fn need_db<'a>(ctx: &'a Context, what: &str) -> Result<&'a dyn Database> {
     ctx.db.as_deref().ok_or_else(|| {
-        Error::refused(
+        Error::no_database(
             &ctx.masker,
             &format!(
                 "{what} needs the database: {}",

@@ -75,6 +75,12 @@ impl Error {
         Error::Refused(mask::redact_error(why, masker))
     }
 
+    /// The database is needed and cannot be read (unreachable, refused, no credentials): a
+    /// failure to run, exit 2 as the contract says, with the run's secrets masked.
+    pub fn no_database(masker: &Masker, why: &str) -> Error {
+        Error::Failed(mask::redact_error(why, masker))
+    }
+
     /// The exit status: 1 for [`Error::Refused`], 2 for everything else.
     pub fn code(&self) -> i32 {
         match self {

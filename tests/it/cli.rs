@@ -240,3 +240,50 @@ fn errors_are_one_line_said_once_and_keep_secrets() {
     );
     assert_fails_with(&out, "--password-file");
 }
+
+/// The database is needed and cannot be reached: every command that needs it exits 2 with one
+/// line (the contract's "database unreachable when it is needed"), never 1 (issue 11, defect 9).
+#[test]
+fn commands_that_need_an_unreachable_database_exit_2() {
+    let store = FixtureStore::new();
+    let port = crate::lab::web::closed_port();
+    store.env_php(&format!(
+        "<?php return ['crypt' => ['key' => '0123456789abcdef0123456789abcdef'], 'db' => ['connection' => ['default' => ['host' => '127.0.0.1:{port}', 'dbname' => 'magento', 'username' => 'magento', 'password' => 'Sup3r-secret-pw']]]];\n"
+    ));
+    let root = store.root().to_str().unwrap();
+    for args in [
+        vec!["integration:list"],
+        vec!["integration:show", "ERP"],
+        vec!["integration:activate", "ERP", "--apply"],
+        vec![
+            "acl:check",
+            "--request",
+            "GET /V1/products",
+            "--token",
+            "abcdefghijklmnopqrstuvwxyz012345",
+        ],
+        vec!["acl:matrix", "--role", "1"],
+        vec![
+            "acl:grant",
+            "--role",
+            "1",
+            "--resource",
+            "Magento_Sales::sales",
+            "--apply",
+        ],
+        vec!["admin:user:unlock", "admin", "--apply"],
+        vec![
+            "admin:user:change-password",
+            "admin",
+            "Xx-1234567890ab",
+            "--apply",
+        ],
+    ] {
+        let mut a = args.clone();
+        a.extend_from_slice(&["--root", root]);
+        let out = run(&a, store.root());
+        assert_fails_with(&out, "cannot reach the database server");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("Sup3r-secret-pw"), "{args:?}: {stderr}");
+    }
+}
