@@ -37,13 +37,27 @@ impl Installation {
     pub fn load(root: &Path, env: &dyn Environment) -> Result<Installation, StoreError> {
         let read = |rel: &str| -> Result<Option<Document>, StoreError> {
             let path = root.join(rel);
-            if !path.exists() {
-                return Ok(None);
-            }
-            let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
+            let io = |source| StoreError::Io {
                 path: path.clone(),
                 source,
-            })?;
+            };
+            // Absent only when there is no entry at all: a symlink loop or a dangling link is
+            // an error with the OS's reason (reported as "missing", the checks would advise a
+            // new crypt key, invalidating every token and encrypted value).
+            match std::fs::symlink_metadata(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io(e)),
+                Ok(_) => {}
+            }
+            // A regular file only: a FIFO or a device would block or never end.
+            let meta = std::fs::metadata(&path).map_err(io)?;
+            if !meta.is_file() {
+                return Err(io(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "not a regular file",
+                )));
+            }
+            let bytes = std::fs::read(&path).map_err(io)?;
             Ok(Some(envphp::parse(&bytes, Path::new(rel), env)?))
         };
         let env_doc = read(root::ENV_PHP)?;

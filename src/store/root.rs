@@ -22,7 +22,10 @@ pub fn find_root(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, StoreEr
                 dir.display()
             )));
         }
-        if dir.join(ENV_PHP).is_file() || dir.join(CONFIG_PHP).is_file() {
+        // An entry that is there but cannot be read (a symlink loop, a FIFO) still makes this the
+        // root: reading it then fails with the OS's reason instead of "no env.php".
+        let present = |rel: &str| std::fs::symlink_metadata(dir.join(rel)).is_ok();
+        if present(ENV_PHP) || present(CONFIG_PHP) {
             return Ok(dir);
         }
         return Err(StoreError::Root(format!(

@@ -287,3 +287,32 @@ fn commands_that_need_an_unreachable_database_exit_2() {
         assert!(!stderr.contains("Sup3r-secret-pw"), "{args:?}: {stderr}");
     }
 }
+
+/// env.php that is there but cannot be read — a symlink loop, a FIFO — is exit 2 with the OS's
+/// reason, never "missing" (which led to `crypt-key-missing` and the advice of a new key: issue
+/// 11, defect 10), and a FIFO never blocks the run (defect 5).
+#[test]
+fn an_unreadable_env_php_is_exit_2_with_the_reason() {
+    let store = FixtureStore::new();
+    let etc = store.root().join("app/etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::os::unix::fs::symlink("loop-b", etc.join("env.php")).unwrap();
+    std::os::unix::fs::symlink("env.php", etc.join("loop-b")).unwrap();
+    let root = store.root().to_str().unwrap();
+    let out = run(&["diagnose", "--offline", "--root", root], store.root());
+    assert_fails_with(&out, "symbolic links");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("crypt"));
+
+    let fifo_store = FixtureStore::new();
+    let etc = fifo_store.root().join("app/etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(etc.join("env.php"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        let root = fifo_store.root().to_str().unwrap();
+        let out = run(&["info", "--root", root], fifo_store.root());
+        assert_fails_with(&out, "not a regular file");
+    }
+}
