@@ -9,6 +9,7 @@
 //! docs/real-magento.md lists the cases with Magento's answers.
 
 use crate::lab;
+use crate::lab::scenario::jwt_signed_with as jwt;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -219,6 +220,18 @@ print(c.sign(url, http_method=method)[1]["Authorization"])
             header,
         ])
         .1
+    }
+
+    /// The codes of `request` for `GET url` with this bearer token.
+    fn request_codes(&self, url: &str, token: &str) -> Vec<String> {
+        let (_, doc) = self.m2auth_json(&[
+            "request",
+            "--request",
+            &format!("GET {url}"),
+            "--token",
+            token,
+        ]);
+        codes(&doc)
     }
 
     /// `request --integration NAME` of `GET url` (signed with the stored, decrypted secrets).
@@ -492,24 +505,6 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
         "{doc:#}"
     );
     assert_eq!(finding(&doc, "admin-user-inactive")["severity"], "warning");
-}
-
-/// A JWT as Magento issues it (`{"kid":"1","alg":"HS256"}`, uid/utypid/iat/exp), signed with
-/// the key m2auth derives from `key` (the real store accepts these: case "minted" below).
-fn jwt(key: &str, uid: i64, utypid: i64, iat: i64, exp: i64) -> String {
-    use base64::Engine as _;
-    use hmac::{Hmac, Mac};
-    let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let input = format!(
-        "{}.{}",
-        e(serde_json::json!({"kid": "1", "alg": "HS256"})),
-        e(serde_json::json!({"uid": uid, "utypid": utypid, "iat": iat, "exp": exp}))
-    );
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(&m2auth::magento::jwt::derive_secret(key)).unwrap();
-    mac.update(input.as_bytes());
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-    format!("{input}.{sig}")
 }
 
 impl Real {
@@ -1875,16 +1870,9 @@ fn real_magento_signing_redirects_and_a_live_mismatch() {
         let key = r.crypt_key();
         let now = r.now();
         let token = jwt(&key, 1, 2, now - 60, now + 3600);
-        let (_, doc) = r.m2auth_json(&[
-            "request",
-            "--request",
-            &format!("GET {u}"),
-            "--token",
-            &token,
-        ]);
         assert!(
-            codes(&doc).contains(&"request-redirected".to_string()),
-            "{doc:#}"
+            r.request_codes(&u, &token)
+                .contains(&"request-redirected".to_string())
         );
         // A 401 of the web server's own (a rule in front, no Basic challenge): not Magento's.
         let mut a = lab::web::Apache::new(&pub_dir);
@@ -1897,16 +1885,9 @@ fn real_magento_signing_redirects_and_a_live_mismatch() {
                 r.call("GET", &u, &[format!("Authorization: Bearer {token}")], None);
             assert_eq!(status, 401, "{body}");
             assert!(!body.contains("consumer isn't authorized"), "{body}");
-            let (_, doc) = r.m2auth_json(&[
-                "request",
-                "--request",
-                &format!("GET {u}"),
-                "--token",
-                &token,
-            ]);
             assert!(
-                codes(&doc).contains(&"server-401-not-magento".to_string()),
-                "{doc:#}"
+                r.request_codes(&u, &token)
+                    .contains(&"server-401-not-magento".to_string())
             );
         }
         // And the port it points at answers nothing.
@@ -2009,16 +1990,9 @@ fn real_magento_behind_tls() {
     let now = r.now();
     let token = jwt(&key, 1, 2, now - 60, now + 3600);
     let url = format!("https://127.0.0.1:{}{PRODUCTS}", front.port);
-    let (_, doc) = r.m2auth_json(&[
-        "request",
-        "--request",
-        &format!("GET {url}"),
-        "--token",
-        &token,
-    ]);
     assert!(
-        codes(&doc).contains(&"tls-certificate-invalid".to_string()),
-        "{doc:#}"
+        r.request_codes(&url, &token)
+            .contains(&"tls-certificate-invalid".to_string())
     );
     let cacert = front.cert.to_str().unwrap();
     let (code, doc) = r.m2auth_json(&[

@@ -184,23 +184,7 @@ pub fn m2auth(args: &[&str], cwd: &Path) -> Output {
 /// `EnvSpec::magento` and padded as `SecretBasedJwksFactory` pads it, valid until 2099. (The
 /// token checks themselves are tested against PyJWT in tests/it/tokens.rs.)
 pub fn magento_jwt(uid: i64, utypid: i64) -> String {
-    use base64::Engine as _;
-    use hmac::{Hmac, Mac};
-    let e = |v: serde_json::Value| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
-    };
-    let signing_input = format!(
-        "{}.{}",
-        e(serde_json::json!({"kid": "1", "alg": "HS256"})),
-        e(
-            serde_json::json!({"uid": uid, "utypid": utypid, "iat": 1_900_000_000_i64, "exp": 4_100_000_000_i64})
-        )
-    );
-    let key = m2auth::magento::jwt::derive_secret(fixture::MAGENTO_CRYPT_KEY);
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(signing_input.as_bytes());
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-    format!("{signing_input}.{sig}")
+    scenario::jwt(uid, utypid, 1_900_000_000, 4_100_000_000)
 }
 
 /// `php -r CODE` (an implementation independent of m2auth, for test vectors), or `None` with a

@@ -1064,3 +1064,62 @@ pub fn minimal_htaccess(passthrough: bool) -> String {
     );
     s
 }
+
+/// Debian's fastcgi_params (what `include fastcgi_params;` reads), `extra` appended.
+pub fn fastcgi_params(extra: &str) -> String {
+    let mut t = String::new();
+    for (k, v) in [
+        ("QUERY_STRING", "$query_string"),
+        ("REQUEST_METHOD", "$request_method"),
+        ("CONTENT_TYPE", "$content_type"),
+        ("CONTENT_LENGTH", "$content_length"),
+        ("SCRIPT_NAME", "$fastcgi_script_name"),
+        ("REQUEST_URI", "$request_uri"),
+        ("DOCUMENT_URI", "$document_uri"),
+        ("DOCUMENT_ROOT", "$document_root"),
+        ("SERVER_PROTOCOL", "$server_protocol"),
+        ("REQUEST_SCHEME", "$scheme"),
+        ("HTTPS", "$https if_not_empty"),
+        ("GATEWAY_INTERFACE", "CGI/1.1"),
+        ("SERVER_SOFTWARE", "nginx/$nginx_version"),
+        ("REMOTE_ADDR", "$remote_addr"),
+        ("REMOTE_PORT", "$remote_port"),
+        ("SERVER_ADDR", "$server_addr"),
+        ("SERVER_PORT", "$server_port"),
+        ("SERVER_NAME", "$server_name"),
+        ("REDIRECT_STATUS", "200"),
+    ] {
+        t.push_str(&format!("fastcgi_param  {k:<18} {v};\n"));
+    }
+    t.push_str(extra);
+    t
+}
+
+/// A Debian-style /etc/nginx in `dir`: nginx.conf with a server block for the store that includes Magento's
+/// real nginx.conf.sample in place.
+pub fn debian_nginx(
+    dir: &Path,
+    root: &Path,
+    sample: &Path,
+    server_extra: &str,
+    params_extra: &str,
+) -> PathBuf {
+    let n = dir.join("nginx");
+    std::fs::create_dir_all(n.join("sites-enabled")).unwrap();
+    std::fs::write(n.join("fastcgi_params"), fastcgi_params(params_extra)).unwrap();
+    std::fs::write(
+        n.join("nginx.conf"),
+        "user www-data;\nworker_processes auto;\npid /run/nginx.pid;\n\nevents {\n\tworker_connections 768;\n}\n\nhttp {\n\tsendfile on;\n\ttcp_nopush on;\n\ttypes_hash_max_size 2048;\n\tdefault_type application/octet-stream;\n\taccess_log /var/log/nginx/access.log;\n\tgzip on;\n\tinclude conf.d/*.conf;\n\tinclude sites-enabled/*;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        n.join("sites-enabled/magento"),
+        format!(
+            "upstream fastcgi_backend {{\n    server unix:/run/php/php8.2-fpm.sock;\n}}\n\nserver {{\n    listen 80;\n    server_name shop.test;\n    set $MAGE_ROOT {};\n    set $MAGE_DEBUG_SHOW_ARGS 0;\n{server_extra}    include {};\n}}\n",
+            root.display(),
+            sample.display()
+        ),
+    )
+    .unwrap();
+    n.join("nginx.conf")
+}

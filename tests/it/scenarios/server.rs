@@ -3,8 +3,6 @@
 //! ../shared/magento-reference/server) with one edit each, and the stock files as the healthy
 //! case. The running-server side of step 6 is tests/it/web_lab.rs and tests/it/live.rs.
 
-use std::path::PathBuf;
-
 use super::{NOW, store};
 use crate::lab;
 use crate::lab::report::RULE;
@@ -19,36 +17,6 @@ pub(super) fn web_store() -> Option<Scenario> {
     Some(s)
 }
 
-/// Debian's fastcgi_params (what `include fastcgi_params;` reads), `extra` appended.
-fn fastcgi_params(extra: &str) -> String {
-    let mut t = String::new();
-    for (k, v) in [
-        ("QUERY_STRING", "$query_string"),
-        ("REQUEST_METHOD", "$request_method"),
-        ("CONTENT_TYPE", "$content_type"),
-        ("CONTENT_LENGTH", "$content_length"),
-        ("SCRIPT_NAME", "$fastcgi_script_name"),
-        ("REQUEST_URI", "$request_uri"),
-        ("DOCUMENT_URI", "$document_uri"),
-        ("DOCUMENT_ROOT", "$document_root"),
-        ("SERVER_PROTOCOL", "$server_protocol"),
-        ("REQUEST_SCHEME", "$scheme"),
-        ("HTTPS", "$https if_not_empty"),
-        ("GATEWAY_INTERFACE", "CGI/1.1"),
-        ("SERVER_SOFTWARE", "nginx/$nginx_version"),
-        ("REMOTE_ADDR", "$remote_addr"),
-        ("REMOTE_PORT", "$remote_port"),
-        ("SERVER_ADDR", "$server_addr"),
-        ("SERVER_PORT", "$server_port"),
-        ("SERVER_NAME", "$server_name"),
-        ("REDIRECT_STATUS", "200"),
-    ] {
-        t.push_str(&format!("fastcgi_param  {k:<18} {v};\n"));
-    }
-    t.push_str(extra);
-    t
-}
-
 /// An /etc/nginx under the store's `.etc/nginx/` whose server block serves the store and
 /// includes Magento's real nginx.conf.sample in place, with `server_extra` in the server block
 /// and `params_extra` appended to fastcgi_params; returns nginx.conf's path.
@@ -57,24 +25,15 @@ pub(super) fn nginx(s: &Scenario, server_extra: &str, params_extra: &str) -> Str
         .expect("reference")
         .join("server/nginx.conf.sample");
     let root = s.root().canonicalize().unwrap();
-    let n: PathBuf = root.join(".etc/nginx");
-    std::fs::create_dir_all(n.join("sites-enabled")).unwrap();
-    std::fs::write(n.join("fastcgi_params"), fastcgi_params(params_extra)).unwrap();
-    std::fs::write(
-        n.join("nginx.conf"),
-        "user www-data;\nworker_processes auto;\npid /run/nginx.pid;\n\nevents {\n\tworker_connections 768;\n}\n\nhttp {\n\tsendfile on;\n\tdefault_type application/octet-stream;\n\tinclude sites-enabled/*;\n}\n",
+    lab::web::debian_nginx(
+        &root.join(".etc"),
+        &root,
+        &sample,
+        server_extra,
+        params_extra,
     )
-    .unwrap();
-    std::fs::write(
-        n.join("sites-enabled/magento"),
-        format!(
-            "upstream fastcgi_backend {{\n    server unix:/run/php/php8.2-fpm.sock;\n}}\n\nserver {{\n    listen 80;\n    server_name shop.test;\n    set $MAGE_ROOT {};\n    set $MAGE_DEBUG_SHOW_ARGS 0;\n{server_extra}    include {};\n}}\n",
-            root.display(),
-            sample.display()
-        ),
-    )
-    .unwrap();
-    n.join("nginx.conf").to_str().unwrap().to_string()
+    .display()
+    .to_string()
 }
 
 /// A one-file Apache configuration (httpd.conf under the store's `.etc/`) serving pub/ with
