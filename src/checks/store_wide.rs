@@ -426,7 +426,8 @@ fn integrations(ctx: &Context, db: &dyn Database, s: &mut Survey, d: &mut Diagno
             continue;
         }
         match store_acl::role_for(db, id.max(0) as u64, UserType::Integration) {
-            Ok(None) => no_role.items.push((
+            Ok(None) => {
+                no_role.items.push((
                 name.clone(),
                 Finding::new(Code::AclRoleMissing, Severity::Error)
                     .detail(format!(
@@ -441,7 +442,9 @@ fn integrations(ctx: &Context, db: &dyn Database, s: &mut Survey, d: &mut Diagno
                         commands: vec![],
                         admin_path: Some("System > Extensions > Integrations > (integration) > API".into()),
                     }),
-            )),
+                ));
+                continue;
+            }
             Ok(Some(_)) => {}
             Err(e) => d.skip("store-wide-integrations", e.to_string()),
         }

@@ -109,6 +109,47 @@ pub fn hanging(first: &str, text: &str, indent: usize, width: usize) -> Vec<Stri
         .collect()
 }
 
+/// Every line of `text` longer than `width` wrapped at word boundaries, its continuation lines
+/// indented to the value column of a `label    value` line (the first run of two or more
+/// spaces after the label), else four more than the line's own indent. Lines holding a command
+/// to copy (`$ …`, `sql> …`) are left whole.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if columns(line) <= width
+            || trimmed.starts_with("$ ")
+            || trimmed.starts_with("sql> ")
+            || trimmed.starts_with("config: ")
+        {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let lead = line.len() - trimmed.len();
+        let value_col = trimmed
+            .find("  ")
+            .map(|i| {
+                let after = &trimmed[i..];
+                lead + i + (after.len() - after.trim_start().len())
+            })
+            .filter(|&c| c < 40 && c > lead);
+        let indent = value_col.unwrap_or(lead + 4);
+        let (first, rest) = match value_col {
+            Some(c) => line.split_at(c),
+            None => line.split_at(lead),
+        };
+        for l in hanging(first, rest, indent, width) {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
+    if !text.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
 /// `1 error`, `2 errors`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
@@ -222,5 +263,25 @@ mod tests {
         assert_eq!(plural(1, "error", "errors"), "1 error");
         assert_eq!(plural(2, "error", "errors"), "2 errors");
         assert_eq!(columns("\x1b[1mab\x1b[0m"), 2);
+        let fitted = fit(
+            "auth mods   AdminAdobeIms off, Customer on, Integration on, JwtUserToken on, Security on\n  $ bin/magento cache:clean config and a very long command line that stays whole\n",
+            40,
+        );
+        let lines: Vec<&str> = fitted.lines().collect();
+        assert!(
+            lines[0].starts_with("auth mods   AdminAdobeIms"),
+            "{fitted}"
+        );
+        assert!(lines[1].starts_with("            "), "{fitted}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("$ bin/magento") && l.len() > 40),
+            "{fitted}"
+        );
+        assert!(
+            lines.iter().all(|l| l.len() <= 40 || l.contains('$')),
+            "{fitted}"
+        );
     }
 }

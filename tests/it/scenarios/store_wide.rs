@@ -129,7 +129,11 @@ fn integrations_that_cannot_call_or_only_with_oauth() {
         .integration(2, "Old Sync", "oldtoken0000000000000000000000b2")
         .sql("UPDATE integration SET status = 0 WHERE name = 'Old Sync'")
         .integration(3, "No Role", "noroletoken00000000000000000000c")
-        .sql("DELETE FROM authorization_role WHERE user_type = '1' AND user_id = 3");
+        // The integrations' own roles (the lab's integrations have none): all but "No Role".
+        .role(201, 0, "U", 1, "1", "ERP Connector")
+        .rule(201, "Magento_Catalog::products", "allow")
+        .role(202, 0, "U", 2, "1", "Old Sync")
+        .rule(202, "Magento_Catalog::products", "allow");
     let out = s
         .diagnose(&[])
         .expect_exit(1)
@@ -234,4 +238,27 @@ fn no_audit_leaves_prevention_out() {
     s.module("Magento_TwoFactorAuth", false);
     s.diagnose(&[]).expect_code("audit-2fa-disabled");
     s.diagnose(&["--no-audit"]).expect_none_of_step(9);
+}
+
+/// Prevention advice is never a fix for a failing call: `fix` leaves the audit findings out
+/// (enabling 2FA would itself make admin tokens fail: `audit` says so with its consequence).
+#[test]
+fn fix_never_proposes_prevention_advice() {
+    let Some(s) = store() else { return };
+    s.module("Magento_TwoFactorAuth", false);
+    s.admin("bob", PW)
+        .sql("UPDATE admin_user SET is_active = 0 WHERE username = 'bob'");
+    let out = s.run(&["fix"]);
+    let plan = out.doc().to_string();
+    assert!(plan.contains("admin-user-inactive"), "{plan}");
+    assert!(!plan.contains("audit-"), "{plan}");
+    let audit = s.run(&["audit"]);
+    let f = audit.finding("audit-2fa-disabled");
+    assert!(
+        f["fix"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("admin-2fa-required"),
+        "{f:#}"
+    );
 }
