@@ -36,11 +36,14 @@ pub fn to_json(ctx: &Context, d: &Diagnosis) -> Value {
             "magento_version": ctx.install.release.version,
             "mode": ctx.install.mode(),
         },
-        "request": request_json(ctx),
         "root_cause": d.root_cause().map(|c| c.as_str()),
         "findings": d.findings,
         "skipped": d.skipped,
     });
+    // The contract: without a request (store-wide) `request` is absent.
+    if ctx.request.is_some() {
+        doc["request"] = request_json(ctx);
+    }
     // Store-wide (no request): who is refused, and facts that are not problems.
     if ctx.request.is_none() && (!d.summary.is_empty() || !d.facts.is_empty()) {
         doc["refused"] = json!(d.summary);

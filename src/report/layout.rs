@@ -71,10 +71,11 @@ fn wrap2(text: &str, first: usize, rest: usize) -> Vec<String> {
     let avail = |lines: &Vec<String>| if lines.is_empty() { first } else { rest };
     for para in text.lines() {
         let mut line = String::new();
-        for word in para.split_whitespace() {
+        for word in words(para) {
             let w = avail(&lines);
-            let word = if word.chars().count() > rest.min(w) {
-                shorten_middle(word, rest.min(w))
+            // A `quoted command` is one word: never broken, never shortened.
+            let word = if word.chars().count() > rest.min(w) && !word.contains('`') {
+                shorten_middle(&word, rest.min(w))
             } else {
                 word.to_string()
             };
@@ -89,6 +90,24 @@ fn wrap2(text: &str, first: usize, rest: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// The words of a paragraph, a span between backticks (a command, a config line) kept as one.
+fn words(para: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for w in para.split_whitespace() {
+        if open && let Some(last) = out.last_mut() {
+            last.push(' ');
+            last.push_str(w);
+        } else {
+            out.push(w.to_string());
+        }
+        if w.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    out
 }
 
 /// `first` then `text` wrapped to `width`, every later line indented by `indent` spaces: a
@@ -238,6 +257,26 @@ mod tests {
         for l in wrap(&format!("see {long} now"), 30) {
             assert!(l.chars().count() <= 30, "{l}");
         }
+    }
+
+    #[test]
+    fn quoted_commands_are_never_broken() {
+        let lines = wrap(
+            "run `bin/magento cache:clean config` and retry, then `m2auth request --canary` now",
+            30,
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("`bin/magento cache:clean config`")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("`m2auth request --canary`")),
+            "{lines:?}"
+        );
     }
 
     #[test]
