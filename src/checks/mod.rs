@@ -104,9 +104,17 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
+    let before: Vec<Code> = d.findings.iter().map(|f| f.code).collect();
     store_wide::run(ctx, &mut d);
+    let from_survey: Vec<Code> = d
+        .findings
+        .iter()
+        .map(|f| f.code)
+        .filter(|c| !before.contains(c))
+        .collect();
     server::run(ctx, &mut d);
     audit::run(ctx, &mut d);
+    store_wide::complete_headline(ctx, &mut d, &from_survey);
     if ctx.db.is_none() {
         d.skip(
             "database",

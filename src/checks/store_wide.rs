@@ -58,6 +58,26 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     d.facts = s.facts;
 }
 
+/// After every check ran: the problems other steps found for everyone (a missing crypt key, a
+/// server rule that strips the header, …) join the headline, so that it names every error and
+/// warning outside prevention.
+pub fn complete_headline(ctx: &Context, d: &mut Diagnosis, from_survey: &[Code]) {
+    if ctx.request.is_some() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for f in &d.findings {
+        if f.step == 9 || f.severity == Severity::Info || from_survey.contains(&f.code) {
+            continue;
+        }
+        let line = format!("every caller: {}", f.title);
+        if !extra.contains(&line) {
+            extra.push(line);
+        }
+    }
+    d.summary.extend(extra);
+}
+
 #[derive(Default)]
 struct Survey {
     /// "2 admin users cannot get a token: bob (inactive), sam (no role)", …

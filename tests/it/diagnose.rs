@@ -327,6 +327,10 @@ fn text_report_groups_by_step_without_colour_when_piped() {
         "{text}"
     );
     assert!(text.contains("To diagnose one failing call:"), "{text}");
+    // The headline names what refuses everyone too, not only the accounts' problems.
+    let headline = text.find("Who is refused").expect(&text);
+    assert!(headline < root_cause, "{text}");
+    assert!(text.contains("  - every caller: "), "{text}");
 }
 
 #[test]
