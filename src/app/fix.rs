@@ -16,6 +16,11 @@ pub struct FixConfig {
     pub request: Option<RequestSpec>,
     /// Carry out the automated fixes (otherwise only the plan).
     pub apply: bool,
+    /// Where the vhost and the .htaccess could each pass the Authorization header on: both
+    /// edits, not only the one chosen.
+    pub all_server_fixes: bool,
+    /// Show the SQL of the database changes.
+    pub verbose: bool,
 }
 
 /// `undo`.
@@ -28,6 +33,8 @@ pub struct UndoConfig {
     pub list: bool,
     /// Undo even when the rows were changed since.
     pub force: bool,
+    /// Reverse the entry (otherwise only its plan, like every other write).
+    pub apply: bool,
 }
 
 /// `fix`: the plan; with `apply` the automated fixes, journaled.
@@ -63,6 +70,16 @@ pub fn undo(c: &UndoConfig) -> Result<Outcome> {
     let target = journal
         .find(c.journal.as_deref())
         .map_err(|e| refused(&e))?;
+    if !c.apply {
+        if let Some(u) = &target.entry.undone {
+            return Err(refused(&crate::fix::FixError::AlreadyUndone {
+                id: target.entry.id.clone(),
+                at: u.at.clone(),
+            }));
+        }
+        let out = report::journal::undo_plan(&target, common.format);
+        return Ok(common.outcome(&ctx, out, 0));
+    }
     let opts = UndoOptions {
         force: c.force,
         command: common.command.clone(),

@@ -6,22 +6,16 @@ use crate::fix::journal::Listed;
 use crate::fix::server::FixPlan;
 
 impl Plan {
-    /// The plan as text: title, notes, numbered steps with their SQL indented, the effects per
-    /// role (denials loudly), then the cache notice.
+    /// The plan as text with every step's statements ([`Plan::render`] with them).
     pub fn to_text(&self) -> String {
+        self.render(true)
+    }
+
+    /// The plan as text: title, the effects per role first (denials loudly: what the change
+    /// means), notes, numbered steps (their SQL statements indented when `show_sql`; file
+    /// previews always), then the cache notice.
+    pub fn render(&self, show_sql: bool) -> String {
         let mut out = format!("PLAN: {}\n", self.title);
-        for n in &self.notes {
-            out.push_str(&format!("  note: {n}\n"));
-        }
-        if self.steps.is_empty() {
-            out.push_str("  nothing to change\n");
-        }
-        for (i, step) in self.steps.iter().enumerate() {
-            out.push_str(&format!("  {}. {}\n", i + 1, step.description));
-            for line in step.sql_preview.lines() {
-                out.push_str(&format!("       {line}\n"));
-            }
-        }
         if !self.effects.is_empty() {
             out.push_str("Effects (Magento's answer for each resource, before and after):\n");
             for e in &self.effects {
@@ -51,6 +45,28 @@ impl Plan {
                 out.push_str("  no other role changes\n");
             }
         }
+        for n in &self.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        if self.steps.is_empty() {
+            out.push_str("  nothing to change\n");
+        } else if !self.effects.is_empty() {
+            out.push_str("Steps:\n");
+        }
+        let mut hidden = false;
+        for (i, step) in self.steps.iter().enumerate() {
+            out.push_str(&format!("  {}. {}\n", i + 1, step.description));
+            if !show_sql && is_sql(&step.sql_preview) {
+                hidden = true;
+                continue;
+            }
+            for line in step.sql_preview.lines() {
+                out.push_str(&format!("       {line}\n"));
+            }
+        }
+        if hidden {
+            out.push_str("  (--verbose shows the SQL statements)\n");
+        }
         if !self.cache_notice.is_empty() && !self.steps.is_empty() {
             out.push_str("Afterwards:\n");
             for n in &self.cache_notice {
@@ -66,6 +82,14 @@ impl Plan {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// Whether a step's preview is SQL statements (not the lines of a file edit).
+fn is_sql(preview: &str) -> bool {
+    let first = preview.trim_start().to_ascii_uppercase();
+    ["DELETE ", "INSERT ", "UPDATE ", "REPLACE ", "SELECT "]
+        .iter()
+        .any(|k| first.starts_with(k))
 }
 
 impl std::fmt::Display for Plan {

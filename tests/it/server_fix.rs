@@ -106,13 +106,17 @@ fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
     assert!(!out.contains("applied:"), "{out}");
 
     // undo: the commented file again.
-    let (out, err, code) = run(&s, &["undo"]);
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 file(s) put back"), "{out}");
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented);
     let (_, err, code) = run(
         &s,
-        &["undo", entries[0].file_stem().unwrap().to_str().unwrap()],
+        &[
+            "undo",
+            "--apply",
+            entries[0].file_stem().unwrap().to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 1);
     assert!(err.contains("already undone"), "{err}");
@@ -140,7 +144,7 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
     // Someone edits the file afterwards: undo refuses, nothing changes.
     let edited = format!("{now}# edited by hand\n");
     std::fs::write(&ht, &edited).unwrap();
-    let (_, err, code) = run(&s, &["undo"]);
+    let (_, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 1);
     assert!(
         err.contains("changed since") && err.contains("--force"),
@@ -159,7 +163,7 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
         "{out}"
     );
     // --force reverses m2auth's own lines and keeps the hand edit.
-    let (out, err, code) = run(&s, &["undo", "--force"]);
+    let (out, err, code) = run(&s, &["undo", "--apply", "--force"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         std::fs::read_to_string(&ht).unwrap(),
@@ -248,7 +252,7 @@ fn fix_adds_cgipassauth_to_the_vhost_only_with_server_config() {
             .iter()
             .all(|c| c != "apache-fcgi-strips-authorization")
     );
-    let (out, err, code) = run(&s, &["undo"]);
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&site).unwrap(), before);
 }
@@ -376,7 +380,7 @@ fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
         "{paths:?}"
     );
     // undo (from another directory): both files back byte for byte.
-    let (out, err, code) = run(&s, &["undo"]);
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
     assert_eq!(
@@ -433,7 +437,7 @@ fn undo_refuses_untrusted_entries_and_paths() {
         ),
     ] {
         entry(id, path, kind);
-        let (out, err, code) = run(&s, &["undo", id]);
+        let (out, err, code) = run(&s, &["undo", "--apply", id]);
         assert_ne!(code, 0, "{id}: {out}{err}");
         assert!(err.contains("does not undo"), "{id}: {err}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "x\n");
@@ -445,13 +449,13 @@ fn undo_refuses_untrusted_entries_and_paths() {
     std::fs::write(&ht, "x\n").unwrap();
     let p = entry("20261128T091403.005Z-fix", &ht_s, "store");
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    let (_, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
     assert_ne!(code, 0);
     assert!(err.contains("group or by others"), "{err}");
     // … or a journal directory others may write.
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    let (_, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
     assert_ne!(code, 0);
     assert!(err.contains("group or by others"), "{err}");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -459,13 +463,13 @@ fn undo_refuses_untrusted_entries_and_paths() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         std::os::unix::fs::chown(&p, Some(65534), None).unwrap();
-        let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+        let (_, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
         assert_ne!(code, 0);
         assert!(err.contains("owned by uid 65534"), "{err}");
         std::os::unix::fs::chown(&p, Some(0), None).unwrap();
     }
     // The same entry, trusted: undone.
-    let (out, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    let (out, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), "owned\n");
 }
