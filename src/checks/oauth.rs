@@ -87,26 +87,42 @@ pub enum NoUrl {
     NoHost,
 }
 
+/// The scheme and authority (`host[:port]`) of a target that names its host: what the client
+/// sends to, known without the store.
+pub fn client_origin(target: &Target) -> Option<(String, String)> {
+    let h = target.host.as_ref()?;
+    let host = if h.contains(':') {
+        format!("[{h}]")
+    } else {
+        h.clone()
+    };
+    let authority = match target.port {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    };
+    Some((
+        target.scheme.clone().unwrap_or_else(|| "https".into()),
+        authority,
+    ))
+}
+
+/// The URL the client sends a request to that names its host (`None` without a host).
+pub fn client_url(target: &Target) -> Option<String> {
+    let (scheme, authority) = client_origin(target)?;
+    let mut url = format!("{scheme}://{authority}{}", target.path);
+    if let Some(q) = &target.query {
+        url.push('?');
+        url.push_str(q);
+    }
+    Some(url)
+}
+
 /// The client's and Magento's URL for the request (`Err`: why there is none).
 pub fn urls(ctx: &Context, request: &RequestSpec) -> Result<Urls, NoUrl> {
     let target: &Target = request.target.as_ref().ok_or(NoUrl::NoTarget)?;
     let mut notes = Vec::new();
-    let (scheme, authority) = match &target.host {
-        Some(h) => {
-            let host = if h.contains(':') {
-                format!("[{h}]")
-            } else {
-                h.clone()
-            };
-            let authority = match target.port {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            };
-            (
-                target.scheme.clone().unwrap_or_else(|| "https".into()),
-                authority,
-            )
-        }
+    let (scheme, authority) = match client_origin(target) {
+        Some(origin) => origin,
         None => {
             let (u, ev) = base_url(ctx).ok_or(NoUrl::NoHost)?;
             notes.push(ev);
