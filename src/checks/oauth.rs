@@ -659,8 +659,10 @@ impl Validation<'_> {
         d.push(
             err(Code::OauthTimestampFuture)
                 .detail(detail)
-                .evidence(Evidence::other("request", format!("oauth_timestamp={raw}")))
-                .evidence(Evidence::other("clock", format!("now={} ({now})", self.ctx.now)))
+                .evidence(Evidence::request(format!(
+                    "oauth_timestamp={raw}; now={} ({now})",
+                    self.ctx.now
+                )))
                 .fix(Fix {
                     summary: "Send the current Unix time in seconds and keep the client's clock in sync (NTP)".into(),
                     commands: vec!["date +%s".into()],
@@ -744,7 +746,7 @@ impl Validation<'_> {
                             wrong.join("; ")
                         ))
                         .evidence(consumer_ev.clone())
-                        .evidence(Evidence::other("base-string", hide(&magento_base)))
+                        .evidence(Evidence::request(format!("Magento's base string: {}", hide(&magento_base))))
                         .fix(keys_fix()),
                 );
                 return false;
@@ -758,10 +760,10 @@ impl Validation<'_> {
                         "The signature verifies for {url}, not for {} (the URL Magento sees and signs): {why} Magento answers 401 \"The signature is invalid. Verify and try again.\"",
                         self.urls.magento
                     ))
-                    .evidence(Evidence::other("signed-url", url.clone()))
-                    .evidence(Evidence::other("magento-url", self.urls.magento.clone()))
+                    .evidence(Evidence::request(format!("signed URL: {url}")))
+                    .evidence(Evidence::request(format!("URL Magento sees: {}", self.urls.magento)))
                     .evidence(self.ctx.config.get_default(OFFLOADER_PATH).evidence())
-                    .evidence(Evidence::other("base-string", format!("Magento: {}", hide(&magento_base))))
+                    .evidence(Evidence::request(format!("Magento's base string: {}", hide(&magento_base))))
                     .fix(fix),
             );
             for n in &self.urls.notes {
@@ -800,8 +802,14 @@ impl Validation<'_> {
         d.push(
             err(Code::OauthSignatureInvalid)
                 .detail(detail)
-                .evidence(Evidence::other("base-string:magento", hide(&m)))
-                .evidence(Evidence::other("base-string:client", hide(&c)))
+                .evidence(Evidence::request(format!(
+                    "Magento's base string: {}",
+                    hide(&m)
+                )))
+                .evidence(Evidence::request(format!(
+                    "the client's base string: {}",
+                    hide(&c)
+                )))
                 .evidence(consumer_ev.clone())
                 .fix(keys_fix()),
         );

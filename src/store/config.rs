@@ -107,8 +107,9 @@ impl ConfigValue {
                     ),
                 },
             ),
-            Origin::Shipped { source } => Evidence::other(
-                format!("default:{}", source.replace(" etc/", "/etc/")),
+            Origin::Shipped { source } => Evidence::file(
+                &source.replace(" etc/", "/etc/"),
+                None,
                 format!(
                     "{} = {shown} (Magento's shipped default; not set in the database or app/etc)",
                     self.path

@@ -19,6 +19,7 @@ mod example;
 mod headers;
 mod info;
 mod journal;
+mod json_contract;
 mod lab_smoke;
 mod live;
 mod logins;
