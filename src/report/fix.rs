@@ -3,6 +3,7 @@
 
 use crate::fix::Plan;
 use crate::fix::journal::Listed;
+use crate::fix::own::OwnDone;
 use crate::fix::server::FixPlan;
 
 impl Plan {
@@ -99,8 +100,23 @@ impl std::fmt::Display for Plan {
 }
 
 impl FixPlan {
-    pub fn to_text(&self, applied: Option<&Listed>) -> String {
+    pub fn to_text(&self, applied: Option<&Listed>, own: &[OwnDone]) -> String {
         let mut out = self.as_plan().to_text();
+        for c in &self.choices {
+            out.push_str(&format!("  one fix per problem: {c}\n"));
+        }
+        if !self.own.is_empty() {
+            out.push_str("m2auth's own steps (--apply carries them out, each journaled):\n");
+            for o in &self.own {
+                let codes: Vec<&str> = o.codes.iter().map(|c| c.as_str()).collect();
+                out.push_str(&format!("  - {}: {}\n", codes.join(", "), o.summary));
+                out.push_str(&format!("      $ {}\n", o.command));
+                if let Some(d) = own.iter().find(|d| d.command == o.command) {
+                    let state = if d.ok { "done" } else { "FAILED" };
+                    out.push_str(&format!("      {state}: {}\n", d.note));
+                }
+            }
+        }
         if !self.manual.is_empty() {
             out.push_str("Manual steps (m2auth does not carry these out):\n");
             for m in &self.manual {
@@ -112,25 +128,41 @@ impl FixPlan {
         }
         match applied {
             Some(l) => out.push_str(&format!(
-                "applied: {} file(s) changed; journal {} (m2auth undo reverses it)\n",
+                "applied: {} file(s) changed; journal {id} (m2auth undo {id} --apply reverses it)\n",
                 l.entry.files.len(),
-                l.entry.id
+                id = l.entry.id
             )),
-            None if !self.edits.is_empty() => {
-                out.push_str("nothing was changed: run with --apply to make the edits above\n")
-            }
+            None if own.is_empty() && !(self.edits.is_empty() && self.own.is_empty()) => out
+                .push_str("nothing was changed: run with --apply to carry out the fixes above\n"),
             None => {}
         }
         out
     }
 
-    pub fn to_json(&self, applied: Option<&Listed>) -> serde_json::Value {
+    pub fn to_json(&self, applied: Option<&Listed>, own: &[OwnDone]) -> serde_json::Value {
+        let own_json: Vec<serde_json::Value> = self
+            .own
+            .iter()
+            .map(|o| {
+                let done = own.iter().find(|d| d.command == o.command);
+                serde_json::json!({
+                    "codes": o.codes,
+                    "summary": o.summary,
+                    "command": o.command,
+                    "applied": done.is_some_and(|d| d.ok),
+                    "journal": done.and_then(|d| d.journal.clone()),
+                    "note": done.map(|d| d.note.clone()),
+                })
+            })
+            .collect();
         serde_json::json!({
             "plan": self.as_plan().to_json(),
             "edits": self.edits,
+            "own": own_json,
+            "choices": self.choices,
             "manual": self.manual,
             "afterwards": self.afterwards,
-            "applied": applied.is_some(),
+            "applied": applied.is_some() || own.iter().any(|d| d.ok),
             "journal": applied.map(|l| l.entry.id.clone()),
         })
     }
