@@ -101,53 +101,44 @@ fn common(g: &Global) -> anyhow::Result<Common> {
 }
 
 /// What of the common options a command uses: the others are refused (exit 2) rather than
-/// silently ignored. Every command takes --root, --format, --color, --quiet and --offline.
+/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline and
+/// --now (context that cannot mislead: scripts may pass them to every command).
 struct Takes {
     /// It changes something (`--apply`).
     apply: bool,
     /// It reads the database (`--db`, `--dump`).
     db: bool,
-    /// Something of its answer depends on the time (`--now`).
-    now: bool,
     /// It reads the web server's configuration (`--server-config`).
     server: bool,
 }
 
 impl Takes {
-    const fn new(apply: bool, db: bool, now: bool, server: bool) -> Takes {
-        Takes {
-            apply,
-            db,
-            now,
-            server,
-        }
+    const fn new(apply: bool, db: bool, server: bool) -> Takes {
+        Takes { apply, db, server }
     }
 }
 
 /// The command's name as typed, and the common options it takes.
 fn takes(command: &Command) -> (&'static str, Takes) {
     match command {
-        Command::Diagnose(_) => ("diagnose", Takes::new(false, true, true, true)),
-        Command::Request(_) => ("request", Takes::new(false, true, true, true)),
-        Command::Info => ("info", Takes::new(false, true, false, true)),
-        Command::Audit => ("audit", Takes::new(false, true, true, true)),
-        Command::AclCheck(_) => ("acl:check", Takes::new(false, true, true, true)),
-        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, true, true, false)),
-        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, true, true, false)),
-        Command::AclGrant(_) => ("acl:grant", Takes::new(true, true, false, false)),
-        Command::Fix(_) => ("fix", Takes::new(true, true, true, true)),
-        Command::Undo(_) => ("undo", Takes::new(true, true, false, false)),
-        Command::AdminUserChangePassword(_) => (
-            "admin:user:change-password",
-            Takes::new(true, true, false, false),
-        ),
-        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, true, false, false)),
-        Command::IntegrationList => ("integration:list", Takes::new(false, true, false, false)),
-        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, true, false, false)),
-        Command::IntegrationActivate(_) => {
-            ("integration:activate", Takes::new(true, true, false, false))
+        Command::Diagnose(_) => ("diagnose", Takes::new(false, true, true)),
+        Command::Request(_) => ("request", Takes::new(false, true, true)),
+        Command::Info => ("info", Takes::new(false, true, true)),
+        Command::Audit => ("audit", Takes::new(false, true, true)),
+        Command::AclCheck(_) => ("acl:check", Takes::new(false, true, true)),
+        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, true, false)),
+        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, true, false)),
+        Command::AclGrant(_) => ("acl:grant", Takes::new(true, true, false)),
+        Command::Fix(_) => ("fix", Takes::new(true, true, true)),
+        Command::Undo(_) => ("undo", Takes::new(true, true, false)),
+        Command::AdminUserChangePassword(_) => {
+            ("admin:user:change-password", Takes::new(true, true, false))
         }
-        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false, true, false)),
+        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, true, false)),
+        Command::IntegrationList => ("integration:list", Takes::new(false, true, false)),
+        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, true, false)),
+        Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, true, false)),
+        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false, false)),
     }
 }
 
@@ -168,8 +159,6 @@ fn check_common_options(command: &Command, g: &Global) -> anyhow::Result<()> {
         Some(("--dump", "it does not read the database"))
     } else if g.db.is_some() && !t.db {
         Some(("--db", "it does not read the database"))
-    } else if g.now.is_some() && !t.now {
-        Some(("--now", "nothing it does depends on the time"))
     } else if !g.server_config.is_empty() && !t.server {
         Some((
             "--server-config",

@@ -377,7 +377,7 @@ fn help_short_and_long_with_examples() {
 }
 
 /// A common option a command does not use is refused, not ignored: `diagnose --apply` (it never
-/// writes), `--dump` where no database is read, `--now` where nothing depends on the time.
+/// writes), `--dump` where no database is read, `--server-config` where it is not read.
 #[test]
 fn options_a_command_does_not_take_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -415,14 +415,6 @@ fn options_a_command_does_not_take_are_refused() {
                 "x.sql",
             ][..],
             "oauth:sign does not take --dump",
-        ),
-        (
-            &["info", "--now", "2026-01-01T00:00:00Z"][..],
-            "info does not take --now",
-        ),
-        (
-            &["undo", "--now", "2026-01-01T00:00:00Z"][..],
-            "undo does not take --now",
         ),
         (
             &["token:inspect", "x", "--server-config", "/etc/apache2"][..],
