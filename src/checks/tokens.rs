@@ -1047,7 +1047,7 @@ pub fn decode(raw: &str, now: Timestamp) -> Inspection {
             let mut i = Inspection::new("opaque");
             i.diagnosis.skip(
                 "token-owner",
-                &format!(
+                format!(
                     "{WHY}: an opaque token is known only to the store's database (oauth_token)"
                 ),
             );
@@ -1112,7 +1112,7 @@ pub fn decode(raw: &str, now: Timestamp) -> Inspection {
             "the user and its state are in the store's database",
         ),
     ] {
-        i.diagnosis.skip(check, &format!("{WHY}: {what}"));
+        i.diagnosis.skip(check, format!("{WHY}: {what}"));
     }
     i
 }
