@@ -180,6 +180,20 @@ impl fmt::Display for Severity {
     }
 }
 
+/// The kinds of evidence source, the JSON contract's list: `file:PATH:LINE` (or `file:PATH` for
+/// a fact about a whole file), `db:TABLE`, `cache:ID`, `http` (the live answer),
+/// `log:PATH:LINE`, `token` (what the token itself says) and `request` (what the request carries
+/// as sent). docs/diagnose.schema.json holds the same list.
+pub const SOURCES: &[&str] = &["file:", "db:", "cache:", "http", "log:", "token", "request"];
+
+/// Whether `source` is of a kind of [`SOURCES`].
+pub fn is_contract_source(source: &str) -> bool {
+    matches!(source, "http" | "token" | "request")
+        || ["file:", "db:", "cache:", "log:"]
+            .iter()
+            .any(|p| source.strip_prefix(p).is_some_and(|rest| !rest.is_empty()))
+}
+
 /// Where a fact was read, as `file:PATH:LINE`, `db:TABLE`, `cache:ID`, `http` or `log:PATH:LINE`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
@@ -206,6 +220,22 @@ impl Evidence {
         }
     }
 
+    /// What the request carries as sent (a header, a parameter, a URL, a base string).
+    pub fn request(text: impl Into<String>) -> Evidence {
+        Evidence::other("request", text)
+    }
+
+    /// What the token itself says (its claims, its length).
+    pub fn token(text: impl Into<String>) -> Evidence {
+        Evidence::other("token", text)
+    }
+
+    /// The store's live answer.
+    pub fn http(text: impl Into<String>) -> Evidence {
+        Evidence::other("http", text)
+    }
+
+    /// Any source: it must be one of [`SOURCES`] (the JSON contract).
     pub fn other(source: impl Into<String>, text: impl Into<String>) -> Evidence {
         Evidence {
             source: source.into(),

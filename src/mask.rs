@@ -174,7 +174,8 @@ fn redact_word(word: &str) -> String {
         return format!("{}{kept}{}", &word[..scheme_end + 3], &word[at..]);
     }
     let core = word.trim_matches(|c: char| "'\"`(),;".contains(c));
-    let tokenish = core.chars().count() >= 24
+    let tokenish = !is_journal_id(core)
+        && core.chars().count() >= 24
         && core
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-+=".contains(c))
@@ -277,13 +278,34 @@ fn mask_option_value(name: &str, value: &str) -> String {
 /// A word that looks like a secret (token, key, hash): 16+ characters of token alphabet with
 /// letters and digits, not an ACL id (`::`) nor a path.
 pub fn looks_secret(w: &str) -> bool {
-    w.chars().count() >= 16
+    !is_journal_id(w)
+        && w.chars().count() >= 16
         && !w.contains("::")
         && !w.starts_with('/')
         && w.chars().any(|c| c.is_ascii_digit())
         && w.chars().any(|c| c.is_ascii_alphabetic())
         && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-.+/=~$:".contains(c))
+}
+
+/// A journal entry's id (`20261128T091403.123Z-acl-grant`, see
+/// [`crate::fix::journal`]), alone or as its file name (`….json`): never a secret, and the
+/// user needs it whole to undo the entry.
+pub fn is_journal_id(w: &str) -> bool {
+    let w = w.strip_suffix(".json").unwrap_or(w);
+    let b = w.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    b.len() > 21
+        && digits(0..8)
+        && b[8] == b'T'
+        && digits(9..15)
+        && b[15] == b'.'
+        && digits(16..19)
+        && &b[19..21] == b"Z-"
+        && b[21..]
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 fn mask_word(w: &str) -> String {
@@ -313,6 +335,27 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn journal_ids_are_never_masked() {
+        let m = Masker::new();
+        for id in [
+            "20261128T091403.123Z-acl-grant",
+            "20261128T091403.123Z-acl-grant-role-5.json",
+            "20261207T150212.004Z-undo",
+        ] {
+            assert!(is_journal_id(id), "{id}");
+            assert!(!looks_secret(id), "{id}");
+            let line = format!("journal entry {id} was already undone");
+            assert_eq!(redact_error(&line, &m), line);
+            assert_eq!(m.scrub_words(&line), line);
+            let cmd = vec!["m2auth".to_string(), "undo".into(), id.into()];
+            assert_eq!(m.scrub_command(&cmd), format!("m2auth undo {id}"));
+        }
+        // Shaped like one but not one: still masked.
+        assert!(!is_journal_id("20261128T091403.123Z-ABCdef0123456789"));
+        assert!(looks_secret("20261128x091403x123Zabcdef0123456789"));
+    }
 
     #[test]
     fn masks_by_length() {

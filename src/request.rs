@@ -262,8 +262,18 @@ impl RequestSpec {
         scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
     }
 
-    /// A short name for how the request authenticates, for reports: `none`, `bearer-jwt`,
-    /// `bearer-opaque`, `bearer`, `oauth1`, `basic`, `login-admin`, `login-customer`, `other`.
+    /// How the request authenticates, for reports (the JSON's `request.auth`):
+    ///
+    /// * `none`: no Authorization header and no login;
+    /// * `bearer-jwt-admin` / `bearer-jwt-customer`: a JWT whose `utypid` claim is 2 / 3;
+    /// * `bearer-jwt`: a JWT whose user type cannot be read (encrypted, or no `utypid`);
+    /// * `bearer-integration`: a 32-character opaque token (an integration's access token used
+    ///   as Bearer; since 2.4.4 admin and customer tokens are JWTs);
+    /// * `oauth1`: an OAuth 1.0a signature (`--oauth`, or an `OAuth` header as sent);
+    /// * `basic`: HTTP Basic credentials;
+    /// * `malformed`: an Authorization header Magento cannot read (another scheme, a Bearer
+    ///   without a token or with one of neither shape);
+    /// * `login-admin` / `login-customer`: a login (`--admin-user`/`--customer`).
     pub fn auth_kind(&self) -> &'static str {
         if self.oauth.is_some() {
             return "oauth1";
@@ -276,15 +286,22 @@ impl RequestSpec {
                 .to_ascii_lowercase();
             return match scheme.as_str() {
                 "bearer" => match self.bearer_token() {
-                    Some(t) if t.split('.').count() == 3 => "bearer-jwt",
-                    Some(t) if t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                        "bearer-opaque"
+                    Some(t) if t.split('.').count() == 3 => {
+                        match crate::magento::token::parse(t).jwt_user() {
+                            Some((_, 2)) => "bearer-jwt-admin",
+                            Some((_, 3)) => "bearer-jwt-customer",
+                            _ => "bearer-jwt",
+                        }
                     }
-                    _ => "bearer",
+                    Some(t) if t.split('.').count() == 5 => "bearer-jwt",
+                    Some(t) if t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                        "bearer-integration"
+                    }
+                    _ => "malformed",
                 },
                 "oauth" => "oauth1",
                 "basic" => "basic",
-                _ => "other",
+                _ => "malformed",
             };
         }
         match &self.login {
@@ -310,6 +327,20 @@ impl RequestSpec {
             (None, None) => (self.method.clone(), None),
         }
     }
+
+    /// Every value of [`RequestSpec::auth_kind`] (the JSON Schema's enum).
+    pub const AUTH_KINDS: &[&str] = &[
+        "none",
+        "bearer-jwt-admin",
+        "bearer-jwt-customer",
+        "bearer-jwt",
+        "bearer-integration",
+        "oauth1",
+        "basic",
+        "malformed",
+        "login-admin",
+        "login-customer",
+    ];
 
     /// The secrets this request carries (tokens, OAuth secrets, credentials), for the masker.
     pub fn secrets(&self) -> Vec<String> {
@@ -668,6 +699,62 @@ fn base64(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `request.auth` tells every kind of caller apart (issue 10, item 8).
+    #[test]
+    fn auth_kinds() {
+        let jwt = |claims: &str| {
+            use base64::Engine as _;
+            let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            format!("{}.{}.c2ln", e(r#"{"alg":"HS256","kid":"1"}"#), e(claims))
+        };
+        let kind = |o: RequestOptions| {
+            RequestSpec::from_options(&RequestOptions {
+                request: Some("GET /V1/products".into()),
+                ..o
+            })
+            .unwrap()
+            .unwrap()
+            .auth_kind()
+        };
+        let token = |t: &str| RequestOptions {
+            token: Some(t.to_string()),
+            ..Default::default()
+        };
+        let header = |h: &str| RequestOptions {
+            headers: vec![h.to_string()],
+            ..Default::default()
+        };
+        assert_eq!(kind(Default::default()), "none");
+        assert_eq!(
+            kind(token(&jwt(r#"{"uid":1,"utypid":2}"#))),
+            "bearer-jwt-admin"
+        );
+        assert_eq!(
+            kind(token(&jwt(r#"{"uid":1,"utypid":3}"#))),
+            "bearer-jwt-customer"
+        );
+        assert_eq!(kind(token(&jwt(r#"{"uid":1}"#))), "bearer-jwt");
+        assert_eq!(
+            kind(token("abcdefghijklmnopqrstuvwxyz012345")),
+            "bearer-integration"
+        );
+        assert_eq!(kind(token("short")), "malformed");
+        assert_eq!(kind(header("Authorization: Basic dTpw")), "basic");
+        assert_eq!(kind(header("Authorization: Token x")), "malformed");
+        assert_eq!(
+            kind(header("Authorization: OAuth oauth_consumer_key=\"k\"")),
+            "oauth1"
+        );
+        let oauth = RequestOptions {
+            oauth: Some("k,s,t,ts".into()),
+            ..Default::default()
+        };
+        assert_eq!(kind(oauth), "oauth1");
+        for k in RequestSpec::AUTH_KINDS {
+            assert!(!k.is_empty());
+        }
+    }
 
     fn opts(request: &str) -> RequestOptions {
         RequestOptions {

@@ -63,6 +63,8 @@ pub struct GrantConfig {
     pub resources: Vec<String>,
     /// Write (journaled); otherwise only the plan.
     pub apply: bool,
+    /// Show the plan's SQL statements in the text output.
+    pub verbose: bool,
 }
 
 /// `acl:check`: the resources the route needs, what the caller's role grants, what is missing.
@@ -301,6 +303,10 @@ pub fn grant(c: &GrantConfig) -> Result<Outcome> {
     };
     let outcome = acl_grant::grant(&ctx, &request)
         .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?;
-    let out = Output::pick(common.format, || outcome.to_json(), || outcome.to_text());
+    let out = Output::pick(
+        common.format,
+        || outcome.to_json(),
+        || outcome.to_text(c.verbose),
+    );
     Ok(common.outcome(&ctx, out, 0))
 }

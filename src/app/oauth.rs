@@ -23,13 +23,32 @@ pub struct SignConfig {
 /// `oauth:sign`.
 pub fn sign(c: &SignConfig) -> Result<Outcome> {
     let common = &c.common;
-    let ctx = common.load(None)?;
     let spec = &c.request;
     let Some(creds) = spec.oauth.clone() else {
         return Err(Error::Usage("oauth:sign needs --oauth".into()));
     };
-    let urls = crate::checks::oauth::urls(&ctx, spec)
-        .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
+    // A URL with its host needs nothing of the store: no root, no database. A path alone is
+    // completed with the store's base URL.
+    let (client, masker, now) = match spec
+        .target
+        .as_ref()
+        .and_then(crate::checks::oauth::client_url)
+    {
+        Some(url) => {
+            let mut masker = crate::mask::Masker::new();
+            for s in &common.secrets {
+                masker.add(s);
+            }
+            (url, masker, common.now.unwrap_or_else(jiff::Timestamp::now))
+        }
+        None => {
+            let ctx = common.load(None)?;
+            let urls = crate::checks::oauth::urls(&ctx, spec)
+                .map_err(|why| Error::refused(&ctx.masker, &why.to_string()))?;
+            (urls.client, ctx.masker.clone(), ctx.now)
+        }
+    };
+
     let form_body = spec.body.as_deref().filter(|_| {
         spec.headers.iter().any(|h| {
             h.name.eq_ignore_ascii_case("content-type")
@@ -37,7 +56,7 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
         })
     });
     let nonce = c.nonce.clone().unwrap_or_else(oauth1::random_nonce);
-    let timestamp = c.timestamp.unwrap_or_else(|| ctx.now.as_second());
+    let timestamp = c.timestamp.unwrap_or_else(|| now.as_second());
     let signed = oauth1::sign_request(
         &oauth1::Credentials {
             consumer_key: &creds.consumer_key,
@@ -46,7 +65,7 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
             token_secret: &creds.token_secret,
         },
         &spec.method,
-        &urls.client,
+        &client,
         form_body,
         &nonce,
         timestamp,
@@ -58,7 +77,7 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
         "-g".into(),
         "-X".into(),
         spec.method.clone(),
-        urls.client.clone(),
+        client.clone(),
         "-H".into(),
         format!("Authorization: {}", signed.header),
     ];
@@ -72,7 +91,7 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
     }
     let signed = Signed {
         method: spec.method.clone(),
-        url: urls.client.clone(),
+        url: client.clone(),
         nonce,
         timestamp,
         signature: signed.signature,
@@ -81,5 +100,9 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
         curl: shell_words::join(&curl),
     };
     let out = report::oauth::signed(&signed, common.format);
-    Ok(common.outcome(&ctx, out, 0))
+    Ok(Outcome {
+        output: out,
+        code: 0,
+        masker,
+    })
 }

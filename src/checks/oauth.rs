@@ -87,26 +87,42 @@ pub enum NoUrl {
     NoHost,
 }
 
+/// The scheme and authority (`host[:port]`) of a target that names its host: what the client
+/// sends to, known without the store.
+pub fn client_origin(target: &Target) -> Option<(String, String)> {
+    let h = target.host.as_ref()?;
+    let host = if h.contains(':') {
+        format!("[{h}]")
+    } else {
+        h.clone()
+    };
+    let authority = match target.port {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    };
+    Some((
+        target.scheme.clone().unwrap_or_else(|| "https".into()),
+        authority,
+    ))
+}
+
+/// The URL the client sends a request to that names its host (`None` without a host).
+pub fn client_url(target: &Target) -> Option<String> {
+    let (scheme, authority) = client_origin(target)?;
+    let mut url = format!("{scheme}://{authority}{}", target.path);
+    if let Some(q) = &target.query {
+        url.push('?');
+        url.push_str(q);
+    }
+    Some(url)
+}
+
 /// The client's and Magento's URL for the request (`Err`: why there is none).
 pub fn urls(ctx: &Context, request: &RequestSpec) -> Result<Urls, NoUrl> {
     let target: &Target = request.target.as_ref().ok_or(NoUrl::NoTarget)?;
     let mut notes = Vec::new();
-    let (scheme, authority) = match &target.host {
-        Some(h) => {
-            let host = if h.contains(':') {
-                format!("[{h}]")
-            } else {
-                h.clone()
-            };
-            let authority = match target.port {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            };
-            (
-                target.scheme.clone().unwrap_or_else(|| "https".into()),
-                authority,
-            )
-        }
+    let (scheme, authority) = match client_origin(target) {
+        Some(origin) => origin,
         None => {
             let (u, ev) = base_url(ctx).ok_or(NoUrl::NoHost)?;
             notes.push(ev);
@@ -643,8 +659,10 @@ impl Validation<'_> {
         d.push(
             err(Code::OauthTimestampFuture)
                 .detail(detail)
-                .evidence(Evidence::other("request", format!("oauth_timestamp={raw}")))
-                .evidence(Evidence::other("clock", format!("now={} ({now})", self.ctx.now)))
+                .evidence(Evidence::request(format!(
+                    "oauth_timestamp={raw}; now={} ({now})",
+                    self.ctx.now
+                )))
                 .fix(Fix {
                     summary: "Send the current Unix time in seconds and keep the client's clock in sync (NTP)".into(),
                     commands: vec!["date +%s".into()],
@@ -728,7 +746,7 @@ impl Validation<'_> {
                             wrong.join("; ")
                         ))
                         .evidence(consumer_ev.clone())
-                        .evidence(Evidence::other("base-string", hide(&magento_base)))
+                        .evidence(Evidence::request(format!("Magento's base string: {}", hide(&magento_base))))
                         .fix(keys_fix()),
                 );
                 return false;
@@ -742,10 +760,10 @@ impl Validation<'_> {
                         "The signature verifies for {url}, not for {} (the URL Magento sees and signs): {why} Magento answers 401 \"The signature is invalid. Verify and try again.\"",
                         self.urls.magento
                     ))
-                    .evidence(Evidence::other("signed-url", url.clone()))
-                    .evidence(Evidence::other("magento-url", self.urls.magento.clone()))
+                    .evidence(Evidence::request(format!("signed URL: {url}")))
+                    .evidence(Evidence::request(format!("URL Magento sees: {}", self.urls.magento)))
                     .evidence(self.ctx.config.get_default(OFFLOADER_PATH).evidence())
-                    .evidence(Evidence::other("base-string", format!("Magento: {}", hide(&magento_base))))
+                    .evidence(Evidence::request(format!("Magento's base string: {}", hide(&magento_base))))
                     .fix(fix),
             );
             for n in &self.urls.notes {
@@ -784,8 +802,14 @@ impl Validation<'_> {
         d.push(
             err(Code::OauthSignatureInvalid)
                 .detail(detail)
-                .evidence(Evidence::other("base-string:magento", hide(&m)))
-                .evidence(Evidence::other("base-string:client", hide(&c)))
+                .evidence(Evidence::request(format!(
+                    "Magento's base string: {}",
+                    hide(&m)
+                )))
+                .evidence(Evidence::request(format!(
+                    "the client's base string: {}",
+                    hide(&c)
+                )))
                 .evidence(consumer_ev.clone())
                 .fix(keys_fix()),
         );

@@ -446,7 +446,7 @@ fn not_found(
         ))
         .detail(answer);
     for c in &closest {
-        f = f.evidence(Evidence::other("routes", format!("closest: {c}")));
+        f = f.evidence(Evidence::request(format!("closest declared route: {c}")));
     }
     d.push(f);
 }

@@ -1026,6 +1026,97 @@ fn opt(v: Option<i64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "NULL".into())
 }
 
+/// `token:inspect` without a Magento root: the token decoded (shape, kind, user id, issue and
+/// expiry, `alg`/`kid`), expiry judged at `now`; the signature, the revocation and the user's
+/// state are listed as not checked, with the reason.
+pub fn decode(raw: &str, now: Timestamp) -> Inspection {
+    const WHY: &str = "no Magento root was found (--root)";
+    if let Some(why) = text_problem(raw) {
+        let mut i = Inspection::new("malformed");
+        malformed(&mut i, raw, &why);
+        return i;
+    }
+    let mut i = match token::parse(raw) {
+        TokenShape::Malformed(why) => {
+            let mut i = Inspection::new("malformed");
+            malformed(&mut i, raw, &why);
+            return i;
+        }
+        TokenShape::Jwe { .. } => Inspection::new("jwe"),
+        TokenShape::Opaque => {
+            let mut i = Inspection::new("opaque");
+            i.diagnosis.skip(
+                "token-owner",
+                format!(
+                    "{WHY}: an opaque token is known only to the store's database (oauth_token)"
+                ),
+            );
+            return i;
+        }
+        TokenShape::Jws { header, claims } => {
+            let mut i = Inspection::new("jws");
+            i.alg = header
+                .get("alg")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            i.kid = header.get("kid").map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            });
+            if let Ok(c) = jwt::claims(&claims) {
+                i.kind = match c.utypid {
+                    USER_TYPE_ADMIN => "jwt-admin",
+                    USER_TYPE_CUSTOMER => "jwt-customer",
+                    _ => "unknown",
+                };
+                i.issued_at = Timestamp::from_second(c.iat).ok();
+                i.expires_at = Timestamp::from_second(c.exp).ok();
+                i.user = Some(TokenUser {
+                    id: c.uid,
+                    name: None,
+                    user_type: user_type_name(c.utypid),
+                });
+                let now = now.as_second();
+                if jwt::is_expired(c.exp, now) {
+                    i.diagnosis.push(
+                        Finding::new(Code::JwtExpired, Severity::Error)
+                            .detail(format!(
+                                "The token expired at {} ({}); it was issued at {}, a lifetime of {} minutes.",
+                                fmt_ts(c.exp),
+                                ago(now - c.exp),
+                                fmt_ts(c.iat),
+                                (c.exp - c.iat) / 60,
+                            ))
+                            .evidence(Evidence::other(
+                                "token",
+                                format!("iat={} exp={} now={now}", c.iat, c.exp),
+                            )),
+                    );
+                }
+            }
+            i
+        }
+    };
+    for (check, what) in [
+        (
+            "jwt-signature",
+            "the signature is verified with the store's crypt key (app/etc/env.php)",
+        ),
+        (
+            "jwt-revocation",
+            "revocations are in the store's database (jwt_auth_revoked)",
+        ),
+        (
+            "token-user",
+            "the user and its state are in the store's database",
+        ),
+    ] {
+        i.diagnosis.skip(check, format!("{WHY}: {what}"));
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::help;
 use m2auth::request::RequestOptions;
 use m2auth::store::db::DbChoice;
 
@@ -14,6 +15,7 @@ use m2auth::store::db::DbChoice;
     version,
     about = "Finds out why a Magento 2 store answers 401 Unauthorized, proves it, and fixes it safely",
     long_about = None,
+    after_long_help = help::MAIN,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -23,7 +25,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The options every command shares, under their own heading in every help.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Common options")]
 pub struct Global {
     /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]
     #[arg(long, global = true, value_name = "DIR")]
@@ -46,6 +50,12 @@ pub struct Global {
     /// Never contact the store over the network: only files and the database are read
     #[arg(long, global = true)]
     pub offline: bool,
+    /// Colour: on a terminal only (auto; NO_COLOR set turns it off), always, or never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// No notes or warnings on stderr (errors are still said)
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// The web server's configuration: a main file (apache2.conf, httpd.conf, nginx.conf), a vhost file, or a directory of them (repeatable) [default: /etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf, /etc/nginx/nginx.conf, whichever exist]
     #[arg(long = "server-config", global = true, value_name = "PATH")]
     pub server_config: Vec<PathBuf>,
@@ -73,6 +83,13 @@ impl Global {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Text,
     Json,
@@ -83,49 +100,65 @@ pub enum FormatArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every check that applies and print findings, most likely root cause first (read-only; a GET/HEAD --request URL with a host is also sent to the store unless --offline; other methods and logins are `request`'s)
+    #[command(after_long_help = help::DIAGNOSE)]
     Diagnose(DiagnoseArgs),
     /// Send the request to the live store, classify the answer (Magento's error, Basic auth, WAF, redirect, no answer…) and explain it with the offline checks
     #[command(
         long_about = "Send the request to the live store, classify the answer (Magento's JSON/XML error, a web server's Basic auth, a WAF or CDN, a redirect, a non-Magento 401/403, no answer) and explain it with the offline checks when the Magento root is found (--root).\n\nRedirects are never followed; TLS certificates are verified (--cacert FILE for a private CA, --insecure to skip, said loudly). --admin-user/--customer with --password-file first obtain a fresh token from POST /rest/V1/integration/{admin,customer}/token.\n\nUnlike diagnose (GET/HEAD only, never a login), request is the explicit command: it sends any method as described (POST, PUT, DELETE: they run in the store if it accepts them) and logs in (a wrong password counts as a failed login for that account).\n\n--canary is the only write this command makes: a randomly named one-off PHP file in the docroot (pub/ or the root) that reports only whether the Authorization header reached PHP, requested once and deleted in every case (errors and Ctrl-C included)."
     )]
+    #[command(after_long_help = help::REQUEST)]
     Request(LiveRequestArgs),
     /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)
+    #[command(after_long_help = help::INFO)]
     Info,
     /// The prevention checks (step 9) over the whole store (read-only)
+    #[command(after_long_help = help::AUDIT)]
     Audit,
     /// The ACL resources a REST call needs, what the caller's role grants, what is missing
     #[command(name = "acl:check")]
+    #[command(after_long_help = help::ACL_CHECK)]
     AclCheck(RequestArgs),
     /// Decode and verify a bearer token: kind, user, issue/expiry, which crypt key verifies it, revocation, findings
     #[command(name = "token:inspect")]
+    #[command(after_long_help = help::TOKEN_INSPECT)]
     TokenInspect(TokenArgs),
     /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv); --live also asks the store
     #[command(name = "acl:matrix")]
+    #[command(after_long_help = help::ACL_MATRIX)]
     AclMatrix(MatrixArgs),
     /// Grant ACL resources to an integration's or a group role's rules, as the role editor writes them (--apply)
     #[command(name = "acl:grant")]
+    #[command(after_long_help = help::ACL_GRANT)]
     AclGrant(GrantArgs),
     /// The fixes for the findings of a diagnosis, as a plan; --apply carries out the automated ones (.htaccess passthrough rule; vhost CGIPassAuth with --server-config), journaled
-    Fix(RequestArgs),
+    #[command(after_long_help = help::FIX)]
+    Fix(FixArgs),
     /// Reverse the changes of a journal entry (the newest one by default)
+    #[command(after_long_help = help::UNDO)]
     Undo(UndoArgs),
     /// Set an admin user's password as Magento would (policy, hash, password history) and clear its lock; journaled
     #[command(name = "admin:user:change-password")]
+    #[command(after_long_help = help::CHANGE_PASSWORD)]
     AdminUserChangePassword(ChangePasswordArgs),
     /// Clear an admin user's lock (lock_expires, failures_num, first_failure) and token-endpoint throttle; journaled
     #[command(name = "admin:user:unlock")]
+    #[command(after_long_help = help::UNLOCK)]
     AdminUserUnlock(UnlockArgs),
     /// The integrations: status, consumer key, token (secrets masked), resources
     #[command(name = "integration:list")]
+    #[command(after_long_help = help::INTEGRATION_LIST)]
     IntegrationList,
     /// One integration: status, consumer key, secrets masked, token, resources
     #[command(name = "integration:show")]
+    #[command(after_long_help = help::INTEGRATION_SHOW)]
     IntegrationShow(IntegrationArgs),
     /// Activate an integration as the admin's Activate does (status, and an access token when it has none); journaled
     #[command(name = "integration:activate")]
+    #[command(after_long_help = help::INTEGRATION_ACTIVATE)]
     IntegrationActivate(IntegrationArgs),
     /// Sign a request with OAuth 1.0a HMAC-SHA256: the Authorization header, the base string and a curl command
     #[command(name = "oauth:sign")]
+    #[command(after_long_help = help::OAUTH_SIGN)]
     OauthSign(OauthSignArgs),
 }
 
@@ -272,6 +305,22 @@ pub struct GrantArgs {
     /// An ACL resource id to allow, e.g. Magento_Catalog::products (repeatable)
     #[arg(long = "resource", value_name = "ID", required = true)]
     pub resources: Vec<String>,
+    /// Show the SQL statements of the plan too
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// `fix`: the request being diagnosed, and which fixes.
+#[derive(Debug, Clone, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub req: RequestArgs,
+    /// Where the vhost and the .htaccess could each pass the Authorization header on: both edits, not only the one chosen
+    #[arg(long)]
+    pub all_server_fixes: bool,
+    /// Show the SQL statements of the database changes too
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -286,7 +335,7 @@ pub struct UndoArgs {
     /// The journal entry (its id or file); the newest one when omitted
     pub journal: Option<String>,
     /// List the journal entries instead
-    #[arg(long)]
+    #[arg(long, conflicts_with = "journal")]
     pub list: bool,
     /// Undo even when the rows were changed since
     #[arg(long)]

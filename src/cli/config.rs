@@ -5,7 +5,8 @@
 use anyhow::Context as _;
 
 use super::args::{
-    ChangePasswordArgs, Cli, Command, FormatArg, Global, MatrixArgs, OauthSignArgs, RequestArgs,
+    ChangePasswordArgs, Cli, ColorArg, Command, FormatArg, Global, MatrixArgs, OauthSignArgs,
+    RequestArgs,
 };
 use m2auth::app::acl::{CheckConfig, GrantConfig, MatrixConfig, MatrixLive};
 use m2auth::app::admin::{ChangePasswordConfig, NewPassword, UnlockConfig};
@@ -88,22 +89,101 @@ fn common(g: &Global) -> anyhow::Result<Common> {
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
         },
-        style: Style::detect(),
+        style: match g.color {
+            ColorArg::Auto => Style::detect(),
+            ColorArg::Always => Style { color: true },
+            ColorArg::Never => Style::plain(),
+        },
         secrets: Vec::new(),
         command: std::env::args().collect(),
-        warn,
+        warn: if g.quiet { |_| {} } else { warn },
         allow_partial: g.allow_partial,
     })
+}
+
+/// What of the common options a command uses: the others are refused (exit 2) rather than
+/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline and
+/// --now (context that cannot mislead: scripts may pass them to every command).
+struct Takes {
+    /// It changes something (`--apply`).
+    apply: bool,
+    /// It reads the database (`--db`, `--dump`).
+    db: bool,
+    /// It reads the web server's configuration (`--server-config`).
+    server: bool,
+}
+
+impl Takes {
+    const fn new(apply: bool, db: bool, server: bool) -> Takes {
+        Takes { apply, db, server }
+    }
+}
+
+/// The command's name as typed, and the common options it takes.
+fn takes(command: &Command) -> (&'static str, Takes) {
+    match command {
+        Command::Diagnose(_) => ("diagnose", Takes::new(false, true, true)),
+        Command::Request(_) => ("request", Takes::new(false, true, true)),
+        Command::Info => ("info", Takes::new(false, true, true)),
+        Command::Audit => ("audit", Takes::new(false, true, true)),
+        Command::AclCheck(_) => ("acl:check", Takes::new(false, true, true)),
+        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, true, false)),
+        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, true, false)),
+        Command::AclGrant(_) => ("acl:grant", Takes::new(true, true, false)),
+        Command::Fix(_) => ("fix", Takes::new(true, true, true)),
+        Command::Undo(_) => ("undo", Takes::new(true, true, false)),
+        Command::AdminUserChangePassword(_) => {
+            ("admin:user:change-password", Takes::new(true, true, false))
+        }
+        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, true, false)),
+        Command::IntegrationList => ("integration:list", Takes::new(false, true, false)),
+        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, true, false)),
+        Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, true, false)),
+        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false, false)),
+    }
+}
+
+/// Refuse the common options that make no sense for the command (`diagnose --apply`).
+fn check_common_options(command: &Command, g: &Global) -> anyhow::Result<()> {
+    let (name, t) = takes(command);
+    let why = if g.apply && !t.apply {
+        Some((
+            "--apply",
+            match command {
+                Command::Diagnose(_) | Command::Audit | Command::AclCheck(_) => {
+                    "it never changes anything (`m2auth fix --apply` carries out the fixes)"
+                }
+                _ => "it never changes anything",
+            },
+        ))
+    } else if g.dump.is_some() && !t.db {
+        Some(("--dump", "it does not read the database"))
+    } else if g.db.is_some() && !t.db {
+        Some(("--db", "it does not read the database"))
+    } else if !g.server_config.is_empty() && !t.server {
+        Some((
+            "--server-config",
+            "it does not read the web server's configuration",
+        ))
+    } else {
+        None
+    };
+    match why {
+        Some((opt, why)) => anyhow::bail!("{name} does not take {opt}: {why}"),
+        None => Ok(()),
+    }
 }
 
 /// Check the options and build the command's config.
 pub fn build(cli: Cli) -> anyhow::Result<Job> {
     let g = &cli.global;
+    check_common_options(&cli.command, g)?;
     let mut c = common(g)?;
     let request = match &cli.command {
         Command::Diagnose(d) => RequestSpec::from_options(&d.req.options())?,
         Command::Request(r) => RequestSpec::from_options(&r.req.options())?,
-        Command::AclCheck(r) | Command::Fix(r) => RequestSpec::from_options(&r.options())?,
+        Command::AclCheck(r) => RequestSpec::from_options(&r.options())?,
+        Command::Fix(f) => RequestSpec::from_options(&f.req.options())?,
         _ => None,
     };
     if let Command::Request(_) = &cli.command {
@@ -151,17 +231,21 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             },
             resources: a.resources,
             apply: g.apply,
+            verbose: a.verbose,
         }),
-        Command::Fix(_) => Job::Fix(FixConfig {
+        Command::Fix(f) => Job::Fix(FixConfig {
             common: c,
             request,
             apply: g.apply,
+            all_server_fixes: f.all_server_fixes,
+            verbose: f.verbose,
         }),
         Command::Undo(u) => Job::Undo(UndoConfig {
             common: c,
             journal: u.journal,
             list: u.list,
             force: u.force,
+            apply: g.apply,
         }),
         Command::AdminUserChangePassword(a) => change_password(c, a)?,
         Command::AdminUserUnlock(u) => Job::Unlock(UnlockConfig {

@@ -5,6 +5,7 @@
 
 mod args;
 mod config;
+mod help;
 
 use std::io::Write;
 
@@ -23,7 +24,7 @@ pub fn main() -> i32 {
         }
         Err(e) => {
             eprintln!(
-                "m2auth: {} (see m2auth --help)",
+                "m2auth: {}",
                 mask::redact_error(&clap_error_line(&e), &Masker::new())
             );
             return 2;
@@ -51,8 +52,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// One line, like every other error: clap's first line, without its usage block (with the names
-/// clap lists under it, e.g. the missing `<TOKEN>`).
+/// clap lists under it, e.g. the missing `<TOKEN>`), then what clap would suggest (the command or
+/// option meant, the possible values) and the help to read.
 fn clap_error_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
     let rendered = e.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut first = lines
@@ -65,7 +68,44 @@ fn clap_error_line(e: &clap::Error) -> String {
     {
         first = format!("{first} {next}");
     }
-    first
+    let values = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        Some(ContextValue::Strings(v)) => v.clone(),
+        Some(ContextValue::StyledStr(s)) => vec![s.to_string()],
+        Some(ContextValue::StyledStrs(v)) => v.iter().map(ToString::to_string).collect(),
+        _ => Vec::new(),
+    };
+    let meant: Vec<String> = [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .flat_map(values)
+    .map(|s| format!("`{s}`"))
+    .collect();
+    if !meant.is_empty() {
+        first = format!("{first}: did you mean {}?", meant.join(" or "));
+    }
+    let valid = values(ContextKind::ValidValue);
+    if !valid.is_empty() {
+        first = format!("{first} (possible values: {})", valid.join(", "));
+    }
+    // "Usage: m2auth diagnose [OPTIONS]" → the help of that command.
+    let usage = values(ContextKind::Usage).join(" ");
+    let command: String = usage
+        .trim()
+        .trim_start_matches("Usage:")
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['[', '<', '-']))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = if command.starts_with("m2auth") {
+        command
+    } else {
+        "m2auth".to_string()
+    };
+    format!("{first} (see {command} --help)")
 }
 
 /// The error and its causes on one line; a cause is added only when the message above it does

@@ -14,6 +14,15 @@
 //! * `apache-htaccess-ignored`: `AllowOverride All` in the vhost's `<Directory>` for the docroot
 //!   (same conditions).
 //!
+//! One problem gets one fix: when the `.htaccess` rule and the vhost's CGIPassAuth would each
+//! pass the header on, the `.htaccess` rule (Magento's own) is chosen where the server honours
+//! `.htaccess`, the vhost line where it does not, and the plan says why
+//! (`all_server_fixes` makes both).
+//!
+//! m2auth's own steps that findings propose (`m2auth acl:grant`, `admin:user:unlock`,
+//! `integration:activate`: [`super::own`]) are planned as such and carried out by `fix --apply`
+//! in the application layer, each journaled by its command.
+//!
 //! Every other finding's fix is listed as a manual step.
 
 use std::path::{Path, PathBuf};
@@ -21,6 +30,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::journal::{EntryMeta, Journal, Listed};
+use super::own::{OwnFix, OwnStep};
 use super::{FixError, Plan, Step};
 use crate::checks;
 use crate::checks::server::{STOCK_RULE, apache as ap_check};
@@ -60,6 +70,10 @@ pub struct Manual {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FixPlan {
     pub edits: Vec<FileEdit>,
+    /// m2auth's own steps (grants, unlocks, activations), carried out by `fix --apply`.
+    pub own: Vec<OwnFix>,
+    /// Why a fix was chosen over another for one problem (one sentence each).
+    pub choices: Vec<String>,
     pub manual: Vec<Manual>,
     /// Commands to run after the edits (reloads).
     pub afterwards: Vec<String>,
@@ -72,20 +86,39 @@ pub struct FixOutcome {
     pub applied: Option<Listed>,
 }
 
-/// The fixes for the findings of `checks::diagnose(ctx)`.
+/// The fixes for the findings of `checks::diagnose(ctx)`: one per problem.
 pub fn plan(ctx: &Context) -> FixPlan {
+    plan_with(ctx, false)
+}
+
+/// [`plan`]; `all_server_fixes`: both the `.htaccess` rule and the vhost line where each would
+/// pass the header on.
+pub fn plan_with(ctx: &Context, all_server_fixes: bool) -> FixPlan {
     let d = checks::diagnose(ctx);
-    plan_for(ctx, &d.findings)
+    plan_for_with(ctx, &d.findings, all_server_fixes)
 }
 
 pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
+    plan_for_with(ctx, findings, false)
+}
+
+pub fn plan_for_with(ctx: &Context, findings: &[Finding], all_server_fixes: bool) -> FixPlan {
     let mut edits = Vec::new();
+    let mut own: Vec<OwnFix> = Vec::new();
+    let mut choices = Vec::new();
     let mut manual = Vec::new();
     let mut afterwards = Vec::new();
     // The AllowOverride edit first: once .htaccess runs, its passthrough rule may make the
-    // vhost's CGIPassAuth unneeded, and two edits of one file are not computed from one text.
+    // vhost's CGIPassAuth unneeded, and two edits of one file are not computed from one text;
+    // then the .htaccess rule, then the vhost line (which is not needed when the rule works).
     let mut ordered: Vec<&Finding> = findings.iter().collect();
-    ordered.sort_by_key(|f| f.code != Code::ApacheHtaccessIgnored);
+    ordered.sort_by_key(|f| match f.code {
+        Code::ApacheHtaccessIgnored => 0,
+        Code::HtaccessAuthPassthroughMissing => 1,
+        Code::ApacheFcgiStripsAuthorization => 2,
+        _ => 3,
+    });
+    let has = |c: Code| findings.iter().any(|f| f.code == c);
     // Prevention (audit) findings are not why a call fails: they never become fixes here
     // (`m2auth audit` lists them with their advice and its consequences).
     ordered.retain(|f| f.step != 9);
@@ -101,12 +134,33 @@ pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
                 }
             }
             Code::HtaccessAuthPassthroughMissing => {
+                // A server that ignores .htaccess (and no AllowOverride edit here) never runs
+                // the rule: the vhost line is the fix that works.
+                let ignored = htaccess_honoured(ctx) == Some(false)
+                    && !edits.iter().any(|e| e.code == Code::ApacheHtaccessIgnored);
+                if ignored && has(Code::ApacheFcgiStripsAuthorization) && !all_server_fixes {
+                    choices.push(
+                        "the .htaccess rule is not restored: the web server ignores .htaccess for the docroot (AllowOverride None), so only the vhost line passes the header on (--all-server-fixes restores the rule too)".to_string(),
+                    );
+                    continue;
+                }
                 if let Some(e) = htaccess_fix(ctx) {
                     edits.push(e);
                     continue;
                 }
             }
             Code::ApacheFcgiStripsAuthorization => {
+                let rule_works = edits
+                    .iter()
+                    .any(|e| e.code == Code::HtaccessAuthPassthroughMissing)
+                    && (htaccess_honoured(ctx) == Some(true)
+                        || edits.iter().any(|e| e.code == Code::ApacheHtaccessIgnored));
+                if rule_works && !all_server_fixes {
+                    choices.push(
+                        "the vhost is not changed: the .htaccess rule restored above passes the header on, since the web server honours .htaccess for the docroot; it is Magento's own setup and needs no reload (--all-server-fixes adds CGIPassAuth to the vhost too)".to_string(),
+                    );
+                    continue;
+                }
                 if let Some(e) = vhost_fix(ctx)
                     && !edits.iter().any(|x| x.path == e.path)
                 {
@@ -116,6 +170,24 @@ pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
                 }
             }
             _ => {}
+        }
+        // m2auth's own step: carried out by --apply (one step for several findings).
+        if let Some(fix) = &f.fix
+            && let Some(step) = fix
+                .commands
+                .iter()
+                .filter_map(|c| OwnStep::parse(c))
+                .find(OwnStep::automated)
+        {
+            match own.iter_mut().find(|o| o.step == step) {
+                Some(o) => {
+                    if !o.codes.contains(&f.code) {
+                        o.codes.push(f.code);
+                    }
+                }
+                None => own.push(OwnFix::new(f.code, &fix.summary, step)),
+            }
+            continue;
         }
         let (summary, commands) = match &f.fix {
             Some(x) => (x.summary.clone(), x.commands.clone()),
@@ -129,9 +201,23 @@ pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
     }
     FixPlan {
         edits,
+        own,
+        choices,
         manual,
         afterwards,
     }
+}
+
+/// Whether the Apache configuration read honours the docroot's `.htaccess` (`None`: no Apache
+/// configuration for this store was read).
+fn htaccess_honoured(ctx: &Context) -> Option<bool> {
+    let (path, host, port) = checks::server::probe(ctx);
+    ctx.server()
+        .configs
+        .iter()
+        .filter(|c| c.kind == Kind::Apache)
+        .find_map(|c| ap_check::facts(c, &ctx.install.root, host.as_deref(), port, &path))
+        .map(|f| f.htaccess_honoured)
 }
 
 fn push_once(v: &mut Vec<String>, s: &str) {
@@ -461,7 +547,7 @@ impl FixPlan {
     /// The plan in the shape of the other commands' plans.
     pub fn as_plan(&self) -> Plan {
         let mut notes = Vec::new();
-        if self.edits.is_empty() && self.manual.is_empty() {
+        if self.edits.is_empty() && self.manual.is_empty() && self.own.is_empty() {
             notes.push("the diagnosis found nothing to fix".to_string());
         }
         Plan {

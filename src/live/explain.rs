@@ -255,7 +255,7 @@ pub fn findings(
                         "The store answered \"{}\" while, offline, {why}: Magento's PHP did not receive the Authorization header, so the request ran as a guest.",
                         error.rendered
                     ),
-                    vec![ev, Evidence::other("offline", format!("offline verdict: {why}"))],
+                    vec![ev],
                 )),
                 Offline::Allowed { why } => out.push(mismatch(
                     format!("The store refuses a request the offline checks allow ({why}): the running store decides with other data than the files and database m2auth read"),

@@ -22,8 +22,9 @@ impl GrantOutcome {
         }
     }
 
-    pub fn to_text(&self) -> String {
-        format!("{}{}\n", self.plan.to_text(), self.note())
+    /// The plan (effects first; its SQL only when `verbose`) and the note.
+    pub fn to_text(&self, verbose: bool) -> String {
+        format!("{}{}\n", self.plan.render(verbose), self.note())
     }
 
     /// The plan's JSON (`title`, `notes`, `steps`, `effects`, `cache_notice`) plus `status`,

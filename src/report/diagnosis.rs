@@ -139,6 +139,7 @@ pub(crate) fn auth_words(kind: &str) -> String {
         "basic" => "HTTP Basic credentials".into(),
         "login-admin" => "an admin username and password".into(),
         "login-customer" => "a customer e-mail and password".into(),
+        "malformed" => "a malformed Authorization header".into(),
         _ => "an Authorization header of another scheme".into(),
     }
 }

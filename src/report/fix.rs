@@ -3,25 +3,20 @@
 
 use crate::fix::Plan;
 use crate::fix::journal::Listed;
+use crate::fix::own::OwnDone;
 use crate::fix::server::FixPlan;
 
 impl Plan {
-    /// The plan as text: title, notes, numbered steps with their SQL indented, the effects per
-    /// role (denials loudly), then the cache notice.
+    /// The plan as text with every step's statements ([`Plan::render`] with them).
     pub fn to_text(&self) -> String {
+        self.render(true)
+    }
+
+    /// The plan as text: title, the effects per role first (denials loudly: what the change
+    /// means), notes, numbered steps (their SQL statements indented when `show_sql`; file
+    /// previews always), then the cache notice.
+    pub fn render(&self, show_sql: bool) -> String {
         let mut out = format!("PLAN: {}\n", self.title);
-        for n in &self.notes {
-            out.push_str(&format!("  note: {n}\n"));
-        }
-        if self.steps.is_empty() {
-            out.push_str("  nothing to change\n");
-        }
-        for (i, step) in self.steps.iter().enumerate() {
-            out.push_str(&format!("  {}. {}\n", i + 1, step.description));
-            for line in step.sql_preview.lines() {
-                out.push_str(&format!("       {line}\n"));
-            }
-        }
         if !self.effects.is_empty() {
             out.push_str("Effects (Magento's answer for each resource, before and after):\n");
             for e in &self.effects {
@@ -51,6 +46,28 @@ impl Plan {
                 out.push_str("  no other role changes\n");
             }
         }
+        for n in &self.notes {
+            out.push_str(&format!("  note: {n}\n"));
+        }
+        if self.steps.is_empty() {
+            out.push_str("  nothing to change\n");
+        } else if !self.effects.is_empty() {
+            out.push_str("Steps:\n");
+        }
+        let mut hidden = false;
+        for (i, step) in self.steps.iter().enumerate() {
+            out.push_str(&format!("  {}. {}\n", i + 1, step.description));
+            if !show_sql && is_sql(&step.sql_preview) {
+                hidden = true;
+                continue;
+            }
+            for line in step.sql_preview.lines() {
+                out.push_str(&format!("       {line}\n"));
+            }
+        }
+        if hidden {
+            out.push_str("  (--verbose shows the SQL statements)\n");
+        }
         if !self.cache_notice.is_empty() && !self.steps.is_empty() {
             out.push_str("Afterwards:\n");
             for n in &self.cache_notice {
@@ -68,6 +85,14 @@ impl Plan {
     }
 }
 
+/// Whether a step's preview is SQL statements (not the lines of a file edit).
+fn is_sql(preview: &str) -> bool {
+    let first = preview.trim_start().to_ascii_uppercase();
+    ["DELETE ", "INSERT ", "UPDATE ", "REPLACE ", "SELECT "]
+        .iter()
+        .any(|k| first.starts_with(k))
+}
+
 impl std::fmt::Display for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.to_text())
@@ -75,8 +100,23 @@ impl std::fmt::Display for Plan {
 }
 
 impl FixPlan {
-    pub fn to_text(&self, applied: Option<&Listed>) -> String {
+    pub fn to_text(&self, applied: Option<&Listed>, own: &[OwnDone]) -> String {
         let mut out = self.as_plan().to_text();
+        for c in &self.choices {
+            out.push_str(&format!("  one fix per problem: {c}\n"));
+        }
+        if !self.own.is_empty() {
+            out.push_str("m2auth's own steps (--apply carries them out, each journaled):\n");
+            for o in &self.own {
+                let codes: Vec<&str> = o.codes.iter().map(|c| c.as_str()).collect();
+                out.push_str(&format!("  - {}: {}\n", codes.join(", "), o.summary));
+                out.push_str(&format!("      $ {}\n", o.command));
+                if let Some(d) = own.iter().find(|d| d.command == o.command) {
+                    let state = if d.ok { "done" } else { "FAILED" };
+                    out.push_str(&format!("      {state}: {}\n", d.note));
+                }
+            }
+        }
         if !self.manual.is_empty() {
             out.push_str("Manual steps (m2auth does not carry these out):\n");
             for m in &self.manual {
@@ -88,25 +128,41 @@ impl FixPlan {
         }
         match applied {
             Some(l) => out.push_str(&format!(
-                "applied: {} file(s) changed; journal {} (m2auth undo reverses it)\n",
+                "applied: {} file(s) changed; journal {id} (m2auth undo {id} --apply reverses it)\n",
                 l.entry.files.len(),
-                l.entry.id
+                id = l.entry.id
             )),
-            None if !self.edits.is_empty() => {
-                out.push_str("nothing was changed: run with --apply to make the edits above\n")
-            }
+            None if own.is_empty() && !(self.edits.is_empty() && self.own.is_empty()) => out
+                .push_str("nothing was changed: run with --apply to carry out the fixes above\n"),
             None => {}
         }
         out
     }
 
-    pub fn to_json(&self, applied: Option<&Listed>) -> serde_json::Value {
+    pub fn to_json(&self, applied: Option<&Listed>, own: &[OwnDone]) -> serde_json::Value {
+        let own_json: Vec<serde_json::Value> = self
+            .own
+            .iter()
+            .map(|o| {
+                let done = own.iter().find(|d| d.command == o.command);
+                serde_json::json!({
+                    "codes": o.codes,
+                    "summary": o.summary,
+                    "command": o.command,
+                    "applied": done.is_some_and(|d| d.ok),
+                    "journal": done.and_then(|d| d.journal.clone()),
+                    "note": done.map(|d| d.note.clone()),
+                })
+            })
+            .collect();
         serde_json::json!({
             "plan": self.as_plan().to_json(),
             "edits": self.edits,
+            "own": own_json,
+            "choices": self.choices,
             "manual": self.manual,
             "afterwards": self.afterwards,
-            "applied": applied.is_some(),
+            "applied": applied.is_some() || own.iter().any(|d| d.ok),
             "journal": applied.map(|l| l.entry.id.clone()),
         })
     }

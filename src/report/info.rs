@@ -51,8 +51,8 @@ pub struct MagentoInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModulesInfo {
-    /// How many modules are enabled.
-    pub enabled: usize,
+    /// The enabled modules, by name (the same type as `disabled`; the text shows a count).
+    pub enabled: Vec<String>,
     /// The disabled modules, by name.
     pub disabled: Vec<String>,
     /// The auth-relevant modules and whether each is enabled (`null`: not installed).
@@ -229,7 +229,7 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
             version_source: install.release.source.clone(),
         },
         modules: ModulesInfo {
-            enabled: install.modules.enabled().count(),
+            enabled: install.modules.enabled().map(|m| m.name.clone()).collect(),
             disabled: install.modules.disabled().map(|m| m.name.clone()).collect(),
             auth: AUTH_MODULES
                 .iter()
@@ -311,7 +311,7 @@ pub fn to_text(info: &Info, style: &Style) -> String {
         o,
         "{}  {} enabled, {} disabled{}",
         style.bold("modules   "),
-        info.modules.enabled,
+        info.modules.enabled.len(),
         info.modules.disabled.len(),
         if info.modules.disabled.is_empty() {
             String::new()

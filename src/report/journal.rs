@@ -33,6 +33,38 @@ pub fn entries(entries: &[Listed], f: Format) -> Output {
     )
 }
 
+/// `undo` without `--apply`: what it would reverse, and the command that does it.
+pub fn undo_plan(target: &Listed, f: Format) -> Output {
+    let mut plan = crate::fix::journal::undo_plan(&target.entry);
+    plan.title = format!(
+        "undo journal entry {} ({})",
+        target.entry.id, target.entry.title
+    );
+    let cache_notice = target.entry.cache_notice();
+    if !cache_notice.is_empty() {
+        plan.cache_notice = cache_notice;
+    }
+    // The entry by its id: a newer entry may be written before the user applies.
+    let command = format!("m2auth undo {} --apply", target.entry.id);
+    Output::pick(
+        f,
+        || {
+            json!({
+                "plan": plan.to_json(),
+                "journal": target.entry.id,
+                "applied": false,
+                "apply_with": command,
+            })
+        },
+        || {
+            format!(
+                "{}nothing was changed: `{command}` reverses it\n",
+                plan.to_text()
+            )
+        },
+    )
+}
+
 /// `undo` done.
 pub fn undone(outcome: &UndoOutcome, f: Format) -> Output {
     Output::pick(

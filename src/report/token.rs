@@ -45,7 +45,7 @@ pub fn to_text(i: &Inspection, style: &Style) -> String {
             "  header:    alg {} kid {} (store: webapi/jwtauth/jwt_alg = {})",
             i.alg.as_deref().unwrap_or("(none)"),
             i.kid.as_deref().unwrap_or("(none)"),
-            i.configured_alg.as_deref().unwrap_or("?")
+            i.configured_alg.as_deref().unwrap_or("not read")
         );
         let verified = match i.verified_with_key {
             Some(k) if k + 1 == i.keys => {
@@ -60,7 +60,13 @@ pub fn to_text(i: &Inspection, style: &Style) -> String {
         };
         let _ = writeln!(out, "  verified:  {verified}");
     }
-    let _ = writeln!(out, "  revoked:   {}", if i.revoked { "yes" } else { "no" });
+    let not_checked = |check: &str| i.diagnosis.skipped.iter().any(|s| s.check == check);
+    let revoked = match i.revoked {
+        true => "yes",
+        false if not_checked("jwt-revocation") => "not checked (no database)",
+        false => "no",
+    };
+    let _ = writeln!(out, "  revoked:   {revoked}");
     let _ = writeln!(out);
     out.push_str(&findings_text(&i.diagnosis, style));
     crate::report::layout::fit(&out, crate::report::layout::width())

@@ -111,8 +111,9 @@ impl ConfigValue {
             Origin::Shipped {
                 source,
                 db_read: true,
-            } => Evidence::other(
-                format!("default:{}", source.replace(" etc/", "/etc/")),
+            } => Evidence::file(
+                &source.replace(" etc/", "/etc/"),
+                None,
                 format!(
                     "{} = {shown} (Magento's shipped default; not set in the database or app/etc)",
                     self.path
@@ -121,8 +122,9 @@ impl ConfigValue {
             Origin::Shipped {
                 source,
                 db_read: false,
-            } => Evidence::other(
-                format!("default:{}", source.replace(" etc/", "/etc/")),
+            } => Evidence::file(
+                &source.replace(" etc/", "/etc/"),
+                None,
                 format!(
                     "{} = {shown} (Magento's shipped default and not set in app/etc; the database was not read, so a value set there is unknown)",
                     self.path

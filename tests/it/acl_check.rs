@@ -502,7 +502,10 @@ fn grant_plans_then_applies_exactly_what_is_missing() {
     let (_, doc) = s.check("GET /V1/orders/5", &["--token", ERP_TOKEN]);
     assert_eq!(doc["allowed"], false, "{doc}");
     // And undo restores the rows.
-    let out = lab::m2auth(&["undo", "--root", s.root()], Path::new(s.root()));
+    let out = lab::m2auth(
+        &["undo", "--apply", "--root", s.root()],
+        Path::new(s.root()),
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -883,7 +886,7 @@ fn undo_prints_the_cache_notice_and_refuses_an_entry_of_another_server() {
     ];
     let (code, out, err) = s.run_text(&grant);
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err) = s.run_text(&["undo"]);
+    let (code, out, err) = s.run_text(&["undo", "--apply"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("bin/magento cache:clean config"), "{out}");
     assert_eq!(s.rules(), before);
@@ -903,7 +906,7 @@ fn undo_prints_the_cache_notice_and_refuses_an_entry_of_another_server() {
     entry["database"]["socket"] = Value::Null;
     std::fs::write(&path, serde_json::to_string_pretty(&entry).unwrap()).unwrap();
     for extra in [&[][..], &["--force"][..]] {
-        let mut args = vec!["undo", id.as_str()];
+        let mut args = vec!["undo", "--apply", id.as_str()];
         args.extend_from_slice(extra);
         let (code, out, err) = s.run_text(&args);
         assert_eq!(code, 1, "{extra:?}: {out}{err}");
@@ -915,7 +918,7 @@ fn undo_prints_the_cache_notice_and_refuses_an_entry_of_another_server() {
     // Put back, it is undone, and the JSON carries the notice.
     entry["database"] = original;
     std::fs::write(&path, serde_json::to_string_pretty(&entry).unwrap()).unwrap();
-    let (code, doc) = s.run(&["undo", &id]);
+    let (code, doc) = s.run(&["undo", "--apply", &id]);
     assert_eq!(code, 0, "{doc}");
     assert!(
         doc["cache_notice"]

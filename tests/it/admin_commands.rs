@@ -283,7 +283,7 @@ fn change_password_writes_a_hash_php_verifies_and_undo_restores_it() {
     // also when it runs in a later second than the change (admin_user.modified is an
     // ON UPDATE CURRENT_TIMESTAMP column the revert must not let MySQL move).
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let out = s.run(&["undo"]);
+    let out = s.run(&["undo", "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert_eq!(s.admin("admin"), before);
     assert_eq!(s.count("SELECT COUNT(*) FROM admin_passwords"), 0);
@@ -415,7 +415,7 @@ fn unlock_with_and_without_a_lock() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).1.contains("no admin user is named 'nobody'"));
     // Undo brings the lock back.
-    let out = s.run(&["undo"]);
+    let out = s.run(&["undo", "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert_eq!(s.admin("admin"), before);
 }
@@ -562,7 +562,7 @@ fn integrations_list_show_and_activate() {
     assert_eq!(out.status.code(), Some(1));
 
     // Undo deletes the token (recognised by its digests) and restores the status.
-    let out = s.run(&["undo"]);
+    let out = s.run(&["undo", "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert_eq!(
         s.count("SELECT COUNT(*) FROM oauth_token WHERE consumer_id = 2"),
@@ -700,7 +700,7 @@ fn activate_stores_secrets_per_release_and_undo_restores_a_replaced_token() {
                 "the old token in clear in the journal: {j}"
             );
         }
-        let out = s.run(&["undo"]);
+        let out = s.run(&["undo", "--apply"]);
         assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
         assert_eq!(
             s.one(
@@ -737,7 +737,7 @@ fn activate_never_truncates_an_encrypted_secret() {
         .unwrap();
     assert_eq!(stored.len(), 32);
     assert!(!stored.contains(':'), "{stored}");
-    s.run(&["undo"]);
+    s.run(&["undo", "--apply"]);
     // The store's code says it encrypts: refused, nothing written.
     let patch = s
         .store
@@ -779,7 +779,7 @@ fn undo_of_an_update_ignores_columns_the_entry_did_not_change() {
         "UPDATE {} SET logdate = '2026-12-07 10:00:00', lognum = lognum + 1 WHERE username = 'admin'",
         s.db.table("admin_user")
     ));
-    let out = s.run(&["undo"]);
+    let out = s.run(&["undo", "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert_eq!(s.admin("admin"), before);
     assert_eq!(
@@ -800,7 +800,7 @@ fn undo_of_an_update_ignores_columns_the_entry_did_not_change() {
         "UPDATE {} SET failures_num = 3 WHERE username = 'admin'",
         s.db.table("admin_user")
     ));
-    let out = s.run(&["undo"]);
+    let out = s.run(&["undo", "--apply"]);
     let (_, stderr) = text(&out);
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr.contains("failures_num"), "{stderr}");

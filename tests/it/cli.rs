@@ -316,3 +316,226 @@ fn an_unreadable_env_php_is_exit_2_with_the_reason() {
         assert_fails_with(&out, "not a regular file");
     }
 }
+
+/// clap's suggestions survive the one-line error: the command or option meant, the possible
+/// values, and the help to read (issue 10, item 6).
+#[test]
+fn usage_errors_keep_clap_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["diagnos"], dir.path());
+    assert_fails_with(&out, "did you mean `diagnose`?");
+    let out = run(&["diagnose", "--format", "xml"], dir.path());
+    assert_fails_with(&out, "possible values: text, json, csv");
+    let out = run(&["diagnose", "--requst", "GET /V1/x"], dir.path());
+    assert_fails_with(&out, "did you mean `--request`?");
+    assert_fails_with(&out, "see m2auth diagnose --help");
+    let out = run(&["info", "--color", "sometimes"], dir.path());
+    assert_fails_with(&out, "possible values: auto, always, never");
+}
+
+/// `-h` is the short help, `--help` the long one with examples; the common options have their
+/// own heading in both.
+#[test]
+fn help_short_and_long_with_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        "diagnose",
+        "request",
+        "info",
+        "audit",
+        "acl:check",
+        "token:inspect",
+        "acl:matrix",
+        "acl:grant",
+        "fix",
+        "undo",
+        "admin:user:change-password",
+        "admin:user:unlock",
+        "integration:list",
+        "integration:show",
+        "integration:activate",
+        "oauth:sign",
+    ] {
+        let short = run(&[cmd, "-h"], dir.path());
+        let long = run(&[cmd, "--help"], dir.path());
+        assert_eq!(
+            (short.status.code(), long.status.code()),
+            (Some(0), Some(0))
+        );
+        let short = String::from_utf8_lossy(&short.stdout);
+        let long = String::from_utf8_lossy(&long.stdout);
+        assert!(short.contains("Common options:"), "{cmd}: {short}");
+        assert!(long.contains("Common options:"), "{cmd}: {long}");
+        assert!(!short.contains("Examples:"), "{cmd}: {short}");
+        assert!(long.contains("Examples:"), "{cmd}: {long}");
+        assert!(long.contains(&format!("m2auth {cmd}")), "{cmd}: {long}");
+        assert!(
+            long.lines().all(|l| l.chars().count() <= 100),
+            "{cmd}: {long}"
+        );
+    }
+}
+
+/// A common option a command does not use is refused, not ignored: `diagnose --apply` (it never
+/// writes), `--dump` where no database is read, `--server-config` where it is not read.
+#[test]
+fn options_a_command_does_not_take_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (
+            &["diagnose", "--apply"][..],
+            "diagnose does not take --apply",
+        ),
+        (&["audit", "--apply"][..], "audit does not take --apply"),
+        (&["info", "--apply"][..], "info does not take --apply"),
+        (
+            &["acl:check", "--apply", "--request", "GET /V1/x"][..],
+            "acl:check does not take --apply",
+        ),
+        (
+            &["integration:list", "--apply"][..],
+            "integration:list does not take --apply",
+        ),
+        (
+            &["token:inspect", "x", "--apply"][..],
+            "token:inspect does not take --apply",
+        ),
+        (
+            &["acl:matrix", "--role", "1", "--apply"][..],
+            "acl:matrix does not take --apply",
+        ),
+        (
+            &[
+                "oauth:sign",
+                "--request",
+                "GET https://s.test/rest/V1/x",
+                "--oauth",
+                "a,b,c,d",
+                "--dump",
+                "x.sql",
+            ][..],
+            "oauth:sign does not take --dump",
+        ),
+        (
+            &["token:inspect", "x", "--server-config", "/etc/apache2"][..],
+            "token:inspect does not take --server-config",
+        ),
+    ] {
+        let out = run(args, dir.path());
+        assert_fails_with(&out, want);
+    }
+}
+
+/// `--color always` colours even when piped and with NO_COLOR set (an explicit choice wins);
+/// `auto` (the default) and `never` do not.
+#[test]
+fn color_auto_always_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = crate::lab::scenario::jwt(7, 2, 1_700_000_000, 1_700_003_600);
+    for (color, escapes) in [
+        (None, false),
+        (Some("never"), false),
+        (Some("always"), true),
+    ] {
+        let mut args = vec!["token:inspect", jwt.as_str()];
+        if let Some(c) = color {
+            args.extend(["--color", c]);
+        }
+        let out = run(&args, dir.path());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.contains('\x1b'), escapes, "{color:?}: {stdout}");
+    }
+}
+
+/// Without a Magento root, token:inspect decodes the token and says what it could not check;
+/// oauth:sign signs a URL with its host. Neither needs a store.
+#[test]
+fn token_inspect_and_oauth_sign_without_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = crate::lab::scenario::jwt(7, 2, 1_700_000_000, 1_700_003_600);
+    let out = run(
+        &[
+            "token:inspect",
+            &jwt,
+            "--format",
+            "json",
+            "--now",
+            "2023-11-14T22:30:00Z",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "jwt-admin");
+    assert_eq!(doc["user"]["id"], 7);
+    assert_eq!(doc["expires_at"], "2023-11-14T23:13:20Z");
+    let skipped: Vec<&str> = doc["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["check"].as_str().unwrap())
+        .collect();
+    for check in ["jwt-signature", "jwt-revocation", "token-user"] {
+        assert!(skipped.contains(&check), "{doc:#}");
+    }
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&jwt),
+        "token printed whole"
+    );
+    // Expired at the clock: exit 1 with jwt-expired, still without a store.
+    let out = run(&["token:inspect", &jwt], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("jwt-expired") && text.contains("Not checked"),
+        "{text}"
+    );
+    assert!(text.contains("revoked:   not checked"), "{text}");
+
+    let out = run(
+        &[
+            "oauth:sign",
+            "--request",
+            "GET https://shop.test/rest/V1/products",
+            "--oauth",
+            "ck1234567890,cs1234567890,tk1234567890,ts1234567890",
+            "--nonce",
+            "abc",
+            "--timestamp",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("oauth_consumer_key=\"ck1234567890\""),
+        "{text}"
+    );
+    assert!(
+        !text.contains("cs1234567890") && !text.contains("ts1234567890"),
+        "{text}"
+    );
+    // A path alone needs the store's base URL: without a root, exit 2 naming it.
+    let out = run(
+        &[
+            "oauth:sign",
+            "--request",
+            "GET /V1/products",
+            "--oauth",
+            "a,b,c,d",
+        ],
+        dir.path(),
+    );
+    assert_fails_with(&out, "app/etc/env.php");
+}

@@ -107,7 +107,7 @@ fn json_report_follows_the_contract() {
         doc["request"]["url"],
         "https://shop.example.test/rest/default/V1/products"
     );
-    assert_eq!(doc["request"]["auth"], "bearer-jwt");
+    assert_eq!(doc["request"]["auth"], "bearer-jwt-admin");
     assert_eq!(doc["root_cause"], "crypt-key-missing");
     let first = &doc["findings"][0];
     assert_eq!(

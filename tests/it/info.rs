@@ -102,7 +102,7 @@ fn composer_store_live_and_dump_agree() {
         assert_eq!(doc["magento"]["version"], "2.4.7-p3", "{doc}");
         assert_eq!(doc["magento"]["edition"], "community");
         assert_eq!(doc["magento"]["mode"], "production");
-        assert_eq!(doc["modules"]["enabled"], 6);
+        assert_eq!(doc["modules"]["enabled"].as_array().unwrap().len(), 6);
         assert_eq!(
             doc["modules"]["disabled"],
             serde_json::json!(["Magento_TwoFactorAuth"])
@@ -289,7 +289,14 @@ fn app_code_layout_and_base_package_version() {
     ));
     assert_eq!(doc["magento"]["version"], "2.4.6-p8");
     assert_eq!(doc["magento"]["mode"], "developer");
-    assert_eq!(doc["modules"]["enabled"], 3);
+    // enabled and disabled are of one type: arrays of module names (issue 10, item 8).
+    let enabled = doc["modules"]["enabled"].as_array().unwrap();
+    assert_eq!(enabled.len(), 3);
+    assert!(enabled.iter().all(|m| m.is_string()), "{enabled:?}");
+    assert!(
+        enabled.contains(&serde_json::json!("Magento_Store")),
+        "{enabled:?}"
+    );
     assert_eq!(doc["modules"]["disabled"], serde_json::json!(["Acme_Old"]));
     assert_eq!(doc["crypt"]["keys"], 2);
     assert_eq!(doc["cache"]["default"]["backend"], "redis");

@@ -251,14 +251,17 @@ fn oauth_codes(doc: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn evidence<'a>(f: &'a Value, source: &str) -> &'a str {
+/// The text after `label: ` of the finding's `request` evidence that starts with it (the
+/// contract's sources: what the request carries is `request`).
+fn evidence<'a>(f: &'a Value, label: &str) -> &'a str {
+    let prefix = format!("{label}: ");
     f["evidence"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["source"] == source)
-        .and_then(|e| e["text"].as_str())
-        .unwrap_or_else(|| panic!("no evidence {source}: {f}"))
+        .filter(|e| e["source"] == "request")
+        .find_map(|e| e["text"].as_str()?.strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("no request evidence {label}: {f}"))
 }
 
 fn get(url: &str) -> String {
@@ -296,8 +299,8 @@ fn oauthlib_signatures_checked_as_magento_does() {
     let (_, doc) = l.check(&Sig::new(URL), &get(&tampered));
     only(&doc, "oauth-signature-invalid");
     let f = finding(&doc, "oauth-signature-invalid");
-    let m = evidence(f, "base-string:magento");
-    let c = evidence(f, "base-string:client");
+    let m = evidence(f, "Magento's base string");
+    let c = evidence(f, "the client's base string");
     assert!(m.starts_with("GET&https%3A%2F%2Fshop.test%2Frest%2Fdefault%2FV1%2Fproducts&"));
     assert!(m.contains("pageSize%255D%3D2"), "{m}");
     assert!(!c.is_empty());
@@ -307,14 +310,14 @@ fn oauthlib_signatures_checked_as_magento_does() {
     let (_, doc) = l.check(&Sig::new(&http), &get(URL));
     only(&doc, "oauth-base-url-mismatch");
     let f = finding(&doc, "oauth-base-url-mismatch");
-    assert_eq!(evidence(f, "signed-url"), http, "{f:#}");
+    assert_eq!(evidence(f, "signed URL"), http, "{f:#}");
     assert!(f["detail"].as_str().unwrap().contains("http://"), "{f:#}");
 
     // Signed with https, Magento sees http (TLS offloaded, no offloader header) → named too.
     let (_, doc) = l.check(&Sig::new(URL), &get(&http));
     only(&doc, "oauth-base-url-mismatch");
     let f = finding(&doc, "oauth-base-url-mismatch");
-    assert_eq!(evidence(f, "signed-url"), URL);
+    assert_eq!(evidence(f, "signed URL"), URL);
     assert!(
         f["detail"]
             .as_str()
@@ -341,7 +344,7 @@ fn oauthlib_signatures_checked_as_magento_does() {
     let (_, doc) = l.check(&Sig::new(&no_code), &get(URL));
     only(&doc, "oauth-base-url-mismatch");
     let f = finding(&doc, "oauth-base-url-mismatch");
-    assert_eq!(evidence(f, "signed-url"), no_code);
+    assert_eq!(evidence(f, "signed URL"), no_code);
     assert!(f["detail"].as_str().unwrap().contains("store code"));
 
     // A proxy rewriting Host: Magento sees Host: backend:8080, the client signed shop.test.
@@ -349,7 +352,7 @@ fn oauthlib_signatures_checked_as_magento_does() {
     let (_, doc) = l.diagnose(&get(URL), &header, &["-H", "Host: backend.internal:8080"]);
     only(&doc, "oauth-base-url-mismatch");
     let f = finding(&doc, "oauth-base-url-mismatch");
-    assert!(evidence(f, "signed-url").starts_with("https://shop.test/"));
+    assert!(evidence(f, "signed URL").starts_with("https://shop.test/"));
     assert!(f["detail"].as_str().unwrap().contains("rewrites the Host"));
 
     // Unknown consumer (a 32-character key in no row).
@@ -587,7 +590,7 @@ fn native_variant_signs_the_default_port_as_sent() {
     let (_, doc) = l.diagnose(&get(URL), &header, &["-H", "Host: shop.test:443"]);
     only(&doc, "oauth-base-url-mismatch");
     let f = finding(&doc, "oauth-base-url-mismatch");
-    assert_eq!(evidence(f, "signed-url"), URL);
+    assert_eq!(evidence(f, "signed URL"), URL);
     // Up to 2.4.7 (Laminas) the default port is normalised away: healthy.
     let Some(old) = setup("2.4.7") else { return };
     let header = old.oauthlib(&Sig::new(URL));

@@ -368,7 +368,10 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
         (0, &Value::from(200)),
         "{doc:#}"
     );
-    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    let out = lab::m2auth(
+        &["undo", "--apply", "--root", r.root()],
+        Path::new(r.root()),
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         r.sql(&format!(
@@ -403,7 +406,10 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
         (0, &Value::from(200)),
         "{doc:#}"
     );
-    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    let out = lab::m2auth(
+        &["undo", "--apply", "--root", r.root()],
+        Path::new(r.root()),
+    );
     assert!(out.status.success(), "{out:?}");
     // Undo put status 2 back: Magento treats the integration as a guest until it is active.
     let h = r.sign(&limited, "GET", &url, "HMAC-SHA256");
@@ -916,7 +922,10 @@ fn real_magento_tokens_routes_and_logins() {
     );
     let (status, body) = r.call("GET", &search, &[h], None);
     assert_eq!(status, 200, "after acl:grant: {body}");
-    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    let out = lab::m2auth(
+        &["undo", "--apply", "--root", r.root()],
+        Path::new(r.root()),
+    );
     assert!(out.status.success(), "{out:?}");
     r.magento(&["cache:clean", "config"]);
 
@@ -1020,7 +1029,10 @@ fn real_magento_tokens_routes_and_logins() {
     assert_eq!(status, 200, "the new password: {body}");
     // The real login wrote admin_user.logdate/lognum (and `modified`): columns the entry did not
     // change, which undo must leave as they are.
-    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    let out = lab::m2auth(
+        &["undo", "--apply", "--root", r.root()],
+        Path::new(r.root()),
+    );
     assert!(out.status.success(), "{out:?}");
     let (status, body) = r.login("admin", &admin, &pw);
     assert_eq!(status, 200, "the old password after undo: {body}");
@@ -1131,7 +1143,10 @@ fn real_magento_behind_apache_php_fpm() {
     let (status, body) = r.call("GET", &url, std::slice::from_ref(&auth), None);
     assert_eq!(status, 200, "after fix --apply: {body}");
     // undo brings the commented rule back, byte for byte.
-    let out = lab::m2auth(&["undo", "--root", r.root()], Path::new(r.root()));
+    let out = lab::m2auth(
+        &["undo", "--apply", "--root", r.root()],
+        Path::new(r.root()),
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         std::fs::read_to_string(&htaccess).unwrap(),

@@ -118,7 +118,7 @@ fn apache_proxy_fcgi_stripping_is_named_and_fixed_in_the_htaccess() {
     assert!(codes.is_empty() && root_cause.is_null(), "{codes:?}");
 
     // undo: the header is stripped again.
-    let (out, err, code) = run_at_root(&s, &["undo"]);
+    let (out, err, code) = run_at_root(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(get(&srv).status, 401);
 }
@@ -179,7 +179,7 @@ fn apache_allow_override_none_is_named_and_fixed_in_the_vhost() {
         "{doc:#}"
     );
     // undo, restart: 401 again.
-    let (out, err, code) = run_at_root(&s, &["undo"]);
+    let (out, err, code) = run_at_root(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     let r = graceful(&srv, |r| r.status == 401);
     assert_eq!(r.status, 401, "{r:?}");
@@ -247,7 +247,7 @@ fn apache_allow_override_none_without_fallback_is_the_root_cause_and_fixed_in_th
     let (codes, root_cause, doc) = diagnose(&s, &srv.config);
     assert!(codes.is_empty() && root_cause.is_null(), "{doc:#}");
     // undo, restart: Apache's 404 again.
-    let (out, err, code) = run_at_root(&s, &["undo"]);
+    let (out, err, code) = run_at_root(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     let r = graceful(&srv, |r| r.status == 404);
     assert_eq!(r.status, 404, "{r:?}");

@@ -106,13 +106,17 @@ fn fix_restores_the_htaccess_rule_and_undo_puts_it_back() {
     assert!(!out.contains("applied:"), "{out}");
 
     // undo: the commented file again.
-    let (out, err, code) = run(&s, &["undo"]);
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("1 file(s) put back"), "{out}");
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented);
     let (_, err, code) = run(
         &s,
-        &["undo", entries[0].file_stem().unwrap().to_str().unwrap()],
+        &[
+            "undo",
+            "--apply",
+            entries[0].file_stem().unwrap().to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 1);
     assert!(err.contains("already undone"), "{err}");
@@ -140,7 +144,7 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
     // Someone edits the file afterwards: undo refuses, nothing changes.
     let edited = format!("{now}# edited by hand\n");
     std::fs::write(&ht, &edited).unwrap();
-    let (_, err, code) = run(&s, &["undo"]);
+    let (_, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 1);
     assert!(
         err.contains("changed since") && err.contains("--force"),
@@ -159,7 +163,7 @@ fn undo_refuses_a_file_changed_since_unless_forced() {
         "{out}"
     );
     // --force reverses m2auth's own lines and keeps the hand edit.
-    let (out, err, code) = run(&s, &["undo", "--force"]);
+    let (out, err, code) = run(&s, &["undo", "--apply", "--force"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
         std::fs::read_to_string(&ht).unwrap(),
@@ -248,7 +252,7 @@ fn fix_adds_cgipassauth_to_the_vhost_only_with_server_config() {
             .iter()
             .all(|c| c != "apache-fcgi-strips-authorization")
     );
-    let (out, err, code) = run(&s, &["undo"]);
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&site).unwrap(), before);
 }
@@ -336,7 +340,18 @@ fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
         out.contains(&format!("the link {}", link.display())),
         "{out}"
     );
-    let (out, err, code) = m2(&["fix", "--apply"]);
+    // One fix per problem: the server ignores .htaccess here (AllowOverride None, with
+    // FallbackResource), so only the vhost line passes the header on, and the plan says why.
+    assert!(
+        out.contains("the .htaccess rule is not restored: the web server ignores .htaccess"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("pub/.htaccess (htaccess-auth-passthrough-missing)"),
+        "{out}"
+    );
+    // --all-server-fixes: both.
+    let (out, err, code) = m2(&["fix", "--apply", "--all-server-fixes"]);
     assert_eq!(code, 0, "{out}{err}");
     // Both edits applied: the .htaccess and the link's target; the link is still a link.
     assert!(out.contains("applied: 2 file(s) changed"), "{out}");
@@ -376,7 +391,7 @@ fn fix_edits_the_target_of_a_sites_enabled_link_and_journals_no_secret() {
         "{paths:?}"
     );
     // undo (from another directory): both files back byte for byte.
-    let (out, err, code) = run(&s, &["undo"]);
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), before);
     assert_eq!(
@@ -433,7 +448,7 @@ fn undo_refuses_untrusted_entries_and_paths() {
         ),
     ] {
         entry(id, path, kind);
-        let (out, err, code) = run(&s, &["undo", id]);
+        let (out, err, code) = run(&s, &["undo", "--apply", id]);
         assert_ne!(code, 0, "{id}: {out}{err}");
         assert!(err.contains("does not undo"), "{id}: {err}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "x\n");
@@ -445,13 +460,13 @@ fn undo_refuses_untrusted_entries_and_paths() {
     std::fs::write(&ht, "x\n").unwrap();
     let p = entry("20261128T091403.005Z-fix", &ht_s, "store");
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    let (_, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
     assert_ne!(code, 0);
     assert!(err.contains("group or by others"), "{err}");
     // … or a journal directory others may write.
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    let (_, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
     assert_ne!(code, 0);
     assert!(err.contains("group or by others"), "{err}");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
@@ -459,13 +474,13 @@ fn undo_refuses_untrusted_entries_and_paths() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         std::os::unix::fs::chown(&p, Some(65534), None).unwrap();
-        let (_, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+        let (_, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
         assert_ne!(code, 0);
         assert!(err.contains("owned by uid 65534"), "{err}");
         std::os::unix::fs::chown(&p, Some(0), None).unwrap();
     }
     // The same entry, trusted: undone.
-    let (out, err, code) = run(&s, &["undo", "20261128T091403.005Z-fix"]);
+    let (out, err, code) = run(&s, &["undo", "--apply", "20261128T091403.005Z-fix"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&ht).unwrap(), "owned\n");
 }
@@ -491,4 +506,82 @@ fn apply_refuses_a_file_changed_since_the_plan() {
         edited
     );
     assert!(journal_files(&s).is_empty());
+}
+
+/// One problem, one fix: the header is stripped on its way to PHP-FPM and the .htaccess rule
+/// is commented out, on a vhost that honours .htaccess. Restoring Magento's own rule is enough:
+/// the vhost is left alone and the plan says why; `--all-server-fixes` changes both (issue 10,
+/// item 7).
+#[test]
+fn one_fix_per_problem_prefers_the_htaccess_rule_where_it_runs() {
+    let Some(stock) = report::magento_pub_htaccess() else {
+        return;
+    };
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let s = pub_store(Some(&commented));
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, site) = apache_layout(tmp.path(), &docroot(&s));
+    let honoured = std::fs::read_to_string(&site).unwrap().replace(
+        "AllowOverride None\n        FallbackResource /index.php\n",
+        "AllowOverride All\n",
+    );
+    std::fs::write(&site, &honoured).unwrap();
+    let cfg = main.to_str().unwrap().to_string();
+    let found = codes(&s, &["--server-config", &cfg]);
+    assert!(
+        found.contains(&"htaccess-auth-passthrough-missing".to_string())
+            && found.contains(&"apache-fcgi-strips-authorization".to_string()),
+        "{found:?}"
+    );
+    let (out, err, code) = run(&s, &["fix", "--server-config", &cfg, "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    let edited: Vec<&str> = plan["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(edited, ["htaccess-auth-passthrough-missing"], "{plan:#}");
+    let why = plan["choices"][0].as_str().unwrap();
+    assert!(why.contains("the vhost is not changed"), "{why}");
+    assert!(why.contains("honours .htaccess"), "{why}");
+
+    let (out, err, code) = run(&s, &["fix", "--apply", "--server-config", &cfg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied: 1 file(s) changed"), "{out}");
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), honoured);
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        stock
+    );
+    let after = codes(&s, &["--server-config", &cfg]);
+    assert!(
+        !after
+            .iter()
+            .any(|c| c == "apache-fcgi-strips-authorization"
+                || c == "htaccess-auth-passthrough-missing"),
+        "{after:?}"
+    );
+
+    // Asked for both: both files change.
+    let (out, err, code) = run(&s, &["undo", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (out, err, code) = run(
+        &s,
+        &[
+            "fix",
+            "--apply",
+            "--all-server-fixes",
+            "--server-config",
+            &cfg,
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied: 2 file(s) changed"), "{out}");
+    assert!(
+        std::fs::read_to_string(&site)
+            .unwrap()
+            .contains("CGIPassAuth On")
+    );
 }

@@ -115,17 +115,24 @@ fn deep_nesting_is_skipped_with_its_line_not_a_crash() {
         "{sk:?}"
     );
 
-    // Commands that do not need the server configuration do not read it.
-    let (_, code, err) = run(
-        &s,
+    // Commands that do not need the server configuration refuse it (exit 2), never read it.
+    let out = crate::lab::m2auth(
         &[
             "token:inspect",
             "eyJhbGciOiJIUzI1NiJ9.eyJ1aWQiOjF9.c2ln",
             "--server-config",
             ng.to_str().unwrap(),
+            "--root",
+            s.root().to_str().unwrap(),
         ],
+        s.root(),
     );
-    assert_ne!(code, 134, "{err}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("token:inspect does not take --server-config"),
+        "{err}"
+    );
 }
 
 #[test]

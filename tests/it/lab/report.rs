@@ -73,7 +73,36 @@ pub fn run_json_doc(args: &[&str], cwd: &Path) -> (i32, Value, String) {
             String::from_utf8_lossy(&out.stdout)
         )
     });
+    // Every diagnose and audit report any test reads (the scenarios' among them) holds to the
+    // JSON contract: docs/diagnose.schema.json.
+    if matches!(args.first(), Some(&"diagnose" | &"audit")) && code != 2 {
+        assert_diagnose_schema(&doc, args);
+    }
     (code, doc, stderr)
+}
+
+/// docs/diagnose.schema.json, read and compiled once.
+pub fn diagnose_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnose.schema.json");
+        let text = std::fs::read_to_string(&path).expect("docs/diagnose.schema.json");
+        let schema: Value = serde_json::from_str(&text).expect("the schema is JSON");
+        jsonschema::draft202012::new(&schema).expect("the schema compiles")
+    })
+}
+
+/// Panics with every violation when `doc` does not hold to docs/diagnose.schema.json.
+pub fn assert_diagnose_schema(doc: &Value, args: &[&str]) {
+    let errors: Vec<String> = diagnose_schema()
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{args:?}: the JSON breaks docs/diagnose.schema.json:\n  {}\n{doc:#}",
+        errors.join("\n  ")
+    );
 }
 
 /// The codes of every finding, in report order.

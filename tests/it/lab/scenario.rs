@@ -315,6 +315,27 @@ impl Scenario {
         }
     }
 
+    /// `m2auth ARGS --root R` as text (and `--now` when set and not in ARGS): (exit code,
+    /// stdout, stderr).
+    pub fn run_text(&self, args: &[&str]) -> (i32, String, String) {
+        self.write_files();
+        let root = self.root().to_str().unwrap().to_string();
+        let now = self.now.borrow().clone();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--root", &root]);
+        if let Some(now) = &now
+            && !args.contains(&"--now")
+        {
+            all.extend_from_slice(&["--now", now]);
+        }
+        let out = super::m2auth(&all, self.root());
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// The `Authorization` header `m2auth oauth:sign` makes for `request` (`METHOD URL`) with
     /// `creds` (`key,secret,token,token_secret`), this nonce and timestamp.
     pub fn oauth_sign(&self, request: &str, creds: &str, nonce: &str, timestamp: i64) -> String {
