@@ -472,7 +472,7 @@ fn the_request_shown_is_the_request_diagnosed() {
         doc["request"]["url"], "/rest/V1/integration/admin/token",
         "{doc:#}"
     );
-    let text = s.run_text(&[
+    let (_, text, _) = s.run_text(&[
         "diagnose",
         "--offline",
         "--admin-user",
@@ -480,7 +480,6 @@ fn the_request_shown_is_the_request_diagnosed() {
         "--password-file",
         &pw,
     ]);
-    let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.contains(
             "Request: POST /rest/V1/integration/admin/token, with an admin username and password"

@@ -209,9 +209,8 @@ fn the_text_report_has_a_headline_fits_and_ends_with_the_line_to_try() {
     let Some(s) = store() else { return };
     s.admin("bob", PW)
         .sql("UPDATE admin_user SET is_active = 0 WHERE username = 'bob'");
-    let out = s.run_text(&["diagnose", "--offline"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text, _) = s.run_text(&["diagnose", "--offline"]);
+    assert_eq!(code, 1, "{text}");
     assert!(text.contains("Who is refused"), "{text}");
     assert!(
         text.contains("1 admin user cannot sign in or get a token: bob (inactive)"),
