@@ -276,6 +276,12 @@ impl RequestSpec {
         if let Some(p) = &self.password {
             v.push(p.expose().to_string());
         }
+        if let Some(b) = &self.body {
+            v.extend(crate::mask::body_secrets(b));
+        }
+        if let Some(q) = self.target.as_ref().and_then(|t| t.query.as_deref()) {
+            v.extend(crate::mask::body_secrets(q));
+        }
         v
     }
 
@@ -310,8 +316,10 @@ impl RequestSpec {
             } else if CURL_FLAGS.contains(&opt.as_str()) {
                 None
             } else {
+                // The option's name only: `-Zvalue`, `--opt=value` may carry a secret.
                 return Err(Error::Usage(format!(
-                    "--curl: curl option {opt} is not understood: describe the request with --request and -H instead"
+                    "--curl: curl option {} is not understood: describe the request with --request and -H instead",
+                    curl_option_name(&opt)
                 )));
             };
             let value = value.unwrap_or_default();
@@ -479,6 +487,15 @@ const CURL_FLAGS: &[&str] = &[
 /// Split a curl word into its option and an inline value: `-XPOST` → (`-X`, `POST`),
 /// `--request=POST` → (`--request`, `POST`), `-H'A: b'` (after shell splitting `-HA: b`) →
 /// (`-H`, `A: b`); a word that is no option (the URL) → (None, None).
+/// The name of a curl option as the user wrote it, without any value glued to it: `-Zsecret` →
+/// `-Z`, `--opt=value` → `--opt`.
+fn curl_option_name(word: &str) -> String {
+    match word.strip_prefix("--") {
+        Some(long) => format!("--{}", long.split('=').next().unwrap_or("")),
+        None => word.chars().take(2).collect(),
+    }
+}
+
 fn split_curl_option(word: &str) -> (Option<String>, Option<String>) {
     if let Some(long) = word.strip_prefix("--") {
         return match long.split_once('=') {
