@@ -191,7 +191,11 @@ impl Common {
 
 /// A password read from a file: the whole file minus one trailing newline.
 pub fn password_from_file(path: &std::path::Path) -> Result<crate::request::Password> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+    let text = crate::store::fsread::read_text_capped(
+        path,
+        crate::store::fsread::SECRET_FILE_BYTES,
+    )
+    .map_err(|e| Error::Io {
         what: format!("--password-file {}", path.display()),
         source: e,
     })?;

@@ -161,7 +161,11 @@ impl Client {
             .no_proxy()
             .http1_only();
         if let Some(path) = &settings.cacert {
-            let pem = std::fs::read(path).map_err(|e| LiveError::CaCert {
+            let pem = crate::store::fsread::read_capped(
+                path,
+                crate::store::fsread::CERT_FILE_BYTES,
+            )
+            .map_err(|e| LiveError::CaCert {
                 path: path.clone(),
                 why: e.to_string(),
             })?;

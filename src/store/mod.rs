@@ -5,6 +5,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod envphp;
+pub mod fsread;
 pub mod error;
 pub mod modules;
 pub mod root;
@@ -57,7 +58,7 @@ impl Installation {
                     "not a regular file",
                 )));
             }
-            let bytes = std::fs::read(&path).map_err(io)?;
+            let bytes = fsread::read_capped(&path, fsread::STORE_FILE_BYTES).map_err(io)?;
             Ok(Some(envphp::parse(&bytes, Path::new(rel), env)?))
         };
         let env_doc = read(root::ENV_PHP)?;

@@ -226,11 +226,12 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
                 if meta.is_dir() {
                     loaded.configs.extend(read_dir(path, &mut budget)?);
                 } else {
-                    let text =
-                        std::fs::read(path).map_err(|source| ServerConfigError::Unreadable {
+                    let text = super::fsread::read_capped(path, MAX_FILE_BYTES).map_err(|source| {
+                        ServerConfigError::Unreadable {
                             path: path.clone(),
                             source,
-                        })?;
+                        }
+                    })?;
                     let kind = detect(path, &String::from_utf8_lossy(&text))
                         .ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
                     loaded
@@ -497,7 +498,8 @@ pub(crate) fn expand_include(pattern: &Path) -> Result<Vec<PathBuf>, String> {
         .map_err(|e| format!("bad pattern {text}: {e}"))?
         .filter_map(Result::ok)
         .filter(|p| p.is_file())
-        .take(MAX_FILES + 1)
+        // Past this many matches the file-count cap has long been passed: stop walking.
+        .take(50 * MAX_FILES)
         .collect();
     out.sort();
     Ok(out)
@@ -590,7 +592,7 @@ pub(crate) fn read_text(path: &Path, budget: &mut Budget) -> Result<String, Stri
         return Err(if meta.is_dir() {
             "a directory, not a file".into()
         } else {
-            "not a regular file (a FIFO, device or socket): not read".into()
+            "not a regular file (a FIFO, a device or a socket): not read".into()
         });
     }
     if meta.len() > MAX_FILE_BYTES {
@@ -609,8 +611,12 @@ pub(crate) fn read_text(path: &Path, budget: &mut Budget) -> Result<String, Stri
     let mut bytes = Vec::new();
     {
         use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         // Read no more than the budget even if the file grew since its metadata was read.
-        std::fs::File::open(path)
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
             .and_then(|f| {
                 f.take(MAX_FILE_BYTES.min(MAX_TOTAL_BYTES - budget.read) + 1)
                     .read_to_end(&mut bytes)
