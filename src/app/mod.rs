@@ -191,13 +191,11 @@ impl Common {
 
 /// A password read from a file: the whole file minus one trailing newline.
 pub fn password_from_file(path: &std::path::Path) -> Result<crate::request::Password> {
-    let text = crate::store::fsread::read_text_capped(
-        path,
-        crate::store::fsread::SECRET_FILE_BYTES,
-    )
-    .map_err(|e| Error::Io {
-        what: format!("--password-file {}", path.display()),
-        source: e,
-    })?;
+    let text =
+        crate::store::fsread::read_text_capped(path, crate::store::fsread::SECRET_FILE_BYTES)
+            .map_err(|e| Error::Io {
+                what: format!("--password-file {}", path.display()),
+                source: e,
+            })?;
     Ok(crate::request::Password::from_file_contents(&text))
 }

@@ -81,7 +81,12 @@ mod tests {
         assert!(e.to_string().contains("not a regular file"), "{e}");
         let f = dir.path().join("f");
         std::fs::write(&f, "0123456789ab").unwrap();
-        assert!(read_capped(&f, 10).unwrap_err().to_string().contains("size cap"));
+        assert!(
+            read_capped(&f, 10)
+                .unwrap_err()
+                .to_string()
+                .contains("size cap")
+        );
         assert_eq!(read_capped(&f, 12).unwrap(), b"0123456789ab");
     }
 }

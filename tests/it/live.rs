@@ -2181,12 +2181,22 @@ fn an_echoing_server_gets_no_secret_into_the_report() {
     };
     // Pads that put the text cut (300) and the JSON cut (2,048) inside the echoed token.
     for pad in [200, 250, 1950, 2000] {
-        let url = p.url(&format!("/rest/V1/echo/{pad}?access_token={query_token}&page=1"));
+        let url = p.url(&format!(
+            "/rest/V1/echo/{pad}?access_token={query_token}&page=1"
+        ));
         let req = format!("GET {url}");
         let auth = format!("Authorization: Bearer {jwt}");
         for format in ["text", "json"] {
             let out = lab::m2auth(
-                &["request", "--request", &req, "-H", &auth, "--format", format],
+                &[
+                    "request",
+                    "--request",
+                    &req,
+                    "-H",
+                    &auth,
+                    "--format",
+                    format,
+                ],
                 dir.path(),
             );
             let all = format!(
@@ -2201,7 +2211,10 @@ fn an_echoing_server_gets_no_secret_into_the_report() {
             "curl -X POST '{url}' -H 'Content-Type: application/json' -H '{auth}' -d '{{\"username\":\"jane\",\"password\":\"{password}\"}}'"
         );
         for format in ["text", "json"] {
-            let out = lab::m2auth(&["request", "--curl", &curl, "--format", format], dir.path());
+            let out = lab::m2auth(
+                &["request", "--curl", &curl, "--format", format],
+                dir.path(),
+            );
             let all = format!(
                 "{}{}",
                 String::from_utf8_lossy(&out.stdout),
@@ -2211,7 +2224,11 @@ fn an_echoing_server_gets_no_secret_into_the_report() {
         }
     }
     let out = lab::m2auth(
-        &["request", "--curl", &format!("curl -Z{password} {}", p.url("/rest/V1/x"))],
+        &[
+            "request",
+            "--curl",
+            &format!("curl -Z{password} {}", p.url("/rest/V1/x")),
+        ],
         dir.path(),
     );
     let err = String::from_utf8_lossy(&out.stderr);

@@ -392,7 +392,8 @@ fn nginx_nesting_cap_holds_for_hash_and_backslash_words() {
         assert!(code == 0 || code == 1, "{name}: exit {code}");
         let sk = skipped(&doc);
         assert!(
-            sk.iter().any(|r| r.starts_with(&format!("{}:2: ", conf.display()))),
+            sk.iter()
+                .any(|r| r.starts_with(&format!("{}:2: ", conf.display()))),
             "{name}: {sk:?}"
         );
     }
@@ -422,7 +423,8 @@ fn a_million_nginx_directives_hit_the_directive_cap() {
     let sk = skipped(&doc);
     assert!(
         sk.iter()
-            .any(|r| r.starts_with(&format!("{}:1: ", flat.display())) && r.contains("directive cap")),
+            .any(|r| r.starts_with(&format!("{}:1: ", flat.display()))
+                && r.contains("directive cap")),
         "{sk:?}"
     );
 }
@@ -455,8 +457,10 @@ fn apache_define_expansion_is_capped() {
     assert!(started.elapsed().as_secs() < 60);
     let sk = skipped(&doc);
     assert!(
-        sk.iter().any(|r| r.starts_with(&format!("{}:", a.join("bomb.conf").display()))
-            && r.contains("expansion cap")),
+        sk.iter().any(
+            |r| r.starts_with(&format!("{}:", a.join("bomb.conf").display()))
+                && r.contains("expansion cap")
+        ),
         "{sk:?}"
     );
 }
@@ -509,5 +513,8 @@ fn globs_symlink_loops_and_fifos_never_hang() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("not a regular file") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("not a regular file") && err.lines().count() == 1,
+        "{err}"
+    );
 }

@@ -132,10 +132,10 @@ fn looks_binary(src: &[u8]) -> bool {
 pub fn parse_file(path: &Path, env: &dyn Environment) -> Result<Document, EnvPhpError> {
     let bytes = crate::store::fsread::read_capped(path, crate::store::fsread::STORE_FILE_BYTES)
         .map_err(|e| EnvPhpError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        })?;
     parse(&bytes, path, env)
 }

@@ -226,12 +226,13 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
                 if meta.is_dir() {
                     loaded.configs.extend(read_dir(path, &mut budget)?);
                 } else {
-                    let text = super::fsread::read_capped(path, MAX_FILE_BYTES).map_err(|source| {
-                        ServerConfigError::Unreadable {
-                            path: path.clone(),
-                            source,
-                        }
-                    })?;
+                    let text =
+                        super::fsread::read_capped(path, MAX_FILE_BYTES).map_err(|source| {
+                            ServerConfigError::Unreadable {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
                     let kind = detect(path, &String::from_utf8_lossy(&text))
                         .ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
                     loaded

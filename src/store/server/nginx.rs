@@ -347,7 +347,10 @@ impl<'a> Lexer<'a> {
                     loop {
                         match self.bump() {
                             None => {
-                                return Err((line, "unexpected end of file inside a quoted string"));
+                                return Err((
+                                    line,
+                                    "unexpected end of file inside a quoted string",
+                                ));
                             }
                             Some(b'\\') => {
                                 self.bump();
