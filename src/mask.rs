@@ -70,6 +70,8 @@ pub struct Masker {
     secrets: Vec<String>,
     /// Values known not to be secret (DB name, user name): a secret equal to one is not searched.
     public: Vec<String>,
+    /// Secret-named fields whose values this run prints on purpose ([`Masker::print_field`]).
+    printed_fields: Vec<String>,
 }
 
 impl Masker {
@@ -99,6 +101,13 @@ impl Masker {
         }
     }
 
+    /// A secret-named field whose value the command's output is for (`oauth:sign` prints the
+    /// `oauth_token` and `oauth_signature` of the header it made: a signature is good for one
+    /// request, the token useless without its secret): [`mask_fields`] leaves it.
+    pub fn print_field(&mut self, name: &str) {
+        self.printed_fields.push(name.to_ascii_lowercase());
+    }
+
     /// Declare a value public (e.g. the DB user name): if a secret equals it, it is not searched.
     pub fn public(&mut self, value: impl AsRef<str>) {
         self.public.push(value.as_ref().to_string());
@@ -115,7 +124,7 @@ impl Masker {
     /// `"password": "…"`), whoever wrote them (an echoed request, a URL, an error line).
     pub fn scrub(&self, text: &str) -> String {
         let out = self.scrub_known(text);
-        mask_fields(&out).into_owned()
+        mask_fields_except(&out, &self.printed_fields).into_owned()
     }
 
     /// Text (e.g. a response body) scrubbed whole, then cut to at most `max` bytes on a
@@ -185,7 +194,7 @@ static QUERY_FIELD: std::sync::LazyLock<fancy_regex::Regex> = std::sync::LazyLoc
 /// `"NAME": "VALUE"` in JSON (and `\"NAME\":\"VALUE\"` in JSON inside a JSON string).
 static JSON_FIELD: std::sync::LazyLock<fancy_regex::Regex> = std::sync::LazyLock::new(|| {
     fancy_regex::Regex::new(&format!(
-        r#"((\\?)"(?:{FIELD_NAME})\\?"\s*:\s*\\?")((?:[^"\\]|\\[^"])*)"#
+        r#"((\\?)"({FIELD_NAME})\\?"\s*:\s*\\?")((?:[^"\\]|\\[^"])*)"#
     ))
     .expect("valid pattern")
 });
@@ -194,11 +203,24 @@ static JSON_FIELD: std::sync::LazyLock<fancy_regex::Regex> = std::sync::LazyLock
 /// form bodies, `"password": "…"` in JSON. Linear in the text (the patterns have no
 /// backtracking constructs, so fancy-regex runs them on the regex crate's automata).
 pub fn mask_fields(text: &str) -> std::borrow::Cow<'_, str> {
+    mask_fields_except(text, &[])
+}
+
+/// [`mask_fields`], leaving the fields named in `printed` (lower case).
+fn mask_fields_except<'t>(text: &'t str, printed: &[String]) -> std::borrow::Cow<'t, str> {
+    let printed_field = |name: &str| {
+        printed
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(name.trim_matches('\\')))
+    };
     if !text.contains('=') && !text.contains(':') {
         return std::borrow::Cow::Borrowed(text);
     }
     let step = QUERY_FIELD.replace_all(text, |c: &fancy_regex::Captures<'_, str>| {
         let v = &c[3];
+        if printed_field(&c[2]) {
+            return c[0].to_string();
+        }
         let shown = match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
             Some(inner) => format!("\"{}\"", mask_or_dots(inner)),
             None => mask_or_dots(v),
@@ -206,8 +228,8 @@ pub fn mask_fields(text: &str) -> std::borrow::Cow<'_, str> {
         format!("{}{}={shown}", &c[1], &c[2])
     });
     let out = JSON_FIELD.replace_all(&step, |c: &fancy_regex::Captures<'_, str>| {
-        let v = &c[3];
-        if v.is_empty() {
+        let v = &c[4];
+        if v.is_empty() || printed_field(&c[3]) {
             c[0].to_string()
         } else {
             format!("{}{}", &c[1], mask_or_dots(v))

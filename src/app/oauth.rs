@@ -23,7 +23,11 @@ pub struct SignConfig {
 /// `oauth:sign`.
 pub fn sign(c: &SignConfig) -> Result<Outcome> {
     let common = &c.common;
-    let ctx = common.load(None)?;
+    let mut ctx = common.load(None)?;
+    // The header is this command's output: its token and one-off signature are printed whole
+    // (the consumer and token secrets, which sign, stay masked).
+    ctx.masker.print_field("oauth_token");
+    ctx.masker.print_field("oauth_signature");
     let spec = &c.request;
     let Some(creds) = spec.oauth.clone() else {
         return Err(Error::Usage("oauth:sign needs --oauth".into()));
