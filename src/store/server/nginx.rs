@@ -335,10 +335,7 @@ impl<'a> Lexer<'a> {
         let mut text = String::new();
         // Quoted pieces and bare pieces glued together (`"a"b`) make one word, as the parser
         // used before read them (nginx itself refuses it).
-        loop {
-            let Some(&b) = self.bytes.get(self.pos) else {
-                break;
-            };
+        while let Some(&b) = self.bytes.get(self.pos) {
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
                 b'"' | b'\'' => {
