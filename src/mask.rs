@@ -6,8 +6,13 @@
 
 /// The masked form of a secret: the first and last four characters of a long secret
 /// (`eyJr…Q3xk`), the first two of a short one (`a1…`), nothing of a very short one (`…`).
+/// Control characters (a new line inside a quoted literal) are shown as spaces: a masked value
+/// never breaks an error's one line.
 pub fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
+    let chars: Vec<char> = secret
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     match chars.len() {
         0 => String::new(),
         1..=5 => "…".to_string(),
@@ -18,6 +23,15 @@ pub fn mask(secret: &str) -> String {
             chars[n - 4..].iter().collect::<String>()
         ),
     }
+}
+
+/// A message on one line: control characters (new lines, carriage returns, tabs) as spaces. For
+/// messages that quote input (a parser's "found: …", a URL that is not one).
+pub fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A message with the inside of every quoted literal (`'…'`, `"…"`) masked: parser messages

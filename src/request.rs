@@ -133,7 +133,15 @@ pub struct RequestSpec {
 
 impl RequestSpec {
     /// Validate the command-line description. `None` when no request was described at all.
+    /// Errors are one line: the input they quote may hold new lines.
     pub fn from_options(opts: &RequestOptions) -> Result<Option<RequestSpec>, Error> {
+        Self::from_options_inner(opts).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(crate::mask::one_line(&m)),
+            e => e,
+        })
+    }
+
+    fn from_options_inner(opts: &RequestOptions) -> Result<Option<RequestSpec>, Error> {
         if opts.is_empty() {
             if opts.password_file.is_some() {
                 return Err(Error::Usage(
@@ -545,8 +553,13 @@ fn split_request(req: &str) -> Result<(String, String), Error> {
 /// with `/rest` or `/index.php/rest` is taken as a REST path under `/rest`.
 pub fn parse_target(target: &str) -> Result<Target, Error> {
     let mut t = if target.contains("://") {
-        let url = url::Url::parse(target)
-            .map_err(|e| Error::Usage(format!("\"{target}\": not a URL: {e}")))?;
+        let url = url::Url::parse(target).map_err(|e| {
+            let shown: String = target
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            Error::Usage(format!("\"{shown}\": not a URL: {e}"))
+        })?;
         let host = url
             .host_str()
             .map(|h| h.trim_matches(['[', ']']).to_string());
