@@ -92,7 +92,12 @@ impl Reader {
         };
         self.files.push(path.to_path_buf());
         self.stack.push(canon);
+        let nodes_before = self.budget.nodes;
         let parsed = self.parse(&text, path, true);
+        if parsed.is_err() {
+            // A skipped file keeps none of its nodes: they no longer count against the cap.
+            self.budget.nodes = nodes_before;
+        }
         let out = parsed_or_skipped(parsed, path, &mut self.problems);
         self.stack.pop();
         out
