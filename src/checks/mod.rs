@@ -5,11 +5,13 @@
 pub mod audit;
 pub mod caller;
 pub mod credentials;
+pub mod graphql;
 pub mod headers;
 pub mod logins;
 pub mod oauth;
 pub mod roles;
 pub mod server;
+pub mod soap;
 pub mod tokens;
 
 use crate::context::Context;
@@ -97,6 +99,8 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     tokens::run(ctx, &mut d);
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
+    // GraphQL: the caller and the document's fields (issue 14).
+    graphql::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     server::run(ctx, &mut d);
     audit::run(ctx, &mut d);
@@ -118,6 +122,10 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
     let Some(target) = &request.target else {
         return;
     };
+    // GraphQL has no routes: its fields are judged by `graphql::run` (issue 14).
+    if request.api() == crate::request::Api::GraphQl {
+        return;
+    }
     if request.login.is_some() {
         d.skip(
             "role-permissions",
@@ -178,7 +186,13 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
         }
     };
     let data = roles::AclData::load(ctx);
-    let check = roles::check_request(ctx, &data, &request.method, target, &who);
+    let check = match request.api() {
+        // SOAP: the operation's routes and ACL (issue 14).
+        crate::request::Api::Soap => {
+            soap::check_request(ctx, &data, target, request.body.as_deref(), &who)
+        }
+        _ => roles::check_request(ctx, &data, &request.method, target, &who),
+    };
     d.findings.extend(check.diagnosis.findings);
     d.skipped.extend(check.diagnosis.skipped);
 }
