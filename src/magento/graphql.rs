@@ -174,7 +174,8 @@ pub struct RootField {
 /// The `Query`/`Mutation` fields of one `schema.graphqls` (types and `extend type`s alike:
 /// Magento merges every module's `type Query` into one).
 pub fn root_fields(schema: &str) -> Result<Vec<RootField>, String> {
-    let doc = s::parse_schema::<String>(schema).map_err(|e| one_line(&e.to_string()))?;
+    let schema = empty_bodies(&legacy_implements(schema));
+    let doc = s::parse_schema::<String>(&schema).map_err(|e| one_line(&e.to_string()))?;
     let mut out = Vec::new();
     for d in &doc.definitions {
         let (name, fields) = match d {
@@ -206,6 +207,69 @@ pub fn root_fields(schema: &str) -> Result<Vec<RootField>, String> {
         }
     }
     Ok(out)
+}
+
+/// Magento writes `implements A, B` (the legacy SDL form webonyx accepts with
+/// `allowLegacySDLImplementsInterfaces`); graphql-parser takes only `implements A & B`. The
+/// separators between the names after `implements` become `&` (lines are kept, so positions
+/// stay right). Written by hand: no parser crate takes the legacy form.
+fn legacy_implements(text: &str) -> String {
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(i) = rest.find("implements") {
+        let before_ok = rest[..i].chars().next_back().is_none_or(|c| !is_name(c));
+        let after = &rest[i + "implements".len()..];
+        out.push_str(&rest[..i + "implements".len()]);
+        rest = after;
+        if !before_ok || after.chars().next().is_some_and(is_name) {
+            continue;
+        }
+        // Names separated by commas and/or whitespace, up to `{`, `@` or anything else.
+        let mut names = 0;
+        loop {
+            let sep_len = rest
+                .find(|c: char| !(c.is_whitespace() || c == ',' || c == '&'))
+                .unwrap_or(rest.len());
+            let (sep, tail) = rest.split_at(sep_len);
+            let name_len = tail.find(|c: char| !is_name(c)).unwrap_or(tail.len());
+            if name_len == 0 {
+                break;
+            }
+            if names > 0 {
+                out.push_str(" &");
+            }
+            out.push_str(&sep.replace([',', '&'], " "));
+            out.push_str(&tail[..name_len]);
+            names += 1;
+            rest = &tail[name_len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Magento declares empty types and enums (`type Query {\n}`, `… implements X {}`) that other
+/// modules fill; graphql-parser wants at least one field between braces. The braces of an
+/// empty body become spaces (lines kept).
+fn empty_bodies(text: &str) -> String {
+    let mut out: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < out.len() {
+        if out[i] == '{' {
+            let mut j = i + 1;
+            while j < out.len() && out[j].is_whitespace() {
+                j += 1;
+            }
+            if j < out.len() && out[j] == '}' {
+                out[i] = ' ';
+                out[j] = ' ';
+                i = j;
+            }
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
 }
 
 /// Who a resolver lets through (read in the resolvers' `resolve()`, 2.4.4–2.4.8).
@@ -385,6 +449,11 @@ const GUARDS: &[(&str, Guard)] = &[
     ),
 ];
 
+/// Every resolver class m2auth knows to refuse some callers.
+pub fn guarded_resolvers() -> impl Iterator<Item = &'static str> {
+    GUARDS.iter().map(|(c, _)| *c)
+}
+
 /// The guard of a resolver class (leading backslash or not); [`Guard::Public`] when the
 /// resolver is not one m2auth knows to refuse callers.
 pub fn guard_of(resolver: &str) -> Guard {
@@ -493,6 +562,31 @@ mod tests {
         assert_eq!(
             guard_of("Magento\\StoreGraphQl\\Model\\Resolver\\StoreConfigResolver"),
             Guard::Public
+        );
+    }
+
+    #[test]
+    fn legacy_implements_lists_are_accepted() {
+        assert_eq!(
+            legacy_implements("type B implements P, R,\n  C @doc(description: \"x\") {\n a: Int }")
+                .replace(' ', ""),
+            "typeBimplementsP&R&\nC@doc(description:\"x\"){\na:Int}"
+        );
+        assert_eq!(
+            legacy_implements("type A implements X & Y {").replace(' ', ""),
+            "typeAimplementsX&Y{"
+        );
+        assert_eq!(legacy_implements("reimplementsX"), "reimplementsX");
+        assert!(root_fields("interface I { a: Int }\ninterface J { a: Int }\ntype Query implements I, J { a: Int }").is_ok());
+    }
+
+    #[test]
+    fn empty_bodies_are_accepted() {
+        assert!(
+            root_fields(
+                "type Query {\n}\nenum E {}\ntype Mutation { a: Int @resolver(class: \"X\") }"
+            )
+            .is_ok()
         );
     }
 

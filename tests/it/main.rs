@@ -16,6 +16,7 @@ mod diagnose;
 mod dump;
 mod envphp;
 mod example;
+mod graphql_soap;
 mod headers;
 mod info;
 mod journal;
