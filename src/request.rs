@@ -366,6 +366,19 @@ impl RequestSpec {
         if let Some(p) = &self.password {
             v.push(p.expose().to_string());
         }
+        // The password of a GraphQL generateCustomerToken in the body.
+        if self.api() == Api::GraphQl
+            && let Ok(call) = crate::magento::graphql::read_call(
+                &self.method,
+                self.target.as_ref().and_then(|t| t.query.as_deref()),
+                self.body.as_deref(),
+            )
+            && let Some(q) = &call.query
+            && let Some((_, Some(pw))) =
+                crate::magento::graphql::customer_token_arguments(q, call.variables.as_ref())
+        {
+            v.push(pw);
+        }
         v
     }
 

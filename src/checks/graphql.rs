@@ -117,9 +117,21 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     if schema.files == 0 {
         d.skip(
             CHECK,
-            "no schema.graphqls of an enabled module was found (no vendor/ or app/code modules under the root): the fields were not checked",
+            "no enabled module under the root has an etc/schema.graphqls (Magento_GraphQl and the *GraphQl modules were not found): the fields were not checked",
         );
         return;
+    }
+    // generateCustomerToken: the same sign-in as REST's customer token endpoint (issue 14).
+    if let Some((email, password)) =
+        graphql::customer_token_arguments(&document, call.variables.as_ref())
+    {
+        let before = d.findings.len();
+        super::logins::customer_login(ctx, &email, password.as_deref(), d);
+        for f in &mut d.findings[before..] {
+            if f.severity == Severity::Error {
+                f.detail.push_str(" On /graphql, generateCustomerToken calls the same service: Magento answers errors[].message with the same text, extensions.category \"graphql-authentication\" (HTTP 200 before 2.4.8, 401 from 2.4.8).");
+            }
+        }
     }
     let Some(caller) = caller else { return };
     let disabled = std::cell::OnceCell::new();

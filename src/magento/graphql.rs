@@ -127,6 +127,40 @@ pub fn operations(document: &str) -> Result<Vec<Operation>, CallError> {
     Ok(out)
 }
 
+/// The `email` and `password` of a top-level `generateCustomerToken` in the document, literal
+/// or from the variables (`$email`).
+pub fn customer_token_arguments(
+    document: &str,
+    variables: Option<&serde_json::Value>,
+) -> Option<(String, Option<String>)> {
+    let doc = q::parse_query::<String>(document).ok()?;
+    for d in &doc.definitions {
+        let q::Definition::Operation(q::OperationDefinition::Mutation(m)) = d else {
+            continue;
+        };
+        for item in &m.selection_set.items {
+            let q::Selection::Field(f) = item else {
+                continue;
+            };
+            if f.name != "generateCustomerToken" {
+                continue;
+            }
+            let arg = |name: &str| -> Option<String> {
+                let (_, v) = f.arguments.iter().find(|(n, _)| n == name)?;
+                match v {
+                    q::Value::String(s) => Some(s.clone()),
+                    q::Value::Variable(var) => {
+                        variables?.get(var.as_str())?.as_str().map(str::to_string)
+                    }
+                    _ => None,
+                }
+            };
+            return Some((arg("email")?, arg("password")));
+        }
+    }
+    None
+}
+
 fn collect_fields(
     set: &q::SelectionSet<String>,
     fragments: &[&q::FragmentDefinition<String>],
@@ -587,6 +621,26 @@ mod tests {
                 "type Query {\n}\nenum E {}\ntype Mutation { a: Int @resolver(class: \"X\") }"
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn customer_token_arguments_literal_or_variables() {
+        let doc =
+            "mutation { generateCustomerToken(email: \"a@b.c\", password: \"pw\") { token } }";
+        assert_eq!(
+            customer_token_arguments(doc, None),
+            Some(("a@b.c".into(), Some("pw".into())))
+        );
+        let doc = "mutation L($e: String!, $p: String!) { generateCustomerToken(email: $e, password: $p) { token } }";
+        let vars = serde_json::json!({"e": "x@y.z"});
+        assert_eq!(
+            customer_token_arguments(doc, Some(&vars)),
+            Some(("x@y.z".into(), None))
+        );
+        assert_eq!(
+            customer_token_arguments("{ customer { email } }", None),
+            None
         );
     }
 

@@ -108,7 +108,10 @@ fn healthy_graphql_calls_have_no_finding() {
     .expect_exit(0);
     gql(
         &s,
-        "mutation { generateCustomerToken(email: \"a@b.c\", password: \"x\") { token } }",
+        &format!(
+            "mutation {{ generateCustomerToken(email: \"ann@example.test\", password: \"{}\") {{ token }} }}",
+            super::PW
+        ),
         None,
         &[],
     )
@@ -419,4 +422,35 @@ fn soap_wsdl_for_a_guest() {
     );
     s.diagnose(&["--request", "GET /soap/all?wsdl_list=1"])
         .expect_no_error();
+}
+
+#[test]
+fn graphql_generate_customer_token_failures_are_the_login_checks() {
+    let Some(s) = gql_store() else { return };
+    let login = |password: &str| {
+        let doc = "mutation Login($email: String!, $password: String!) { generateCustomerToken(email: $email, password: $password) { token } }";
+        let body = serde_json::json!({
+            "query": doc,
+            "variables": { "email": "ann@example.test", "password": password }
+        })
+        .to_string();
+        s.diagnose(&["--request", "POST /graphql", "--data", &body])
+    };
+    let out = login("Wrong-Passw0rd")
+        .expect_root_cause("customer-password-wrong")
+        .expect_exit(1);
+    assert!(
+        out.finding("customer-password-wrong")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("generateCustomerToken")
+    );
+    // The password never appears in the output.
+    assert!(!out.doc().to_string().contains("Wrong-Passw0rd"));
+    login(super::PW).expect_no_error().expect_exit(0);
+    s.sql(&format!(
+        "UPDATE customer_entity SET lock_expires = '{}' WHERE entity_id = 1",
+        db_time(NOW + 600)
+    ));
+    login(super::PW).expect_root_cause("customer-locked");
 }
