@@ -99,12 +99,20 @@ pub enum Api {
     /// `/rest/…` (and short targets such as `V1/products`).
     Rest,
     /// `/graphql` (area `graphql`, `Magento\GraphQl\Controller\GraphQl`).
-    GraphQl,
+    Graphql,
     /// `/soap/<store>?services=…` (area `webapi_soap`).
     Soap,
 }
 
 impl Api {
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Rest => "REST",
+            Api::Graphql => "GraphQL",
+            Api::Soap => "SOAP",
+        }
+    }
+
     /// The API of a path as sent: `/graphql…` and `/soap…` (also after `/index.php` or, in a
     /// URL, after a subfolder the store is installed in), else REST.
     pub fn of_path(path: &str, is_url: bool) -> Api {
@@ -114,7 +122,7 @@ impl Api {
             i = 1;
         }
         let front = |s: &str| match s {
-            "graphql" => Some(Api::GraphQl),
+            "graphql" => Some(Api::Graphql),
             "soap" => Some(Api::Soap),
             _ => None,
         };
@@ -344,6 +352,23 @@ impl RequestSpec {
         }
     }
 
+    /// The request as a report shows it: the method and the target; a login without a target is
+    /// the POST to the token endpoint it diagnoses.
+    pub fn shown(&self) -> (String, Option<String>) {
+        match (&self.target, &self.login) {
+            (Some(t), _) => (self.method.clone(), Some(t.display())),
+            (None, Some(Login::Admin(_))) => (
+                "POST".into(),
+                Some("/rest/V1/integration/admin/token".into()),
+            ),
+            (None, Some(Login::Customer(_))) => (
+                "POST".into(),
+                Some("/rest/V1/integration/customer/token".into()),
+            ),
+            (None, None) => (self.method.clone(), None),
+        }
+    }
+
     /// The secrets this request carries (tokens, OAuth secrets, credentials), for the masker.
     pub fn secrets(&self) -> Vec<String> {
         let mut v = Vec::new();
@@ -367,7 +392,7 @@ impl RequestSpec {
             v.push(p.expose().to_string());
         }
         // The password of a GraphQL generateCustomerToken in the body.
-        if self.api() == Api::GraphQl
+        if self.api() == Api::Graphql
             && let Ok(call) = crate::magento::graphql::read_call(
                 &self.method,
                 self.target.as_ref().and_then(|t| t.query.as_deref()),
@@ -828,7 +853,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(s.target.as_ref().unwrap().path, "/graphql");
-        assert_eq!(s.api(), Api::GraphQl);
+        assert_eq!(s.api(), Api::Graphql);
         let s = RequestSpec::from_options(&opts(
             "POST https://m.test/shop/soap/default?services=catalogProductRepositoryV1",
         ))
@@ -839,7 +864,7 @@ mod tests {
         let s = RequestSpec::from_options(&opts("GET /index.php/graphql?query=%7Bx%7D"))
             .unwrap()
             .unwrap();
-        assert_eq!(s.api(), Api::GraphQl);
+        assert_eq!(s.api(), Api::Graphql);
         // A REST path that merely contains the word stays REST.
         let s = RequestSpec::from_options(&opts("GET https://m.test/rest/V1/soap"))
             .unwrap()

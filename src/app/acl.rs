@@ -78,7 +78,7 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
         .target
         .clone()
         .ok_or_else(|| Error::Usage("acl:check needs --request \"METHOD TARGET\"".into()))?;
-    if spec.api() == crate::request::Api::GraphQl {
+    if spec.api() == crate::request::Api::Graphql {
         return Err(Error::Usage(
             "acl:check judges REST routes and SOAP operations: GraphQL fields have no ACL route (use diagnose --request \"POST /graphql\" --data …)".into(),
         ));

@@ -42,7 +42,7 @@ enum BadToken {
 /// The GraphQL checks for the request being diagnosed (nothing for other APIs).
 pub fn run(ctx: &Context, d: &mut Diagnosis) {
     let Some(request) = &ctx.request else { return };
-    if request.api() != Api::GraphQl {
+    if request.api() != Api::Graphql {
         return;
     }
     let Some(target) = &request.target else {

@@ -143,6 +143,15 @@ pub fn check_request(
         }
         SoapRequest::Wsdl { services } => (services, None),
         SoapRequest::Call {
+            operation: None, ..
+        } => {
+            d.skip(
+                "role-permissions",
+                "no SOAP envelope (--data or --data-file) names the operation: its ACL resources were not checked",
+            );
+            return empty(d);
+        }
+        SoapRequest::Call {
             services,
             operation,
         } => (services, operation),
@@ -162,8 +171,7 @@ pub fn check_request(
     }
     let store = soap_store(ctx, &target.path);
     let Some(operation) = operation else {
-        // A WSDL (or a call without an envelope): the caller needs at least one operation of
-        // the requested services.
+        // A WSDL: the caller needs at least one operation of the requested services.
         let ops: Vec<(String, Route)> = data
             .routes
             .routes()
@@ -179,11 +187,8 @@ pub fn check_request(
             operation_route(data, op)
                 .is_some_and(|r| roles::evaluate(ctx, data, &r, &who.caller, role_id).allowed)
         });
+        // Some operation is allowed: the WSDL lists those, nothing is refused.
         if allowed.count() > 0 || ops.is_empty() {
-            d.skip(
-                "role-permissions",
-                "no SOAP envelope (--data/--data-file) names the operation: the caller may use some operations of the requested services",
-            );
             return empty(d);
         }
         let (op, _) = &ops[0];

@@ -86,6 +86,9 @@ pub fn plan_for(ctx: &Context, findings: &[Finding]) -> FixPlan {
     // vhost's CGIPassAuth unneeded, and two edits of one file are not computed from one text.
     let mut ordered: Vec<&Finding> = findings.iter().collect();
     ordered.sort_by_key(|f| f.code != Code::ApacheHtaccessIgnored);
+    // Prevention (audit) findings are not why a call fails: they never become fixes here
+    // (`m2auth audit` lists them with their advice and its consequences).
+    ordered.retain(|f| f.step != 9);
     for f in ordered {
         match f.code {
             // Only when nothing else routes REST to index.php (an error): with FallbackResource

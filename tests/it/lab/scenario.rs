@@ -31,7 +31,8 @@
 //! * Calls: `diagnose(args)` (`diagnose ARGS --root R --offline --format json [--now]`),
 //!   `oauth_sign(request, creds, nonce, timestamp)` (an OAuth header by `m2auth oauth:sign`),
 //!   `password_file(password)`,
-//!   `run(args)` (any command: `ARGS --root R --format json [--now]`) → [`Outcome`].
+//!   `run(args)` (any command: `ARGS --root R --format json [--now]`) → [`Outcome`],
+//!   `run_text(args)` (the same in text) → the process output.
 //! * [`Outcome`]: `expect_root_cause`, `expect_no_error`, `expect_codes` (exactly, in order),
 //!   `expect_code` / `expect_no_code`, `expect_severity`, `expect_exit`, `expect_none_of_step`,
 //!   `finding`, `doc`, `codes`.
@@ -331,6 +332,21 @@ impl Scenario {
         ]);
         assert_eq!(out.code, 0, "oauth:sign: {}", out.ctx());
         out.doc["authorization"].as_str().unwrap().to_string()
+    }
+
+    /// `m2auth ARGS --root R` (and `--now`) in text, piped: the process output as it is.
+    pub fn run_text(&self, args: &[&str]) -> std::process::Output {
+        self.write_files();
+        let root = self.root().to_str().unwrap().to_string();
+        let now = self.now.borrow().clone();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--root", &root]);
+        if let Some(now) = &now
+            && !args.contains(&"--now")
+        {
+            all.extend_from_slice(&["--now", now]);
+        }
+        super::m2auth(&all, self.root())
     }
 
     /// A password file in the store (for `--password-file`); returns its path.
