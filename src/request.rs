@@ -18,6 +18,10 @@ pub struct RequestOptions {
     pub password_file: Option<std::path::PathBuf>,
     /// A pasted curl command.
     pub curl: Option<String>,
+    /// The request body as sent (`--data`).
+    pub data: Option<String>,
+    /// A file holding the request body (`--data-file`).
+    pub data_file: Option<std::path::PathBuf>,
 }
 
 impl RequestOptions {
@@ -29,6 +33,8 @@ impl RequestOptions {
             && self.admin_user.is_none()
             && self.customer.is_none()
             && self.curl.is_none()
+            && self.data.is_none()
+            && self.data_file.is_none()
     }
 }
 
@@ -86,6 +92,64 @@ pub struct Header {
     pub value: String,
 }
 
+/// Which of Magento's web APIs a path reaches (its front name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `/rest/…` (and short targets such as `V1/products`).
+    Rest,
+    /// `/graphql` (area `graphql`, `Magento\GraphQl\Controller\GraphQl`).
+    Graphql,
+    /// `/soap/<store>?services=…` (area `webapi_soap`).
+    Soap,
+}
+
+impl Api {
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Rest => "REST",
+            Api::Graphql => "GraphQL",
+            Api::Soap => "SOAP",
+        }
+    }
+
+    /// The API of a path as sent: `/graphql…` and `/soap…` (also after `/index.php` or, in a
+    /// URL, after a subfolder the store is installed in), else REST.
+    pub fn of_path(path: &str, is_url: bool) -> Api {
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let mut i = 0;
+        if segs.first() == Some(&"index.php") {
+            i = 1;
+        }
+        let front = |s: &str| match s {
+            "graphql" => Some(Api::Graphql),
+            "soap" => Some(Api::Soap),
+            _ => None,
+        };
+        if let Some(a) = segs.get(i).and_then(|s| front(s)) {
+            return a;
+        }
+        if is_url {
+            // `/shop/graphql`, `/shop/index.php/soap/default`: a subfolder before the front name,
+            // no REST front name or API version before it.
+            for s in &segs {
+                if *s == "rest" || is_version(s) {
+                    break;
+                }
+                if let Some(a) = front(s) {
+                    return a;
+                }
+            }
+        }
+        Api::Rest
+    }
+}
+
+fn is_version(s: &str) -> bool {
+    s.strip_prefix('V')
+        .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// The request target, split.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
@@ -98,6 +162,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Which web API the target reaches.
+    pub fn api(&self) -> Api {
+        Api::of_path(&self.path, self.host.is_some())
+    }
+
     /// The target as a URL when it has a host, else as a path.
     pub fn display(&self) -> String {
         let mut s = String::new();
@@ -115,46 +184,6 @@ impl Target {
             s.push_str(q);
         }
         s
-    }
-
-    /// Which Web API the path addresses: `/graphql` and `/soap` (also under a subfolder or
-    /// `/index.php/`) are GraphQL and SOAP; everything else is REST.
-    pub fn api(&self) -> Api {
-        api_of(&self.path)
-    }
-}
-
-/// The Web API a request addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Api {
-    Rest,
-    Graphql,
-    Soap,
-}
-
-impl Api {
-    pub fn name(self) -> &'static str {
-        match self {
-            Api::Rest => "REST",
-            Api::Graphql => "GraphQL",
-            Api::Soap => "SOAP",
-        }
-    }
-}
-
-/// [`Target::api`] of a path: its first segment after an optional `/index.php` is `graphql` or
-/// `soap` (`/graphql`, `/soap/default?services=…`, `/index.php/graphql`).
-fn api_of(path: &str) -> Api {
-    let p = path.strip_prefix("/index.php").unwrap_or(path);
-    let first = p
-        .trim_start_matches('/')
-        .split(['/', '?'])
-        .next()
-        .unwrap_or("");
-    match first {
-        "graphql" => Api::Graphql,
-        "soap" => Api::Soap,
-        _ => Api::Rest,
     }
 }
 
@@ -210,6 +239,22 @@ impl RequestSpec {
         for h in &opts.headers {
             spec.headers.push(parse_header(h)?);
         }
+        match (&opts.data, &opts.data_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Usage(
+                    "--data and --data-file cannot be used together".into(),
+                ));
+            }
+            (Some(d), None) => spec.body = Some(d.clone()),
+            (None, Some(f)) => {
+                spec.body = Some(
+                    std::fs::read_to_string(f)
+                        .map_err(|e| Error::Usage(format!("--data-file {}: {e}", f.display())))?,
+                )
+            }
+            (None, None) => {}
+        }
+
         if let Some(t) = &opts.token {
             spec.headers.push(Header {
                 name: "Authorization".into(),
@@ -241,6 +286,19 @@ impl RequestSpec {
             (None, None) => {}
         }
         Ok(Some(spec))
+    }
+
+    /// Which web API the request reaches (REST when it names no target).
+    pub fn api(&self) -> Api {
+        self.target.as_ref().map_or(Api::Rest, Target::api)
+    }
+
+    /// The first header of that name (any case), as sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
     }
 
     /// Every Authorization header value, as sent.
@@ -378,6 +436,19 @@ impl RequestSpec {
         if let Some(q) = self.target.as_ref().and_then(|t| t.query.as_deref()) {
             v.extend(crate::mask::body_secrets(q));
         }
+        // The password of a GraphQL generateCustomerToken in the body.
+        if self.api() == Api::Graphql
+            && let Ok(call) = crate::magento::graphql::read_call(
+                &self.method,
+                self.target.as_ref().and_then(|t| t.query.as_deref()),
+                self.body.as_deref(),
+            )
+            && let Some(q) = &call.query
+            && let Some((_, Some(pw))) =
+                crate::magento::graphql::customer_token_arguments(q, call.variables.as_ref())
+        {
+            v.push(pw);
+        }
         v
     }
 
@@ -389,6 +460,7 @@ impl RequestSpec {
             it.next();
         }
         let mut method = None;
+        let mut get = false;
         let mut url: Option<String> = None;
         while let Some(w) = it.next() {
             let (opt, inline) = split_curl_option(&w);
@@ -444,7 +516,7 @@ impl RequestSpec {
                         "--curl: the command names more than one URL".into(),
                     ));
                 }
-                "-G" | "--get" => method = Some("GET".into()),
+                "-G" | "--get" => get = true,
                 "-I" | "--head" => method = Some("HEAD".into()),
                 _ => {}
             }
@@ -457,7 +529,18 @@ impl RequestSpec {
                 "GET".into()
             }
         });
-        self.target = Some(parse_target(&url)?);
+        let mut target = parse_target(&url)?;
+        if get {
+            // `curl -G`: the data goes into the query string (a GraphQL GET query).
+            self.method = "GET".into();
+            if let Some(b) = self.body.take() {
+                target.query = Some(match target.query.take() {
+                    Some(q) if !q.is_empty() => format!("{q}&{b}"),
+                    _ => b,
+                });
+            }
+        }
+        self.target = Some(target);
         Ok(())
     }
 }
@@ -676,13 +759,16 @@ pub fn parse_target(target: &str) -> Result<Target, Error> {
             query,
         }
     };
+    // GraphQL and SOAP keep their path: only REST targets may be written short.
+    if Api::of_path(&t.path, t.host.is_some()) != Api::Rest {
+        return Ok(t);
+    }
     // A store in a subfolder (`/shop/rest/V1/…`) is left as it is; the router finds `/rest/`.
     let under_rest = t.path.starts_with("/rest/")
         || t.path == "/rest"
         || t.path.contains("/rest/")
         || t.path.starts_with("/index.php/rest/");
-    // GraphQL and SOAP are their own endpoints: never rewritten into REST paths.
-    if !under_rest && api_of(&t.path) == Api::Rest {
+    if !under_rest {
         t.path = format!("/rest{}", t.path);
     }
     Ok(t)
@@ -876,6 +962,67 @@ mod tests {
         assert_eq!(Password::from_file_contents("pw\n\n").expose(), "pw\n");
         assert_eq!(Password::from_file_contents(" pw ").expose(), " pw ");
         assert_eq!(format!("{:?}", Password::new("secret")), "Password(…)");
+    }
+
+    #[test]
+    fn graphql_and_soap_keep_their_paths() {
+        let s = RequestSpec::from_options(&opts("POST /graphql"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.target.as_ref().unwrap().path, "/graphql");
+        assert_eq!(s.api(), Api::Graphql);
+        let s = RequestSpec::from_options(&opts(
+            "POST https://m.test/shop/soap/default?services=catalogProductRepositoryV1",
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.target.as_ref().unwrap().path, "/shop/soap/default");
+        assert_eq!(s.api(), Api::Soap);
+        let s = RequestSpec::from_options(&opts("GET /index.php/graphql?query=%7Bx%7D"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.api(), Api::Graphql);
+        // A REST path that merely contains the word stays REST.
+        let s = RequestSpec::from_options(&opts("GET https://m.test/rest/V1/soap"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.api(), Api::Rest);
+        let s = RequestSpec::from_options(&opts("GET /V1/graphql"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.target.as_ref().unwrap().path, "/rest/V1/graphql");
+        assert_eq!(s.api(), Api::Rest);
+    }
+
+    #[test]
+    fn bodies_from_data_and_curl() {
+        let o = RequestOptions {
+            request: Some("POST /graphql".into()),
+            data: Some("{\"query\":\"{ customer { email } }\"}".into()),
+            ..Default::default()
+        };
+        let s = RequestSpec::from_options(&o).unwrap().unwrap();
+        assert!(s.body.unwrap().contains("customer"));
+        let o = RequestOptions {
+            curl: Some(
+                "curl -G https://m.test/graphql --data-urlencode 'query={storeConfig{code}}'"
+                    .into(),
+            ),
+            ..Default::default()
+        };
+        let s = RequestSpec::from_options(&o).unwrap().unwrap();
+        assert_eq!(s.method, "GET");
+        assert_eq!(s.body, None);
+        assert_eq!(
+            s.target.unwrap().query.as_deref(),
+            Some("query={storeConfig{code}}")
+        );
+        let o = RequestOptions {
+            data: Some("x".into()),
+            data_file: Some("/nonexistent".into()),
+            ..Default::default()
+        };
+        assert!(RequestSpec::from_options(&o).is_err());
     }
 
     #[test]

@@ -80,9 +80,20 @@ pub fn check(c: &CheckConfig) -> Result<Outcome> {
         .target
         .clone()
         .ok_or_else(|| Error::Usage("acl:check needs --request \"METHOD TARGET\"".into()))?;
+    if spec.api() == crate::request::Api::Graphql {
+        return Err(Error::Usage(
+            "acl:check judges REST routes and SOAP operations: GraphQL fields have no ACL route (use diagnose --request \"POST /graphql\" --data …)".into(),
+        ));
+    }
     let who = caller::identify(&ctx, &c.caller).map_err(|why| caller_error(&ctx, why))?;
     let data = AclData::load(&ctx);
-    let mut check = roles::check_request(&ctx, &data, &spec.method, &target, &who);
+    let mut check = match spec.api() {
+        // SOAP: the operation's routes, the same ACL (issue 14).
+        crate::request::Api::Soap => {
+            crate::checks::soap::check_request(&ctx, &data, &target, spec.body.as_deref(), &who)
+        }
+        _ => roles::check_request(&ctx, &data, &spec.method, &target, &who),
+    };
     // A token Magento refuses makes the request a guest's, whatever its role grants.
     if let CallerSpec::Token(t) = &c.caller {
         let token = tokens::inspect(&ctx, t);

@@ -5,12 +5,14 @@
 pub mod audit;
 pub mod caller;
 pub mod credentials;
+pub mod graphql;
 pub mod headers;
 pub mod logins;
 pub mod module_xml;
 pub mod oauth;
 pub mod roles;
 pub mod server;
+pub mod soap;
 pub mod store_wide;
 pub mod tokens;
 
@@ -105,6 +107,8 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
     module_xml::run(ctx, &mut d);
+    // GraphQL: the caller and the document's fields (issue 14).
+    graphql::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     let before: Vec<Code> = d.findings.iter().map(|f| f.code).collect();
     store_wide::run(ctx, &mut d);
@@ -136,14 +140,8 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
         return;
     };
     let api = target.api();
-    if api != crate::request::Api::Rest {
-        d.skip(
-            "role-permissions",
-            format!(
-                "{} requests are not diagnosed for routes and roles yet (only REST is): the token and header checks above apply to them as well",
-                api.name()
-            ),
-        );
+    // GraphQL has no routes: its fields are judged by `graphql::run` (issue 14).
+    if api == crate::request::Api::Graphql {
         return;
     }
     if request.login.is_some() {
@@ -206,7 +204,13 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
         }
     };
     let data = roles::AclData::load(ctx);
-    let check = roles::check_request(ctx, &data, &request.method, target, &who);
+    let check = match request.api() {
+        // SOAP: the operation's routes and ACL (issue 14).
+        crate::request::Api::Soap => {
+            soap::check_request(ctx, &data, target, request.body.as_deref(), &who)
+        }
+        _ => roles::check_request(ctx, &data, &request.method, target, &who),
+    };
     d.findings.extend(check.diagnosis.findings);
     d.skipped.extend(check.diagnosis.skipped);
 }

@@ -293,6 +293,22 @@ pub fn check_request(
             diagnosis: d,
         };
     };
+    check_route(ctx, data, method, target, route, &resolution.store, who, d)
+}
+
+/// Evaluate a route that was found (by the REST router, or as a SOAP operation's routes merged
+/// by [`crate::checks::soap`]) for the caller, on the store the request runs on, and explain.
+#[allow(clippy::too_many_arguments)]
+pub fn check_route(
+    ctx: &Context,
+    data: &AclData,
+    method: &str,
+    target: &Target,
+    route: Route,
+    store: &StorePart,
+    who: &Identified,
+    mut d: Diagnosis,
+) -> RouteCheck {
     if route.secure && target.scheme.as_deref() == Some("http") {
         d.push(
             Finding::new(Code::RouteHttpsOnly, Severity::Error)
@@ -309,7 +325,7 @@ pub fn check_request(
     let mut verdict = evaluate(ctx, data, &route, &who.caller, role_id);
     if let Caller::Customer { customer_id } = &who.caller
         && verdict.required.iter().any(|r| r == "self")
-        && let Some(why) = customer_outside_website(ctx, *customer_id, &resolution.store)
+        && let Some(why) = customer_outside_website(ctx, *customer_id, store)
     {
         verdict.allowed = false;
         verdict.missing.push(Missing {
@@ -645,7 +661,11 @@ fn explain(
 /// `Magento\Customer\Model\Plugin\CustomerAuthorization`: `self` passes only when the current
 /// store is among the customer's shared stores — with account sharing per website
 /// (`customer/account_share/scope` = 1, the default) the stores of the customer's website.
-fn customer_outside_website(ctx: &Context, customer_id: i64, store: &StorePart) -> Option<String> {
+pub fn customer_outside_website(
+    ctx: &Context,
+    customer_id: i64,
+    store: &StorePart,
+) -> Option<String> {
     if !ctx
         .config
         .get_default("customer/account_share/scope")

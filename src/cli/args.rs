@@ -421,6 +421,12 @@ pub struct RequestArgs {
     /// Take method, URL and headers from a pasted curl command
     #[arg(long, value_name = "'curl …'")]
     pub curl: Option<String>,
+    /// The request body as sent: a GraphQL document with variables as JSON, a SOAP envelope, a REST payload
+    #[arg(long, value_name = "BODY", conflicts_with = "data_file")]
+    pub data: Option<String>,
+    /// Read the request body from this file
+    #[arg(long, value_name = "FILE")]
+    pub data_file: Option<PathBuf>,
 }
 
 impl RequestArgs {
@@ -434,6 +440,8 @@ impl RequestArgs {
             customer: self.customer.clone(),
             password_file: self.password_file.clone(),
             curl: self.curl.clone(),
+            data: self.data.clone(),
+            data_file: self.data_file.clone(),
         }
     }
 }

@@ -152,6 +152,11 @@ pub fn classify(exchange: &Exchange) -> Classification {
 pub fn classify_response(r: &Response) -> Classification {
     let status = r.status;
     let body = r.body_text();
+    // GraphQL answers its errors in `errors[]` (HTTP 200 before 2.4.8) and SOAP its faults at
+    // HTTP 200: Magento's answer either way (issue 14).
+    if let Some(error) = graphql_error(&body).or_else(|| soap_fault(&body)) {
+        return Classification::MagentoError { status, error };
+    }
     // A 2xx went through, whatever its body looks like (a product may have a `message` field).
     if (200..300).contains(&status) {
         return Classification::Success { status };
@@ -376,6 +381,93 @@ pub fn magento_error(r: &Response, body: &str) -> Option<MagentoError> {
         });
     }
     None
+}
+
+/// A GraphQL response's first error (`{"errors":[{"message":…,"extensions":{"category":…},
+/// "locations":…,"path":…}], "data":…}`): only the first is reported outside developer mode.
+/// The category (`graphql-authorization`, `graphql-authentication`, `graphql-input`…) becomes
+/// the parameter `category`.
+pub fn graphql_error(body: &str) -> Option<MagentoError> {
+    let t = body.trim_start_matches('\u{feff}').trim();
+    if !t.starts_with('{') {
+        return None;
+    }
+    let v: Value = serde_json::from_str(t).ok()?;
+    let obj = v.as_object()?;
+    if !obj
+        .keys()
+        .all(|k| ["errors", "data", "extensions"].contains(&k.as_str()))
+    {
+        return None;
+    }
+    let first = obj.get("errors")?.as_array()?.first()?.as_object()?;
+    let message = first.get("message")?.as_str()?.to_string();
+    if !first
+        .keys()
+        .any(|k| ["extensions", "locations", "path"].contains(&k.as_str()))
+    {
+        return None;
+    }
+    let mut parameters = Vec::new();
+    if let Some(c) = first
+        .get("extensions")
+        .and_then(|e| e.get("category"))
+        .and_then(Value::as_str)
+    {
+        parameters.push(("category".to_string(), c.to_string()));
+    }
+    Some(MagentoError {
+        rendered: message.clone(),
+        message,
+        parameters,
+        trace: None,
+        format: "graphql",
+    })
+}
+
+/// A SOAP fault (`env:Envelope/env:Body/env:Fault`, SOAP 1.2 as Magento writes it, or 1.1):
+/// the Reason text (placeholders unsubstituted) and the `GenericFaultParameter` key/values.
+pub fn soap_fault(body: &str) -> Option<MagentoError> {
+    let t = body.trim_start_matches('\u{feff}').trim();
+    if !t.starts_with('<') {
+        return None;
+    }
+    let doc = roxmltree::Document::parse(t).ok()?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "Envelope" {
+        return None;
+    }
+    let fault = root
+        .descendants()
+        .find(|n| n.tag_name().name() == "Fault")?;
+    let text_of = |name: &str| {
+        fault
+            .descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == name)
+            .and_then(|n| n.descendants().find(|c| c.is_text()).and_then(|c| c.text()))
+            .map(|s| s.trim().to_string())
+    };
+    let message = text_of("Text").or_else(|| text_of("faultstring"))?;
+    let parameters: Vec<(String, String)> = fault
+        .descendants()
+        .filter(|n| n.tag_name().name() == "GenericFaultParameter")
+        .filter_map(|p| {
+            let get = |n: &str| {
+                p.children()
+                    .find(|c| c.tag_name().name() == n)
+                    .and_then(|c| c.text())
+                    .map(str::to_string)
+            };
+            Some((get("key")?, get("value").unwrap_or_default()))
+        })
+        .collect();
+    Some(MagentoError {
+        rendered: render(&message, &parameters),
+        message,
+        parameters,
+        trace: None,
+        format: "soap",
+    })
 }
 
 fn scalar(v: &Value) -> String {
@@ -838,5 +930,42 @@ mod tests {
                 realm: Some("Staging".into())
             }
         );
+    }
+
+    #[test]
+    fn graphql_errors_and_soap_faults_are_magentos_answers() {
+        let r = resp(
+            200,
+            &[("content-type", "application/json")],
+            r#"{"errors":[{"message":"The current customer isn't authorized.","locations":[{"line":1,"column":3}],"path":["customer"],"extensions":{"category":"graphql-authorization"}}],"data":{"customer":null}}"#,
+        );
+        let Classification::MagentoError { status, error } = classify_response(&r) else {
+            panic!()
+        };
+        assert_eq!(status, 200);
+        assert_eq!(error.format, "graphql");
+        assert_eq!(
+            error.parameters,
+            vec![("category".to_string(), "graphql-authorization".to_string())]
+        );
+        // A GraphQL success with data only is a success.
+        let r = resp(200, &[], r#"{"data":{"storeConfig":{"code":"default"}}}"#);
+        assert_eq!(
+            classify_response(&r),
+            Classification::Success { status: 200 }
+        );
+        let fault = r#"<?xml version="1.0" encoding="UTF-8"?>
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:m="http%3A%2F%2Fm.test%2Fsoap%2Fdefault%3Fservices%3DcatalogProductRepositoryV1"><env:Body><env:Fault><env:Code><env:Value>env:Sender</env:Value></env:Code><env:Reason><env:Text xml:lang="en">The consumer isn't authorized to access %resources.</env:Text></env:Reason><env:Detail><m:GenericFault><m:Parameters><m:GenericFaultParameter><m:key>resources</m:key><m:value>catalogProductRepositoryV1</m:value></m:GenericFaultParameter></m:Parameters></m:GenericFault></env:Detail></env:Fault></env:Body></env:Envelope>"#;
+        let r = resp(
+            200,
+            &[("content-type", "application/soap+xml; charset=utf-8")],
+            fault,
+        );
+        let Classification::MagentoError { error, .. } = classify_response(&r) else {
+            panic!()
+        };
+        assert_eq!(error.format, "soap");
+        assert!(error.is_consumer_not_authorized());
+        assert_eq!(error.resources(), vec!["catalogProductRepositoryV1"]);
     }
 }

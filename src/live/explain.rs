@@ -66,6 +66,12 @@ pub fn offline_verdict(spec: &RequestSpec, d: Option<&Diagnosis>) -> Offline {
             why: format!("role permissions: {}", s.reason),
         };
     }
+    // GraphQL: the fields were not judged (no document, a syntax error, no schema…).
+    if let Some(s) = d.skipped.iter().find(|s| s.check == "graphql") {
+        return Offline::Unknown {
+            why: format!("GraphQL: {}", s.reason),
+        };
+    }
     let who = if spec.authorization().is_empty() && spec.oauth.is_none() {
         "no token is needed for this route (anonymous)"
     } else {
@@ -247,7 +253,10 @@ pub fn findings(
                     admin_path: None,
                 }),
         ),
-        Classification::MagentoError { status: 401, error } if error.is_consumer_not_authorized() => {
+        // SOAP answers the same refusal as a fault at HTTP 200 (issue 14).
+        Classification::MagentoError { status, error }
+            if error.is_consumer_not_authorized() && (*status == 401 || error.format == "soap") =>
+        {
             match offline {
                 Offline::Allowed { why } if sends_credentials(spec) => out.push(stripped(
                     "Magento answers as if no credentials were sent, although they are valid",
@@ -262,6 +271,24 @@ pub fn findings(
                     ev,
                 )),
                 _ => {}
+            }
+        }
+        // GraphQL's refusals: errors[].extensions.category (issue 14).
+        Classification::MagentoError { status, error }
+            if error.format == "graphql"
+                && error.parameters.iter().any(|(k, v)| {
+                    k == "category"
+                        && (v == "graphql-authorization" || v == "graphql-authentication")
+                }) =>
+        {
+            if let Offline::Allowed { why } = offline {
+                out.push(mismatch(
+                    format!(
+                        "The store refuses the GraphQL request (\"{}\", {status}) that the offline checks allow ({why}): the running store decides with other data than the files and database m2auth read",
+                        error.rendered
+                    ),
+                    ev,
+                ));
             }
         }
         Classification::Success { status } => {

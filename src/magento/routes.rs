@@ -80,6 +80,8 @@ pub struct Route {
     pub secure: bool,
     pub service_class: String,
     pub service_method: String,
+    /// `soapOperation="…"` of the route (the SOAP operation's alias instead of the method).
+    pub soap_operation: Option<String>,
     /// Every `<resource ref>` of every declaration, first-seen order. ALL are required.
     pub resources: Vec<String>,
     pub parameters: Vec<RouteParam>,
@@ -139,6 +141,7 @@ pub struct RouteDecl {
     pub secure: Option<bool>,
     pub service_class: Option<String>,
     pub service_method: Option<String>,
+    pub soap_operation: Option<String>,
     pub resources: Vec<String>,
     pub parameters: Vec<ParamDecl>,
     /// 1-based line of the `<route` tag.
@@ -245,6 +248,7 @@ pub fn parse_webapi(text: &str) -> Result<WebapiFile, WebapiXmlError> {
             service_method: service
                 .and_then(|s| s.attribute("method"))
                 .map(str::to_string),
+            soap_operation: route.attribute("soapOperation").map(str::to_string),
             resources,
             parameters,
             line,
@@ -608,6 +612,7 @@ impl RouteIndex {
                         secure: false,
                         service_class: String::new(),
                         service_method: String::new(),
+                        soap_operation: None,
                         resources: Vec::new(),
                         parameters: Vec::new(),
                         modules: Vec::new(),
@@ -625,6 +630,9 @@ impl RouteIndex {
             }
             if let Some(m) = &d.service_method {
                 r.service_method.clone_from(m);
+            }
+            if let Some(o) = &d.soap_operation {
+                r.soap_operation = Some(o.clone());
             }
             for res in &d.resources {
                 if !r.resources.contains(res) {

@@ -7,6 +7,7 @@ pub mod db;
 pub mod envphp;
 pub mod error;
 pub mod fsread;
+pub mod graphql;
 pub mod module_xml;
 pub mod modules;
 pub mod root;

@@ -2244,3 +2244,81 @@ fn an_echoing_server_gets_no_secret_into_the_report() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("-Z") && !err.contains("in-the-body"), "{err}");
 }
+
+// --- GraphQL and SOAP over the web lab (issue 14) ----------------------------------------------
+
+/// `request` sends GraphQL and SOAP calls to their own front names (never `/rest/…`) and
+/// classifies Magento's answers at HTTP 200: GraphQL's `errors[]` and SOAP's faults.
+#[test]
+fn web_graphql_and_soap_answers_are_classified() {
+    let Some(s) = web_store(None) else { return };
+    let Some(srv) = Nginx::new(s.root()).start() else {
+        return;
+    };
+    let root = s.root().to_str().unwrap().to_string();
+    let base = srv.base_url.trim_end_matches('/').to_string();
+    let gql = format!("POST {base}/graphql");
+    let body = r#"{"query":"{ customer { email } }"}"#;
+    let mut args = vec![
+        "request",
+        "--root",
+        &root,
+        "--request",
+        &gql,
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        body,
+    ];
+    // A guest: 200 with the resolver's authorization error.
+    let (_, doc, _) = run_json(&args, s.root());
+    let r = &doc["response"];
+    assert_eq!(r["url"], format!("{base}/graphql"), "{doc:#}");
+    assert_eq!(r["status"], 200, "{doc:#}");
+    assert_eq!(r["classification"], "magento-error", "{doc:#}");
+    assert!(
+        r["summary"]
+            .as_str()
+            .unwrap()
+            .contains("The current customer isn't authorized."),
+        "{doc:#}"
+    );
+    assert!(
+        !errors(&doc).contains(&"route-not-found".to_string()),
+        "{doc:#}"
+    );
+    // With the token the double accepts: data.
+    args.extend_from_slice(&["--token", FULL_TOKEN]);
+    let (_, doc, _) = run_json(&args, s.root());
+    assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
+    assert!(!doc.to_string().contains(FULL_TOKEN));
+
+    // SOAP: a fault at 200 for a guest, a response with the token.
+    let soap = format!("POST {base}/soap/default?services=catalogProductRepositoryV1");
+    let envelope = "<?xml version=\"1.0\"?><env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"urn:x\"><env:Body><ns1:catalogProductRepositoryV1GetRequest><sku>lab</sku></ns1:catalogProductRepositoryV1GetRequest></env:Body></env:Envelope>";
+    let mut args = vec![
+        "request",
+        "--root",
+        &root,
+        "--request",
+        &soap,
+        "-H",
+        "Content-Type: application/soap+xml",
+        "--data",
+        envelope,
+    ];
+    let (code, doc, _) = run_json(&args, s.root());
+    let r = &doc["response"];
+    assert_eq!(r["status"], 200, "{doc:#}");
+    assert_eq!(r["classification"], "magento-error", "{doc:#}");
+    assert_eq!(
+        doc["response"]["magento_error"]["rendered"],
+        "The consumer isn't authorized to access catalogProductRepositoryV1.",
+        "{doc:#}"
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    args.extend_from_slice(&["--token", FULL_TOKEN]);
+    let (code, doc, _) = run_json(&args, s.root());
+    assert_eq!(doc["response"]["classification"], "success", "{doc:#}");
+    assert_eq!(code, 0, "{doc:#}");
+}

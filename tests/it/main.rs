@@ -17,6 +17,7 @@ mod dump;
 mod envphp;
 mod example;
 mod fix_own;
+mod graphql_soap;
 mod headers;
 mod info;
 mod journal;

@@ -14,6 +14,7 @@
 
 mod audit;
 mod credentials;
+mod graphql;
 mod headers;
 mod roles;
 mod server;

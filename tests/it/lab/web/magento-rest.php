@@ -120,6 +120,69 @@ $authenticated = $bearer !== null && in_array($bearer, $LAB_TOKENS, true);
 // --- routing: /rest[/<store>]/V1/... and /index.php/rest/... ---------------------------------------
 $path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH) ?: '/';
 $method = strtoupper($_SERVER['REQUEST_METHOD'] ?? 'GET');
+
+// --- /graphql, as Magento\GraphQl\Controller\GraphQl answers on 2.4.4-2.4.7 ---------------------------
+// * The token: the same TokenUserContext; a token it cannot use is dropped silently (a guest).
+// * Magento\CustomerGraphQl\Model\Resolver\Customer::resolve(): a non-customer context throws
+//   GraphQlAuthorizationException __('The current customer isn't authorized.'); the controller answers
+//   HTTP 200 with {"errors":[{"message","locations","path","extensions":{"category":"graphql-authorization"}}],
+//   "data":{"customer":null}} (only the first error outside developer mode).
+// Here a lab token stands for a customer token; only `customer` and `storeConfig` are served.
+if (preg_match('#^(?:/index\.php)?/graphql/?$#', $path)) {
+    header('Content-Type: application/json; charset=utf-8');
+    $body = json_decode((string) file_get_contents('php://input'), true);
+    $query = is_array($body) ? (string) ($body['query'] ?? '') : (string) ($_GET['query'] ?? '');
+    $data = [];
+    if (preg_match('/\bstoreConfig\b/', $query)) {
+        $data['storeConfig'] = ['code' => 'default'];
+    }
+    if (preg_match('/\bcustomer\s*\{/', $query)) {
+        if (!$authenticated) {
+            $data['customer'] = null;
+            http_response_code(200);
+            echo json_encode([
+                'errors' => [[
+                    'message' => "The current customer isn't authorized.",
+                    'locations' => [['line' => 1, 'column' => 3]],
+                    'path' => ['customer'],
+                    'extensions' => ['category' => 'graphql-authorization'],
+                ]],
+                'data' => $data,
+            ], JSON_UNESCAPED_SLASHES);
+            exit;
+        }
+        $data['customer'] = ['email' => 'lab@example.test'];
+    }
+    http_response_code(200);
+    echo json_encode(['data' => $data], JSON_UNESCAPED_SLASHES);
+    exit;
+}
+
+// --- /soap/<store>?services=..., as Magento\Webapi\Controller\Soap answers a call ----------------------
+// An unauthorised caller's call: Magento\Webapi\Model\Soap\Fault (SOAP 1.2, env:Sender, the Reason with
+// its placeholder, the parameters in env:Detail) at HTTP 200 (Controller\Soap::_prepareErrorResponse).
+// Only catalogProductRepositoryV1 (Magento_Catalog::products) is served; a lab token may use it.
+if (preg_match('#^(?:/index\.php)?/soap(?:/[^/]*)?/?$#', $path)) {
+    $services = (string) ($_GET['services'] ?? '');
+    header('Content-Type: application/soap+xml; charset=utf-8');
+    http_response_code(200);
+    $ns = htmlspecialchars(rawurlencode('http://' . ($_SERVER['HTTP_HOST'] ?? 'localhost') . "/soap/default?services=$services"), ENT_XML1);
+    if (!$authenticated) {
+        echo '<?xml version="1.0" encoding="UTF-8"?>' . "\n"
+            . '<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:m="' . $ns . '">'
+            . '<env:Body><env:Fault><env:Code><env:Value>env:Sender</env:Value></env:Code>'
+            . '<env:Reason><env:Text xml:lang="en">The consumer isn\'t authorized to access %resources.</env:Text></env:Reason>'
+            . '<env:Detail><m:GenericFault><m:Parameters><m:GenericFaultParameter><m:key>resources</m:key>'
+            . '<m:value>' . htmlspecialchars($services, ENT_XML1) . '</m:value></m:GenericFaultParameter>'
+            . '</m:Parameters></m:GenericFault></env:Detail></env:Fault></env:Body></env:Envelope>' . "\n";
+        exit;
+    }
+    echo '<?xml version="1.0" encoding="UTF-8"?>' . "\n"
+        . '<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:ns1="' . $ns . '">'
+        . '<env:Body><ns1:catalogProductRepositoryV1GetResponse><result><sku>lab</sku></result>'
+        . '</ns1:catalogProductRepositoryV1GetResponse></env:Body></env:Envelope>' . "\n";
+    exit;
+}
 if (!preg_match('#^(?:/index\.php)?/rest(?:/(?!V\d+/)([^/]+))?/(V\d+/.*)$#', $path, $m)) {
     // Not a REST URL: Magento's storefront would answer; a plain page is enough here.
     http_response_code(200);
