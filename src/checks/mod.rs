@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod caller;
 pub mod credentials;
+pub mod file_perms;
 pub mod headers;
 pub mod logins;
 pub mod oauth;
@@ -99,6 +100,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     server::run(ctx, &mut d);
+    file_perms::run(ctx, &mut d);
     audit::run(ctx, &mut d);
     if ctx.db.is_none() {
         d.skip(

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod cache;
 pub mod integration;
 pub mod journal;
+pub mod perms;
 pub mod server;
 
 use serde::Serialize;

@@ -7,6 +7,7 @@ pub mod encryptor;
 pub mod jwt;
 pub mod oauth1;
 pub mod password;
+pub mod perms;
 pub mod php;
 pub mod release;
 pub mod routes;

@@ -7,6 +7,7 @@ pub mod db;
 pub mod envphp;
 pub mod error;
 pub mod modules;
+pub mod perms;
 pub mod root;
 pub mod scopes;
 pub mod secrets;
