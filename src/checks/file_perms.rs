@@ -65,7 +65,11 @@ impl Expectations {
             owners: Owners {
                 owner: Some(self.owner.id),
                 group: Some(self.group.id),
-                web_user: self.web.as_ref().and_then(|w| w.user.as_ref()).map(|u| u.id),
+                web_user: self
+                    .web
+                    .as_ref()
+                    .and_then(|w| w.user.as_ref())
+                    .map(|u| u.id),
             },
         }
     }
@@ -82,7 +86,10 @@ pub fn expectations(
     let (mode, mode_from) = match (opts.mode, env_mode) {
         (Some(m), _) => (m, "--mode".to_string()),
         (None, Some(m)) if !m.is_empty() => (DeployMode::parse(m), "env.php MAGE_MODE".into()),
-        (None, _) => (DeployMode::Default, "default (env.php sets no MAGE_MODE)".into()),
+        (None, _) => (
+            DeployMode::Default,
+            "default (env.php sets no MAGE_MODE)".into(),
+        ),
     };
     let web = match &opts.web_user {
         Some(spec) => Some(webuser::given(spec).map_err(|e| format!("--web-user {spec}: {e}"))?),
@@ -192,6 +199,9 @@ pub fn judge(s: &Seen<'_>, r: &Rules) -> Option<Verdict> {
     (!v.problems.is_empty()).then_some(v)
 }
 
+/// Called for each wrong entry with its verdict (from the walker's threads).
+pub type OnWrong<'a> = &'a (dyn Fn(&Seen<'_>, &Verdict) + Sync);
+
 /// One pass over the store. `on_wrong` is called (from the walker's threads) for every entry
 /// with a problem, with its verdict: what `perms:fix` changes.
 pub fn scan(
@@ -199,7 +209,7 @@ pub fn scan(
     expect: Expectations,
     walk: &WalkOptions,
     progress: Option<&AtomicU64>,
-    on_wrong: Option<&(dyn Fn(&Seen<'_>, &Verdict) + Sync)>,
+    on_wrong: Option<OnWrong<'_>>,
 ) -> Result<Scan, WalkError> {
     let r = expect.rules();
     let (parts, report) =
@@ -330,12 +340,21 @@ pub fn findings(scan: &Scan) -> Vec<Finding> {
                 }
             }
         }
-        let mut commands = vec!["m2auth perms:fix".to_string(), "m2auth perms:fix --apply".to_string()];
+        let mut commands = vec![
+            "m2auth perms:fix".to_string(),
+            "m2auth perms:fix --apply".to_string(),
+        ];
         if *p == Problem::OwnerMismatch {
             commands[1] = format!(
                 "m2auth perms:fix --apply --owner {}:{} (as root)",
-                e.owner.name.clone().unwrap_or_else(|| e.owner.id.to_string()),
-                e.group.name.clone().unwrap_or_else(|| e.group.id.to_string())
+                e.owner
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| e.owner.id.to_string()),
+                e.group
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| e.group.id.to_string())
             );
         }
         out.push(f.fix(Fix {

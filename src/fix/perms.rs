@@ -127,7 +127,10 @@ impl DirCache {
         for part in &parts[common..] {
             let c = CString::new(*part).map_err(|_| "a NUL in the path".to_string())?;
             let fd = {
-                let at = self.open.last().map_or(self.root.as_fd(), |(_, fd)| fd.as_fd());
+                let at = self
+                    .open
+                    .last()
+                    .map_or(self.root.as_fd(), |(_, fd)| fd.as_fd());
                 open_dir(at, &c)
             };
             match fd {
@@ -300,10 +303,7 @@ pub fn run(
     let walk: WalkOptions = file_perms::full_walk(opts.threads);
     let writer = match apply {
         Some((journal, meta)) => {
-            let name = format!(
-                "{}.perms.gz",
-                crate::fix::journal::new_id(meta)
-            );
+            let name = format!("{}.perms.gz", crate::fix::journal::new_id(meta));
             Some(AttachmentWriter::create(journal, &name)?)
         }
         None => None,

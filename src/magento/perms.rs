@@ -93,10 +93,7 @@ fn under(rel: &[u8], folder: &str) -> bool {
 
 /// The deepest folder of `list` that holds `rel` (its length), if any.
 fn deepest(rel: &[u8], list: &[&str]) -> Option<usize> {
-    list.iter()
-        .filter(|f| under(rel, f))
-        .map(|f| f.len())
-        .max()
+    list.iter().filter(|f| under(rel, f)).map(|f| f.len()).max()
 }
 
 /// The area of a store-relative path in `mode`: the deepest listed folder holding it decides
@@ -122,8 +119,8 @@ pub fn area(rel: &[u8], mode: DeployMode) -> Area {
     }
 }
 
-/// The top-level folder (or the two-level one for pub/ and app/ and generated/) an entry is
-/// counted under in reports: `vendor`, `pub/media`, `app/etc`, `.` for the root's own files.
+/// The folder an entry is counted under in reports: its top-level folder, or the two-level one
+/// under pub/, app/ and generated/ (`vendor`, `pub/media`, `app/etc`); `.` for the root itself.
 pub fn folder_of(rel: &[u8]) -> String {
     let s = String::from_utf8_lossy(rel);
     let mut parts = s.split('/');
@@ -132,12 +129,8 @@ pub fn folder_of(rel: &[u8]) -> String {
         return ".".into();
     }
     match (first, parts.next()) {
-        ("pub" | "app" | "generated", Some(second)) if s.matches('/').count() >= 2 => {
-            format!("{first}/{second}")
-        }
-        ("pub" | "app" | "generated", Some(_)) => first.to_string(),
-        _ if s.contains('/') => first.to_string(),
-        _ => ".".into(),
+        ("pub" | "app" | "generated", Some(second)) => format!("{first}/{second}"),
+        _ => first.to_string(),
     }
 }
 
@@ -384,7 +377,10 @@ mod tests {
         let v = judge(b"var/log", Kind::Dir, 0o2775, 1000, 33, &r);
         assert!(v.problems.is_empty());
         let v = judge(b"index.php", Kind::File, 0o644, 1000, 1000, &r);
-        assert!(v.problems.is_empty(), "outside the writable folders the group is free");
+        assert!(
+            v.problems.is_empty(),
+            "outside the writable folders the group is free"
+        );
     }
 
     #[test]
@@ -423,9 +419,9 @@ mod tests {
     fn folders_and_text() {
         assert_eq!(folder_of(b"vendor/magento/a.php"), "vendor");
         assert_eq!(folder_of(b"pub/media/catalog/a.jpg"), "pub/media");
-        assert_eq!(folder_of(b"pub/index.php"), "pub");
+        assert_eq!(folder_of(b"pub/media"), "pub/media");
         assert_eq!(folder_of(b"app/etc/env.php"), "app/etc");
-        assert_eq!(folder_of(b"index.php"), ".");
+        assert_eq!(folder_of(b"var"), "var");
         assert_eq!(folder_of(b""), ".");
         assert_eq!(symbolic(0o2775), "rwxrwsr-x");
         assert_eq!(symbolic(0o644), "rw-r--r--");

@@ -26,11 +26,11 @@ use serde::{Deserialize, Serialize};
 use crate::fix::perms::{Applied, DirCache};
 use crate::fix::{Conflict, FixError};
 
+use super::Journal;
 use super::entry::{EntryMeta, Listed, UndoOptions, UndoOutcome, marked_undone, new_entry_for};
 use super::file_io::{create_private_file, io_err};
 use super::patch::sha256_bytes;
 use super::store::rewrite;
-use super::Journal;
 
 const MAGIC: &[u8] = b"m2auth-perms 1\n";
 
@@ -334,10 +334,7 @@ impl Journal {
             command: opts.command.clone(),
             masker: opts.masker.clone(),
         };
-        let name = format!(
-            "{}.perms.gz",
-            new_entry_for(&meta, None, Vec::new()).id
-        );
+        let name = format!("{}.perms.gz", new_entry_for(&meta, None, Vec::new()).id);
         let mut w = AttachmentWriter::create(self, &name)?;
         let mut reader = AttachmentReader::open(&att)?;
         while let Some(c) = reader.next_change()? {

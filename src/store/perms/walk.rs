@@ -231,11 +231,27 @@ where
                     let mut rep = WalkReport::default();
                     if i == 0 {
                         list(
-                            root_fd, Vec::new(), shared, filter, opts, progress, visit, &mut acc,
+                            root_fd,
+                            Vec::new(),
+                            shared,
+                            filter,
+                            opts,
+                            progress,
+                            visit,
+                            &mut acc,
                             &mut rep,
                         );
                     }
-                    worker(shared, filter, opts, progress, visit, &mut acc, &mut rep, i == 0);
+                    worker(
+                        shared,
+                        filter,
+                        opts,
+                        progress,
+                        visit,
+                        &mut acc,
+                        &mut rep,
+                        i == 0,
+                    );
                     (acc, rep)
                 })
             })
@@ -354,7 +370,8 @@ fn enter<A, F>(
             return;
         }
         Err(e) => {
-            rep.unreadable.push((shown(), std::io::Error::from(e).to_string()));
+            rep.unreadable
+                .push((shown(), std::io::Error::from(e).to_string()));
             return;
         }
     };
@@ -365,7 +382,8 @@ fn enter<A, F>(
             return;
         }
         Err(e) => {
-            rep.unreadable.push((shown(), std::io::Error::from(e).to_string()));
+            rep.unreadable
+                .push((shown(), std::io::Error::from(e).to_string()));
             return;
         }
     }
@@ -406,7 +424,8 @@ fn list<A, F>(
     let mut dir = match Dir::read_from(&*fd) {
         Ok(d) => d,
         Err(e) => {
-            rep.unreadable.push((shown(), std::io::Error::from(e).to_string()));
+            rep.unreadable
+                .push((shown(), std::io::Error::from(e).to_string()));
             return;
         }
     };
@@ -421,7 +440,8 @@ fn list<A, F>(
         let item = match item {
             Ok(i) => i,
             Err(e) => {
-                rep.unreadable.push((shown(), std::io::Error::from(e).to_string()));
+                rep.unreadable
+                    .push((shown(), std::io::Error::from(e).to_string()));
                 break;
             }
         };

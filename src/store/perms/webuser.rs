@@ -180,10 +180,7 @@ fn from_pools(files: &[PathBuf]) -> Option<WebUser> {
 
 /// `${VAR}` from Debian's `envvars` (`export VAR=value`) beside the main file.
 fn apache_var(main: &Path, value: &str) -> String {
-    let Some(var) = value
-        .strip_prefix("${")
-        .and_then(|v| v.strip_suffix('}'))
-    else {
+    let Some(var) = value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) else {
         return value.to_string();
     };
     let dir = if main.is_dir() {
