@@ -6,7 +6,8 @@
 //! `perms:check` walks the whole store. `diagnose` makes a bounded pass ([`run`]): the folders
 //! Magento writes at run time and that a 401 can depend on (app/etc, var, generated, bin), at
 //! most [`DIAGNOSE_LIMIT`] entries; vendor, pub/static and pub/media (the big ones) are left to
-//! `perms:check`, and a `skipped` entry says so.
+//! `perms:check`: each finding's detail says so, and a `skipped` entry when the limit cut the
+//! pass short.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -392,19 +393,22 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     };
     match scan(&ctx.install.root, expect, &walk, None, None) {
         Ok(s) => {
-            d.findings.extend(findings(&s));
-            let cut = if s.walk.truncated {
-                format!(" (stopped after {DIAGNOSE_LIMIT} entries)")
-            } else {
-                String::new()
-            };
-            d.skip(
-                "file-permissions",
-                format!(
-                    "a quick pass over {}{cut}: vendor, pub/static and pub/media were not looked at; m2auth perms:check checks every file",
+            let mut found = findings(&s);
+            for f in &mut found {
+                f.detail.push_str(&format!(
+                    " (A quick pass over {}; m2auth perms:check checks every file.)",
                     DIAGNOSE_FOLDERS.join(", ")
-                ),
-            );
+                ));
+            }
+            d.findings.extend(found);
+            if s.walk.truncated {
+                d.skip(
+                    "file-permissions",
+                    format!(
+                        "the quick permission pass stopped after {DIAGNOSE_LIMIT} entries; m2auth perms:check checks every file"
+                    ),
+                );
+            }
         }
         Err(e) => d.skip("file-permissions", e.to_string()),
     }
