@@ -7,7 +7,8 @@
 //! Magento writes at run time and that a 401 can depend on (app/etc, var, generated, bin), at
 //! most [`DIAGNOSE_LIMIT`] entries; vendor, pub/static and pub/media (the big ones) are left to
 //! `perms:check`: each finding's detail says so, and a `skipped` entry when the limit cut the
-//! pass short.
+//! pass short. There the findings are `info` (context for a 401, not its cause); `perms:check`
+//! reports them as warnings.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -395,6 +396,9 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
         Ok(s) => {
             let mut found = findings(&s);
             for f in &mut found {
+                // In a 401 diagnosis a file mode is context, not a cause: info, ranked after
+                // what explains the request (perms:check reports the same codes as warnings).
+                f.severity = Severity::Info;
                 f.detail.push_str(&format!(
                     " (A quick pass over {}; m2auth perms:check checks every file.)",
                     DIAGNOSE_FOLDERS.join(", ")

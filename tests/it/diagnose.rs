@@ -319,10 +319,9 @@ fn text_report_groups_by_step_without_colour_when_piped() {
     let step9 = text.find("9. Prevention (audit)").expect(&text);
     assert!(root_cause < step1 && step1 < step9, "{text}");
     assert!(text.contains("Not checked") && text.contains("live-request"));
-    assert!(
-        text.contains("2 finding(s): 1 error(s), 1 warning(s), 0 info"),
-        "{text}"
-    );
+    // (Plus step 5's info findings of the quick permission pass: the fixture store is written
+    // with the test's umask.)
+    assert!(text.contains(": 1 error(s), 1 warning(s), "), "{text}");
 }
 
 #[test]
