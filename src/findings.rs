@@ -107,6 +107,7 @@ catalogue! {
     PermsEnvPhpWorldReadable = "perms-env-php-world-readable", 5, "app/etc/env.php is readable by everyone";
     PermsWorldWritable = "perms-world-writable", 5, "Files or folders are writable by everyone";
     PermsOwnerMismatch = "perms-owner-mismatch", 5, "Files are not owned by the Magento owner or group";
+    PermsCodeWritable = "perms-code-writable", 5, "The code is writable by the group in production mode";
     // Step 6: server rules
     HtaccessAuthPassthroughMissing = "htaccess-auth-passthrough-missing", 6, "The .htaccess Authorization passthrough rule is missing";
     ApacheHtaccessIgnored = "apache-htaccess-ignored", 6, "Apache ignores .htaccess (AllowOverride)";

@@ -173,6 +173,14 @@ pub fn undo(c: &UndoConfig) -> Result<Outcome> {
         masker: ctx.masker.clone(),
         sealer: Some(Sealer::new(ctx.install.crypt_keys())),
     };
+    if target.entry.perms.is_some() {
+        let (outcome, applied) = journal
+            .undo_perms(&target, &opts)
+            .map_err(|e| refused(&e))?;
+        let code = i32::from(applied.failed > 0 || applied.skipped > 0);
+        let out = report::journal::undone_perms(&outcome, &applied, common.format);
+        return Ok(common.outcome(&ctx, out, code));
+    }
     let outcome = if target.entry.database.is_none() {
         // A file-only entry (fix): no database session needed.
         journal

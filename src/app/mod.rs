@@ -19,6 +19,7 @@ pub mod fix;
 pub mod info;
 pub mod integration;
 pub mod oauth;
+pub mod perms;
 pub mod token;
 
 use std::path::PathBuf;

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod caller;
 pub mod credentials;
+pub mod file_perms;
 pub mod graphql;
 pub mod headers;
 pub mod logins;
@@ -119,6 +120,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
         .filter(|c| !before.contains(c))
         .collect();
     server::run(ctx, &mut d);
+    file_perms::run(ctx, &mut d);
     audit::run(ctx, &mut d);
     store_wide::complete_headline(ctx, &mut d, &from_survey);
     if ctx.db.is_none() {

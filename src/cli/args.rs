@@ -160,6 +160,42 @@ pub enum Command {
     #[command(name = "oauth:sign")]
     #[command(after_long_help = help::OAUTH_SIGN)]
     OauthSign(OauthSignArgs),
+    /// File modes and owners against what Magento wants for its mode and web-server user: one parallel pass, counts and examples per folder (exit 1 when anything is wrong)
+    #[command(name = "perms:check")]
+    PermsCheck(PermsArgs),
+    /// The plan to repair exactly what perms:check finds; --apply makes those changes (never through a link), journaled for undo
+    #[command(name = "perms:fix")]
+    PermsFix(PermsArgs),
+}
+
+/// `perms:check` / `perms:fix`.
+#[derive(Debug, Clone, Args)]
+pub struct PermsArgs {
+    /// Judge for this mode instead of env.php's MAGE_MODE
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub mode: Option<ModeArg>,
+    /// The web server's (PHP's) user and group [default: from the php-fpm pool, Apache User/Group or nginx user]
+    #[arg(long = "web-user", value_name = "USER[:GROUP]")]
+    pub web_user: Option<String>,
+    /// The file-system owner and shared group; perms:fix --apply also changes owners to it (as root only)
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+    /// php-fpm pool files or folders to read the web user from (repeatable) [default: /etc/php/*/fpm/pool.d, /etc/php-fpm.d, …]
+    #[arg(long = "php-fpm-config", value_name = "PATH")]
+    pub php_fpm_config: Vec<PathBuf>,
+    /// Walker threads [default: one per CPU]
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// No progress bar
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Default,
+    Developer,
+    Production,
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /

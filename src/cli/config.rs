@@ -5,8 +5,8 @@
 use anyhow::Context as _;
 
 use super::args::{
-    ChangePasswordArgs, Cli, ColorArg, Command, FormatArg, Global, MatrixArgs, OauthSignArgs,
-    RequestArgs,
+    ChangePasswordArgs, Cli, ColorArg, Command, FormatArg, Global, MatrixArgs, ModeArg,
+    OauthSignArgs, PermsArgs, RequestArgs,
 };
 use m2auth::app::acl::{CheckConfig, GrantConfig, MatrixConfig, MatrixLive};
 use m2auth::app::admin::{ChangePasswordConfig, NewPassword, UnlockConfig};
@@ -14,6 +14,7 @@ use m2auth::app::diagnose::{DiagnoseConfig, RequestConfig, url_userinfo};
 use m2auth::app::fix::{FixConfig, UndoConfig};
 use m2auth::app::integration::IntegrationConfig;
 use m2auth::app::oauth::SignConfig;
+use m2auth::app::perms::PermsConfig;
 use m2auth::app::token::TokenConfig;
 use m2auth::app::{self, Common, Format, Outcome};
 use m2auth::checks::caller::CallerSpec;
@@ -40,6 +41,8 @@ pub enum Job {
     IntegrationActivate(IntegrationConfig),
     TokenInspect(TokenConfig),
     OauthSign(SignConfig),
+    PermsCheck(PermsConfig),
+    PermsFix(PermsConfig),
 }
 
 impl Job {
@@ -62,6 +65,8 @@ impl Job {
             Job::IntegrationActivate(c) => app::integration::activate(c),
             Job::TokenInspect(c) => app::token::inspect(c),
             Job::OauthSign(c) => app::oauth::sign(c),
+            Job::PermsCheck(c) => app::perms::check(c),
+            Job::PermsFix(c) => app::perms::fix(c),
         }
     }
 }
@@ -140,6 +145,10 @@ fn takes(command: &Command) -> (&'static str, Takes) {
         Command::IntegrationShow(_) => ("integration:show", Takes::new(false, true, false)),
         Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, true, false)),
         Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false, false)),
+        // The database is not read, but a --dump given with every command of a script is
+        // harmless here; the server configuration tells the web server's user.
+        Command::PermsCheck(_) => ("perms:check", Takes::new(false, true, true)),
+        Command::PermsFix(_) => ("perms:fix", Takes::new(true, true, true)),
     }
 }
 
@@ -266,7 +275,36 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             token: t.token,
         }),
         Command::OauthSign(a) => oauth_sign(c, &a)?,
+        Command::PermsCheck(p) => Job::PermsCheck(perms(c, &p, false)),
+        Command::PermsFix(p) => Job::PermsFix(perms(c, &p, g.apply)),
     })
+}
+
+/// `perms:check` / `perms:fix`.
+fn perms(common: Common, a: &PermsArgs, apply: bool) -> PermsConfig {
+    use m2auth::checks::file_perms::PermsOptions;
+    use m2auth::magento::perms::DeployMode;
+    use m2auth::store::perms::webuser::PoolSources;
+    PermsConfig {
+        common,
+        options: PermsOptions {
+            mode: a.mode.map(|m| match m {
+                ModeArg::Default => DeployMode::Default,
+                ModeArg::Developer => DeployMode::Developer,
+                ModeArg::Production => DeployMode::Production,
+            }),
+            web_user: a.web_user.clone(),
+            owner: a.owner.clone(),
+            pools: if a.php_fpm_config.is_empty() {
+                PoolSources::Default
+            } else {
+                PoolSources::Given(a.php_fpm_config.clone())
+            },
+            threads: a.threads,
+        },
+        apply,
+        quiet: a.quiet,
+    }
 }
 
 /// `request` sends the request: not with --offline, and only to a URL with a host.

@@ -12,6 +12,7 @@ pub mod cache;
 pub mod integration;
 pub mod journal;
 pub mod own;
+pub mod perms;
 pub mod server;
 
 use serde::Serialize;

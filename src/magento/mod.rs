@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod jwt;
 pub mod oauth1;
 pub mod password;
+pub mod perms;
 pub mod php;
 pub mod release;
 pub mod routes;

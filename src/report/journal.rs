@@ -14,7 +14,7 @@ pub fn entries(entries: &[Listed], damaged: &[(PathBuf, String)], f: Format) -> 
         || {
             let mut v: Vec<serde_json::Value> = entries.iter().map(|l| json!({
                 "id": l.entry.id, "created_at": l.entry.created_at, "title": l.entry.title,
-                "changes": l.entry.changes.len(), "files": l.entry.files.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
+                "changes": l.entry.changes.len(), "files": l.entry.files.len(), "perms": l.entry.perms.as_ref().map(|p| p.count), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
             })).collect();
             v.extend(damaged.iter().map(|(p, why)| {
                 json!({
@@ -75,6 +75,41 @@ pub fn undo_plan(target: &Listed, f: Format) -> Output {
                 "{}nothing was changed: `{command}` reverses it\n",
                 plan.to_text()
             )
+        },
+    )
+}
+
+/// `undo` of a `perms:fix` entry done.
+pub fn undone_perms(outcome: &UndoOutcome, a: &crate::fix::perms::Applied, f: Format) -> Output {
+    let count = outcome.original.entry.perms.as_ref().map_or(0, |p| p.count);
+    Output::pick(
+        f,
+        || {
+            json!({
+                "undone": outcome.original.entry.id,
+                "title": outcome.original.entry.title,
+                "journal": outcome.undo.entry.id,
+                "entries": count,
+                "restored": a.changed, "already": a.already, "skipped": a.skipped, "failed": a.failed,
+                "problems": a.problems.iter().map(|(p, w)| json!({"path": p, "reason": w})).collect::<Vec<_>>(),
+                "overridden": outcome.overridden.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            })
+        },
+        || {
+            let mut t = format!(
+                "undid {} ({}): {} of {count} mode/owner change(s) put back ({} already as before, {} skipped, {} failed); recorded as {}\n",
+                outcome.original.entry.id,
+                outcome.original.entry.title,
+                a.changed,
+                a.already,
+                a.skipped,
+                a.failed,
+                outcome.undo.entry.id
+            );
+            for (p, why) in &a.problems {
+                t.push_str(&format!("  {p}: {why}\n"));
+            }
+            t
         },
     )
 }

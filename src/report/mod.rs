@@ -15,6 +15,7 @@ pub mod journal;
 pub mod layout;
 pub mod live;
 pub mod oauth;
+pub mod perms;
 pub mod style;
 pub mod token;
 

@@ -10,6 +10,7 @@ pub mod fsread;
 pub mod graphql;
 pub mod module_xml;
 pub mod modules;
+pub mod perms;
 pub mod root;
 pub mod scopes;
 pub mod secrets;

@@ -322,10 +322,9 @@ fn text_report_groups_by_step_without_colour_when_piped() {
         .find("9. Prevention (audit) — not why a request fails today")
         .expect(&text);
     assert!(root_cause < step1 && step1 < step9, "{text}");
-    assert!(
-        text.contains("2 findings: 1 error, 1 warning, 0 info"),
-        "{text}"
-    );
+    // (Plus step 5's info findings of the quick permission pass: the fixture store is written
+    // with the test's umask.)
+    assert!(text.contains(" findings: 1 error, 1 warning, "), "{text}");
     assert!(text.contains("To diagnose one failing call:"), "{text}");
     // The headline names what refuses everyone too, not only the accounts' problems.
     let headline = text.find("Who is refused").expect(&text);

@@ -27,6 +27,7 @@ mod live;
 mod logins;
 mod modules;
 mod oauth;
+mod perms;
 mod props;
 mod real_magento;
 mod routes;

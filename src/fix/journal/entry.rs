@@ -68,6 +68,9 @@ pub struct Entry {
     /// again by undo (its digests are compared) but not re-created.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redacted: Vec<String>,
+    /// Mode and owner changes (`perms:fix`): held in a compressed attachment beside the entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perms: Option<super::perms::PermsChanges>,
 }
 
 /// One file an entry changed.
@@ -251,6 +254,7 @@ pub(super) fn new_entry_for(
         undoes: None,
         undone: None,
         redacted: Vec::new(),
+        perms: None,
     }
 }
 

@@ -33,6 +33,10 @@
 //! either under the store root or recorded as web-server configuration files that exist (undo
 //! never creates a file outside the store).
 //!
+//! Mode and owner changes (`perms:fix`, possibly millions) are not rows or patches: the entry
+//! names a gzip attachment beside it holding path + old and new mode/owner per entry, and
+//! [`Journal::undo_perms`] puts them back (module `perms`).
+//!
 //! Layout: this file holds [`Journal`] and re-exports the public items, so that
 //! `crate::fix::journal::X` paths stay as they were; `entry` (the entry model, making a new
 //! entry), `patch` (file patches, sha256), `store` (writing, listing, finding, loading entries;
@@ -44,6 +48,7 @@ mod entry;
 mod file_io;
 mod lock;
 mod patch;
+mod perms;
 mod store;
 mod undo_db;
 mod undo_files;
@@ -54,11 +59,17 @@ pub use entry::{
 };
 pub use file_io::write_file_atomic;
 pub use lock::{LOCK_FILE, StoreLock};
-pub use patch::{Hunk, make_patch, reverse_patch, sha256_text};
+pub use patch::{Hunk, make_patch, reverse_patch, sha256_bytes, sha256_text};
+pub use perms::{AttachmentReader, AttachmentWriter, ModeChange, PermsChanges};
 pub use store::load;
 pub use undo_db::undo_plan;
 
 use std::path::{Path, PathBuf};
+
+/// A new entry id for `meta` (`<UTC timestamp>-<slug>`), e.g. to name an attachment.
+pub fn new_id(meta: &EntryMeta) -> String {
+    entry::new_entry_for(meta, None, Vec::new()).id
+}
 
 /// The format version written in every entry.
 pub const FORMAT: u32 = 1;

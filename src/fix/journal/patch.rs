@@ -65,8 +65,13 @@ pub fn reverse_patch(current: &str, patch: &[Hunk]) -> Option<String> {
 
 /// `sha256:<hex>` of a text.
 pub fn sha256_text(text: &str) -> String {
+    sha256_bytes(text.as_bytes())
+}
+
+/// `sha256:<hex>` of bytes.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let hex: String = Sha256::digest(text.as_bytes())
+    let hex: String = Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();

@@ -5,6 +5,7 @@
 //! * [`credentials`]: step 1 (tokens, JWTs, OAuth 1.0a, admin and customer logins, crypt key);
 //! * [`roles`]: step 2 (ACL resources and routes);
 //! * [`headers`]: step 3 (the Authorization header as sent, and as the server passes it);
+//! * [`perms`]: step 5 (file modes and owners, `perms:check` and `diagnose`'s quick pass);
 //! * [`server`]: step 6 (.htaccess and the web server's configuration);
 //! * [`audit`]: step 9 (prevention);
 //! * [`store_wide`]: `diagnose` without a request (every problem of the store, for anyone).
@@ -16,6 +17,7 @@ mod audit;
 mod credentials;
 mod graphql;
 mod headers;
+mod perms;
 mod roles;
 mod server;
 mod store_wide;
@@ -83,13 +85,6 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ),
     ("session-storage-unwritable", "not implemented"),
     ("cookie-domain-mismatch", "not implemented"),
-    // Step 5 (file permissions): no check produces them yet.
-    ("perms-not-group-writable", "not implemented"),
-    ("perms-dir-missing-setgid", "not implemented"),
-    ("perms-bin-magento-not-executable", "not implemented"),
-    ("perms-env-php-world-readable", "not implemented"),
-    ("perms-world-writable", "not implemented"),
-    ("perms-owner-mismatch", "not implemented"),
     // Step 7 (logs): no check produces them yet.
     ("log-auth-failures", "not implemented"),
     ("log-brute-force", "not implemented"),
