@@ -18,6 +18,7 @@ pub mod diagnose;
 pub mod fix;
 pub mod info;
 pub mod integration;
+pub mod logs;
 pub mod oauth;
 pub mod token;
 
@@ -124,6 +125,8 @@ pub struct Common {
     /// Told to the user while the command runs (a warning; the CLI writes `m2auth: {line}` on
     /// stderr).
     pub warn: fn(&str),
+    /// Which part of the logs the step 7 checks read (`diagnose --logs-since`).
+    pub logs: crate::context::LogScope,
 }
 
 impl Default for Common {
@@ -138,6 +141,7 @@ impl Default for Common {
             secrets: Vec::new(),
             command: Vec::new(),
             warn: |_| {},
+            logs: crate::context::LogScope::default(),
         }
     }
 }
@@ -170,6 +174,7 @@ impl Common {
         for s in &self.secrets {
             ctx.masker.add(s);
         }
+        ctx.logs = self.logs;
         Ok(ctx)
     }
 

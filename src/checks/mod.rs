@@ -7,6 +7,7 @@ pub mod caller;
 pub mod credentials;
 pub mod headers;
 pub mod logins;
+pub mod logs;
 pub mod oauth;
 pub mod roles;
 pub mod server;
@@ -99,6 +100,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     server::run(ctx, &mut d);
+    logs::run(ctx, &mut d);
     audit::run(ctx, &mut d);
     if ctx.db.is_none() {
         d.skip(

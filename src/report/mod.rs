@@ -13,6 +13,7 @@ pub mod info;
 pub mod integration;
 pub mod journal;
 pub mod live;
+pub mod logs;
 pub mod oauth;
 pub mod style;
 pub mod token;

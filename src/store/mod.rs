@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod envphp;
 pub mod error;
+pub mod logs;
 pub mod modules;
 pub mod root;
 pub mod scopes;
