@@ -203,6 +203,17 @@ pub fn watch(c: &WatchConfig) -> Result<Outcome> {
         .map(|x| x.config.scopes.codes())
         .unwrap_or_default();
     let masker = masker(ctx.as_ref(), &c.common);
+    // Positioned before anything is said: what is appended after the message is counted.
+    let mut followers: Vec<(Follower, Option<LineFormat>, String)> = paths
+        .iter()
+        .map(|p| {
+            (
+                Follower::new(p, c.from_start),
+                None,
+                p.display().to_string(),
+            )
+        })
+        .collect();
     let listener = crate::live::metrics::bind(&c.listen).map_err(|e| Error::Io {
         what: format!("--metrics-listen {}", c.listen),
         source: e,
@@ -231,16 +242,6 @@ pub fn watch(c: &WatchConfig) -> Result<Outcome> {
         ..ScanOptions::default()
     };
     let mut counter = LineCounter::new(opts);
-    let mut followers: Vec<(Follower, Option<LineFormat>, String)> = paths
-        .iter()
-        .map(|p| {
-            (
-                Follower::new(p, c.from_start),
-                None,
-                p.display().to_string(),
-            )
-        })
-        .collect();
     let mut brute = BruteWindow::default();
     let started = std::time::Instant::now();
     loop {

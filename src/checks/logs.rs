@@ -267,6 +267,13 @@ pub fn rfc3339(t: i64) -> String {
     jiff::Timestamp::from_second(t).map_or_else(|_| t.to_string(), |ts| ts.to_string())
 }
 
+fn short(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 fn shown(p: &Path, root: Option<&Path>) -> String {
     match root.and_then(|r| p.strip_prefix(r).ok()) {
         Some(rel) => rel.display().to_string(),
@@ -342,8 +349,11 @@ fn findings(a: &Analysis, root: Option<&Path>) -> Vec<Finding> {
                 f = f.evidence(Evidence::other(
                     "log:access",
                     format!(
-                        "{k}: {} × 401, {} × 403 of {} requests ({share:.1}%)",
-                        r.s401.count, r.s403.count, r.requests
+                        "{}: 401×{} 403×{} of {} ({share:.0}%)",
+                        short(k, 40),
+                        r.s401.count,
+                        r.s403.count,
+                        r.requests
                     ),
                 ));
             }

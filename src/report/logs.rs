@@ -331,7 +331,7 @@ pub fn to_text(a: &Analysis, top_n: usize, style: &Style) -> String {
     );
     let _ = writeln!(
         o,
-        "\n{}  {} requests; REST {} (401: {}, 403: {}); GraphQL 401: {}, 403: {}; SOAP 401: {}, 403: {}",
+        "\n{}  {} requests; REST {} (401: {}, 403: {})\n  GraphQL 401: {}, 403: {}; SOAP 401: {}, 403: {}",
         style.bold("Totals"),
         agg.requests,
         agg.api_requests.get(&Api::Rest).copied().unwrap_or(0),

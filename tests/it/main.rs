@@ -22,6 +22,7 @@ mod journal;
 mod lab_smoke;
 mod live;
 mod logins;
+mod logs;
 mod modules;
 mod oauth;
 mod real_magento;

@@ -64,7 +64,8 @@ pub fn for_each_line(
         // Complete lines in buf[start..end].
         while let Some(i) = memchr(b'\n', &buf[start..end]) {
             let line_start = base + start as u64;
-            if limit.is_some_and(|l| line_start >= l) && !skipping {
+            // A dropped (too long) line started before the limit, wherever it ends.
+            if limit.is_some_and(|l| line_start >= l) && !skipping && !oversize_pending {
                 return (out, None);
             }
             if skipping {

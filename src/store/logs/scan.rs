@@ -411,7 +411,21 @@ impl<'a> Worker<'a> {
         let key = match self.opts.routes {
             Some(index) => {
                 let p = String::from_utf8_lossy(path);
-                match index.match_path(&m, &p, self.opts.store_codes) {
+                // A store code the store's scopes do not list (no database read) is taken
+                // as one when the rest of the path matches a route.
+                let found = index.match_path(&m, &p, self.opts.store_codes).or_else(|| {
+                    let code = std::str::from_utf8(store_code(path)).ok()?;
+                    let prefix = if p.starts_with("/index.php/") {
+                        "/index.php/rest/"
+                    } else {
+                        "/rest/"
+                    };
+                    let rest = p.strip_prefix(prefix)?.strip_prefix(code)?;
+                    (rest.starts_with('/') && !code.is_empty())
+                        .then(|| index.match_path(&m, &format!("/rest{rest}"), &[]))
+                        .flatten()
+                });
+                match found {
                     Some(i) => (format!("{m} {}", index.routes()[i].url), Some(true)),
                     None => (fold_by_shape(&m, path), Some(false)),
                 }
