@@ -292,11 +292,11 @@ fn findings(a: &Analysis, root: Option<&Path>) -> Vec<Finding> {
             .unwrap_or_default();
         let other = agg.failures.count - rest.total();
         let mut title = format!(
-            "The access logs show {} REST 401s and {} REST 403s",
+            "Access logs: {} REST 401s, {} REST 403s",
             rest.s401, rest.s403
         );
         if other > 0 {
-            title.push_str(&format!(" (and {other} on GraphQL/SOAP)"));
+            title.push_str(&format!(" (+{other} GraphQL/SOAP)"));
         }
         let routes = top(
             agg.routes
