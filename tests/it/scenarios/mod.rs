@@ -6,6 +6,7 @@
 //! * [`roles`]: step 2 (ACL resources and routes);
 //! * [`headers`]: step 3 (the Authorization header as sent, and as the server passes it);
 //! * [`server`]: step 6 (.htaccess and the web server's configuration);
+//! * [`logs`]: step 7 (access logs, Magento's logs and reports);
 //! * [`audit`]: step 9 (prevention).
 //!
 //! [`every_code_has_a_scenario`] keeps the catalogue honest: every code of src/findings.rs is
@@ -14,6 +15,7 @@
 mod audit;
 mod credentials;
 mod headers;
+mod logs;
 mod roles;
 mod server;
 
@@ -87,10 +89,6 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ("perms-env-php-world-readable", "not implemented"),
     ("perms-world-writable", "not implemented"),
     ("perms-owner-mismatch", "not implemented"),
-    // Step 7 (logs): no check produces them yet.
-    ("log-auth-failures", "not implemented"),
-    ("log-brute-force", "not implemented"),
-    ("log-auth-exception", "not implemented"),
     // Step 9: no check produces them yet.
     ("audit-integration-all-resources", "not implemented"),
     ("audit-bearer-enabled", "not implemented"),
