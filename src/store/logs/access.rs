@@ -86,7 +86,9 @@ impl Record<'_> {
     /// The path without the query, and without `scheme://host` of an absolute URI.
     pub fn path(&self) -> &[u8] {
         let mut t = self.target;
-        if let Some(i) = find(t, b"://") {
+        if !t.starts_with(b"/")
+            && let Some(i) = find(t, b"://")
+        {
             let after = &t[i + 3..];
             t = match memchr(b'/', after) {
                 Some(j) => &after[j..],

@@ -359,8 +359,11 @@ struct Worker<'a> {
     details: bool,
     opts: ScanOptions<'a>,
     agg: Aggregate,
-    /// `METHOD path` → route key, for paths seen before.
-    cache: HashMap<Vec<u8>, (String, Option<bool>)>,
+    /// `METHOD path` → index into `routes`, for REST paths seen before.
+    cache: HashMap<Vec<u8>, usize>,
+    /// The route patterns counted so far (moved into `agg.routes` by [`Worker::finish`]).
+    routes: Vec<(String, RouteStat)>,
+    route_ids: HashMap<String, usize>,
     scratch: Scratch,
     key_buf: Vec<u8>,
 }
@@ -372,13 +375,75 @@ impl<'a> Worker<'a> {
             opts,
             agg: Aggregate::default(),
             cache: HashMap::new(),
+            routes: Vec::new(),
+            route_ids: HashMap::new(),
             scratch: Scratch::default(),
             key_buf: Vec::new(),
         }
     }
 
+    /// The index in `routes` of a route key (a new row; past the cap, the `(other)` row).
+    fn route_id(&mut self, key: String, known: Option<bool>) -> usize {
+        if let Some(&i) = self.route_ids.get(&key) {
+            return i;
+        }
+        let key = if self.routes.len() >= CAP_ROUTES {
+            OTHER.to_string()
+        } else {
+            key
+        };
+        if let Some(&i) = self.route_ids.get(&key) {
+            return i;
+        }
+        self.routes.push((
+            key.clone(),
+            RouteStat {
+                known,
+                ..RouteStat::default()
+            },
+        ));
+        self.route_ids.insert(key, self.routes.len() - 1);
+        self.routes.len() - 1
+    }
+
+    /// The route of an API request, as an index in `routes`.
+    fn route(&mut self, api: Api, method: &[u8], path: &[u8], target: &[u8]) -> usize {
+        if api == Api::Rest {
+            self.key_buf.clear();
+            self.key_buf.extend_from_slice(method);
+            self.key_buf.push(b' ');
+            self.key_buf.extend_from_slice(path);
+            if let Some(&i) = self.cache.get(&self.key_buf) {
+                return i;
+            }
+        }
+        let (key, known) = self.route_key(api, method, path, target);
+        let id = self.route_id(key, known);
+        if api == Api::Rest {
+            if self.cache.len() >= CAP_ROUTE_CACHE {
+                self.cache.clear();
+            }
+            self.cache.insert(self.key_buf.clone(), id);
+        }
+        id
+    }
+
+    /// Move the routes counted into the aggregate.
+    fn finish(&mut self) {
+        self.cache.clear();
+        self.route_ids.clear();
+        for (k, v) in self.routes.drain(..) {
+            let r = self.agg.routes.entry(k).or_default();
+            r.api = r.api.or(v.api);
+            r.known = r.known.or(v.known);
+            r.requests += v.requests;
+            r.s401.merge(&v.s401);
+            r.s403.merge(&v.s403);
+        }
+    }
+
     fn route_key(
-        &mut self,
+        &self,
         api: Api,
         method: &[u8],
         path: &[u8],
@@ -401,14 +466,7 @@ impl<'a> Worker<'a> {
             }
             Api::Rest => {}
         }
-        self.key_buf.clear();
-        self.key_buf.extend_from_slice(method);
-        self.key_buf.push(b' ');
-        self.key_buf.extend_from_slice(path);
-        if let Some(k) = self.cache.get(&self.key_buf) {
-            return k.clone();
-        }
-        let key = match self.opts.routes {
+        match self.opts.routes {
             Some(index) => {
                 let p = String::from_utf8_lossy(path);
                 // A store code the store's scopes do not list (no database read) is taken
@@ -431,12 +489,7 @@ impl<'a> Worker<'a> {
                 }
             }
             None => (fold_by_shape(&m, path), None),
-        };
-        if self.cache.len() >= CAP_ROUTE_CACHE {
-            self.cache.clear();
         }
-        self.cache.insert(self.key_buf.clone(), key.clone());
-        key
     }
 
     /// Count one line; `false` when it is no record of the format.
@@ -473,23 +526,16 @@ impl<'a> Worker<'a> {
         let path = r.path();
         let api = Api::of(path)?;
         *self.agg.api_requests.entry(api).or_default() += 1;
-        let (key, known) = self.route_key(api, r.method, path, r.target);
-        let detail_key = (self.details && matches!(r.status, 401 | 403)).then(|| key.clone());
+        let id = self.route(api, r.method, path, r.target);
         let failed = matches!(r.status, 401 | 403);
+        let detail_key = (self.details && failed).then(|| self.routes[id].0.clone());
         let t = if failed && !ranged {
             r.unix_time()
         } else {
             time
         };
-        let agg = &mut self.agg;
-        let len = agg.routes.len();
-        let stat = match agg.routes.get_mut(&key) {
-            Some(s) => s,
-            None if len < CAP_ROUTES => agg.routes.entry(key).or_default(),
-            None => agg.routes.entry(OTHER.to_string()).or_default(),
-        };
+        let stat = &mut self.routes[id].1;
         stat.api = Some(api);
-        stat.known = known;
         stat.requests += 1;
         if !failed {
             return None;
@@ -499,6 +545,7 @@ impl<'a> Worker<'a> {
         } else {
             stat.s403.add(t);
         }
+        let agg = &mut self.agg;
         agg.api_fails.entry(api).or_default().add(r.status);
         agg.failures.add(t);
         let client = lossy(r.client);
@@ -768,6 +815,7 @@ pub fn scan(paths: &[PathBuf], opts: &ScanOptions<'_>) -> ScanResult {
                                 .push((file, why));
                         }
                     }
+                    w.finish();
                     (w.agg, counts)
                 })
             })
@@ -810,6 +858,7 @@ impl<'a> LineCounter<'a> {
 
     /// What was counted since the last call (and start afresh).
     pub fn take(&mut self) -> Aggregate {
+        self.worker.finish();
         std::mem::take(&mut self.worker.agg)
     }
 }
