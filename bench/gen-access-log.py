@@ -43,12 +43,12 @@ rest_fail = [f'{m} /rest/default{fill(u)} HTTP/1.1' for m, u in failing for _ in
 pages = [f"GET /{p} HTTP/1.1" for p in
          ["", "women.html", "men/tops.html", "checkout/cart/", "customer/account/login/", "catalogsearch/result/?q=shirt"]
          + [f"static/version1700000000/frontend/Magento/luma/en_US/{x}.js" for x in ("requirejs/require", "mage/common", "jquery", "knockout")]
-         + [f"media/catalog/product/cache/{i:04x}/w/s/ws{i:02d}-red_main.jpg" for i in range(40)]]
+         + [f"media/catalog/product/w/s/ws{i:02d}-red_main.jpg" for i in range(40)]]
 gql = ["POST /graphql HTTP/1.1", "GET /graphql?query=%7BstoreConfig%7Bstore_code%7D%7D HTTP/1.1"]
 clients = [f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" for _ in range(3000)]
 clients += [f"2001:db8:{rnd.randint(0, 65535):x}::{rnd.randint(1, 65535):x}" for _ in range(500)]
-agents = ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
-          'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148',
+agents = ['Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36',
+          'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile/15E148',
           'python-requests/2.31.0', 'GuzzleHttp/7', 'curl/8.4.0', 'PostmanRuntime/7.36.0']
 months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
