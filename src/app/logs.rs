@@ -233,7 +233,11 @@ pub fn watch(c: &WatchConfig) -> Result<Outcome> {
         crate::live::metrics::serve(listener, move || {
             let text = render::prometheus(&m.lock().unwrap_or_else(|p| p.into_inner()));
             masker.scrub(&text)
-        });
+        })
+        .map_err(|e| Error::Io {
+            what: "cannot start the metrics server".into(),
+            source: e,
+        })?;
     }
     let opts = ScanOptions {
         routes: index.as_ref(),

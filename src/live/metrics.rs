@@ -14,8 +14,11 @@ pub fn bind(addr: &str) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr)
 }
 
-/// Serve `render()` at `/metrics` until the process ends.
-pub fn serve(listener: TcpListener, render: impl Fn() -> String + Send + 'static) {
+/// Serve `render()` at `/metrics` until the process ends (on a thread of its own).
+pub fn serve(
+    listener: TcpListener,
+    render: impl Fn() -> String + Send + 'static,
+) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("m2auth-metrics".into())
         .spawn(move || {
@@ -23,7 +26,7 @@ pub fn serve(listener: TcpListener, render: impl Fn() -> String + Send + 'static
                 let _ = answer(s, &render);
             }
         })
-        .expect("spawning the metrics thread");
+        .map(|_| ())
 }
 
 fn answer(mut s: TcpStream, render: &dyn Fn() -> String) -> std::io::Result<()> {
