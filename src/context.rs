@@ -44,6 +44,30 @@ pub struct Context {
     /// Where the web server's configuration is read from; read on first use ([`Context::server`]).
     server_sources: crate::store::server::Sources,
     server: std::sync::OnceLock<crate::store::server::Loaded>,
+    /// Which part of the logs the step 7 checks read.
+    pub logs: LogScope,
+}
+
+/// Which part of the logs `diagnose` reads (step 7): by default the last [`LogScope::TAIL`]
+/// bytes of each plain log (compressed rotations are not read), or everything since an
+/// instant (`--logs-since`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogScope {
+    Off,
+    /// The last this many bytes of each plain log.
+    Tail(u64),
+    /// Every log, rotations included, from this instant (Unix seconds).
+    Since(i64),
+}
+
+impl LogScope {
+    pub const TAIL: u64 = 16 << 20;
+}
+
+impl Default for LogScope {
+    fn default() -> Self {
+        LogScope::Tail(LogScope::TAIL)
+    }
 }
 
 impl Context {
@@ -92,6 +116,7 @@ impl Context {
             masker,
             server_sources: opts.server,
             server: std::sync::OnceLock::new(),
+            logs: LogScope::default(),
         })
     }
 

@@ -18,6 +18,7 @@ pub mod diagnose;
 pub mod fix;
 pub mod info;
 pub mod integration;
+pub mod logs;
 pub mod oauth;
 pub mod perms;
 pub mod token;
@@ -129,6 +130,8 @@ pub struct Common {
     /// (`--allow-partial`): the checks that need it are listed as not checked, exit 0/1 as
     /// usual. Without it such a run exits 2 after its report.
     pub allow_partial: bool,
+    /// Which part of the logs the step 7 checks read (`diagnose --logs-since`).
+    pub logs: crate::context::LogScope,
 }
 
 impl Default for Common {
@@ -144,6 +147,7 @@ impl Default for Common {
             command: Vec::new(),
             warn: |_| {},
             allow_partial: false,
+            logs: crate::context::LogScope::default(),
         }
     }
 }
@@ -176,6 +180,7 @@ impl Common {
         for s in &self.secrets {
             ctx.masker.add(s);
         }
+        ctx.logs = self.logs;
         Ok(ctx)
     }
 

@@ -9,6 +9,7 @@ pub mod file_perms;
 pub mod graphql;
 pub mod headers;
 pub mod logins;
+pub mod logs;
 pub mod module_xml;
 pub mod oauth;
 pub mod roles;
@@ -121,6 +122,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
         .collect();
     server::run(ctx, &mut d);
     file_perms::run(ctx, &mut d);
+    logs::run(ctx, &mut d);
     audit::run(ctx, &mut d);
     store_wide::complete_headline(ctx, &mut d, &from_survey);
     if ctx.db.is_none() {

@@ -93,7 +93,7 @@ pub enum ColorArg {
 pub enum FormatArg {
     Text,
     Json,
-    /// For listings (acl:matrix)
+    /// For listings (acl:matrix, logs:scan)
     Csv,
 }
 
@@ -166,6 +166,12 @@ pub enum Command {
     /// The plan to repair exactly what perms:check finds; --apply makes those changes (never through a link), journaled for undo
     #[command(name = "perms:fix")]
     PermsFix(PermsArgs),
+    /// 401/403s of the REST, GraphQL and SOAP APIs in the access logs (by route, client, user agent, auth scheme, store, over time) and authentication errors in Magento's logs (--format text|json|csv)
+    #[command(name = "logs:scan")]
+    LogsScan(LogsScanArgs),
+    /// Follow the access logs (safe across rotation) and serve Prometheus metrics of the 401/403s
+    #[command(name = "logs:watch")]
+    LogsWatch(LogsWatchArgs),
 }
 
 /// `perms:check` / `perms:fix`.
@@ -196,6 +202,67 @@ pub enum ModeArg {
     Default,
     Developer,
     Production,
+}
+
+/// The logs read by `logs:scan` and `logs:watch`.
+#[derive(Debug, Clone, Args)]
+pub struct LogSourceArgs {
+    /// An access log (repeatable; a glob like 'access.log*' too; .gz read as such) [default: the logs the store's vhost names, with their rotations, else /var/log/{nginx,apache2,httpd}]
+    #[arg(long = "access-log", value_name = "FILE")]
+    pub access_log: Vec<String>,
+    /// The format the access logs are written in, as the nginx log_format string or the Apache LogFormat string [default: the one the vhost names, else combined/common/JSON by their look]
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Failed token requests from one client within --brute-window that count as brute force
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub brute_threshold: u64,
+    /// The brute-force window, in minutes
+    #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=1440))]
+    pub brute_window: i64,
+}
+
+/// `logs:scan`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsScanArgs {
+    #[command(flatten)]
+    pub source: LogSourceArgs,
+    /// Only requests at or after this instant: RFC 3339, or relative to now (--now): 30m, 2h, 1d, 1w
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only requests at or before this instant (as --since)
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+    /// Rows per table in the text report
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// The table --format csv prints
+    #[arg(long, value_name = "TABLE", default_value = "routes", value_parser = clap::builder::PossibleValuesParser::new(["routes", "clients", "agents", "schemes", "stores", "timeline", "files", "brute-force", "magento"]))]
+    pub table: String,
+    /// Worker threads [default: the number of CPUs]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: Option<u64>,
+    /// No progress bar
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `logs:watch`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsWatchArgs {
+    #[command(flatten)]
+    pub source: LogSourceArgs,
+    /// Where to serve the metrics (GET /metrics); port 0 picks a free one (said on stderr)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9401")]
+    pub metrics_listen: String,
+    /// How often the files are polled, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..=60000))]
+    pub poll_ms: u64,
+    /// Count what the files already hold too (else only what is appended from now on)
+    #[arg(long)]
+    pub from_start: bool,
+    /// Stop after this many seconds and print the metrics (else run until stopped)
+    #[arg(long = "for", value_name = "SECONDS")]
+    pub duration: Option<u64>,
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /
@@ -413,6 +480,9 @@ pub struct DiagnoseArgs {
     /// Leave out the prevention (audit) findings: only what makes requests fail
     #[arg(long)]
     pub no_audit: bool,
+    /// Read the logs (access logs with their rotations, var/log, var/report) from this instant: RFC 3339 or relative (2h, 1d) [default: the last 16 MiB of each plain log]
+    #[arg(long, value_name = "WHEN")]
+    pub logs_since: Option<String>,
 }
 
 /// `request`: the request, how it is sent, and the canary.

@@ -13,13 +13,16 @@ use m2auth::app::admin::{ChangePasswordConfig, NewPassword, UnlockConfig};
 use m2auth::app::diagnose::{DiagnoseConfig, RequestConfig, url_userinfo};
 use m2auth::app::fix::{FixConfig, UndoConfig};
 use m2auth::app::integration::IntegrationConfig;
+use m2auth::app::logs::{ScanConfig, WatchConfig};
 use m2auth::app::oauth::SignConfig;
 use m2auth::app::perms::PermsConfig;
 use m2auth::app::token::TokenConfig;
 use m2auth::app::{self, Common, Format, Outcome};
 use m2auth::checks::caller::CallerSpec;
+use m2auth::checks::logs::BruteForce;
 use m2auth::fix::acl_grant::GrantTarget;
 use m2auth::mask::Masker;
+use m2auth::report::logs::Table;
 use m2auth::report::style::Style;
 use m2auth::request::{Login, Password, RequestOptions, RequestSpec};
 
@@ -39,6 +42,8 @@ pub enum Job {
     IntegrationList(Common),
     IntegrationShow(IntegrationConfig),
     IntegrationActivate(IntegrationConfig),
+    LogsScan(ScanConfig),
+    LogsWatch(WatchConfig),
     TokenInspect(TokenConfig),
     OauthSign(SignConfig),
     PermsCheck(PermsConfig),
@@ -67,6 +72,8 @@ impl Job {
             Job::OauthSign(c) => app::oauth::sign(c),
             Job::PermsCheck(c) => app::perms::check(c),
             Job::PermsFix(c) => app::perms::fix(c),
+            Job::LogsScan(c) => app::logs::scan(c),
+            Job::LogsWatch(c) => app::logs::watch(c),
         }
     }
 }
@@ -103,6 +110,7 @@ fn common(g: &Global) -> anyhow::Result<Common> {
         command: std::env::args().collect(),
         warn: if g.quiet { |_| {} } else { warn },
         allow_partial: g.allow_partial,
+        logs: m2auth::context::LogScope::default(),
     })
 }
 
@@ -149,6 +157,9 @@ fn takes(command: &Command) -> (&'static str, Takes) {
         // harmless here; the server configuration tells the web server's user.
         Command::PermsCheck(_) => ("perms:check", Takes::new(false, true, true)),
         Command::PermsFix(_) => ("perms:fix", Takes::new(true, true, true)),
+        // The vhost's access_log / CustomLog come from the server configuration.
+        Command::LogsScan(_) => ("logs:scan", Takes::new(false, true, true)),
+        Command::LogsWatch(_) => ("logs:watch", Takes::new(false, true, true)),
     }
 }
 
@@ -203,8 +214,15 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
         (Command::Request(r), Some(spec)) => Some(with_password(spec, &r.req)?),
         (_, spec) => spec,
     };
-    if c.format == Format::Csv && !matches!(cli.command, Command::AclMatrix(_)) {
-        anyhow::bail!("--format csv is for listings (acl:matrix)");
+    if c.format == Format::Csv
+        && !matches!(cli.command, Command::AclMatrix(_) | Command::LogsScan(_))
+    {
+        anyhow::bail!("--format csv is for listings (acl:matrix, logs:scan)");
+    }
+    if let Command::Diagnose(d) = &cli.command
+        && let Some(w) = &d.logs_since
+    {
+        c.logs = m2auth::context::LogScope::Since(instant("--logs-since", w, c.now)?);
     }
     c.secrets = command_secrets(&cli.command);
     Ok(match cli.command {
@@ -277,6 +295,8 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
         Command::OauthSign(a) => oauth_sign(c, &a)?,
         Command::PermsCheck(p) => Job::PermsCheck(perms(c, &p, false)),
         Command::PermsFix(p) => Job::PermsFix(perms(c, &p, g.apply)),
+        Command::LogsScan(a) => logs_scan(c, a)?,
+        Command::LogsWatch(a) => logs_watch(c, a)?,
     })
 }
 
@@ -305,6 +325,112 @@ fn perms(common: Common, a: &PermsArgs, apply: bool) -> PermsConfig {
         apply,
         quiet: a.quiet,
     }
+}
+
+/// An instant given as RFC 3339 or relative to now (`--now`): `30s`, `15m`, `2h`, `1d`, `1w`.
+fn instant(option: &str, s: &str, now: Option<jiff::Timestamp>) -> anyhow::Result<i64> {
+    let t = s.trim();
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_second());
+    }
+    let unit = t.chars().last().unwrap_or(' ');
+    let secs = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => 0,
+    };
+    let n: Option<i64> = t[..t.len() - unit.len_utf8().min(t.len())].parse().ok();
+    match n {
+        Some(n) if secs > 0 && n >= 0 => {
+            let now = now.unwrap_or_else(jiff::Timestamp::now).as_second();
+            Ok(now - n.saturating_mul(secs))
+        }
+        _ => anyhow::bail!(
+            "{option} {s}: neither an RFC 3339 instant (2024-05-01T10:00:00Z) nor a duration before now (30m, 2h, 1d, 1w)"
+        ),
+    }
+}
+
+/// `--access-log` values: files as given, globs expanded (a pattern matching nothing is kept
+/// as given, so its absence is reported).
+fn access_logs(given: &[String]) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for g in given {
+        if g.contains(['*', '?', '[']) {
+            let mut found: Vec<std::path::PathBuf> = glob::glob(g)
+                .map_err(|e| anyhow::anyhow!("--access-log {g}: {e}"))?
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                out.push(g.into());
+            }
+            out.extend(found);
+        } else {
+            out.push(g.into());
+        }
+    }
+    Ok(out)
+}
+
+fn brute(a: &super::args::LogSourceArgs) -> BruteForce {
+    BruteForce {
+        threshold: a.brute_threshold,
+        window_minutes: a.brute_window,
+    }
+}
+
+/// `logs:scan`.
+fn logs_scan(c: Common, a: super::args::LogsScanArgs) -> anyhow::Result<Job> {
+    use std::io::IsTerminal;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| instant("--since", s, c.now))
+        .transpose()?;
+    let until = a
+        .until
+        .as_deref()
+        .map(|s| instant("--until", s, c.now))
+        .transpose()?;
+    if let (Some(s), Some(u)) = (since, until)
+        && s > u
+    {
+        anyhow::bail!("--since is after --until");
+    }
+    Ok(Job::LogsScan(ScanConfig {
+        access_logs: access_logs(&a.source.access_log)?,
+        log_format: a.source.log_format.clone(),
+        since,
+        until,
+        top: a.top.max(1),
+        table: Table::parse(&a.table).unwrap_or_default(),
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+        threads: a.threads.and_then(|t| usize::try_from(t).ok()),
+        brute: brute(&a.source),
+        common: c,
+    }))
+}
+
+/// `logs:watch`.
+fn logs_watch(c: Common, a: super::args::LogsWatchArgs) -> anyhow::Result<Job> {
+    if c.format != Format::Text {
+        anyhow::bail!("logs:watch serves Prometheus metrics; --format does not apply");
+    }
+    Ok(Job::LogsWatch(WatchConfig {
+        access_logs: access_logs(&a.source.access_log)?,
+        log_format: a.source.log_format.clone(),
+        listen: a.metrics_listen.clone(),
+        poll: std::time::Duration::from_millis(a.poll_ms),
+        from_start: a.from_start,
+        brute: brute(&a.source),
+        duration: a.duration.map(std::time::Duration::from_secs),
+        common: c,
+    }))
 }
 
 /// `request` sends the request: not with --offline, and only to a URL with a host.

@@ -17,6 +17,7 @@ pub mod client;
 pub mod explain;
 pub mod login;
 pub mod matrix;
+pub mod metrics;
 pub mod session;
 
 pub use classify::Classification;

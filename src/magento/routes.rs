@@ -708,6 +708,22 @@ impl RouteIndex {
     /// sent below the store's base URL (`/rest/default/V1/products/abc`, `/index.php/rest/...`);
     /// `store_codes` the store view codes (`Scopes::codes()`).
     pub fn resolve(&self, method: &str, path: &str, store_codes: &[String]) -> Resolution {
+        self.resolve_with(method, path, store_codes, true)
+    }
+
+    /// The route `path` matches, as [`RouteIndex::resolve`] finds it, without looking for near
+    /// misses when nothing matches (for folding access-log lines by route).
+    pub fn match_path(&self, method: &str, path: &str, store_codes: &[String]) -> Option<usize> {
+        self.resolve_with(method, path, store_codes, false).route()
+    }
+
+    fn resolve_with(
+        &self,
+        method: &str,
+        path: &str,
+        store_codes: &[String],
+        near_misses: bool,
+    ) -> Resolution {
         let path = path.split(['?', '#']).next().unwrap_or("");
         let path = match path.strip_prefix("/index.php") {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
@@ -744,6 +760,16 @@ impl RouteIndex {
             };
         }
 
+        if !near_misses {
+            return Resolution {
+                store,
+                mode,
+                route_path,
+                outcome: Outcome::NotFound {
+                    closest: Vec::new(),
+                },
+            };
+        }
         let mut closest: Vec<(u32, Closest)> = Vec::new();
         // An unknown store code: would the rest match?
         // (`/async/...` is the async prefix sent with GET, handled below.)

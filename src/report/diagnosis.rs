@@ -60,7 +60,7 @@ fn severity_label(s: Severity, style: &Style) -> String {
     }
 }
 
-fn finding_text(out: &mut String, f: &Finding, style: &Style) {
+pub(crate) fn finding_text(out: &mut String, f: &Finding, style: &Style) {
     let width = layout::width();
     let head = format!(
         "  {} {}  ",

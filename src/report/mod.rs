@@ -14,6 +14,7 @@ pub mod integration;
 pub mod journal;
 pub mod layout;
 pub mod live;
+pub mod logs;
 pub mod oauth;
 pub mod perms;
 pub mod style;

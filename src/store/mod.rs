@@ -8,6 +8,7 @@ pub mod envphp;
 pub mod error;
 pub mod fsread;
 pub mod graphql;
+pub mod logs;
 pub mod module_xml;
 pub mod modules;
 pub mod perms;

@@ -25,6 +25,7 @@ mod json_contract;
 mod lab_smoke;
 mod live;
 mod logins;
+mod logs;
 mod modules;
 mod oauth;
 mod perms;

@@ -7,6 +7,7 @@
 //! * [`headers`]: step 3 (the Authorization header as sent, and as the server passes it);
 //! * [`perms`]: step 5 (file modes and owners, `perms:check` and `diagnose`'s quick pass);
 //! * [`server`]: step 6 (.htaccess and the web server's configuration);
+//! * [`logs`]: step 7 (access logs, Magento's logs and reports);
 //! * [`audit`]: step 9 (prevention);
 //! * [`store_wide`]: `diagnose` without a request (every problem of the store, for anyone).
 //!
@@ -17,6 +18,7 @@ mod audit;
 mod credentials;
 mod graphql;
 mod headers;
+mod logs;
 mod perms;
 mod roles;
 mod server;
@@ -85,10 +87,6 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ),
     ("session-storage-unwritable", "not implemented"),
     ("cookie-domain-mismatch", "not implemented"),
-    // Step 7 (logs): no check produces them yet.
-    ("log-auth-failures", "not implemented"),
-    ("log-brute-force", "not implemented"),
-    ("log-auth-exception", "not implemented"),
     // Step 9: no check produces them yet.
     ("audit-integration-all-resources", "not implemented"),
     ("audit-bearer-enabled", "not implemented"),
