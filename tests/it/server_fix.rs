@@ -720,4 +720,15 @@ fn a_kill_at_any_point_of_a_two_file_fix_is_undone_whole() {
     drop(held);
     let (out, err, code) = run(&s, &["fix", "--apply"]);
     assert_eq!(code, 0, "{out}{err}");
+    // An entry cut short (by an older m2auth, or by hand) is listed as damaged, never skipped.
+    let cut = s.path("var/m2auth/journal/20261207T000000.000Z-fix.json");
+    std::fs::write(&cut, "{\"format\": 1, \"id\": \"20261207T0").unwrap();
+    let (out, err, code) = run(&s, &["undo", "--list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("20261207T000000.000Z-fix.json  DAMAGED"),
+        "{out}"
+    );
+    let (out, _, _) = run(&s, &["undo", "--list", "--format", "json"]);
+    assert!(out.contains("\"damaged\""), "{out}");
 }
