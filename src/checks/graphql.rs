@@ -218,9 +218,16 @@ fn effective_caller(
                 .header("cookie")
                 .is_some_and(|c| c.contains("PHPSESSID"))
             {
+                // `Magento\GraphQl\Model\Config\DisableSession::isDisabled()`: the default-scope
+                // value compared with the string '1' (2.4.5+).
+                let disabled = ctx.config.get_default("graphql/session/disable");
                 d.skip(
                     CHECK,
-                    "the request sends a session cookie and no token: a logged-in storefront session makes it a customer's request (unless graphql/session/disable is 1); judged as a guest",
+                    if disabled.value.as_deref() == Some("1") {
+                        "the request sends a session cookie and no token, and graphql/session/disable is 1: GraphQL starts no session, the request is a guest's"
+                    } else {
+                        "the request sends a session cookie and no token: a logged-in storefront session makes it that customer's request (graphql/session/disable is not 1); judged as a guest"
+                    },
                 );
             }
             return Some(Caller::Guest);

@@ -208,7 +208,10 @@ pub struct RootField {
 /// The `Query`/`Mutation` fields of one `schema.graphqls` (types and `extend type`s alike:
 /// Magento merges every module's `type Query` into one).
 pub fn root_fields(schema: &str) -> Result<Vec<RootField>, String> {
-    let schema = empty_bodies(&legacy_implements(schema));
+    let schema = empty_bodies(&legacy_implements(&root_types_only(schema)));
+    if schema.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     let doc = s::parse_schema::<String>(&schema).map_err(|e| one_line(&e.to_string()))?;
     let mut out = Vec::new();
     for d in &doc.definitions {
@@ -241,6 +244,125 @@ pub fn root_fields(schema: &str) -> Result<Vec<RootField>, String> {
         }
     }
     Ok(out)
+}
+
+/// Only the `type Query`/`type Mutation` definitions (and `extend type`) of a schema file, every
+/// other character blanked to a space (newlines kept, so positions stay right): a module's file
+/// is mostly other types, and parsing only these is ~10× less work. Strings (`"…"`, `"""…"""`)
+/// and `#` comments are skipped when matching braces. A hand-written pre-filter: the parsing
+/// itself is graphql-parser's.
+fn root_types_only(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut keep = vec![false; b.len()];
+    let mut i = 0;
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => i = skip_string(b, i),
+            c if is_name(c) => {
+                let start = i;
+                while i < b.len() && is_name(b[i]) {
+                    i += 1;
+                }
+                let word = &text[start..i];
+                if word != "type" && word != "extend" {
+                    continue;
+                }
+                // `type Query`, `extend type Query`: the name after `type`.
+                let mut j = i;
+                let rest_word = |j: &mut usize| {
+                    while *j < b.len() && b[*j].is_ascii_whitespace() {
+                        *j += 1;
+                    }
+                    let s = *j;
+                    while *j < b.len() && is_name(b[*j]) {
+                        *j += 1;
+                    }
+                    &text[s..*j]
+                };
+                let mut next = rest_word(&mut j);
+                if word == "extend" {
+                    if next != "type" {
+                        continue;
+                    }
+                    next = rest_word(&mut j);
+                }
+                if next != "Query" && next != "Mutation" {
+                    continue;
+                }
+                // The body: up to the matching `}` (directives and `implements` before `{`).
+                let mut k = j;
+                while k < b.len() && b[k] != b'{' {
+                    if b[k] == b'"' {
+                        k = skip_string(b, k);
+                    } else {
+                        k += 1;
+                    }
+                }
+                let mut depth = 0usize;
+                while k < b.len() {
+                    match b[k] {
+                        b'"' => {
+                            k = skip_string(b, k);
+                            continue;
+                        }
+                        b'#' => {
+                            while k < b.len() && b[k] != b'\n' {
+                                k += 1;
+                            }
+                            continue;
+                        }
+                        b'{' => depth += 1,
+                        b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                k += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                keep[start..k.min(b.len())]
+                    .iter_mut()
+                    .for_each(|x| *x = true);
+                i = k;
+            }
+            _ => i += 1,
+        }
+    }
+    let mut out = Vec::with_capacity(b.len());
+    for (n, &c) in b.iter().enumerate() {
+        out.push(if keep[n] || c == b'\n' { c } else { b' ' });
+    }
+    // Only ASCII bytes were replaced (by spaces) or kept whole with their neighbours: a
+    // multi-byte character is either kept entirely (inside a kept range) or blanked byte by byte.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The index after the string starting at `i` (`"…"` with `\` escapes, or `"""…"""`).
+fn skip_string(b: &[u8], i: usize) -> usize {
+    if b[i..].starts_with(b"\"\"\"") {
+        let mut k = i + 3;
+        while k < b.len() && !b[k..].starts_with(b"\"\"\"") {
+            k += 1;
+        }
+        return (k + 3).min(b.len());
+    }
+    let mut k = i + 1;
+    while k < b.len() && b[k] != b'"' && b[k] != b'\n' {
+        if b[k] == b'\\' {
+            k += 1;
+        }
+        k += 1;
+    }
+    (k + 1).min(b.len())
 }
 
 /// Magento writes `implements A, B` (the legacy SDL form webonyx accepts with
@@ -642,6 +764,18 @@ mod tests {
             customer_token_arguments("{ customer { email } }", None),
             None
         );
+    }
+
+    #[test]
+    fn only_root_types_are_kept_with_their_lines() {
+        let t = "# x { y\ntype A { a: String @doc(description: \"} {\") }\ntype Query {\n  q: Int @resolver(class: \"X\\\\Y\")\n}\nextend type Mutation { m: Int }\ntype Mutations { z: Int }\n";
+        let r = root_types_only(t);
+        assert_eq!(r.lines().count(), t.lines().count());
+        assert!(!r.contains("type A") && !r.contains("Mutations"));
+        let f = root_fields(t).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].name.as_str(), f[0].line), ("q", 4));
+        assert_eq!(f[1].kind, OpKind::Mutation);
     }
 
     #[test]

@@ -956,3 +956,40 @@ fn an_all_resources_caller_on_a_self_route_needs_a_customer_token() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["root_cause"], "route-needs-customer-token", "{doc}");
 }
+
+/// SOAP: the operation named by the envelope is judged with its REST route's resources; GraphQL
+/// has no ACL routes (a usage error pointing at diagnose). Issue 14.
+#[test]
+fn soap_operations_get_their_rest_routes_verdict() {
+    let Some(s) = scenario() else { return };
+    let envelope = "<?xml version=\"1.0\"?><env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"http://m.test/soap/default?services=catalogProductRepositoryV1\"><env:Body><ns1:catalogProductRepositoryV1GetRequest><sku>abc</sku></ns1:catalogProductRepositoryV1GetRequest></env:Body></env:Envelope>";
+    let req = "POST /soap/default?services=catalogProductRepositoryV1";
+    let (code, doc) = s.check(req, &["--token", ERP_TOKEN, "--data", envelope]);
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["route"]["url"], "/V1/products/:sku", "{doc}");
+    assert_eq!(
+        doc["missing"],
+        serde_json::json!(["Magento_Catalog::products"])
+    );
+    assert_eq!(codes(&doc), vec!["acl-resource-missing"], "{doc}");
+    let (code, doc) = s.check(req, &["--token", FULL_TOKEN, "--data", envelope]);
+    assert_eq!(
+        (code, doc["allowed"].clone()),
+        (0, Value::Bool(true)),
+        "{doc}"
+    );
+    let out = lab::m2auth(
+        &[
+            "acl:check",
+            "--request",
+            "POST /graphql",
+            "--token",
+            FULL_TOKEN,
+            "--root",
+            s.root(),
+        ],
+        Path::new(s.root()),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("diagnose"));
+}

@@ -454,3 +454,36 @@ fn graphql_generate_customer_token_failures_are_the_login_checks() {
     ));
     login(super::PW).expect_root_cause("customer-locked");
 }
+
+#[test]
+fn graphql_session_cookie_without_a_token() {
+    let Some(s) = gql_store() else { return };
+    let out = gql(
+        &s,
+        "{ customer { email } }",
+        None,
+        &["-H", "Cookie: PHPSESSID=abc123"],
+    )
+    .expect_root_cause("route-needs-customer-token");
+    assert!(
+        out.doc()["skipped"]
+            .to_string()
+            .contains("graphql/session/disable is not 1"),
+        "{:#}",
+        out.doc()
+    );
+    s.config("graphql/session/disable", "1");
+    let out = gql(
+        &s,
+        "{ customer { email } }",
+        None,
+        &["-H", "Cookie: PHPSESSID=abc123"],
+    );
+    assert!(
+        out.doc()["skipped"]
+            .to_string()
+            .contains("GraphQL starts no session"),
+        "{:#}",
+        out.doc()
+    );
+}
