@@ -1,6 +1,7 @@
 //! UNDERSTAND: pure Magento knowledge, no I/O.
 
 pub mod acl;
+pub mod cache;
 pub mod cryptkey;
 pub mod defaults;
 pub mod encryptor;
@@ -8,6 +9,7 @@ pub mod jwt;
 pub mod oauth1;
 pub mod password;
 pub mod php;
+pub mod phpser;
 pub mod release;
 pub mod routes;
 pub mod token;
