@@ -3,6 +3,7 @@
 //! findings (or a reason it could not run) to a [`Diagnosis`]; none of them prints or writes.
 
 pub mod audit;
+pub mod cache;
 pub mod caller;
 pub mod credentials;
 pub mod headers;
@@ -97,6 +98,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     tokens::run(ctx, &mut d);
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
+    cache::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     server::run(ctx, &mut d);
     audit::run(ctx, &mut d);
