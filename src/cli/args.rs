@@ -124,6 +124,26 @@ pub enum Command {
     /// Sign a request with OAuth 1.0a HMAC-SHA256: the Authorization header, the base string and a curl command
     #[command(name = "oauth:sign")]
     OauthSign(OauthSignArgs),
+    /// Clean cache types by their tags, as bin/magento cache:clean does (file and Redis backends, without PHP); all types when none is given
+    #[command(name = "cache:clean")]
+    CacheClean(CacheArgs),
+    /// Flush the whole storage of the cache types' backends, as bin/magento cache:flush does (file: var/cache, var/page_cache; Redis: FLUSHDB)
+    #[command(name = "cache:flush")]
+    CacheFlush(CacheArgs),
+    /// The cache types, enabled or not (env.php cache_types), the backends and how many entries each type holds
+    #[command(name = "cache:status")]
+    CacheStatus,
+}
+
+/// `cache:clean` / `cache:flush`: the types.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Cache type ids (config, config_webservice, full_page…); none = every type
+    #[arg(value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// cache:flush: flush a Redis database that also holds keys that are not Magento cache entries (sessions, another store)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /

@@ -39,6 +39,9 @@ pub enum Job {
     IntegrationActivate(IntegrationConfig),
     TokenInspect(TokenConfig),
     OauthSign(SignConfig),
+    CacheClean(app::cache::CacheConfig),
+    CacheFlush(app::cache::CacheConfig),
+    CacheStatus(Common),
 }
 
 impl Job {
@@ -61,6 +64,9 @@ impl Job {
             Job::IntegrationActivate(c) => app::integration::activate(c),
             Job::TokenInspect(c) => app::token::inspect(c),
             Job::OauthSign(c) => app::oauth::sign(c),
+            Job::CacheClean(c) => app::cache::clean(c),
+            Job::CacheFlush(c) => app::cache::flush(c),
+            Job::CacheStatus(c) => app::cache::status(c),
         }
     }
 }
@@ -135,6 +141,17 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
         }),
         Command::Audit => Job::Audit(c),
         Command::Info => Job::Info(c),
+        Command::CacheClean(a) => Job::CacheClean(app::cache::CacheConfig {
+            common: c,
+            types: a.types,
+            force: a.force,
+        }),
+        Command::CacheFlush(a) => Job::CacheFlush(app::cache::CacheConfig {
+            common: c,
+            types: a.types,
+            force: a.force,
+        }),
+        Command::CacheStatus => Job::CacheStatus(c),
         Command::AclCheck(r) => acl_check(c, request, &r)?,
         Command::AclMatrix(m) => acl_matrix(c, &m, g.offline)?,
         Command::AclGrant(a) => Job::AclGrant(GrantConfig {

@@ -1,0 +1,84 @@
+//! Text of `cache:clean`, `cache:flush` and `cache:status`.
+
+use serde::Serialize;
+
+use crate::report::style::Style;
+
+/// One type's part in a command.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeResult {
+    pub id: String,
+    pub enabled: bool,
+    pub frontend: String,
+    /// Entries removed (clean) or held (status); `None` when the storage could not be read.
+    pub entries: Option<usize>,
+}
+
+/// One storage flushed.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendResult {
+    pub frontend: String,
+    pub backend: String,
+    pub removed: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CacheResult {
+    pub action: &'static str,
+    pub types: Vec<TypeResult>,
+    pub backends: Vec<BackendResult>,
+    pub notes: Vec<String>,
+}
+
+pub fn to_text(r: &CacheResult, style: &Style) -> String {
+    let mut out = String::new();
+    match r.action {
+        "clean" => {
+            for t in &r.types {
+                match t.entries {
+                    Some(n) => out.push_str(&format!(
+                        "{:<30} cleaned ({n} entr{} removed)\n",
+                        t.id,
+                        if n == 1 { "y" } else { "ies" }
+                    )),
+                    None => out.push_str(&format!("{:<30} disabled: left as it is\n", t.id)),
+                }
+            }
+        }
+        "flush" => {
+            for b in &r.backends {
+                out.push_str(&format!(
+                    "{} flushed: {} ({} entr{})\n",
+                    b.frontend,
+                    b.backend,
+                    b.removed,
+                    if b.removed == 1 { "y" } else { "ies" }
+                ));
+            }
+        }
+        _ => {
+            for b in &r.backends {
+                out.push_str(&format!(
+                    "{} {:<10} {} ({} entries)\n",
+                    style.bold("frontend"),
+                    b.frontend,
+                    b.backend,
+                    b.removed
+                ));
+            }
+            for t in &r.types {
+                out.push_str(&format!(
+                    "{:<30} {:<8} {:>7} entries  ({})\n",
+                    t.id,
+                    if t.enabled { "enabled" } else { "disabled" },
+                    t.entries.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                    t.frontend
+                ));
+            }
+        }
+    }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
