@@ -95,7 +95,10 @@ pub fn clean(c: &CacheConfig) -> Result<Outcome> {
         let enabled = sc::type_enabled(install, t);
         let frontend = sc::type_frontend(install, t);
         let entries = if enabled {
-            let n = fronts.get(install, &frontend)?.clean_type(&tag_of(t)).map_err(cache_err)?;
+            let n = fronts
+                .get(install, &frontend)?
+                .clean_type(&tag_of(t))
+                .map_err(cache_err)?;
             cleaned.push(t.clone());
             Some(n)
         } else {
@@ -135,7 +138,8 @@ pub fn clean(c: &CacheConfig) -> Result<Outcome> {
     }
     let text = report::cache::to_text(&out, &c.common.style);
     let json = serde_json::to_value(&out)?;
-    Ok(c.common.outcome(&ctx, Output::pick(c.common.format, || json, || text), 0))
+    Ok(c.common
+        .outcome(&ctx, Output::pick(c.common.format, || json, || text), 0))
 }
 
 /// `cache:flush [TYPE…]`.
@@ -207,7 +211,8 @@ pub fn flush(c: &CacheConfig) -> Result<Outcome> {
     );
     let text = report::cache::to_text(&out, &c.common.style);
     let json = serde_json::to_value(&out)?;
-    Ok(c.common.outcome(&ctx, Output::pick(c.common.format, || json, || text), 0))
+    Ok(c.common
+        .outcome(&ctx, Output::pick(c.common.format, || json, || text), 0))
 }
 
 /// `cache:status`: every type, enabled or not, and how many entries it holds.

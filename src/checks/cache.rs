@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Diagnosis;
 use crate::context::Context;
 use crate::findings::{Code, Evidence, Finding, Fix, Severity};
+use crate::magento::acl::eval::{Acl, RuleRow};
 use crate::magento::cache::ids;
 use crate::magento::phpser::{self, PhpValue};
 use crate::store::cache::{self as sc, BackendConf, Entry, Opened};
@@ -283,14 +284,59 @@ fn acl_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) {
             );
         }
     }
+    // Roles whose rows differ; then what Magento would decide for each resource of the merged
+    // acl.xml tree with either set of rules (rows that differ without changing a verdict, such
+    // as a missing row against an explicit deny, are not reported).
+    let changed: BTreeSet<u64> = cached
+        .keys()
+        .chain(stored.keys())
+        .filter(|k| cached.get(*k) != stored.get(*k))
+        .map(|k| k.0)
+        .collect();
+    if changed.is_empty() {
+        return;
+    }
+    let cached_rules: Vec<RuleRow> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            Some(RuleRow {
+                rule_id: r.get("rule_id").and_then(json_u64).unwrap_or(i as u64 + 1),
+                role_id: r.get("role_id").and_then(json_u64)?,
+                resource_id: r
+                    .get("resource_id")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                privileges: r
+                    .get("privileges")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+                permission: r
+                    .get("permission")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
+            })
+        })
+        .collect();
+    let (tree, _) = crate::store::acl::load_acl_tree(&ctx.install.modules);
+    let acl_db = Acl::build(&tree, &roles, &rules);
+    let acl_cached = Acl::build(&tree, &roles, &cached_rules);
+    let verdict = |b: bool| if b { "allowed" } else { "denied" };
     // role → [(resource, cached, stored)]
     let mut diffs: BTreeMap<u64, Vec<(String, String, String)>> = BTreeMap::new();
-    let keys: BTreeSet<&(u64, String)> = cached.keys().chain(stored.keys()).collect();
-    let perm = |m: &Rules, k: &(u64, String)| m.get(k).cloned().unwrap_or_else(|| "none".into());
-    for k in keys {
-        let (c, s) = (perm(&cached, k), perm(&stored, k));
-        if c != s {
-            diffs.entry(k.0).or_default().push((k.1.clone(), c, s));
+    for role in changed {
+        for id in tree.all_ids() {
+            let (c, s) = (
+                acl_cached.is_allowed(role, id).allowed,
+                acl_db.is_allowed(role, id).allowed,
+            );
+            if c != s {
+                diffs.entry(role).or_default().push((
+                    id.to_string(),
+                    verdict(c).into(),
+                    verdict(s).into(),
+                ));
+            }
         }
     }
     for (role, list) in diffs {
@@ -379,7 +425,10 @@ fn writability(ctx: &Context, cache: &mut Opened, d: &mut Diagnosis) {
             Ok(Some(why)) => d.push(
                 Finding::new(Code::CacheNotWritable, Severity::Warning)
                     .title("Redis refuses the store's cache writes")
-                    .detail(format!("The cache's Redis server ({}): {why}.", r.conf.describe()))
+                    .detail(format!(
+                        "The cache's Redis server ({}): {why}.",
+                        r.conf.describe()
+                    ))
                     .evidence(Evidence::other("redis:INFO", why)),
             ),
             Ok(None) => {}
@@ -391,7 +440,10 @@ fn writability(ctx: &Context, cache: &mut Opened, d: &mut Diagnosis) {
 
 /// Paths under `dir` (two levels) owned by another user than the owner of `root/app/etc`
 /// and not writable by that owner's group or others: the web server cannot replace them.
-fn unwritable_files(dir: &std::path::Path, root: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+fn unwritable_files(
+    dir: &std::path::Path,
+    root: &std::path::Path,
+) -> Vec<(std::path::PathBuf, String)> {
     use std::os::unix::fs::MetadataExt;
     let Ok(owner) = std::fs::metadata(root.join("app/etc")).map(|m| m.uid()) else {
         return Vec::new();
@@ -404,7 +456,11 @@ fn unwritable_files(dir: &std::path::Path, root: &std::path::Path) -> Vec<(std::
         {
             out.push((
                 p.to_path_buf(),
-                format!("owner uid {} (store files: uid {owner}), mode {:o}", m.uid(), m.mode() & 0o7777),
+                format!(
+                    "owner uid {} (store files: uid {owner}), mode {:o}",
+                    m.uid(),
+                    m.mode() & 0o7777
+                ),
             ));
         }
     };

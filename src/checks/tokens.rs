@@ -513,7 +513,10 @@ fn revocation(db: &dyn Database, c: &jwt::Claims, i: &mut Inspection, ctx: &Cont
                 }
                 let mut fix = new_token_fix(ctx, i.user.as_ref());
                 if db_before.is_none() {
-                    fix.summary = format!("{} (or flush the cache storage: the revocation lives only in the cache now)", fix.summary);
+                    fix.summary = format!(
+                        "{} (or flush the cache storage: the revocation lives only in the cache now)",
+                        fix.summary
+                    );
                     fix.commands.push("m2auth cache:flush".into());
                     fix.commands.push("bin/magento cache:flush".into());
                 }

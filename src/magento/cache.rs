@@ -63,7 +63,11 @@ pub const TYPES: &[CacheType] = &[
         "CUSTOMER_NOTIFICATION",
         "Customer Notification",
     ),
-    t("config_integration", "INTEGRATION", "Integrations Configuration"),
+    t(
+        "config_integration",
+        "INTEGRATION",
+        "Integrations Configuration",
+    ),
     t(
         "config_integration_api",
         "INTEGRATION_API_CONFIG",
@@ -80,7 +84,11 @@ pub const TYPES: &[CacheType] = &[
         frontend: "page_cache",
         label: "Page Cache",
     },
-    t("config_webservice", "WEBSERVICE", "Web Services Configuration"),
+    t(
+        "config_webservice",
+        "WEBSERVICE",
+        "Web Services Configuration",
+    ),
     t("translate", "TRANSLATE", "Translations"),
 ];
 

@@ -246,8 +246,10 @@ mod tests {
 
     #[test]
     fn nested_paths_and_scalars() {
-        let v = unserialize(br#"a:1:{s:5:"oauth";a:2:{i:0;N;s:1:"x";a:2:{s:1:"b";b:1;s:1:"d";d:0.5;}}}"#)
-            .unwrap();
+        let v = unserialize(
+            br#"a:1:{s:5:"oauth";a:2:{i:0;N;s:1:"x";a:2:{s:1:"b";b:1;s:1:"d";d:0.5;}}}"#,
+        )
+        .unwrap();
         assert_eq!(v.at("oauth/x/b").unwrap().as_php_string().unwrap(), "1");
         assert_eq!(v.at("oauth/0"), Some(&PhpValue::Null));
         assert!(unserialize(b"O:8:\"stdClass\":0:{}").is_err());

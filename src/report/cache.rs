@@ -71,7 +71,9 @@ pub fn to_text(r: &CacheResult, style: &Style) -> String {
                     "{:<30} {:<8} {:>7} entries  ({})\n",
                     t.id,
                     if t.enabled { "enabled" } else { "disabled" },
-                    t.entries.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                    t.entries
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "?".into()),
                     t.frontend
                 ));
             }

@@ -67,7 +67,8 @@ impl FileStore {
 
     /// The tag file of a tag.
     pub fn tag_file(&self, tag: &str) -> PathBuf {
-        self.tags_dir().join(format!("{}---{tag}", self.conf.prefix))
+        self.tags_dir()
+            .join(format!("{}---{tag}", self.conf.prefix))
     }
 
     pub fn load(&self, id: &str, now: i64) -> Result<Option<Entry>, CacheError> {
@@ -220,8 +221,7 @@ impl FileStore {
                 .append(true)
                 .open(&tp)
                 .map_err(io(&tp))?;
-            f.write_all(format!("{id}\n").as_bytes())
-                .map_err(io(&tp))?;
+            f.write_all(format!("{id}\n").as_bytes()).map_err(io(&tp))?;
         }
         Ok(())
     }
@@ -312,7 +312,8 @@ mod tests {
         assert!(fs.load("p_B", 200).unwrap().is_none(), "expired");
         assert_eq!(fs.count().unwrap(), 2);
         assert_eq!(
-            fs.clean_matching_tags(&tags(&["p_CONFIG", "p_MAGE"])).unwrap(),
+            fs.clean_matching_tags(&tags(&["p_CONFIG", "p_MAGE"]))
+                .unwrap(),
             1
         );
         assert!(fs.load("p_A", 100).unwrap().is_none());

@@ -99,7 +99,6 @@ fn count_entries(dir: &Path, depth: u32, cap: usize) -> usize {
     n
 }
 
-
 /// One cache frontend (`default` or `page_cache`) as env.php and Magento's defaults configure it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontend {
@@ -130,11 +129,9 @@ impl BackendConf {
         match self {
             BackendConf::File(f) => format!("file {}", f.dir.display()),
             BackendConf::Redis(r) => format!("redis {}", r.describe()),
-            BackendConf::L2 { remote, local } => format!(
-                "l2 ({} + local {})",
-                remote.describe(),
-                local.dir.display()
-            ),
+            BackendConf::L2 { remote, local } => {
+                format!("l2 ({} + local {})", remote.describe(), local.dir.display())
+            }
             BackendConf::Unsupported(c) => format!("{c} (not read)"),
         }
     }
@@ -160,7 +157,12 @@ pub fn frontend(install: &Installation, name: &str) -> Frontend {
     } else {
         "cache"
     };
-    let backend = backend_conf(install, &class, &format!("{base}/backend_options"), default_dir);
+    let backend = backend_conf(
+        install,
+        &class,
+        &format!("{base}/backend_options"),
+        default_dir,
+    );
     Frontend {
         name: name.to_string(),
         id_prefix,

@@ -76,6 +76,9 @@ impl RedisConf {
     }
 }
 
+/// The fields `d`, `t`, `m`, `i` of an entry's HASH.
+type HashFields = (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>, Option<i64>);
+
 pub struct RedisStore {
     pub conf: RedisConf,
     conn: redis::Connection,
@@ -88,7 +91,9 @@ impl RedisStore {
             message: m,
         };
         if conf.tls {
-            return Err(err("TLS connections (tls://) are not supported by m2auth".into()));
+            return Err(err(
+                "TLS connections (tls://) are not supported by m2auth".into()
+            ));
         }
         let addr = if conf.server.starts_with('/') {
             ConnectionAddr::Unix(conf.server.clone().into())
@@ -128,7 +133,7 @@ impl RedisStore {
     }
 
     pub fn load(&mut self, id: &str) -> Result<Option<Entry>, CacheError> {
-        let (d, t, m, i): (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>, Option<i64>) = redis::cmd("HMGET")
+        let (d, t, m, i): HashFields = redis::cmd("HMGET")
             .arg(format!("{KEY}{id}"))
             .arg(&["d", "t", "m", "i"])
             .query(&mut self.conn)
@@ -197,8 +202,12 @@ impl RedisStore {
         for chunk in ids.chunks(10_000) {
             let mut pipe = redis::pipe();
             pipe.atomic();
-            pipe.cmd("UNLINK")
-                .arg(chunk.iter().map(|i| format!("{KEY}{i}")).collect::<Vec<_>>());
+            pipe.cmd("UNLINK").arg(
+                chunk
+                    .iter()
+                    .map(|i| format!("{KEY}{i}"))
+                    .collect::<Vec<_>>(),
+            );
             let (n,): (usize,) = pipe.query(&mut self.conn).map_err(|e| self.err(e))?;
             removed += n;
         }
@@ -299,13 +308,8 @@ impl RedisStore {
         let used: u64 = field("used_memory")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let max: u64 = field("maxmemory")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        if max > 0
-            && used >= max
-            && field("maxmemory_policy").as_deref() == Some("noeviction")
-        {
+        let max: u64 = field("maxmemory").and_then(|v| v.parse().ok()).unwrap_or(0);
+        if max > 0 && used >= max && field("maxmemory_policy").as_deref() == Some("noeviction") {
             return Ok(Some(format!(
                 "memory is full ({used} of maxmemory {max} bytes, policy noeviction): writes answer -OOM"
             )));

@@ -5,6 +5,7 @@
 //! * [`credentials`]: step 1 (tokens, JWTs, OAuth 1.0a, admin and customer logins, crypt key);
 //! * [`roles`]: step 2 (ACL resources and routes);
 //! * [`headers`]: step 3 (the Authorization header as sent, and as the server passes it);
+//! * [`cache`]: step 4 (the cache entries the running store decides with, file and Redis);
 //! * [`server`]: step 6 (.htaccess and the web server's configuration);
 //! * [`audit`]: step 9 (prevention).
 //!
@@ -12,6 +13,7 @@
 //! named in an expectation of some test under tests/it/, or is in [`NOT_OFFLINE`] with its reason.
 
 mod audit;
+mod cache;
 mod credentials;
 mod headers;
 mod roles;
@@ -69,15 +71,8 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ("waf-blocked", "live: the WAF's response page"),
     ("request-redirected", "live: the redirect response"),
     ("tls-certificate-invalid", "live: the TLS handshake"),
-    // Step 4 (cache and session): needs a real cache backend; no check produces them yet.
-    (
-        "config-cache-stale",
-        "not implemented (needs a real cache backend)",
-    ),
-    (
-        "cache-not-writable",
-        "not implemented (needs a real cache backend)",
-    ),
+    // Step 4 (cache and session): no check produces them yet.
+    ("webapi-cache-stale", "not implemented"),
     ("session-storage-unwritable", "not implemented"),
     ("cookie-domain-mismatch", "not implemented"),
     // Step 5 (file permissions): no check produces them yet.
