@@ -12,8 +12,9 @@
 //! The Varnish purge `bin/magento` sends for a full flush is not sent (yet).
 
 use crate::app::{Common, Error, Outcome, Result};
-use crate::magento::cache::{self as mc, ids};
-use crate::report::cache::{BackendResult, CacheResult, TypeResult};
+use crate::fix::cache::TypeResult;
+use crate::fix::cache::known_types;
+use crate::report::cache::{BackendResult, CacheResult};
 use crate::report::{self, Output};
 use crate::store::cache::{self as sc, Opened};
 
@@ -25,17 +26,6 @@ pub struct CacheConfig {
     pub types: Vec<String>,
     /// `cache:flush`: flush a Redis database that holds other keys too.
     pub force: bool,
-}
-
-/// The known type ids: Magento's core types and any other in env.php `cache_types`.
-fn known_types(install: &crate::store::Installation) -> Vec<String> {
-    let mut v: Vec<String> = mc::TYPES.iter().map(|t| t.id.to_string()).collect();
-    for (t, _) in sc::type_states(install).unwrap_or_default() {
-        if !v.contains(&t) {
-            v.push(t);
-        }
-    }
-    v
 }
 
 fn chosen(install: &crate::store::Installation, asked: &[String]) -> Result<Vec<String>> {
@@ -54,27 +44,8 @@ fn chosen(install: &crate::store::Installation, asked: &[String]) -> Result<Vec<
     Ok(asked.to_vec())
 }
 
-fn tag_of(id: &str) -> String {
-    mc::cache_type(id)
-        .map(|t| t.tag.to_string())
-        .unwrap_or_else(|| id.to_ascii_uppercase())
-}
-
 fn cache_err(e: sc::CacheError) -> Error {
     Error::Failed(e.to_string())
-}
-
-/// The opened frontends, opened on first use.
-struct Frontends(Vec<Opened>);
-
-impl Frontends {
-    fn get(&mut self, install: &crate::store::Installation, name: &str) -> Result<&mut Opened> {
-        if let Some(i) = self.0.iter().position(|o| o.frontend.name == name) {
-            return Ok(&mut self.0[i]);
-        }
-        self.0.push(Opened::open(install, name).map_err(cache_err)?);
-        Ok(self.0.last_mut().expect("just pushed"))
-    }
 }
 
 /// `cache:clean [TYPE…]`.
@@ -82,55 +53,13 @@ pub fn clean(c: &CacheConfig) -> Result<Outcome> {
     let ctx = c.common.load(None)?;
     let install = &ctx.install;
     let types = chosen(install, &c.types)?;
-    let now = ctx.now.as_second();
-    let mut fronts = Frontends(Vec::new());
     let mut out = CacheResult {
         action: "clean",
-        types: Vec::new(),
+        types: crate::fix::cache::clean_types(install, &types, ctx.now.as_second())
+            .map_err(cache_err)?,
         backends: Vec::new(),
         notes: Vec::new(),
     };
-    let mut cleaned = Vec::new();
-    for t in &types {
-        let enabled = sc::type_enabled(install, t);
-        let frontend = sc::type_frontend(install, t);
-        let entries = if enabled {
-            let n = fronts
-                .get(install, &frontend)?
-                .clean_type(&tag_of(t))
-                .map_err(cache_err)?;
-            cleaned.push(t.clone());
-            Some(n)
-        } else {
-            None
-        };
-        out.types.push(TypeResult {
-            id: t.clone(),
-            enabled,
-            frontend,
-            entries,
-        });
-    }
-    // TypeList::cleanType() re-saves the invalidated-types list after each type.
-    if !cleaned.is_empty() {
-        let default = fronts.get(install, "default")?;
-        let mut map: serde_json::Map<String, serde_json::Value> = default
-            .load(ids::INVALIDATED, now)
-            .map_err(cache_err)?
-            .and_then(|e| serde_json::from_slice(&e.data).ok())
-            .unwrap_or_default();
-        for t in &cleaned {
-            map.remove(t);
-        }
-        let data = if map.is_empty() {
-            "[]".to_string()
-        } else {
-            serde_json::Value::Object(map).to_string()
-        };
-        default
-            .save(ids::INVALIDATED, data.as_bytes(), &[], None, now)
-            .map_err(cache_err)?;
-    }
     if types.iter().any(|t| t == "full_page") || c.types.is_empty() {
         out.notes.push(
             "Varnish hosts (env.php http_cache_hosts) are not purged by this version: purge them with `bin/magento cache:clean full_page` or your Varnish tooling if the store uses Varnish".into(),
@@ -226,50 +155,19 @@ pub fn status(common: &Common) -> Result<Outcome> {
 
 /// The types with their state and entry counts, and the frontends' backends.
 pub fn gather_status(install: &crate::store::Installation) -> CacheResult {
-    let mut fronts = Frontends(Vec::new());
-    let mut out = CacheResult {
+    let st = crate::fix::cache::status(install);
+    CacheResult {
         action: "status",
-        types: Vec::new(),
-        backends: Vec::new(),
-        notes: Vec::new(),
-    };
-    for t in known_types(install) {
-        let frontend = sc::type_frontend(install, &t);
-        let entries = match fronts.get(install, &frontend) {
-            Ok(o) => match o.count_type(&tag_of(&t)) {
-                Ok(n) => Some(n),
-                Err(e) => {
-                    out.notes.push(e.to_string());
-                    None
-                }
-            },
-            Err(e) => {
-                let m = e.to_string();
-                if !out.notes.contains(&m) {
-                    out.notes.push(m);
-                }
-                None
-            }
-        };
-        out.types.push(TypeResult {
-            enabled: sc::type_enabled(install, &t),
-            id: t,
-            frontend,
-            entries,
-        });
+        types: st.types,
+        backends: st
+            .backends
+            .into_iter()
+            .map(|(frontend, backend, removed)| BackendResult {
+                frontend,
+                backend,
+                removed,
+            })
+            .collect(),
+        notes: st.notes,
     }
-    for name in ["default", "page_cache"] {
-        let f = sc::frontend(install, name);
-        let removed = fronts
-            .get(install, name)
-            .ok()
-            .and_then(|o| o.storage.count().ok())
-            .unwrap_or(0);
-        out.backends.push(BackendResult {
-            frontend: name.to_string(),
-            backend: f.backend.describe(),
-            removed,
-        });
-    }
-    out
 }

@@ -34,13 +34,18 @@ pub struct UndoConfig {
 pub fn fix(c: &FixConfig) -> Result<Outcome> {
     let common = &c.common;
     let ctx = common.load(c.request.clone())?;
-    let plan = crate::fix::server::plan(&ctx);
+    let mut plan = crate::fix::server::plan(&ctx);
     let applied = if c.apply {
         crate::fix::server::apply(&ctx, &plan, common.command.clone())
             .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?
     } else {
         None
     };
+    if c.apply && !plan.cache_clean.is_empty() {
+        crate::fix::cache::clean_types(&ctx.install, &plan.cache_clean, ctx.now.as_second())
+            .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?;
+        plan.cache_cleaned = true;
+    }
     let out = Output::pick(
         common.format,
         || plan.to_json(applied.as_ref()),

@@ -4,15 +4,7 @@ use serde::Serialize;
 
 use crate::report::style::Style;
 
-/// One type's part in a command.
-#[derive(Debug, Clone, Serialize)]
-pub struct TypeResult {
-    pub id: String,
-    pub enabled: bool,
-    pub frontend: String,
-    /// Entries removed (clean) or held (status); `None` when the storage could not be read.
-    pub entries: Option<usize>,
-}
+pub use crate::fix::cache::TypeResult;
 
 /// One storage flushed.
 #[derive(Debug, Clone, Serialize)]

@@ -86,14 +86,22 @@ impl FixPlan {
                 }
             }
         }
+        if self.cache_cleaned {
+            out.push_str(&format!(
+                "cleaned the cache type(s) {}\n",
+                self.cache_clean.join(", ")
+            ));
+        }
         match applied {
             Some(l) => out.push_str(&format!(
                 "applied: {} file(s) changed; journal {} (m2auth undo reverses it)\n",
                 l.entry.files.len(),
                 l.entry.id
             )),
-            None if !self.edits.is_empty() => {
-                out.push_str("nothing was changed: run with --apply to make the edits above\n")
+            None if !self.edits.is_empty()
+                || (!self.cache_clean.is_empty() && !self.cache_cleaned) =>
+            {
+                out.push_str("nothing was changed: run with --apply to make the changes above\n")
             }
             None => {}
         }
@@ -106,6 +114,8 @@ impl FixPlan {
             "edits": self.edits,
             "manual": self.manual,
             "afterwards": self.afterwards,
+            "cache_clean": self.cache_clean,
+            "cache_cleaned": self.cache_cleaned,
             "applied": applied.is_some(),
             "journal": applied.map(|l| l.entry.id.clone()),
         })

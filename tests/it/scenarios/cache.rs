@@ -396,3 +396,64 @@ fn cached_revocation_decides_after_the_row_is_deleted() {
     // A flush leaves mage-tags/ and foreign files, as the library does.
     assert!(cache_dir(&s).join("mage-tags").is_dir());
 }
+
+#[test]
+fn fix_cleans_exactly_the_stale_types() {
+    let Some(s) = file_store() else { return };
+    config_rows(&s);
+    if file_config(&s, "0").is_none() {
+        return;
+    }
+    file_entry(
+        &cache_dir(&s),
+        &format!("{P}LAYOUT_X"),
+        b"layout",
+        &[&format!("{P}LAYOUT_GENERAL_CACHE_TAG"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    )
+    .unwrap();
+    let req = [
+        "--request",
+        "GET /V1/products/abc",
+        "--token",
+        &admin_jwt(),
+        "--offline",
+    ];
+    let mut args = vec!["fix"];
+    args.extend_from_slice(&req);
+    let plan = s.run(&args).expect_exit(0);
+    assert_eq!(
+        plan.doc()["cache_clean"],
+        serde_json::json!(["config"]),
+        "{}",
+        plan.doc()
+    );
+    let status = s.run(&["cache:status"]).expect_exit(0);
+    let count = |doc: &serde_json::Value, t: &str| {
+        doc["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == t)
+            .unwrap()["entries"]
+            .clone()
+    };
+    assert_eq!(count(status.doc(), "config"), 1, "{}", status.doc());
+    assert_eq!(count(status.doc(), "layout"), 1, "{}", status.doc());
+    args.push("--apply");
+    let applied = s.run(&args).expect_exit(0);
+    assert_eq!(applied.doc()["cache_cleaned"], true, "{}", applied.doc());
+    let status = s.run(&["cache:status"]).expect_exit(0);
+    assert_eq!(count(status.doc(), "config"), 0, "{}", status.doc());
+    assert_eq!(count(status.doc(), "layout"), 1, "{}", status.doc());
+    let info = s.run(&["info"]).expect_exit(0);
+    assert_eq!(
+        info.doc()["cache"]["default"]["entries"],
+        2,
+        "{}",
+        info.doc()
+    );
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("config-cache-stale");
+}
