@@ -53,29 +53,55 @@ fn is_file_backend(class: &str) -> bool {
 }
 
 /// Why a stale cached configuration or ACL cannot be ruled out, or `None` when the cache is
-/// known to be empty (nothing cached: the store reads the database as it is).
+/// empty or its configuration entry was read (then step 4 compares it with the database and
+/// says itself what is stale).
 pub fn staleness_doubt(install: &Installation) -> Option<String> {
-    match backend(install) {
-        Backend::Remote(class) => Some(format!(
-            "the configuration and ACL caches are kept by {class} (env.php cache/frontend/default/backend), which this version does not read"
-        )),
-        Backend::Files(dir) => {
-            let entries = count_entries(&dir, 3, 10_000);
-            let shown = dir
-                .strip_prefix(&install.root)
-                .unwrap_or(&dir)
-                .display()
-                .to_string();
-            match entries {
-                0 => None,
-                n => Some(format!(
-                    "{shown} holds {n}{} cached entr{} that this version does not compare with the database",
-                    if n >= 10_000 { "+" } else { "" },
-                    if n == 1 { "y" } else { "ies" }
-                )),
-            }
+    let f = frontend(install, "default");
+    let mut storage = match Storage::open(&f.backend) {
+        Ok(s) => s,
+        Err(e) => {
+            return Some(format!(
+                "the configuration and ACL caches ({}) could not be read: {e}",
+                f.backend.describe()
+            ));
         }
+    };
+    let entries = match (&f.backend, storage.count()) {
+        (BackendConf::File(conf), _) => count_entries(&conf.dir, 3, 10_000),
+        (_, Ok(n)) => n,
+        (_, Err(e)) => return Some(format!("the cache could not be read: {e}")),
+    };
+    if entries == 0 {
+        return None;
     }
+    let now = jiff::Timestamp::now().as_second();
+    let id = mc::backend_id(&f.id_prefix, mc::ids::SYSTEM_DEFAULT);
+    let readable = match storage.load(&id, now) {
+        Ok(Some(e)) => {
+            let text = e.text();
+            text.starts_with("a:")
+                || crate::magento::encryptor::decrypt(&text, &install.crypt_keys()).is_ok()
+        }
+        _ => false,
+    };
+    if readable {
+        return None;
+    }
+    let shown = match &f.backend {
+        BackendConf::File(conf) => conf
+            .dir
+            .strip_prefix(&install.root)
+            .unwrap_or(&conf.dir)
+            .display()
+            .to_string(),
+        other => other.describe(),
+    };
+    Some(format!(
+        "{shown} holds {entries}{} cached entr{} but no configuration entry m2auth could read under the id prefix {} (another prefix, or an unreadable entry), so they were not compared with the database",
+        if entries >= 10_000 { "+" } else { "" },
+        if entries == 1 { "y" } else { "ies" },
+        f.id_prefix
+    ))
 }
 
 /// Regular files under `dir` (`mage--*/mage---*`), up to `depth` levels and `cap` files; symlinks
