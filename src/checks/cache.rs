@@ -76,6 +76,103 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     let now = ctx.now.as_second();
     config_stale(ctx, &mut cache, now, d);
     acl_stale(ctx, &mut cache, now, d);
+    if sc::type_enabled(&ctx.install, "config_webservice") {
+        webapi_stale(ctx, now, d);
+    }
+}
+
+/// The cached REST route map (`webapi_config`, JSON of the merged webapi.xml:
+/// `routes[<url>][<METHOD>].resources{<id>: true}`) against the enabled modules' webapi.xml.
+fn webapi_stale(ctx: &Context, now: i64, d: &mut Diagnosis) {
+    let frontend = sc::type_frontend(&ctx.install, "config_webservice");
+    let Ok(mut cache) = Opened::open(&ctx.install, &frontend) else {
+        return;
+    };
+    let entry = match cache.load(ids::WEBAPI_CONFIG, now) {
+        Ok(Some(e)) => e,
+        Ok(None) => return,
+        Err(e) => {
+            d.skip("webapi-cache-stale", e.to_string());
+            return;
+        }
+    };
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&entry.data) else {
+        d.skip(
+            "webapi-cache-stale",
+            format!("cache entry {} is not JSON", entry.id),
+        );
+        return;
+    };
+    let Some(cached_routes) = doc.get("routes").and_then(|r| r.as_object()) else {
+        return;
+    };
+    let mut cached: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (url, methods) in cached_routes {
+        for (method, r) in methods.as_object().into_iter().flatten() {
+            let res = r
+                .get("resources")
+                .and_then(|x| x.as_object())
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            cached.insert((url.clone(), method.to_ascii_uppercase()), res);
+        }
+    }
+    let (index, _) = crate::store::webapi::load_routes(&ctx.install.modules);
+    let ours: BTreeMap<(String, String), BTreeSet<String>> = index
+        .routes()
+        .iter()
+        .map(|r| {
+            (
+                (r.url.clone(), r.method.to_ascii_uppercase()),
+                r.resources.iter().cloned().collect(),
+            )
+        })
+        .collect();
+    let mut changes = Vec::new();
+    for (k, res) in &ours {
+        match cached.get(k) {
+            None => changes.push(format!(
+                "{} {} added (not in the cache: the store answers 404)",
+                k.1, k.0
+            )),
+            Some(c) if c != res => changes.push(format!(
+                "{} {}: cached resources {}, webapi.xml {}",
+                k.1,
+                k.0,
+                c.iter().cloned().collect::<Vec<_>>().join(","),
+                res.iter().cloned().collect::<Vec<_>>().join(",")
+            )),
+            _ => {}
+        }
+    }
+    for k in cached.keys() {
+        if !ours.contains_key(k) {
+            changes.push(format!(
+                "{} {} removed (still served from the cache)",
+                k.1, k.0
+            ));
+        }
+    }
+    if changes.is_empty() {
+        return;
+    }
+    let n = changes.len();
+    let more = n.saturating_sub(8);
+    d.push(
+        Finding::new(Code::WebapiCacheStale, Severity::Warning)
+            .title("The running store still routes REST calls with the cached route map")
+            .detail(format!(
+                "The cached web API configuration differs from the enabled modules' webapi.xml on {n} route{}: {}{}. Until config_webservice is cleaned the store matches routes and ACL resources with the cached map.",
+                if n == 1 { "" } else { "s" },
+                changes.iter().take(8).cloned().collect::<Vec<_>>().join("; "),
+                if more > 0 { format!("; and {more} more") } else { String::new() }
+            ))
+            .evidence(Evidence::other(
+                format!("cache:{}", entry.id),
+                format!("{} cached routes", cached.len()),
+            ))
+            .fix(clean_fix("config_webservice")),
+    );
 }
 
 fn clean_fix(types: &str) -> Fix {

@@ -286,3 +286,32 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// The cached web API configuration as `Magento\Webapi\Model\Config` stores it (JSON of the
+/// merged webapi.xml: `routes[<url>][<METHOD>]` with `resources{<ref>: true}`), made by PHP's
+/// DOM from the store's vendor/magento/module-*/etc/webapi.xml, minus the routes in `drop`
+/// (`"METHOD URL"`).
+pub fn php_webapi_config(root: &Path, drop: &[&str]) -> Option<String> {
+    let drop = format!(
+        "[{}]",
+        drop.iter()
+            .map(|d| php_quote(d))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    php(&format!(
+        r#"$routes = []; $drop = {drop};
+foreach (glob({root} . '/vendor/magento/module-*/etc/webapi.xml') as $f) {{
+  $d = new DOMDocument(); $d->load($f);
+  foreach ($d->getElementsByTagName('route') as $r) {{
+    $url = trim($r->getAttribute('url')); $m = $r->getAttribute('method');
+    if (in_array("$m $url", $drop)) continue;
+    $res = [];
+    foreach ($r->getElementsByTagName('resource') as $x) $res[$x->getAttribute('ref')] = true;
+    $routes[$url][$m] = ['secure' => $r->getAttribute('secure') === 'true', 'resources' => $res];
+  }}
+}}
+echo json_encode(['services' => new stdClass, 'routes' => $routes]);"#,
+        root = php_quote(root.to_str().unwrap()),
+    ))
+}

@@ -457,3 +457,48 @@ fn fix_cleans_exactly_the_stale_types() {
     s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
         .expect_no_code("config-cache-stale");
 }
+
+fn file_webapi(s: &Scenario, drop: &[&str]) -> Option<()> {
+    let json = crate::lab::cache::php_webapi_config(s.root(), drop)?;
+    file_entry(
+        &cache_dir(s),
+        &format!("{P}WEBAPI_CONFIG"),
+        json.as_bytes(),
+        &[&format!("{P}WEBSERVICE"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    )
+}
+
+#[test]
+fn healthy_cached_route_map() {
+    let Some(s) = file_store() else { return };
+    if file_webapi(&s, &[]).is_none() {
+        return;
+    }
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("webapi-cache-stale")
+        .expect_no_error();
+}
+
+#[test]
+fn webapi_cache_stale_after_a_deploy() {
+    let Some(s) = file_store() else { return };
+    // The map was cached before the products route existed.
+    if file_webapi(&s, &["GET /V1/products/:sku"]).is_none() {
+        return;
+    }
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("webapi-cache-stale");
+    let f = out.finding("webapi-cache-stale").to_string();
+    assert!(
+        f.contains("GET /V1/products/:sku added")
+            && f.contains(&format!("cache:{P}WEBAPI_CONFIG"))
+            && f.contains("m2auth cache:clean config_webservice"),
+        "{f}"
+    );
+    s.run(&["cache:clean", "config_webservice"]).expect_exit(0);
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("webapi-cache-stale");
+}

@@ -72,7 +72,6 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ("request-redirected", "live: the redirect response"),
     ("tls-certificate-invalid", "live: the TLS handshake"),
     // Step 4 (cache and session): no check produces them yet.
-    ("webapi-cache-stale", "not implemented"),
     ("session-storage-unwritable", "not implemented"),
     ("cookie-domain-mismatch", "not implemented"),
     // Step 5 (file permissions): no check produces them yet.
