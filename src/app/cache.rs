@@ -171,3 +171,76 @@ pub fn gather_status(install: &crate::store::Installation) -> CacheResult {
         notes: st.notes,
     }
 }
+
+/// Options of `cache:enable` / `cache:disable`.
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    pub common: Common,
+    pub types: Vec<String>,
+    pub enable: bool,
+    /// Write env.php (otherwise the plan only).
+    pub apply: bool,
+}
+
+/// `cache:enable TYPE…` / `cache:disable TYPE…`: env.php `cache_types`, journaled. As
+/// `bin/magento cache:enable` does, newly enabled types are cleaned first (their entries may be
+/// older than the data).
+pub fn set_state(c: &StateConfig) -> Result<Outcome> {
+    let ctx = c.common.load(None)?;
+    let install = &ctx.install;
+    if c.types.is_empty() {
+        return Err(Error::Usage("name at least one cache type".into()));
+    }
+    let types = chosen(install, &c.types)?;
+    let (path, after, preview) = crate::fix::cache::set_types_edit(install, &types, c.enable)
+        .map_err(|e| Error::refused(&ctx.masker, &e))?;
+    let verb = if c.enable { "enable" } else { "disable" };
+    let mut notes = Vec::new();
+    let mut journal_id = None;
+    if preview.is_empty() {
+        notes.push(format!("already {verb}d: nothing to change"));
+    } else if c.apply {
+        if c.enable {
+            let newly: Vec<String> = types
+                .iter()
+                .filter(|t| !crate::store::cache::type_enabled(install, t))
+                .cloned()
+                .collect();
+            if !newly.is_empty() {
+                // The clean runs on the types as enabled (AccessProxy would skip them disabled).
+                crate::fix::cache::clean_types_unchecked(install, &newly).map_err(cache_err)?;
+            }
+        }
+        let meta = crate::fix::journal::EntryMeta {
+            title: format!("cache:{verb} {}", types.join(" ")),
+            slug: format!("cache-{verb}"),
+            command: c.common.command.clone(),
+            masker: ctx.masker.clone(),
+        };
+        let listed = crate::fix::journal::Journal::for_root(&install.root)
+            .apply_files(
+                &meta,
+                &[(
+                    path.clone(),
+                    after,
+                    format!("cache_types: {verb} {}", types.join(", ")),
+                )],
+            )
+            .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?;
+        journal_id = listed.map(|l| l.entry.id);
+    } else {
+        notes.push("nothing was changed: run with --apply to write app/etc/env.php".into());
+    }
+    let doc = serde_json::json!({
+        "action": verb,
+        "types": types,
+        "file": path.display().to_string(),
+        "changes": preview,
+        "applied": journal_id.is_some(),
+        "journal": journal_id,
+        "notes": notes,
+    });
+    let text = report::cache::state_text(&doc);
+    Ok(c.common
+        .outcome(&ctx, Output::pick(c.common.format, || doc, || text), 0))
+}

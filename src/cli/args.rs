@@ -133,6 +133,20 @@ pub enum Command {
     /// The cache types, enabled or not (env.php cache_types), the backends and how many entries each type holds
     #[command(name = "cache:status")]
     CacheStatus,
+    /// Enable cache types in app/etc/env.php (cache_types), cleaning them first as bin/magento does; a plan unless --apply; journaled
+    #[command(name = "cache:enable")]
+    CacheEnable(CacheTypesArgs),
+    /// Disable cache types in app/etc/env.php (cache_types); a plan unless --apply; journaled
+    #[command(name = "cache:disable")]
+    CacheDisable(CacheTypesArgs),
+}
+
+/// `cache:enable` / `cache:disable`: the types.
+#[derive(Debug, Clone, Args)]
+pub struct CacheTypesArgs {
+    /// Cache type ids (config, config_webservice, full_page…)
+    #[arg(value_name = "TYPE", required = true)]
+    pub types: Vec<String>,
 }
 
 /// `cache:clean` / `cache:flush`: the types.

@@ -42,6 +42,7 @@ pub enum Job {
     CacheClean(app::cache::CacheConfig),
     CacheFlush(app::cache::CacheConfig),
     CacheStatus(Common),
+    CacheState(app::cache::StateConfig),
 }
 
 impl Job {
@@ -67,6 +68,7 @@ impl Job {
             Job::CacheClean(c) => app::cache::clean(c),
             Job::CacheFlush(c) => app::cache::flush(c),
             Job::CacheStatus(c) => app::cache::status(c),
+            Job::CacheState(c) => app::cache::set_state(c),
         }
     }
 }
@@ -152,6 +154,18 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             force: a.force,
         }),
         Command::CacheStatus => Job::CacheStatus(c),
+        Command::CacheEnable(a) => Job::CacheState(app::cache::StateConfig {
+            common: c,
+            types: a.types,
+            enable: true,
+            apply: g.apply,
+        }),
+        Command::CacheDisable(a) => Job::CacheState(app::cache::StateConfig {
+            common: c,
+            types: a.types,
+            enable: false,
+            apply: g.apply,
+        }),
         Command::AclCheck(r) => acl_check(c, request, &r)?,
         Command::AclMatrix(m) => acl_matrix(c, &m, g.offline)?,
         Command::AclGrant(a) => Job::AclGrant(GrantConfig {

@@ -168,3 +168,89 @@ pub fn status(install: &crate::store::Installation) -> Status {
         notes,
     }
 }
+
+/// The env.php edit of `cache:enable` / `cache:disable`: each type's `cache_types` entry set to
+/// 1 or 0 in place (a missing type is added after the last entry, with its indentation), the
+/// rest of the file byte for byte. Magento's `Cache\State::persist()` writes the same values
+/// through the deployment-config writer (which re-exports the whole file); m2auth changes only
+/// those lines, so the journal holds only them. `(path, new text, changed lines)`, or why not.
+pub fn set_types_edit(
+    install: &crate::store::Installation,
+    types: &[String],
+    enabled: bool,
+) -> Result<(std::path::PathBuf, String, Vec<String>), String> {
+    let path = install.root.join(crate::store::root::ENV_PHP);
+    let env = install
+        .env
+        .as_ref()
+        .ok_or_else(|| "app/etc/env.php does not exist".to_string())?;
+    let states = crate::store::cache::type_states(install).ok_or_else(|| {
+        "app/etc/env.php has no cache_types array: run `bin/magento cache:enable` once".to_string()
+    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let value = if enabled { "1" } else { "0" };
+    let mut preview = Vec::new();
+    let mut missing = Vec::new();
+    for t in types {
+        let known = states.iter().any(|(id, _)| id == t);
+        let line = env.line(&format!("cache_types/{t}"));
+        match (known, line) {
+            (true, Some(n)) => {
+                let i = n as usize - 1;
+                let re = fancy_regex::Regex::new(&format!(
+                    r#"(['"]{}['"]\s*=>\s*)([^,\]\)\s]+)"#,
+                    fancy_regex::escape(t)
+                ))
+                .expect("a valid pattern");
+                let old = lines.get(i).cloned().unwrap_or_default();
+                let new = re.replace(&old, format!("${{1}}{value}")).into_owned();
+                if new == old && !re.is_match(&old).unwrap_or(false) {
+                    return Err(format!(
+                        "app/etc/env.php:{n}: the cache_types entry of {t} is not a plain value m2auth can change"
+                    ));
+                }
+                if new != old {
+                    preview.push(format!("{n}: {}", new.trim_end()));
+                    lines[i] = new;
+                }
+            }
+            _ => missing.push(t.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        let last = states
+            .last()
+            .and_then(|(id, _)| env.line(&format!("cache_types/{id}")))
+            .ok_or_else(|| {
+                "app/etc/env.php cache_types is empty or not one entry per line".to_string()
+            })?;
+        let i = last as usize - 1;
+        let prev = lines[i].trim_end_matches(['\r', '\n']).to_string();
+        let indent: String = prev.chars().take_while(|c| c.is_whitespace()).collect();
+        if !prev.trim_end().ends_with(',') {
+            lines[i] = format!("{},{nl}", prev.trim_end());
+        }
+        for (k, t) in missing.iter().enumerate() {
+            let add = format!("{indent}'{t}' => {value},{nl}");
+            preview.push(format!("{}: {}", last as usize + 1 + k, add.trim_end()));
+            lines.insert(i + 1 + k, add);
+        }
+    }
+    Ok((path, lines.concat(), preview))
+}
+
+/// `matchingTag [TYPE_TAG, MAGE]` for `types` whatever their state (`cache:enable` cleans the
+/// types it turns on, as `Console\Command\CacheEnableCommand` does).
+pub fn clean_types_unchecked(
+    install: &crate::store::Installation,
+    types: &[String],
+) -> Result<usize, crate::store::cache::CacheError> {
+    let mut n = 0;
+    for t in types {
+        let front = crate::store::cache::type_frontend(install, t);
+        n += crate::store::cache::Opened::open(install, &front)?.clean_type(&tag_of(t))?;
+    }
+    Ok(n)
+}

@@ -76,3 +76,22 @@ pub fn to_text(r: &CacheResult, style: &Style) -> String {
     }
     out
 }
+
+/// Text of `cache:enable` / `cache:disable` (from their JSON).
+pub fn state_text(doc: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for c in doc["changes"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "{}:{}\n",
+            doc["file"].as_str().unwrap_or(""),
+            c.as_str().unwrap_or("")
+        ));
+    }
+    if let Some(j) = doc["journal"].as_str() {
+        out.push_str(&format!("applied; journal {j} (m2auth undo reverses it)\n"));
+    }
+    for n in doc["notes"].as_array().into_iter().flatten() {
+        out.push_str(&format!("note: {}\n", n.as_str().unwrap_or("")));
+    }
+    out
+}

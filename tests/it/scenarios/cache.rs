@@ -502,3 +502,73 @@ fn webapi_cache_stale_after_a_deploy() {
     s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
         .expect_no_code("webapi-cache-stale");
 }
+
+/// `m2auth ARGS --root R --format json` without rewriting the store's files (the scenario's
+/// `run` writes env.php from its spec first).
+fn run_as_is(s: &Scenario, args: &[&str]) -> (i32, serde_json::Value) {
+    let root = s.root().to_str().unwrap().to_string();
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--root", &root, "--format", "json"]);
+    let (code, doc, _) = crate::lab::report::run_json_doc(&all, s.root());
+    (code, doc)
+}
+
+#[test]
+fn cache_enable_and_disable_write_env_php_journaled() {
+    let Some(s) = file_store() else { return };
+    s.run(&["cache:status"]).expect_exit(0);
+    let env = s.root().join("app/etc/env.php");
+    let before = std::fs::read_to_string(&env).unwrap();
+    let (code, plan) = run_as_is(&s, &["cache:disable", "config"]);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        before,
+        "a plan writes nothing"
+    );
+    let (code, done) = run_as_is(&s, &["cache:disable", "config", "--apply"]);
+    assert_eq!((code, done["applied"].clone()), (0, true.into()), "{done}");
+    let after = std::fs::read_to_string(&env).unwrap();
+    assert!(after.contains("'config' => 0,"), "{after}");
+    let changed: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed.len(),
+        1,
+        "only the config line changes: {changed:?}"
+    );
+    let (_, status) = run_as_is(&s, &["cache:status"]);
+    let config = status["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "config")
+        .unwrap();
+    assert_eq!(config["enabled"], false, "{status}");
+    // A type env.php does not list is added; then undo restores the file.
+    let (code, done) = run_as_is(
+        &s,
+        &[
+            "cache:enable",
+            "config",
+            "graphql_query_resolver_result",
+            "--apply",
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    let text = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        text.contains("'config' => 1,") && text.contains("'graphql_query_resolver_result' => 1,"),
+        "{text}"
+    );
+    let (code, _) = run_as_is(&s, &["undo", "--apply"]);
+    let (code2, _) = run_as_is(&s, &["undo", "--apply"]);
+    assert_eq!((code, code2), (0, 0));
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), before);
+    let root = s.root().to_str().unwrap().to_string();
+    let out = crate::lab::m2auth(&["cache:enable", "nope", "--root", &root], s.root());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
