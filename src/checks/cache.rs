@@ -262,6 +262,10 @@ fn leaves(tree: &PhpValue, prefix: &str, out: &mut BTreeMap<String, String>) {
 }
 
 fn config_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) {
+    // Without the database the stored values are unknown: nothing to compare the cache with.
+    if ctx.db_for("config-cache-stale").is_err() {
+        return;
+    }
     let (entry, tree) = match cached_config(ctx, cache, now) {
         Ok(Some(x)) => x,
         Ok(None) => return,
@@ -274,22 +278,17 @@ fn config_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) 
     leaves(&tree, "", &mut cached);
     let relevant = |p: &str| AUTH_PATHS.iter().any(|a| p.starts_with(a));
     let mut paths: BTreeSet<String> = cached.keys().filter(|p| relevant(p)).cloned().collect();
-    if ctx.db.is_some() {
-        paths.extend(
-            ctx.config
-                .default_db_paths()
-                .into_iter()
-                .filter(|p| relevant(p)),
-        );
-    }
+    paths.extend(
+        ctx.config
+            .default_db_paths()
+            .into_iter()
+            .filter(|p| relevant(p)),
+    );
     for path in paths {
         let ours = ctx.config.get_default(&path);
         if matches!(ours.origin, crate::store::config::Origin::Unset) && cached.contains_key(&path)
         {
             // Magento's config.xml may ship a default m2auth does not know: not comparable.
-            continue;
-        }
-        if matches!(ours.origin, crate::store::config::Origin::Db { .. }) && ctx.db.is_none() {
             continue;
         }
         let stored = ours.value.clone().unwrap_or_default();
