@@ -3,7 +3,7 @@
 #
 #   bench/run.sh                    # full run (generates a 1 GiB dump once, ~4 minutes)
 #   bench/run.sh --quick            # 200 MiB dump, fewer runs
-#   bench/run.sh [--quick] --only live   # one section: info, dump, acl, cred, live or logs (1-5, 7)
+#   bench/run.sh [--quick] --only live   # one section: info, dump, acl, cred, live, cache or logs (1-8)
 #
 # It builds m2auth in release mode, generates a store with every core module (bench/gen-store.py)
 # and mysqldump files (bench/gen-dump.py) under $M2AUTH_BENCH_DIR (default /tmp/m2auth-bench),
@@ -18,12 +18,12 @@ size=1G runs=10 only=
 while (($#)); do
     case $1 in
     --quick) size=200M runs=3 ;;
-    --only) only=${2:?--only takes a section: info, dump, acl, cred, live or logs}; shift ;;
-    *) echo "usage: bench/run.sh [--quick] [--only info|dump|acl|cred|live|logs]" >&2; exit 2 ;;
+    --only) only=${2:?--only takes a section: info, dump, acl, cred, live, cache or logs}; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--only info|dump|acl|cred|live|cache|logs]" >&2; exit 2 ;;
     esac
     shift
 done
-case $only in '' | info | dump | acl | cred | live | logs) ;; *) echo "bench: unknown section $only" >&2; exit 2 ;; esac
+case $only in '' | info | dump | acl | cred | live | cache | logs) ;; *) echo "bench: unknown section $only" >&2; exit 2 ;; esac
 want() { [[ -z $only || $only == "$1" ]]; }
 mkdir -p "$work"
 
@@ -256,6 +256,46 @@ hyperfine -N -i --output=pipe --warmup 2 --runs $((runs * 2)) --export-markdown 
     -n "m2auth acl:matrix --live --all-methods --rate 100" "$bin $m --live --all-methods --rate 100 --base-url $base"
 fi
 
+if want cache; then
+echo "== 6. reading and comparing the whole config cache (system_default, 12k paths) on file and Redis"
+# Two copies of the store: the file backend (var/cache) and Redis (a private redis-server), each
+# holding a system_default entry the size of a full store's default scope (12 000 paths, every
+# value encrypted as Magento stores it), written by PHP in Cm_Cache_Backend_File's layout and as
+# Cm_Cache_Backend_Redis' HASH; the diagnosis reads, decrypts, unserializes and compares it.
+command -v redis-server >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get -qq -y install --no-install-recommends redis-server >/dev/null; }
+for v in file redis; do rm -rf "$work/store-$v"; cp -a "$work/store" "$work/store-$v"; done
+php -r '
+$tree = ["oauth" => ["consumer" => ["enable_integration_as_bearer" => "0"], "access_token_lifetime" => ["admin" => "4"]],
+         "webapi" => ["jwtauth" => ["admin_expiration" => "60"]]];
+for ($s = 0; $s < 300; $s++) for ($g = 0; $g < 5; $g++) for ($f = 0; $f < 8; $f++)
+    $tree["section$s"]["group$g"]["field$f"] = "value of section$s/group$g/field$f";
+$key = base64_decode(substr("base64B0tdYEmSfYBVmJ5O0eQkTbzBbSvTxNb7vCwGnk6bJ5g=", 6));
+$nonce = random_bytes(12);
+file_put_contents($argv[1], "0:3:" . base64_encode($nonce . sodium_crypto_aead_chacha20poly1305_ietf_encrypt(serialize($tree), $nonce, $nonce, $key)));
+$id = "69d_SYSTEM_DEFAULT"; $dir = $argv[2] . "/var/cache";
+@mkdir("$dir/mage--" . substr(md5($id), -1), 0777, true); @mkdir("$dir/mage-tags", 0777, true);
+$meta = ["hash" => "", "mtime" => time(), "expire" => 9999999999, "tags" => "69d_CONFIG,69d_CONFIG_SCOPES,69d_MAGE"];
+file_put_contents("$dir/mage--" . substr(md5($id), -1) . "/mage---$id", serialize($meta) . "\n" . file_get_contents($argv[1]));
+foreach (explode(",", $meta["tags"]) as $t) file_put_contents("$dir/mage-tags/mage---$t", "$id\n", FILE_APPEND);
+$e = include $argv[3] . "/app/etc/env.php";
+$e["cache"]["frontend"]["default"]["backend"] = "Magento\\Framework\\Cache\\Backend\\Redis";
+$e["cache"]["frontend"]["default"]["backend_options"] = ["server" => $argv[4], "port" => "0", "database" => "0"];
+file_put_contents($argv[3] . "/app/etc/env.php", "<?php\nreturn " . var_export($e, true) . ";\n");
+' "$work/system_default.bin" "$work/store-file" "$work/store-redis" "$work/redis.sock"
+redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no --daemonize yes --pidfile "$work/redis.pid" --dir "$work" >/dev/null
+for _ in $(seq 50); do [[ -S $work/redis.sock ]] && break; sleep 0.1; done
+rc() { redis-cli -s "$work/redis.sock" "$@" >/dev/null; }
+redis-cli -s "$work/redis.sock" -x HSET zc:k:69d_SYSTEM_DEFAULT d <"$work/system_default.bin" >/dev/null
+rc HSET zc:k:69d_SYSTEM_DEFAULT t 69d_CONFIG,69d_CONFIG_SCOPES,69d_MAGE m "$(date +%s)" i 1
+for t in 69d_CONFIG 69d_CONFIG_SCOPES 69d_MAGE; do rc SADD "zc:ti:$t" 69d_SYSTEM_DEFAULT; rc SADD zc:tags "$t"; done
+d="diagnose --offline --dump $work/small.sql --format json"
+hyperfine -N --output=pipe -i --warmup 3 --runs $((runs * 3)) --export-markdown "$work/cache.md" --export-json "$work/cache.json" \
+    -n "m2auth diagnose, no cache entries (baseline)" "$bin $d --root $work/store" \
+    -n "m2auth diagnose, file cache: read + compare system_default" "$bin $d --root $work/store-file" \
+    -n "m2auth diagnose, Redis cache: read + compare system_default" "$bin $d --root $work/store-redis"
+kill "$(cat "$work/redis.pid")" 2>/dev/null || true
+fi
+
 if want logs; then
 echo "== 7. logs:scan of a $size combined access log (~7M lines/GiB, ~2% REST 401s over 300 routes, 3500 clients)"
 # Targets: logs:scan with its full aggregation (routes folded with the store's route index,
@@ -280,7 +320,7 @@ PY
 fi
 
 ran=()
-for f in info acl cred live logs; do if want $f; then ran+=("$work/$f.json"); fi; done
+for f in info acl cred live cache logs; do if want $f; then ran+=("$work/$f.json"); fi; done
 python3 - "${bytes:-0}" "$(want dump && echo "$work/dump.json")" "${ran[@]}" <<'PY'
 import json, sys
 size, dump = int(sys.argv[1]), sys.argv[2]

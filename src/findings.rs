@@ -100,6 +100,9 @@ catalogue! {
     SessionStorageUnwritable = "session-storage-unwritable", 4, "Admin sessions cannot be stored";
     CookieDomainMismatch = "cookie-domain-mismatch", 4, "The cookie domain or path does not match the admin URL";
     LiveVerdictMismatch = "live-verdict-mismatch", 4, "The live store decides differently than its files and database say";
+    AclCacheStale = "acl-cache-stale", 4, "The cached ACL differs from the tables";
+    WebapiCacheStale = "webapi-cache-stale", 4, "The cached REST route map differs from the modules' webapi.xml";
+    CacheTypeDisabled = "cache-type-disabled", 4, "A cache type the 401 decisions use is disabled";
     // Step 5: file permissions
     PermsNotGroupWritable = "perms-not-group-writable", 5, "Files lack group write";
     PermsDirMissingSetgid = "perms-dir-missing-setgid", 5, "Directories lack group write or setgid";

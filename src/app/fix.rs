@@ -53,13 +53,18 @@ pub fn fix(c: &FixConfig) -> Result<Outcome> {
     } else {
         None
     };
-    let plan = crate::fix::server::plan_with(&ctx, c.all_server_fixes);
+    let mut plan = crate::fix::server::plan_with(&ctx, c.all_server_fixes);
     let applied = if c.apply {
         crate::fix::server::apply(&ctx, &plan, common.command.clone())
             .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?
     } else {
         None
     };
+    if c.apply && !plan.cache_clean.is_empty() {
+        crate::fix::cache::clean_types(&ctx.install, &plan.cache_clean, ctx.now.as_second())
+            .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?;
+        plan.cache_cleaned = true;
+    }
     let own: Vec<OwnDone> = if c.apply {
         plan.own.iter().map(|o| run_own(common, &o.step)).collect()
     } else {

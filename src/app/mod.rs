@@ -14,6 +14,7 @@
 
 pub mod acl;
 pub mod admin;
+pub mod cache;
 pub mod diagnose;
 pub mod fix;
 pub mod info;

@@ -3,6 +3,7 @@
 //! findings (or a reason it could not run) to a [`Diagnosis`]; none of them prints or writes.
 
 pub mod audit;
+pub mod cache;
 pub mod caller;
 pub mod credentials;
 pub mod file_perms;
@@ -111,6 +112,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     module_xml::run(ctx, &mut d);
     // GraphQL: the caller and the document's fields (issue 14).
     graphql::run(ctx, &mut d);
+    cache::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     let before: Vec<Code> = d.findings.iter().map(|f| f.code).collect();
     store_wide::run(ctx, &mut d);

@@ -461,34 +461,82 @@ fn revocation(db: &dyn Database, c: &jwt::Claims, i: &mut Inspection, ctx: &Cont
             return;
         }
     };
-    let Some(before) = rows.first().and_then(|r| r.int("revoke_before")) else {
+    let db_before = rows.first().and_then(|r| r.int("revoke_before"));
+    // FastStorageRevokedWrapper reads the cache first: a cached revoke_before decides, whatever
+    // the table holds now (a deleted row keeps refusing until the entry expires or a flush).
+    let cached = super::cache::cached_revocation(ctx, c.utypid, c.uid);
+    let Some(before) = cached.as_ref().map(|(b, _)| *b).or(db_before) else {
         return;
     };
     if c.iat <= before {
         i.revoked = true;
         let who = user_type_name(c.utypid);
-        i.diagnosis.push(
-            Finding::new(Code::JwtRevoked, Severity::Error)
-                .title(format!("The {who} token was revoked"))
-                .detail(format!(
-                    "Tokens issued at or before {} are refused for {who} {} (this one was issued at {}). Magento revokes on logout/revoke calls and when the user is deactivated; a deleted row keeps working from the cache (jwt-user-token:revoked:{}:{}) until the cache is cleaned.",
-                    fmt_ts(before),
-                    c.uid,
-                    fmt_ts(c.iat),
+        let mut f = Finding::new(Code::JwtRevoked, Severity::Error)
+            .title(format!("The {who} token was revoked"));
+        let db_evidence = |b: i64| {
+            Evidence::db(
+                "jwt_auth_revoked",
+                format!(
+                    "user_type_id={} user_id={} revoke_before={b} ({})",
                     c.utypid,
-                    c.uid
-                ))
-                .evidence(Evidence::db(
-                    "jwt_auth_revoked",
-                    format!(
-                        "user_type_id={} user_id={} revoke_before={before} ({})",
+                    c.uid,
+                    fmt_ts(b)
+                ),
+            )
+        };
+        match &cached {
+            Some((b, entry)) => {
+                f = f
+                    .detail(format!(
+                        "Tokens issued at or before {} are refused for {who} {} (this one was issued at {}). The store reads this from its cache entry jwt-user-token:revoked:{}:{} first{}; cleaning a cache type does not remove it (it carries no type tag): only a flush of the cache storage or the entry's expiry does{}.",
+                        fmt_ts(*b),
+                        c.uid,
+                        fmt_ts(c.iat),
                         c.utypid,
                         c.uid,
-                        fmt_ts(before)
-                    ),
-                ))
-                .fix(new_token_fix(ctx, i.user.as_ref())),
-        );
+                        match db_before {
+                            None => ", and jwt_auth_revoked has no row for this user any more".to_string(),
+                            Some(d) if d != *b => format!(", while jwt_auth_revoked says {}", fmt_ts(d)),
+                            Some(_) => String::new(),
+                        },
+                        entry
+                            .expires
+                            .map(|e| format!(" (it expires at {})", fmt_ts(e)))
+                            .unwrap_or_default()
+                    ))
+                    .evidence(Evidence::other(
+                        format!("cache:{}", entry.id),
+                        format!("revoke_before={b} ({})", fmt_ts(*b)),
+                    ));
+                if let Some(d) = db_before {
+                    f = f.evidence(db_evidence(d));
+                }
+                let mut fix = new_token_fix(ctx, i.user.as_ref());
+                if db_before.is_none() {
+                    fix.summary = format!(
+                        "{} (or flush the cache storage: the revocation lives only in the cache now)",
+                        fix.summary
+                    );
+                    fix.commands.push("m2auth cache:flush".into());
+                    fix.commands.push("bin/magento cache:flush".into());
+                }
+                f = f.fix(fix);
+            }
+            None => {
+                f = f
+                    .detail(format!(
+                        "Tokens issued at or before {} are refused for {who} {} (this one was issued at {}). Magento revokes on logout/revoke calls and when the user is deactivated; a deleted row keeps working from the cache (jwt-user-token:revoked:{}:{}) until the cache is flushed.",
+                        fmt_ts(before),
+                        c.uid,
+                        fmt_ts(c.iat),
+                        c.utypid,
+                        c.uid
+                    ))
+                    .evidence(db_evidence(before))
+                    .fix(new_token_fix(ctx, i.user.as_ref()));
+            }
+        }
+        i.diagnosis.push(f);
     }
 }
 

@@ -172,6 +172,21 @@ pub enum Command {
     /// Follow the access logs (safe across rotation) and serve Prometheus metrics of the 401/403s
     #[command(name = "logs:watch")]
     LogsWatch(LogsWatchArgs),
+    /// Clean cache types by their tags, as bin/magento cache:clean does (file and Redis backends, without PHP); all types when none is given
+    #[command(name = "cache:clean")]
+    CacheClean(CacheArgs),
+    /// Flush the whole storage of the cache types' backends, as bin/magento cache:flush does (file: var/cache, var/page_cache; Redis: FLUSHDB)
+    #[command(name = "cache:flush")]
+    CacheFlush(CacheArgs),
+    /// The cache types, enabled or not (env.php cache_types), the backends and how many entries each type holds
+    #[command(name = "cache:status")]
+    CacheStatus,
+    /// Enable cache types in app/etc/env.php (cache_types), cleaning them first as bin/magento does; a plan unless --apply; journaled
+    #[command(name = "cache:enable")]
+    CacheEnable(CacheTypesArgs),
+    /// Disable cache types in app/etc/env.php (cache_types); a plan unless --apply; journaled
+    #[command(name = "cache:disable")]
+    CacheDisable(CacheTypesArgs),
 }
 
 /// `perms:check` / `perms:fix`.
@@ -263,6 +278,25 @@ pub struct LogsWatchArgs {
     /// Stop after this many seconds and print the metrics (else run until stopped)
     #[arg(long = "for", value_name = "SECONDS")]
     pub duration: Option<u64>,
+}
+
+/// `cache:enable` / `cache:disable`: the types.
+#[derive(Debug, Clone, Args)]
+pub struct CacheTypesArgs {
+    /// Cache type ids (config, config_webservice, full_page…)
+    #[arg(value_name = "TYPE", required = true)]
+    pub types: Vec<String>,
+}
+
+/// `cache:clean` / `cache:flush`: the types.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Cache type ids (config, config_webservice, full_page…); none = every type
+    #[arg(value_name = "TYPE")]
+    pub types: Vec<String>,
+    /// cache:flush: flush a Redis database that also holds keys that are not Magento cache entries (sessions, another store)
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /

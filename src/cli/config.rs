@@ -48,6 +48,10 @@ pub enum Job {
     OauthSign(SignConfig),
     PermsCheck(PermsConfig),
     PermsFix(PermsConfig),
+    CacheClean(app::cache::CacheConfig),
+    CacheFlush(app::cache::CacheConfig),
+    CacheStatus(Common),
+    CacheState(app::cache::StateConfig),
 }
 
 impl Job {
@@ -74,6 +78,10 @@ impl Job {
             Job::PermsFix(c) => app::perms::fix(c),
             Job::LogsScan(c) => app::logs::scan(c),
             Job::LogsWatch(c) => app::logs::watch(c),
+            Job::CacheClean(c) => app::cache::clean(c),
+            Job::CacheFlush(c) => app::cache::flush(c),
+            Job::CacheStatus(c) => app::cache::status(c),
+            Job::CacheState(c) => app::cache::set_state(c),
         }
     }
 }
@@ -160,6 +168,13 @@ fn takes(command: &Command) -> (&'static str, Takes) {
         // The vhost's access_log / CustomLog come from the server configuration.
         Command::LogsScan(_) => ("logs:scan", Takes::new(false, true, true)),
         Command::LogsWatch(_) => ("logs:watch", Takes::new(false, true, true)),
+        // cache:clean/flush act at once, as bin/magento does (--apply accepted and meaningless);
+        // cache:enable/disable print a plan unless --apply.
+        Command::CacheClean(_) => ("cache:clean", Takes::new(true, true, false)),
+        Command::CacheFlush(_) => ("cache:flush", Takes::new(true, true, false)),
+        Command::CacheStatus => ("cache:status", Takes::new(false, true, false)),
+        Command::CacheEnable(_) => ("cache:enable", Takes::new(true, true, false)),
+        Command::CacheDisable(_) => ("cache:disable", Takes::new(true, true, false)),
     }
 }
 
@@ -244,6 +259,29 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
         }),
         Command::Audit => Job::Audit(c),
         Command::Info => Job::Info(c),
+        Command::CacheClean(a) => Job::CacheClean(app::cache::CacheConfig {
+            common: c,
+            types: a.types,
+            force: a.force,
+        }),
+        Command::CacheFlush(a) => Job::CacheFlush(app::cache::CacheConfig {
+            common: c,
+            types: a.types,
+            force: a.force,
+        }),
+        Command::CacheStatus => Job::CacheStatus(c),
+        Command::CacheEnable(a) => Job::CacheState(app::cache::StateConfig {
+            common: c,
+            types: a.types,
+            enable: true,
+            apply: g.apply,
+        }),
+        Command::CacheDisable(a) => Job::CacheState(app::cache::StateConfig {
+            common: c,
+            types: a.types,
+            enable: false,
+            apply: g.apply,
+        }),
         Command::AclCheck(r) => acl_check(c, request, &r)?,
         Command::AclMatrix(m) => acl_matrix(c, &m, g.offline)?,
         Command::AclGrant(a) => Job::AclGrant(GrantConfig {

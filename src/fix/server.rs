@@ -77,6 +77,13 @@ pub struct FixPlan {
     pub manual: Vec<Manual>,
     /// Commands to run after the edits (reloads).
     pub afterwards: Vec<String>,
+    /// Cache types holding stale entries (`config-cache-stale`, `acl-cache-stale`,
+    /// `webapi-cache-stale`): cleaned by `--apply` as `cache:clean TYPES` does (not journaled:
+    /// the store rebuilds them from the database).
+    pub cache_clean: Vec<String>,
+    /// Whether `cache_clean` was carried out (`fix --apply`).
+    #[serde(skip)]
+    pub cache_cleaned: bool,
 }
 
 /// What `fix` did.
@@ -108,6 +115,7 @@ pub fn plan_for_with(ctx: &Context, findings: &[Finding], all_server_fixes: bool
     let mut choices = Vec::new();
     let mut manual = Vec::new();
     let mut afterwards = Vec::new();
+    let mut cache_clean: Vec<String> = Vec::new();
     // The AllowOverride edit first: once .htaccess runs, its passthrough rule may make the
     // vhost's CGIPassAuth unneeded, and two edits of one file are not computed from one text;
     // then the .htaccess rule, then the vhost line (which is not needed when the rule works).
@@ -148,6 +156,14 @@ pub fn plan_for_with(ctx: &Context, findings: &[Finding], all_server_fixes: bool
                     edits.push(e);
                     continue;
                 }
+            }
+            Code::ConfigCacheStale | Code::AclCacheStale => {
+                push_once(&mut cache_clean, "config");
+                continue;
+            }
+            Code::WebapiCacheStale => {
+                push_once(&mut cache_clean, "config_webservice");
+                continue;
             }
             Code::ApacheFcgiStripsAuthorization => {
                 let rule_works = edits
@@ -205,6 +221,8 @@ pub fn plan_for_with(ctx: &Context, findings: &[Finding], all_server_fixes: bool
         choices,
         manual,
         afterwards,
+        cache_clean,
+        cache_cleaned: false,
     }
 }
 
@@ -547,7 +565,11 @@ impl FixPlan {
     /// The plan in the shape of the other commands' plans.
     pub fn as_plan(&self) -> Plan {
         let mut notes = Vec::new();
-        if self.edits.is_empty() && self.manual.is_empty() && self.own.is_empty() {
+        if self.edits.is_empty()
+            && self.manual.is_empty()
+            && self.own.is_empty()
+            && self.cache_clean.is_empty()
+        {
             notes.push("the diagnosis found nothing to fix".to_string());
         }
         Plan {
@@ -560,6 +582,13 @@ impl FixPlan {
                     description: format!("{} ({}): {}", display(&e.path), e.code, e.description),
                     sql_preview: e.preview.join("\n"),
                 })
+                .chain((!self.cache_clean.is_empty()).then(|| Step {
+                    description: format!(
+                        "clean the stale cache type(s) {} (as bin/magento cache:clean does; not journaled: the store rebuilds them)",
+                        self.cache_clean.join(", ")
+                    ),
+                    sql_preview: format!("m2auth cache:clean {}", self.cache_clean.join(" ")),
+                }))
                 .collect(),
             effects: Vec::new(),
             cache_notice: self.afterwards.clone(),

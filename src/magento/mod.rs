@@ -1,6 +1,7 @@
 //! UNDERSTAND: pure Magento knowledge, no I/O.
 
 pub mod acl;
+pub mod cache;
 pub mod cryptkey;
 pub mod defaults;
 pub mod encryptor;
@@ -10,6 +11,7 @@ pub mod oauth1;
 pub mod password;
 pub mod perms;
 pub mod php;
+pub mod phpser;
 pub mod release;
 pub mod routes;
 pub mod soap;

@@ -148,7 +148,6 @@ pub(crate) fn auth_words(kind: &str) -> String {
 pub(crate) fn request_line(r: &crate::request::RequestSpec) -> String {
     let (method, url) = r.shown();
     let url = url.unwrap_or_else(|| "(no URL given)".into());
-    let url = layout::shorten_middle(&url, layout::width().saturating_sub(40).max(40));
     format!(
         "Request: {method} {url}, with {}",
         auth_words(r.auth_kind())

@@ -126,14 +126,24 @@ impl FixPlan {
                 }
             }
         }
+        if self.cache_cleaned {
+            out.push_str(&format!(
+                "cleaned the cache type(s) {}\n",
+                self.cache_clean.join(", ")
+            ));
+        }
         match applied {
             Some(l) => out.push_str(&format!(
                 "applied: {} file(s) changed; journal {id} (m2auth undo {id} --apply reverses it)\n",
                 l.entry.files.len(),
                 id = l.entry.id
             )),
-            None if own.is_empty() && !(self.edits.is_empty() && self.own.is_empty()) => out
-                .push_str("nothing was changed: run with --apply to carry out the fixes above\n"),
+            None if own.is_empty()
+                && (!(self.edits.is_empty() && self.own.is_empty())
+                    || (!self.cache_clean.is_empty() && !self.cache_cleaned)) =>
+            {
+                out.push_str("nothing was changed: run with --apply to carry out the fixes above\n")
+            }
             None => {}
         }
         out
@@ -162,7 +172,9 @@ impl FixPlan {
             "choices": self.choices,
             "manual": self.manual,
             "afterwards": self.afterwards,
-            "applied": applied.is_some() || own.iter().any(|d| d.ok),
+            "cache_clean": self.cache_clean,
+            "cache_cleaned": self.cache_cleaned,
+            "applied": applied.is_some() || own.iter().any(|d| d.ok) || self.cache_cleaned,
             "journal": applied.map(|l| l.entry.id.clone()),
         })
     }

@@ -102,12 +102,21 @@ pub struct CryptInfo {
 pub struct CacheInfo {
     pub default: Backend,
     pub page_cache: Backend,
+    /// Every cache type: enabled in env.php or not, its frontend and how many entries it holds.
+    pub types: Vec<crate::fix::cache::TypeResult>,
+    /// Why a storage could not be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Backend {
     /// `file`, `redis`, `database`, `remote-synchronized`, or the backend class as written.
     pub backend: String,
+    /// Where it keeps its entries (`file /var/www/var/cache`, `redis 127.0.0.1:6379 db 1`).
+    pub storage: String,
+    /// How many entries the storage holds.
+    pub entries: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -240,21 +249,39 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
         crypt: CryptInfo {
             keys: install.crypt_keys().len(),
         },
-        cache: CacheInfo {
-            default: Backend {
-                backend: backend_name(
-                    install
-                        .env_string("cache/frontend/default/backend")
-                        .as_deref(),
-                ),
-            },
-            page_cache: Backend {
-                backend: backend_name(
-                    install
-                        .env_string("cache/frontend/page_cache/backend")
-                        .as_deref(),
-                ),
-            },
+        cache: {
+            let st = crate::fix::cache::status(install);
+            let storage = |name: &str| {
+                st.backends
+                    .iter()
+                    .find(|(n, _, _)| n == name)
+                    .map(|(_, d, c)| (d.clone(), *c))
+                    .unwrap_or_default()
+            };
+            let (ds, dn) = storage("default");
+            let (ps, pn) = storage("page_cache");
+            CacheInfo {
+                default: Backend {
+                    backend: backend_name(
+                        install
+                            .env_string("cache/frontend/default/backend")
+                            .as_deref(),
+                    ),
+                    storage: ds,
+                    entries: dn,
+                },
+                page_cache: Backend {
+                    backend: backend_name(
+                        install
+                            .env_string("cache/frontend/page_cache/backend")
+                            .as_deref(),
+                    ),
+                    storage: ps,
+                    entries: pn,
+                },
+                types: st.types,
+                problems: st.notes,
+            }
         },
         session: SessionInfo {
             save: install
@@ -405,6 +432,45 @@ pub fn to_text(info: &Info, style: &Style) -> String {
         info.cache.default.backend,
         info.cache.page_cache.backend
     );
+    for (name, b) in [
+        ("default", &info.cache.default),
+        ("page_cache", &info.cache.page_cache),
+    ] {
+        let _ = writeln!(
+            o,
+            "            {name}: {} ({} entries)",
+            b.storage, b.entries
+        );
+    }
+    let counts: Vec<String> = info
+        .cache
+        .types
+        .iter()
+        .filter(|t| t.entries.is_some_and(|n| n > 0) || !t.enabled)
+        .map(|t| match (t.enabled, t.entries) {
+            (false, _) => format!("{} off", t.id),
+            (true, Some(n)) => format!("{} {n}", t.id),
+            (true, None) => format!("{} ?", t.id),
+        })
+        .collect();
+    // Wrapped to stay within 100 columns.
+    let mut line = String::new();
+    for c in counts {
+        if !line.is_empty() && 19 + line.len() + c.len() > 98 {
+            let _ = writeln!(o, "            types: {line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str(", ");
+        }
+        line.push_str(&c);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(o, "            types: {line}");
+    }
+    for p in &info.cache.problems {
+        let _ = writeln!(o, "            not read: {p}");
+    }
     let _ = writeln!(o, "{}  {}", style.bold("session   "), info.session.save);
     let _ = writeln!(
         o,

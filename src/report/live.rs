@@ -319,10 +319,7 @@ pub fn to_text(
         out,
         "Request:  {} {}, with {}",
         o.method,
-        crate::report::layout::shorten_middle(
-            &o.url,
-            crate::report::layout::width().saturating_sub(40).max(40)
-        ),
+        o.url,
         crate::report::diagnosis::auth_words(o.sent.auth_kind())
     );
     out.push_str(&response_text(live, d, style));

@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod acl_grant;
 pub mod admin;
+pub mod cache;
 pub mod canary;
 pub mod diagnosis;
 pub mod fix;

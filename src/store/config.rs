@@ -273,6 +273,18 @@ impl StoreConfig {
         }
     }
 
+    /// The paths set at the default scope in `core_config_data`, sorted.
+    pub fn default_db_paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .db
+            .keys()
+            .filter(|(s, _, _)| *s == "default")
+            .map(|(_, _, p)| p.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
     /// The value at the default scope.
     pub fn get_default(&self, path: &str) -> ConfigValue {
         self.get(path, Scope::Default)

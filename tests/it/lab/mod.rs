@@ -44,6 +44,7 @@
 //!   `web::closed_port()`. Facts it proves: tests/it/web_lab.rs.
 #![allow(dead_code, unused_imports)]
 
+pub mod cache;
 pub mod fixture;
 pub mod report;
 pub mod scenario;

@@ -6,6 +6,7 @@
 //! * [`roles`]: step 2 (ACL resources and routes);
 //! * [`headers`]: step 3 (the Authorization header as sent, and as the server passes it);
 //! * [`perms`]: step 5 (file modes and owners, `perms:check` and `diagnose`'s quick pass);
+//! * [`cache`]: step 4 (the cache entries the running store decides with, file and Redis);
 //! * [`server`]: step 6 (.htaccess and the web server's configuration);
 //! * [`logs`]: step 7 (access logs, Magento's logs and reports);
 //! * [`audit`]: step 9 (prevention);
@@ -15,6 +16,7 @@
 //! named in an expectation of some test under tests/it/, or is in [`NOT_OFFLINE`] with its reason.
 
 mod audit;
+mod cache;
 mod credentials;
 mod graphql;
 mod headers;
@@ -76,15 +78,7 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ("waf-blocked", "live: the WAF's response page"),
     ("request-redirected", "live: the redirect response"),
     ("tls-certificate-invalid", "live: the TLS handshake"),
-    // Step 4 (cache and session): needs a real cache backend; no check produces them yet.
-    (
-        "config-cache-stale",
-        "not implemented (needs a real cache backend)",
-    ),
-    (
-        "cache-not-writable",
-        "not implemented (needs a real cache backend)",
-    ),
+    // Step 4 (cache and session): no check produces them yet.
     ("session-storage-unwritable", "not implemented"),
     ("cookie-domain-mismatch", "not implemented"),
     // Step 9: no check produces them yet.

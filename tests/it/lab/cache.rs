@@ -1,0 +1,317 @@
+//! The cache lab: a private `redis-server` per test (loopback TCP with a password, and a unix
+//! socket), and writers of cache entries in Magento's formats that do not use m2auth's code:
+//! file-backend entries are written by PHP (`serialize()` of the metadata, md5 folder, tag
+//! files appended) with a snippet of ours, Redis entries with HSET/SADD as the Cm backend sends
+//! them, the encrypted scoped configuration by PHP's sodium.
+//!
+//! One server per test (not one per run): `cache:flush` is FLUSHDB, which must not race with
+//! other tests' entries.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::fixture::MAGENTO_CRYPT_KEY;
+use super::{php, php_quote};
+
+pub const REDIS_PASSWORD: &str = "r3dis-Lab-pass";
+
+/// A running private redis-server, stopped on Drop.
+pub struct Redis {
+    child: Child,
+    pub port: u16,
+    pub socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// `redis-server` on a free loopback port with [`REDIS_PASSWORD`] and a unix socket, or `None`
+/// (a skip message; a panic under `CI`) when it is not installed.
+pub fn redis() -> Option<Redis> {
+    let bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(bin) = bin else {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!("CI is set but redis-server is not installed (scripts/test installs it)");
+        }
+        eprintln!("skipped: redis-server is not installed (scripts/test installs it)");
+        return None;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("m2r")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let socket = dir.path().join("redis.sock");
+    let port = super::web::free_port();
+    let child = Command::new(bin)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--requirepass",
+            REDIS_PASSWORD,
+            "--unixsocket",
+            socket.to_str().unwrap(),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--databases",
+            "16",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server");
+    let r = Redis {
+        child,
+        port,
+        socket,
+        _dir: dir,
+    };
+    let t0 = Instant::now();
+    while !r.socket.exists() || std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "redis-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(r)
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Redis {
+    /// A connection to database `db` over TCP with the password.
+    pub fn conn(&self, db: i64) -> redis::Connection {
+        let url = format!("redis://:{}@127.0.0.1:{}/{db}", REDIS_PASSWORD, self.port);
+        redis::Client::open(url).unwrap().get_connection().unwrap()
+    }
+
+    /// env.php `backend_options` for this server over TCP.
+    pub fn tcp_options(&self, db: i64) -> serde_json::Value {
+        serde_json::json!({
+            "server": "127.0.0.1",
+            "port": self.port.to_string(),
+            "database": db.to_string(),
+            "password": REDIS_PASSWORD,
+            "compress_data": "1",
+            "compression_lib": "gzip",
+        })
+    }
+
+    /// env.php `backend_options` for this server over its unix socket.
+    pub fn socket_options(&self, db: i64) -> serde_json::Value {
+        serde_json::json!({
+            "server": self.socket.to_str().unwrap(),
+            "port": "0",
+            "database": db.to_string(),
+            "password": REDIS_PASSWORD,
+        })
+    }
+
+    /// An entry as `Cm_Cache_Backend_Redis::save()` (no Lua) stores it: HASH `zc:k:<ID>` with
+    /// `d`, `t`, `m`, `i`, and the id in each `zc:ti:<TAG>` set and the tags in `zc:tags`.
+    /// `data` is stored as given (already compressed or not).
+    pub fn entry(
+        &self,
+        db: i64,
+        id: &str,
+        data: &[u8],
+        tags: &[&str],
+        mtime: i64,
+        ttl: Option<i64>,
+    ) {
+        let mut c = self.conn(db);
+        let key = format!("zc:k:{id}");
+        let _: () = redis::cmd("HSET")
+            .arg(&key)
+            .arg("d")
+            .arg(data)
+            .arg("t")
+            .arg(tags.join(","))
+            .arg("m")
+            .arg(mtime)
+            .arg("i")
+            .arg(if ttl.is_some() { 0 } else { 1 })
+            .query(&mut c)
+            .unwrap();
+        if let Some(t) = ttl {
+            let _: () = redis::cmd("EXPIRE").arg(&key).arg(t).query(&mut c).unwrap();
+        }
+        for t in tags {
+            let _: () = redis::cmd("SADD")
+                .arg(format!("zc:ti:{t}"))
+                .arg(id)
+                .query(&mut c)
+                .unwrap();
+            let _: () = redis::cmd("SADD")
+                .arg("zc:tags")
+                .arg(*t)
+                .query(&mut c)
+                .unwrap();
+        }
+    }
+
+    /// Every key of database `db`, sorted.
+    pub fn keys(&self, db: i64) -> Vec<String> {
+        let mut k: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query(&mut self.conn(db))
+            .unwrap();
+        k.sort();
+        k
+    }
+
+    pub fn set(&self, db: i64, key: &str, value: &str) {
+        let _: () = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query(&mut self.conn(db))
+            .unwrap();
+    }
+}
+
+/// `gzcompress($data, 1)` with Cm's `gz:\x1f\x8b` prefix, made by PHP.
+pub fn php_gz(data: &[u8]) -> Option<Vec<u8>> {
+    let hex = php(&format!(
+        "echo bin2hex('gz:'.\"\\x1f\\x8b\".gzcompress(hex2bin('{}'), 1));",
+        hex(data)
+    ))?;
+    Some(unhex(hex.trim()))
+}
+
+/// A file-backend entry written by PHP as `Cm_Cache_Backend_File::save()` lays it out (Magento's
+/// options: prefix `mage`, level 1): `<dir>/mage--<last md5 hex>/mage---<ID>` holding
+/// `serialize([hash, mtime, expire, tags])."\n".$data`, the id appended to each tag file
+/// `<dir>/mage-tags/mage---<TAG>`. `expire` `None` = infinite (9999999999).
+pub fn file_entry(
+    dir: &Path,
+    id: &str,
+    data: &[u8],
+    tags: &[&str],
+    mtime: i64,
+    expire: Option<i64>,
+) -> Option<()> {
+    let tags = format!(
+        "[{}]",
+        tags.iter()
+            .map(|t| php_quote(t))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let code = format!(
+        r#"$dir = {dir}; $id = {id}; $data = hex2bin('{data}'); $tags = {tags};
+$sub = $dir . '/mage--' . substr(md5($id), -1);
+@mkdir($sub, 0777, true); @mkdir($dir . '/mage-tags', 0777, true);
+$meta = ['hash' => '', 'mtime' => {mtime}, 'expire' => {expire}, 'tags' => implode(',', $tags)];
+file_put_contents($sub . '/mage---' . $id, serialize($meta) . "\n" . $data);
+foreach ($tags as $t) {{ file_put_contents($dir . '/mage-tags/mage---' . $t, $id . "\n", FILE_APPEND); }}
+echo 'ok';"#,
+        dir = php_quote(dir.to_str().unwrap()),
+        id = php_quote(id),
+        data = hex(data),
+        expire = expire.unwrap_or(9_999_999_999),
+    );
+    let out = php(&code)?;
+    assert_eq!(out, "ok");
+    Some(())
+}
+
+/// The scoped default configuration as Magento caches it (`system_default`):
+/// `serialize($tree)` encrypted with ChaCha20-Poly1305 (nonce = AAD) under key 0 of
+/// [`MAGENTO_CRYPT_KEY`], `0:3:<base64(nonce . ciphertext)>`; made by PHP's sodium. `tree` is
+/// JSON (objects become arrays, every leaf a string as Magento's config holds it).
+pub fn php_config_payload(tree: &serde_json::Value) -> Option<String> {
+    let key = MAGENTO_CRYPT_KEY.strip_prefix("base64").unwrap();
+    php(&format!(
+        r#"$tree = json_decode({json}, true); $key = base64_decode({key});
+$nonce = random_bytes(12);
+echo '0:3:' . base64_encode($nonce . sodium_crypto_aead_chacha20poly1305_ietf_encrypt(serialize($tree), $nonce, $nonce, $key));"#,
+        json = php_quote(&tree.to_string()),
+        key = php_quote(key),
+    ))
+}
+
+/// The cached ACL rules as `Loader\Rule` stores them: JSON of `fetchAll()` of
+/// authorization_rule (every column a string, `null` for NULL).
+pub fn acl_rules_json(db: &super::LabDb) -> String {
+    let rows = db.query(&format!(
+        "SELECT rule_id, role_id, resource_id, privileges, permission FROM {} ORDER BY rule_id",
+        db.table("authorization_rule")
+    ));
+    let cols = [
+        "rule_id",
+        "role_id",
+        "resource_id",
+        "privileges",
+        "permission",
+    ];
+    let list: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut m = serde_json::Map::new();
+            for (c, v) in cols.iter().zip(r) {
+                m.insert(
+                    c.to_string(),
+                    v.map(serde_json::Value::String)
+                        .unwrap_or(serde_json::Value::Null),
+                );
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|c| format!("{c:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The cached web API configuration as `Magento\Webapi\Model\Config` stores it (JSON of the
+/// merged webapi.xml: `routes[<url>][<METHOD>]` with `resources{<ref>: true}`), made by PHP's
+/// DOM from the store's vendor/magento/module-*/etc/webapi.xml, minus the routes in `drop`
+/// (`"METHOD URL"`).
+pub fn php_webapi_config(root: &Path, drop: &[&str]) -> Option<String> {
+    let drop = format!(
+        "[{}]",
+        drop.iter()
+            .map(|d| php_quote(d))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    php(&format!(
+        r#"$routes = []; $drop = {drop};
+foreach (glob({root} . '/vendor/magento/module-*/etc/webapi.xml') as $f) {{
+  $d = new DOMDocument(); $d->load($f);
+  foreach ($d->getElementsByTagName('route') as $r) {{
+    $url = trim($r->getAttribute('url')); $m = $r->getAttribute('method');
+    if (in_array("$m $url", $drop)) continue;
+    $res = [];
+    foreach ($r->getElementsByTagName('resource') as $x) $res[$x->getAttribute('ref')] = true;
+    $routes[$url][$m] = ['secure' => $r->getAttribute('secure') === 'true', 'resources' => $res];
+  }}
+}}
+echo json_encode(['services' => new stdClass, 'routes' => $routes]);"#,
+        root = php_quote(root.to_str().unwrap()),
+    ))
+}

@@ -1,0 +1,574 @@
+//! Step 4, the cache: the store's real cache storage (files written by PHP in
+//! `Cm_Cache_Backend_File`'s layout, or a private redis-server holding `Cm_Cache_Backend_Redis`
+//! keys), stale and fresh, compared with the database; then `cache:clean` / `cache:flush` and
+//! their effect entry by entry and key by key.
+
+use std::path::PathBuf;
+
+use super::{NOW, store};
+use crate::lab::cache::{Redis, acl_rules_json, file_entry, php_config_payload, php_gz, redis};
+use crate::lab::fixture::Php;
+use crate::lab::scenario::{Scenario, jwt};
+
+/// The id prefix the scenario stores' env.php sets (as `setup:install` writes one).
+const P: &str = "a6b_";
+const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
+
+fn admin_jwt() -> String {
+    jwt(1, 2, NOW - 600, NOW + 3000)
+}
+
+fn cache_dir(s: &Scenario) -> PathBuf {
+    s.root().join("var/cache")
+}
+
+/// A store whose default cache frontend is the file backend with prefix [`P`].
+fn file_store() -> Option<Scenario> {
+    let s = store()?;
+    s.env("cache/frontend/default/id_prefix", P);
+    std::fs::create_dir_all(s.root().join("var/cache")).unwrap();
+    Some(s)
+}
+
+/// A store whose default frontend is `Magento\Framework\Cache\Backend\Redis` on `r` (TCP,
+/// password, database 1, gzip compression).
+fn redis_store(r: &Redis) -> Option<Scenario> {
+    let s = store()?;
+    s.env("cache/frontend/default/id_prefix", P);
+    s.env(
+        "cache/frontend/default/backend",
+        "Magento\\Framework\\Cache\\Backend\\Redis",
+    );
+    s.env(
+        "cache/frontend/default/backend_options",
+        Php::from_json(&r.tcp_options(1)),
+    );
+    Some(s)
+}
+
+/// The default scope as Magento caches it: every default row of core_config_data as a tree,
+/// then `overrides` (path → value) on top: what the cache held before the rows changed.
+fn config_tree(s: &Scenario, overrides: &[(&str, &str)]) -> serde_json::Value {
+    let rows = s.db().query(&format!(
+        "SELECT path, value FROM {} WHERE scope = 'default'",
+        s.db().table("core_config_data")
+    ));
+    let mut tree = serde_json::json!({});
+    let pairs = rows
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap_or_default()))
+        .chain(
+            overrides
+                .iter()
+                .map(|(p, v)| (p.to_string(), v.to_string())),
+        );
+    for (path, value) in pairs {
+        let mut cur = &mut tree;
+        let segs: Vec<&str> = path.split('/').collect();
+        for seg in &segs[..segs.len() - 1] {
+            cur = cur
+                .as_object_mut()
+                .unwrap()
+                .entry(seg.to_string())
+                .or_insert_with(|| serde_json::json!({}));
+        }
+        cur[segs[segs.len() - 1]] = value.into();
+    }
+    tree
+}
+
+/// The cached `system_default` with the bearer flag at `bearer` (file backend).
+fn file_config(s: &Scenario, bearer: &str) -> Option<()> {
+    let payload = php_config_payload(&config_tree(
+        s,
+        &[("oauth/consumer/enable_integration_as_bearer", bearer)],
+    ))?;
+    let tags = [
+        format!("{P}CONFIG"),
+        format!("{P}CONFIG_SCOPES"),
+        format!("{P}MAGE"),
+    ];
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    file_entry(
+        &cache_dir(s),
+        &format!("{P}SYSTEM_DEFAULT"),
+        payload.as_bytes(),
+        &tags,
+        NOW - 3600,
+        None,
+    )
+}
+
+fn file_acl(s: &Scenario) -> Option<()> {
+    let json = acl_rules_json(s.db());
+    file_entry(
+        &cache_dir(s),
+        &format!("{P}AUTHORIZATION_RULE_CACHED_DATA"),
+        json.as_bytes(),
+        &[
+            &format!("{P}ACL_CACHE"),
+            &format!("{P}CONFIG"),
+            &format!("{P}MAGE"),
+        ],
+        NOW - 3600,
+        None,
+    )
+}
+
+fn config_rows(s: &Scenario) -> &Scenario {
+    s.config("oauth/consumer/enable_integration_as_bearer", "1")
+        .config("webapi/jwtauth/admin_expiration", "240")
+        .config("web/secure/use_in_adminhtml", "1");
+    s
+}
+
+#[test]
+fn healthy_cache_has_no_step_4_finding() {
+    let Some(s) = file_store() else { return };
+    config_rows(&s);
+    if file_config(&s, "1").is_none() || file_acl(&s).is_none() {
+        return;
+    }
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_error()
+        .expect_no_code("config-cache-stale")
+        .expect_no_code("acl-cache-stale")
+        .expect_no_code("cache-type-disabled")
+        .expect_no_code("cache-not-writable")
+        .expect_exit(0);
+}
+
+#[test]
+fn healthy_redis_cache_over_a_unix_socket() {
+    let Some(r) = redis() else { return };
+    let Some(s) = store() else { return };
+    s.env("cache/frontend/default/id_prefix", P);
+    s.env("cache/frontend/default/backend", "Cm_Cache_Backend_Redis");
+    s.env(
+        "cache/frontend/default/backend_options",
+        Php::from_json(&r.socket_options(3)),
+    );
+    config_rows(&s);
+    let Some(payload) = php_config_payload(&config_tree(&s, &[])) else {
+        return;
+    };
+    r.entry(
+        3,
+        &format!("{P}SYSTEM_DEFAULT"),
+        payload.as_bytes(),
+        &[&format!("{P}CONFIG"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    );
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_error()
+        .expect_no_code("config-cache-stale")
+        .expect_no_code("cache-not-writable");
+}
+
+#[test]
+fn config_cache_stale_then_cache_clean_config() {
+    let Some(s) = file_store() else { return };
+    config_rows(&s);
+    if file_config(&s, "0").is_none() || file_acl(&s).is_none() {
+        return;
+    }
+    // An entry of another type and an untagged one: cache:clean config leaves them.
+    file_entry(
+        &cache_dir(&s),
+        &format!("{P}LAYOUT_X"),
+        b"layout",
+        &[&format!("{P}LAYOUT_GENERAL_CACHE_TAG"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    )
+    .unwrap();
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale")
+        .expect_severity("config-cache-stale", "warning");
+    let f = out.finding("config-cache-stale");
+    let text = f.to_string();
+    assert!(
+        text.contains("oauth/consumer/enable_integration_as_bearer")
+            && text.contains(&format!("cache:{P}SYSTEM_DEFAULT"))
+            && text.contains("m2auth cache:clean config"),
+        "{f}"
+    );
+    let clean = s.run(&["cache:clean", "config"]).expect_exit(0);
+    assert_eq!(clean.doc()["types"][0]["entries"], 2, "{}", clean.doc());
+    // What bin/magento leaves: the config entries gone, the others there, and
+    // core_cache_invalidate (re)written with the MAGE tag.
+    let data = |id: &str| {
+        let h = md5_last(&format!("{P}{id}"));
+        cache_dir(&s).join(format!("mage--{h}/mage---{P}{id}"))
+    };
+    assert!(!data("SYSTEM_DEFAULT").exists());
+    assert!(!data("AUTHORIZATION_RULE_CACHED_DATA").exists());
+    assert!(data("LAYOUT_X").exists());
+    let inv = std::fs::read_to_string(data("CORE_CACHE_INVALIDATE")).unwrap();
+    assert!(
+        inv.ends_with(&format!("s:8:\"{P}MAGE\";}}\n[]")),
+        "core_cache_invalidate: {inv:?}"
+    );
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("config-cache-stale")
+        .expect_no_error();
+}
+
+fn md5_last(s: &str) -> char {
+    use md5::{Digest, Md5};
+    format!("{:x}", Md5::digest(s.as_bytes())).pop().unwrap()
+}
+
+#[test]
+fn config_cache_stale_on_redis_with_gzip() {
+    let Some(r) = redis() else { return };
+    let Some(s) = redis_store(&r) else { return };
+    config_rows(&s);
+    let pad = "x".repeat(30_000);
+    let Some(payload) = php_config_payload(&config_tree(
+        &s,
+        &[
+            ("oauth/consumer/enable_integration_as_bearer", "0"),
+            ("design/pad/x", &pad),
+        ],
+    )) else {
+        return;
+    };
+    let Some(gz) = php_gz(payload.as_bytes()) else {
+        return;
+    };
+    r.entry(
+        1,
+        &format!("{P}SYSTEM_DEFAULT"),
+        &gz,
+        &[
+            &format!("{P}CONFIG"),
+            &format!("{P}CONFIG_SCOPES"),
+            &format!("{P}MAGE"),
+        ],
+        NOW,
+        None,
+    );
+    r.entry(
+        1,
+        &format!("{P}EAV_X"),
+        b"eav",
+        &[&format!("{P}EAV"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    );
+    r.set(1, "sess_abc", "a session");
+    r.set(2, "other", "another store's db");
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    s.run(&["cache:clean", "config"]).expect_exit(0);
+    // matchingTag: the entry's key gone, the tag sets and zc:tags left as the library leaves them.
+    let keys = r.keys(1);
+    assert!(
+        !keys.contains(&format!("zc:k:{P}SYSTEM_DEFAULT")),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&format!("zc:k:{P}EAV_X")), "{keys:?}");
+    assert!(keys.contains(&format!("zc:ti:{P}CONFIG")), "{keys:?}");
+    assert!(
+        keys.contains(&format!("zc:k:{P}CORE_CACHE_INVALIDATE")),
+        "{keys:?}"
+    );
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("config-cache-stale");
+    // cache:flush refuses while the database holds a session, then FLUSHDB with --force:
+    // database 1 empty, database 2 untouched.
+    let root = s.root().to_str().unwrap().to_string();
+    let refused = crate::lab::m2auth(&["cache:flush", "--root", &root], s.root());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("sess_abc"), "{stderr}");
+    assert!(r.keys(1).contains(&"sess_abc".to_string()));
+    s.run(&["cache:flush", "--force"]).expect_exit(0);
+    assert!(r.keys(1).is_empty(), "{:?}", r.keys(1));
+    assert_eq!(r.keys(2), vec!["other".to_string()]);
+}
+
+#[test]
+fn acl_cache_stale_after_acl_grant_then_cache_clean() {
+    let Some(s) = file_store() else { return };
+    s.integration(1, "ERP", ERP_TOKEN)
+        .bearer()
+        .role(10, 0, "U", 1, "1", "11");
+    for (res, perm) in [
+        ("Magento_Backend::admin", "allow"),
+        ("Magento_Catalog::catalog", "allow"),
+        ("Magento_Catalog::catalog_inventory", "allow"),
+        ("Magento_Catalog::products", "deny"),
+    ] {
+        s.rule(10, res, perm);
+    }
+    // The running store has cached the ACL as it is now.
+    if file_acl(&s).is_none() {
+        return;
+    }
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
+        .expect_root_cause("acl-resource-missing")
+        .expect_no_code("acl-cache-stale");
+    s.run(&[
+        "acl:grant",
+        "--integration",
+        "ERP",
+        "--resource",
+        "Magento_Catalog::products",
+        "--apply",
+    ])
+    .expect_exit(0);
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
+        .expect_code("acl-cache-stale");
+    let f = out.finding("acl-cache-stale").to_string();
+    assert!(
+        f.contains("Magento_Catalog::products: cached denied, database allowed")
+            && f.contains(&format!("cache:{P}AUTHORIZATION_RULE_CACHED_DATA")),
+        "{f}"
+    );
+    s.run(&["cache:clean", "config"]).expect_exit(0);
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
+        .expect_no_code("acl-cache-stale")
+        .expect_no_error()
+        .expect_exit(0);
+}
+
+#[test]
+fn cache_type_disabled() {
+    let Some(s) = file_store() else { return };
+    s.env("cache_types/config", 0i64);
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("cache-type-disabled")
+        .expect_severity("cache-type-disabled", "info")
+        .expect_no_error();
+    // A disabled type is left alone by cache:clean, as AccessProxy does.
+    let out = s.run(&["cache:clean", "config"]).expect_exit(0);
+    assert_eq!(out.doc()["types"][0]["enabled"], false, "{}", out.doc());
+}
+
+#[test]
+fn cache_not_writable_when_redis_refuses_the_password() {
+    let Some(r) = redis() else { return };
+    let Some(s) = redis_store(&r) else { return };
+    let mut opts = r.tcp_options(1);
+    opts["password"] = "wrong-password".into();
+    s.env(
+        "cache/frontend/default/backend_options",
+        Php::from_json(&opts),
+    );
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("cache-not-writable");
+    let f = out.finding("cache-not-writable").to_string();
+    assert!(!f.contains("wrong-password"), "the password is masked: {f}");
+}
+
+#[test]
+fn cached_revocation_decides_after_the_row_is_deleted() {
+    let Some(s) = file_store() else { return };
+    // FastStorageRevokedWrapper cached revoke_before for admin 1 (lifetime = token lifetime,
+    // no type tag); the jwt_auth_revoked row was deleted since.
+    file_entry(
+        &cache_dir(&s),
+        &format!("{P}JWT_USER_TOKEN_REVOKED_2_1"),
+        (NOW - 100).to_string().as_bytes(),
+        &[&format!("{P}MAGE")],
+        NOW - 100,
+        Some(NOW + 3600),
+    )
+    .unwrap();
+    let call = || s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()]);
+    let out = call().expect_root_cause("jwt-revoked").expect_exit(1);
+    let f = out.finding("jwt-revoked").to_string();
+    assert!(
+        f.contains(&format!("cache:{P}JWT_USER_TOKEN_REVOKED_2_1")) && f.contains("cache:flush"),
+        "{f}"
+    );
+    // cache:clean of every type leaves it (no type tag); cache:flush removes it.
+    s.run(&["cache:clean"]).expect_exit(0);
+    call().expect_root_cause("jwt-revoked");
+    s.run(&["cache:flush"]).expect_exit(0);
+    call().expect_no_code("jwt-revoked").expect_no_error();
+    // A flush leaves mage-tags/ and foreign files, as the library does.
+    assert!(cache_dir(&s).join("mage-tags").is_dir());
+}
+
+#[test]
+fn fix_cleans_exactly_the_stale_types() {
+    let Some(s) = file_store() else { return };
+    config_rows(&s);
+    if file_config(&s, "0").is_none() {
+        return;
+    }
+    file_entry(
+        &cache_dir(&s),
+        &format!("{P}LAYOUT_X"),
+        b"layout",
+        &[&format!("{P}LAYOUT_GENERAL_CACHE_TAG"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    )
+    .unwrap();
+    let req = [
+        "--request",
+        "GET /V1/products/abc",
+        "--token",
+        &admin_jwt(),
+        "--offline",
+    ];
+    let mut args = vec!["fix"];
+    args.extend_from_slice(&req);
+    let plan = s.run(&args).expect_exit(0);
+    assert_eq!(
+        plan.doc()["cache_clean"],
+        serde_json::json!(["config"]),
+        "{}",
+        plan.doc()
+    );
+    let status = s.run(&["cache:status"]).expect_exit(0);
+    let count = |doc: &serde_json::Value, t: &str| {
+        doc["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == t)
+            .unwrap()["entries"]
+            .clone()
+    };
+    assert_eq!(count(status.doc(), "config"), 1, "{}", status.doc());
+    assert_eq!(count(status.doc(), "layout"), 1, "{}", status.doc());
+    args.push("--apply");
+    let applied = s.run(&args).expect_exit(0);
+    assert_eq!(applied.doc()["cache_cleaned"], true, "{}", applied.doc());
+    let status = s.run(&["cache:status"]).expect_exit(0);
+    assert_eq!(count(status.doc(), "config"), 0, "{}", status.doc());
+    assert_eq!(count(status.doc(), "layout"), 1, "{}", status.doc());
+    let info = s.run(&["info"]).expect_exit(0);
+    assert_eq!(
+        info.doc()["cache"]["default"]["entries"],
+        2,
+        "{}",
+        info.doc()
+    );
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("config-cache-stale");
+}
+
+fn file_webapi(s: &Scenario, drop: &[&str]) -> Option<()> {
+    let json = crate::lab::cache::php_webapi_config(s.root(), drop)?;
+    file_entry(
+        &cache_dir(s),
+        &format!("{P}WEBAPI_CONFIG"),
+        json.as_bytes(),
+        &[&format!("{P}WEBSERVICE"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    )
+}
+
+#[test]
+fn healthy_cached_route_map() {
+    let Some(s) = file_store() else { return };
+    if file_webapi(&s, &[]).is_none() {
+        return;
+    }
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("webapi-cache-stale")
+        .expect_no_error();
+}
+
+#[test]
+fn webapi_cache_stale_after_a_deploy() {
+    let Some(s) = file_store() else { return };
+    // The map was cached before the products route existed.
+    if file_webapi(&s, &["GET /V1/products/:sku"]).is_none() {
+        return;
+    }
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("webapi-cache-stale");
+    let f = out.finding("webapi-cache-stale").to_string();
+    assert!(
+        f.contains("GET /V1/products/:sku added")
+            && f.contains(&format!("cache:{P}WEBAPI_CONFIG"))
+            && f.contains("m2auth cache:clean config_webservice"),
+        "{f}"
+    );
+    s.run(&["cache:clean", "config_webservice"]).expect_exit(0);
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("webapi-cache-stale");
+}
+
+/// `m2auth ARGS --root R --format json` without rewriting the store's files (the scenario's
+/// `run` writes env.php from its spec first).
+fn run_as_is(s: &Scenario, args: &[&str]) -> (i32, serde_json::Value) {
+    let root = s.root().to_str().unwrap().to_string();
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--root", &root, "--format", "json"]);
+    let (code, doc, _) = crate::lab::report::run_json_doc(&all, s.root());
+    (code, doc)
+}
+
+#[test]
+fn cache_enable_and_disable_write_env_php_journaled() {
+    let Some(s) = file_store() else { return };
+    s.run(&["cache:status"]).expect_exit(0);
+    let env = s.root().join("app/etc/env.php");
+    let before = std::fs::read_to_string(&env).unwrap();
+    let (code, plan) = run_as_is(&s, &["cache:disable", "config"]);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        before,
+        "a plan writes nothing"
+    );
+    let (code, done) = run_as_is(&s, &["cache:disable", "config", "--apply"]);
+    assert_eq!((code, done["applied"].clone()), (0, true.into()), "{done}");
+    let after = std::fs::read_to_string(&env).unwrap();
+    assert!(after.contains("'config' => 0,"), "{after}");
+    let changed: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed.len(),
+        1,
+        "only the config line changes: {changed:?}"
+    );
+    let (_, status) = run_as_is(&s, &["cache:status"]);
+    let config = status["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "config")
+        .unwrap();
+    assert_eq!(config["enabled"], false, "{status}");
+    // A type env.php does not list is added; then undo restores the file.
+    let (code, done) = run_as_is(
+        &s,
+        &[
+            "cache:enable",
+            "config",
+            "graphql_query_resolver_result",
+            "--apply",
+        ],
+    );
+    assert_eq!(code, 0, "{done}");
+    let text = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        text.contains("'config' => 1,") && text.contains("'graphql_query_resolver_result' => 1,"),
+        "{text}"
+    );
+    let (code, _) = run_as_is(&s, &["undo", "--apply"]);
+    let (code2, _) = run_as_is(&s, &["undo", "--apply"]);
+    assert_eq!((code, code2), (0, 0));
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), before);
+    let root = s.root().to_str().unwrap().to_string();
+    let out = crate::lab::m2auth(&["cache:enable", "nope", "--root", &root], s.root());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
