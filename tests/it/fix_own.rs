@@ -65,6 +65,16 @@ fn fix_apply_runs_the_grant_it_proposes_and_undo_reverses_it() {
         plan.doc
     );
     assert_eq!(products_rule(&s), vec![vec![Some("deny".to_string())]]);
+    let (code, out, err) = s.run_text(&[&["fix", "--offline"][..], &call].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "$ m2auth acl:grant --integration ERP --resource Magento_Catalog::products --apply"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("nothing to change"), "{out}");
+    assert!(out.contains("run with --apply"), "{out}");
 
     // --apply: granted, journaled under the grant's own command.
     let done = s.run(&[&["fix", "--offline", "--apply"][..], &call].concat());
