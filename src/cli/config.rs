@@ -101,44 +101,43 @@ fn common(g: &Global) -> anyhow::Result<Common> {
 }
 
 /// What of the common options a command uses: the others are refused (exit 2) rather than
-/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline and
-/// --now (context that cannot mislead: scripts may pass them to every command).
+/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline, --now
+/// (context that cannot mislead: scripts may pass them to every command) and --dump/--db (every
+/// command may read the database; oauth:sign does for a path without its host).
 struct Takes {
     /// It changes something (`--apply`).
     apply: bool,
-    /// It reads the database (`--db`, `--dump`).
-    db: bool,
     /// It reads the web server's configuration (`--server-config`).
     server: bool,
 }
 
 impl Takes {
-    const fn new(apply: bool, db: bool, server: bool) -> Takes {
-        Takes { apply, db, server }
+    const fn new(apply: bool, server: bool) -> Takes {
+        Takes { apply, server }
     }
 }
 
 /// The command's name as typed, and the common options it takes.
 fn takes(command: &Command) -> (&'static str, Takes) {
     match command {
-        Command::Diagnose(_) => ("diagnose", Takes::new(false, true, true)),
-        Command::Request(_) => ("request", Takes::new(false, true, true)),
-        Command::Info => ("info", Takes::new(false, true, true)),
-        Command::Audit => ("audit", Takes::new(false, true, true)),
-        Command::AclCheck(_) => ("acl:check", Takes::new(false, true, true)),
-        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, true, false)),
-        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, true, false)),
-        Command::AclGrant(_) => ("acl:grant", Takes::new(true, true, false)),
-        Command::Fix(_) => ("fix", Takes::new(true, true, true)),
-        Command::Undo(_) => ("undo", Takes::new(true, true, false)),
+        Command::Diagnose(_) => ("diagnose", Takes::new(false, true)),
+        Command::Request(_) => ("request", Takes::new(false, true)),
+        Command::Info => ("info", Takes::new(false, true)),
+        Command::Audit => ("audit", Takes::new(false, true)),
+        Command::AclCheck(_) => ("acl:check", Takes::new(false, true)),
+        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, false)),
+        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, false)),
+        Command::AclGrant(_) => ("acl:grant", Takes::new(true, false)),
+        Command::Fix(_) => ("fix", Takes::new(true, true)),
+        Command::Undo(_) => ("undo", Takes::new(true, false)),
         Command::AdminUserChangePassword(_) => {
-            ("admin:user:change-password", Takes::new(true, true, false))
+            ("admin:user:change-password", Takes::new(true, false))
         }
-        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, true, false)),
-        Command::IntegrationList => ("integration:list", Takes::new(false, true, false)),
-        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, true, false)),
-        Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, true, false)),
-        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false, false)),
+        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, false)),
+        Command::IntegrationList => ("integration:list", Takes::new(false, false)),
+        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, false)),
+        Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, false)),
+        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false)),
     }
 }
 
@@ -155,10 +154,6 @@ fn check_common_options(command: &Command, g: &Global) -> anyhow::Result<()> {
                 _ => "it never changes anything",
             },
         ))
-    } else if g.dump.is_some() && !t.db {
-        Some(("--dump", "it does not read the database"))
-    } else if g.db.is_some() && !t.db {
-        Some(("--db", "it does not read the database"))
     } else if !g.server_config.is_empty() && !t.server {
         Some((
             "--server-config",

@@ -377,7 +377,7 @@ fn help_short_and_long_with_examples() {
 }
 
 /// A common option a command does not use is refused, not ignored: `diagnose --apply` (it never
-/// writes), `--dump` where no database is read, `--server-config` where it is not read.
+/// writes), `--server-config` where the server configuration is not read.
 #[test]
 fn options_a_command_does_not_take_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -403,18 +403,6 @@ fn options_a_command_does_not_take_are_refused() {
         (
             &["acl:matrix", "--role", "1", "--apply"][..],
             "acl:matrix does not take --apply",
-        ),
-        (
-            &[
-                "oauth:sign",
-                "--request",
-                "GET https://s.test/rest/V1/x",
-                "--oauth",
-                "a,b,c,d",
-                "--dump",
-                "x.sql",
-            ][..],
-            "oauth:sign does not take --dump",
         ),
         (
             &["token:inspect", "x", "--server-config", "/etc/apache2"][..],
