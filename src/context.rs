@@ -33,6 +33,9 @@ pub struct Context {
     pub db: Option<Box<dyn Database>>,
     /// Why there is no database (unreachable, denied, no env.php…).
     pub db_problem: Option<String>,
+    /// Whether a database was named (`--db`, `--dump`) or configured in env.php: then one that
+    /// cannot be read is a failure to run (exit 2) unless partial results are allowed.
+    pub db_expected: bool,
     pub config: StoreConfig,
     pub now: Timestamp,
     pub request: Option<RequestSpec>,
@@ -59,6 +62,9 @@ impl Context {
             Err(e @ (DbError::DumpParse { .. } | DbError::Io { .. })) => return Err(e.into()),
             Err(e) => (None, Some(e.to_string())),
         };
+        let db_expected = !matches!(opts.db, DbChoice::Env)
+            || db::params_for(&opts.db, install.env.as_ref())
+                .map_or_else(|e| !matches!(e, DbError::NotConfigured(_)), |_| true);
         if let Some(d) = &db {
             let problem = match magento_tables_missing(d.as_ref()) {
                 Err(e) => Some(e.to_string()),
@@ -79,6 +85,7 @@ impl Context {
             install,
             db,
             db_problem,
+            db_expected,
             config,
             now: opts.now.unwrap_or_else(Timestamp::now),
             request: opts.request,
@@ -112,6 +119,15 @@ impl Context {
         self.server
             .get_mut()
             .expect("the server configuration was just read")
+    }
+
+    /// Why the database that was named or configured could not be read (`None`: it was read,
+    /// or none was expected).
+    pub fn db_unreadable(&self) -> Option<&str> {
+        if self.db.is_some() || !self.db_expected {
+            return None;
+        }
+        Some(self.db_problem.as_deref().unwrap_or("it could not be read"))
     }
 
     /// The database, or a `Skipped` naming the check and why it cannot run.

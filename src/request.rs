@@ -116,6 +116,46 @@ impl Target {
         }
         s
     }
+
+    /// Which Web API the path addresses: `/graphql` and `/soap` (also under a subfolder or
+    /// `/index.php/`) are GraphQL and SOAP; everything else is REST.
+    pub fn api(&self) -> Api {
+        api_of(&self.path)
+    }
+}
+
+/// The Web API a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Rest,
+    Graphql,
+    Soap,
+}
+
+impl Api {
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Rest => "REST",
+            Api::Graphql => "GraphQL",
+            Api::Soap => "SOAP",
+        }
+    }
+}
+
+/// [`Target::api`] of a path: its first segment after an optional `/index.php` is `graphql` or
+/// `soap` (`/graphql`, `/soap/default?services=…`, `/index.php/graphql`).
+fn api_of(path: &str) -> Api {
+    let p = path.strip_prefix("/index.php").unwrap_or(path);
+    let first = p
+        .trim_start_matches('/')
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
+    match first {
+        "graphql" => Api::Graphql,
+        "soap" => Api::Soap,
+        _ => Api::Rest,
+    }
 }
 
 /// The request being diagnosed.
@@ -268,6 +308,23 @@ impl RequestSpec {
             Some(Login::Admin(_)) => "login-admin",
             Some(Login::Customer(_)) => "login-customer",
             None => "none",
+        }
+    }
+
+    /// The request as a report shows it: the method and the target; a login without a target is
+    /// the POST to the token endpoint it diagnoses.
+    pub fn shown(&self) -> (String, Option<String>) {
+        match (&self.target, &self.login) {
+            (Some(t), _) => (self.method.clone(), Some(t.display())),
+            (None, Some(Login::Admin(_))) => (
+                "POST".into(),
+                Some("/rest/V1/integration/admin/token".into()),
+            ),
+            (None, Some(Login::Customer(_))) => (
+                "POST".into(),
+                Some("/rest/V1/integration/customer/token".into()),
+            ),
+            (None, None) => (self.method.clone(), None),
         }
     }
 
@@ -594,7 +651,8 @@ pub fn parse_target(target: &str) -> Result<Target, Error> {
         || t.path == "/rest"
         || t.path.contains("/rest/")
         || t.path.starts_with("/index.php/rest/");
-    if !under_rest {
+    // GraphQL and SOAP are their own endpoints: never rewritten into REST paths.
+    if !under_rest && api_of(&t.path) == Api::Rest {
         t.path = format!("/rest{}", t.path);
     }
     Ok(t)

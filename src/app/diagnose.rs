@@ -28,6 +28,8 @@ pub struct DiagnoseConfig {
     pub live: Settings,
     /// The user-info of the request's URL ([`url_userinfo`]): never sent, said.
     pub userinfo: Option<UserInfo>,
+    /// Leave the prevention (audit) findings out (`--no-audit`).
+    pub no_audit: bool,
 }
 
 impl DiagnoseConfig {
@@ -44,6 +46,7 @@ impl DiagnoseConfig {
                 cacert: None,
             },
             userinfo: None,
+            no_audit: false,
         }
     }
 }
@@ -75,12 +78,16 @@ pub fn run(c: &DiagnoseConfig) -> Result<Outcome> {
         let spec = ctx.request.clone().expect("checked above");
         return live_diagnose(ctx, spec, c);
     }
-    Ok(offline_report(
-        &c.common,
-        &ctx,
-        checks::diagnose(&ctx),
-        "diagnose",
-    ))
+    let mut d = checks::diagnose(&ctx);
+    if c.no_audit {
+        drop_audit(&mut d);
+    }
+    Ok(offline_report(&c.common, &ctx, d, "diagnose"))
+}
+
+/// `--no-audit`: only what makes requests fail.
+fn drop_audit(d: &mut Diagnosis) {
+    d.findings.retain(|f| f.step != 9);
 }
 
 /// `audit`: the prevention checks over the whole store.
@@ -146,6 +153,9 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
         Ok(o) => o,
         Err(e) => {
             let mut d = checks::offline(&ctx);
+            if c.no_audit {
+                drop_audit(&mut d);
+            }
             note_userinfo(common.warn, &mut d, userinfo);
             d.skip(
                 "live-request",
@@ -162,6 +172,9 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
     }
     ctx.request = Some(outcome.sent.clone());
     let mut d = checks::offline(&ctx);
+    if c.no_audit {
+        drop_audit(&mut d);
+    }
     note_userinfo(common.warn, &mut d, userinfo);
     let doubt = stripped_doubt(&ctx, &outcome.url);
     let stale = staleness_doubt(&ctx.install);

@@ -60,7 +60,7 @@ pub fn show(c: &IntegrationConfig) -> Result<Outcome> {
         Ok(None) => {
             return Err(Error::refused(
                 &ctx.masker,
-                &format!("no integration is named '{}' (integration.name)", c.name),
+                &crate::checks::caller::no_such_integration(db, "name", &c.name),
             ));
         }
         Err(e) => return Err(Error::refused(&ctx.masker, &e.to_string())),
@@ -85,7 +85,16 @@ pub fn activate(c: &IntegrationConfig) -> Result<Outcome> {
         &c.name,
         integration_fix::new_token_value,
     )
-    .map_err(|e| refused(&e))?;
+    .map_err(|e| match (&e, ctx.db.as_deref()) {
+        (crate::fix::FixError::NotFound(_), Some(db)) => Error::refused(
+            &ctx.masker,
+            &format!(
+                "{}; nothing was changed",
+                crate::checks::caller::no_such_integration(db, "name", &c.name)
+            ),
+        ),
+        _ => refused(&e),
+    })?;
     if act.unchanged() {
         session.rollback()?;
         let out = report::integration::already_active(&act, common.format);

@@ -124,6 +124,10 @@ pub struct Common {
     /// Told to the user while the command runs (a warning; the CLI writes `m2auth: {line}` on
     /// stderr).
     pub warn: fn(&str),
+    /// Accept partial results when the database that was named or configured cannot be read
+    /// (`--allow-partial`): the checks that need it are listed as not checked, exit 0/1 as
+    /// usual. Without it such a run exits 2 after its report.
+    pub allow_partial: bool,
 }
 
 impl Default for Common {
@@ -138,6 +142,7 @@ impl Default for Common {
             secrets: Vec::new(),
             command: Vec::new(),
             warn: |_| {},
+            allow_partial: false,
         }
     }
 }
@@ -179,8 +184,22 @@ impl Common {
         self.load_at(root, request)
     }
 
-    /// An outcome rendered from the loaded store: its masker goes with it.
+    /// An outcome rendered from the loaded store: its masker goes with it. A database that was
+    /// named or configured but could not be read makes it exit 2 (said on stderr in one line)
+    /// unless partial results are allowed.
     fn outcome(&self, ctx: &Context, output: Output, code: i32) -> Outcome {
+        let code = match ctx.db_unreadable() {
+            Some(why) if !self.allow_partial => {
+                (self.warn)(&mask::redact_error(
+                    &format!(
+                        "the database could not be read: {why} (the report above is partial; --allow-partial accepts that)"
+                    ),
+                    &ctx.masker,
+                ));
+                2
+            }
+            _ => code,
+        };
         Outcome {
             output,
             code,

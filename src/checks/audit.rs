@@ -113,7 +113,7 @@ fn two_factor(ctx: &Context, d: &mut Diagnosis) {
             .detail("Two-factor authentication is off for the admin: a stolen admin password is enough to log in and to obtain admin API tokens.")
             .evidence(evidence)
             .fix(Fix {
-                summary: "Enable two-factor authentication (and configure a provider for each admin)".into(),
+                summary: "Enable two-factor authentication (and configure a provider for each admin). Consequence: POST /V1/integration/admin/token then stops handing out tokens (admin-2fa-required): move admin API clients to an integration or to the 2FA provider endpoints first".into(),
                 commands,
                 admin_path: Some("Stores > Settings > Configuration > Security > 2FA".into()),
             }),

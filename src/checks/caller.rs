@@ -181,12 +181,9 @@ fn integration(
     value: SqlValue,
 ) -> Result<Identified, CallerError> {
     let rows = db.rows("integration", &[(column, value.clone())])?;
-    let row = rows.first().ok_or_else(|| {
-        format!(
-            "no integration with {column} = {}",
-            value.as_text().unwrap_or_default()
-        )
-    })?;
+    let row = rows
+        .first()
+        .ok_or_else(|| no_such_integration(db, column, &value.as_text().unwrap_or_default()))?;
     let integration_id = row
         .int("integration_id")
         .ok_or("integration row without integration_id")?;
@@ -203,6 +200,73 @@ fn integration(
             format!("integration_id={integration_id} name={name} status={status}"),
         )],
     })
+}
+
+/// "No integration is named 'ERP'": the integrations that exist, and the closest name.
+pub fn no_such_integration(db: &dyn Database, column: &str, value: &str) -> String {
+    let names: Vec<String> = db
+        .rows("integration", &[])
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.text("name"))
+        .collect();
+    let what = match column {
+        "name" => format!("No integration is named '{value}'"),
+        "consumer_id" => format!("No integration uses the OAuth consumer {value}"),
+        _ => format!("No integration has {column} {value}"),
+    };
+    if names.is_empty() {
+        return format!("{what}: the store has no integration");
+    }
+    let shown: Vec<String> = names.iter().take(10).map(|n| format!("'{n}'")).collect();
+    let more = names.len().saturating_sub(10);
+    let list = if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    };
+    match closest(value, &names).filter(|_| column == "name") {
+        Some(best) => format!("{what}; did you mean '{best}'? (integrations: {list})"),
+        None => format!("{what} (integrations: {list})"),
+    }
+}
+
+/// The candidate closest to `wanted`: the same but for case, one that contains it (or that it
+/// contains), else the smallest edit distance if it is at most a third of the length.
+pub fn closest<'a>(wanted: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let w = wanted.to_lowercase();
+    if let Some(c) = candidates.iter().find(|c| c.to_lowercase() == w) {
+        return Some(c);
+    }
+    if !w.is_empty()
+        && let Some(c) = candidates.iter().find(|c| {
+            let l = c.to_lowercase();
+            l.contains(&w) || w.contains(&l)
+        })
+    {
+        return Some(c);
+    }
+    let (best, d) = candidates
+        .iter()
+        .map(|c| (c, edit_distance(&w, &c.to_lowercase())))
+        .min_by_key(|(_, d)| *d)?;
+    (d <= w.chars().count().max(3) / 3).then_some(best.as_str())
+}
+
+/// Levenshtein distance (names are short: the plain two-row table).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn from_token(db: &dyn Database, t: &str) -> Result<Identified, CallerError> {

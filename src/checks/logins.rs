@@ -104,7 +104,7 @@ fn unlock_fix(name: &str) -> Fix {
     }
 }
 
-fn admin_account(
+pub(crate) fn admin_account(
     ctx: &Context,
     db: &dyn Database,
     name: &str,
@@ -249,7 +249,13 @@ fn provider_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn tfa(ctx: &Context, db: &dyn Database, name: &str, uid: Option<i64>, d: &mut Diagnosis) {
+pub(crate) fn tfa(
+    ctx: &Context,
+    db: &dyn Database,
+    name: &str,
+    uid: Option<i64>,
+    d: &mut Diagnosis,
+) {
     if ctx.install.modules.is_enabled("Magento_TwoFactorAuth") != Some(true) {
         return;
     }
@@ -318,7 +324,7 @@ fn tfa(ctx: &Context, db: &dyn Database, name: &str, uid: Option<i64>, d: &mut D
     );
 }
 
-fn ims(ctx: &Context, d: &mut Diagnosis) {
+pub(crate) fn ims(ctx: &Context, d: &mut Diagnosis) {
     if ctx.install.modules.is_enabled("Magento_AdminAdobeIms") == Some(false) {
         return;
     }
@@ -341,7 +347,7 @@ fn ims(ctx: &Context, d: &mut Diagnosis) {
 }
 
 /// `RequestThrottler::throttle()`: refused when `failures_count >= max_failures_count`.
-fn throttle(
+pub(crate) fn throttle(
     ctx: &Context,
     db: &dyn Database,
     user: &str,
@@ -546,26 +552,8 @@ fn customer(ctx: &Context, db: &dyn Database, email: &str, d: &mut Diagnosis) {
         d.push(f);
         return;
     };
-    let id = c.int("entity_id").unwrap_or(0);
-    let row_id = format!(
-        "entity_id={id} email={email} website_id={}",
-        c.text("website_id").unwrap_or_else(|| "NULL".into())
-    );
-    if let Some(at) = c.text("lock_expires")
-        && db_time(&at).is_some_and(|t| t > ctx.now)
-    {
-        d.push(
-            Finding::new(Code::CustomerLocked, Severity::Error)
-                .detail(format!("The customer '{email}' is locked until {at} UTC after {} failed sign-ins (customer/password/lockout_failures): AccountManagement refuses it, and the token endpoint answers the same 401 as for a wrong password.", c.text("failures_num").unwrap_or_else(|| "0".into())))
-                .evidence(Evidence::db("customer_entity", format!("{row_id} lock_expires={at} failures_num={}", c.text("failures_num").unwrap_or_else(|| "NULL".into()))))
-                .evidence(ctx.config.get("customer/password/lockout_failures", scope).evidence())
-                .fix(Fix {
-                    summary: format!("Unlock the customer {email}"),
-                    commands: vec![format!("UPDATE customer_entity SET lock_expires = NULL, failures_num = 0, first_failure = NULL WHERE entity_id = {id};")],
-                    admin_path: Some("Customers > All Customers > (customer) > Customer View > Unlock".into()),
-                }),
-        );
-    }
+    customer_locked(ctx, c, email, scope, d);
+    let row_id = customer_row_id(c, email);
     if let Some(pw) = password_of(ctx) {
         let stored = c.text("password_hash").unwrap_or_default();
         if let Some(f) = check_password(
@@ -586,6 +574,54 @@ fn customer(ctx: &Context, db: &dyn Database, email: &str, d: &mut Diagnosis) {
     } else {
         skip_password(d);
     }
+    customer_inactive(ctx, c, email, scope, d);
+}
+
+fn customer_row_id(c: &Row, email: &str) -> String {
+    format!(
+        "entity_id={} email={email} website_id={}",
+        c.int("entity_id").unwrap_or(0),
+        c.text("website_id").unwrap_or_else(|| "NULL".into())
+    )
+}
+
+/// `customer-locked` for the customer row `c` (a login, or the store-wide survey).
+pub(crate) fn customer_locked(
+    ctx: &Context,
+    c: &Row,
+    email: &str,
+    scope: Scope,
+    d: &mut Diagnosis,
+) {
+    let id = c.int("entity_id").unwrap_or(0);
+    let row_id = customer_row_id(c, email);
+    if let Some(at) = c.text("lock_expires")
+        && db_time(&at).is_some_and(|t| t > ctx.now)
+    {
+        d.push(
+            Finding::new(Code::CustomerLocked, Severity::Error)
+                .detail(format!("The customer '{email}' is locked until {at} UTC after {} failed sign-ins (customer/password/lockout_failures): AccountManagement refuses it, and the token endpoint answers the same 401 as for a wrong password.", c.text("failures_num").unwrap_or_else(|| "0".into())))
+                .evidence(Evidence::db("customer_entity", format!("{row_id} lock_expires={at} failures_num={}", c.text("failures_num").unwrap_or_else(|| "NULL".into()))))
+                .evidence(ctx.config.get("customer/password/lockout_failures", scope).evidence())
+                .fix(Fix {
+                    summary: format!("Unlock the customer {email}"),
+                    commands: vec![format!("UPDATE customer_entity SET lock_expires = NULL, failures_num = 0, first_failure = NULL WHERE entity_id = {id};")],
+                    admin_path: Some("Customers > All Customers > (customer) > Customer View > Unlock".into()),
+                }),
+        );
+    }
+}
+
+/// `customer-inactive` (inactive, or unconfirmed while confirmation is required) for `c`.
+pub(crate) fn customer_inactive(
+    ctx: &Context,
+    c: &Row,
+    email: &str,
+    scope: Scope,
+    d: &mut Diagnosis,
+) {
+    let id = c.int("entity_id").unwrap_or(0);
+    let row_id = customer_row_id(c, email);
     let confirm = ctx.config.get("customer/create_account/confirm", scope);
     let unconfirmed =
         c.text("confirmation").is_some_and(|v| !v.is_empty()) && confirm.is_set_flag();

@@ -10,6 +10,7 @@ pub mod logins;
 pub mod oauth;
 pub mod roles;
 pub mod server;
+pub mod store_wide;
 pub mod tokens;
 
 use crate::context::Context;
@@ -23,6 +24,10 @@ pub struct Diagnosis {
     /// A WAF module the server configuration turns on for the request (ModSecurity): what a
     /// live non-Magento 403 is then joined with ([`crate::live::session::join`]).
     pub waf: Option<server::WafEngine>,
+    /// Store-wide (no request): who is refused, one line per problem, for the headline.
+    pub summary: Vec<String>,
+    /// Store-wide: facts worth knowing that are not problems (token lifetimes).
+    pub facts: Vec<String>,
 }
 
 impl Diagnosis {
@@ -84,7 +89,8 @@ pub fn diagnose(ctx: &Context) -> Diagnosis {
         Some(t) if t.host.is_some() => {
             d.skip("live-request", "--offline: the store was not contacted")
         }
-        _ => d.skip("live-request", "no --request URL with a host was given"),
+        Some(_) => d.skip("live-request", "no --request URL with a host was given"),
+        None => {}
     }
     d
 }
@@ -98,8 +104,17 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
+    let before: Vec<Code> = d.findings.iter().map(|f| f.code).collect();
+    store_wide::run(ctx, &mut d);
+    let from_survey: Vec<Code> = d
+        .findings
+        .iter()
+        .map(|f| f.code)
+        .filter(|c| !before.contains(c))
+        .collect();
     server::run(ctx, &mut d);
     audit::run(ctx, &mut d);
+    store_wide::complete_headline(ctx, &mut d, &from_survey);
     if ctx.db.is_none() {
         d.skip(
             "database",
@@ -118,6 +133,17 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
     let Some(target) = &request.target else {
         return;
     };
+    let api = target.api();
+    if api != crate::request::Api::Rest {
+        d.skip(
+            "role-permissions",
+            format!(
+                "{} requests are not diagnosed for routes and roles yet (only REST is): the token and header checks above apply to them as well",
+                api.name()
+            ),
+        );
+        return;
+    }
     if request.login.is_some() {
         d.skip(
             "role-permissions",

@@ -536,7 +536,7 @@ fn explain(
                     ))
                     .fix(Fix {
                         summary: "Call it with an admin token or an integration's OAuth credentials".into(),
-                        commands: vec!["curl -X POST https://<store>/rest/V1/integration/admin/token -H 'Content-Type: application/json' -d '{\"username\":\"…\",\"password\":\"…\"}'".into()],
+                        commands: vec!["curl -X POST https://<store>/rest/V1/integration/admin/token -H 'Content-Type: application/json' -d '{\"username\":\"<username>\",\"password\":\"<password>\"}'".into()],
                         admin_path: Some("System > Extensions > Integrations".into()),
                     }),
             ));
@@ -687,7 +687,7 @@ fn needs_customer(route: &Route) -> Finding {
         .detail("The route's resource is `self`: only a customer's own token passes it (on a store of the customer's website).")
         .fix(Fix {
             summary: "Obtain a customer token and call the route with it".into(),
-            commands: vec!["curl -X POST https://<store>/rest/V1/integration/customer/token -H 'Content-Type: application/json' -d '{\"username\":\"…\",\"password\":\"…\"}'".into()],
+            commands: vec!["curl -X POST https://<store>/rest/V1/integration/customer/token -H 'Content-Type: application/json' -d '{\"username\":\"<username>\",\"password\":\"<password>\"}'".into()],
             admin_path: None,
         })
 }

@@ -968,7 +968,7 @@ fn base_url(ctx: &Context) -> String {
         .value
         .filter(|v| v.starts_with("http") && !v.contains('{'))
         .map(|v| v.trim_end_matches('/').to_string())
-        .unwrap_or_else(|| "https://<your-store>".into())
+        .unwrap_or_else(|| "https://<store>".into())
 }
 
 fn admin_curl(ctx: &Context, username: Option<&str>) -> String {

@@ -59,6 +59,9 @@ pub struct Global {
     /// The web server's configuration: a main file (apache2.conf, httpd.conf, nginx.conf), a vhost file, or a directory of them (repeatable) [default: /etc/apache2/apache2.conf, /etc/httpd/conf/httpd.conf, /etc/nginx/nginx.conf, whichever exist]
     #[arg(long = "server-config", global = true, value_name = "PATH")]
     pub server_config: Vec<PathBuf>,
+    /// Accept partial results when the database that was named or configured cannot be read (the checks that need it are listed as not checked) instead of exiting 2
+    #[arg(long, global = true)]
+    pub allow_partial: bool,
 }
 
 impl Global {
@@ -371,6 +374,9 @@ pub struct DiagnoseArgs {
     pub req: RequestArgs,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// Leave out the prevention (audit) findings: only what makes requests fail
+    #[arg(long)]
+    pub no_audit: bool,
 }
 
 /// `request`: the request, how it is sent, and the canary.

@@ -97,6 +97,7 @@ fn common(g: &Global) -> anyhow::Result<Common> {
         secrets: Vec::new(),
         command: std::env::args().collect(),
         warn: if g.quiet { |_| {} } else { warn },
+        allow_partial: g.allow_partial,
     })
 }
 
@@ -199,6 +200,7 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             offline: g.offline,
             live: d.live.settings(),
             userinfo: url_userinfo(&d.req.options()),
+            no_audit: d.no_audit,
         }),
         Command::Request(r) => Job::Request(RequestConfig {
             common: c,

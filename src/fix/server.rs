@@ -119,6 +119,9 @@ pub fn plan_for_with(ctx: &Context, findings: &[Finding], all_server_fixes: bool
         _ => 3,
     });
     let has = |c: Code| findings.iter().any(|f| f.code == c);
+    // Prevention (audit) findings are not why a call fails: they never become fixes here
+    // (`m2auth audit` lists them with their advice and its consequences).
+    ordered.retain(|f| f.step != 9);
     for f in ordered {
         match f.code {
             // Only when nothing else routes REST to index.php (an error): with FallbackResource

@@ -103,7 +103,7 @@ pub fn check_text(
         let _ = writeln!(o);
         o.push_str(&findings_text(&check.diagnosis, style));
     }
-    o
+    crate::report::layout::fit(&o, crate::report::layout::width())
 }
 
 /// One row of the matrix.
@@ -301,13 +301,19 @@ pub fn matrix_text(
             .map(|r| r.to_string())
             .unwrap_or_else(|| "none".into())
     );
+    let any_live = rows.iter().any(|r| r.live.is_some());
+    // A table that fits the terminal (100 columns when piped): the URL column takes what the
+    // longest URL needs up to half of what is left; longer URLs and notes are shortened.
+    let total = crate::report::layout::width();
+    let fixed = 5 + 2 + if any_live { 11 } else { 0 } + 7 + 2;
+    let room = total.saturating_sub(fixed).max(40);
     let width = rows
         .iter()
-        .map(|r| r.route.url.len())
+        .map(|r| r.route.url.chars().count())
         .max()
         .unwrap_or(10)
-        .min(70);
-    let any_live = rows.iter().any(|r| r.live.is_some());
+        .min(room / 2);
+    let note_room = room.saturating_sub(width).max(20);
     for r in rows {
         let mark = if r.verdict.allowed {
             style.green("allow")
@@ -332,26 +338,25 @@ pub fn matrix_text(
             None if any_live => "           ".into(),
             None => String::new(),
         };
-        let _ = writeln!(
-            o,
-            "{mark}  {live}{:<6} {:<width$}  {}",
-            r.route.method,
-            r.route.url,
-            {
-                let mut note = if missing.is_empty() {
-                    String::new()
-                } else {
-                    format!("missing {}", missing.join(", "))
-                };
-                if let Some(c) = r.live.as_ref().filter(|c| c.allowed.is_none()) {
-                    if !note.is_empty() {
-                        note.push_str("; ");
-                    }
-                    note.push_str(&format!("live: {}", c.classification));
+        let url = crate::report::layout::shorten_middle(&r.route.url, width);
+        let line = format!("{mark}  {live}{:<6} {:<width$}  {}", r.route.method, url, {
+            let mut note = if missing.is_empty() {
+                String::new()
+            } else {
+                format!("missing {}", missing.join(", "))
+            };
+            if let Some(c) = r.live.as_ref().filter(|c| c.allowed.is_none()) {
+                if !note.is_empty() {
+                    note.push_str("; ");
                 }
-                note
-            },
-        );
+                note.push_str(&format!("live: {}", c.classification));
+            }
+            if note.chars().count() > note_room {
+                note = note.chars().take(note_room - 1).collect::<String>() + "…";
+            }
+            note
+        },);
+        let _ = writeln!(o, "{}", line.trim_end());
     }
     let allowed = rows.iter().filter(|r| r.verdict.allowed).count();
     let _ = writeln!(o, "\n{allowed} of {} routes allowed", rows.len());

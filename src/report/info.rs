@@ -432,5 +432,5 @@ pub fn to_text(info: &Info, style: &Style) -> String {
             u.path
         );
     }
-    o
+    crate::report::layout::fit(&o, crate::report::layout::width())
 }

@@ -91,7 +91,7 @@ pub fn list(all: &[IntegrationView], f: Format) -> serde_json::Result<Output> {
     }
     let mut t = String::new();
     t.push_str(&format!(
-        "{:<4} {:<28} {:<9} {:<34} {:<12} {}\n",
+        "{:<4} {:<24} {:<9} {:<33} {:<14} {}\n",
         "ID", "NAME", "STATUS", "CONSUMER KEY", "TOKEN", "RESOURCES"
     ));
     for v in all {
@@ -107,9 +107,9 @@ pub fn list(all: &[IntegrationView], f: Format) -> serde_json::Result<Output> {
             None => "?".into(),
         };
         t.push_str(&format!(
-            "{:<4} {:<28} {:<9} {:<34} {:<12} {}\n",
+            "{:<4} {:<24} {:<9} {:<33} {:<14} {}\n",
             v.integration_id,
-            v.name,
+            crate::report::layout::shorten_middle(&v.name, 24),
             v.status_label,
             v.consumer_key.as_deref().unwrap_or("-"),
             token,

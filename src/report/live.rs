@@ -317,10 +317,13 @@ pub fn to_text(
     let o = live.outcome;
     let _ = writeln!(
         out,
-        "Request:  {} {} (auth: {})",
+        "Request:  {} {}, with {}",
         o.method,
-        o.url,
-        o.sent.auth_kind()
+        crate::report::layout::shorten_middle(
+            &o.url,
+            crate::report::layout::width().saturating_sub(40).max(40)
+        ),
+        crate::report::diagnosis::auth_words(o.sent.auth_kind())
     );
     out.push_str(&response_text(live, d, style));
     let _ = writeln!(out);
@@ -348,7 +351,7 @@ pub fn to_text(
         }
     }
     out.push_str(&findings_text(d, style));
-    out
+    crate::report::layout::fit(&out, crate::report::layout::width())
 }
 
 /// `response` of the JSON report. Cookie values are masked here; tokens in headers and body

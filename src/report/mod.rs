@@ -12,6 +12,7 @@ pub mod fix;
 pub mod info;
 pub mod integration;
 pub mod journal;
+pub mod layout;
 pub mod live;
 pub mod oauth;
 pub mod style;

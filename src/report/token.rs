@@ -69,7 +69,7 @@ pub fn to_text(i: &Inspection, style: &Style) -> String {
     let _ = writeln!(out, "  revoked:   {revoked}");
     let _ = writeln!(out);
     out.push_str(&findings_text(&i.diagnosis, style));
-    out
+    crate::report::layout::fit(&out, crate::report::layout::width())
 }
 
 /// The JSON of `token:inspect` (`cli.md`).

@@ -57,9 +57,10 @@ pub enum Origin {
         config_id: Option<i64>,
     },
     /// Magento's shipped default.
-    Shipped { source: &'static str },
-    /// Set nowhere, and Magento ships no value.
-    Unset,
+    /// `db_read`: whether the database was read (else its value is unknown).
+    Shipped { source: &'static str, db_read: bool },
+    /// Set nowhere, and Magento ships no value (`db_read`: as for `Shipped`).
+    Unset { db_read: bool },
 }
 
 /// A resolved value: `None` when the path is empty/unset.
@@ -107,7 +108,10 @@ impl ConfigValue {
                     ),
                 },
             ),
-            Origin::Shipped { source } => Evidence::file(
+            Origin::Shipped {
+                source,
+                db_read: true,
+            } => Evidence::file(
                 &source.replace(" etc/", "/etc/"),
                 None,
                 format!(
@@ -115,10 +119,28 @@ impl ConfigValue {
                     self.path
                 ),
             ),
-            Origin::Unset => Evidence::db(
+            Origin::Shipped {
+                source,
+                db_read: false,
+            } => Evidence::file(
+                &source.replace(" etc/", "/etc/"),
+                None,
+                format!(
+                    "{} = {shown} (Magento's shipped default and not set in app/etc; the database was not read, so a value set there is unknown)",
+                    self.path
+                ),
+            ),
+            Origin::Unset { db_read: true } => Evidence::db(
                 "core_config_data",
                 format!(
                     "no row for {} at any scope, nothing in app/etc, and Magento ships no default",
+                    self.path
+                ),
+            ),
+            Origin::Unset { db_read: false } => Evidence::db(
+                "core_config_data",
+                format!(
+                    "not read (the database could not be read): {} is set neither in app/etc nor by a Magento default, a value in the database is unknown",
                     self.path
                 ),
             ),
@@ -142,6 +164,8 @@ pub struct StoreConfig {
     /// (file, document) in rising priority: config.php, then env.php.
     files: Vec<(&'static str, Document)>,
     pub scopes: Scopes,
+    /// Whether `core_config_data` was read ([`StoreConfig::load_db`]).
+    db_read: bool,
 }
 
 impl StoreConfig {
@@ -161,6 +185,7 @@ impl StoreConfig {
             disabled_modules: Vec::new(),
             files,
             scopes,
+            db_read: false,
         }
     }
 
@@ -208,6 +233,7 @@ impl StoreConfig {
         if !scopes.stores.is_empty() || self.scopes.stores.is_empty() {
             self.scopes = scopes;
         }
+        self.db_read = true;
         Ok(())
     }
 
@@ -226,16 +252,23 @@ impl StoreConfig {
                 value: d.value.map(str::to_string),
                 scope,
                 origin: if d.value.is_some() {
-                    Origin::Shipped { source: d.source }
+                    Origin::Shipped {
+                        source: d.source,
+                        db_read: self.db_read,
+                    }
                 } else {
-                    Origin::Unset
+                    Origin::Unset {
+                        db_read: self.db_read,
+                    }
                 },
             },
             None => ConfigValue {
                 path: path.to_string(),
                 value: None,
                 scope,
-                origin: Origin::Unset,
+                origin: Origin::Unset {
+                    db_read: self.db_read,
+                },
             },
         }
     }

@@ -210,3 +210,49 @@ fn regenerate_example_dump() {
     std::fs::remove_file(&tmp).unwrap();
     assert!(Path::new(&out).metadata().unwrap().len() > 1000);
 }
+
+/// Every command of the README's "Try it" blocks (```sh lines starting with `m2auth `) runs as
+/// written on the example store: exit 0 or 1 (never a usage error or a failure to run), nothing on
+/// stderr but warnings, no secret of the example in the output; the two the README describes say
+/// what it says.
+#[test]
+fn every_readme_command_works_on_the_example_store() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut in_sh = false;
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        if in_sh && let Some(rest) = line.strip_prefix("m2auth ") {
+            commands.push(shell_words::split(rest).expect(line));
+        }
+    }
+    assert!(commands.len() >= 8, "{commands:?}");
+    for args in &commands {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = lab::m2auth(&argv, &repo());
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "m2auth {}: exit {:?}\n{text}\n{err}",
+            args.join(" "),
+            out.status.code()
+        );
+        assert!(!err.contains("error:"), "m2auth {}: {err}", args.join(" "));
+        assert!(!text.contains("Example-DB-Passw0rd"), "{text}");
+        if argv.first() == Some(&"diagnose") && !argv.contains(&"--request") {
+            assert!(text.contains("Who is refused"), "{text}");
+            assert!(text.contains("First to fix: admin-user-inactive"), "{text}");
+            assert_eq!(out.status.code(), Some(1));
+        }
+        if argv.contains(&"--request") && argv.first() == Some(&"diagnose") {
+            assert!(
+                text.contains("Root cause: integration-bearer-disabled"),
+                "{text}"
+            );
+        }
+    }
+}

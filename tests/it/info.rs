@@ -8,9 +8,15 @@ use crate::lab;
 use crate::lab::{EnvSpec, FixtureStore, LabDb};
 use serde_json::Value;
 
+/// `m2auth ARGS --allow-partial`: these tests look at what `info` reports of a database it cannot
+/// read (without the flag that is exit 2 after the report:
+/// [`unreachable_denied_and_unknown_database_are_reported_then_exit_2`]).
 fn run(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"));
-    cmd.args(args).current_dir(cwd).env("NO_COLOR", "1");
+    cmd.args(args)
+        .arg("--allow-partial")
+        .current_dir(cwd)
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -191,7 +197,7 @@ fn host_forms_reach_the_same_database() {
 }
 
 #[test]
-fn unreachable_denied_and_unknown_database_are_reported_not_fatal() {
+fn unreachable_denied_and_unknown_database_are_reported_then_exit_2() {
     let Some(lab) = lab::mariadb() else { return };
     let db = lab.database("");
     let store = composer_store(&db);
@@ -227,6 +233,14 @@ fn unreachable_denied_and_unknown_database_are_reported_not_fatal() {
         let err = doc["db"]["error"].as_str().unwrap_or_default();
         assert!(err.contains(expect), "{path}: {err}");
         assert!(!err.contains("wrong-password"), "a password leaked: {err}");
+        // Without --allow-partial: the same report, then exit 2 with one line on stderr.
+        let strict = lab::m2auth(&["info", "--format", "json", "--root", &root], store.root());
+        assert_eq!(strict.status.code(), Some(2), "{path}");
+        let doc: Value = serde_json::from_slice(&strict.stdout).unwrap();
+        assert_eq!(doc["db"]["reachable"], false);
+        let stderr = String::from_utf8_lossy(&strict.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("wrong-password"), "{stderr}");
     }
 }
 

@@ -211,7 +211,7 @@ impl ConnParams {
                 )));
             }
             None => {
-                return Err(DbError::Config(format!(
+                return Err(DbError::NotConfigured(format!(
                     "app/etc/env.php has no {base}: the store's database connection is not configured (pass --db URL to name it)"
                 )));
             }
@@ -700,7 +700,7 @@ mod tests {
         doc.root.entries.clear();
         let err = ConnParams::from_env(&doc, "default").unwrap_err();
         assert!(
-            matches!(&err, DbError::Config(m) if m.contains("has no db/connection/default")),
+            matches!(&err, DbError::NotConfigured(m) if m.contains("has no db/connection/default")),
             "{err}"
         );
     }

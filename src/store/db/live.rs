@@ -187,6 +187,29 @@ impl Database for LiveDb {
         };
         Ok(convert_rows(raw))
     }
+
+    fn rows_later_than(
+        &self,
+        table: &str,
+        column: &str,
+        after: jiff::Timestamp,
+    ) -> Result<Vec<Row>, DbError> {
+        let name = self.table_name(table)?;
+        check_ident(column, &name)?;
+        let sql = format!("SELECT * FROM `{name}` WHERE `{column}` > ?");
+        let when = after.strftime("%Y-%m-%d %H:%M:%S").to_string();
+        let mut conn = self.lock();
+        let result: Result<Vec<mysql::Row>, _> =
+            conn.exec(&sql, mysql::Params::Positional(vec![when.into()]));
+        match result {
+            Ok(raw) => Ok(convert_rows(raw)),
+            Err(mysql::Error::MySqlError(e)) if e.code == ER_NO_SUCH_TABLE => Ok(Vec::new()),
+            Err(e) => Err(DbError::Query {
+                table: name,
+                message: short_error(&e),
+            }),
+        }
+    }
 }
 
 /// Open a connection with the parameters m2auth uses for every session (read-only or writable):

@@ -31,7 +31,7 @@
 //! * Calls: `diagnose(args)` (`diagnose ARGS --root R --offline --format json [--now]`),
 //!   `oauth_sign(request, creds, nonce, timestamp)` (an OAuth header by `m2auth oauth:sign`),
 //!   `password_file(password)`,
-//!   `run(args)` (any command: `ARGS --root R --format json [--now]`) → [`Outcome`].
+//!   `run(args)` (any command: `ARGS --root R --format json [--now]`) → [`Outcome`],
 //! * [`Outcome`]: `expect_root_cause`, `expect_no_error`, `expect_codes` (exactly, in order),
 //!   `expect_code` / `expect_no_code`, `expect_severity`, `expect_exit`, `expect_none_of_step`,
 //!   `finding`, `doc`, `codes`.

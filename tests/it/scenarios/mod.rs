@@ -6,7 +6,8 @@
 //! * [`roles`]: step 2 (ACL resources and routes);
 //! * [`headers`]: step 3 (the Authorization header as sent, and as the server passes it);
 //! * [`server`]: step 6 (.htaccess and the web server's configuration);
-//! * [`audit`]: step 9 (prevention).
+//! * [`audit`]: step 9 (prevention);
+//! * [`store_wide`]: `diagnose` without a request (every problem of the store, for anyone).
 //!
 //! [`every_code_has_a_scenario`] keeps the catalogue honest: every code of src/findings.rs is
 //! named in an expectation of some test under tests/it/, or is in [`NOT_OFFLINE`] with its reason.
@@ -16,6 +17,7 @@ mod credentials;
 mod headers;
 mod roles;
 mod server;
+mod store_wide;
 
 use std::path::Path;
 
