@@ -527,3 +527,30 @@ fn token_inspect_and_oauth_sign_without_a_store() {
     );
     assert_fails_with(&out, "app/etc/env.php");
 }
+
+/// `--quiet`: no warnings on stderr (here the one of `--insecure`); the exit status is the same.
+#[test]
+fn quiet_silences_warnings() {
+    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
+    let root = store.root().to_str().unwrap();
+    let port = crate::lab::web::closed_port();
+    let url = format!("GET https://127.0.0.1:{port}/rest/V1/products");
+    let args = [
+        "diagnose",
+        "--root",
+        root,
+        "--insecure",
+        "--request",
+        url.as_str(),
+    ];
+    let loud = run(&args, store.root());
+    let quiet = run(&[&args[..], &["--quiet"]].concat(), store.root());
+    let loud_err = String::from_utf8_lossy(&loud.stderr);
+    assert!(loud_err.contains("--insecure"), "{loud_err}");
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    assert_eq!(loud.status.code(), quiet.status.code());
+}
