@@ -87,6 +87,7 @@ catalogue! {
     RouteNeedsAdminOrIntegration = "route-needs-admin-or-integration", 2, "The route needs an admin or integration token";
     RouteAnonymousDisabled = "route-anonymous-disabled", 2, "Anonymous access to this route is off";
     RouteHttpsOnly = "route-https-only", 2, "The route is served over HTTPS only";
+    ModuleXmlInvalid = "module-xml-invalid", 2, "A module's XML file is not well-formed";
     // Step 3: authentication method and headers
     AuthHeaderMissing = "auth-header-missing", 3, "The request has no Authorization header";
     AuthHeaderMalformed = "auth-header-malformed", 3, "The Authorization header is malformed";

@@ -6,8 +6,13 @@
 
 /// The masked form of a secret: the first and last four characters of a long secret
 /// (`eyJr…Q3xk`), the first two of a short one (`a1…`), nothing of a very short one (`…`).
+/// Control characters (a new line inside a quoted literal) are shown as spaces: a masked value
+/// never breaks an error's one line.
 pub fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
+    let chars: Vec<char> = secret
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     match chars.len() {
         0 => String::new(),
         1..=5 => "…".to_string(),
@@ -18,6 +23,15 @@ pub fn mask(secret: &str) -> String {
             chars[n - 4..].iter().collect::<String>()
         ),
     }
+}
+
+/// A message on one line: control characters (new lines, carriage returns, tabs) as spaces. For
+/// messages that quote input (a parser's "found: …", a URL that is not one).
+pub fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A message with the inside of every quoted literal (`'…'`, `"…"`) masked: parser messages
@@ -70,6 +84,8 @@ pub struct Masker {
     secrets: Vec<String>,
     /// Values known not to be secret (DB name, user name): a secret equal to one is not searched.
     public: Vec<String>,
+    /// Secret-named fields whose values this run prints on purpose ([`Masker::print_field`]).
+    printed_fields: Vec<String>,
 }
 
 impl Masker {
@@ -99,6 +115,13 @@ impl Masker {
         }
     }
 
+    /// A secret-named field whose value the command's output is for (`oauth:sign` prints the
+    /// `oauth_token` and `oauth_signature` of the header it made: a signature is good for one
+    /// request, the token useless without its secret): [`mask_fields`] leaves it.
+    pub fn print_field(&mut self, name: &str) {
+        self.printed_fields.push(name.to_ascii_lowercase());
+    }
+
     /// Declare a value public (e.g. the DB user name): if a secret equals it, it is not searched.
     pub fn public(&mut self, value: impl AsRef<str>) {
         self.public.push(value.as_ref().to_string());
@@ -110,8 +133,30 @@ impl Masker {
             .filter(|s| !self.public.iter().any(|p| p == *s))
     }
 
-    /// The text with every known secret masked. Also masks JSON-escaped forms of a secret.
+    /// The text with every known secret masked (also their JSON-escaped forms), then the values
+    /// of secret-named fields ([`mask_fields`]: `?access_token=…`, `password=…`,
+    /// `"password": "…"`), whoever wrote them (an echoed request, a URL, an error line).
     pub fn scrub(&self, text: &str) -> String {
+        let out = self.scrub_known(text);
+        mask_fields_except(&out, &self.printed_fields).into_owned()
+    }
+
+    /// Text (e.g. a response body) scrubbed whole, then cut to at most `max` bytes on a
+    /// character boundary: mask first, then cut, so no cut leaves a prefix of a secret that the
+    /// masker no longer recognises.
+    pub fn scrub_then_cut(&self, text: &str, max: usize) -> String {
+        let mut s = self.scrub(text);
+        if s.len() > max {
+            let mut end = max;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        }
+        s
+    }
+
+    fn scrub_known(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in self.active() {
             if out.contains(s.as_str()) {
@@ -142,6 +187,124 @@ impl Masker {
             _ => {}
         }
     }
+}
+
+/// Names of query parameters, form fields and JSON keys whose value is a credential: any name
+/// ending in `password`, `passwd`, `token` or `secret` (`access_token`, `oauth_token`,
+/// `consumer_secret`, `new_password`…), and `pass`, `pwd`, `oauth_signature`, `signature`,
+/// `sig`, `api_key`, `apikey`, `client_secret`.
+const FIELD_NAME: &str = r"[A-Za-z0-9_\-]*(?i:password|passwd|token|secret)|(?i:pass|pwd|oauth_signature|signature|sig|api_?key)";
+
+/// `NAME=VALUE` in a query string, a form body, a command line: NAME one of [`FIELD_NAME`]
+/// (case-insensitive), preceded by the start, a separator or a quote, VALUE up to the next
+/// separator (or quoted).
+static QUERY_FIELD: std::sync::LazyLock<fancy_regex::Regex> = std::sync::LazyLock::new(|| {
+    fancy_regex::Regex::new(&format!(
+        r#"(^|[?&;,\s"'(\[{{])({FIELD_NAME})=("[^"]*"|[^&\s"'<>#;,)\]}}]+)"#
+    ))
+    .expect("valid pattern")
+});
+
+/// `"NAME": "VALUE"` in JSON (and `\"NAME\":\"VALUE\"` in JSON inside a JSON string).
+static JSON_FIELD: std::sync::LazyLock<fancy_regex::Regex> = std::sync::LazyLock::new(|| {
+    fancy_regex::Regex::new(&format!(
+        r#"((\\?)"({FIELD_NAME})\\?"\s*:\s*\\?")((?:[^"\\]|\\[^"])*)"#
+    ))
+    .expect("valid pattern")
+});
+
+/// The values of secret-named fields masked: `?access_token=…` and `&password=…` in URLs and
+/// form bodies, `"password": "…"` in JSON. Linear in the text (the patterns have no
+/// backtracking constructs, so fancy-regex runs them on the regex crate's automata).
+pub fn mask_fields(text: &str) -> std::borrow::Cow<'_, str> {
+    mask_fields_except(text, &[])
+}
+
+/// [`mask_fields`], leaving the fields named in `printed` (lower case).
+fn mask_fields_except<'t>(text: &'t str, printed: &[String]) -> std::borrow::Cow<'t, str> {
+    let printed_field = |name: &str| {
+        printed
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(name.trim_matches('\\')))
+    };
+    if !text.contains('=') && !text.contains(':') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let step = QUERY_FIELD.replace_all(text, |c: &fancy_regex::Captures<'_, str>| {
+        let v = &c[3];
+        if printed_field(&c[2]) {
+            return c[0].to_string();
+        }
+        let shown = match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            Some(inner) => format!("\"{}\"", mask_or_dots(inner)),
+            None => mask_or_dots(v),
+        };
+        format!("{}{}={shown}", &c[1], &c[2])
+    });
+    let out = JSON_FIELD.replace_all(&step, |c: &fancy_regex::Captures<'_, str>| {
+        let v = &c[4];
+        if v.is_empty() || printed_field(&c[3]) {
+            c[0].to_string()
+        } else {
+            format!("{}{}", &c[1], mask_or_dots(v))
+        }
+    });
+    let changed =
+        matches!(step, std::borrow::Cow::Owned(_)) || matches!(out, std::borrow::Cow::Owned(_));
+    if changed {
+        std::borrow::Cow::Owned(out.into_owned())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A query parameter, form field or JSON key whose value is a credential (see [`FIELD_NAME`]).
+pub fn secret_field_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["password", "passwd", "token", "secret"]
+        .iter()
+        .any(|s| n.ends_with(s))
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || matches!(
+            n.as_str(),
+            "pass" | "pwd" | "oauth_signature" | "signature" | "sig" | "api_key" | "apikey"
+        )
+}
+
+/// The values of secret-named fields of a request body (a JSON document or a form), for the
+/// masker: `{"username":"admin","password":"…"}` → the password.
+pub fn body_secrets(body: &str) -> Vec<String> {
+    fn walk(v: &serde_json::Value, key: Option<&str>, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if key.is_some_and(secret_field_name) => {
+                out.push(s.clone())
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, key, out)),
+            serde_json::Value::Object(map) => map.iter().for_each(|(k, i)| walk(i, Some(k), out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(body.trim()) {
+        walk(&v, None, &mut out);
+    } else {
+        for (k, v) in url::form_urlencoded::parse(body.trim().as_bytes()) {
+            if secret_field_name(&k) {
+                out.push(v.into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// [`mask`], or `…` for a value too short to show anything of: never empty.
+fn mask_or_dots(v: &str) -> String {
+    if v == "…" || v.is_empty() {
+        return "…".into();
+    }
+    let m = mask(v);
+    if m.is_empty() { "…".into() } else { m }
 }
 
 /// Redaction for an error line on stderr, where the run's secrets may not be known yet: known
@@ -425,6 +588,52 @@ mod tests {
         );
         assert!(!out.contains("0123456789abcdef0123"));
         assert!(!out.contains("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo"));
+    }
+
+    #[test]
+    fn secret_fields_are_masked_wherever_they_stand() {
+        let m = Masker::new();
+        let line = "Request:  GET https://shop.test/rest/V1/x?access_token=abcdefghijklmnop1234&page=2 (auth: none)";
+        let out = m.scrub(line);
+        assert!(!out.contains("abcdefghijklmnop1234"), "{out}");
+        assert!(out.contains("page=2"), "{out}");
+        let body = r#"{"username":"admin","password":"Sup3r-Secret-Pw!","nested":{"new_password":"x1y2z3w4v5"}}"#;
+        let out = m.scrub(body);
+        assert!(
+            !out.contains("Sup3r-Secret-Pw!") && !out.contains("x1y2z3w4v5"),
+            "{out}"
+        );
+        assert!(out.contains(r#""username":"admin""#), "{out}");
+        let escaped = r#"{\"password\":\"Sup3r-Secret-Pw!\"}"#;
+        assert!(!m.scrub(escaped).contains("Sup3r-Secret-Pw!"));
+        let form = "username=admin&password=Hunter2Hunter2&oauth_signature=c2lnbmF0dXJl";
+        let out = m.scrub(form);
+        assert!(
+            !out.contains("Hunter2Hunter2") && !out.contains("c2lnbmF0dXJl"),
+            "{out}"
+        );
+        assert_eq!(
+            m.scrub("oauth_signature_method=HMAC-SHA256"),
+            "oauth_signature_method=HMAC-SHA256"
+        );
+        assert_eq!(m.scrub("no fields here: a=b"), "no fields here: a=b");
+        assert_eq!(
+            body_secrets(r#"{"username":"admin","password":"Sup3r-Secret-Pw!"}"#),
+            vec!["Sup3r-Secret-Pw!"]
+        );
+        assert_eq!(body_secrets("user=a&pass=b%20c"), vec!["b c"]);
+    }
+
+    #[test]
+    fn mask_first_then_cut() {
+        let jwt = "eyJraWQiOiIxIn0.eyJ1aWQiOjEsInV0eXBpZCI6Mn0.c2lnbmF0dXJlc2lnbmF0dXJlc2ln";
+        let mut m = Masker::new();
+        m.add(jwt);
+        let body = format!("{{\"echo\":\"Bearer {jwt}\"}}");
+        for cut in 0..body.len() {
+            let out = m.scrub_then_cut(&body, cut);
+            assert!(!out.contains(&jwt[..24]), "{out}");
+        }
     }
 
     #[test]

@@ -173,7 +173,15 @@ pub struct RequestSpec {
 
 impl RequestSpec {
     /// Validate the command-line description. `None` when no request was described at all.
+    /// Errors are one line: the input they quote may hold new lines.
     pub fn from_options(opts: &RequestOptions) -> Result<Option<RequestSpec>, Error> {
+        Self::from_options_inner(opts).map_err(|e| match e {
+            Error::Usage(m) => Error::Usage(crate::mask::one_line(&m)),
+            e => e,
+        })
+    }
+
+    fn from_options_inner(opts: &RequestOptions) -> Result<Option<RequestSpec>, Error> {
         if opts.is_empty() {
             if opts.password_file.is_some() {
                 return Err(Error::Usage(
@@ -364,6 +372,12 @@ impl RequestSpec {
         if let Some(p) = &self.password {
             v.push(p.expose().to_string());
         }
+        if let Some(b) = &self.body {
+            v.extend(crate::mask::body_secrets(b));
+        }
+        if let Some(q) = self.target.as_ref().and_then(|t| t.query.as_deref()) {
+            v.extend(crate::mask::body_secrets(q));
+        }
         v
     }
 
@@ -398,8 +412,10 @@ impl RequestSpec {
             } else if CURL_FLAGS.contains(&opt.as_str()) {
                 None
             } else {
+                // The option's name only: `-Zvalue`, `--opt=value` may carry a secret.
                 return Err(Error::Usage(format!(
-                    "--curl: curl option {opt} is not understood: describe the request with --request and -H instead"
+                    "--curl: curl option {} is not understood: describe the request with --request and -H instead",
+                    curl_option_name(&opt)
                 )));
             };
             let value = value.unwrap_or_default();
@@ -567,6 +583,15 @@ const CURL_FLAGS: &[&str] = &[
 /// Split a curl word into its option and an inline value: `-XPOST` → (`-X`, `POST`),
 /// `--request=POST` → (`--request`, `POST`), `-H'A: b'` (after shell splitting `-HA: b`) →
 /// (`-H`, `A: b`); a word that is no option (the URL) → (None, None).
+/// The name of a curl option as the user wrote it, without any value glued to it: `-Zsecret` →
+/// `-Z`, `--opt=value` → `--opt`.
+fn curl_option_name(word: &str) -> String {
+    match word.strip_prefix("--") {
+        Some(long) => format!("--{}", long.split('=').next().unwrap_or("")),
+        None => word.chars().take(2).collect(),
+    }
+}
+
 fn split_curl_option(word: &str) -> (Option<String>, Option<String>) {
     if let Some(long) = word.strip_prefix("--") {
         return match long.split_once('=') {
@@ -616,8 +641,13 @@ fn split_request(req: &str) -> Result<(String, String), Error> {
 /// with `/rest` or `/index.php/rest` is taken as a REST path under `/rest`.
 pub fn parse_target(target: &str) -> Result<Target, Error> {
     let mut t = if target.contains("://") {
-        let url = url::Url::parse(target)
-            .map_err(|e| Error::Usage(format!("\"{target}\": not a URL: {e}")))?;
+        let url = url::Url::parse(target).map_err(|e| {
+            let shown: String = target
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            Error::Usage(format!("\"{shown}\": not a URL: {e}"))
+        })?;
         let host = url
             .host_str()
             .map(|h| h.trim_matches(['[', ']']).to_string());

@@ -294,6 +294,11 @@ pub fn grant(c: &GrantConfig) -> Result<Outcome> {
             ),
         ));
     }
+    let _lock = if c.apply {
+        Some(crate::app::write_lock(&ctx, common)?)
+    } else {
+        None
+    };
     let request = GrantRequest {
         target: c.target.clone(),
         resources: c.resources.clone(),

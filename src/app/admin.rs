@@ -123,6 +123,7 @@ pub fn change_password(c: &ChangePasswordConfig) -> Result<Outcome> {
     let ctx = common.load_at(root, None)?;
     let refused = |e: &dyn std::fmt::Display| Error::refused(&ctx.masker, &e.to_string());
     let password = read_new_password(&c.password, &c.user)?;
+    let _lock = crate::app::write_lock(&ctx, common)?;
     if let Some(msg) = admin_fix::policy_message(password.expose()) {
         return Err(refused(&format!("{msg} Nothing was changed.")));
     }
@@ -162,6 +163,7 @@ pub fn unlock(c: &UnlockConfig) -> Result<Outcome> {
     crate::app::integration::refuse_dump(common)?;
     let ctx = common.load_at(root, None)?;
     let refused = |e: &dyn std::fmt::Display| Error::refused(&ctx.masker, &e.to_string());
+    let _lock = crate::app::write_lock(&ctx, common)?;
     let mut session = open_session(&ctx, common)?;
     let done = admin_fix::unlock(&mut session, &c.user).map_err(|e| refused(&e))?;
     if done.cleared.is_clear() {

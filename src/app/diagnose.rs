@@ -170,6 +170,8 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
     if let Some(t) = &outcome.token {
         ctx.masker.add(t);
     }
+    let mut outcome = outcome;
+    outcome.mask_body(&ctx.masker);
     ctx.request = Some(outcome.sent.clone());
     let mut d = checks::offline(&ctx);
     if c.no_audit {
@@ -270,10 +272,11 @@ fn live_request(mut ctx: Option<Context>, c: &RequestConfig, no_root: &str) -> R
         .or_else(|| ctx.as_ref().map(|cx| cx.now))
         .unwrap_or_else(jiff::Timestamp::now)
         .as_second();
-    let outcome = session::send(&client, &spec, now_secs)?;
+    let mut outcome = session::send(&client, &spec, now_secs)?;
     if let Some(t) = &outcome.token {
         masker.add(t);
     }
+    outcome.mask_body(&masker);
     let mut d = Diagnosis::default();
     let mut canary_run = None;
     match ctx.as_mut() {

@@ -46,6 +46,13 @@ pub struct UndoConfig {
 pub fn fix(c: &FixConfig) -> Result<Outcome> {
     let common = &c.common;
     let ctx = common.load(c.request.clone())?;
+    // Held from the plan to the journal entry: a second `fix --apply` plans from the files as
+    // the first one left them (so an edit is never made twice).
+    let _lock = if c.apply {
+        Some(crate::app::write_lock(&ctx, common)?)
+    } else {
+        None
+    };
     let plan = crate::fix::server::plan_with(&ctx, c.all_server_fixes);
     let applied = if c.apply {
         crate::fix::server::apply(&ctx, &plan, common.command.clone())
@@ -142,9 +149,11 @@ pub fn undo(c: &UndoConfig) -> Result<Outcome> {
     let journal = Journal::for_root(&ctx.install.root);
     if c.list {
         let entries = journal.list().map_err(|e| refused(&e))?;
-        let out = report::journal::entries(&entries, common.format);
+        let damaged = journal.damaged();
+        let out = report::journal::entries(&entries, &damaged, common.format);
         return Ok(common.outcome(&ctx, out, 0));
     }
+    let _lock = crate::app::write_lock(&ctx, common)?;
     let target = journal
         .find(c.journal.as_deref())
         .map_err(|e| refused(&e))?;

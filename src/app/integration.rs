@@ -77,6 +77,7 @@ pub fn activate(c: &IntegrationConfig) -> Result<Outcome> {
     refuse_dump(common)?;
     let ctx = common.load_at(root, None)?;
     let refused = |e: &dyn std::fmt::Display| Error::refused(&ctx.masker, &e.to_string());
+    let _lock = crate::app::write_lock(&ctx, common)?;
     let mut session = crate::app::admin::open_session(&ctx, common)?;
     let secrets = OauthSecrets::for_store(&ctx.install, ctx.db.as_deref());
     let act = integration_fix::activate(

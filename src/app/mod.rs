@@ -210,9 +210,22 @@ impl Common {
 
 /// A password read from a file: the whole file minus one trailing newline.
 pub fn password_from_file(path: &std::path::Path) -> Result<crate::request::Password> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        what: format!("--password-file {}", path.display()),
-        source: e,
-    })?;
+    let text =
+        crate::store::fsread::read_text_capped(path, crate::store::fsread::SECRET_FILE_BYTES)
+            .map_err(|e| Error::Io {
+                what: format!("--password-file {}", path.display()),
+                source: e,
+            })?;
     Ok(crate::request::Password::from_file_contents(&text))
+}
+
+/// The store's write lock for a command that changes it (one writer at a time per store: a
+/// second one is refused at once, exit 1, naming the first), held until the guard is dropped.
+pub fn write_lock(
+    ctx: &crate::context::Context,
+    common: &Common,
+) -> Result<crate::fix::journal::StoreLock> {
+    let command = ctx.masker.scrub_command(&common.command);
+    crate::fix::journal::StoreLock::acquire(&ctx.install.root, &command)
+        .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))
 }

@@ -29,7 +29,7 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
     };
     // A URL with its host needs nothing of the store: no root, no database. A path alone is
     // completed with the store's base URL.
-    let (client, masker, now) = match spec
+    let (client, mut masker, now) = match spec
         .target
         .as_ref()
         .and_then(crate::checks::oauth::client_url)
@@ -49,6 +49,10 @@ pub fn sign(c: &SignConfig) -> Result<Outcome> {
         }
     };
 
+    // The header is this command's output: its token and one-off signature are printed whole
+    // (the consumer and token secrets, which sign, stay masked).
+    masker.print_field("oauth_token");
+    masker.print_field("oauth_signature");
     let form_body = spec.body.as_deref().filter(|_| {
         spec.headers.iter().any(|h| {
             h.name.eq_ignore_ascii_case("content-type")

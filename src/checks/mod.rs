@@ -7,6 +7,7 @@ pub mod caller;
 pub mod credentials;
 pub mod headers;
 pub mod logins;
+pub mod module_xml;
 pub mod oauth;
 pub mod roles;
 pub mod server;
@@ -103,6 +104,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     tokens::run(ctx, &mut d);
     oauth::run(ctx, &mut d);
     logins::run(ctx, &mut d);
+    module_xml::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     let before: Vec<Code> = d.findings.iter().map(|f| f.code).collect();
     store_wide::run(ctx, &mut d);

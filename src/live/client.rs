@@ -161,10 +161,12 @@ impl Client {
             .no_proxy()
             .http1_only();
         if let Some(path) = &settings.cacert {
-            let pem = std::fs::read(path).map_err(|e| LiveError::CaCert {
-                path: path.clone(),
-                why: e.to_string(),
-            })?;
+            let pem =
+                crate::store::fsread::read_capped(path, crate::store::fsread::CERT_FILE_BYTES)
+                    .map_err(|e| LiveError::CaCert {
+                        path: path.clone(),
+                        why: e.to_string(),
+                    })?;
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| LiveError::CaCert {
                     path: path.clone(),

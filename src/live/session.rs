@@ -174,6 +174,20 @@ pub fn is_token_endpoint(path: &str) -> bool {
 }
 
 impl LiveOutcome {
+    /// The answer's body with the run's secrets and secret-named fields masked, before anything
+    /// cuts it into an excerpt: a server that echoes the request (its Authorization header, a
+    /// password in the body) must not get a prefix of the secret past the masker. Call once the
+    /// masker knows every secret of the run (the token a login obtained included).
+    pub fn mask_body(&mut self, masker: &crate::mask::Masker) {
+        if let Ok(r) = &mut self.exchange {
+            let text = String::from_utf8_lossy(&r.body);
+            let clean = masker.scrub(&text);
+            if clean != text {
+                r.body = clean.into_bytes();
+            }
+        }
+    }
+
     /// The live answer refused the request (401 or 403, whoever answered): a problem, whatever
     /// the findings say about why (`request` and `diagnose` then exit 1).
     pub fn refused(&self) -> Option<u16> {

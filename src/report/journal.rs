@@ -1,19 +1,27 @@
 //! The reports of `undo`: the journal's entries (`--list`) and what an undo reversed.
 
+use std::path::PathBuf;
+
 use serde_json::json;
 
 use crate::fix::journal::{Listed, UndoOutcome};
 use crate::report::{Format, Output};
 
 /// `undo --list`: one line per entry, newest last as listed.
-pub fn entries(entries: &[Listed], f: Format) -> Output {
+pub fn entries(entries: &[Listed], damaged: &[(PathBuf, String)], f: Format) -> Output {
     Output::pick(
         f,
         || {
-            json!(entries.iter().map(|l| json!({
+            let mut v: Vec<serde_json::Value> = entries.iter().map(|l| json!({
                 "id": l.entry.id, "created_at": l.entry.created_at, "title": l.entry.title,
                 "changes": l.entry.changes.len(), "files": l.entry.files.len(), "undone": l.entry.undone.is_some(), "undoes": l.entry.undoes,
-            })).collect::<Vec<_>>())
+            })).collect();
+            v.extend(damaged.iter().map(|(p, why)| {
+                json!({
+                    "file": p.display().to_string(), "damaged": why,
+                })
+            }));
+            json!(v)
         },
         || {
             let mut t = String::new();
@@ -25,7 +33,13 @@ pub fn entries(entries: &[Listed], f: Format) -> Output {
                 };
                 t.push_str(&format!("{}  {}{state}\n", l.entry.id, l.entry.title));
             }
-            if entries.is_empty() {
+            for (p, why) in damaged {
+                t.push_str(&format!(
+                    "{}  DAMAGED, cannot be undone: {why}\n",
+                    p.display()
+                ));
+            }
+            if entries.is_empty() && damaged.is_empty() {
                 t.push_str("the journal is empty\n");
             }
             t

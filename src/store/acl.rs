@@ -26,7 +26,10 @@ pub fn load_acl_tree(modules: &ModuleSet) -> (AclTree, Vec<LoadProblem>) {
         let Some(dir) = &module.dir else { continue };
         let path = dir.join("etc/acl.xml");
         let label = path.display().to_string();
-        let text = match std::fs::read(&path) {
+        let text = match crate::store::fsread::read_capped(
+            &path,
+            crate::store::fsread::STORE_FILE_BYTES,
+        ) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {

@@ -6,6 +6,8 @@ pub mod config;
 pub mod db;
 pub mod envphp;
 pub mod error;
+pub mod fsread;
+pub mod module_xml;
 pub mod modules;
 pub mod root;
 pub mod scopes;
@@ -57,7 +59,7 @@ impl Installation {
                     "not a regular file",
                 )));
             }
-            let bytes = std::fs::read(&path).map_err(io)?;
+            let bytes = fsread::read_capped(&path, fsread::STORE_FILE_BYTES).map_err(io)?;
             Ok(Some(envphp::parse(&bytes, Path::new(rel), env)?))
         };
         let env_doc = read(root::ENV_PHP)?;

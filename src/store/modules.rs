@@ -278,7 +278,10 @@ fn vendor_package_modules(package: &Path) -> Vec<Found> {
             layout: Layout::Vendor,
         }];
     }
-    let Ok(src) = std::fs::read(package.join("registration.php")) else {
+    let Ok(src) = crate::store::fsread::read_capped(
+        &package.join("registration.php"),
+        crate::store::fsread::STORE_FILE_BYTES,
+    ) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -308,7 +311,11 @@ fn vendor_package_modules(package: &Path) -> Vec<Found> {
 
 /// `name` of `<module>` in `<dir>/etc/module.xml`.
 fn module_xml_name(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join("etc/module.xml")).ok()?;
+    let text = crate::store::fsread::read_text_capped(
+        &dir.join("etc/module.xml"),
+        crate::store::fsread::STORE_FILE_BYTES,
+    )
+    .ok()?;
     parse_module_xml_name(&text)
 }
 
@@ -510,7 +517,8 @@ struct LockPackage<'a> {
 }
 
 fn from_composer_lock(path: &Path) -> Option<Release> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes =
+        crate::store::fsread::read_capped(path, crate::store::fsread::STORE_FILE_BYTES).ok()?;
     release_from_lock(&bytes)
 }
 
@@ -563,7 +571,8 @@ fn clean_version(v: &str) -> Option<String> {
 }
 
 fn read_json(path: &Path) -> Option<serde_json::Value> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes =
+        crate::store::fsread::read_capped(path, crate::store::fsread::STORE_FILE_BYTES).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 

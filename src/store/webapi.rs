@@ -50,7 +50,10 @@ fn load<'a>(modules: impl Iterator<Item = &'a Module>) -> (RouteIndex, Vec<LoadP
             line,
             message,
         };
-        let text = match std::fs::read(&path) {
+        let text = match crate::store::fsread::read_capped(
+            &path,
+            crate::store::fsread::STORE_FILE_BYTES,
+        ) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(e) => {

@@ -805,3 +805,101 @@ fn undo_of_an_update_ignores_columns_the_entry_did_not_change() {
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr.contains("failures_num"), "{stderr}");
 }
+
+/// Issue 11, "a kill at any moment of any write command leaves the store either unchanged or fully
+/// changed and undoable": every database write command killed (debug builds:
+/// `M2AUTH_TEST_KILL_AT`) after its journal entry and after its COMMIT, then `undo` killed after
+/// its own entry and after its COMMIT; each time, a later `undo` brings the rows back exactly.
+#[test]
+fn a_kill_at_any_point_of_a_database_write_leaves_it_undoable() {
+    use std::os::unix::process::ExitStatusExt;
+    let commands: &[&[&str]] = &[
+        &["admin:user:unlock", "admin"],
+        &[
+            "admin:user:change-password",
+            "--username=jane",
+            "--password=N3w-Passw0rd-2026",
+        ],
+        &["integration:activate", "Shop"],
+        &[
+            "acl:grant",
+            "--integration",
+            "Shop",
+            "--resource",
+            "Magento_Sales::sales",
+            "--apply",
+        ],
+    ];
+    let kill = |s: &Scenario, args: &[&str], point: &str| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--root", s.root()]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"))
+            .args(&all)
+            .env("M2AUTH_TEST_KILL_AT", point)
+            .current_dir(s.root())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.signal(),
+            Some(9),
+            "{args:?} at {point}: {:?}",
+            text(&out)
+        );
+    };
+    for cmd in commands {
+        for point in ["entry-written", "committed"] {
+            let Some(s) = scenario("2.4.7-p3") else {
+                return;
+            };
+            let tables = [
+                "admin_user",
+                "oauth_token_request_log",
+                "integration",
+                "oauth_token",
+                "oauth_consumer",
+                "authorization_role",
+                "authorization_rule",
+            ];
+            let snapshot = || -> String {
+                tables
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{:?}",
+                            s.db.query(&format!("SELECT * FROM {} ORDER BY 1", s.db.table(t)))
+                        )
+                    })
+                    .collect()
+            };
+            let before = snapshot();
+            kill(&s, cmd, point);
+            if snapshot() != before {
+                let out = s.run(&["undo"]);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{cmd:?} at {point}: {:?}",
+                    text(&out)
+                );
+            }
+            assert_eq!(snapshot(), before, "{cmd:?} killed at {point}, then undo");
+            // The undo itself killed, then finished by the next undo.
+            for undo_point in ["undo-entry-written", "undo-committed"] {
+                let out = s.run(cmd);
+                assert_eq!(out.status.code(), Some(0), "{cmd:?}: {:?}", text(&out));
+                assert_ne!(snapshot(), before, "{cmd:?} changed nothing");
+                kill(&s, &["undo"], undo_point);
+                let out = s.run(&["undo"]);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{cmd:?}, undo killed at {undo_point}: {:?}",
+                    text(&out)
+                );
+                assert_eq!(snapshot(), before, "{cmd:?}, undo killed at {undo_point}");
+                let out = s.run(&["undo", "--list"]);
+                assert!(!text(&out).0.contains("DAMAGED"), "{:?}", text(&out));
+            }
+        }
+    }
+}

@@ -1398,7 +1398,13 @@ class H(socketserver.BaseRequestHandler):
             h = f'HTTP/1.1 {status}\r\n' + ''.join(f'{k}: {v}\r\n' for k, v in headers) + f'Content-Length: {len(body)}\r\nConnection: close\r\n\r\n'
             s.sendall(h.encode('latin1') + body)
         cf = [('cf-ray', '8c1e2f3a4b5c6d7e-FRA'), ('Server', 'cloudflare'), ('Content-Type', 'text/html')]
-        if '/kong/' in p:
+        if '/echo/' in p:
+            # Echoes what it was sent (a debugging proxy, a misconfigured gateway), padded so the
+            # text report's 300-character cut and the JSON's 2,048-byte cut fall inside it.
+            pad = int(p.rsplit('/', 1)[-1] or '0')
+            echo = ('x' * pad + ' ' + hdrs.get('authorization', '') + ' ' + path + ' ').encode('latin1') + rest
+            resp('401 Unauthorized', [('Content-Type', 'text/plain')], echo)
+        elif '/kong/' in p:
             resp('401 Unauthorized', [('Content-Type', 'application/json; charset=utf-8'), ('Server', 'kong/3.4.0'), ('WWW-Authenticate', 'Key realm="kong"')], b'{"message":"Unauthorized"}')
         elif '/apigw/' in p:
             resp('403 Forbidden', [('Content-Type', 'application/json'), ('x-amzn-ErrorType', 'MissingAuthenticationTokenException')], b'{"message":"Missing Authentication Token"}')
@@ -2163,4 +2169,87 @@ fn a_stale_cache_is_a_candidate_beside_stripping() {
     std::fs::remove_file(&entry).unwrap();
     let (_, doc, _) = run_with_token(s.root(), "request", &req, FULL_TOKEN, &[]);
     assert_eq!(doc["root_cause"], "auth-header-stripped", "{doc:#}");
+}
+
+/// Issue 11, defect 6: a server that echoes the request (its Authorization header, the query
+/// string, the body) gets no 24 consecutive characters of any secret into any output: the body is
+/// masked before it is cut, `access_token=` and `password` fields are masked wherever printed,
+/// and an unknown curl option's value is never repeated.
+#[test]
+fn an_echoing_server_gets_no_secret_into_the_report() {
+    let Some(p) = Probe::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = format!(
+        "eyJraWQiOiIxIiwiYWxnIjoiSFMyNTYifQ.{}.{}",
+        "eyJ1aWQiOjEsInV0eXBpZCI6MiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDB9",
+        "c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlMTIzNDU2"
+    );
+    let query_token = "qu3ryT0k3nqu3ryT0k3nqu3ryT0k3nAB";
+    let password = "Pa55w0rd-in-the-body-0123456789";
+    let leaks = |out: &str| -> Option<String> {
+        for secret in [jwt.as_str(), query_token, password] {
+            for w in secret.as_bytes().windows(24) {
+                let w = std::str::from_utf8(w).unwrap();
+                if out.contains(w) {
+                    return Some(w.to_string());
+                }
+            }
+        }
+        None
+    };
+    // Pads that put the text cut (300) and the JSON cut (2,048) inside the echoed token.
+    for pad in [200, 250, 1950, 2000] {
+        let url = p.url(&format!(
+            "/rest/V1/echo/{pad}?access_token={query_token}&page=1"
+        ));
+        let req = format!("GET {url}");
+        let auth = format!("Authorization: Bearer {jwt}");
+        for format in ["text", "json"] {
+            let out = lab::m2auth(
+                &[
+                    "request",
+                    "--request",
+                    &req,
+                    "-H",
+                    &auth,
+                    "--format",
+                    format,
+                ],
+                dir.path(),
+            );
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(all.contains("echo"), "{all}");
+            assert_eq!(leaks(&all), None, "pad {pad}, {format}: {all}");
+        }
+        let curl = format!(
+            "curl -X POST '{url}' -H 'Content-Type: application/json' -H '{auth}' -d '{{\"username\":\"jane\",\"password\":\"{password}\"}}'"
+        );
+        for format in ["text", "json"] {
+            let out = lab::m2auth(
+                &["request", "--curl", &curl, "--format", format],
+                dir.path(),
+            );
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(leaks(&all), None, "curl, pad {pad}, {format}: {all}");
+        }
+    }
+    let out = lab::m2auth(
+        &[
+            "request",
+            "--curl",
+            &format!("curl -Z{password} {}", p.url("/rest/V1/x")),
+        ],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("-Z") && !err.contains("in-the-body"), "{err}");
 }

@@ -26,6 +26,7 @@ mod live;
 mod logins;
 mod modules;
 mod oauth;
+mod props;
 mod real_magento;
 mod routes;
 mod scenarios;

@@ -585,3 +585,139 @@ fn one_fix_per_problem_prefers_the_htaccess_rule_where_it_runs() {
             .contains("CGIPassAuth On")
     );
 }
+
+/// Issue 11, defects 7 and 8: `fix --apply` over two files (the vhost and pub/.htaccess) killed
+/// at every point of the write (debug builds: `M2AUTH_TEST_KILL_AT`), then `undo`: the store is
+/// back as it was, whatever the point; no temporary file is left in the docroot; no journal
+/// entry is cut short. Then `undo` itself killed at every point, and finished by a second
+/// `undo`. And the store's write lock: a second writer is refused while the first holds it.
+#[test]
+fn a_kill_at_any_point_of_a_two_file_fix_is_undone_whole() {
+    let Some(stock) = report::magento_pub_htaccess() else {
+        return;
+    };
+    let commented = stock.replace(RULE, &format!("#{RULE}"));
+    let points = [
+        "entry-written",
+        "file-1-start",
+        "temp-written",
+        "file-1",
+        "file-2-start",
+        "file-2",
+    ];
+    for point in points {
+        let s = pub_store(Some(&commented));
+        let tmp = tempfile::tempdir().unwrap();
+        let (main, site) = apache_layout(tmp.path(), &docroot(&s));
+        let site_text = std::fs::read_to_string(&site).unwrap().replace(
+            "AllowOverride None\n        FallbackResource",
+            "AllowOverride All\n        FallbackResource",
+        );
+        std::fs::write(&site, &site_text).unwrap();
+        let cfg = main.to_str().unwrap().to_string();
+        let ht = s.path("pub/.htaccess");
+        let (plan, _, _) = run(&s, &["fix", "--format", "json", "--server-config", &cfg]);
+        let plan: Value = serde_json::from_str(&plan).unwrap();
+        let edits = plan["edits"].as_array().map_or(0, Vec::len);
+        assert_eq!(edits, 2, "{plan:#}");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"))
+            .args(["fix", "--apply", "--server-config", &cfg, "--root"])
+            .arg(s.root())
+            .env("M2AUTH_TEST_KILL_AT", point)
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {out:?}");
+        // Never a temporary copy of .htaccess that the server could serve, never a cut entry.
+        let served: Vec<String> = std::fs::read_dir(s.path("pub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("m2auth") && !n.starts_with(".ht"))
+            .collect();
+        assert!(served.is_empty(), "{point}: {served:?}");
+        let (list, err, code) = run(&s, &["undo", "--list"]);
+        assert_eq!(code, 0, "{point}: {err}");
+        assert!(!list.contains("DAMAGED"), "{point}: {list}");
+        // Undo puts back whatever was written (or finds nothing when the kill came first).
+        let (out, err, code) = run(&s, &["undo"]);
+        assert!(
+            code == 0 || (code == 1 && err.contains("no journal entry")),
+            "{point}: {out}{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented, "{point}");
+        assert_eq!(
+            std::fs::read_to_string(&site).unwrap(),
+            site_text,
+            "{point}"
+        );
+        // A later apply leaves no stale temporary file, and edits once.
+        let (out, err, code) = run(&s, &["fix", "--apply", "--server-config", &cfg]);
+        assert_eq!(code, 0, "{point}: {out}{err}");
+        let leftovers: Vec<String> = std::fs::read_dir(s.path("pub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("m2auth"))
+            .collect();
+        assert!(leftovers.is_empty(), "{point}: {leftovers:?}");
+        let vhost = std::fs::read_to_string(&site).unwrap();
+        assert_eq!(
+            vhost.matches("CGIPassAuth On").count(),
+            1,
+            "{point}: {vhost}"
+        );
+    }
+
+    // `undo` killed at each of its points, then finished by another `undo`.
+    for point in [
+        "undo-entry-written",
+        "temp-written",
+        "undo-file-1",
+        "undo-file-2",
+    ] {
+        let s = pub_store(Some(&commented));
+        let tmp = tempfile::tempdir().unwrap();
+        let (main, site) = apache_layout(tmp.path(), &docroot(&s));
+        let site_text = std::fs::read_to_string(&site).unwrap().replace(
+            "AllowOverride None\n        FallbackResource",
+            "AllowOverride All\n        FallbackResource",
+        );
+        std::fs::write(&site, &site_text).unwrap();
+        let cfg = main.to_str().unwrap().to_string();
+        let ht = s.path("pub/.htaccess");
+        let (out, err, code) = run(&s, &["fix", "--apply", "--server-config", &cfg]);
+        assert_eq!(code, 0, "{out}{err}");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"))
+            .args(["undo", "--root"])
+            .arg(s.root())
+            .env("M2AUTH_TEST_KILL_AT", point)
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {out:?}");
+        let (out, err, code) = run(&s, &["undo"]);
+        assert_eq!(code, 0, "{point}: {out}{err}");
+        assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented, "{point}");
+        assert_eq!(
+            std::fs::read_to_string(&site).unwrap(),
+            site_text,
+            "{point}"
+        );
+    }
+
+    // One writer at a time: while a lock is held, `fix --apply` is refused (exit 1), naming it.
+    let s = pub_store(Some(&commented));
+    let held = m2auth::fix::journal::StoreLock::acquire(s.root(), "m2auth fix --apply").unwrap();
+    let (out, err, code) = run(&s, &["fix", "--apply"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("another m2auth is changing this store") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.path("pub/.htaccess")).unwrap(),
+        commented
+    );
+    drop(held);
+    let (out, err, code) = run(&s, &["fix", "--apply"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

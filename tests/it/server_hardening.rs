@@ -376,3 +376,152 @@ fn file_count_skips_are_one_entry() {
     assert_eq!(capped.len(), 1, "{sk:?}");
     assert!(capped[0].contains("and 100 more file(s)"), "{sk:?}");
 }
+
+/// Issue 11, defect 2: the nesting cap holds whatever the words hold (`a#{`, `\{`): nginx's
+/// tokenizer is the one that counts, so 70,000 levels are refused at the cap with a line (the
+/// pre-scan and the parser disagreed, and the parser overflowed the stack: exit 134).
+#[test]
+fn nginx_nesting_cap_holds_for_hash_and_backslash_words() {
+    let s = pub_store(None);
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, tail) in [
+        ("nginx-hash.conf", format!("a#{}", "{a#".repeat(70_000))),
+        ("nginx-escape.conf", format!("a \\{}", "{\\".repeat(70_000))),
+    ] {
+        let conf = tmp.path().join(name);
+        std::fs::write(
+            &conf,
+            format!("server{{root {};}}\n{tail}\n", docroot.display()),
+        )
+        .unwrap();
+        let (doc, code) = diagnose(&s, &conf);
+        assert!(code == 0 || code == 1, "{name}: exit {code}");
+        let sk = skipped(&doc);
+        assert!(
+            sk.iter()
+                .any(|r| r.starts_with(&format!("{}:2: ", conf.display()))),
+            "{name}: {sk:?}"
+        );
+    }
+}
+
+/// Issue 11, defect 4: a 4.16 MB line of `a b;` (a million directives) is refused at the
+/// directive cap instead of being held (1.5 GB before; figures in docs/benchmarks.md).
+#[test]
+fn a_million_nginx_directives_hit_the_directive_cap() {
+    let s = pub_store(None);
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let flat = tmp.path().join("flat.conf");
+    std::fs::write(&flat, "a b;".repeat(1_040_000)).unwrap();
+    let conf = tmp.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "http {{\ninclude {};\nserver {{ root {}; }}\n}}\n",
+            flat.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &conf);
+    assert!(code == 0 || code == 1, "exit {code}");
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter()
+            .any(|r| r.starts_with(&format!("{}:1: ", flat.display()))
+                && r.contains("directive cap")),
+        "{sk:?}"
+    );
+}
+
+/// Issue 11, defect 3: `Define A ${A}${A}` doubles on every line; the expansion is capped and the
+/// file skipped with its line (40 lines never ended before).
+#[test]
+fn apache_define_expansion_is_capped() {
+    let s = pub_store(None);
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path();
+    std::fs::write(
+        a.join("bomb.conf"),
+        format!("Define A x\n{}", "Define A ${A}${A}\n".repeat(40)),
+    )
+    .unwrap();
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nInclude bomb.conf\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (doc, code) = diagnose(&s, &a.join("apache2.conf"));
+    assert!(code == 0 || code == 1, "exit {code}");
+    assert!(started.elapsed().as_secs() < 60);
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter().any(
+            |r| r.starts_with(&format!("{}:", a.join("bomb.conf").display()))
+                && r.contains("expansion cap")
+        ),
+        "{sk:?}"
+    );
+}
+
+/// Issue 11, defect 5: `**` is not recursive for Apache (nor for nginx): two symlinks to `..`
+/// under the directory are one level of matches, not a walk for minutes; an `Include` of a FIFO
+/// is skipped (regular files only), and `--server-config` naming a FIFO is exit 2, never a wait.
+#[test]
+fn globs_symlink_loops_and_fifos_never_hang() {
+    let s = pub_store(None);
+    let docroot = root_of(&s).join("pub");
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path();
+    let d = a.join("conf.d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::os::unix::fs::symlink("..", d.join("up1")).unwrap();
+    std::os::unix::fs::symlink("..", d.join("up2")).unwrap();
+    let fifo = a.join("fifo.conf");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::write(
+        a.join("apache2.conf"),
+        format!(
+            "ServerRoot {}\nIncludeOptional {}/**/*.conf\nInclude {}\n<VirtualHost *:80>\n DocumentRoot {}\n</VirtualHost>\n",
+            a.display(),
+            d.display(),
+            fifo.display(),
+            docroot.display()
+        ),
+    )
+    .unwrap();
+    let (doc, code) = diagnose(&s, &a.join("apache2.conf"));
+    assert!(code == 0 || code == 1, "exit {code}: {doc:#}");
+    let sk = skipped(&doc);
+    assert!(
+        sk.iter()
+            .any(|r| r.contains(&fifo.display().to_string()) && r.contains("not a regular file")),
+        "{sk:?}"
+    );
+    let root = s.root().to_str().unwrap().to_string();
+    let out = lab::m2auth(
+        &[
+            "diagnose",
+            "--root",
+            &root,
+            "--server-config",
+            fifo.to_str().unwrap(),
+        ],
+        s.root(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not a regular file") && err.lines().count() == 1,
+        "{err}"
+    );
+}

@@ -30,8 +30,7 @@ pub fn write_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
     refuse_symlink(path)?;
     let meta = fs::metadata(path).map_err(|e| io_err(path, e))?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.m2auth-{}.tmp", std::process::id()));
+    let tmp = temp_path(path);
     let _ = fs::remove_file(&tmp);
     let mut f = create_private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
     let result = (|| -> std::io::Result<()> {
@@ -55,6 +54,7 @@ pub fn write_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
             fs::set_permissions(&tmp, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
         }
         f.sync_all()?;
+        super::kill_point("temp-written");
         fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -69,8 +69,7 @@ pub fn write_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
 /// new private file renamed into place (atomic), given mode 0644 like a new configuration file.
 pub(super) fn create_file_atomic(path: &Path, content: &str) -> Result<(), FixError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.m2auth-{}.tmp", std::process::id()));
+    let tmp = temp_path(path);
     let _ = fs::remove_file(&tmp);
     let mut f = create_private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
     let result = (|| -> std::io::Result<()> {
@@ -95,6 +94,51 @@ pub(super) fn create_file_atomic(path: &Path, content: &str) -> Result<(), FixEr
     }
     sync_dir(dir);
     Ok(())
+}
+
+/// The prefix of every temporary file m2auth writes next to a file it replaces.
+const TEMP_PREFIX: &str = ".ht.m2auth-";
+
+/// The temporary file for replacing `path`: in the same directory (the rename must stay on one
+/// file system to be atomic), named `.ht.m2auth-PID-NAME.tmp`. The `.ht` start is what web
+/// servers refuse to serve (Apache's stock `<Files ".ht*"> Require all denied`, Magento's
+/// pub/.htaccess and nginx sample deny dot-files), so a copy of `pub/.htaccess` left by a
+/// crash is never served; the copy is also mode 0600 until the rename. Temporary files that a
+/// killed m2auth left there are removed first ([`clean_stale_temps`]).
+fn temp_path(path: &Path) -> std::path::PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    clean_stale_temps(dir);
+    dir.join(format!("{TEMP_PREFIX}{}-{name}.tmp", std::process::id()))
+}
+
+/// Remove the temporary files of m2auth processes that are gone (killed mid-write) in `dir`.
+pub(super) fn clean_stale_temps(dir: &Path) {
+    let Ok(read) = fs::read_dir(dir) else { return };
+    for item in read.flatten() {
+        let name = item.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if name.ends_with(".tmp") && !alive(pid) {
+            let _ = fs::remove_file(item.path());
+        }
+    }
+}
+
+/// Whether a process with this id exists (a pid reused by another program keeps its file:
+/// removed by a later run).
+fn alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks for the process; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 pub(super) fn io_err(path: &Path, source: std::io::Error) -> FixError {

@@ -42,6 +42,7 @@
 
 mod entry;
 mod file_io;
+mod lock;
 mod patch;
 mod store;
 mod undo_db;
@@ -52,6 +53,7 @@ pub use entry::{
     UndoOutcome, Undone, digest,
 };
 pub use file_io::write_file_atomic;
+pub use lock::{LOCK_FILE, StoreLock};
 pub use patch::{Hunk, make_patch, reverse_patch, sha256_text};
 pub use store::load;
 pub use undo_db::undo_plan;
@@ -86,4 +88,21 @@ impl Journal {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+/// A crash-test hook, compiled into debug builds only: when `M2AUTH_TEST_KILL_AT` names this
+/// point (`entry-written`, `file-1-temp`, `file-1`, `undo-marked`…) the process kills itself
+/// with SIGKILL there, as a power cut or `kill -9` would (tests/it/crash.rs). Release builds
+/// have no hook and read no variable.
+#[inline]
+pub fn kill_point(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("M2AUTH_TEST_KILL_AT").is_ok_and(|v| v == point) {
+        // SAFETY: raising a signal at ourselves; SIGKILL cannot be caught.
+        unsafe {
+            libc::raise(libc::SIGKILL);
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }

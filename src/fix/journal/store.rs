@@ -68,7 +68,12 @@ impl Journal {
         let mut entry = new_entry(meta, &session, session.changes().to_vec());
         redact_entry(&mut entry, &redacted, sealer);
         let path = self.write_new(&mut entry)?;
-        match session.commit() {
+        super::kill_point("entry-written");
+        let committed = session.commit();
+        if committed.is_ok() {
+            super::kill_point("committed");
+        }
+        match committed {
             Ok(_) => Ok(Some(Listed { path, entry })),
             Err(e) => {
                 if commit_surely_failed(&e) {
@@ -101,6 +106,24 @@ impl Journal {
             (&b.entry.created_at, &b.entry.id).cmp(&(&a.entry.created_at, &a.entry.id))
         });
         Ok(out)
+    }
+
+    /// Entry files that cannot be read as entries (cut short by a crash of an older m2auth, edited
+    /// by hand): the file and why, for `undo --list` (never silently skipped).
+    pub fn damaged(&self) -> Vec<(PathBuf, String)> {
+        let Ok(read) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(PathBuf, String)> = read
+            .filter_map(|i| i.ok().map(|i| i.path()))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".json") && !name.starts_with('.')
+            })
+            .filter_map(|p| load(&p).err().map(|e| (p, e.to_string())))
+            .collect();
+        out.sort();
+        out
     }
 
     /// The entry `undo [JOURNAL]` means: `None` → the newest entry that is neither undone nor
@@ -232,15 +255,23 @@ impl Journal {
                 entry.id = format!("{base}-{n}");
             }
             let path = self.dir.join(format!("{}.json", entry.id));
-            match create_private_file(&path) {
-                Ok(mut f) => {
-                    let text = to_json(entry);
-                    f.write_all(text.as_bytes())
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| {
-                            let _ = fs::remove_file(&path);
-                            io_err(&path, e)
-                        })?;
+            if path.exists() {
+                continue;
+            }
+            // Written whole to a hidden file, synced, then linked under its name (which fails
+            // when the name is taken: never an overwrite), so a kill never leaves an entry cut
+            // short: it is there whole, or not at all.
+            let tmp = self
+                .dir
+                .join(format!(".{}.json.{}.tmp", entry.id, std::process::id()));
+            let _ = fs::remove_file(&tmp);
+            let mut f = create_private_file(&tmp).map_err(|e| io_err(&tmp, e))?;
+            let text = to_json(entry);
+            let written = f.write_all(text.as_bytes()).and_then(|_| f.sync_all());
+            let linked = written.and_then(|_| fs::hard_link(&tmp, &path));
+            let _ = fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {
                     sync_dir(&self.dir);
                     return Ok(path);
                 }

@@ -73,9 +73,34 @@ impl Journal {
                 &mut conflicts,
             )?;
         }
+        // An undo of this entry that was interrupted (killed between its journal entry and the
+        // mark on this one): its entry is there, this one is not marked undone.
+        let interrupted = self
+            .list()?
+            .into_iter()
+            .find(|l| l.entry.undoes.as_deref() == Some(entry.id.as_str()));
         if !conflicts.is_empty() && !opts.force {
             session.rollback()?;
+            if let Some(u) = interrupted {
+                // The rows are no longer as this entry left them and an undo of it was under
+                // way: that undo committed before the kill. Finish it: mark this entry.
+                let marked = marked_undone(entry, &u.entry, false);
+                rewrite(&target.path, &marked)?;
+                return Ok(UndoOutcome {
+                    undo: u,
+                    original: Listed {
+                        path: target.path.clone(),
+                        entry: marked,
+                    },
+                    overridden: Vec::new(),
+                    cache_notice: entry.cache_notice(),
+                });
+            }
             return Err(FixError::Conflict(conflicts));
+        }
+        if let Some(u) = &interrupted {
+            // The rows are still as this entry left them: that undo never committed.
+            let _ = fs::remove_file(&u.path);
         }
 
         let meta = EntryMeta {
@@ -87,20 +112,20 @@ impl Journal {
         let mut undo_entry = new_entry(&meta, &session, session.changes().to_vec());
         undo_entry.undoes = Some(entry.id.clone());
         redact_entry(&mut undo_entry, &entry.redacted, None);
+        // The undo's entry first (it names the entry it undoes), then COMMIT, then the mark on
+        // the original: a kill between two steps leaves what the next `undo` of the original
+        // recognises and finishes (see `interrupted` above), never a mark without the change.
         let undo_path = self.write_new(&mut undo_entry)?;
-
-        let marked = marked_undone(entry, &undo_entry, opts.force && !conflicts.is_empty());
-        if let Err(e) = rewrite(&target.path, &marked) {
-            let _ = fs::remove_file(&undo_path);
-            return Err(e);
-        }
+        super::kill_point("undo-entry-written");
         if let Err(e) = session.commit() {
             if commit_surely_failed(&e) {
-                let _ = rewrite(&target.path, entry);
                 let _ = fs::remove_file(&undo_path);
             }
             return Err(FixError::CommitFailed(e));
         }
+        super::kill_point("undo-committed");
+        let marked = marked_undone(entry, &undo_entry, opts.force && !conflicts.is_empty());
+        rewrite(&target.path, &marked)?;
         Ok(UndoOutcome {
             undo: Listed {
                 path: undo_path,

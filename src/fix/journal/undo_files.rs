@@ -61,8 +61,10 @@ impl Journal {
         let mut entry = new_entry_for(meta, None, Vec::new());
         entry.files = files;
         let entry_path = self.write_new(&mut entry)?;
+        super::kill_point("entry-written");
         let mut written: Vec<(&FileChange, &String)> = Vec::new();
-        for f in &entry.files {
+        for (n, f) in entry.files.iter().enumerate() {
+            super::kill_point(&format!("file-{}-start", n + 1));
             let after = &edits
                 .iter()
                 .find(|(p, _, _)| p.display().to_string() == f.path)
@@ -82,6 +84,7 @@ impl Journal {
                 }));
             }
             written.push((f, &befores[written.len()]));
+            super::kill_point(&format!("file-{}", n + 1));
         }
         Ok(Some(Listed {
             path: entry_path,
@@ -121,8 +124,16 @@ impl Journal {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io_err(path, e)),
             };
+            // A file still as it was before the entry (the journal is written first, then each
+            // file: a kill between two files leaves the later ones untouched): nothing to
+            // reverse there, so a half-applied entry is rolled back whole.
+            let untouched = now.as_ref().is_some_and(|t| {
+                let sha = sha256_text(t);
+                sha != f.after_sha256 && f.before_sha256.as_deref() == Some(sha.as_str())
+            });
             let problem = match &now {
                 None => Some("was deleted since the entry wrote it"),
+                Some(_) if untouched => None,
                 Some(t) if sha256_text(t) != f.after_sha256 => {
                     Some("changed since the entry wrote it")
                 }
@@ -138,6 +149,7 @@ impl Journal {
             // What the file becomes: the patch reversed (entries of the first kind: the whole
             // content they hold).
             let back = match (&f.before, &now) {
+                (_, Some(t)) if untouched => Some(t.clone()),
                 (Some(b), _) => Some(b.clone()),
                 (None, Some(t)) => reverse_patch(t, &f.patch),
                 (None, None) => None,
@@ -182,6 +194,7 @@ impl Journal {
             .iter()
             .zip(current.iter().zip(&restored))
             .rev()
+            .filter(|(_, (now, back))| now.as_ref() != Some(*back))
             .map(|(f, (now, back))| {
                 let now = now.clone().unwrap_or_default();
                 FileChange {
@@ -196,8 +209,12 @@ impl Journal {
             })
             .collect();
         let undo_path = self.write_new(&mut undo_entry)?;
+        super::kill_point("undo-entry-written");
         let mut done: Vec<(&FileChange, &Option<String>)> = Vec::new();
         for (f, (now, back)) in entry.files.iter().zip(current.iter().zip(&restored)).rev() {
+            if now.as_ref() == Some(back) {
+                continue;
+            }
             let path = Path::new(&f.path);
             let result = if now.is_none() {
                 create_file_atomic(path, back)
@@ -214,6 +231,7 @@ impl Journal {
                 }));
             }
             done.push((f, now));
+            super::kill_point(&format!("undo-file-{}", done.len()));
         }
         let marked = marked_undone(entry, &undo_entry, opts.force && !conflicts.is_empty());
         rewrite(&target.path, &marked)?;

@@ -370,7 +370,7 @@ pub fn from_mysql(v: mysql::Value, column_type: ColumnType, unsigned: bool) -> S
 /// missing CA file as a bare "not found", which reads like a missing socket.
 fn ssl_opts(ssl: &SslParams) -> Result<mysql::SslOpts, DbError> {
     let readable = |path: &Path, option: &str| -> Result<Vec<u8>, DbError> {
-        std::fs::read(path).map_err(|e| {
+        super::super::fsread::read_capped(path, super::super::fsread::CERT_FILE_BYTES).map_err(|e| {
             DbError::Config(format!(
                 "TLS file {} (driver_options \\PDO::MYSQL_ATTR_SSL_{option}) cannot be read: {e}",
                 path.display()

@@ -130,11 +130,12 @@ fn looks_binary(src: &[u8]) -> bool {
 
 /// Read and parse a file. An unreadable file is an `EnvPhpError` at 0:0 with the OS reason.
 pub fn parse_file(path: &Path, env: &dyn Environment) -> Result<Document, EnvPhpError> {
-    let bytes = std::fs::read(path).map_err(|e| EnvPhpError {
-        path: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
+    let bytes = crate::store::fsread::read_capped(path, crate::store::fsread::STORE_FILE_BYTES)
+        .map_err(|e| EnvPhpError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        })?;
     parse(&bytes, path, env)
 }

@@ -114,7 +114,12 @@ impl Reader {
         };
         self.files.push(path.to_path_buf());
         self.stack.push(canon);
+        let nodes_before = self.budget.nodes;
         let parsed = self.parse(&text, path, true);
+        if parsed.is_err() {
+            // A skipped file keeps none of its nodes: they no longer count against the cap.
+            self.budget.nodes = nodes_before;
+        }
         let out = parsed_or_skipped(parsed, path, &mut self.problems);
         self.stack.pop();
         out
@@ -173,6 +178,9 @@ impl Reader {
                 }
                 continue;
             };
+            if !self.budget.count_node() {
+                return Err((line_no, super::too_many_nodes()));
+            }
             let mut node = Node {
                 name: name.clone(),
                 args: args.to_vec(),
@@ -187,7 +195,7 @@ impl Reader {
             };
             if !self.defines.is_empty() {
                 for a in &mut node.args {
-                    *a = self.expand(a);
+                    *a = self.expand(a).map_err(|why| (line_no, why))?;
                 }
             }
             if is_section {
@@ -274,7 +282,27 @@ impl Reader {
 impl Reader {
     /// `${NAME}` replaced by its `Define` value (unknown names, e.g. Debian's envvars
     /// `${APACHE_LOG_DIR}`, are left as written).
-    fn expand(&self, text: &str) -> String {
+    /// Capped: past [`super::MAX_EXPANDED_BYTES`] produced in the load (`Define A ${A}${A}`
+    /// doubles on every line), an error, and the file is skipped.
+    fn expand(&mut self, text: &str) -> Result<String, String> {
+        if !text.contains("${") {
+            return Ok(text.to_string());
+        }
+        let room = super::MAX_EXPANDED_BYTES.saturating_sub(self.budget.expanded);
+        match self.expand_within(text, room) {
+            Some(out) => {
+                self.budget.expanded += out.len();
+                Ok(out)
+            }
+            None => Err(format!(
+                "Define expansion (${{NAME}}) produces more than {} KiB: not expanded (expansion cap)",
+                super::MAX_EXPANDED_BYTES / 1024
+            )),
+        }
+    }
+
+    /// One pass of `${NAME}` replacement, or `None` as soon as the output passes `limit` bytes.
+    fn expand_within(&self, text: &str, limit: usize) -> Option<String> {
         let mut out = String::new();
         let mut rest = text;
         while let Some(i) = rest.find("${") {
@@ -293,9 +321,12 @@ impl Reader {
                     rest = "";
                 }
             }
+            if out.len() > limit {
+                return None;
+            }
         }
         out.push_str(rest);
-        out
+        (out.len() <= limit).then_some(out)
     }
 }
 

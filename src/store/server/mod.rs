@@ -25,6 +25,8 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub const MAX_TOTAL_BYTES: u64 = 16 * 1024 * 1024;
 /// The most files one configuration may pull in through includes.
 pub const MAX_FILES: usize = 2000;
+/// The most directories of an include pattern that may hold wildcards (`a/*/b/*/*.conf`: 2).
+pub const MAX_WILDCARD_DIRS: usize = 3;
 /// The deepest include nesting followed.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
 /// The deepest section/block nesting read, across includes (real configurations nest a few
@@ -225,9 +227,11 @@ pub fn load(sources: &Sources) -> Result<Loaded, ServerConfigError> {
                     loaded.configs.extend(read_dir(path, &mut budget)?);
                 } else {
                     let text =
-                        std::fs::read(path).map_err(|source| ServerConfigError::Unreadable {
-                            path: path.clone(),
-                            source,
+                        super::fsread::read_capped(path, MAX_FILE_BYTES).map_err(|source| {
+                            ServerConfigError::Unreadable {
+                                path: path.clone(),
+                                source,
+                            }
                         })?;
                     let kind = detect(path, &String::from_utf8_lossy(&text))
                         .ok_or_else(|| ServerConfigError::UnknownKind(path.clone()))?;
@@ -354,10 +358,10 @@ fn read_dir(dir: &Path, budget: &mut Budget) -> Result<Vec<Config>, ServerConfig
     // into one configuration per kind, in file-name order, as an `Include dir/*` would.
     let mut out: Vec<Config> = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read(&f) else {
+        let Ok(text) = read_text(&f, &mut Budget::default()) else {
             continue;
         };
-        let Some(kind) = detect(&f, &String::from_utf8_lossy(&text)) else {
+        let Some(kind) = detect(&f, &text) else {
             continue;
         };
         let c = read_main(&f, kind, true, budget);
@@ -471,10 +475,32 @@ pub(crate) fn expand_include(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     if !text.contains(['*', '?', '[']) {
         return Ok(vec![pattern.to_path_buf()]);
     }
+    // Apache (apr_fnmatch, one path component at a time) and nginx (glob(3)) have no recursive
+    // `**`: it is `*`, matching within one directory. The glob crate would recurse (following
+    // symlinks to `..` for ever); collapsing the stars keeps every match within one level.
+    let mut text = text.into_owned();
+    while text.contains("**") {
+        text = text.replace("**", "*");
+    }
+    // Each wildcard directory multiplies the walk by its entries: a few are plenty for real
+    // configurations (`sites-enabled/*.conf`, `conf.d/*/*.conf`).
+    let wild_dirs = text
+        .split('/')
+        .rev()
+        .skip(1)
+        .filter(|c| c.contains(['*', '?', '[']))
+        .count();
+    if wild_dirs > MAX_WILDCARD_DIRS {
+        return Err(format!(
+            "pattern {text} has wildcards in {wild_dirs} directories (more than {MAX_WILDCARD_DIRS}): not followed"
+        ));
+    }
     let mut out: Vec<PathBuf> = glob::glob(&text)
         .map_err(|e| format!("bad pattern {text}: {e}"))?
         .filter_map(Result::ok)
         .filter(|p| p.is_file())
+        // Past this many matches the file-count cap has long been passed: stop walking.
+        .take(50 * MAX_FILES)
         .collect();
     out.sort();
     Ok(out)
@@ -526,10 +552,34 @@ pub(crate) fn parsed_or_skipped<T>(
     }
 }
 
-/// What one [`load`] has read so far, for [`MAX_TOTAL_BYTES`].
+/// The most directives and sections one load keeps (over all files): real configurations hold
+/// hundreds to a few thousand; the cap keeps memory proportional to what is kept (a 4 MiB file of
+/// `a b;` would otherwise be a million nodes).
+pub const MAX_NODES: usize = 100_000;
+/// The most bytes Apache `Define` expansion (`${NAME}`) may produce in one load: `Define A
+/// ${A}${A}` doubles on every line.
+pub const MAX_EXPANDED_BYTES: usize = 1024 * 1024;
+
+/// What one [`load`] has read so far, for [`MAX_TOTAL_BYTES`], [`MAX_NODES`] and
+/// [`MAX_EXPANDED_BYTES`].
 #[derive(Debug, Default)]
 pub(crate) struct Budget {
     pub(crate) read: u64,
+    pub(crate) nodes: usize,
+    pub(crate) expanded: usize,
+}
+
+impl Budget {
+    /// One more node kept; false past [`MAX_NODES`].
+    pub(crate) fn count_node(&mut self) -> bool {
+        self.nodes += 1;
+        self.nodes <= MAX_NODES
+    }
+}
+
+/// The reason a file past the directive cap is skipped with.
+pub(crate) fn too_many_nodes() -> String {
+    format!("more than {MAX_NODES} directives in all: not read (directive cap)")
 }
 
 /// The reason a file over a cap is skipped with; [`collapse_caps`] counts them.
@@ -538,6 +588,14 @@ const TOO_BIG: &str = "not read (size cap)";
 /// Read a configuration file's text, with the size caps (one file, and all files of a load).
 pub(crate) fn read_text(path: &Path, budget: &mut Budget) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+    // A FIFO, a device or a socket would block the open or never end: regular files only.
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "a directory, not a file".into()
+        } else {
+            "not a regular file (a FIFO, a device or a socket): not read".into()
+        });
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!(
             "larger than {} MiB: {TOO_BIG}",
@@ -554,8 +612,12 @@ pub(crate) fn read_text(path: &Path, budget: &mut Budget) -> Result<String, Stri
     let mut bytes = Vec::new();
     {
         use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         // Read no more than the budget even if the file grew since its metadata was read.
-        std::fs::File::open(path)
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
             .and_then(|f| {
                 f.take(MAX_FILE_BYTES.min(MAX_TOTAL_BYTES - budget.read) + 1)
                     .read_to_end(&mut bytes)

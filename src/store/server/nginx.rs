@@ -13,8 +13,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use nginx_lint_parser::ast::{ConfigItem, Directive};
-
 use super::{
     Budget, Config, Kind, MAX_NESTING, Node, expand_include, over_file_count, over_include_depth,
     parsed_or_skipped, read_text,
@@ -94,169 +92,369 @@ impl Reader {
         };
         self.files.push(path.to_path_buf());
         self.stack.push(canon);
+        let nodes_before = self.budget.nodes;
         let parsed = self.parse(&text, path, true);
+        if parsed.is_err() {
+            // A skipped file keeps none of its nodes: they no longer count against the cap.
+            self.budget.nodes = nodes_before;
+        }
         let out = parsed_or_skipped(parsed, path, &mut self.problems);
         self.stack.pop();
         out
     }
 
     fn parse(&mut self, text: &str, file: &Path, follow: bool) -> Result<Vec<Node>, (u32, String)> {
-        // CRLF files (edited on Windows) are valid for nginx, not for the parser: a CR becomes
-        // a space, which keeps every offset and line number.
-        let text = if text.contains('\r') {
-            std::borrow::Cow::Owned(text.replace('\r', " "))
-        } else {
-            std::borrow::Cow::Borrowed(text)
-        };
-        // The parser recurses per block: a file nesting too deep is refused before it sees it.
-        if let Some(line) = too_deep(&text, MAX_NESTING.saturating_sub(self.depth)) {
-            return Err((line, format!("blocks nested deeper than {MAX_NESTING}")));
+        // (the block's node, its children so far)
+        let mut stack: Vec<(Node, Vec<Node>)> = Vec::new();
+        let mut top: Vec<Node> = Vec::new();
+        let mut lex = Lexer::new(text);
+        // The directive being read: its words (raw as written, and as nginx reads them).
+        let mut words: Vec<Word<'_>> = Vec::new();
+        loop {
+            let tok = lex.next().map_err(|(line, why)| (line, why.to_string()))?;
+            match tok {
+                Tok::Word(w) => words.push(w),
+                Tok::Semi(line) => {
+                    if words.is_empty() {
+                        return Err((line, "unexpected \";\"".into()));
+                    }
+                    let node = self.node(std::mem::take(&mut words), file, None)?;
+                    let depth = stack.len();
+                    let target = match stack.last_mut() {
+                        Some((_, c)) => c,
+                        None => &mut top,
+                    };
+                    self.push(node, target, follow, depth);
+                }
+                Tok::Open(line) => {
+                    if words.is_empty() {
+                        return Err((line, "unexpected \"{\"".into()));
+                    }
+                    if self.depth + stack.len() >= MAX_NESTING {
+                        return Err((line, format!("blocks nested deeper than {MAX_NESTING}")));
+                    }
+                    let node = self.node(std::mem::take(&mut words), file, Some(Vec::new()))?;
+                    // OpenResty's `*_by_lua_block { … }` holds Lua, not directives.
+                    if node.name.ends_with("_by_lua_block") {
+                        lex.skip_raw_block()
+                            .map_err(|why| (node.line, why.to_string()))?;
+                        let target = match stack.last_mut() {
+                            Some((_, c)) => c,
+                            None => &mut top,
+                        };
+                        target.push(node);
+                    } else {
+                        stack.push((node, Vec::new()));
+                    }
+                }
+                Tok::Close(line) => {
+                    if !words.is_empty() {
+                        return Err((
+                            line,
+                            "unexpected \"}\": the directive before it has no \";\"".into(),
+                        ));
+                    }
+                    let Some((mut node, children)) = stack.pop() else {
+                        return Err((line, "unexpected \"}\"".into()));
+                    };
+                    node.block = Some(children);
+                    match stack.last_mut() {
+                        Some((_, c)) => c.push(node),
+                        None => top.push(node),
+                    }
+                }
+                Tok::Eof(line) => {
+                    if let Some(w) = words.first() {
+                        return Err((
+                            w.line,
+                            "unexpected end of file: the directive has no \";\"".into(),
+                        ));
+                    }
+                    if let Some((node, _)) = stack.last() {
+                        return Err((
+                            node.line,
+                            format!(
+                                "unexpected end of file: the block opened here is never closed (line {line})"
+                            ),
+                        ));
+                    }
+                    return Ok(top);
+                }
+            }
         }
-        let cfg = nginx_lint_parser::parse_string(&text).map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line as u32);
-            (line, e.to_string())
-        })?;
-        let mut out = Vec::new();
-        self.items(&cfg.items, file, follow, &mut out);
-        Ok(out)
     }
 
-    fn items(&mut self, items: &[ConfigItem], file: &Path, follow: bool, out: &mut Vec<Node>) {
-        for item in items {
-            let ConfigItem::Directive(d) = item else {
-                continue;
-            };
-            let node = self.directive(d, file, follow);
-            if follow && node.name == "include" && node.block.is_none() {
-                let pattern = node.arg(0).unwrap_or("").to_string();
-                let place = node.place();
-                out.push(node);
-                let path = if Path::new(&pattern).is_absolute() {
-                    PathBuf::from(&pattern)
-                } else {
-                    self.base.join(&pattern)
-                };
-                match expand_include(&path) {
-                    Err(why) => self.problems.push(format!("{place}: {why}")),
-                    Ok(files) => {
-                        for f in files {
-                            if let Some(nodes) = self.file(&f) {
-                                out.extend(nodes);
-                            } else if !f.exists() {
-                                // `file()` recorded why; say where it was included from.
-                                if let Some(last) = self.problems.last_mut() {
-                                    last.push_str(&format!(" (included at {place})"));
-                                }
-                            }
+    /// A directive or block node from its words, counted against the directive cap.
+    fn node(
+        &mut self,
+        words: Vec<Word<'_>>,
+        file: &Path,
+        block: Option<Vec<Node>>,
+    ) -> Result<Node, (u32, String)> {
+        let line = words[0].line;
+        if !self.budget.count_node() {
+            return Err((line, super::too_many_nodes()));
+        }
+        let mut it = words.into_iter();
+        let first = it.next().expect("one word at least");
+        let mut source = first.raw.to_string();
+        let mut args = Vec::new();
+        for w in it {
+            source.push(' ');
+            source.push_str(w.raw);
+            args.push(w.text);
+        }
+        source.push_str(if block.is_some() { " {" } else { ";" });
+        Ok(Node {
+            name: first.text,
+            args,
+            file: file.to_path_buf(),
+            line,
+            block,
+            source,
+        })
+    }
+
+    /// Add a finished directive to `target`; an `include` is followed (its files' nodes come
+    /// right after it) when `follow`.
+    fn push(&mut self, node: Node, target: &mut Vec<Node>, follow: bool, open_blocks: usize) {
+        if !(follow && node.name == "include") {
+            target.push(node);
+            return;
+        }
+        let pattern = node.arg(0).unwrap_or("").to_string();
+        let place = node.place();
+        target.push(node);
+        let path = if Path::new(&pattern).is_absolute() {
+            PathBuf::from(&pattern)
+        } else {
+            self.base.join(&pattern)
+        };
+        match expand_include(&path) {
+            Err(why) => self.problems.push(format!("{place}: {why}")),
+            Ok(files) => {
+                for f in files {
+                    self.depth += open_blocks;
+                    let read = self.file(&f);
+                    self.depth -= open_blocks;
+                    if let Some(nodes) = read {
+                        target.extend(nodes);
+                    } else if !f.exists() {
+                        // `file()` recorded why; say where it was included from.
+                        if let Some(last) = self.problems.last_mut() {
+                            last.push_str(&format!(" (included at {place})"));
                         }
                     }
                 }
-                continue;
             }
-            out.push(node);
-        }
-    }
-
-    fn directive(&mut self, d: &Directive, file: &Path, follow: bool) -> Node {
-        let mut args: Vec<String> = Vec::new();
-        let mut raw: Vec<String> = Vec::new();
-        let mut prev_end: Option<usize> = None;
-        for a in &d.args {
-            match (prev_end, raw.last_mut()) {
-                (Some(end), Some(last)) if end == a.span.start.offset => last.push_str(&a.raw),
-                _ => raw.push(a.raw.clone()),
-            }
-            let text = if a.is_quoted() {
-                a.as_str().to_string()
-            } else {
-                a.raw.clone()
-            };
-            match (prev_end, args.last_mut()) {
-                (Some(end), Some(last)) if end == a.span.start.offset => last.push_str(&text),
-                _ => args.push(text),
-            }
-            prev_end = Some(a.span.end.offset);
-        }
-        let block = d.block.as_ref().map(|b| {
-            let mut children = Vec::new();
-            if !b.is_raw() {
-                self.depth += 1;
-                self.items(&b.items, file, follow, &mut children);
-                self.depth -= 1;
-            }
-            children
-        });
-        let mut source = d.name.clone();
-        for r in &raw {
-            source.push(' ');
-            source.push_str(r);
-        }
-        source.push_str(if block.is_some() { " {" } else { ";" });
-        Node {
-            name: d.name.clone(),
-            args,
-            file: file.to_path_buf(),
-            line: d.span.start.line as u32,
-            block,
-            source,
         }
     }
 }
 
-/// The 1-based line where `{` blocks nest deeper than `max`, if they do: a scan that skips
-/// comments, quoted strings and `${var}` references, so nothing recursive runs on the text.
-fn too_deep(text: &str, max: usize) -> Option<u32> {
-    let mut depth = 0usize;
-    let mut line = 1u32;
-    let mut chars = text.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        if c == '\n' {
-            line += 1;
-        }
-        match quote {
-            Some(q) => {
-                if c == '\\' {
-                    if chars.next() == Some('\n') {
-                        line += 1;
-                    }
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '"' | '\'' => quote = Some(c),
-                '\\' if chars.next() == Some('\n') => line += 1,
-                '#' => {
-                    for c in chars.by_ref() {
-                        if c == '\n' {
-                            line += 1;
-                            break;
-                        }
-                    }
-                }
-                '$' if chars.peek() == Some(&'{') => {
-                    for c in chars.by_ref() {
-                        if c == '}' || c == '\n' {
-                            if c == '\n' {
-                                line += 1;
-                            }
-                            break;
-                        }
-                    }
-                }
-                '{' => {
-                    depth += 1;
-                    if depth > max {
-                        return Some(line);
-                    }
-                }
-                '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+/// nginx's own tokenizer (`ngx_conf_read_token`), by hand: a word ends at white space, `;` or
+/// `{` (not at `}` nor `#`, which belong to a word once it has begun), `\` takes the next
+/// character literally, `${` continues a word, `#` outside a word comments to the end of the
+/// line, `"…"` / `'…'` quote. Written here rather than taken from a crate: the parser crate used
+/// before recursed per block (a stack overflow at 70,000 levels, its own pre-scan disagreeing
+/// with it) and kept a lossless syntax tree of about 1.5 KB per directive; this reads in one pass,
+/// iteratively, holding only the [`Node`]s.
+struct Lexer<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    line: u32,
+}
+
+/// One word of a directive: as written (quotes kept) and as nginx reads it.
+struct Word<'a> {
+    raw: &'a str,
+    text: String,
+    line: u32,
+}
+
+enum Tok<'a> {
+    Word(Word<'a>),
+    Semi(u32),
+    Open(u32),
+    Close(u32),
+    Eof(u32),
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Lexer<'a> {
+        Lexer {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
         }
     }
-    None
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        if b == b'\n' {
+            self.line += 1;
+        }
+        Some(b)
+    }
+
+    fn next(&mut self) -> Result<Tok<'a>, (u32, &'static str)> {
+        loop {
+            let Some(&b) = self.bytes.get(self.pos) else {
+                return Ok(Tok::Eof(self.line));
+            };
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    self.bump();
+                }
+                b'#' => {
+                    while let Some(&c) = self.bytes.get(self.pos) {
+                        if c == b'\n' {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                }
+                b';' => {
+                    self.bump();
+                    return Ok(Tok::Semi(self.line));
+                }
+                b'{' => {
+                    self.bump();
+                    return Ok(Tok::Open(self.line));
+                }
+                b'}' => {
+                    self.bump();
+                    return Ok(Tok::Close(self.line));
+                }
+                _ => return self.word().map(Tok::Word),
+            }
+        }
+    }
+
+    /// A word starting at the current position (not white space nor `;{}#`).
+    fn word(&mut self) -> Result<Word<'a>, (u32, &'static str)> {
+        let start = self.pos;
+        let line = self.line;
+        let mut text = String::new();
+        // Quoted pieces and bare pieces glued together (`"a"b`) make one word, as the parser
+        // used before read them (nginx itself refuses it).
+        while let Some(&b) = self.bytes.get(self.pos) {
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' => break,
+                b'"' | b'\'' => {
+                    self.bump();
+                    let piece_start = self.pos;
+                    loop {
+                        match self.bump() {
+                            None => {
+                                return Err((
+                                    line,
+                                    "unexpected end of file inside a quoted string",
+                                ));
+                            }
+                            Some(b'\\') => {
+                                self.bump();
+                            }
+                            Some(c) if c == b => break,
+                            Some(_) => {}
+                        }
+                    }
+                    unescape(&self.text[piece_start..self.pos - 1], &mut text);
+                }
+                _ => {
+                    let piece_start = self.pos;
+                    let mut variable = false;
+                    while let Some(&c) = self.bytes.get(self.pos) {
+                        match c {
+                            b'{' if variable => {}
+                            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'{' | b'"' | b'\'' => break,
+                            b'\\' => {
+                                self.bump();
+                                if self.bytes.get(self.pos).is_some() {
+                                    self.bump();
+                                }
+                                variable = false;
+                                continue;
+                            }
+                            _ => {}
+                        }
+                        variable = c == b'$';
+                        self.bump();
+                    }
+                    unescape(&self.text[piece_start..self.pos], &mut text);
+                }
+            }
+        }
+        Ok(Word {
+            raw: &self.text[start..self.pos],
+            text,
+            line,
+        })
+    }
+
+    /// Skip the contents of a raw (Lua) block whose `{` was just read, to its matching `}`
+    /// (braces inside quoted strings and `--` comments do not count).
+    fn skip_raw_block(&mut self) -> Result<(), &'static str> {
+        let mut depth = 1usize;
+        while let Some(b) = self.bump() {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                b'"' | b'\'' => loop {
+                    match self.bump() {
+                        None => return Err("unexpected end of file inside a Lua block"),
+                        Some(b'\\') => {
+                            self.bump();
+                        }
+                        Some(c) if c == b || c == b'\n' => break,
+                        Some(_) => {}
+                    }
+                },
+                b'-' if self.bytes.get(self.pos) == Some(&b'-') => {
+                    while let Some(&c) = self.bytes.get(self.pos) {
+                        if c == b'\n' {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err("unexpected end of file inside a Lua block")
+    }
+}
+
+/// nginx's unescaping of a word: `\"`, `\'`, `\\`, `\t`, `\r`, `\n` (and `\$` in double quotes
+/// as the parser used before read it); any other `\x` is kept as written (regexes need it).
+fn unescape(piece: &str, out: &mut String) {
+    let mut chars = piece.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('"') => out.push('"'),
+            Some('\'') => out.push('\''),
+            Some('\\') => out.push('\\'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('n') => out.push('\n'),
+            Some(o) => {
+                out.push('\\');
+                out.push(o);
+            }
+            None => out.push('\\'),
+        }
+    }
 }
 
 /// A `server` block and what it serves.
@@ -631,8 +829,17 @@ mod tests {
         );
         let e = parse_str(&deep, Path::new("t")).unwrap_err();
         assert_eq!(e.0, MAX_NESTING as u32 + 1);
-        assert_eq!(too_deep("a { b \"{{{\" ${x} # {{{\n c { } }", 2), None);
-        assert_eq!(too_deep("a {\n b {\n c { } } }", 2), Some(3));
+        // Braces inside quotes, `${…}`, comments, words (`a#{`) and escapes (`\{`) open no
+        // block, as for nginx; 70,000 levels are refused at the cap, without recursion.
+        let ok = parse_str("a { b \"{{{\" ${x}; # {{{\n c { } }", Path::new("t")).unwrap();
+        assert_eq!(ok[0].children().len(), 2);
+        let words = format!("server{{root /x;}}\na# {}", "{a#".repeat(70_000));
+        assert!(parse_str(&words, Path::new("t")).is_err());
+        let escaped = format!("a \\{}", "{\\".repeat(70_000));
+        assert!(parse_str(&escaped, Path::new("t")).is_err());
+        let braces = format!("a {}", "{".repeat(70_000));
+        let e = parse_str(&braces, Path::new("t")).unwrap_err();
+        assert_eq!(e.0, 1);
     }
 
     #[test]

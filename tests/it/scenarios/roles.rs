@@ -142,3 +142,48 @@ fn route_https_only() {
         .expect_exit(1);
     call(&s, "GET https://shop.test/rest/V1/acme/secret", None).expect_none_of_step(2);
 }
+
+/// Issue 11, defect 11: module.xml, webapi.xml and acl.xml with left-over merge markers. Magento
+/// stops with "Invalid Document"; each file is an error naming the file and the line.
+#[test]
+fn module_xml_invalid() {
+    let Some(s) = store() else { return };
+    let markers = "<?xml version=\"1.0\"?>\n<config>\n<<<<<<< HEAD\n    <module name=\"Magento_Catalog\"/>\n=======\n    <module name=\"Magento_Catalog\" />\n>>>>>>> feature\n</config>\n";
+    s.file("vendor/magento/module-catalog/etc/module.xml", markers)
+        .file(
+            "vendor/magento/module-sales/etc/webapi.xml",
+            "<?xml version=\"1.0\"?>\n<routes>\n    <route url=\"/V1/orders\" method=\"GET\">\n</routes>\n",
+        )
+        .file(
+            "vendor/magento/module-customer/etc/acl.xml",
+            "<?xml version=\"1.0\"?>\n<config>\n  <acl>\n    <resources>\n",
+        );
+    let out = call(&s, "GET /V1/products/abc", Some(&admin_jwt()))
+        .expect_root_cause("module-xml-invalid")
+        .expect_severity("module-xml-invalid", "error")
+        .expect_exit(1);
+    let sources: Vec<String> = out.doc()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "module-xml-invalid")
+        .flat_map(|f| f["evidence"].as_array().unwrap().clone())
+        .map(|e| e["source"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        sources.contains(&"file:vendor/magento/module-catalog/etc/module.xml:3".to_string()),
+        "{sources:?}"
+    );
+    assert!(
+        sources
+            .iter()
+            .any(|e| e.starts_with("file:vendor/magento/module-sales/etc/webapi.xml:")),
+        "{sources:?}"
+    );
+    assert!(
+        sources
+            .iter()
+            .any(|e| e.starts_with("file:vendor/magento/module-customer/etc/acl.xml:")),
+        "{sources:?}"
+    );
+}

@@ -399,7 +399,8 @@ fn quoted_input(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    // One line whatever the input held (sqlparser quotes it with its new lines).
+    crate::mask::one_line(&out)
 }
 
 /// The logical name of a physical table we keep, if it is one.
