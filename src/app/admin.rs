@@ -76,7 +76,7 @@ pub(crate) fn journal_line(listed: &Option<Listed>) -> (String, String) {
         .as_ref()
         .map(|l| l.entry.id.clone())
         .unwrap_or_default();
-    let undo = format!("m2auth undo {id}");
+    let undo = format!("m2auth undo {id} --apply");
     (id, undo)
 }
 

@@ -48,7 +48,7 @@ pub fn fix(c: &FixConfig) -> Result<Outcome> {
     let ctx = common.load(c.request.clone())?;
     // Held from the plan to the journal entry: a second `fix --apply` plans from the files as
     // the first one left them (so an edit is never made twice).
-    let _lock = if c.apply {
+    let lock = if c.apply {
         Some(crate::app::write_lock(&ctx, common)?)
     } else {
         None
@@ -65,6 +65,8 @@ pub fn fix(c: &FixConfig) -> Result<Outcome> {
             .map_err(|e| Error::refused(&ctx.masker, &e.to_string()))?;
         plan.cache_cleaned = true;
     }
+    // m2auth's own steps each take the store's write lock themselves, as their commands do.
+    drop(lock);
     let own: Vec<OwnDone> = if c.apply {
         plan.own.iter().map(|o| run_own(common, &o.step)).collect()
     } else {

@@ -130,10 +130,10 @@ pub enum Command {
     #[command(name = "acl:grant")]
     #[command(after_long_help = help::ACL_GRANT)]
     AclGrant(GrantArgs),
-    /// The fixes for the findings of a diagnosis, as a plan; --apply carries out the automated ones (.htaccess passthrough rule; vhost CGIPassAuth with --server-config), journaled
+    /// The fixes for the findings of a diagnosis, one per problem, as a plan; --apply carries them out: file edits (.htaccess rule; vhost lines with --server-config) and m2auth's own steps (acl:grant, admin:user:unlock, integration:activate), each journaled
     #[command(after_long_help = help::FIX)]
     Fix(FixArgs),
-    /// Reverse the changes of a journal entry (the newest one by default)
+    /// What reversing a journal entry (the newest one by default) would do; --apply reverses it
     #[command(after_long_help = help::UNDO)]
     Undo(UndoArgs),
     /// Set an admin user's password as Magento would (policy, hash, password history) and clear its lock; journaled

@@ -123,58 +123,57 @@ fn common(g: &Global) -> anyhow::Result<Common> {
 }
 
 /// What of the common options a command uses: the others are refused (exit 2) rather than
-/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline and
-/// --now (context that cannot mislead: scripts may pass them to every command).
+/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline, --now
+/// (context that cannot mislead: scripts may pass them to every command) and --dump/--db (every
+/// command may read the database; oauth:sign does for a path without its host).
 struct Takes {
     /// It changes something (`--apply`).
     apply: bool,
-    /// It reads the database (`--db`, `--dump`).
-    db: bool,
     /// It reads the web server's configuration (`--server-config`).
     server: bool,
 }
 
 impl Takes {
-    const fn new(apply: bool, db: bool, server: bool) -> Takes {
-        Takes { apply, db, server }
+    const fn new(apply: bool, server: bool) -> Takes {
+        Takes { apply, server }
     }
 }
 
 /// The command's name as typed, and the common options it takes.
 fn takes(command: &Command) -> (&'static str, Takes) {
     match command {
-        Command::Diagnose(_) => ("diagnose", Takes::new(false, true, true)),
-        Command::Request(_) => ("request", Takes::new(false, true, true)),
-        Command::Info => ("info", Takes::new(false, true, true)),
-        Command::Audit => ("audit", Takes::new(false, true, true)),
-        Command::AclCheck(_) => ("acl:check", Takes::new(false, true, true)),
-        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, true, false)),
-        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, true, false)),
-        Command::AclGrant(_) => ("acl:grant", Takes::new(true, true, false)),
-        Command::Fix(_) => ("fix", Takes::new(true, true, true)),
-        Command::Undo(_) => ("undo", Takes::new(true, true, false)),
+        Command::Diagnose(_) => ("diagnose", Takes::new(false, true)),
+        Command::Request(_) => ("request", Takes::new(false, true)),
+        Command::Info => ("info", Takes::new(false, true)),
+        Command::Audit => ("audit", Takes::new(false, true)),
+        Command::AclCheck(_) => ("acl:check", Takes::new(false, true)),
+        Command::TokenInspect(_) => ("token:inspect", Takes::new(false, false)),
+        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, false)),
+        Command::AclGrant(_) => ("acl:grant", Takes::new(true, false)),
+        Command::Fix(_) => ("fix", Takes::new(true, true)),
+        Command::Undo(_) => ("undo", Takes::new(true, false)),
         Command::AdminUserChangePassword(_) => {
-            ("admin:user:change-password", Takes::new(true, true, false))
+            ("admin:user:change-password", Takes::new(true, false))
         }
-        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, true, false)),
-        Command::IntegrationList => ("integration:list", Takes::new(false, true, false)),
-        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, true, false)),
-        Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, true, false)),
-        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false, false)),
+        Command::AdminUserUnlock(_) => ("admin:user:unlock", Takes::new(true, false)),
+        Command::IntegrationList => ("integration:list", Takes::new(false, false)),
+        Command::IntegrationShow(_) => ("integration:show", Takes::new(false, false)),
+        Command::IntegrationActivate(_) => ("integration:activate", Takes::new(true, false)),
+        Command::OauthSign(_) => ("oauth:sign", Takes::new(false, false)),
         // The database is not read, but a --dump given with every command of a script is
         // harmless here; the server configuration tells the web server's user.
-        Command::PermsCheck(_) => ("perms:check", Takes::new(false, true, true)),
-        Command::PermsFix(_) => ("perms:fix", Takes::new(true, true, true)),
+        Command::PermsCheck(_) => ("perms:check", Takes::new(false, true)),
+        Command::PermsFix(_) => ("perms:fix", Takes::new(true, true)),
         // The vhost's access_log / CustomLog come from the server configuration.
-        Command::LogsScan(_) => ("logs:scan", Takes::new(false, true, true)),
-        Command::LogsWatch(_) => ("logs:watch", Takes::new(false, true, true)),
+        Command::LogsScan(_) => ("logs:scan", Takes::new(false, true)),
+        Command::LogsWatch(_) => ("logs:watch", Takes::new(false, true)),
         // cache:clean/flush act at once, as bin/magento does (--apply accepted and meaningless);
         // cache:enable/disable print a plan unless --apply.
-        Command::CacheClean(_) => ("cache:clean", Takes::new(true, true, false)),
-        Command::CacheFlush(_) => ("cache:flush", Takes::new(true, true, false)),
-        Command::CacheStatus => ("cache:status", Takes::new(false, true, false)),
-        Command::CacheEnable(_) => ("cache:enable", Takes::new(true, true, false)),
-        Command::CacheDisable(_) => ("cache:disable", Takes::new(true, true, false)),
+        Command::CacheClean(_) => ("cache:clean", Takes::new(true, false)),
+        Command::CacheFlush(_) => ("cache:flush", Takes::new(true, false)),
+        Command::CacheStatus => ("cache:status", Takes::new(false, false)),
+        Command::CacheEnable(_) => ("cache:enable", Takes::new(true, false)),
+        Command::CacheDisable(_) => ("cache:disable", Takes::new(true, false)),
     }
 }
 
@@ -191,10 +190,6 @@ fn check_common_options(command: &Command, g: &Global) -> anyhow::Result<()> {
                 _ => "it never changes anything",
             },
         ))
-    } else if g.dump.is_some() && !t.db {
-        Some(("--dump", "it does not read the database"))
-    } else if g.db.is_some() && !t.db {
-        Some(("--db", "it does not read the database"))
     } else if !g.server_config.is_empty() && !t.server {
         Some((
             "--server-config",

@@ -15,7 +15,7 @@ impl GrantOutcome {
                 "plan only: nothing was changed; run again with --apply".into()
             }
             (GrantStatus::Applied, Some(l)) => format!(
-                "applied in one transaction; journal entry {id} (undo: m2auth undo {id})",
+                "applied in one transaction; journal entry {id} (undo: m2auth undo {id} --apply)",
                 id = l.entry.id
             ),
             (GrantStatus::Applied, None) => "applied".into(),
@@ -38,7 +38,7 @@ impl GrantOutcome {
         v["note"] = self.note().into();
         if let Some(l) = &self.journal {
             v["journal"] = l.entry.id.clone().into();
-            v["undo"] = format!("m2auth undo {}", l.entry.id).into();
+            v["undo"] = format!("m2auth undo {} --apply", l.entry.id).into();
         }
         v
     }

@@ -101,7 +101,13 @@ impl std::fmt::Display for Plan {
 
 impl FixPlan {
     pub fn to_text(&self, applied: Option<&Listed>, own: &[OwnDone]) -> String {
-        let mut out = self.as_plan().to_text();
+        let plan = self.as_plan();
+        // No file to edit but steps of m2auth's own: no "nothing to change" above them.
+        let mut out = if self.edits.is_empty() && !self.own.is_empty() {
+            format!("PLAN: {}\n", plan.title)
+        } else {
+            plan.to_text()
+        };
         for c in &self.choices {
             out.push_str(&format!("  one fix per problem: {c}\n"));
         }

@@ -874,7 +874,7 @@ fn a_kill_at_any_point_of_a_database_write_leaves_it_undoable() {
             let before = snapshot();
             kill(&s, cmd, point);
             if snapshot() != before {
-                let out = s.run(&["undo"]);
+                let out = s.run(&["undo", "--apply"]);
                 assert_eq!(
                     out.status.code(),
                     Some(0),
@@ -888,8 +888,8 @@ fn a_kill_at_any_point_of_a_database_write_leaves_it_undoable() {
                 let out = s.run(cmd);
                 assert_eq!(out.status.code(), Some(0), "{cmd:?}: {:?}", text(&out));
                 assert_ne!(snapshot(), before, "{cmd:?} changed nothing");
-                kill(&s, &["undo"], undo_point);
-                let out = s.run(&["undo"]);
+                kill(&s, &["undo", "--apply"], undo_point);
+                let out = s.run(&["undo", "--apply"]);
                 assert_eq!(
                     out.status.code(),
                     Some(0),

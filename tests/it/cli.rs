@@ -377,7 +377,7 @@ fn help_short_and_long_with_examples() {
 }
 
 /// A common option a command does not use is refused, not ignored: `diagnose --apply` (it never
-/// writes), `--dump` where no database is read, `--server-config` where it is not read.
+/// writes), `--server-config` where the server configuration is not read.
 #[test]
 fn options_a_command_does_not_take_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -403,18 +403,6 @@ fn options_a_command_does_not_take_are_refused() {
         (
             &["acl:matrix", "--role", "1", "--apply"][..],
             "acl:matrix does not take --apply",
-        ),
-        (
-            &[
-                "oauth:sign",
-                "--request",
-                "GET https://s.test/rest/V1/x",
-                "--oauth",
-                "a,b,c,d",
-                "--dump",
-                "x.sql",
-            ][..],
-            "oauth:sign does not take --dump",
         ),
         (
             &["token:inspect", "x", "--server-config", "/etc/apache2"][..],
@@ -538,4 +526,31 @@ fn token_inspect_and_oauth_sign_without_a_store() {
         dir.path(),
     );
     assert_fails_with(&out, "app/etc/env.php");
+}
+
+/// `--quiet`: no warnings on stderr (here the one of `--insecure`); the exit status is the same.
+#[test]
+fn quiet_silences_warnings() {
+    let store = store_with_env(b"<?php\nreturn ['crypt' => ['key' => 'abc']];\n");
+    let root = store.root().to_str().unwrap();
+    let port = crate::lab::web::closed_port();
+    let url = format!("GET https://127.0.0.1:{port}/rest/V1/products");
+    let args = [
+        "diagnose",
+        "--root",
+        root,
+        "--insecure",
+        "--request",
+        url.as_str(),
+    ];
+    let loud = run(&args, store.root());
+    let quiet = run(&[&args[..], &["--quiet"]].concat(), store.root());
+    let loud_err = String::from_utf8_lossy(&loud.stderr);
+    assert!(loud_err.contains("--insecure"), "{loud_err}");
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    assert_eq!(loud.status.code(), quiet.status.code());
 }

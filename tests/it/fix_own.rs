@@ -65,6 +65,16 @@ fn fix_apply_runs_the_grant_it_proposes_and_undo_reverses_it() {
         plan.doc
     );
     assert_eq!(products_rule(&s), vec![vec![Some("deny".to_string())]]);
+    let (code, out, err) = s.run_text(&[&["fix", "--offline"][..], &call].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "$ m2auth acl:grant --integration ERP --resource Magento_Catalog::products --apply"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("nothing to change"), "{out}");
+    assert!(out.contains("run with --apply"), "{out}");
 
     // --apply: granted, journaled under the grant's own command.
     let done = s.run(&[&["fix", "--offline", "--apply"][..], &call].concat());
@@ -146,4 +156,37 @@ fn acl_grant_plan_shows_effects_first_and_sql_with_verbose() {
         out.contains("DELETE FROM") && out.contains("INSERT INTO"),
         "{out}"
     );
+}
+
+/// An OAuth-signed call of an inactive integration: `fix --apply` activates it (its token kept),
+/// journaled as `integration:activate`.
+#[test]
+fn fix_apply_activates_the_integration() {
+    let Some(s) = store() else { return };
+    s.integration(1, "ERP", ERP_TOKEN)
+        .role(10, 0, "U", 1, "1", "11")
+        .rule(10, "Magento_Backend::all", "allow")
+        .sql("UPDATE integration SET status = 0");
+    let creds = format!("key{:029},sec{:029},{ERP_TOKEN},ts{:030}", 1, 1, 1);
+    let call = [
+        "--request",
+        "GET https://shop.example.test/rest/V1/products/abc",
+        "--oauth",
+        creds.as_str(),
+    ];
+    s.diagnose(&call).expect_code("integration-inactive");
+    let done = s.run(&[&["fix", "--offline", "--apply"][..], &call].concat());
+    assert_eq!(done.code, 0, "{:#}\n{}", done.doc, done.stderr);
+    let step = own(&done.doc)
+        .iter()
+        .find(|o| o["command"] == "m2auth integration:activate ERP --apply")
+        .unwrap_or_else(|| panic!("{:#}", done.doc));
+    assert_eq!(step["applied"], true, "{:#}", done.doc);
+    assert!(
+        step["journal"]
+            .as_str()
+            .unwrap()
+            .ends_with("-integration-activate")
+    );
+    s.diagnose(&call).expect_no_code("integration-inactive");
 }

@@ -616,12 +616,29 @@ fn a_kill_at_any_point_of_a_two_file_fix_is_undone_whole() {
         std::fs::write(&site, &site_text).unwrap();
         let cfg = main.to_str().unwrap().to_string();
         let ht = s.path("pub/.htaccess");
-        let (plan, _, _) = run(&s, &["fix", "--format", "json", "--server-config", &cfg]);
+        let (plan, _, _) = run(
+            &s,
+            &[
+                "fix",
+                "--all-server-fixes",
+                "--format",
+                "json",
+                "--server-config",
+                &cfg,
+            ],
+        );
         let plan: Value = serde_json::from_str(&plan).unwrap();
         let edits = plan["edits"].as_array().map_or(0, Vec::len);
         assert_eq!(edits, 2, "{plan:#}");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"))
-            .args(["fix", "--apply", "--server-config", &cfg, "--root"])
+            .args([
+                "fix",
+                "--apply",
+                "--all-server-fixes",
+                "--server-config",
+                &cfg,
+                "--root",
+            ])
             .arg(s.root())
             .env("M2AUTH_TEST_KILL_AT", point)
             .output()
@@ -639,7 +656,7 @@ fn a_kill_at_any_point_of_a_two_file_fix_is_undone_whole() {
         assert_eq!(code, 0, "{point}: {err}");
         assert!(!list.contains("DAMAGED"), "{point}: {list}");
         // Undo puts back whatever was written (or finds nothing when the kill came first).
-        let (out, err, code) = run(&s, &["undo"]);
+        let (out, err, code) = run(&s, &["undo", "--apply"]);
         assert!(
             code == 0 || (code == 1 && err.contains("no journal entry")),
             "{point}: {out}{err}"
@@ -651,7 +668,16 @@ fn a_kill_at_any_point_of_a_two_file_fix_is_undone_whole() {
             "{point}"
         );
         // A later apply leaves no stale temporary file, and edits once.
-        let (out, err, code) = run(&s, &["fix", "--apply", "--server-config", &cfg]);
+        let (out, err, code) = run(
+            &s,
+            &[
+                "fix",
+                "--apply",
+                "--all-server-fixes",
+                "--server-config",
+                &cfg,
+            ],
+        );
         assert_eq!(code, 0, "{point}: {out}{err}");
         let leftovers: Vec<String> = std::fs::read_dir(s.path("pub"))
             .unwrap()
@@ -684,17 +710,26 @@ fn a_kill_at_any_point_of_a_two_file_fix_is_undone_whole() {
         std::fs::write(&site, &site_text).unwrap();
         let cfg = main.to_str().unwrap().to_string();
         let ht = s.path("pub/.htaccess");
-        let (out, err, code) = run(&s, &["fix", "--apply", "--server-config", &cfg]);
+        let (out, err, code) = run(
+            &s,
+            &[
+                "fix",
+                "--apply",
+                "--all-server-fixes",
+                "--server-config",
+                &cfg,
+            ],
+        );
         assert_eq!(code, 0, "{out}{err}");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"))
-            .args(["undo", "--root"])
+            .args(["undo", "--apply", "--root"])
             .arg(s.root())
             .env("M2AUTH_TEST_KILL_AT", point)
             .output()
             .unwrap();
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(out.status.signal(), Some(9), "{point}: not killed: {out:?}");
-        let (out, err, code) = run(&s, &["undo"]);
+        let (out, err, code) = run(&s, &["undo", "--apply"]);
         assert_eq!(code, 0, "{point}: {out}{err}");
         assert_eq!(std::fs::read_to_string(&ht).unwrap(), commented, "{point}");
         assert_eq!(

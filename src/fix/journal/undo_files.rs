@@ -78,7 +78,7 @@ impl Journal {
                     .map(|(w, before)| (w.path.as_str(), Some(*before)));
                 return Err(put_back(e, written, &entry_path, |e, failed| {
                     format!(
-                        "{e}; and putting back the files already written failed ({failed}): the journal entry {} is kept (m2auth undo reverses what was written)",
+                        "{e}; and putting back the files already written failed ({failed}): the journal entry {} is kept (m2auth undo --apply reverses what was written)",
                         entry_path.display()
                     )
                 }));
