@@ -51,6 +51,7 @@ fn cache_err(e: sc::CacheError) -> Error {
 /// `cache:clean [TYPE…]`.
 pub fn clean(c: &CacheConfig) -> Result<Outcome> {
     let ctx = c.common.load(None)?;
+    let _lock = crate::app::write_lock(&ctx, &c.common)?;
     let install = &ctx.install;
     let types = chosen(install, &c.types)?;
     let mut out = CacheResult {
@@ -74,6 +75,7 @@ pub fn clean(c: &CacheConfig) -> Result<Outcome> {
 /// `cache:flush [TYPE…]`.
 pub fn flush(c: &CacheConfig) -> Result<Outcome> {
     let ctx = c.common.load(None)?;
+    let _lock = crate::app::write_lock(&ctx, &c.common)?;
     let install = &ctx.install;
     let types = chosen(install, &c.types)?;
     let mut out = CacheResult {
@@ -192,6 +194,11 @@ pub fn set_state(c: &StateConfig) -> Result<Outcome> {
         return Err(Error::Usage("name at least one cache type".into()));
     }
     let types = chosen(install, &c.types)?;
+    let _lock = if c.apply {
+        Some(crate::app::write_lock(&ctx, &c.common)?)
+    } else {
+        None
+    };
     let (path, after, preview) = crate::fix::cache::set_types_edit(install, &types, c.enable)
         .map_err(|e| Error::refused(&ctx.masker, &e))?;
     let verb = if c.enable { "enable" } else { "disable" };

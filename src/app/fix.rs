@@ -160,7 +160,6 @@ pub fn undo(c: &UndoConfig) -> Result<Outcome> {
         let out = report::journal::entries(&entries, &damaged, common.format);
         return Ok(common.outcome(&ctx, out, 0));
     }
-    let _lock = crate::app::write_lock(&ctx, common)?;
     let target = journal
         .find(c.journal.as_deref())
         .map_err(|e| refused(&e))?;
@@ -174,6 +173,7 @@ pub fn undo(c: &UndoConfig) -> Result<Outcome> {
         let out = report::journal::undo_plan(&target, common.format);
         return Ok(common.outcome(&ctx, out, 0));
     }
+    let _lock = crate::app::write_lock(&ctx, common)?;
     let opts = UndoOptions {
         force: c.force,
         command: common.command.clone(),

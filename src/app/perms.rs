@@ -69,7 +69,12 @@ pub fn check(c: &PermsConfig) -> Result<Outcome> {
     })?;
     drop(progress);
     let findings = file_perms::findings(&scan);
-    let code = i32::from(!findings.is_empty());
+    // The contract: exit 1 for a finding of severity error (warnings are reported, exit 0).
+    let code = i32::from(
+        findings
+            .iter()
+            .any(|f| f.severity == crate::findings::Severity::Error),
+    );
     Ok(Outcome {
         output: crate::report::perms::check(&scan, &findings, c.common.format),
         code,
@@ -86,6 +91,18 @@ pub fn fix(c: &PermsConfig) -> Result<Outcome> {
         ));
     }
     let l = load(c)?;
+    // One writer per store (issue 11): held until the journal entry is written.
+    let _lock = if c.apply {
+        Some(
+            crate::fix::journal::StoreLock::acquire(
+                &l.root,
+                &l.masker.scrub_command(&c.common.command),
+            )
+            .map_err(|e| Error::refused(&l.masker, &e.to_string()))?,
+        )
+    } else {
+        None
+    };
     let journal = Journal::for_root(&l.root);
     let meta = EntryMeta {
         title: format!(
