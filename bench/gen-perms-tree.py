@@ -62,6 +62,7 @@ def spread(prefix, count, dirs):
 
 mkdir("app/etc")
 write("app/etc/env.php", b"<?php\nreturn ['MAGE_MODE' => 'default', 'crypt' => ['key' => 'bench']];\n")
+os.chmod(os.path.join(root, "app/etc/env.php"), 0o660)
 write("app/etc/config.php", b"<?php\nreturn ['modules' => []];\n")
 mkdir("bin")
 write("bin/magento", b"#!/usr/bin/env php\n")

@@ -24,13 +24,13 @@ if [[ ! -d $work/store ]]; then
 fi
 folders="var generated vendor pub/static pub/media app/etc"
 echo "== 1. perms:check vs one find -perm pass"
-hyperfine --warmup 1 --runs 5 --export-markdown "$work/check.md" \
-    -n 'm2auth perms:check' "$bin --root $work/store perms:check --quiet --web-user root:root --format json > /dev/null || true" \
-    -n 'find -perm (one pass)' "cd $work/store && find . \\( -type f ! -perm -g+w \\) -o \\( -type d ! -perm -g+ws \\) -o -perm -o+w > /dev/null"
+hyperfine -i --output=pipe --warmup 1 --runs 5 --export-markdown "$work/check.md" \
+    -n 'm2auth perms:check' "$bin --root $work/store perms:check --quiet --web-user root:root --format json" \
+    -n 'find -perm (one pass)' "cd $work/store && find . \\( -type f ! -perm -g+w \\) -o \\( -type d ! -perm -g+ws \\) -o -perm -o+w"
 echo "== 2. perms:fix --apply vs the classic find/chmod pipeline (fresh copies)"
-hyperfine --runs 3 --export-markdown "$work/fix.md" \
+hyperfine -i --output=pipe --runs 3 --export-markdown "$work/fix.md" \
     --prepare "rm -rf $work/copy && cp -a $work/store $work/copy && sync" \
-    -n 'm2auth perms:fix --apply' "$bin --root $work/copy perms:fix --apply --quiet --web-user root:root > /dev/null" \
+    -n 'm2auth perms:fix --apply' "$bin --root $work/copy perms:fix --apply --quiet --web-user root:root" \
     -n 'find/chmod (3 commands)' "cd $work/copy && find $folders -type f -exec chmod g+w {} + && find $folders -type d -exec chmod g+ws {} + && chmod u+x bin/magento"
 echo "== 3. peak memory"
 rm -rf "$work/copy" && cp -a "$work/store" "$work/copy"

@@ -42,7 +42,7 @@ pub struct PermsOptions {
     pub owner: Option<String>,
     /// Where php-fpm pools are read.
     pub pools: PoolSources,
-    /// Walker threads (0: one per CPU).
+    /// Walker threads (0: the walk's default, four per CPU).
     pub threads: usize,
 }
 

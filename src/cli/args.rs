@@ -204,7 +204,7 @@ pub struct PermsArgs {
     /// php-fpm pool files or folders to read the web user from (repeatable) [default: /etc/php/*/fpm/pool.d, /etc/php-fpm.d, …]
     #[arg(long = "php-fpm-config", value_name = "PATH")]
     pub php_fpm_config: Vec<PathBuf>,
-    /// Walker threads [default: one per CPU]
+    /// Walker threads [default: four per CPU, at most 32]
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
     /// No progress bar

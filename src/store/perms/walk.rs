@@ -81,7 +81,7 @@ pub struct Seen<'a> {
 /// How to walk.
 #[derive(Debug, Clone, Default)]
 pub struct WalkOptions {
-    /// Worker threads (0: the number of CPUs).
+    /// Worker threads (0: [`default_threads`]).
     pub threads: usize,
     /// Folders (relative to the root) neither visited nor entered.
     pub skip: Vec<String>,
@@ -160,6 +160,17 @@ pub fn open_dir(dir: BorrowedFd<'_>, name: &CStr) -> rustix::io::Result<OwnedFd>
     )
 }
 
+/// Walker threads by default: four per CPU (at most 32). The walk is system calls, and a thread
+/// waits in the kernel (a directory block not cached, an inode lock, a CPU taken by another
+/// process); more threads than cores keep the cores busy (docs/benchmarks.md §7: on 2 shared
+/// cores, 8 threads took 2.8 s where 2 took 3.9 s).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .saturating_mul(4)
+        .clamp(1, 32)
+}
+
 /// Walk the tree at `root` (the root itself is entered even when it is a link: it is the
 /// store the user named). Returns each worker's accumulator and the report.
 pub fn walk<A, F>(
@@ -186,7 +197,7 @@ where
     let st = rustix::fs::fstat(&fd).map_err(err)?;
     let root_meta = Meta::of(&st);
     let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        0 => default_threads(),
         n => n,
     };
     let shared = Shared {
