@@ -179,7 +179,7 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
     }
     note_userinfo(common.warn, &mut d, userinfo);
     let doubt = stripped_doubt(&ctx, &outcome.url);
-    let stale = staleness_doubt(&ctx.install);
+    let stale = stale_cache_doubt(&ctx, &d);
     let offline = session::join(
         &mut d,
         true,
@@ -309,7 +309,7 @@ fn live_request(mut ctx: Option<Context>, c: &RequestConfig, no_root: &str) -> R
     }
     note_userinfo(common.warn, &mut d, userinfo);
     let doubt = ctx.as_ref().and_then(|cx| stripped_doubt(cx, &outcome.url));
-    let stale = ctx.as_ref().and_then(|cx| staleness_doubt(&cx.install));
+    let stale = ctx.as_ref().and_then(|cx| stale_cache_doubt(cx, &d));
     let offline = session::join(
         &mut d,
         ctx.is_some(),
@@ -433,6 +433,31 @@ fn stripped_doubt(ctx: &Context, url: &str) -> Option<String> {
         } else {
             hosts.join(", ")
         }
+    ))
+}
+
+/// Why the running store may decide with a stale cached copy: step 4 found stale entries
+/// (the cached configuration, ACL or route map differs from the database and files), or the
+/// cache holds entries m2auth could not compare ([`staleness_doubt`]).
+fn stale_cache_doubt(ctx: &Context, d: &Diagnosis) -> Option<String> {
+    use crate::findings::Code;
+    let stale: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.code,
+                Code::ConfigCacheStale | Code::AclCacheStale | Code::WebapiCacheStale
+            )
+        })
+        .map(|f| f.title.as_str())
+        .collect();
+    if stale.is_empty() {
+        return staleness_doubt(&ctx.install);
+    }
+    Some(format!(
+        "the cache holds stale entries the running store decides with ({}; see step 4)",
+        stale.join("; ")
     ))
 }
 

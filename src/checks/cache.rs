@@ -292,7 +292,10 @@ fn config_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) 
             // Magento's config.xml may ship a default m2auth does not know: not comparable.
             continue;
         }
-        let stored = ours.value.clone().unwrap_or_default();
+        let Some(stored) = resolve_placeholders(ctx, ours.value.clone().unwrap_or_default()) else {
+            // `{{base_url}}`: Magento fills it from the request's own URL; not comparable.
+            continue;
+        };
         let in_cache = cached.get(&path);
         if in_cache.map(String::as_str).unwrap_or("") == stored {
             continue;
@@ -318,6 +321,33 @@ fn config_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) 
                 .fix(clean_fix("config")),
         );
     }
+}
+
+/// The value as Magento caches it: the config processor replaces `{{unsecure_base_url}}` and
+/// `{{secure_base_url}}` with those settings (the real 2.4.7-p3 caches web/secure/base_url =
+/// `http://…/` for a stored `{{unsecure_base_url}}`). `None` when the value depends on the
+/// request (`{{base_url}}`) or the placeholders do not resolve.
+fn resolve_placeholders(ctx: &Context, mut value: String) -> Option<String> {
+    for _ in 0..4 {
+        if !value.contains("{{") {
+            return Some(value);
+        }
+        let mut changed = false;
+        for (placeholder, path) in [
+            ("{{unsecure_base_url}}", "web/unsecure/base_url"),
+            ("{{secure_base_url}}", "web/secure/base_url"),
+        ] {
+            if value.contains(placeholder) {
+                let with = ctx.config.get_default(path).value?;
+                value = value.replace(placeholder, &with);
+                changed = true;
+            }
+        }
+        if !changed {
+            return None;
+        }
+    }
+    None
 }
 
 /// One cached or stored rule: (role, resource) → permission.

@@ -86,6 +86,8 @@ impl OwnStep {
                             Ok(id) if id > 0 => target = Some(GrantTarget::Role(id)),
                             _ => return None,
                         },
+                        // `--resource <Resource_Id>`: a step for the user to complete.
+                        "--resource" if placeholder(&value) => return None,
                         "--resource" => resources.push(value),
                         _ => return None,
                     }
@@ -192,6 +194,10 @@ mod tests {
                 target: GrantTarget::Role(3),
                 resources: vec!["A::b".into()],
             })
+        );
+        assert_eq!(
+            OwnStep::parse("m2auth acl:grant --integration ERP --resource '<Resource_Id>'"),
+            None
         );
         assert_eq!(
             OwnStep::parse("m2auth acl:grant --role 0 --resource A::b"),
