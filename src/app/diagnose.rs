@@ -90,10 +90,39 @@ fn drop_audit(d: &mut Diagnosis) {
     d.findings.retain(|f| f.step != 9);
 }
 
-/// `audit`: the prevention checks over the whole store.
-pub fn audit(common: &Common) -> Result<Outcome> {
+/// `audit`: the whole store, and which findings make it exit 1.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub common: Common,
+    pub fail_on: FailOn,
+}
+
+/// The least severity that makes `audit` exit 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// A finding of severity error (a root cause): the contract's exit 1.
+    #[default]
+    Error,
+    /// Any warning too: for CI and cron.
+    Warning,
+}
+
+/// `audit`: the prevention checks over the whole store. Exit 1 on an error, or on a warning
+/// with `FailOn::Warning`.
+pub fn audit(c: &AuditConfig) -> Result<Outcome> {
+    let common = &c.common;
     let ctx = common.load(None)?;
-    Ok(offline_report(common, &ctx, checks::audit(&ctx), "audit"))
+    let d = checks::audit(&ctx);
+    let mut out = offline_report(common, &ctx, d.clone(), "audit");
+    if out.code == 0
+        && c.fail_on == FailOn::Warning
+        && d.findings
+            .iter()
+            .any(|f| f.severity == crate::findings::Severity::Warning)
+    {
+        out.code = 1;
+    }
+    Ok(out)
 }
 
 fn offline_report(common: &Common, ctx: &Context, d: Diagnosis, title: &str) -> Outcome {
@@ -498,7 +527,11 @@ mod tests {
             root: Some("/nonexistent/m2auth-root".into()),
             ..example()
         };
-        let e = audit(&common).unwrap_err();
+        let e = audit(&AuditConfig {
+            common,
+            fail_on: FailOn::Error,
+        })
+        .unwrap_err();
         assert!(matches!(e, Error::Store(_)), "{e:?}");
         assert_eq!(e.code(), 2);
     }

@@ -91,8 +91,8 @@ pub enum Command {
     Request(LiveRequestArgs),
     /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)
     Info,
-    /// The prevention checks (step 9) over the whole store (read-only)
-    Audit,
+    /// The prevention checks (step 9) over the whole store (read-only); --fail-on for CI and cron
+    Audit(AuditArgs),
     /// The ACL resources a REST call needs, what the caller's role grants, what is missing
     #[command(name = "acl:check")]
     AclCheck(RequestArgs),
@@ -127,6 +127,20 @@ pub enum Command {
     /// Sign a request with OAuth 1.0a HMAC-SHA256: the Authorization header, the base string and a curl command
     #[command(name = "oauth:sign")]
     OauthSign(OauthSignArgs),
+}
+
+/// `audit`: which findings make it exit 1.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Exit 1 when a finding of this severity or worse is found (error: root causes only; warning: any warning too)
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /

@@ -5,11 +5,12 @@
 use anyhow::Context as _;
 
 use super::args::{
-    ChangePasswordArgs, Cli, Command, FormatArg, Global, MatrixArgs, OauthSignArgs, RequestArgs,
+    ChangePasswordArgs, Cli, Command, FailOnArg, FormatArg, Global, MatrixArgs, OauthSignArgs,
+    RequestArgs,
 };
 use m2auth::app::acl::{CheckConfig, GrantConfig, MatrixConfig, MatrixLive};
 use m2auth::app::admin::{ChangePasswordConfig, NewPassword, UnlockConfig};
-use m2auth::app::diagnose::{DiagnoseConfig, RequestConfig, url_userinfo};
+use m2auth::app::diagnose::{AuditConfig, DiagnoseConfig, FailOn, RequestConfig, url_userinfo};
 use m2auth::app::fix::{FixConfig, UndoConfig};
 use m2auth::app::integration::IntegrationConfig;
 use m2auth::app::oauth::SignConfig;
@@ -24,7 +25,7 @@ use m2auth::request::{Login, Password, RequestOptions, RequestSpec};
 /// One command, ready to run.
 pub enum Job {
     Diagnose(DiagnoseConfig),
-    Audit(Common),
+    Audit(AuditConfig),
     Request(RequestConfig),
     Info(Common),
     AclCheck(CheckConfig),
@@ -135,7 +136,13 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             integration: r.req.integration.clone(),
             userinfo: url_userinfo(&r.req.options()),
         }),
-        Command::Audit => Job::Audit(c),
+        Command::Audit(a) => Job::Audit(AuditConfig {
+            common: c,
+            fail_on: match a.fail_on {
+                FailOnArg::Error => FailOn::Error,
+                FailOnArg::Warning => FailOn::Warning,
+            },
+        }),
         Command::Info => Job::Info(c),
         Command::AclCheck(r) => acl_check(c, request, &r)?,
         Command::AclMatrix(m) => acl_matrix(c, &m, g.offline)?,
