@@ -11,7 +11,7 @@ use m2auth::store::db::DbChoice;
 #[derive(Debug, Parser)]
 #[command(
     name = "m2auth",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("M2AUTH_GIT_COMMIT"), ")"),
     about = "Finds out why a Magento 2 store answers 401 Unauthorized, proves it, and fixes it safely",
     long_about = None,
     max_term_width = 100
@@ -127,6 +127,19 @@ pub enum Command {
     /// Sign a request with OAuth 1.0a HMAC-SHA256: the Authorization header, the base string and a curl command
     #[command(name = "oauth:sign")]
     OauthSign(OauthSignArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish…), generated from these definitions (packaging)
+    #[command(hide = true)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these definitions (packaging)
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `audit`: which findings make it exit 1.

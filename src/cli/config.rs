@@ -189,6 +189,9 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             token: t.token,
         }),
         Command::OauthSign(a) => oauth_sign(c, &a)?,
+        Command::Completions(_) | Command::Man => {
+            anyhow::bail!("completions and man are printed by the command line, not run")
+        }
     })
 }
 

@@ -45,9 +45,28 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(text) = packaging(&cli.command)? {
+        std::io::stdout().lock().write_all(&text)?;
+        return Ok(0);
+    }
     let outcome = config::build(cli)?.run()?;
     emit(&outcome.masker, outcome.output)?;
     Ok(outcome.code)
+}
+
+/// The hidden packaging commands: completions and the man page, generated from the clap
+/// definitions (`scripts/package` installs them).
+fn packaging(command: &args::Command) -> anyhow::Result<Option<Vec<u8>>> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    match command {
+        args::Command::Completions(a) => {
+            clap_complete::generate(a.shell, &mut Cli::command(), "m2auth", &mut out);
+        }
+        args::Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+        _ => return Ok(None),
+    }
+    Ok(Some(out))
 }
 
 /// One line, like every other error: clap's first line, without its usage block (with the names

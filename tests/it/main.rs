@@ -24,6 +24,7 @@ mod live;
 mod logins;
 mod modules;
 mod oauth;
+mod package;
 mod real_magento;
 mod routes;
 mod scenarios;
