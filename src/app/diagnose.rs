@@ -127,12 +127,35 @@ pub fn audit(c: &AuditConfig) -> Result<Outcome> {
 
 fn offline_report(common: &Common, ctx: &Context, d: Diagnosis, title: &str) -> Outcome {
     let code = if d.root_cause().is_some() { 1 } else { 0 };
-    let out = Output::pick(
-        common.format,
+    let out = render(
+        common,
+        &ctx.masker,
+        title,
         || report::diagnosis::to_json(ctx, &d),
         || report::diagnosis::to_text(ctx, &d, title, &common.style),
     );
     common.outcome(ctx, out, code)
+}
+
+/// The report in the format asked for: the JSON, the text, or a document (HTML, Markdown)
+/// rendered from the JSON once `masker` has scrubbed it.
+fn render(
+    common: &Common,
+    masker: &Masker,
+    command: &str,
+    json: impl FnOnce() -> serde_json::Value,
+    text: impl FnOnce() -> String,
+) -> Output {
+    use crate::report::document::{self, Kind};
+    match common.format {
+        crate::app::Format::Html => {
+            Output::Text(document::render(Kind::Html, json(), masker, command))
+        }
+        crate::app::Format::Markdown => {
+            Output::Text(document::render(Kind::Markdown, json(), masker, command))
+        }
+        f => Output::pick(f, json, text),
+    }
 }
 
 /// `--insecure` said loudly, for an https URL (plain HTTP has no certificate to skip).
@@ -221,8 +244,10 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
         canary: None,
     };
     let code = live_code(&d, &outcome);
-    let out = Output::pick(
-        common.format,
+    let out = render(
+        common,
+        &ctx.masker,
+        "diagnose",
         || report::live::to_json(Some(&ctx), &d, &live),
         || report::live::to_text(Some(&ctx), &d, &live, "diagnose", &common.style),
     );

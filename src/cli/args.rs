@@ -40,6 +40,9 @@ pub struct Global {
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
+    /// Write the report to this file instead of stdout
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// For commands that change anything: do it (without it they print the plan and change nothing)
     #[arg(long, global = true)]
     pub apply: bool,
@@ -78,6 +81,10 @@ pub enum FormatArg {
     Json,
     /// For listings (acl:matrix)
     Csv,
+    /// One self-contained HTML report (diagnose, audit; with --output FILE)
+    Html,
+    /// Markdown for tickets (diagnose, audit)
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

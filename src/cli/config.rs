@@ -88,6 +88,8 @@ fn common(g: &Global) -> anyhow::Result<Common> {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Html => Format::Html,
+            FormatArg::Markdown => Format::Markdown,
         },
         style: Style::detect(),
         secrets: Vec::new(),
@@ -117,6 +119,11 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
     };
     if c.format == Format::Csv && !matches!(cli.command, Command::AclMatrix(_)) {
         anyhow::bail!("--format csv is for listings (acl:matrix)");
+    }
+    if matches!(c.format, Format::Html | Format::Markdown)
+        && !matches!(cli.command, Command::Diagnose(_) | Command::Audit(_))
+    {
+        anyhow::bail!("--format html and markdown are for reports (diagnose, audit)");
     }
     c.secrets = command_secrets(&cli.command);
     Ok(match cli.command {

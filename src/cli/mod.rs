@@ -49,8 +49,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         std::io::stdout().lock().write_all(&text)?;
         return Ok(0);
     }
+    let output = cli.global.output.clone();
     let outcome = config::build(cli)?.run()?;
-    emit(&outcome.masker, outcome.output)?;
+    emit(&outcome.masker, outcome.output, output.as_deref())?;
     Ok(outcome.code)
 }
 
@@ -102,8 +103,9 @@ fn error_line(e: &anyhow::Error) -> String {
     line.replace('\n', " ")
 }
 
-/// Write to stdout through the masker; a closed pipe (`| head`) is not an error.
-fn emit(masker: &Masker, out: Output) -> anyhow::Result<()> {
+/// Write to stdout (or `--output FILE`) through the masker; a closed pipe (`| head`) is not an
+/// error.
+fn emit(masker: &Masker, out: Output, file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let text = match out {
         Output::Json(mut v) => {
             masker.scrub_json(&mut v);
@@ -111,6 +113,10 @@ fn emit(masker: &Masker, out: Output) -> anyhow::Result<()> {
         }
         Output::Text(t) => masker.scrub(&t),
     };
+    if let Some(path) = file {
+        return std::fs::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("--output {}: {e}", path.display()));
+    }
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

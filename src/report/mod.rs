@@ -8,6 +8,7 @@ pub mod acl_grant;
 pub mod admin;
 pub mod canary;
 pub mod diagnosis;
+pub mod document;
 pub mod fix;
 pub mod info;
 pub mod integration;
@@ -26,6 +27,10 @@ pub enum Format {
     Json,
     /// For listings (`acl:matrix`).
     Csv,
+    /// One self-contained HTML document (`diagnose`, `audit`): [`document`].
+    Html,
+    /// Markdown for tickets (`diagnose`, `audit`): [`document`].
+    Markdown,
 }
 
 /// A rendered result, ready to be scrubbed by the run's masker and written: a JSON document or

@@ -26,6 +26,7 @@ mod modules;
 mod oauth;
 mod package;
 mod real_magento;
+mod report_files;
 mod routes;
 mod scenarios;
 mod server_config;
