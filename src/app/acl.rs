@@ -139,14 +139,13 @@ pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
         let disagree = matrix_live(&mut ctx, common, l, &mut rows)?;
         exit = i32::from(disagree > 0);
     }
-    let out =
-        match common.format {
-            Format::Json => Output::Json(report::acl::matrix_json(&rows, &who, role_id)),
-            Format::Csv => Output::Text(report::acl::matrix_csv(&rows)),
-            Format::Text | Format::Html | Format::Markdown => Output::Text(
-                report::acl::matrix_text(&rows, &who, role_id, &common.style),
-            ),
-        };
+    let out = match common.format {
+        Format::Json => Output::Json(report::acl::matrix_json(&rows, &who, role_id)),
+        Format::Csv => Output::Text(report::acl::matrix_csv(&rows)),
+        Format::Text | Format::Html | Format::Markdown | Format::Jsonl => Output::Text(
+            report::acl::matrix_text(&rows, &who, role_id, &common.style),
+        ),
+    };
     Ok(common.outcome(&ctx, out, exit))
 }
 

@@ -25,9 +25,9 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]
+    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]; audit takes several (repeat it) for a fleet, best with --format jsonl
     #[arg(long, global = true, value_name = "DIR")]
-    pub root: Option<PathBuf>,
+    pub root: Vec<PathBuf>,
     /// Read the database from a mysqldump file (.sql or .sql.gz) instead of connecting
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "db")]
     pub dump: Option<PathBuf>,
@@ -85,6 +85,8 @@ pub enum FormatArg {
     Html,
     /// Markdown for tickets (diagnose, audit)
     Markdown,
+    /// One JSON object per store and line, with its root and host (audit, for many --root)
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]

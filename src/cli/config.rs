@@ -80,7 +80,7 @@ fn common(g: &Global) -> anyhow::Result<Common> {
         None => None,
     };
     Ok(Common {
-        root: g.root.clone(),
+        root: g.root.first().cloned(),
         db: g.db_choice(),
         now,
         server: g.server_sources(),
@@ -90,6 +90,7 @@ fn common(g: &Global) -> anyhow::Result<Common> {
             FormatArg::Csv => Format::Csv,
             FormatArg::Html => Format::Html,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Jsonl => Format::Jsonl,
         },
         style: Style::detect(),
         secrets: Vec::new(),
@@ -125,6 +126,13 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
     {
         anyhow::bail!("--format html and markdown are for reports (diagnose, audit)");
     }
+    if (g.root.len() > 1 || c.format == Format::Jsonl) && !matches!(cli.command, Command::Audit(_))
+    {
+        anyhow::bail!("several --root and --format jsonl are for audit");
+    }
+    if g.root.len() > 1 && c.format == Format::Json {
+        anyhow::bail!("several --root: use --format jsonl (one JSON object per store and line)");
+    }
     c.secrets = command_secrets(&cli.command);
     Ok(match cli.command {
         Command::Diagnose(d) => Job::Diagnose(DiagnoseConfig {
@@ -144,6 +152,7 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             userinfo: url_userinfo(&r.req.options()),
         }),
         Command::Audit(a) => Job::Audit(AuditConfig {
+            roots: g.root.clone(),
             common: c,
             fail_on: match a.fail_on {
                 FailOnArg::Error => FailOn::Error,

@@ -31,6 +31,8 @@ pub enum Format {
     Html,
     /// Markdown for tickets (`diagnose`, `audit`): [`document`].
     Markdown,
+    /// One JSON object per store and line (`audit` over many roots).
+    Jsonl,
 }
 
 /// A rendered result, ready to be scrubbed by the run's masker and written: a JSON document or

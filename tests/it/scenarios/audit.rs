@@ -293,3 +293,54 @@ fn audit_admin_not_ip_restricted() {
     s.run(&["audit", "--server-config", &guarded])
         .expect_codes(&[]);
 }
+
+/// A fleet: `audit --root A --root B --format jsonl` gives one JSON object per store and line
+/// with its root and host; the exit is the worst store's; a store that cannot be read is a line
+/// with its error.
+#[test]
+fn audit_fleet_jsonl() {
+    let Some(a) = hardened() else { return };
+    let Some(b) = hardened() else { return };
+    b.bearer()
+        .config("web/secure/base_url", "https://shop-b.example.test/");
+    // Writes b's files.
+    b.run(&["audit"]).expect_codes(&["audit-bearer-enabled"]);
+    let b_root = b.root().to_str().unwrap().to_string();
+    let out = a.run_text(&[
+        "audit",
+        "--format",
+        "jsonl",
+        "--fail-on",
+        "warning",
+        "--root",
+        &b_root,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["root"], b_root.as_str());
+    assert_eq!(lines[0]["host"], "shop-b.example.test");
+    assert_eq!(lines[0]["exit"], 1);
+    assert_eq!(
+        lines[0]["report"]["findings"][0]["code"],
+        "audit-bearer-enabled"
+    );
+    assert_eq!(lines[1]["exit"], 0);
+    assert_eq!(lines[1]["report"]["findings"], serde_json::json!([]));
+    // A root that is no store: its line says why, exit 2.
+    let out = a.run_text(&["audit", "--format", "jsonl", "--root", "/nonexistent/shop"]);
+    assert_eq!(out.status.code(), Some(2));
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(first["error"].as_str().is_some(), "{first}");
+}
