@@ -16,6 +16,7 @@ mod diagnose;
 mod dump;
 mod envphp;
 mod example;
+mod fleet;
 mod headers;
 mod info;
 mod journal;
