@@ -134,6 +134,12 @@ catalogue! {
     AuditLegacyCryptKey = "audit-legacy-crypt-key", 9, "The crypt key is a legacy 32-character key";
     AuditMagentoOutdated = "audit-magento-outdated", 9, "The Magento release is outdated";
     AuditNoBackupFound = "audit-no-backup-found", 9, "No recent backup was found";
+    // Step 9, codes of this project beyond the contract (a security reviewer's additions).
+    AuditAdmin2faNotConfigured = "audit-admin-2fa-not-configured", 9, "Admins have not set up two-factor authentication";
+    AuditAdminUnused = "audit-admin-unused", 9, "Admin accounts unused for 90 days";
+    AuditIntegrationTokenOld = "audit-integration-token-old", 9, "Integration tokens older than a year";
+    AuditAnonymousApiAllowed = "audit-anonymous-api-allowed", 9, "Anonymous access to catalog and CMS APIs is on";
+    AuditAdminNotIpRestricted = "audit-admin-not-ip-restricted", 9, "The admin URL is reachable from any address";
 }
 
 impl fmt::Display for Code {

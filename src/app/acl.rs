@@ -155,12 +155,9 @@ pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
     let out = match common.format {
         Format::Json => Output::Json(report::acl::matrix_json(&rows, &who, role_id)),
         Format::Csv => Output::Text(report::acl::matrix_csv(&rows)),
-        Format::Text => Output::Text(report::acl::matrix_text(
-            &rows,
-            &who,
-            role_id,
-            &common.style,
-        )),
+        Format::Text | Format::Html | Format::Markdown | Format::Jsonl => Output::Text(
+            report::acl::matrix_text(&rows, &who, role_id, &common.style),
+        ),
     };
     Ok(common.outcome(&ctx, out, exit))
 }

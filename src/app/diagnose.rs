@@ -90,20 +90,154 @@ fn drop_audit(d: &mut Diagnosis) {
     d.findings.retain(|f| f.step != 9);
 }
 
-/// `audit`: the prevention checks over the whole store.
-pub fn audit(common: &Common) -> Result<Outcome> {
+/// `audit`: the whole store, and which findings make it exit 1.
+#[derive(Debug, Clone)]
+pub struct AuditConfig {
+    pub common: Common,
+    pub fail_on: FailOn,
+    /// The stores of a fleet (`--root` repeated): each audited in turn. Empty or one: the
+    /// store of `common`.
+    pub roots: Vec<std::path::PathBuf>,
+}
+
+/// The least severity that makes `audit` exit 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// A finding of severity error (a root cause): the contract's exit 1.
+    #[default]
+    Error,
+    /// Any warning too: for CI and cron.
+    Warning,
+}
+
+/// `audit`: the prevention checks over the whole store. Exit 1 on an error, or on a warning
+/// with `FailOn::Warning`.
+pub fn audit(c: &AuditConfig) -> Result<Outcome> {
+    if c.roots.len() > 1 || c.common.format == crate::app::Format::Jsonl {
+        return audit_fleet(c);
+    }
+    audit_one(c)
+}
+
+fn audit_one(c: &AuditConfig) -> Result<Outcome> {
+    let common = &c.common;
     let ctx = common.load(None)?;
-    Ok(offline_report(common, &ctx, checks::audit(&ctx), "audit"))
+    let d = checks::audit(&ctx);
+    let mut out = offline_report(common, &ctx, d.clone(), "audit");
+    if out.code == 0
+        && c.fail_on == FailOn::Warning
+        && d.findings
+            .iter()
+            .any(|f| f.severity == crate::findings::Severity::Warning)
+    {
+        out.code = 1;
+    }
+    Ok(out)
 }
 
 fn offline_report(common: &Common, ctx: &Context, d: Diagnosis, title: &str) -> Outcome {
     let code = if d.root_cause().is_some() { 1 } else { 0 };
-    let out = Output::pick(
-        common.format,
+    let out = render(
+        common,
+        &ctx.masker,
+        title,
         || report::diagnosis::to_json(ctx, &d),
         || report::diagnosis::to_text(ctx, &d, title, &common.style),
     );
     common.outcome(ctx, out, code)
+}
+
+/// `audit` over several stores: one report each, in order (text), or one JSON object per store
+/// and line with its `root` and `host` (`--format jsonl`; a store that cannot be read is a line
+/// with `error`). Each store's secrets are masked with its own masker. Exit: the worst of the
+/// stores' (2 when one could not be read).
+fn audit_fleet(c: &AuditConfig) -> Result<Outcome> {
+    let roots: Vec<Option<std::path::PathBuf>> = if c.roots.is_empty() {
+        vec![None]
+    } else {
+        c.roots.iter().cloned().map(Some).collect()
+    };
+    let jsonl = c.common.format == crate::app::Format::Jsonl;
+    let mut text = String::new();
+    let mut code = 0;
+    for root in roots {
+        let one = AuditConfig {
+            common: Common {
+                root: root.clone(),
+                format: if jsonl {
+                    crate::app::Format::Json
+                } else {
+                    c.common.format
+                },
+                ..c.common.clone()
+            },
+            fail_on: c.fail_on,
+            roots: Vec::new(),
+        };
+        let shown = root
+            .as_ref()
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|| ".".into());
+        match audit_one(&one) {
+            Ok(out) => {
+                code = code.max(out.code);
+                match out.output {
+                    Output::Json(mut v) => {
+                        out.masker.scrub_json(&mut v);
+                        let host = v["target"]["host"].clone();
+                        let line = serde_json::json!({
+                            "root": v["target"]["root"].clone(),
+                            "host": host,
+                            "exit": out.code,
+                            "report": v,
+                        });
+                        text.push_str(&serde_json::to_string(&line)?);
+                        text.push('\n');
+                    }
+                    Output::Text(t) => {
+                        text.push_str(&format!("== {shown}\n"));
+                        text.push_str(&out.masker.scrub(&t));
+                        text.push('\n');
+                    }
+                }
+            }
+            Err(e) => {
+                code = 2;
+                (c.common.warn)(&format!("{shown}: {e}"));
+                if jsonl {
+                    let line = serde_json::json!({"root": shown, "host": null, "exit": 2, "error": e.to_string()});
+                    text.push_str(&serde_json::to_string(&line)?);
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    Ok(Outcome {
+        output: Output::Text(text),
+        code,
+        masker: Masker::new(),
+    })
+}
+
+/// The report in the format asked for: the JSON, the text, or a document (HTML, Markdown)
+/// rendered from the JSON once `masker` has scrubbed it.
+fn render(
+    common: &Common,
+    masker: &Masker,
+    command: &str,
+    json: impl FnOnce() -> serde_json::Value,
+    text: impl FnOnce() -> String,
+) -> Output {
+    use crate::report::document::{self, Kind};
+    match common.format {
+        crate::app::Format::Html => {
+            Output::Text(document::render(Kind::Html, json(), masker, command))
+        }
+        crate::app::Format::Markdown => {
+            Output::Text(document::render(Kind::Markdown, json(), masker, command))
+        }
+        f => Output::pick(f, json, text),
+    }
 }
 
 /// `--insecure` said loudly, for an https URL (plain HTTP has no certificate to skip).
@@ -194,8 +328,10 @@ fn live_diagnose(mut ctx: Context, spec: RequestSpec, c: &DiagnoseConfig) -> Res
         canary: None,
     };
     let code = live_code(&d, &outcome);
-    let out = Output::pick(
-        common.format,
+    let out = render(
+        common,
+        &ctx.masker,
+        "diagnose",
         || report::live::to_json(Some(&ctx), &d, &live),
         || report::live::to_text(Some(&ctx), &d, &live, "diagnose", &common.style),
     );
@@ -526,7 +662,12 @@ mod tests {
             root: Some("/nonexistent/m2auth-root".into()),
             ..example()
         };
-        let e = audit(&common).unwrap_err();
+        let e = audit(&AuditConfig {
+            common,
+            fail_on: FailOn::Error,
+            roots: Vec::new(),
+        })
+        .unwrap_err();
         assert!(matches!(e, Error::Store(_)), "{e:?}");
         assert_eq!(e.code(), 2);
     }

@@ -131,6 +131,11 @@ pub fn scan(c: &ScanConfig) -> Result<Outcome> {
         Format::Json => Output::Json(render::to_json(&analysis, root.as_deref())),
         Format::Csv => Output::Text(render::to_csv(&analysis, c.table)),
         Format::Text => Output::Text(render::to_text(&analysis, c.top, &c.common.style)),
+        Format::Html | Format::Markdown | Format::Jsonl => {
+            return Err(Error::Usage(
+                "logs:scan writes text, json or csv (html and markdown: diagnose and audit)".into(),
+            ));
+        }
     };
     let code = i32::from(crate::findings::root_cause(&analysis.findings).is_some());
     Ok(Outcome {

@@ -224,6 +224,6 @@ fn role_permissions(ctx: &Context, d: &mut Diagnosis) {
 /// The prevention checks (step 9) over the whole store, for `audit`.
 pub fn audit(ctx: &Context) -> Diagnosis {
     let mut d = Diagnosis::default();
-    audit::run(ctx, &mut d);
+    audit::run_full(ctx, &mut d);
     d.finish()
 }

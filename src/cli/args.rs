@@ -12,7 +12,7 @@ use m2auth::store::db::DbChoice;
 #[derive(Debug, Parser)]
 #[command(
     name = "m2auth",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("M2AUTH_GIT_COMMIT"), ")"),
     about = "Finds out why a Magento 2 store answers 401 Unauthorized, proves it, and fixes it safely",
     long_about = None,
     after_long_help = help::MAIN,
@@ -29,9 +29,9 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Common options")]
 pub struct Global {
-    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]
+    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]; audit takes several (repeat it) for a fleet, best with --format jsonl
     #[arg(long, global = true, value_name = "DIR")]
-    pub root: Option<PathBuf>,
+    pub root: Vec<PathBuf>,
     /// Read the database from a mysqldump file (.sql or .sql.gz) instead of connecting
     #[arg(long, global = true, value_name = "FILE", conflicts_with = "db")]
     pub dump: Option<PathBuf>,
@@ -44,6 +44,9 @@ pub struct Global {
     /// Output format
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
     pub format: FormatArg,
+    /// Write the report to this file instead of stdout
+    #[arg(long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// For commands that change anything: do it (without it they print the plan and change nothing)
     #[arg(long, global = true)]
     pub apply: bool,
@@ -95,6 +98,12 @@ pub enum FormatArg {
     Json,
     /// For listings (acl:matrix, logs:scan)
     Csv,
+    /// One self-contained HTML report (diagnose, audit; with --output FILE)
+    Html,
+    /// Markdown for tickets (diagnose, audit)
+    Markdown,
+    /// One JSON object per store and line, with its root and host (audit, for many --root)
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,9 +120,9 @@ pub enum Command {
     /// What m2auth found: Magento version, mode, auth modules, database and cache backends (no secrets)
     #[command(after_long_help = help::INFO)]
     Info,
-    /// The prevention checks (step 9) over the whole store (read-only)
+    /// The prevention checks (step 9) over the whole store (read-only); --fail-on for CI and cron
     #[command(after_long_help = help::AUDIT)]
-    Audit,
+    Audit(AuditArgs),
     /// The ACL resources a REST call needs, what the caller's role grants, what is missing
     #[command(name = "acl:check")]
     #[command(after_long_help = help::ACL_CHECK)]
@@ -187,6 +196,12 @@ pub enum Command {
     /// Disable cache types in app/etc/env.php (cache_types); a plan unless --apply; journaled
     #[command(name = "cache:disable")]
     CacheDisable(CacheTypesArgs),
+    /// Print the shell completion script for SHELL (bash, zsh, fish…), generated from these definitions (packaging)
+    #[command(hide = true)]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these definitions (packaging)
+    #[command(hide = true)]
+    Man,
 }
 
 /// `perms:check` / `perms:fix`.
@@ -297,6 +312,27 @@ pub struct CacheArgs {
     /// cache:flush: flush a Redis database that also holds keys that are not Magento cache entries (sessions, another store)
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `audit`: which findings make it exit 1.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Exit 1 when a finding of this severity or worse is found (error: root causes only; warning: any warning too)
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
 }
 
 /// `admin:user:change-password`: n98-magerun2's `[username] [password]`, or `--username` /

@@ -5,12 +5,12 @@
 use anyhow::Context as _;
 
 use super::args::{
-    ChangePasswordArgs, Cli, ColorArg, Command, FormatArg, Global, MatrixArgs, ModeArg,
+    ChangePasswordArgs, Cli, ColorArg, Command, FailOnArg, FormatArg, Global, MatrixArgs, ModeArg,
     OauthSignArgs, PermsArgs, RequestArgs,
 };
 use m2auth::app::acl::{CheckConfig, GrantConfig, MatrixConfig, MatrixLive};
 use m2auth::app::admin::{ChangePasswordConfig, NewPassword, UnlockConfig};
-use m2auth::app::diagnose::{DiagnoseConfig, RequestConfig, url_userinfo};
+use m2auth::app::diagnose::{AuditConfig, DiagnoseConfig, FailOn, RequestConfig, url_userinfo};
 use m2auth::app::fix::{FixConfig, UndoConfig};
 use m2auth::app::integration::IntegrationConfig;
 use m2auth::app::logs::{ScanConfig, WatchConfig};
@@ -29,7 +29,7 @@ use m2auth::request::{Login, Password, RequestOptions, RequestSpec};
 /// One command, ready to run.
 pub enum Job {
     Diagnose(DiagnoseConfig),
-    Audit(Common),
+    Audit(AuditConfig),
     Request(RequestConfig),
     Info(Common),
     AclCheck(CheckConfig),
@@ -100,7 +100,7 @@ fn common(g: &Global) -> anyhow::Result<Common> {
         None => None,
     };
     Ok(Common {
-        root: g.root.clone(),
+        root: g.root.first().cloned(),
         db: g.db_choice(),
         now,
         server: g.server_sources(),
@@ -108,6 +108,9 @@ fn common(g: &Global) -> anyhow::Result<Common> {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Html => Format::Html,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Jsonl => Format::Jsonl,
         },
         style: match g.color {
             ColorArg::Auto => Style::detect(),
@@ -145,7 +148,7 @@ fn takes(command: &Command) -> (&'static str, Takes) {
         Command::Diagnose(_) => ("diagnose", Takes::new(false, true)),
         Command::Request(_) => ("request", Takes::new(false, true)),
         Command::Info => ("info", Takes::new(false, true)),
-        Command::Audit => ("audit", Takes::new(false, true)),
+        Command::Audit(_) => ("audit", Takes::new(false, true)),
         Command::AclCheck(_) => ("acl:check", Takes::new(false, true)),
         Command::TokenInspect(_) => ("token:inspect", Takes::new(false, false)),
         Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, false)),
@@ -174,6 +177,8 @@ fn takes(command: &Command) -> (&'static str, Takes) {
         Command::CacheStatus => ("cache:status", Takes::new(false, false)),
         Command::CacheEnable(_) => ("cache:enable", Takes::new(true, false)),
         Command::CacheDisable(_) => ("cache:disable", Takes::new(true, false)),
+        Command::Completions(_) => ("completions", Takes::new(false, false)),
+        Command::Man => ("man", Takes::new(false, false)),
     }
 }
 
@@ -184,7 +189,7 @@ fn check_common_options(command: &Command, g: &Global) -> anyhow::Result<()> {
         Some((
             "--apply",
             match command {
-                Command::Diagnose(_) | Command::Audit | Command::AclCheck(_) => {
+                Command::Diagnose(_) | Command::Audit(_) | Command::AclCheck(_) => {
                     "it never changes anything (`m2auth fix --apply` carries out the fixes)"
                 }
                 _ => "it never changes anything",
@@ -234,6 +239,18 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
     {
         c.logs = m2auth::context::LogScope::Since(instant("--logs-since", w, c.now)?);
     }
+    if matches!(c.format, Format::Html | Format::Markdown)
+        && !matches!(cli.command, Command::Diagnose(_) | Command::Audit(_))
+    {
+        anyhow::bail!("--format html and markdown are for reports (diagnose, audit)");
+    }
+    if (g.root.len() > 1 || c.format == Format::Jsonl) && !matches!(cli.command, Command::Audit(_))
+    {
+        anyhow::bail!("several --root and --format jsonl are for audit");
+    }
+    if g.root.len() > 1 && c.format == Format::Json {
+        anyhow::bail!("several --root: use --format jsonl (one JSON object per store and line)");
+    }
     c.secrets = command_secrets(&cli.command);
     Ok(match cli.command {
         Command::Diagnose(d) => Job::Diagnose(DiagnoseConfig {
@@ -252,7 +269,14 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             integration: r.req.integration.clone(),
             userinfo: url_userinfo(&r.req.options()),
         }),
-        Command::Audit => Job::Audit(c),
+        Command::Audit(a) => Job::Audit(AuditConfig {
+            roots: g.root.clone(),
+            common: c,
+            fail_on: match a.fail_on {
+                FailOnArg::Error => FailOn::Error,
+                FailOnArg::Warning => FailOn::Warning,
+            },
+        }),
         Command::Info => Job::Info(c),
         Command::CacheClean(a) => Job::CacheClean(app::cache::CacheConfig {
             common: c,
@@ -330,6 +354,9 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
         Command::PermsFix(p) => Job::PermsFix(perms(c, &p, g.apply)),
         Command::LogsScan(a) => logs_scan(c, a)?,
         Command::LogsWatch(a) => logs_watch(c, a)?,
+        Command::Completions(_) | Command::Man => {
+            anyhow::bail!("completions and man are printed by the command line, not run")
+        }
     })
 }
 

@@ -46,9 +46,29 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Some(text) = packaging(&cli.command)? {
+        std::io::stdout().lock().write_all(&text)?;
+        return Ok(0);
+    }
+    let output = cli.global.output.clone();
     let outcome = config::build(cli)?.run()?;
-    emit(&outcome.masker, outcome.output)?;
+    emit(&outcome.masker, outcome.output, output.as_deref())?;
     Ok(outcome.code)
+}
+
+/// The hidden packaging commands: completions and the man page, generated from the clap
+/// definitions (`scripts/package` installs them).
+fn packaging(command: &args::Command) -> anyhow::Result<Option<Vec<u8>>> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    match command {
+        args::Command::Completions(a) => {
+            clap_complete::generate(a.shell, &mut Cli::command(), "m2auth", &mut out);
+        }
+        args::Command::Man => clap_mangen::Man::new(Cli::command()).render(&mut out)?,
+        _ => return Ok(None),
+    }
+    Ok(Some(out))
 }
 
 /// One line, like every other error: clap's first line, without its usage block (with the names
@@ -123,8 +143,9 @@ fn error_line(e: &anyhow::Error) -> String {
     line.replace('\n', " ")
 }
 
-/// Write to stdout through the masker; a closed pipe (`| head`) is not an error.
-fn emit(masker: &Masker, out: Output) -> anyhow::Result<()> {
+/// Write to stdout (or `--output FILE`) through the masker; a closed pipe (`| head`) is not an
+/// error.
+fn emit(masker: &Masker, out: Output, file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let text = match out {
         Output::Json(mut v) => {
             masker.scrub_json(&mut v);
@@ -132,6 +153,10 @@ fn emit(masker: &Masker, out: Output) -> anyhow::Result<()> {
         }
         Output::Text(t) => masker.scrub(&t),
     };
+    if let Some(path) = file {
+        return std::fs::write(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("--output {}: {e}", path.display()));
+    }
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

@@ -35,6 +35,7 @@ pub fn to_json(ctx: &Context, d: &Diagnosis) -> Value {
             "root": ctx.install.root.display().to_string(),
             "magento_version": ctx.install.release.version,
             "mode": ctx.install.mode(),
+            "host": store_host(ctx),
         },
         "root_cause": d.root_cause().map(|c| c.as_str()),
         "findings": d.findings,
@@ -50,6 +51,19 @@ pub fn to_json(ctx: &Context, d: &Diagnosis) -> Value {
         doc["facts"] = json!(d.facts);
     }
     doc
+}
+
+/// The store's host, from its default base URL (secure first), for fleets of stores.
+fn store_host(ctx: &Context) -> Option<String> {
+    ["web/secure/base_url", "web/unsecure/base_url"]
+        .iter()
+        .filter_map(|p| ctx.config.get_default(p).value)
+        .find_map(|u| {
+            url::Url::parse(u.trim())
+                .ok()?
+                .host_str()
+                .map(str::to_string)
+        })
 }
 
 fn severity_label(s: Severity, style: &Style) -> String {

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod cache;
 pub mod canary;
 pub mod diagnosis;
+pub mod document;
 pub mod fix;
 pub mod info;
 pub mod integration;
@@ -29,6 +30,12 @@ pub enum Format {
     Json,
     /// For listings (`acl:matrix`).
     Csv,
+    /// One self-contained HTML document (`diagnose`, `audit`): [`document`].
+    Html,
+    /// Markdown for tickets (`diagnose`, `audit`): [`document`].
+    Markdown,
+    /// One JSON object per store and line (`audit` over many roots).
+    Jsonl,
 }
 
 /// A rendered result, ready to be scrubbed by the run's masker and written: a JSON document or

@@ -210,6 +210,28 @@ impl Database for LiveDb {
             }),
         }
     }
+
+    fn count_by_last_field(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> Result<Vec<(Option<String>, i64)>, DbError> {
+        let name = self.table_name(table)?;
+        check_ident(column, &name)?;
+        let sql = format!(
+            "SELECT SUBSTRING_INDEX(`{column}`, ':', -1) AS v, COUNT(*) AS n FROM `{name}` GROUP BY v ORDER BY n DESC, v"
+        );
+        let mut conn = self.lock();
+        let result: Result<Vec<(Option<String>, i64)>, _> = conn.exec(&sql, mysql::Params::Empty);
+        match result {
+            Ok(rows) => Ok(rows),
+            Err(mysql::Error::MySqlError(e)) if e.code == ER_NO_SUCH_TABLE => Ok(Vec::new()),
+            Err(e) => Err(DbError::Query {
+                table: name,
+                message: short_error(&e),
+            }),
+        }
+    }
 }
 
 /// Open a connection with the parameters m2auth uses for every session (read-only or writable):

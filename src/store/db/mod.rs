@@ -273,6 +273,29 @@ pub trait Database: Send + Sync {
             })
             .collect())
     }
+
+    /// How many rows of `table` end `column` with each last `:`-separated field (the text after
+    /// the last `:`, or the whole value without one; `None` for NULL), most first: the audit's
+    /// password hash versions without reading a million-row `customer_entity` whole. The default
+    /// counts [`Database::rows`] in memory; the live database asks the server (`GROUP BY`).
+    fn count_by_last_field(
+        &self,
+        table: &str,
+        column: &str,
+    ) -> Result<Vec<(Option<String>, i64)>, DbError> {
+        let mut counts: Vec<(Option<String>, i64)> = Vec::new();
+        for r in self.rows(table, &[])? {
+            let key = r
+                .text(column)
+                .map(|v| v.rsplit(':').next().unwrap_or("").to_string());
+            match counts.iter_mut().find(|(k, _)| *k == key) {
+                Some(c) => c.1 += 1,
+                None => counts.push((key, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(counts)
+    }
 }
 
 /// Which database to read: the one env.php names, a `--db URL`, or a `--dump FILE`.

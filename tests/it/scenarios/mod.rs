@@ -81,13 +81,6 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     // Step 4 (cache and session): no check produces them yet.
     ("session-storage-unwritable", "not implemented"),
     ("cookie-domain-mismatch", "not implemented"),
-    // Step 9: no check produces them yet.
-    ("audit-integration-all-resources", "not implemented"),
-    ("audit-bearer-enabled", "not implemented"),
-    ("audit-token-lifetime-long", "not implemented"),
-    ("audit-weak-password-hash", "not implemented"),
-    ("audit-magento-outdated", "not implemented"),
-    ("audit-no-backup-found", "not implemented"),
 ];
 
 /// The text of every test source under tests/it/ but the lab (helpers, not expectations) and
