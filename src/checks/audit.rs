@@ -215,15 +215,9 @@ fn release(ctx: &Context) -> Option<ReleaseVersion> {
     Some(v)
 }
 
-/// `a, b, c and 3 more`.
+/// `a, b, c and 3 more` (ten names at most).
 fn names(list: &[String]) -> String {
-    let shown: Vec<&str> = list.iter().take(NAMES_SHOWN).map(String::as_str).collect();
-    let more = list.len().saturating_sub(NAMES_SHOWN);
-    if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
+    super::store_wide::names_up_to(list, NAMES_SHOWN)
 }
 
 fn days_before(ctx: &Context, days: i64) -> jiff::Timestamp {

@@ -92,10 +92,15 @@ struct Group {
     items: Vec<(String, Finding)>,
 }
 
-/// `a, b, c and 3 more`.
+/// `a, b, c and 3 more` (five names at most).
 fn names(list: &[String]) -> String {
-    let shown: Vec<&str> = list.iter().take(NAMES_SHOWN).map(String::as_str).collect();
-    let more = list.len().saturating_sub(NAMES_SHOWN);
+    names_up_to(list, NAMES_SHOWN)
+}
+
+/// `a, b, c and 3 more`: at most `max` names.
+pub(crate) fn names_up_to(list: &[String], max: usize) -> String {
+    let shown: Vec<&str> = list.iter().take(max).map(String::as_str).collect();
+    let more = list.len().saturating_sub(max);
     if more > 0 {
         format!("{} and {more} more", shown.join(", "))
     } else {
