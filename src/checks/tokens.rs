@@ -238,15 +238,8 @@ fn jwe(ctx: &Context, header: &serde_json::Value) -> Inspection {
     i
 }
 
-fn jws(
-    ctx: &Context,
-    raw: &str,
-    header: &serde_json::Value,
-    payload: &serde_json::Value,
-) -> Inspection {
-    let mut i = Inspection::new("jws");
-    let keys = ctx.install.crypt_keys();
-    i.keys = keys.len();
+/// The JWS header's `alg` and `kid` as the inspection shows them.
+fn header_fields(i: &mut Inspection, header: &serde_json::Value) {
     i.alg = header
         .get("alg")
         .and_then(|v| v.as_str())
@@ -256,6 +249,34 @@ fn jws(
             .map(str::to_string)
             .unwrap_or_else(|| v.to_string())
     });
+}
+
+/// Kind, issue and expiry times, and user (without its name) from Magento's JWT claims.
+fn claim_fields(i: &mut Inspection, c: &jwt::Claims) {
+    i.kind = match c.utypid {
+        USER_TYPE_ADMIN => "jwt-admin",
+        USER_TYPE_CUSTOMER => "jwt-customer",
+        _ => "unknown",
+    };
+    i.issued_at = Timestamp::from_second(c.iat).ok();
+    i.expires_at = Timestamp::from_second(c.exp).ok();
+    i.user = Some(TokenUser {
+        id: c.uid,
+        name: None,
+        user_type: user_type_name(c.utypid),
+    });
+}
+
+fn jws(
+    ctx: &Context,
+    raw: &str,
+    header: &serde_json::Value,
+    payload: &serde_json::Value,
+) -> Inspection {
+    let mut i = Inspection::new("jws");
+    let keys = ctx.install.crypt_keys();
+    i.keys = keys.len();
+    header_fields(&mut i, header);
     let configured = ctx.config.get_default(JWT_ALG_PATH);
     let alg = configured
         .value
@@ -264,18 +285,7 @@ fn jws(
     i.configured_alg = Some(alg.clone());
     let claims = jwt::claims(payload);
     if let Ok(c) = &claims {
-        i.kind = match c.utypid {
-            USER_TYPE_ADMIN => "jwt-admin",
-            USER_TYPE_CUSTOMER => "jwt-customer",
-            _ => "unknown",
-        };
-        i.issued_at = Timestamp::from_second(c.iat).ok();
-        i.expires_at = Timestamp::from_second(c.exp).ok();
-        i.user = Some(TokenUser {
-            id: c.uid,
-            name: None,
-            user_type: user_type_name(c.utypid),
-        });
+        claim_fields(&mut i, c);
         fill_user_name(ctx, &mut i);
     }
     let header_text = format!(
@@ -1103,28 +1113,9 @@ pub fn decode(raw: &str, now: Timestamp) -> Inspection {
         }
         TokenShape::Jws { header, claims } => {
             let mut i = Inspection::new("jws");
-            i.alg = header
-                .get("alg")
-                .and_then(|v| v.as_str())
-                .map(str::to_string);
-            i.kid = header.get("kid").map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string())
-            });
+            header_fields(&mut i, &header);
             if let Ok(c) = jwt::claims(&claims) {
-                i.kind = match c.utypid {
-                    USER_TYPE_ADMIN => "jwt-admin",
-                    USER_TYPE_CUSTOMER => "jwt-customer",
-                    _ => "unknown",
-                };
-                i.issued_at = Timestamp::from_second(c.iat).ok();
-                i.expires_at = Timestamp::from_second(c.exp).ok();
-                i.user = Some(TokenUser {
-                    id: c.uid,
-                    name: None,
-                    user_type: user_type_name(c.utypid),
-                });
+                claim_fields(&mut i, &c);
                 let now = now.as_second();
                 if jwt::is_expired(c.exp, now) {
                     i.diagnosis.push(
