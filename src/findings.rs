@@ -87,6 +87,9 @@ catalogue! {
     RouteNeedsAdminOrIntegration = "route-needs-admin-or-integration", 2, "The route needs an admin or integration token";
     RouteAnonymousDisabled = "route-anonymous-disabled", 2, "Anonymous access to this route is off";
     RouteHttpsOnly = "route-https-only", 2, "The route is served over HTTPS only";
+    // Step 2, GraphQL: causes REST has no equal of (codes of this project).
+    GraphqlCustomerRequired = "graphql-customer-required", 2, "The GraphQL field needs a customer";
+    GraphqlStoreHeaderMismatch = "graphql-store-header-mismatch", 2, "The Store header is not a store of the customer's website";
     ModuleXmlInvalid = "module-xml-invalid", 2, "A module's XML file is not well-formed";
     // Step 3: authentication method and headers
     AuthHeaderMissing = "auth-header-missing", 3, "The request has no Authorization header";
@@ -94,6 +97,7 @@ catalogue! {
     AuthHeaderStripped = "auth-header-stripped", 3, "The Authorization header does not reach PHP";
     BasicAuthInFront = "basic-auth-in-front", 3, "HTTP Basic auth in front of the store consumes the Authorization header";
     Server401NotMagento = "server-401-not-magento", 3, "The 401 did not come from Magento";
+    GraphqlTokenIgnoredAsGuest = "graphql-token-ignored-as-guest", 3, "Magento dropped the token: the GraphQL request ran as a guest";
     // Step 4: cache and session
     ConfigCacheStale = "config-cache-stale", 4, "The cached configuration differs from the database";
     CacheNotWritable = "cache-not-writable", 4, "The cache storage is not writable by the web server";

@@ -22,6 +22,12 @@ pub struct RequestOptions {
     pub data: Option<String>,
     /// A file holding the request body (`--data-file`).
     pub data_file: Option<std::path::PathBuf>,
+    /// A HAR file (a browser's or a proxy's recording) to take the request from (`--har`).
+    pub har: Option<std::path::PathBuf>,
+    /// Which entry of the HAR file, 1-based (`--har-entry`); else the first API call refused.
+    pub har_entry: Option<usize>,
+    /// The SOAP operation called (`--soap-operation catalogProductRepositoryV1Get`).
+    pub soap_operation: Option<String>,
 }
 
 impl RequestOptions {
@@ -35,6 +41,8 @@ impl RequestOptions {
             && self.curl.is_none()
             && self.data.is_none()
             && self.data_file.is_none()
+            && self.har.is_none()
+            && self.soap_operation.is_none()
     }
 }
 
@@ -228,6 +236,22 @@ impl RequestSpec {
             login: None,
             password: None,
         };
+        if opts.har_entry.is_some() && opts.har.is_none() {
+            return Err(Error::Usage("--har-entry goes with --har".into()));
+        }
+        if let Some(path) = &opts.har {
+            if opts.curl.is_some() {
+                return Err(Error::Usage(
+                    "--har and --curl cannot be used together".into(),
+                ));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Usage(format!("--har {}: {e}", path.display())))?;
+            spec.apply_har(&text, opts.har_entry).map_err(|e| match e {
+                Error::Usage(m) => Error::Usage(format!("--har {}{m}", path.display())),
+                e => e,
+            })?;
+        }
         if let Some(curl) = &opts.curl {
             spec.apply_curl(curl)?;
         }
@@ -255,6 +279,9 @@ impl RequestSpec {
             (None, None) => {}
         }
 
+        if let Some(op) = &opts.soap_operation {
+            spec.apply_soap_operation(op)?;
+        }
         if let Some(t) = &opts.token {
             spec.headers.push(Header {
                 name: "Authorization".into(),
@@ -541,6 +568,155 @@ impl RequestSpec {
             }
         }
         self.target = Some(target);
+        Ok(())
+    }
+}
+
+impl RequestSpec {
+    /// `--soap-operation NAME`: without `--request`, `POST /soap/default?services=SERVICE` (the
+    /// service is the name up to its version, `catalogProductRepositoryV1`); without a body, the
+    /// smallest envelope that calls the operation (what Magento's SOAP server reads to pick the
+    /// operation, and what `request` sends). An envelope given with `--data` must call the same
+    /// operation.
+    fn apply_soap_operation(&mut self, op: &str) -> Result<(), Error> {
+        let Some(service) = crate::magento::soap::service_of_operation(op) else {
+            return Err(Error::Usage(format!(
+                "--soap-operation {op:?}: expected a service name with its version and a method, e.g. catalogProductRepositoryV1Get"
+            )));
+        };
+        match &self.target {
+            None => {
+                self.method = "POST".into();
+                self.target = Some(parse_target(&format!("/soap/default?services={service}"))?);
+            }
+            Some(t) if t.api() != Api::Soap => {
+                return Err(Error::Usage(format!(
+                    "--soap-operation goes with a SOAP request (/soap/<store>?services=…), not {}",
+                    t.path
+                )));
+            }
+            Some(_) => {}
+        }
+        match self.body.as_deref() {
+            None => {
+                self.body = Some(crate::magento::soap::minimal_envelope(op));
+                if self.header("content-type").is_none() {
+                    self.headers.push(Header {
+                        name: "Content-Type".into(),
+                        value: "application/soap+xml; charset=utf-8".into(),
+                    });
+                }
+            }
+            Some(b) => match crate::magento::soap::operation_of_envelope(b) {
+                Some(called) if called != op => {
+                    return Err(Error::Usage(format!(
+                        "--soap-operation {op} but the envelope (--data) calls {called}"
+                    )));
+                }
+                _ => {}
+            },
+        }
+        Ok(())
+    }
+
+    /// `--har`: a browser's (DevTools "Save all as HAR") or a proxy's recording. The entry is
+    /// `entry` (1-based) or else the first call to /rest, /graphql or /soap that was refused:
+    /// a 401 or 403, or Magento's refusal inside a 200 (a GraphQL `graphql-authorization` or
+    /// `graphql-authentication` error, a SOAP fault). HTTP/2 pseudo-headers (`:authority`…) are
+    /// not headers the client sent as such and are left out. Errors start with `:LINE: ` or
+    /// `: ` (the caller prefixes the file name).
+    fn apply_har(&mut self, text: &str, entry: Option<usize>) -> Result<(), Error> {
+        let doc: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Error::Usage(format!(":{}: not a HAR file (JSON): {e}", e.line())))?;
+        let Some(entries) = doc
+            .pointer("/log/entries")
+            .and_then(serde_json::Value::as_array)
+        else {
+            return Err(Error::Usage(": not a HAR file (no log.entries)".into()));
+        };
+        let url_of = |e: &serde_json::Value| {
+            e.pointer("/request/url")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        let is_api = |e: &serde_json::Value| {
+            url_of(e).is_some_and(|u| {
+                let path = url::Url::parse(&u)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or(u);
+                Api::of_path(&path, true) != Api::Rest || path.split('/').any(|s| s == "rest")
+            })
+        };
+        let chosen = match entry {
+            Some(n) => entries.get(n.wrapping_sub(1)).ok_or_else(|| {
+                Error::Usage(format!(
+                    ": --har-entry {n}: the file has {} entries",
+                    entries.len()
+                ))
+            })?,
+            None => {
+                let api: Vec<&serde_json::Value> = entries.iter().filter(|e| is_api(e)).collect();
+                let refused = |e: &&serde_json::Value| {
+                    let status = e
+                        .pointer("/response/status")
+                        .and_then(serde_json::Value::as_u64)
+                        .unwrap_or(0);
+                    let body = e
+                        .pointer("/response/content/text")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("");
+                    status == 401
+                        || status == 403
+                        || body.contains("graphql-authorization")
+                        || body.contains("graphql-authentication")
+                        || body.contains(":Fault>")
+                };
+                match api.iter().find(|e| refused(e)) {
+                    Some(e) => *e,
+                    None => {
+                        return Err(Error::Usage(format!(
+                            ": no call to /rest, /graphql or /soap was refused (of {} entries, {} are API calls): choose one with --har-entry N",
+                            entries.len(),
+                            api.len()
+                        )));
+                    }
+                }
+            }
+        };
+        let url =
+            url_of(chosen).ok_or_else(|| Error::Usage(": the entry has no request.url".into()))?;
+        self.method = chosen
+            .pointer("/request/method")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("GET")
+            .to_ascii_uppercase();
+        self.target = Some(parse_target(&url)?);
+        for h in chosen
+            .pointer("/request/headers")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(value)) = (
+                h.get("name").and_then(serde_json::Value::as_str),
+                h.get("value").and_then(serde_json::Value::as_str),
+            ) else {
+                continue;
+            };
+            if name.starts_with(':') || name.is_empty() || name.contains(char::is_whitespace) {
+                continue;
+            }
+            self.headers.push(Header {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+        if let Some(body) = chosen
+            .pointer("/request/postData/text")
+            .and_then(serde_json::Value::as_str)
+        {
+            self.body = Some(body.to_string());
+        }
         Ok(())
     }
 }

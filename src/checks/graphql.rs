@@ -11,10 +11,13 @@
 //!   ([`crate::magento::graphql::guard_of`]).
 //! * The `Store` header (`StoreValidator`: an unknown or inactive code is refused).
 //!
-//! The findings use the REST codes of the same causes (`route-needs-customer-token`,
-//! `route-needs-admin-or-integration`, `acl-resource-missing`, `route-not-found`,
-//! `route-module-disabled`, `store-code-unknown`, `customer-locked`), with GraphQL's answer in
-//! the detail.
+//! The findings use the REST codes of the same causes (`route-needs-admin-or-integration`,
+//! `acl-resource-missing`, `route-not-found`, `route-module-disabled`, `store-code-unknown`,
+//! `customer-locked`), with GraphQL's answer in the detail, and GraphQL's own codes where REST
+//! has no equal: `graphql-customer-required` (a resolver's `GraphQlAuthorizationException` for a
+//! request that is no customer's: answered in a 200's errors[], not a 401),
+//! `graphql-token-ignored-as-guest` (a token dropped silently before 2.4.8) and
+//! `graphql-store-header-mismatch` (2.4.8: a customer token on a store of another website).
 
 use crate::checks::Diagnosis;
 use crate::checks::caller::{self, Caller, CallerSpec};
@@ -78,7 +81,8 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     if request.login.is_some() {
         return;
     }
-    let caller = effective_caller(ctx, request, bad_token, d);
+    let mut dropped = false;
+    let caller = effective_caller(ctx, request, bad_token, d, &mut dropped);
     let call = match graphql::read_call(
         &request.method,
         target.query.as_deref(),
@@ -136,6 +140,9 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     let Some(caller) = caller else { return };
     let disabled = std::cell::OnceCell::new();
     let mut seen = Vec::new();
+    // The fields that refused the guest a dropped token made of the caller.
+    let mut refused_as_guest: Vec<(String, Evidence)> = Vec::new();
+    let mut mutations = Vec::new();
     for op in &operations {
         if op.kind == OpKind::Subscription {
             d.skip(CHECK, "Magento serves no subscriptions");
@@ -166,9 +173,80 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
                 Some(decl.field.line),
                 format!("{}.{} @resolver {}", op.kind.root_type(), name, resolver),
             );
+            if op.kind == OpKind::Mutation {
+                mutations.push(format!("{}.{name}", op.kind.root_type()));
+            }
+            if dropped && matches!(guard, Guard::Customer { .. } | Guard::UserId { .. }) {
+                refused_as_guest.push((format!("{}.{name}", op.kind.root_type()), ev));
+                continue;
+            }
             judge(ctx, d, &caller, bad_token, op.kind, name, guard, ev);
         }
     }
+    if dropped {
+        token_ignored(d, bad_token, refused_as_guest, &mutations);
+    }
+}
+
+/// `graphql-token-ignored-as-guest`: before 2.4.8 the GraphQL context reads the user from
+/// `Magento\Webapi\Model\Authorization\TokenUserContext`, which answers no user for a token it
+/// cannot use; `AddUserInfoToContext` then sets is_customer false and every resolver sees a
+/// guest. The token's own finding says why it was unusable; this one says what the request did
+/// instead: customer fields refused, guest-capable mutations acting for a guest
+/// (magento/magento2#26112: a guest cart instead of the customer's).
+fn token_ignored(
+    d: &mut Diagnosis,
+    bad_token: BadToken,
+    refused: Vec<(String, Evidence)>,
+    mutations: &[String],
+) {
+    let release = match bad_token {
+        BadToken::Unknown => {
+            " (2.4.4–2.4.7; 2.4.8 refuses such a token with a 401 instead — the release could not be read)"
+        }
+        _ => "",
+    };
+    let (severity, title, what) = if refused.is_empty() {
+        (
+            Severity::Warning,
+            "Magento drops the token: the GraphQL request runs as a guest".to_string(),
+            if mutations.is_empty() {
+                "The public fields answer, but with a guest's data (guest prices, no customer group).".to_string()
+            } else {
+                format!(
+                    "The public fields still answer, and {} act for a guest: a guest cart is created or changed instead of the customer's (magento/magento2#26112) — no error tells the storefront.",
+                    mutations.join(", ")
+                )
+            },
+        )
+    } else {
+        let fields: Vec<&str> = refused.iter().map(|(f, _)| f.as_str()).collect();
+        (
+            Severity::Error,
+            format!(
+                "Magento drops the token, so {} refuse{} the request as a guest's",
+                fields.join(", "),
+                if fields.len() == 1 { "s" } else { "" }
+            ),
+            "Magento answers HTTP 200 with errors[].message \"The current customer isn't authorized.\" (extensions.category \"graphql-authorization\"): it reads like a permission problem, but the token is the cause.".to_string(),
+        )
+    };
+    let mut f = Finding::new(Code::GraphqlTokenIgnoredAsGuest, severity)
+        .title(title)
+        .detail(format!(
+            "The Bearer token cannot be used (see the token finding), and the GraphQL context does not refuse it: TokenUserContext answers no user, AddUserInfoToContext sets is_customer false, and every resolver sees a guest{release}. {what}"
+        ))
+        .evidence(Evidence::request("Authorization: Bearer <token>"));
+    for (_, ev) in refused {
+        f = f.evidence(ev);
+    }
+    d.push(f.fix(Fix {
+        summary: "Get a new customer token (mutation generateCustomerToken) and make the storefront renew it when GraphQL answers graphql-authorization".into(),
+        commands: vec![
+            "curl -X POST https://<store>/graphql -H 'Content-Type: application/json' -d '{\"query\":\"mutation { generateCustomerToken(email: \\\"…\\\", password: \\\"…\\\") { token } }\"}'".into(),
+        ],
+        admin_path: None,
+    }));
 }
 
 /// Who the resolvers see, and the notes about how the token was treated. `None` when the
@@ -178,6 +256,7 @@ fn effective_caller(
     request: &RequestSpec,
     bad_token: BadToken,
     d: &mut Diagnosis,
+    dropped: &mut bool,
 ) -> Option<Caller> {
     let token_refused = d.findings.iter().any(|f| {
         f.severity == Severity::Error && (f.step == 1 || f.code == Code::AuthHeaderMalformed)
@@ -202,7 +281,10 @@ fn effective_caller(
         }
         return match bad_token {
             BadToken::Refused => None,
-            _ => Some(Caller::Guest),
+            _ => {
+                *dropped = true;
+                Some(Caller::Guest)
+            }
         };
     }
     if request.oauth.is_some() || request.is_oauth_signed() {
@@ -380,7 +462,7 @@ fn judge(
         Guard::Customer { message } => match caller {
             Caller::Customer { customer_id } => customer_state(ctx, d, *customer_id, bad_token, &field, ev),
             other => d.push(
-                Finding::new(Code::RouteNeedsCustomerToken, Severity::Error)
+                Finding::new(Code::GraphqlCustomerRequired, Severity::Error)
                     .title(format!("{field} needs a customer token"))
                     .detail(format!(
                         "The resolver lets only a customer through (the GraphQL context's is_customer); {} is not one: Magento answers errors[].message \"{message}\", extensions.category \"graphql-authorization\" ({status}).",
@@ -393,7 +475,7 @@ fn judge(
         Guard::UserId { message } => {
             if *caller == Caller::Guest {
                 d.push(
-                    Finding::new(Code::RouteNeedsCustomerToken, Severity::Error)
+                    Finding::new(Code::GraphqlCustomerRequired, Severity::Error)
                         .title(format!("{field} needs a customer token"))
                         .detail(format!(
                             "The resolver refuses a request without a user: Magento answers \"{message}\" (graphql-authorization, {status})."
@@ -506,7 +588,7 @@ fn customer_state(
         && let Some(why) = roles::customer_outside_website(ctx, customer_id, &header_store(ctx))
     {
         d.push(
-            Finding::new(Code::RouteNeedsCustomerToken, Severity::Error)
+            Finding::new(Code::GraphqlStoreHeaderMismatch, Severity::Error)
                 .title(format!("{field} refuses this customer on this store"))
                 .detail(format!(
                     "{why}: from 2.4.8 the GraphQL context counts the token as a customer only on a store of the customer's website, so Magento answers \"The current customer isn't authorized.\" (graphql-authorization, HTTP 403). 2.4.4–2.4.7 accept it."

@@ -603,6 +603,15 @@ pub struct RequestArgs {
     /// Read the request body from this file
     #[arg(long, value_name = "FILE")]
     pub data_file: Option<PathBuf>,
+    /// Take the request from a HAR recording (browser DevTools, a proxy): the first /rest, /graphql or /soap call refused, or --har-entry
+    #[arg(long, value_name = "FILE", conflicts_with = "curl")]
+    pub har: Option<PathBuf>,
+    /// Which entry of the HAR file (1 is the first)
+    #[arg(long, value_name = "N", requires = "har", value_parser = clap::value_parser!(u32).range(1..))]
+    pub har_entry: Option<u32>,
+    /// The SOAP operation called, e.g. catalogProductRepositoryV1Get (no envelope needed; without --request, POST /soap/default?services=<its service>)
+    #[arg(long, value_name = "NAME")]
+    pub soap_operation: Option<String>,
 }
 
 impl RequestArgs {
@@ -618,6 +627,9 @@ impl RequestArgs {
             curl: self.curl.clone(),
             data: self.data.clone(),
             data_file: self.data_file.clone(),
+            har: self.har.clone(),
+            har_entry: self.har_entry.map(|n| n as usize),
+            soap_operation: self.soap_operation.clone(),
         }
     }
 }

@@ -79,6 +79,40 @@ pub fn operation_of_envelope(xml: &str) -> Option<String> {
     Some(name.strip_suffix("Request").unwrap_or(name).to_string())
 }
 
+/// The service of an operation name: everything up to the last `V<digits>` followed by the
+/// method's capital letter (`catalogProductRepositoryV1GetList` → `catalogProductRepositoryV1`).
+pub fn service_of_operation(op: &str) -> Option<&str> {
+    let b = op.as_bytes();
+    let mut found = None;
+    for i in 1..b.len() {
+        if b[i] != b'V' {
+            continue;
+        }
+        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let end = i + 1 + digits;
+        if digits > 0 && b.get(end).is_some_and(u8::is_ascii_uppercase) {
+            found = Some(end);
+        }
+    }
+    let end = found?;
+    op[end..]
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric())
+        .then_some(())?;
+    op[..end]
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric())
+        .then_some(&op[..end])
+}
+
+/// The smallest SOAP 1.2 envelope that calls `op` (no parameters): enough for Magento's SOAP
+/// server to pick the operation and check the caller before it reads any argument.
+pub fn minimal_envelope(op: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"urn:m2auth\"><env:Body><ns1:{op}Request/></env:Body></env:Envelope>"
+    )
+}
+
 /// `ServiceMetadata::getServiceName($interface, $version)`: `Magento\Catalog\Api\ProductRepositoryInterface`
 /// with `V1` gives `catalogProductRepositoryV1`; the vendor is dropped when it is `Magento`, the module
 /// when the name starts with the same word; nested `Api\Sub\Name` parts are appended.
@@ -200,5 +234,25 @@ mod tests {
             read_request(None, None),
             SoapRequest::BadServices(_)
         ));
+    }
+
+    #[test]
+    fn the_service_of_an_operation() {
+        assert_eq!(
+            service_of_operation("catalogProductRepositoryV1Get"),
+            Some("catalogProductRepositoryV1")
+        );
+        assert_eq!(
+            service_of_operation("salesOrderRepositoryV12GetList"),
+            Some("salesOrderRepositoryV12")
+        );
+        assert_eq!(service_of_operation("catalogProductRepositoryV1"), None);
+        assert_eq!(service_of_operation("Get"), None);
+        assert_eq!(service_of_operation("a-bV1Get"), None);
+        let env = minimal_envelope("catalogProductRepositoryV1Get");
+        assert_eq!(
+            operation_of_envelope(&env).as_deref(),
+            Some("catalogProductRepositoryV1Get")
+        );
     }
 }

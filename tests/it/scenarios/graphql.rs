@@ -97,6 +97,9 @@ fn healthy_graphql_calls_have_no_finding() {
     gql(&s, "{ customer { email } }", Some(&customer_jwt()), &[])
         .expect_no_error()
         .expect_no_code("route-not-found")
+        .expect_no_code("graphql-customer-required")
+        .expect_no_code("graphql-token-ignored-as-guest")
+        .expect_no_code("graphql-store-header-mismatch")
         .expect_exit(0);
     gql(
         &s,
@@ -131,9 +134,11 @@ fn healthy_graphql_calls_have_no_finding() {
 fn graphql_guest_on_a_customer_query() {
     let Some(s) = gql_store() else { return };
     let out = gql(&s, "query Me { customer { email } }", None, &[])
-        .expect_root_cause("route-needs-customer-token")
+        .expect_root_cause("graphql-customer-required")
+        .expect_no_code("route-needs-customer-token")
+        .expect_no_code("graphql-token-ignored-as-guest")
         .expect_exit(1);
-    let detail = out.finding("route-needs-customer-token")["detail"]
+    let detail = out.finding("graphql-customer-required")["detail"]
         .as_str()
         .unwrap()
         .to_string();
@@ -143,11 +148,11 @@ fn graphql_guest_on_a_customer_query() {
         "{detail}"
     );
     // customerCart has its own message; wishlist refuses only a request without a user.
-    gql(&s, "{ customerCart { id } }", None, &[]).expect_root_cause("route-needs-customer-token");
+    gql(&s, "{ customerCart { id } }", None, &[]).expect_root_cause("graphql-customer-required");
     gql(&s, "{ wishlist { items_count } }", None, &[])
-        .expect_root_cause("route-needs-customer-token");
+        .expect_root_cause("graphql-customer-required");
     gql(&s, "{ wishlist { items_count } }", Some(&admin_jwt()), &[])
-        .expect_no_code("route-needs-customer-token");
+        .expect_no_code("graphql-customer-required");
 }
 
 #[test]
@@ -159,7 +164,7 @@ fn graphql_admin_token_where_a_customer_is_needed() {
         Some(&admin_jwt()),
         &[],
     )
-    .expect_root_cause("route-needs-customer-token")
+    .expect_root_cause("graphql-customer-required")
     .expect_exit(1);
 }
 
@@ -169,8 +174,28 @@ fn graphql_expired_token_is_a_guest_before_2_4_8() {
     let expired = jwt(1, 3, NOW - 7200, NOW - 3600);
     let out = gql(&s, "{ customer { email } }", Some(&expired), &[])
         .expect_root_cause("jwt-expired")
-        .expect_code("route-needs-customer-token")
+        .expect_code("graphql-token-ignored-as-guest")
+        .expect_no_code("graphql-customer-required")
         .expect_exit(1);
+    let ignored = out.finding("graphql-token-ignored-as-guest");
+    assert_eq!(ignored["severity"], "error", "{ignored}");
+    assert!(
+        ignored["title"]
+            .as_str()
+            .unwrap()
+            .contains("Query.customer"),
+        "{ignored}"
+    );
+    // Only guest-capable fields: the request "works", for a guest (magento/magento2#26112).
+    let cart = gql(&s, "mutation { createEmptyCart }", Some(&expired), &[])
+        .expect_root_cause("jwt-expired")
+        .expect_code("graphql-token-ignored-as-guest");
+    let ignored = cart.finding("graphql-token-ignored-as-guest");
+    assert_eq!(ignored["severity"], "warning", "{ignored}");
+    assert!(
+        ignored["detail"].as_str().unwrap().contains("guest cart"),
+        "{ignored}"
+    );
     let detail = out.finding("jwt-expired")["detail"]
         .as_str()
         .unwrap()
@@ -180,7 +205,8 @@ fn graphql_expired_token_is_a_guest_before_2_4_8() {
     release_2_4_8(&s);
     let out = gql(&s, "{ storeConfig { code } }", Some(&expired), &[])
         .expect_root_cause("jwt-expired")
-        .expect_no_code("route-needs-customer-token");
+        .expect_no_code("graphql-token-ignored-as-guest")
+        .expect_no_code("graphql-customer-required");
     let detail = out.finding("jwt-expired")["detail"]
         .as_str()
         .unwrap()
@@ -201,7 +227,7 @@ fn graphql_revoked_token() {
     );
     gql(&s, "{ customer { email } }", Some(&customer_jwt()), &[])
         .expect_root_cause("jwt-revoked")
-        .expect_code("route-needs-customer-token");
+        .expect_code("graphql-token-ignored-as-guest");
 }
 
 #[test]
@@ -245,7 +271,7 @@ fn graphql_customer_of_another_website_on_2_4_8() {
         Some(&customer_jwt()),
         &["-H", "Store: b2b_en"],
     )
-    .expect_root_cause("route-needs-customer-token");
+    .expect_root_cause("graphql-store-header-mismatch");
     gql(
         &s,
         "{ customer { email } }",
@@ -341,6 +367,66 @@ fn soap_operations_get_the_rest_routes_acl_verdicts() {
     // The same call over REST gives the same verdict.
     s.diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
         .expect_root_cause("acl-resource-missing");
+    // --soap-operation alone: the URL and the envelope follow from the operation's name.
+    let out = s
+        .diagnose(&[
+            "--soap-operation",
+            "catalogProductRepositoryV1Get",
+            "--token",
+            ERP_TOKEN,
+        ])
+        .expect_root_cause("acl-resource-missing")
+        .expect_no_code("route-not-found")
+        .expect_exit(1);
+    assert!(
+        out.finding("acl-resource-missing")["title"]
+            .as_str()
+            .unwrap()
+            .contains("SOAP operation catalogProductRepositoryV1Get"),
+        "{:#}",
+        out.doc()
+    );
+    s.diagnose(&[
+        "--request",
+        "POST /soap/default?services=catalogProductRepositoryV1",
+        "--soap-operation",
+        "catalogProductRepositoryV1Get",
+        "--token",
+        &admin_jwt(),
+    ])
+    .expect_no_error()
+    .expect_exit(0);
+    // Contradictions and non-names are one-line usage errors (exit 2).
+    let body = envelope(
+        "catalogProductRepositoryV1GetList",
+        "catalogProductRepositoryV1",
+    );
+    for args in [
+        vec![
+            "--request",
+            "POST /soap/default?services=catalogProductRepositoryV1",
+            "--data",
+            body.as_str(),
+            "--soap-operation",
+            "catalogProductRepositoryV1Get",
+        ],
+        vec![
+            "--request",
+            "GET /V1/products",
+            "--soap-operation",
+            "catalogProductRepositoryV1Get",
+        ],
+        vec!["--soap-operation", "products"],
+    ] {
+        let mut all = vec!["diagnose"];
+        all.extend(args);
+        let (code, _, err) = s.run_text(&all);
+        assert_eq!(code, 2, "{all:?}: {err}");
+        assert!(
+            err.contains("--soap-operation") && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    }
     // An admin may.
     soap(
         &s,
@@ -464,7 +550,7 @@ fn graphql_session_cookie_without_a_token() {
         None,
         &["-H", "Cookie: PHPSESSID=abc123"],
     )
-    .expect_root_cause("route-needs-customer-token");
+    .expect_root_cause("graphql-customer-required");
     assert!(
         out.doc()["skipped"]
             .to_string()
@@ -486,4 +572,112 @@ fn graphql_session_cookie_without_a_token() {
         "{:#}",
         out.doc()
     );
+}
+
+// --- HAR recordings ----------------------------------------------------------------------------
+
+/// A HAR file as Chrome's DevTools saves it: a page, a static file, the storefront's GraphQL
+/// call refused inside a 200, HTTP/2 pseudo-headers included.
+fn har(token: &str) -> String {
+    let entry = |method: &str,
+                 url: &str,
+                 headers: serde_json::Value,
+                 body: Option<&str>,
+                 status: u16,
+                 answer: &str| {
+        let mut request = serde_json::json!({
+            "method": method,
+            "url": url,
+            "httpVersion": "http/2.0",
+            "headers": headers,
+            "queryString": [],
+            "cookies": [],
+            "headersSize": -1,
+            "bodySize": 0,
+        });
+        if let Some(b) = body {
+            request["postData"] = serde_json::json!({"mimeType": "application/json", "text": b});
+        }
+        serde_json::json!({
+            "startedDateTime": "2026-12-07T10:00:00.000Z",
+            "time": 12.5,
+            "request": request,
+            "response": {
+                "status": status,
+                "statusText": "",
+                "httpVersion": "http/2.0",
+                "headers": [],
+                "cookies": [],
+                "content": {"size": answer.len(), "mimeType": "application/json", "text": answer},
+                "redirectURL": "",
+                "headersSize": -1,
+                "bodySize": -1,
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": 10, "receive": 2.5},
+        })
+    };
+    let doc = serde_json::json!({
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "WebInspector", "version": "537.36"},
+            "pages": [],
+            "entries": [
+                entry("GET", "https://shop.test/customer/account/", serde_json::json!([{"name": ":authority", "value": "shop.test"}]), None, 200, "<html></html>"),
+                entry("GET", "https://shop.test/static/version1/frontend/app.js", serde_json::json!([]), None, 200, ""),
+                entry("POST", "https://shop.test/graphql", serde_json::json!([
+                    {"name": ":authority", "value": "shop.test"},
+                    {"name": ":method", "value": "POST"},
+                    {"name": "content-type", "value": "application/json"},
+                    {"name": "authorization", "value": format!("Bearer {token}")},
+                    {"name": "store", "value": "default"},
+                ]), Some(&query("{ customer { email } }")), 200,
+                r#"{"errors":[{"message":"The current customer isn't authorized.","extensions":{"category":"graphql-authorization"}}],"data":{"customer":null}}"#),
+            ],
+        }
+    });
+    serde_json::to_string_pretty(&doc).unwrap()
+}
+
+#[test]
+fn graphql_from_a_har_recording() {
+    let Some(s) = gql_store() else { return };
+    let expired = jwt(1, 3, NOW - 7200, NOW - 3600);
+    let path = s.root().join("recording.har");
+    std::fs::write(&path, har(&expired)).unwrap();
+    let file = path.to_str().unwrap();
+    // The refused GraphQL call is found among the page's requests, its token judged.
+    let out = s
+        .diagnose(&["--har", file])
+        .expect_root_cause("jwt-expired")
+        .expect_code("graphql-token-ignored-as-guest")
+        .expect_no_code("route-not-found")
+        .expect_exit(1);
+    assert!(
+        !out.doc().to_string().contains(&expired),
+        "the token is masked"
+    );
+    // --har-entry picks one; a page is no API call.
+    s.diagnose(&["--har", file, "--har-entry", "3"])
+        .expect_root_cause("jwt-expired");
+    // A valid token in the same recording: healthy.
+    std::fs::write(&path, har(&customer_jwt())).unwrap();
+    s.diagnose(&["--har", file])
+        .expect_no_error()
+        .expect_exit(0);
+    // Bad input: one line naming the file (and the line for JSON), exit 2.
+    std::fs::write(&path, "{\n  \"log\": {\n    \"entries\": [\n  oops\n").unwrap();
+    let (code, _, err) = s.run_text(&["diagnose", "--har", file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("recording.har:4:") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    std::fs::write(&path, r#"{"log":{"entries":[]}}"#).unwrap();
+    let (code, _, err) = s.run_text(&["diagnose", "--har", file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--har-entry"), "{err}");
+    let (code, _, err) = s.run_text(&["diagnose", "--har", file, "--har-entry", "9"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("0 entries"), "{err}");
 }
