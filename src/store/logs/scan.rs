@@ -578,10 +578,9 @@ impl<'a> Worker<'a> {
             None if n < CAP_CLIENTS => agg.clients.entry(client.clone()).or_default().add(t),
             None => agg.clients.entry(OTHER.to_string()).or_default().add(t),
         }
-        let ua = if r.user_agent.is_empty() {
-            b"-".as_slice()
-        } else {
-            r.user_agent
+        let ua = match r.user_agent() {
+            b"" => b"-".as_slice(),
+            ua => ua,
         };
         bump(
             &mut agg.agents,
