@@ -75,7 +75,7 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
     }
     let now = ctx.now.as_second();
     config_stale(ctx, &mut cache, now, d);
-    acl_stale(ctx, &mut cache, now, d);
+    acl_stale(ctx, &mut cache, now, None, d);
     if sc::type_enabled(&ctx.install, "config_webservice") {
         webapi_stale(ctx, now, d);
     }
@@ -358,7 +358,24 @@ fn json_u64(v: &serde_json::Value) -> Option<u64> {
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
-fn acl_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) {
+/// `acl:check`: `acl-cache-stale` for the caller's role only, naming the route's resources
+/// whose cached verdict differs from the database's (the one acl:check computes): the running
+/// store answers with the cached one until the config cache is cleaned.
+pub fn acl_stale_for_role(ctx: &Context, role: u64, resources: &[String], d: &mut Diagnosis) {
+    if !sc::type_enabled(&ctx.install, "config") {
+        return;
+    }
+    let Ok(mut cache) = Opened::open(&ctx.install, "default") else {
+        return;
+    };
+    let now = ctx.now.as_second();
+    acl_stale(ctx, &mut cache, now, Some((role, resources)), d);
+}
+
+/// The role (and the route's resources) `acl:check` asks about; `None`: every role.
+type Only<'a> = Option<(u64, &'a [String])>;
+
+fn acl_stale(ctx: &Context, cache: &mut Opened, now: i64, only: Only<'_>, d: &mut Diagnosis) {
     let Ok(db) = ctx.db_for("acl-cache-stale") else {
         return;
     };
@@ -452,6 +469,9 @@ fn acl_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) {
     // role → [(resource, cached, stored)]
     let mut diffs: BTreeMap<u64, Vec<(String, String, String)>> = BTreeMap::new();
     for role in changed {
+        if only.is_some_and(|(r, _)| r != role) {
+            continue;
+        }
         for id in tree.all_ids() {
             let (c, s) = (
                 acl_cached.is_allowed(role, id).allowed,
@@ -479,11 +499,29 @@ fn acl_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) {
             .map(|(res, c, s)| format!("{res}: cached {c}, database {s}"))
             .collect();
         let more = list.len().saturating_sub(8);
+        let route_note = match only {
+            Some((_, resources)) => {
+                let hit: Vec<String> = list
+                    .iter()
+                    .filter(|(res, _, _)| resources.contains(res))
+                    .map(|(res, c, s)| format!("{res} is {c} in the cache but {s} in the database"))
+                    .collect();
+                if hit.is_empty() {
+                    " This route's resources have the same verdict either way.".to_string()
+                } else {
+                    format!(
+                        " For this route, {}: the verdict above is the database's, the running store answers the cached one.",
+                        hit.join(", ")
+                    )
+                }
+            }
+            None => String::new(),
+        };
         d.push(
             Finding::new(Code::AclCacheStale, Severity::Warning)
                 .title(format!("The running store still decides {name} with the cached ACL"))
                 .detail(format!(
-                    "The cached ACL rules differ from authorization_rule for {name} on {} resource{}: {}{}. Until the config cache is cleaned, the store allows and denies by the cached rules.",
+                    "The cached ACL rules differ from authorization_rule for {name} on {} resource{}: {}{}. Until the config cache is cleaned, the store allows and denies by the cached rules.{route_note}",
                     list.len(),
                     if list.len() == 1 { "" } else { "s" },
                     shown.join("; "),

@@ -330,11 +330,36 @@ fn acl_cache_stale_after_acl_grant_then_cache_clean() {
             && f.contains(&format!("cache:{P}AUTHORIZATION_RULE_CACHED_DATA")),
         "{f}"
     );
+    // acl:check gives the database's verdict, and says the running store answers the cached one.
+    let check = s
+        .run(&[
+            "acl:check",
+            "--request",
+            "GET /V1/products/abc",
+            "--token",
+            ERP_TOKEN,
+        ])
+        .expect_code("acl-cache-stale")
+        .expect_exit(0);
+    let f = check.finding("acl-cache-stale").to_string();
+    assert!(
+        f.contains("Magento_Catalog::products is denied in the cache but allowed in the database"),
+        "{f}"
+    );
     s.run(&["cache:clean", "config"]).expect_exit(0);
     s.diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
         .expect_no_code("acl-cache-stale")
         .expect_no_error()
         .expect_exit(0);
+    s.run(&[
+        "acl:check",
+        "--request",
+        "GET /V1/products/abc",
+        "--token",
+        ERP_TOKEN,
+    ])
+    .expect_no_code("acl-cache-stale")
+    .expect_exit(0);
 }
 
 #[test]
