@@ -25,7 +25,7 @@ pub struct RedisConf {
     pub database: i64,
     pub username: Option<String>,
     pub password: Option<String>,
-    /// `tls://…` servers: not supported by this build.
+    /// `tls://…` servers: TLS, the certificate checked against the system's roots.
     pub tls: bool,
     pub timeout: Duration,
 }
@@ -71,7 +71,13 @@ impl RedisConf {
         if self.server.starts_with('/') {
             format!("{} db {}", self.server, self.database)
         } else {
-            format!("{}:{} db {}", self.server, self.port, self.database)
+            format!(
+                "{}{}:{} db {}",
+                if self.tls { "tls://" } else { "" },
+                self.server,
+                self.port,
+                self.database
+            )
         }
     }
 }
@@ -90,13 +96,19 @@ impl RedisStore {
             server: conf.describe(),
             message: m,
         };
-        if conf.tls {
-            return Err(err(
-                "TLS connections (tls://) are not supported by m2auth".into()
-            ));
-        }
         let addr = if conf.server.starts_with('/') {
             ConnectionAddr::Unix(conf.server.clone().into())
+        } else if conf.tls {
+            // Credis opens `tls://host:port` with PHP's default stream context: the server's
+            // certificate checked against the system's roots and its name, as here. ring is the
+            // provider already in the tree (mysql, reqwest).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            ConnectionAddr::TcpTls {
+                host: conf.server.clone(),
+                port: conf.port,
+                insecure: false,
+                tls_params: None,
+            }
         } else {
             ConnectionAddr::Tcp(conf.server.clone(), conf.port)
         };

@@ -21,6 +21,8 @@ pub const REDIS_PASSWORD: &str = "r3dis-Lab-pass";
 pub struct Redis {
     child: Child,
     pub port: u16,
+    /// The TLS port (the lab's server certificate for 127.0.0.1), when started by [`redis_tls`].
+    pub tls_port: Option<u16>,
     pub socket: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -28,6 +30,20 @@ pub struct Redis {
 /// `redis-server` on a free loopback port with [`REDIS_PASSWORD`] and a unix socket, or `None`
 /// (a skip message; a panic under `CI`) when it is not installed.
 pub fn redis() -> Option<Redis> {
+    start(false)
+}
+
+/// [`redis`] plus a TLS port with the lab's server certificate (scripts/test makes it; CA in
+/// `M2AUTH_LAB_TLS_CA`), or `None` with a skip message outside scripts/test.
+pub fn redis_tls() -> Option<Redis> {
+    if std::env::var_os("M2AUTH_LAB_TLS_CA").is_none() {
+        eprintln!("skipped: M2AUTH_LAB_TLS_CA is not set (run through scripts/test)");
+        return None;
+    }
+    start(true)
+}
+
+fn start(tls: bool) -> Option<Redis> {
     let bin = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
         .into_iter()
         .find(|p| Path::new(p).exists());
@@ -44,7 +60,28 @@ pub fn redis() -> Option<Redis> {
         .unwrap();
     let socket = dir.path().join("redis.sock");
     let port = super::web::free_port();
+    let mut extra: Vec<String> = Vec::new();
+    let mut tls_port = None;
+    if tls {
+        let ca = PathBuf::from(std::env::var_os("M2AUTH_LAB_TLS_CA").unwrap());
+        let dir = ca.parent().unwrap();
+        let p = super::web::free_port();
+        tls_port = Some(p);
+        extra = vec![
+            "--tls-port".into(),
+            p.to_string(),
+            "--tls-cert-file".into(),
+            dir.join("server.pem").to_str().unwrap().into(),
+            "--tls-key-file".into(),
+            dir.join("server.key").to_str().unwrap().into(),
+            "--tls-ca-cert-file".into(),
+            ca.to_str().unwrap().into(),
+            "--tls-auth-clients".into(),
+            "no".into(),
+        ];
+    }
     let child = Command::new(bin)
+        .args(&extra)
         .args([
             "--port",
             &port.to_string(),
@@ -72,11 +109,15 @@ pub fn redis() -> Option<Redis> {
     let r = Redis {
         child,
         port,
+        tls_port,
         socket,
         _dir: dir,
     };
     let t0 = Instant::now();
-    while !r.socket.exists() || std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !r.socket.exists()
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        || tls_port.is_some_and(|p| std::net::TcpStream::connect(("127.0.0.1", p)).is_err())
+    {
         assert!(
             t0.elapsed() < Duration::from_secs(10),
             "redis-server did not start"
@@ -105,6 +146,18 @@ impl Redis {
         serde_json::json!({
             "server": "127.0.0.1",
             "port": self.port.to_string(),
+            "database": db.to_string(),
+            "password": REDIS_PASSWORD,
+            "compress_data": "1",
+            "compression_lib": "gzip",
+        })
+    }
+
+    /// env.php `backend_options` for this server over TLS (`tls://127.0.0.1`).
+    pub fn tls_options(&self, db: i64) -> serde_json::Value {
+        serde_json::json!({
+            "server": "tls://127.0.0.1",
+            "port": self.tls_port.expect("started by redis_tls").to_string(),
             "database": db.to_string(),
             "password": REDIS_PASSWORD,
             "compress_data": "1",

@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 
 use super::{NOW, store};
-use crate::lab::cache::{Redis, acl_rules_json, file_entry, php_config_payload, php_gz, redis};
+use crate::lab::cache::{
+    Redis, acl_rules_json, file_entry, php_config_payload, php_gz, redis, redis_tls,
+};
 use crate::lab::fixture::Php;
 use crate::lab::scenario::{Scenario, jwt};
 
@@ -164,6 +166,95 @@ fn healthy_redis_cache_over_a_unix_socket() {
         .expect_no_error()
         .expect_no_code("config-cache-stale")
         .expect_no_code("cache-not-writable");
+}
+
+/// A `tls://` Redis server (ElastiCache in-transit encryption, a stunnel): read over TLS with the
+/// certificate checked against the system's roots — here the lab CA through `SSL_CERT_FILE`, as
+/// OpenSSL (and so PHP) honours it too. Without the CA the certificate is refused, with the reason.
+#[test]
+fn stale_config_read_from_redis_over_tls() {
+    let Some(r) = redis_tls() else { return };
+    let Some(s) = store() else { return };
+    s.env("cache/frontend/default/id_prefix", P);
+    s.env("cache/frontend/default/backend", "Cm_Cache_Backend_Redis");
+    s.env(
+        "cache/frontend/default/backend_options",
+        Php::from_json(&r.tls_options(4)),
+    );
+    config_rows(&s);
+    let Some(payload) = php_config_payload(&config_tree(
+        &s,
+        &[("oauth/consumer/enable_integration_as_bearer", "0")],
+    )) else {
+        return;
+    };
+    r.entry(
+        4,
+        &format!("{P}SYSTEM_DEFAULT"),
+        payload.as_bytes(),
+        &[&format!("{P}CONFIG"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    );
+    // Writes env.php and config.php.
+    s.run(&["info"]);
+    let ca = std::env::var("M2AUTH_LAB_TLS_CA").unwrap();
+    let root = s.root().to_str().unwrap().to_string();
+    let token = admin_jwt();
+    let args = [
+        "diagnose",
+        "--root",
+        &root,
+        "--offline",
+        "--format",
+        "json",
+        "--now",
+        &crate::lab::scenario::at(NOW),
+        "--request",
+        "GET /V1/products/abc",
+        "--token",
+        &token,
+    ];
+    let run = |ca: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_m2auth"));
+        c.args(args).env("NO_COLOR", "1").env_remove("SSL_CERT_DIR");
+        match ca {
+            Some(ca) => c.env("SSL_CERT_FILE", ca),
+            None => c.env("SSL_CERT_FILE", "/nonexistent-m2auth-ca.pem"),
+        };
+        let out = c.output().unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        doc
+    };
+    let doc = run(Some(&ca));
+    let codes: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"config-cache-stale"), "{doc:#}");
+    assert!(!codes.contains(&"cache-not-writable"), "{doc:#}");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "config-cache-stale")
+        .unwrap();
+    assert!(
+        f.to_string()
+            .contains("oauth/consumer/enable_integration_as_bearer"),
+        "{f}"
+    );
+    assert!(
+        !doc.to_string().contains(crate::lab::cache::REDIS_PASSWORD),
+        "{doc:#}"
+    );
+    // No trusted CA: the cache cannot be read, and the output says why.
+    let doc = run(None);
+    assert!(!doc.to_string().contains("config-cache-stale"), "{doc:#}");
+    assert!(doc.to_string().contains("tls://127.0.0.1"), "{doc:#}");
 }
 
 #[test]
