@@ -20,6 +20,7 @@ use crate::magento::acl::eval::{Acl, RuleRow};
 use crate::magento::cache::ids;
 use crate::magento::phpser::{self, PhpValue};
 use crate::store::cache::{self as sc, BackendConf, Entry, Opened};
+use crate::store::config::Scope;
 
 /// The configuration paths (prefixes) whose values decide whether a REST call is authenticated.
 pub const AUTH_PATHS: &[&str] = &[
@@ -221,16 +222,16 @@ fn disabled_types(ctx: &Context, d: &mut Diagnosis) {
     }
 }
 
-/// The cached default-scope configuration (`system_default`), decrypted and unserialized.
+/// A cached scoped configuration (`system_default`, `system_websites_<code>`,
+/// `system_stores_<code>`: `Magento\Config\App\Config\Type\System` caches each scope's merged
+/// tree, encrypted from 2.4.x), decrypted and unserialized.
 pub fn cached_config(
     ctx: &Context,
     cache: &mut Opened,
+    id: &str,
     now: i64,
 ) -> Result<Option<(Entry, PhpValue)>, String> {
-    let Some(entry) = cache
-        .load(ids::SYSTEM_DEFAULT, now)
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(entry) = cache.load(id, now).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
     let text = entry.text();
@@ -261,73 +262,136 @@ fn leaves(tree: &PhpValue, prefix: &str, out: &mut BTreeMap<String, String>) {
     }
 }
 
+/// The scopes Magento caches a configuration tree for: (label, cache id, scope).
+fn cached_scopes(ctx: &Context) -> Vec<(String, String, Scope)> {
+    let scopes = &ctx.config.scopes;
+    let mut out = vec![(
+        "default".to_string(),
+        ids::SYSTEM_DEFAULT.to_string(),
+        Scope::Default,
+    )];
+    for w in scopes.websites.iter().filter(|w| w.id != 0) {
+        out.push((
+            format!("websites/{}", w.code),
+            format!("system_websites_{}", w.code),
+            Scope::Website(w.id),
+        ));
+    }
+    for v in scopes.stores.iter().filter(|s| s.id != 0) {
+        out.push((
+            format!("stores/{}", v.code),
+            format!("system_stores_{}", v.code),
+            Scope::Store(v.id),
+        ));
+    }
+    out
+}
+
+/// One stale value: the same path with the same cached and stored values in one or more scopes.
+struct Stale {
+    /// (scope label, cache entry id).
+    scopes: Vec<(String, String)>,
+    evidence: Evidence,
+}
+
 fn config_stale(ctx: &Context, cache: &mut Opened, now: i64, d: &mut Diagnosis) {
     // Without the database the stored values are unknown: nothing to compare the cache with.
     if ctx.db_for("config-cache-stale").is_err() {
         return;
     }
-    let (entry, tree) = match cached_config(ctx, cache, now) {
-        Ok(Some(x)) => x,
-        Ok(None) => return,
-        Err(e) => {
-            d.skip("config-cache-stale", e);
-            return;
-        }
-    };
-    let mut cached = BTreeMap::new();
-    leaves(&tree, "", &mut cached);
     let relevant = |p: &str| AUTH_PATHS.iter().any(|a| p.starts_with(a));
-    let mut paths: BTreeSet<String> = cached.keys().filter(|p| relevant(p)).cloned().collect();
-    paths.extend(
-        ctx.config
-            .default_db_paths()
-            .into_iter()
-            .filter(|p| relevant(p)),
-    );
-    for path in paths {
-        let ours = ctx.config.get_default(&path);
-        if matches!(ours.origin, crate::store::config::Origin::Unset { .. })
-            && cached.contains_key(&path)
-        {
-            // Magento's config.xml may ship a default m2auth does not know: not comparable.
-            continue;
-        }
-        let Some(stored) = resolve_placeholders(ctx, ours.value.clone().unwrap_or_default()) else {
-            // `{{base_url}}`: Magento fills it from the request's own URL; not comparable.
-            continue;
+    let shown = |v: Option<&String>| match v {
+        None => "(not in the cache)".to_string(),
+        Some(v) if v.is_empty() => "(empty)".to_string(),
+        Some(v) => v.clone(),
+    };
+    // (path, cached, stored) → where; a default value changed in the database is stale in every
+    // scope's tree at once, and is one finding.
+    let mut stale: BTreeMap<(String, String, String), Stale> = BTreeMap::new();
+    for (label, id, scope) in cached_scopes(ctx) {
+        let (entry, tree) = match cached_config(ctx, cache, &id, now) {
+            Ok(Some(x)) => x,
+            Ok(None) => continue,
+            Err(e) => {
+                d.skip("config-cache-stale", e);
+                continue;
+            }
         };
-        let in_cache = cached.get(&path);
-        if in_cache.map(String::as_str).unwrap_or("") == stored {
-            continue;
-        }
-        let shown = |v: Option<&String>| match v {
-            None => "(not in the cache)".to_string(),
-            Some(v) if v.is_empty() => "(empty)".to_string(),
-            Some(v) => v.clone(),
-        };
-        d.push(
-            Finding::new(Code::ConfigCacheStale, Severity::Warning)
-                .title(format!("The running store still uses the cached value of {path}"))
-                .detail(format!(
-                    "The cached configuration holds {path} = {}, the database and app/etc say {}: until the config cache is cleaned the store decides with the cached value.",
-                    shown(in_cache),
-                    shown(Some(&stored)),
-                ))
-                .evidence(Evidence::other(
-                    format!("cache:{}", entry.id),
-                    format!("default/{path} = {}", shown(in_cache)),
-                ))
-                .evidence(ours.evidence())
-                .fix(clean_fix("config")),
+        let mut cached = BTreeMap::new();
+        leaves(&tree, "", &mut cached);
+        let mut paths: BTreeSet<String> = cached.keys().filter(|p| relevant(p)).cloned().collect();
+        paths.extend(
+            ctx.config
+                .db_paths_for(scope)
+                .into_iter()
+                .filter(|p| relevant(p)),
         );
+        for path in paths {
+            let ours = ctx.config.get(&path, scope);
+            if matches!(ours.origin, crate::store::config::Origin::Unset { .. })
+                && cached.contains_key(&path)
+            {
+                // Magento's config.xml may ship a default m2auth does not know: not comparable.
+                continue;
+            }
+            let Some(stored) =
+                resolve_placeholders(ctx, scope, ours.value.clone().unwrap_or_default())
+            else {
+                // `{{base_url}}`: Magento fills it from the request's own URL; not comparable.
+                continue;
+            };
+            let in_cache = cached.get(&path);
+            if in_cache.map(String::as_str).unwrap_or("") == stored {
+                continue;
+            }
+            stale
+                .entry((path.clone(), shown(in_cache), shown(Some(&stored))))
+                .or_insert_with(|| Stale {
+                    scopes: Vec::new(),
+                    evidence: ours.evidence(),
+                })
+                .scopes
+                .push((label.clone(), entry.id.clone()));
+        }
+    }
+    for ((path, cached, stored), s) in stale {
+        let labels: Vec<&str> = s.scopes.iter().map(|(l, _)| l.as_str()).collect();
+        let scope_note = if labels == ["default"] {
+            String::new()
+        } else {
+            format!(
+                " (scope{} {})",
+                if labels.len() == 1 { "" } else { "s" },
+                labels.join(", ")
+            )
+        };
+        let mut f = Finding::new(Code::ConfigCacheStale, Severity::Warning)
+            .title(format!(
+                "The running store still uses the cached value of {path}{scope_note}"
+            ))
+            .detail(format!(
+                "The cached configuration holds {path} = {cached}, the database and app/etc say {stored}{}: until the config cache is cleaned the store decides with the cached value.",
+                if labels == ["default"] {
+                    String::new()
+                } else {
+                    format!(" (in the cached tree of {})", labels.join(", "))
+                }
+            ));
+        for (label, id) in s.scopes.iter().take(4) {
+            f = f.evidence(Evidence::other(
+                format!("cache:{id}"),
+                format!("{label}/{path} = {cached}"),
+            ));
+        }
+        d.push(f.evidence(s.evidence).fix(clean_fix("config")));
     }
 }
 
 /// The value as Magento caches it: the config processor replaces `{{unsecure_base_url}}` and
-/// `{{secure_base_url}}` with those settings (the real 2.4.7-p3 caches web/secure/base_url =
-/// `http://…/` for a stored `{{unsecure_base_url}}`). `None` when the value depends on the
-/// request (`{{base_url}}`) or the placeholders do not resolve.
-fn resolve_placeholders(ctx: &Context, mut value: String) -> Option<String> {
+/// `{{secure_base_url}}` with those settings of the same scope (the real 2.4.7-p3 caches
+/// web/secure/base_url = `http://…/` for a stored `{{unsecure_base_url}}`). `None` when the
+/// value depends on the request (`{{base_url}}`) or the placeholders do not resolve.
+fn resolve_placeholders(ctx: &Context, scope: Scope, mut value: String) -> Option<String> {
     for _ in 0..4 {
         if !value.contains("{{") {
             return Some(value);
@@ -338,7 +402,7 @@ fn resolve_placeholders(ctx: &Context, mut value: String) -> Option<String> {
             ("{{secure_base_url}}", "web/secure/base_url"),
         ] {
             if value.contains(placeholder) {
-                let with = ctx.config.get_default(path).value?;
+                let with = ctx.config.get(path, scope).value?;
                 value = value.replace(placeholder, &with);
                 changed = true;
             }

@@ -285,6 +285,24 @@ impl StoreConfig {
         v
     }
 
+    /// The paths set in `core_config_data` for `scope` or a scope it falls back to, sorted.
+    pub fn db_paths_for(&self, scope: Scope) -> Vec<String> {
+        let chain = self.chain(scope);
+        let mut v: Vec<String> = self
+            .db
+            .keys()
+            .filter(|(s, id, _)| {
+                chain
+                    .iter()
+                    .any(|c| c.table_name() == *s && (*s == "default" || c.id() == *id))
+            })
+            .map(|(_, _, p)| p.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// The value at the default scope.
     pub fn get_default(&self, path: &str) -> ConfigValue {
         self.get(path, Scope::Default)

@@ -257,6 +257,88 @@ fn stale_config_read_from_redis_over_tls() {
     assert!(doc.to_string().contains("tls://127.0.0.1"), "{doc:#}");
 }
 
+/// A cached scope tree (`system_websites_base`, file backend) built from the default rows plus
+/// `overrides`.
+fn file_scope_config(s: &Scenario, id: &str, overrides: &[(&str, &str)]) -> Option<()> {
+    let payload = php_config_payload(&config_tree(s, overrides))?;
+    let tags = [format!("{P}CONFIG"), format!("{P}MAGE")];
+    let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+    file_entry(
+        &cache_dir(s),
+        &format!("{P}{id}"),
+        payload.as_bytes(),
+        &tags,
+        NOW - 3600,
+        None,
+    )
+}
+
+/// Website and store-view trees are cached apart (`SYSTEM_WEBSITES_<CODE>`,
+/// `SYSTEM_STORES_<CODE>`): a website-scope row changed after caching is stale there only; a
+/// default changed after caching is stale in every tree, reported once with its scopes.
+#[test]
+fn config_cache_stale_at_website_scope() {
+    let Some(s) = file_store() else { return };
+    config_rows(&s);
+    s.config_scoped("webapi/jwtauth/admin_expiration", "websites", 1, "60");
+    if file_config(&s, "1").is_none()
+        || file_acl(&s).is_none()
+        || file_scope_config(&s, "SYSTEM_WEBSITES_BASE", &[]).is_none()
+    {
+        return;
+    }
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    let f = out.finding("config-cache-stale").to_string();
+    assert!(
+        f.contains("webapi/jwtauth/admin_expiration (scope websites/base)")
+            && f.contains(&format!("cache:{P}SYSTEM_WEBSITES_BASE"))
+            && f.contains("= 240")
+            && f.contains("say 60"),
+        "{f}"
+    );
+    // The website's tree as Magento rebuilds it: nothing stale.
+    file_scope_config(
+        &s,
+        "SYSTEM_WEBSITES_BASE",
+        &[("webapi/jwtauth/admin_expiration", "60")],
+    )
+    .unwrap();
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("config-cache-stale")
+        .expect_no_error();
+    // A default changed after caching: stale in both trees, one finding naming both.
+    file_config(&s, "0").unwrap();
+    file_scope_config(
+        &s,
+        "SYSTEM_WEBSITES_BASE",
+        &[
+            ("webapi/jwtauth/admin_expiration", "60"),
+            ("oauth/consumer/enable_integration_as_bearer", "0"),
+        ],
+    )
+    .unwrap();
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    let stale: Vec<&serde_json::Value> = out.doc()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "config-cache-stale")
+        .collect();
+    assert_eq!(stale.len(), 1, "{:#}", out.doc());
+    assert!(
+        stale[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("(scopes default, websites/base)"),
+        "{}",
+        stale[0]
+    );
+}
+
 #[test]
 fn config_cache_stale_then_cache_clean_config() {
     let Some(s) = file_store() else { return };
