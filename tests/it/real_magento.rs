@@ -2026,3 +2026,155 @@ fn real_magento_behind_tls() {
     );
     assert_eq!(doc["response"]["tls_verified"], true, "{doc:#}");
 }
+
+/// GraphQL and SOAP on the real 2.4.7-p3 (issue 14): Magento's own answers for a customer query
+/// with a valid, an expired and an admin token, as a guest, for a locked customer and with an
+/// unknown Store header; a SOAP operation the integration's role lacks. m2auth names the cause.
+#[test]
+fn real_magento_graphql_and_soap() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let key = r.crypt_key();
+    let now = r.now();
+    let email = "m2auth-real-graphql@example.test";
+    let cpw = "M2auth-Gql-Pass-1";
+    r.sql(&format!(
+        "DELETE FROM customer_entity WHERE email = '{email}'"
+    ));
+    let body = serde_json::json!({"customer": {"email": email, "firstname": "G", "lastname": "Q"}, "password": cpw}).to_string();
+    let (status, answer) = r.call("POST", &r.url("/rest/V1/customers"), &[], Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let id: i64 = r
+        .sql(&format!(
+            "SELECT entity_id FROM customer_entity WHERE email = '{email}'"
+        ))
+        .parse()
+        .unwrap();
+    let document = r#"{"query":"{ customer { email } }"}"#;
+    let graphql = r.url("/graphql");
+    let ask = |headers: &[String]| r.call("POST", &graphql, headers, Some(document));
+    let diagnose = |headers: &[String]| {
+        let req = format!("POST {graphql}");
+        let mut args = vec![
+            "diagnose",
+            "--offline",
+            "--request",
+            req.as_str(),
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            document,
+        ];
+        for h in headers {
+            args.extend_from_slice(&["-H", h.as_str()]);
+        }
+        r.m2auth_json(&args).1
+    };
+    let bearer = |t: &str| vec![format!("Authorization: Bearer {t}")];
+
+    // A valid customer token: the data.
+    let valid = jwt(&key, id, 3, now - 60, now + 3600);
+    let (status, answer) = ask(&bearer(&valid));
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(email), "{answer}");
+    let doc = diagnose(&bearer(&valid));
+    assert!(doc["root_cause"].is_null(), "valid: {doc:#}");
+
+    // Guest, admin token, expired token: Magento's resolver error inside a 200.
+    let refused = "The current customer isn't authorized.";
+    let admin = jwt(&key, 1, 2, now - 60, now + 3600);
+    let expired = jwt(&key, id, 3, now - 7200, now - 3600);
+    for (name, headers, root, also) in [
+        ("guest", vec![], "graphql-customer-required", None),
+        (
+            "admin token",
+            bearer(&admin),
+            "graphql-customer-required",
+            None,
+        ),
+        (
+            "expired customer token",
+            bearer(&expired),
+            "jwt-expired",
+            Some("graphql-token-ignored-as-guest"),
+        ),
+    ] {
+        let (status, answer) = ask(&headers);
+        eprintln!("real: graphql {name} → {status} {answer}");
+        assert_eq!(status, 200, "{name}: {answer}");
+        assert!(
+            answer.contains(refused) && answer.contains("graphql-authorization"),
+            "{name}: {answer}"
+        );
+        let doc = diagnose(&headers);
+        assert_eq!(doc["root_cause"], root, "{name}: {doc:#}");
+        if let Some(code) = also {
+            assert!(codes(&doc).contains(&code.to_string()), "{name}: {doc:#}");
+        }
+        assert!(
+            !codes(&doc).contains(&"route-not-found".to_string()),
+            "{doc:#}"
+        );
+    }
+
+    // A locked customer with a valid token.
+    r.sql(&format!("UPDATE customer_entity SET lock_expires = DATE_ADD(NOW(), INTERVAL 1 HOUR), failures_num = 10 WHERE entity_id = {id}"));
+    let (status, answer) = ask(&bearer(&valid));
+    eprintln!("real: graphql locked customer → {status} {answer}");
+    let doc = diagnose(&bearer(&valid));
+    r.sql(&format!(
+        "UPDATE customer_entity SET lock_expires = NULL, failures_num = 0 WHERE entity_id = {id}"
+    ));
+    assert!(answer.contains("The account is locked."), "{answer}");
+    assert_eq!(doc["root_cause"], "customer-locked", "{doc:#}");
+
+    // An unknown Store header.
+    let mut headers = bearer(&valid);
+    headers.push("Store: nosuchstore".into());
+    let (status, answer) = ask(&headers);
+    eprintln!("real: graphql unknown Store header → {status} {answer}");
+    assert!(answer.contains("nosuchstore"), "{answer}");
+    let doc = diagnose(&headers);
+    assert_eq!(doc["root_cause"], "store-code-unknown", "{doc:#}");
+
+    // SOAP: an integration whose role lacks Magento_Catalog::products.
+    let creds = r.integration("m2auth-real-soap", &["Magento_Customer::customer"]);
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/consumer/enable_integration_as_bearer', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    r.magento(&["cache:clean", "config"]);
+    let soap = r.url("/soap/default?services=catalogProductRepositoryV1");
+    let envelope = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"urn:x\"><env:Body><ns1:catalogProductRepositoryV1GetRequest><sku>m2auth-none</sku></ns1:catalogProductRepositoryV1GetRequest></env:Body></env:Envelope>";
+    let out = Command::new("curl")
+        .args(["-s", "-X", "POST", "-w", "\n%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {}", creds.token))
+        .args([
+            "-H",
+            "Content-Type: application/soap+xml",
+            "--data",
+            envelope,
+        ])
+        .arg(&soap)
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout).to_string();
+    eprintln!("real: soap without the resource → {answer}");
+    assert!(
+        answer.contains("catalogProductRepositoryV1") && answer.contains("isn't authorized"),
+        "{answer}"
+    );
+    let req = format!("POST {soap}");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &req,
+        "--soap-operation",
+        "catalogProductRepositoryV1Get",
+        "--token",
+        &creds.token,
+    ]);
+    assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+    );
+    r.magento(&["cache:clean", "config"]);
+}
