@@ -2137,31 +2137,49 @@ fn real_magento_graphql_and_soap() {
     let doc = diagnose(&headers);
     assert_eq!(doc["root_cause"], "store-code-unknown", "{doc:#}");
 
-    // SOAP: an integration whose role lacks Magento_Catalog::products.
+    // SOAP: an integration whose role lacks Magento_Catalog::products. First with integration
+    // tokens refused as Bearer (the default): SOAP obeys enable_integration_as_bearer too.
     let creds = r.integration("m2auth-real-soap", &["Magento_Customer::customer"]);
+    let soap = r.url("/soap/default?services=catalogProductRepositoryV1");
+    let req = format!("POST {soap}");
+    let envelope = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"urn:x\"><env:Body><ns1:catalogProductRepositoryV1GetRequest><sku>m2auth-none</sku></ns1:catalogProductRepositoryV1GetRequest></env:Body></env:Envelope>";
+    let soap_call = || {
+        let out = Command::new("curl")
+            .args(["-s", "-X", "POST", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {}", creds.token))
+            .args([
+                "-H",
+                "Content-Type: application/soap+xml",
+                "--data",
+                envelope,
+            ])
+            .arg(&soap)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let answer = soap_call();
+    eprintln!("real: soap with an integration token, bearer off → {answer}");
+    assert!(answer.contains("isn't authorized"), "{answer}");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &req,
+        "--soap-operation",
+        "catalogProductRepositoryV1Get",
+        "--token",
+        &creds.token,
+    ]);
+    assert_eq!(doc["root_cause"], "integration-bearer-disabled", "{doc:#}");
     r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/consumer/enable_integration_as_bearer', '1') ON DUPLICATE KEY UPDATE value = '1'");
     r.magento(&["cache:clean", "config"]);
-    let soap = r.url("/soap/default?services=catalogProductRepositoryV1");
-    let envelope = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"urn:x\"><env:Body><ns1:catalogProductRepositoryV1GetRequest><sku>m2auth-none</sku></ns1:catalogProductRepositoryV1GetRequest></env:Body></env:Envelope>";
-    let out = Command::new("curl")
-        .args(["-s", "-X", "POST", "-w", "\n%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {}", creds.token))
-        .args([
-            "-H",
-            "Content-Type: application/soap+xml",
-            "--data",
-            envelope,
-        ])
-        .arg(&soap)
-        .output()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&out.stdout).to_string();
+    let answer = soap_call();
     eprintln!("real: soap without the resource → {answer}");
     assert!(
         answer.contains("catalogProductRepositoryV1") && answer.contains("isn't authorized"),
         "{answer}"
     );
-    let req = format!("POST {soap}");
     let (_, doc) = r.m2auth_json(&[
         "diagnose",
         "--offline",
