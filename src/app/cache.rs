@@ -180,7 +180,7 @@ pub fn gather_status(install: &crate::store::Installation) -> CacheResult {
 
 /// Magento's `FlushAllCacheObserver` after `cache:clean`/`cache:flush` of every type or with
 /// `full_page`: when the full-page cache is Varnish and enabled, `PURGE .*` to every
-/// `http_cache_hosts` host (without any, the store's base URL host on port 80, as
+/// `http_cache_hosts` host (without any, the store's base URL host and port, 80 by default, as
 /// `Cache\Server::getUris()` falls back to). Nothing about Varnish otherwise.
 fn varnish(ctx: &crate::context::Context, asked: &[String], out: &mut CacheResult) {
     let install = &ctx.install;
@@ -204,13 +204,13 @@ fn varnish(ctx: &crate::context::Context, asked: &[String], out: &mut CacheResul
         match base
             .as_deref()
             .and_then(|b| url::Url::parse(b.trim()).ok())
-            .and_then(|u| u.host_str().map(str::to_string))
+            .and_then(|u| Some((u.host_str()?.to_string(), u.port().unwrap_or(80))))
         {
-            Some(h) => {
+            Some((h, port)) => {
                 out.notes.push(format!(
-                    "app/etc/env.php lists no http_cache_hosts: the purge went to the store's own host {h}, as Magento sends it"
+                    "app/etc/env.php lists no http_cache_hosts: the purge went to the store's own host {h}:{port}, as Magento sends it"
                 ));
-                hosts.push((h, 80));
+                hosts.push((h, port));
             }
             None => {
                 out.notes.push(

@@ -879,4 +879,20 @@ fn cache_clean_and_flush_purge_varnish_hosts() {
     let (code, text, _) = s.run_text(&["cache:clean", "full_page"]);
     assert_eq!(code, 0);
     assert!(!text.contains("varnish"), "{text}");
+    // No http_cache_hosts: Magento purges the store's own base URL host and port.
+    s.env("cache_types/full_page", 1i64);
+    s.env_remove("http_cache_hosts");
+    s.config(
+        "web/unsecure/base_url",
+        &format!("http://127.0.0.1:{}/", v.port),
+    );
+    let (code, text, _) = s.run_text(&["cache:clean", "full_page"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains(&format!(
+            "varnish 127.0.0.1:{} PURGE X-Magento-Tags-Pattern: .*: HTTP/1.1 200 Purged .* host 127.0.0.1 url /",
+            v.port
+        )) && text.contains("lists no http_cache_hosts"),
+        "{text}"
+    );
 }
