@@ -705,6 +705,27 @@ fn healthy_sessions_and_cookies() {
     admin_request(&s)
         .expect_no_code("session-storage-unwritable")
         .expect_no_code("cookie-domain-mismatch");
+    // Over the unix socket (Cm_RedisSession: host = the socket path, port 0).
+    s.env(
+        "session",
+        Php::from_json(&serde_json::json!({
+            "save": "redis",
+            "redis": {
+                "host": r.socket.to_str().unwrap(),
+                "port": "0",
+                "password": crate::lab::cache::REDIS_PASSWORD,
+                "database": "3",
+            }
+        })),
+    );
+    admin_request(&s).expect_no_code("session-storage-unwritable");
+    let info = s.run(&["info"]).expect_exit(0);
+    assert_eq!(
+        info.doc()["session"]["location"],
+        format!("{} db 3", r.socket.display()),
+        "{}",
+        info.doc()
+    );
 }
 
 #[test]
