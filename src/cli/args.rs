@@ -181,10 +181,10 @@ pub enum Command {
     /// Follow the access logs (safe across rotation) and serve Prometheus metrics of the 401/403s
     #[command(name = "logs:watch")]
     LogsWatch(LogsWatchArgs),
-    /// Clean cache types by their tags, as bin/magento cache:clean does (file and Redis backends, without PHP); all types when none is given
+    /// Clean cache types by their tags, as bin/magento cache:clean does (file and Redis backends, without PHP; Varnish purged for every type or full_page when it is the full-page cache); all types when none is given
     #[command(name = "cache:clean")]
     CacheClean(CacheArgs),
-    /// Flush the whole storage of the cache types' backends, as bin/magento cache:flush does (file: var/cache, var/page_cache; Redis: FLUSHDB)
+    /// Flush the whole storage of the cache types' backends, as bin/magento cache:flush does (file: var/cache, var/page_cache; Redis: FLUSHDB; Varnish: the purge of env.php http_cache_hosts)
     #[command(name = "cache:flush")]
     CacheFlush(CacheArgs),
     /// The cache types, enabled or not (env.php cache_types), the backends and how many entries each type holds
