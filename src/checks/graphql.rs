@@ -465,8 +465,11 @@ fn judge(
                 Finding::new(Code::GraphqlCustomerRequired, Severity::Error)
                     .title(format!("{field} needs a customer token"))
                     .detail(format!(
-                        "The resolver lets only a customer through (the GraphQL context's is_customer); {} is not one: Magento answers errors[].message \"{message}\", extensions.category \"graphql-authorization\" ({status}).",
-                        who(other)
+                        "The resolver lets only a customer through (the GraphQL context's is_customer), and {}: Magento answers errors[].message \"{message}\", extensions.category \"graphql-authorization\" ({status}).",
+                        match other {
+                            Caller::Guest => "the request runs as a guest".to_string(),
+                            o => format!("the caller is {}, not a customer", o.describe()),
+                        }
                     ))
                     .evidence(ev)
                     .fix(customer_token_fix()),
@@ -527,8 +530,11 @@ fn judge(
                 Finding::new(Code::RouteNeedsAdminOrIntegration, Severity::Error)
                     .title(format!("{field} needs an admin token"))
                     .detail(format!(
-                        "The resolver (Login as Customer) lets only an admin user through; {} is not one: Magento answers \"{message}\" (graphql-authorization, {status}).",
-                        who(other)
+                        "The resolver (Login as Customer) lets only an admin user through, and {}: Magento answers \"{message}\" (graphql-authorization, {status}).",
+                        match other {
+                            Caller::Guest => "the request runs as a guest".to_string(),
+                            o => format!("the caller is {}, not an admin", o.describe()),
+                        }
                     ))
                     .evidence(ev)
                     .fix(Fix {
@@ -538,13 +544,6 @@ fn judge(
                     }),
             ),
         },
-    }
-}
-
-fn who(c: &Caller) -> String {
-    match c {
-        Caller::Guest => "the request runs as a guest".into(),
-        other => format!("the caller is {}", other.describe()),
     }
 }
 
