@@ -12,6 +12,7 @@ use crate::app::{Common, Error, Outcome, Result};
 use crate::checks::logs::{self as step, BruteForce, BruteWindow, LogsRequest, Metrics};
 use crate::context::Context;
 use crate::mask::Masker;
+use crate::report::document::Kind;
 use crate::report::logs::{self as render, Table};
 use crate::report::{Format, Output};
 use crate::store::logs::access::{self, Compiled, Format as LineFormat};
@@ -27,7 +28,7 @@ pub struct ScanConfig {
     pub log_format: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
-    /// Rows per table in the text report.
+    /// Rows per table in the text, HTML and Markdown reports.
     pub top: usize,
     /// The table `--format csv` prints.
     pub table: Table,
@@ -131,9 +132,19 @@ pub fn scan(c: &ScanConfig) -> Result<Outcome> {
         Format::Json => Output::Json(render::to_json(&analysis, root.as_deref())),
         Format::Csv => Output::Text(render::to_csv(&analysis, c.table)),
         Format::Text => Output::Text(render::to_text(&analysis, c.top, &c.common.style)),
-        Format::Html | Format::Markdown | Format::Jsonl => {
+        Format::Html | Format::Markdown => Output::Text(crate::report::logs_doc::render(
+            if c.common.format == Format::Html {
+                Kind::Html
+            } else {
+                Kind::Markdown
+            },
+            render::to_json(&analysis, root.as_deref()),
+            &masker(ctx.as_ref(), &c.common),
+            c.top,
+        )),
+        Format::Jsonl => {
             return Err(Error::Usage(
-                "logs:scan writes text, json or csv (html and markdown: diagnose and audit)".into(),
+                "logs:scan writes text, json, csv, html or markdown".into(),
             ));
         }
     };
