@@ -270,6 +270,7 @@ fn matrix_live(
             concurrency: l.concurrency,
             rate: l.rate,
         },
+        common.progress.get(),
     );
     // No route answered: nothing was compared; the first reason is the run's failure (exit 2).
     let first_error = cells.iter().find_map(|c| c.error.clone());

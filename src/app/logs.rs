@@ -12,6 +12,7 @@ use crate::app::{Common, Error, Outcome, Result};
 use crate::checks::logs::{self as step, BruteForce, BruteWindow, LogsRequest, Metrics};
 use crate::context::Context;
 use crate::mask::Masker;
+use crate::progress::{Task, Unit};
 use crate::report::document::Kind;
 use crate::report::logs::{self as render, Table};
 use crate::report::{Format, Output};
@@ -32,8 +33,6 @@ pub struct ScanConfig {
     pub top: usize,
     /// The table `--format csv` prints.
     pub table: Table,
-    /// Show a progress bar (the CLI: stderr is a terminal and not `--quiet`).
-    pub progress: bool,
     pub threads: Option<usize>,
     pub brute: BruteForce,
 }
@@ -71,38 +70,23 @@ pub fn scan(c: &ScanConfig) -> Result<Outcome> {
         brute: c.brute,
         ..LogsRequest::default()
     };
-    let bar = if c.progress {
-        let (paths, _, _) = step::access_logs(ctx.as_ref(), &req);
-        let total: u64 = paths
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
-        (total > 64 << 20).then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        })
-    } else {
-        None
-    };
-    let tick = |n: u64| {
-        if let Some(b) = &bar {
-            b.inc(n);
-        }
-    };
-    if bar.is_some() {
-        req.progress = Some(&tick);
-    }
+    let progress = c.common.progress.get();
+    let (paths, _, _) = step::access_logs(ctx.as_ref(), &req);
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let task = Task::start(
+        progress,
+        "reading the access logs",
+        Some(total),
+        Unit::Bytes,
+    );
+    let tick = |n: u64| progress.advance(n);
+    req.progress = Some(&tick);
     let analysis = step::analyse(ctx.as_ref(), &req).map_err(|e| Error::Usage(e.to_string()))?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    drop(task);
     let given_unreadable = !c.access_logs.is_empty()
         && analysis
             .access

@@ -122,6 +122,7 @@ fn common(g: &Global) -> anyhow::Result<Common> {
         warn: if g.quiet { |_| {} } else { warn },
         allow_partial: g.allow_partial,
         logs: m2auth::context::LogScope::default(),
+        progress: super::progress::for_run(g.quiet),
     })
 }
 
@@ -260,6 +261,12 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
     let g = &cli.global;
     check_common_options(&cli.command, g)?;
     let mut c = common(g)?;
+    // perms:* and logs:scan also take --quiet after the command (no progress bar).
+    if matches!(&cli.command, Command::PermsCheck(a) | Command::PermsFix(a) if a.quiet)
+        || matches!(&cli.command, Command::LogsScan(a) if a.quiet)
+    {
+        c.progress = m2auth::progress::Shared::default();
+    }
     let request = match &cli.command {
         Command::Diagnose(d) => RequestSpec::from_options(&d.req.options())?,
         Command::Request(r) => RequestSpec::from_options(&r.req.options())?,
@@ -415,7 +422,6 @@ fn perms(common: Common, a: &PermsArgs, apply: bool) -> PermsConfig {
             threads: a.threads,
         },
         apply,
-        quiet: a.quiet,
     }
 }
 
@@ -478,7 +484,6 @@ fn brute(a: &super::args::LogSourceArgs) -> BruteForce {
 
 /// `logs:scan`.
 fn logs_scan(c: Common, a: super::args::LogsScanArgs) -> anyhow::Result<Job> {
-    use std::io::IsTerminal;
     let since = a
         .since
         .as_deref()
@@ -501,7 +506,6 @@ fn logs_scan(c: Common, a: super::args::LogsScanArgs) -> anyhow::Result<Job> {
         until,
         top: a.top.max(1),
         table: Table::parse(&a.table).unwrap_or_default(),
-        progress: !a.quiet && std::io::stderr().is_terminal(),
         threads: a.threads.and_then(|t| usize::try_from(t).ok()),
         brute: brute(&a.source),
         common: c,

@@ -31,6 +31,7 @@ mod modules;
 mod oauth;
 mod package;
 mod perms;
+mod progress;
 mod props;
 mod real_magento;
 mod report_files;
