@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Common options")]
 pub struct Global {
-    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]; audit takes several (repeat it) for a fleet, best with --format jsonl
+    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]; diagnose and audit take several (repeat it) for a fleet: one section per store, or --format jsonl
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Vec<PathBuf>,
     /// Read the database from a mysqldump file (.sql or .sql.gz) instead of connecting
@@ -102,7 +102,7 @@ pub enum FormatArg {
     Html,
     /// Markdown for tickets (diagnose, audit, acl:matrix, logs:scan)
     Markdown,
-    /// One JSON object per store and line, with its root and host (audit, for many --root)
+    /// One JSON object per store and line, with its root and host (diagnose, audit; for many --root)
     Jsonl,
 }
 

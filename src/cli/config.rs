@@ -177,7 +177,7 @@ impl Takes {
 /// The command's name as typed, and the common options it takes.
 fn takes(command: &Command) -> (&'static str, Takes) {
     match command {
-        Command::Diagnose(_) => ("diagnose", Takes::new(false, true).documents()),
+        Command::Diagnose(_) => ("diagnose", Takes::new(false, true).documents().fleet()),
         Command::Request(_) => ("request", Takes::new(false, true)),
         Command::Info => ("info", Takes::new(false, true)),
         Command::Audit(_) => ("audit", Takes::new(false, true).documents().fleet()),
@@ -290,6 +290,23 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
     if g.root.len() > 1 && c.format == Format::Json {
         anyhow::bail!("several --root: use --format jsonl (one JSON object per store and line)");
     }
+    if g.root.len() > 1 && matches!(c.format, Format::Html | Format::Markdown) {
+        anyhow::bail!(
+            "several --root: one document per store (run once per store with --output FILE), or --format jsonl"
+        );
+    }
+    if g.root.len() > 1
+        && !g.offline
+        && matches!(cli.command, Command::Diagnose(_))
+        && request
+            .as_ref()
+            .and_then(|r| r.target.as_ref())
+            .is_some_and(|t| t.host.is_some())
+    {
+        anyhow::bail!(
+            "several --root: the request would go to one host for every store; add --offline, or give the path without the host"
+        );
+    }
     c.secrets = command_secrets(&cli.command);
     Ok(match cli.command {
         Command::Diagnose(d) => Job::Diagnose(DiagnoseConfig {
@@ -299,6 +316,7 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             live: d.live.settings(),
             userinfo: url_userinfo(&d.req.options()),
             no_audit: d.no_audit,
+            roots: g.root.clone(),
         }),
         Command::Request(r) => Job::Request(RequestConfig {
             common: c,
