@@ -28,6 +28,7 @@ mod live;
 mod logins;
 mod logs;
 mod modules;
+mod monitoring;
 mod oauth;
 mod package;
 mod perms;
