@@ -65,11 +65,15 @@ fn strings(v: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-/// The resources the role lacks, with how many denied routes name each, most first.
+/// The ACL resources the role lacks, with how many denied routes name each, most first
+/// (`self` and `anonymous` are no resources a role is granted: they stay in the routes' rows).
 fn missing(doc: &Value) -> Vec<(String, u64)> {
     let mut count: BTreeMap<&str, u64> = BTreeMap::new();
     for r in rows(doc) {
-        for m in strings(&r["missing"]) {
+        for m in strings(&r["missing"])
+            .into_iter()
+            .filter(|m| m.contains("::"))
+        {
             *count.entry(m).or_default() += 1;
         }
     }
@@ -181,7 +185,7 @@ const CSS: &str = "tr.allow td.v{color:#1e8449;font-weight:600}tr.deny td.v{colo
 tr.diff{background:#fde2e1}tr.unknown td.l{color:#9a7d0a}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}\
 .filters{margin:1rem 0;display:flex;gap:1rem;flex-wrap:wrap;align-items:center}.filters input[type=search]{font:inherit;padding:.2rem .4rem}\
 #show-allow:checked~.modules tr.deny,#show-deny:checked~.modules tr.allow,#show-diff:checked~.modules tbody tr:not(.diff){display:none}\
-tr.nomatch{display:none}\
+tr.nomatch{display:none}.modules table{width:100%}\
 @media print{.filters,input[type=radio],label.f{display:none}.modules tbody tr{display:table-row!important}}";
 
 /// The text filter, only when scripts run: shows the input, hides the rows that do not
