@@ -36,16 +36,19 @@ impl Api {
     pub fn of(path: &[u8]) -> Option<Api> {
         // Most lines are storefront pages and assets: told apart by the second byte before any
         // comparison (each `starts_with` of an odd length is a memcmp call).
+        // Fixed-size array comparisons (`first_chunk`) compile to a few integer compares.
         let p = match path.get(1) {
-            Some(b'i') => path.strip_prefix(b"/index.php").unwrap_or(path),
+            Some(b'i') if path.first_chunk::<10>() == Some(b"/index.php") => &path[10..],
             Some(b'r' | b'g' | b's') => path,
             _ => return None,
         };
-        if p.starts_with(b"/rest/") {
+        if p.first_chunk::<6>() == Some(b"/rest/") {
             Some(Api::Rest)
-        } else if p == b"/graphql" || p.starts_with(b"/graphql/") {
+        } else if p.first_chunk::<8>() == Some(b"/graphql")
+            && matches!(p.get(8), None | Some(b'/'))
+        {
             Some(Api::Graphql)
-        } else if p.starts_with(b"/soap/") || p == b"/soap" {
+        } else if p.first_chunk::<5>() == Some(b"/soap") && matches!(p.get(5), None | Some(b'/')) {
             Some(Api::Soap)
         } else {
             None
@@ -366,7 +369,7 @@ struct Worker<'a> {
     opts: ScanOptions<'a>,
     agg: Aggregate,
     /// `METHOD path` → index into `routes`, for REST paths seen before.
-    cache: HashMap<Vec<u8>, usize>,
+    cache: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
     /// The route patterns counted so far (moved into `agg.routes` by [`Worker::finish`]).
     routes: Vec<(String, RouteStat)>,
     route_ids: HashMap<String, usize>,
@@ -380,7 +383,7 @@ impl<'a> Worker<'a> {
             details: false,
             opts,
             agg: Aggregate::default(),
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             routes: Vec::new(),
             route_ids: HashMap::new(),
             scratch: Scratch::default(),
