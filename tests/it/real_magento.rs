@@ -464,9 +464,20 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
             .contains("Two candidates remain"),
         "{doc:#}"
     );
-    r.magento(&["cache:clean", "config"]);
+    // The stale entry with both values and the clean command (issue 17).
+    let f = finding(&doc, "config-cache-stale").to_string();
+    assert!(
+        f.contains("oauth/consumer/enable_integration_as_bearer")
+            && f.contains("SYSTEM_DEFAULT")
+            && f.contains("cache:clean config"),
+        "{f}"
+    );
+    // m2auth's own cache:clean config (no PHP) leaves what bin/magento's would: Magento reads
+    // the table again.
+    let (code, doc) = r.m2auth_json(&["cache:clean", "config"]);
+    assert_eq!(code, 0, "{doc:#}");
     let (status, body) = r.call("GET", &url, std::slice::from_ref(&bearer), None);
-    assert_eq!(status, 200, "after cache:clean: {body}");
+    assert_eq!(status, 200, "after m2auth cache:clean config: {body}");
     r.sql(
         "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
     );
@@ -798,8 +809,33 @@ fn real_magento_tokens_routes_and_logins() {
         message: consumer,
         code: "jwt-revoked",
     });
+    // The row deleted: Magento still refuses from its cache; m2auth says the cached revocation
+    // decides, with the cache entry as evidence and cache:flush as the fix (issue 17).
     r.sql("DELETE FROM jwt_auth_revoked WHERE user_type_id = 2 AND user_id = 1");
-    r.magento(&["cache:flush"]);
+    let (status, body) = r.call(
+        "GET",
+        &r.url(&products),
+        &[format!("Authorization: Bearer {old}")],
+        None,
+    );
+    assert_eq!(status, 401, "cached revocation: {body}");
+    let doc = r.offline_with(&r.url(&products), &format!("Authorization: Bearer {old}"));
+    assert_eq!(doc["root_cause"], "jwt-revoked", "{doc:#}");
+    let f = finding(&doc, "jwt-revoked").to_string();
+    assert!(
+        f.contains("cache:") && f.contains("jwt-user-token") && f.contains("cache:flush"),
+        "{f}"
+    );
+    // m2auth's own flush (no PHP) lets the token through, as bin/magento's would.
+    let (code, doc) = r.m2auth_json(&["cache:flush", "--force"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (status, body) = r.call(
+        "GET",
+        &r.url(&products),
+        &[format!("Authorization: Bearer {old}")],
+        None,
+    );
+    assert_eq!(status, 200, "after m2auth cache:flush: {body}");
 
     // OAuth states, signed by oauthlib for the URL Magento sees.
     let url = r.url(PRODUCTS);
@@ -914,14 +950,37 @@ fn real_magento_tokens_routes_and_logins() {
         "--apply",
     ]);
     assert_eq!(code, 0, "{doc:#}");
-    r.magento(&["cache:clean", "config"]);
+    // Before cleaning, Magento still decides with the cached ACL: refused, and m2auth says so
+    // (acl-cache-stale in acl:check and diagnose, issue 17).
     let search = r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1");
-    let h = format!(
-        "Authorization: {}",
-        r.sign(&limited, "GET", &search, "HMAC-SHA256")
+    let sign = || {
+        format!(
+            "Authorization: {}",
+            r.sign(&limited, "GET", &search, "HMAC-SHA256")
+        )
+    };
+    let (status, body) = r.call("GET", &search, &[sign()], None);
+    assert_eq!(status, 401, "cached ACL: {body}");
+    let (_, doc) = r.m2auth_json(&[
+        "acl:check",
+        "--integration",
+        "m2auth-real-limited",
+        "--request",
+        "GET /V1/customers/search",
+    ]);
+    let f = finding(&doc, "acl-cache-stale").to_string();
+    assert!(
+        f.contains("Magento_Customer::customer") && f.contains("cache:clean config"),
+        "{f}"
     );
-    let (status, body) = r.call("GET", &search, &[h], None);
-    assert_eq!(status, 200, "after acl:grant: {body}");
+    // m2auth's own cache:clean config (no PHP), then Magento lets it through.
+    let (code, doc) = r.m2auth_json(&["cache:clean", "config"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (status, body) = r.call("GET", &search, &[sign()], None);
+    assert_eq!(
+        status, 200,
+        "after acl:grant and m2auth cache:clean config: {body}"
+    );
     let out = lab::m2auth(
         &["undo", "--apply", "--root", r.root()],
         Path::new(r.root()),

@@ -44,8 +44,7 @@ impl Api {
         };
         if p.first_chunk::<6>() == Some(b"/rest/") {
             Some(Api::Rest)
-        } else if p.first_chunk::<8>() == Some(b"/graphql")
-            && matches!(p.get(8), None | Some(b'/'))
+        } else if p.first_chunk::<8>() == Some(b"/graphql") && matches!(p.get(8), None | Some(b'/'))
         {
             Some(Api::Graphql)
         } else if p.first_chunk::<5>() == Some(b"/soap") && matches!(p.get(5), None | Some(b'/')) {
