@@ -9,6 +9,7 @@
 
 pub mod file;
 pub mod redis;
+pub mod symfony;
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +76,10 @@ pub fn staleness_doubt(install: &Installation) -> Option<String> {
         return None;
     }
     let now = jiff::Timestamp::now().as_second();
-    let id = mc::backend_id(&f.id_prefix, mc::ids::SYSTEM_DEFAULT);
+    let id = match &f.backend {
+        BackendConf::Symfony(_) => mc::backend_id("", mc::ids::SYSTEM_DEFAULT),
+        _ => mc::backend_id(&f.id_prefix, mc::ids::SYSTEM_DEFAULT),
+    };
     let readable = match storage.load(&id, now) {
         Ok(Some(e)) => {
             let text = e.text();
@@ -145,7 +149,9 @@ pub enum BackendConf {
         remote: Box<BackendConf>,
         local: file::FileConf,
     },
-    /// A backend m2auth does not read (database, memcached, 2.4.9's Symfony `redis`/`file`…).
+    /// 2.4.9's Symfony layer (`file`, `redis`, `valkey` with the layer installed).
+    Symfony(symfony::SymfonyConf),
+    /// A backend m2auth does not read (database, memcached, 2.4.9's `symfony_l2`…).
     Unsupported(String),
 }
 
@@ -158,6 +164,7 @@ impl BackendConf {
             BackendConf::L2 { remote, local } => {
                 format!("l2 ({} + local {})", remote.describe(), local.dir.display())
             }
+            BackendConf::Symfony(s) => s.describe(),
             BackendConf::Unsupported(c) => format!("{c} (not read)"),
         }
     }
@@ -183,12 +190,28 @@ pub fn frontend(install: &Installation, name: &str) -> Frontend {
     } else {
         "cache"
     };
-    let backend = backend_conf(
-        install,
-        &class,
-        &format!("{base}/backend_options"),
-        default_dir,
-    );
+    let symfony_layer = symfony::layer_installed(&install.root);
+    let backend = if symfony_layer && symfony::is_symfony_backend(&class) {
+        // Factory::createSymfonyCache(): the frontend's id prefix is the Symfony namespace; the
+        // file adapter's folder is `cache_dir` or the frontend's default (`var/cache`,
+        // `var/page_cache`).
+        BackendConf::Symfony(symfony::SymfonyConf::from_env(
+            install,
+            &class,
+            &format!("{base}/backend_options"),
+            resolve_dir(install, default_dir),
+            &id_prefix,
+        ))
+    } else if symfony_layer && symfony::is_symfony_l2(&class) {
+        BackendConf::Unsupported(format!("{class} (2.4.9's Symfony L2 cache)"))
+    } else {
+        backend_conf(
+            install,
+            &class,
+            &format!("{base}/backend_options"),
+            default_dir,
+        )
+    };
     Frontend {
         name: name.to_string(),
         id_prefix,
@@ -331,6 +354,8 @@ pub enum Storage {
         remote: Box<Storage>,
         local: file::FileStore,
     },
+    /// 2.4.9's Symfony layer.
+    Symfony(symfony::SymfonyStore),
 }
 
 impl Storage {
@@ -342,6 +367,7 @@ impl Storage {
                 remote: Box::new(Storage::open(remote)?),
                 local: file::FileStore::new(local.clone()),
             },
+            BackendConf::Symfony(s) => Storage::Symfony(symfony::SymfonyStore::open(s)?),
             BackendConf::Unsupported(c) => {
                 return Err(CacheError::Unsupported(format!(
                     "the cache backend {c} is not read by m2auth"
@@ -357,6 +383,7 @@ impl Storage {
             Storage::File(f) => f.load(backend_id, now),
             Storage::Redis(r) => r.load(backend_id),
             Storage::L2 { remote, .. } => remote.load(backend_id, now),
+            Storage::Symfony(s) => s.load(backend_id, now),
         }
     }
 
@@ -366,6 +393,7 @@ impl Storage {
             Storage::File(f) => f.ids_with_tag(tag),
             Storage::Redis(r) => r.ids_with_tag(tag),
             Storage::L2 { remote, .. } => remote.ids_with_tag(tag),
+            Storage::Symfony(s) => s.ids_with_tag(tag),
         }
     }
 
@@ -381,6 +409,7 @@ impl Storage {
                 let _ = local;
                 Ok(n)
             }
+            Storage::Symfony(s) => s.clean_matching_tags(tags),
         }
     }
 
@@ -395,6 +424,7 @@ impl Storage {
                 local.flush()?;
                 Ok(n)
             }
+            Storage::Symfony(s) => s.flush(),
         }
     }
 
@@ -411,6 +441,7 @@ impl Storage {
             Storage::File(f) => f.save(backend_id, data, tags, lifetime, now),
             Storage::Redis(r) => r.save(backend_id, data, tags, lifetime, now),
             Storage::L2 { remote, .. } => remote.save(backend_id, data, tags, lifetime, now),
+            Storage::Symfony(s) => s.save(backend_id, data, tags, lifetime, now),
         }
     }
 
@@ -420,6 +451,7 @@ impl Storage {
             Storage::File(f) => f.count(),
             Storage::Redis(r) => r.count(),
             Storage::L2 { remote, .. } => remote.count(),
+            Storage::Symfony(s) => s.count(),
         }
     }
 }
@@ -437,9 +469,13 @@ impl Opened {
         Ok(Opened { frontend, storage })
     }
 
-    /// The backend id of a Magento id on this frontend.
+    /// The backend id of a Magento id (or tag) on this frontend: normalised and prefixed; on
+    /// the Symfony layer normalised only (the prefix is the Symfony namespace there).
     pub fn id(&self, id: &str) -> String {
-        mc::backend_id(&self.frontend.id_prefix, id)
+        match self.storage {
+            Storage::Symfony(_) => mc::backend_id("", id),
+            _ => mc::backend_id(&self.frontend.id_prefix, id),
+        }
     }
 
     /// Load a Magento id (normalised and prefixed here).
@@ -457,27 +493,21 @@ impl Opened {
         lifetime: Option<i64>,
         now: i64,
     ) -> Result<(), CacheError> {
-        let mut all: Vec<String> = tags
-            .iter()
-            .map(|t| mc::backend_id(&self.frontend.id_prefix, t))
-            .collect();
-        all.push(mc::backend_id(&self.frontend.id_prefix, mc::SCOPE_TAG));
+        let mut all: Vec<String> = tags.iter().map(|t| self.id(t)).collect();
+        all.push(self.id(mc::SCOPE_TAG));
         let bid = self.id(id);
         self.storage.save(&bid, data, &all, lifetime, now)
     }
 
     /// `cache:clean TYPE` on this frontend: `matchingTag [<prefix>TYPE_TAG, <prefix>MAGE]`.
     pub fn clean_type(&mut self, tag: &str) -> Result<usize, CacheError> {
-        let tags = vec![
-            mc::backend_id(&self.frontend.id_prefix, tag),
-            mc::backend_id(&self.frontend.id_prefix, mc::SCOPE_TAG),
-        ];
+        let tags = vec![self.id(tag), self.id(mc::SCOPE_TAG)];
         self.storage.clean_matching_tags(&tags)
     }
 
     /// Entries of a type (carrying its tag) on this frontend.
     pub fn count_type(&mut self, tag: &str) -> Result<usize, CacheError> {
-        let t = mc::backend_id(&self.frontend.id_prefix, tag);
+        let t = self.id(tag);
         Ok(self.storage.ids_with_tag(&t)?.len())
     }
 }
