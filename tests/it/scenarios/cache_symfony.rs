@@ -1,0 +1,268 @@
+//! Step 4 on a 2.4.9-shaped store whose cache goes through Magento's Symfony layer (env.php
+//! backend `file`, `redis` or `valkey`; docs/cache-symfony.md): entries written by PHP in
+//! symfony/cache's layout (file names from xxh128, `serialize()` of Magento's wrapper) and
+//! Magento's tag index, stale and fresh; `cache:clean config` and `cache:flush` entry by entry
+//! and key by key.
+
+use std::path::PathBuf;
+
+use super::{NOW, store};
+use crate::lab::cache::{
+    Redis, SYMFONY_LAYER_FILE, php_config_payload, redis, symfony_file_entry, symfony_file_path,
+};
+use crate::lab::fixture::Php;
+use crate::lab::scenario::{Scenario, jwt};
+
+const P: &str = "a6b_";
+
+fn admin_jwt() -> String {
+    jwt(1, 2, NOW - 600, NOW + 3000)
+}
+
+/// A store with the framework's Symfony layer and `backend` on the default frontend.
+fn symfony_store(backend: &str) -> Option<Scenario> {
+    let s = store()?;
+    s.file(SYMFONY_LAYER_FILE, "<?php\n// m2auth test stand-in\n");
+    s.env("cache/frontend/default/id_prefix", P);
+    s.env("cache/frontend/default/backend", backend);
+    std::fs::create_dir_all(s.root().join("var/cache")).unwrap();
+    s.config("oauth/consumer/enable_integration_as_bearer", "1")
+        .config("webapi/jwtauth/admin_expiration", "240");
+    Some(s)
+}
+
+fn cache_dir(s: &Scenario) -> PathBuf {
+    s.root().join("var/cache")
+}
+
+/// The default scope as Magento caches it, with the bearer flag at `bearer`.
+fn payload(s: &Scenario, bearer: &str) -> Option<String> {
+    let rows = s.db().query(&format!(
+        "SELECT path, value FROM {} WHERE scope = 'default'",
+        s.db().table("core_config_data")
+    ));
+    let mut tree = serde_json::json!({});
+    for r in rows {
+        let path = r[0].clone().unwrap();
+        let mut value = r[1].clone().unwrap_or_default();
+        if path == "oauth/consumer/enable_integration_as_bearer" {
+            value = bearer.to_string();
+        }
+        let segs: Vec<&str> = path.split('/').collect();
+        let mut cur = &mut tree;
+        for seg in &segs[..segs.len() - 1] {
+            cur = cur
+                .as_object_mut()
+                .unwrap()
+                .entry(seg.to_string())
+                .or_insert_with(|| serde_json::json!({}));
+        }
+        cur[segs[segs.len() - 1]] = value.into();
+    }
+    php_config_payload(&tree)
+}
+
+fn file_config(s: &Scenario, bearer: &str) -> Option<()> {
+    let data = payload(s, bearer)?;
+    symfony_file_entry(
+        &cache_dir(s),
+        P,
+        "SYSTEM_DEFAULT",
+        data.as_bytes(),
+        &["CONFIG", "CONFIG_SCOPES", "MAGE"],
+        NOW - 3600,
+        None,
+    )
+}
+
+#[test]
+fn healthy_symfony_file_cache_is_not_stale() {
+    let Some(s) = symfony_store("file") else {
+        return;
+    };
+    if file_config(&s, "1").is_none() {
+        return;
+    }
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_error()
+        .expect_no_code("config-cache-stale");
+}
+
+#[test]
+fn stale_config_in_the_symfony_file_cache_then_clean_and_flush() {
+    let Some(s) = symfony_store("file") else {
+        return;
+    };
+    if file_config(&s, "0").is_none() {
+        return;
+    }
+    // Another type's entry and a revocation without a type tag: cache:clean config leaves them.
+    let dir = cache_dir(&s);
+    symfony_file_entry(
+        &dir,
+        P,
+        "LAYOUT_X",
+        b"x",
+        &["LAYOUT_GENERAL_CACHE_TAG", "MAGE"],
+        NOW,
+        None,
+    )
+    .unwrap();
+    symfony_file_entry(
+        &dir,
+        P,
+        "JWT_USER_TOKEN_REVOKED_2_1",
+        b"1700000000",
+        &["MAGE"],
+        NOW,
+        Some(3600),
+    )
+    .unwrap();
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    let f = out.finding("config-cache-stale").to_string();
+    assert!(
+        f.contains("oauth/consumer/enable_integration_as_bearer")
+            && f.contains(&format!("{P}:SYSTEM_DEFAULT")),
+        "{f}"
+    );
+    let config_file = symfony_file_path(&dir, P, "SYSTEM_DEFAULT").unwrap();
+    assert!(config_file.is_file());
+    let clean = s.run(&["cache:clean", "config"]).expect_exit(0);
+    assert_eq!(clean.doc()["types"][0]["entries"], 1, "{}", clean.doc());
+    assert!(!config_file.exists());
+    assert!(symfony_file_path(&dir, P, "LAYOUT_X").unwrap().is_file());
+    assert!(
+        symfony_file_path(&dir, P, "JWT_USER_TOKEN_REVOKED_2_1")
+            .unwrap()
+            .is_file()
+    );
+    // The index as Magento's FilesystemTagAdapter leaves it: the id gone from its tags' files
+    // (CONFIG and CONFIG_SCOPES left empty, so removed) and its reverse entry removed.
+    assert!(!dir.join("tags/CONFIG").exists());
+    assert!(!dir.join("tags/CONFIG_SCOPES").exists());
+    assert!(!dir.join("idtags/SYSTEM_DEFAULT").exists());
+    let mage = std::fs::read_to_string(dir.join("tags/MAGE")).unwrap();
+    assert!(!mage.contains("SYSTEM_DEFAULT\n"), "{mage}");
+    assert!(mage.contains("LAYOUT_X\n"), "{mage}");
+    // core_cache_invalidate re-saved as TypeList does (tag MAGE, no prefix in the key).
+    assert!(
+        symfony_file_path(&dir, P, "CORE_CACHE_INVALIDATE")
+            .unwrap()
+            .is_file()
+    );
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_code("config-cache-stale")
+        .expect_no_error();
+    // Flush: every entry of the namespace and the tag index; foreign files stay.
+    std::fs::write(dir.join("keep.txt"), "x").unwrap();
+    s.run(&["cache:flush"]).expect_exit(0);
+    assert!(!symfony_file_path(&dir, P, "LAYOUT_X").unwrap().exists());
+    assert!(
+        !symfony_file_path(&dir, P, "JWT_USER_TOKEN_REVOKED_2_1")
+            .unwrap()
+            .exists()
+    );
+    assert!(!dir.join("tags/MAGE").exists());
+    assert!(
+        std::fs::read_dir(dir.join("idtags"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    assert!(dir.join("keep.txt").is_file());
+}
+
+fn redis_symfony_store(r: &Redis, backend: &str) -> Option<Scenario> {
+    let s = symfony_store(backend)?;
+    s.env(
+        "cache/frontend/default/backend_options",
+        Php::from_json(&serde_json::json!({
+            "server": "127.0.0.1",
+            "port": r.port.to_string(),
+            "database": "2",
+            "password": crate::lab::cache::REDIS_PASSWORD,
+        })),
+    );
+    Some(s)
+}
+
+#[test]
+fn symfony_redis_cache_stale_healthy_clean_and_flush() {
+    let Some(r) = redis() else { return };
+    let Some(s) = redis_symfony_store(&r, "valkey") else {
+        return;
+    };
+    let Some(fresh) = payload(&s, "1") else {
+        return;
+    };
+    r.symfony_entry(
+        2,
+        P,
+        "SYSTEM_DEFAULT",
+        fresh.as_bytes(),
+        &["CONFIG", "MAGE"],
+        NOW,
+        None,
+    )
+    .unwrap();
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_no_error()
+        .expect_no_code("config-cache-stale");
+    let stale = payload(&s, "0").unwrap();
+    r.symfony_entry(
+        2,
+        P,
+        "SYSTEM_DEFAULT",
+        stale.as_bytes(),
+        &["CONFIG", "MAGE"],
+        NOW,
+        None,
+    )
+    .unwrap();
+    r.symfony_entry(
+        2,
+        P,
+        "LAYOUT_X",
+        b"x",
+        &["LAYOUT_GENERAL_CACHE_TAG", "MAGE"],
+        NOW,
+        Some(600),
+    )
+    .unwrap();
+    r.set(2, "sess_abc", "a session");
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    assert!(
+        out.finding("config-cache-stale")
+            .to_string()
+            .contains(&format!("{P}:SYSTEM_DEFAULT"))
+    );
+    s.run(&["cache:clean", "config"]).expect_exit(0);
+    let keys = r.keys(2);
+    let want: Vec<String> = [
+        format!("{P}:CORE_CACHE_INVALIDATE"),
+        format!("{P}:LAYOUT_X"),
+        "cache:all_ids".to_string(),
+        format!("cache:id_tags:{P}CORE_CACHE_INVALIDATE"),
+        format!("cache:id_tags:{P}LAYOUT_X"),
+        format!("cache:tags:{P}LAYOUT_GENERAL_CACHE_TAG"),
+        format!("cache:tags:{P}MAGE"),
+        "sess_abc".to_string(),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(keys, want);
+    let mut c = r.conn(2);
+    let mage: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(format!("cache:tags:{P}MAGE"))
+        .query(&mut c)
+        .unwrap();
+    assert!(!mage.contains(&"SYSTEM_DEFAULT".to_string()), "{mage:?}");
+    // Flush without --force: the Symfony pool clears its namespace only (no FLUSHDB), so the
+    // session key stays.
+    s.run(&["cache:flush"]).expect_exit(0);
+    assert_eq!(r.keys(2), vec!["sess_abc".to_string()]);
+}
