@@ -4,7 +4,8 @@
 //!
 //! * ids and tags are normalised as before (upper-case, `.` → `__`, other non-`[A-Za-z0-9_]` →
 //!   `_`) but **not** prefixed: the frontend's id prefix is the Symfony namespace;
-//! * a value is PHP `serialize()` (Symfony's `DefaultMarshaller`; igbinary when configured) of
+//! * a value is PHP `serialize()` (Symfony's `DefaultMarshaller`; igbinary when configured, or on
+//!   Redis whenever PHP has the extension) of
 //!   the data, or of Magento's wrapper `['data', 'mtime', 'expire', 'tags']` when the entry has
 //!   tags or a lifetime other than the default; data over the threshold of the `Compression`
 //!   decorator is `CACHE_COMPRESSION` + a compressed payload;
@@ -185,12 +186,13 @@ pub fn unmarshall(id: &str, value: &[u8]) -> Result<Unwrapped, CacheError> {
         id: id.to_string(),
         message: m,
     };
-    if value.get(1) != Some(&b':') {
-        return Err(corrupt(
-            "the value is igbinary-serialized (the `serializer` option, or the igbinary extension on a Redis cache), which m2auth does not read".into(),
-        ));
-    }
-    let v = phpser::unserialize(value).map_err(|e| corrupt(e.to_string()))?;
+    // `DefaultMarshaller::unmarshall()`: PHP serialize() when the second byte is `:`, else
+    // igbinary (the `serializer` option, or the igbinary extension on a Redis cache).
+    let v = if value.get(1).is_none_or(|&c| c == b':') {
+        phpser::unserialize(value).map_err(|e| corrupt(e.to_string()))?
+    } else {
+        crate::magento::igbinary::unserialize(value).map_err(|e| corrupt(e.to_string()))?
+    };
     let (data, mtime, expire, tags) = match &v {
         PhpValue::Array(items) if items.iter().any(|(k, _)| k == &PhpKey::Str("data".into())) => {
             let data = v.get("data").cloned().unwrap_or(PhpValue::Null);
@@ -841,7 +843,11 @@ mod tests {
         let bare = marshall(b"plain", &[], Some(DEFAULT_LIFETIME), 1);
         assert_eq!(bare, b"s:5:\"plain\";");
         assert_eq!(unmarshall("x", &bare).unwrap().data, b"plain");
-        assert!(unmarshall("x", b"\x00\x00\x00\x02\x11\x01a").is_err());
+        assert_eq!(
+            unmarshall("x", b"\x00\x00\x00\x02\x11\x01a").unwrap().data,
+            b"a"
+        );
+        assert!(unmarshall("x", b"\x00\x00\x00\x02\x17\x01a").is_err());
         let mut z = COMPRESSION_PREFIX.to_vec();
         z.extend(&crate::magento::cache::encode_gzip(b"hello", 6)[5..]);
         assert_eq!(decompress(&z).unwrap(), b"hello");

@@ -463,8 +463,53 @@ impl Redis {
         mtime: i64,
         lifetime: Option<i64>,
     ) -> Option<()> {
+        self.symfony_entry_as("serialize", db, ns, key, data, tags, mtime, lifetime)
+    }
+
+    /// [`Self::symfony_entry`] marshalled with `igbinary_serialize()`, as Magento's provider does
+    /// whenever PHP has the igbinary extension; `None` (a skip message) when this PHP lacks it
+    /// (scripts/test installs php-igbinary when apt has it).
+    #[allow(clippy::too_many_arguments)]
+    pub fn symfony_entry_igbinary(
+        &self,
+        db: i64,
+        ns: &str,
+        key: &str,
+        data: &[u8],
+        tags: &[&str],
+        mtime: i64,
+        lifetime: Option<i64>,
+    ) -> Option<()> {
+        if php("echo extension_loaded('igbinary') ? 'yes' : 'no';")? != "yes" {
+            eprintln!("skipped: PHP has no igbinary extension (apt-get install php-igbinary)");
+            return None;
+        }
+        self.symfony_entry_as(
+            "igbinary_serialize",
+            db,
+            ns,
+            key,
+            data,
+            tags,
+            mtime,
+            lifetime,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn symfony_entry_as(
+        &self,
+        serializer: &str,
+        db: i64,
+        ns: &str,
+        key: &str,
+        data: &[u8],
+        tags: &[&str],
+        mtime: i64,
+        lifetime: Option<i64>,
+    ) -> Option<()> {
         let value = php(&format!(
-            "{} echo bin2hex(serialize($value));",
+            "{} echo bin2hex({serializer}($value));",
             symfony_value_php(data, tags, mtime, lifetime)
         ))?;
         let value = unhex(value.trim());

@@ -266,3 +266,36 @@ fn symfony_redis_cache_stale_healthy_clean_and_flush() {
     s.run(&["cache:flush"]).expect_exit(0);
     assert_eq!(r.keys(2), vec!["sess_abc".to_string()]);
 }
+
+/// With PHP's igbinary extension loaded, Magento's provider marshals Redis values with
+/// `igbinary_serialize()`: read the same.
+#[test]
+fn symfony_redis_values_marshalled_with_igbinary() {
+    let Some(r) = redis() else { return };
+    let Some(s) = redis_symfony_store(&r, "redis") else {
+        return;
+    };
+    let Some(stale) = payload(&s, "0") else {
+        return;
+    };
+    if r.symfony_entry_igbinary(
+        2,
+        P,
+        "SYSTEM_DEFAULT",
+        stale.as_bytes(),
+        &["CONFIG", "MAGE"],
+        NOW,
+        None,
+    )
+    .is_none()
+    {
+        return;
+    }
+    let raw: Vec<u8> = redis::cmd("GET")
+        .arg(format!("{P}:SYSTEM_DEFAULT"))
+        .query(&mut r.conn(2))
+        .unwrap();
+    assert!(raw.starts_with(b"\x00\x00\x00\x02"), "igbinary header");
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+}
