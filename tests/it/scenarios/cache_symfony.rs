@@ -20,12 +20,18 @@ fn admin_jwt() -> String {
 }
 
 /// A store with the framework's Symfony layer and `backend` on the default frontend.
-fn symfony_store(backend: &str) -> Option<Scenario> {
+fn bare_symfony_store(backend: &str) -> Option<Scenario> {
     let s = store()?;
     s.file(SYMFONY_LAYER_FILE, "<?php\n// m2auth test stand-in\n");
     s.env("cache/frontend/default/id_prefix", P);
     s.env("cache/frontend/default/backend", backend);
     std::fs::create_dir_all(s.root().join("var/cache")).unwrap();
+    Some(s)
+}
+
+/// [`bare_symfony_store`] with the bearer flag and the admin token lifetime in the database.
+fn symfony_store(backend: &str) -> Option<Scenario> {
+    let s = bare_symfony_store(backend)?;
     s.config("oauth/consumer/enable_integration_as_bearer", "1")
         .config("webapi/jwtauth/admin_expiration", "240");
     Some(s)
@@ -298,4 +304,97 @@ fn symfony_redis_values_marshalled_with_igbinary() {
     assert!(raw.starts_with(b"\x00\x00\x00\x02"), "igbinary header");
     s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
         .expect_code("config-cache-stale");
+}
+
+/// FastStorageRevokedWrapper's cached revoke_before (tag MAGE only, lifetime = the token's) on
+/// the Symfony file cache decides after the row is gone; `cache:clean` leaves it, `cache:flush`
+/// removes it.
+#[test]
+fn cached_revocation_in_the_symfony_file_cache() {
+    let Some(s) = symfony_store("file") else {
+        return;
+    };
+    if symfony_file_entry(
+        &cache_dir(&s),
+        P,
+        "JWT_USER_TOKEN_REVOKED_2_1",
+        (NOW - 100).to_string().as_bytes(),
+        &["MAGE"],
+        NOW - 100,
+        Some(7200),
+    )
+    .is_none()
+    {
+        return;
+    }
+    let call = || s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()]);
+    let out = call().expect_root_cause("jwt-revoked").expect_exit(1);
+    let f = out.finding("jwt-revoked").to_string();
+    assert!(
+        f.contains(&format!("cache:{P}:JWT_USER_TOKEN_REVOKED_2_1")) && f.contains("cache:flush"),
+        "{f}"
+    );
+    s.run(&["cache:clean"]).expect_exit(0);
+    call().expect_root_cause("jwt-revoked");
+    s.run(&["cache:flush"]).expect_exit(0);
+    call().expect_no_code("jwt-revoked").expect_no_error();
+}
+
+/// The cached ACL rules on the Symfony file cache: `acl:grant --apply` makes them stale,
+/// `cache:clean config` (tags CONFIG + MAGE) removes them.
+#[test]
+fn acl_cache_stale_in_the_symfony_file_cache() {
+    const ERP_TOKEN: &str = "at7q1w9e3r5t7y9u1i3o5p7a9s1d3f5g";
+    let Some(s) = bare_symfony_store("file") else {
+        return;
+    };
+    s.integration(1, "ERP", ERP_TOKEN)
+        .bearer()
+        .role(10, 0, "U", 1, "1", "11");
+    for (res, perm) in [
+        ("Magento_Backend::admin", "allow"),
+        ("Magento_Catalog::catalog", "allow"),
+        ("Magento_Catalog::catalog_inventory", "allow"),
+        ("Magento_Catalog::products", "deny"),
+    ] {
+        s.rule(10, res, perm);
+    }
+    let acl = crate::lab::cache::acl_rules_json(s.db());
+    if symfony_file_entry(
+        &cache_dir(&s),
+        P,
+        "AUTHORIZATION_RULE_CACHED_DATA",
+        acl.as_bytes(),
+        &["ACL_CACHE", "CONFIG", "MAGE"],
+        NOW - 3600,
+        None,
+    )
+    .is_none()
+    {
+        return;
+    }
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
+        .expect_no_code("acl-cache-stale");
+    s.run(&[
+        "acl:grant",
+        "--integration",
+        "ERP",
+        "--resource",
+        "Magento_Catalog::products",
+        "--apply",
+    ])
+    .expect_exit(0);
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
+        .expect_code("acl-cache-stale");
+    assert!(
+        out.finding("acl-cache-stale")
+            .to_string()
+            .contains(&format!("cache:{P}:AUTHORIZATION_RULE_CACHED_DATA"))
+    );
+    s.run(&["cache:clean", "config"]).expect_exit(0);
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", ERP_TOKEN])
+        .expect_no_code("acl-cache-stale")
+        .expect_no_error()
+        .expect_exit(0);
 }
