@@ -398,3 +398,69 @@ fn acl_cache_stale_in_the_symfony_file_cache() {
         .expect_no_error()
         .expect_exit(0);
 }
+
+/// `compress_data` on: the `Compression` decorator stores `CACHE_COMPRESSION` + gzcompress() of
+/// data over the threshold, inside Magento's wrapper (made by PHP here).
+#[test]
+fn compressed_symfony_file_entry_is_read() {
+    let Some(s) = symfony_store("file") else {
+        return;
+    };
+    s.env("cache/frontend/default/backend_options/compress_data", "1");
+    let Some(stale) = payload(&s, "0") else {
+        return;
+    };
+    let Some(hex) = crate::lab::php(&format!(
+        "echo bin2hex('CACHE_COMPRESSION' . gzcompress({}, 6));",
+        crate::lab::php_quote(&stale)
+    )) else {
+        return;
+    };
+    let data = crate::lab::cache::unhex(hex.trim());
+    symfony_file_entry(
+        &cache_dir(&s),
+        P,
+        "SYSTEM_DEFAULT",
+        &data,
+        &["CONFIG", "MAGE"],
+        NOW,
+        None,
+    )
+    .unwrap();
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+}
+
+/// Without the framework's Symfony layer (2.4.8 and older), `file` is still
+/// `Cm_Cache_Backend_File` (the factory's fallback): the legacy layout is read, not the Symfony
+/// one; and 2.4.9's `symfony_l2` is named as a backend m2auth does not read.
+#[test]
+fn file_backend_without_the_layer_is_the_legacy_layout() {
+    let Some(s) = store() else { return };
+    s.env("cache/frontend/default/id_prefix", P);
+    s.env("cache/frontend/default/backend", "file");
+    s.config("oauth/consumer/enable_integration_as_bearer", "1");
+    let Some(stale) = payload(&s, "0") else {
+        return;
+    };
+    let dir = cache_dir(&s);
+    crate::lab::cache::file_entry(
+        &dir,
+        &format!("{P}SYSTEM_DEFAULT"),
+        stale.as_bytes(),
+        &[&format!("{P}CONFIG"), &format!("{P}MAGE")],
+        NOW,
+        None,
+    )
+    .unwrap();
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    s.file(SYMFONY_LAYER_FILE, "<?php\n");
+    s.env("cache/frontend/default/backend", "symfony_l2");
+    let out = s.run(&["cache:status"]);
+    assert!(
+        out.doc().to_string().contains("symfony_l2"),
+        "{}",
+        out.doc()
+    );
+}
