@@ -445,6 +445,15 @@ impl Storage {
         }
     }
 
+    /// The Redis connection of a Redis-backed storage (legacy or Symfony layer).
+    pub fn redis_mut(&mut self) -> Option<&mut redis::RedisStore> {
+        match self {
+            Storage::Redis(r) => Some(r),
+            Storage::Symfony(s) => s.redis_mut(),
+            _ => None,
+        }
+    }
+
     /// How many entries the storage holds.
     pub fn count(&mut self) -> Result<usize, CacheError> {
         match self {
@@ -467,6 +476,18 @@ impl Opened {
         let frontend = frontend(install, name);
         let storage = Storage::open(&frontend.backend)?;
         Ok(Opened { frontend, storage })
+    }
+
+    /// The folder of a file-backed frontend (the file backend, or the Symfony layer's `file`).
+    pub fn file_conf(&self) -> Option<file::FileConf> {
+        match &self.frontend.backend {
+            BackendConf::File(c) => Some(c.clone()),
+            BackendConf::Symfony(symfony::SymfonyConf {
+                kind: symfony::Kind::File { dir },
+                ..
+            }) => Some(file::FileConf::new(dir.clone(), None, None)),
+            _ => None,
+        }
     }
 
     /// The backend id of a Magento id (or tag) on this frontend: normalised and prefixed; on

@@ -346,6 +346,13 @@ impl SymfonyStore {
         })
     }
 
+    pub fn redis_mut(&mut self) -> Option<&mut RedisStore> {
+        match self {
+            SymfonyStore::Redis { store, .. } => Some(store),
+            SymfonyStore::File { .. } => None,
+        }
+    }
+
     fn conf(&self) -> &SymfonyConf {
         match self {
             SymfonyStore::File { conf, .. } | SymfonyStore::Redis { conf, .. } => conf,

@@ -464,3 +464,37 @@ fn file_backend_without_the_layer_is_the_legacy_layout() {
         out.doc()
     );
 }
+
+/// Symfony file-cache folders left by root (a `sudo bin/magento`) while the store's files belong
+/// to another user: `cache-not-writable`, as for the legacy file backend.
+#[test]
+fn symfony_file_cache_not_writable() {
+    let Some(s) = symfony_store("file") else {
+        return;
+    };
+    if file_config(&s, "1").is_none() {
+        return;
+    }
+    // The store's files belong to uid 4242; the cache folders (written here) to this user.
+    let etc = s.root().join("app/etc");
+    s.run(&["info"]);
+    if rustix::process::geteuid().as_raw() != 0
+        || std::os::unix::fs::chown(&etc, Some(4242), Some(4242)).is_err()
+    {
+        eprintln!("skipped: needs root to give app/etc to another user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let ns = cache_dir(&s).join(P);
+    std::fs::set_permissions(&ns, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = s
+        .diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("cache-not-writable");
+    assert!(
+        out.finding("cache-not-writable")
+            .to_string()
+            .contains(&format!("var/cache/{P}")),
+        "{}",
+        out.finding("cache-not-writable")
+    );
+}
