@@ -204,6 +204,15 @@ pub fn frontend(install: &Installation, name: &str) -> Frontend {
         ))
     } else if symfony_layer && symfony::is_symfony_l2(&class) {
         BackendConf::Unsupported(format!("{class} (2.4.9's Symfony L2 cache)"))
+    } else if symfony::is_symfony_backend(&class) {
+        // Before 2.4.9 the short names are no backend class (PHP's `Redis` class is not a Zend
+        // backend): `_getBackendOptions()` falls back to `Cm_Cache_Backend_File`.
+        backend_conf(
+            install,
+            "Cm_Cache_Backend_File",
+            &format!("{base}/backend_options"),
+            default_dir,
+        )
     } else {
         backend_conf(
             install,

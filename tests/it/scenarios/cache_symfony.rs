@@ -431,7 +431,7 @@ fn compressed_symfony_file_entry_is_read() {
         .expect_code("config-cache-stale");
 }
 
-/// Without the framework's Symfony layer (2.4.8 and older), `file` is still
+/// Without the framework's Symfony layer (2.4.8 and older), `file` and `redis` are still
 /// `Cm_Cache_Backend_File` (the factory's fallback): the legacy layout is read, not the Symfony
 /// one; and 2.4.9's `symfony_l2` is named as a backend m2auth does not read.
 #[test]
@@ -453,6 +453,10 @@ fn file_backend_without_the_layer_is_the_legacy_layout() {
         None,
     )
     .unwrap();
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+        .expect_code("config-cache-stale");
+    // `redis` is no backend class before 2.4.9 either: the file backend again.
+    s.env("cache/frontend/default/backend", "redis");
     s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
         .expect_code("config-cache-stale");
     s.file(SYMFONY_LAYER_FILE, "<?php\n");
