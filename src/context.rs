@@ -25,6 +25,8 @@ pub struct LoadOptions<'a> {
     pub env: &'a dyn Environment,
     /// Where to read the web server's configuration (`--server-config`, else the usual places).
     pub server: crate::store::server::Sources,
+    /// Told of reading a `--dump` ([`crate::progress::Silent`]: nobody watches).
+    pub progress: &'a dyn crate::progress::Progress,
 }
 
 pub struct Context {
@@ -81,7 +83,8 @@ impl Context {
             // A URL that does not parse is a usage error, not an unreachable database.
             db::ConnParams::from_url(url).map_err(|e| Error::Usage(e.to_string()))?;
         }
-        let (mut db, mut db_problem) = match db::open(&opts.db, install.env.as_ref()) {
+        let (mut db, mut db_problem) = match db::open(&opts.db, install.env.as_ref(), opts.progress)
+        {
             Ok(db) => (Some(db), None),
             Err(e @ (DbError::DumpParse { .. } | DbError::Io { .. })) => return Err(e.into()),
             Err(e) => (None, Some(e.to_string())),

@@ -18,6 +18,7 @@ mod layering;
 pub mod live;
 pub mod magento;
 pub mod mask;
+pub mod progress;
 pub mod random;
 pub mod report;
 pub mod request;

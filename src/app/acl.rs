@@ -13,6 +13,7 @@ use crate::fix::acl_grant::{self, GrantRequest, GrantTarget};
 use crate::live::{self, matrix};
 use crate::magento::routes::Route;
 use crate::report::acl::MatrixRow;
+use crate::report::document::Kind;
 use crate::report::{self, Format};
 use crate::request::{Login, RequestSpec};
 
@@ -167,9 +168,21 @@ pub fn matrix(c: &MatrixConfig) -> Result<Outcome> {
     let out = match common.format {
         Format::Json => Output::Json(report::acl::matrix_json(&rows, &who, role_id)),
         Format::Csv => Output::Text(report::acl::matrix_csv(&rows)),
-        Format::Text | Format::Html | Format::Markdown | Format::Jsonl => Output::Text(
-            report::acl::matrix_text(&rows, &who, role_id, &common.style),
-        ),
+        Format::Html | Format::Markdown => Output::Text(report::matrix_doc::render(
+            if common.format == Format::Html {
+                Kind::Html
+            } else {
+                Kind::Markdown
+            },
+            report::acl::matrix_json(&rows, &who, role_id),
+            &ctx.masker,
+        )),
+        Format::Text | Format::Jsonl => Output::Text(report::acl::matrix_text(
+            &rows,
+            &who,
+            role_id,
+            &common.style,
+        )),
     };
     Ok(common.outcome(&ctx, out, exit))
 }
@@ -269,6 +282,7 @@ fn matrix_live(
             concurrency: l.concurrency,
             rate: l.rate,
         },
+        common.progress.get(),
     );
     // No route answered: nothing was compared; the first reason is the run's failure (exit 2).
     let first_error = cells.iter().find_map(|c| c.error.clone());

@@ -9,7 +9,11 @@
 //!   Redis database that also holds other keys (sessions, another application) is only flushed
 //!   with `--force`.
 //!
-//! The Varnish purge `bin/magento` sends for a full flush is not sent (yet).
+//! Both, for every type or with `full_page`, purge Varnish as `bin/magento` does when the store's
+//! full-page cache is Varnish (`system/full_page_cache/caching_application` = 2) and the
+//! `full_page` type is enabled: `PURGE /` with `X-Magento-Tags-Pattern: .*` to every env.php
+//! `http_cache_hosts` host ([`crate::fix::varnish`]); a host that cannot be reached is reported,
+//! not fatal.
 
 use crate::app::{Common, Error, Outcome, Result};
 use crate::fix::cache::TypeResult;
@@ -59,13 +63,10 @@ pub fn clean(c: &CacheConfig) -> Result<Outcome> {
         types: crate::fix::cache::clean_types(install, &types, ctx.now.as_second())
             .map_err(cache_err)?,
         backends: Vec::new(),
+        purges: Vec::new(),
         notes: Vec::new(),
     };
-    if types.iter().any(|t| t == "full_page") || c.types.is_empty() {
-        out.notes.push(
-            "Varnish hosts (env.php http_cache_hosts) are not purged by this version: purge them with `bin/magento cache:clean full_page` or your Varnish tooling if the store uses Varnish".into(),
-        );
-    }
+    varnish(&ctx, &c.types, &mut out);
     let text = report::cache::to_text(&out, &c.common.style);
     let json = serde_json::to_value(&out)?;
     Ok(c.common
@@ -82,6 +83,7 @@ pub fn flush(c: &CacheConfig) -> Result<Outcome> {
         action: "flush",
         types: Vec::new(),
         backends: Vec::new(),
+        purges: Vec::new(),
         notes: Vec::new(),
     };
     let mut names: Vec<String> = Vec::new();
@@ -137,6 +139,7 @@ pub fn flush(c: &CacheConfig) -> Result<Outcome> {
             removed,
         });
     }
+    varnish(&ctx, &c.types, &mut out);
     out.notes.push(
         "cached JWT revocations (jwt-user-token:revoked:*) of a flushed default cache are gone: revoked tokens whose jwt_auth_revoked row was deleted work again".into(),
     );
@@ -170,7 +173,61 @@ pub fn gather_status(install: &crate::store::Installation) -> CacheResult {
                 removed,
             })
             .collect(),
+        purges: Vec::new(),
         notes: st.notes,
+    }
+}
+
+/// Magento's `FlushAllCacheObserver` after `cache:clean`/`cache:flush` of every type or with
+/// `full_page`: when the full-page cache is Varnish and enabled, `PURGE .*` to every
+/// `http_cache_hosts` host (without any, the store's base URL host and port, 80 by default, as
+/// `Cache\Server::getUris()` falls back to). Nothing about Varnish otherwise.
+fn varnish(ctx: &crate::context::Context, asked: &[String], out: &mut CacheResult) {
+    let install = &ctx.install;
+    if !(asked.is_empty() || asked.iter().any(|t| t == "full_page")) {
+        return;
+    }
+    let application = ctx
+        .config
+        .get_default("system/full_page_cache/caching_application")
+        .value
+        .map(|v| crate::magento::php::intval(&v));
+    if application != Some(2)
+        || !sc::type_enabled(install, "full_page")
+        || install.modules.is_enabled("Magento_CacheInvalidate") == Some(false)
+    {
+        return;
+    }
+    let mut hosts = sc::http_cache_hosts(install);
+    if hosts.is_empty() {
+        let base = ctx.config.get_default("web/unsecure/base_url").value;
+        match base
+            .as_deref()
+            .and_then(|b| url::Url::parse(b.trim()).ok())
+            .and_then(|u| Some((u.host_str()?.to_string(), u.port().unwrap_or(80))))
+        {
+            Some((h, port)) => {
+                out.notes.push(format!(
+                    "app/etc/env.php lists no http_cache_hosts: the purge went to the store's own host {h}:{port}, as Magento sends it"
+                ));
+                hosts.push((h, port));
+            }
+            None => {
+                out.notes.push(
+                    "the full-page cache is Varnish but app/etc/env.php lists no http_cache_hosts and the base URL has no host: Varnish was not purged".into(),
+                );
+                return;
+            }
+        }
+    }
+    out.purges = crate::fix::varnish::purge(&hosts, &[crate::fix::varnish::ALL.to_string()]);
+    for p in &out.purges {
+        if let Some(e) = &p.error {
+            out.notes.push(format!(
+                "Varnish {}:{} was not purged: {e}; purge it by hand: curl -X PURGE -H 'X-Magento-Tags-Pattern: .*' http://{}:{}/",
+                p.host, p.port, p.host, p.port
+            ));
+        }
     }
 }
 

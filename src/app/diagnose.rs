@@ -30,6 +30,9 @@ pub struct DiagnoseConfig {
     pub userinfo: Option<UserInfo>,
     /// Leave the prevention (audit) findings out (`--no-audit`).
     pub no_audit: bool,
+    /// The stores of a fleet (`--root` repeated): each diagnosed in turn. Empty or one: the
+    /// store of `common`.
+    pub roots: Vec<std::path::PathBuf>,
 }
 
 impl DiagnoseConfig {
@@ -47,6 +50,7 @@ impl DiagnoseConfig {
             },
             userinfo: None,
             no_audit: false,
+            roots: Vec::new(),
         }
     }
 }
@@ -67,7 +71,22 @@ pub struct RequestConfig {
 
 /// `diagnose`: the offline checks; with a request URL naming a host (and not `offline`), joined
 /// with the store's live answer. Exit 1 when a root cause is found (or the store refused).
+///
+/// Over several stores (`roots`, or `--format jsonl`): each in turn, as [`fleet`] says.
 pub fn run(c: &DiagnoseConfig) -> Result<Outcome> {
+    if c.roots.len() > 1 || c.common.format == crate::app::Format::Jsonl {
+        return fleet(&c.common, &c.roots, |common| {
+            run_one(&DiagnoseConfig {
+                common,
+                roots: Vec::new(),
+                ..c.clone()
+            })
+        });
+    }
+    run_one(c)
+}
+
+fn run_one(c: &DiagnoseConfig) -> Result<Outcome> {
     let ctx = c.common.load(c.request.clone())?;
     let has_host = ctx
         .request
@@ -114,7 +133,13 @@ pub enum FailOn {
 /// with `FailOn::Warning`.
 pub fn audit(c: &AuditConfig) -> Result<Outcome> {
     if c.roots.len() > 1 || c.common.format == crate::app::Format::Jsonl {
-        return audit_fleet(c);
+        return fleet(&c.common, &c.roots, |common| {
+            audit_one(&AuditConfig {
+                common,
+                fail_on: c.fail_on,
+                roots: Vec::new(),
+            })
+        });
     }
     audit_one(c)
 }
@@ -147,38 +172,39 @@ fn offline_report(common: &Common, ctx: &Context, d: Diagnosis, title: &str) -> 
     common.outcome(ctx, out, code)
 }
 
-/// `audit` over several stores: one report each, in order (text), or one JSON object per store
-/// and line with its `root` and `host` (`--format jsonl`; a store that cannot be read is a line
-/// with `error`). Each store's secrets are masked with its own masker. Exit: the worst of the
-/// stores' (2 when one could not be read).
-fn audit_fleet(c: &AuditConfig) -> Result<Outcome> {
-    let roots: Vec<Option<std::path::PathBuf>> = if c.roots.is_empty() {
-        vec![None]
+/// `diagnose` or `audit` (`one`) over several stores: one report each, in order (text, a
+/// `== ROOT` line before each), or one JSON object per store and line with its `root` and
+/// `host` (`--format jsonl`; a store that cannot be read is a line with `error`). Each store's
+/// secrets are masked with its own masker. Exit: the worst of the stores' (2 when one could not
+/// be read).
+fn fleet(
+    common: &Common,
+    roots: &[std::path::PathBuf],
+    one: impl Fn(Common) -> Result<Outcome>,
+) -> Result<Outcome> {
+    let roots: Vec<Option<std::path::PathBuf>> = if roots.is_empty() {
+        vec![common.root.clone()]
     } else {
-        c.roots.iter().cloned().map(Some).collect()
+        roots.iter().cloned().map(Some).collect()
     };
-    let jsonl = c.common.format == crate::app::Format::Jsonl;
+    let jsonl = common.format == crate::app::Format::Jsonl;
     let mut text = String::new();
     let mut code = 0;
     for root in roots {
-        let one = AuditConfig {
-            common: Common {
-                root: root.clone(),
-                format: if jsonl {
-                    crate::app::Format::Json
-                } else {
-                    c.common.format
-                },
-                ..c.common.clone()
+        let store = Common {
+            root: root.clone(),
+            format: if jsonl {
+                crate::app::Format::Json
+            } else {
+                common.format
             },
-            fail_on: c.fail_on,
-            roots: Vec::new(),
+            ..common.clone()
         };
         let shown = root
             .as_ref()
             .map(|r| r.display().to_string())
             .unwrap_or_else(|| ".".into());
-        match audit_one(&one) {
+        match one(store) {
             Ok(out) => {
                 code = code.max(out.code);
                 match out.output {
@@ -203,7 +229,7 @@ fn audit_fleet(c: &AuditConfig) -> Result<Outcome> {
             }
             Err(e) => {
                 code = 2;
-                (c.common.warn)(&format!("{shown}: {e}"));
+                (common.warn)(&format!("{shown}: {e}"));
                 if jsonl {
                     let line = serde_json::json!({"root": shown, "host": null, "exit": 2, "error": e.to_string()});
                     text.push_str(&serde_json::to_string(&line)?);

@@ -12,6 +12,8 @@ use crate::app::{Common, Error, Outcome, Result};
 use crate::checks::logs::{self as step, BruteForce, BruteWindow, LogsRequest, Metrics};
 use crate::context::Context;
 use crate::mask::Masker;
+use crate::progress::{Task, Unit};
+use crate::report::document::Kind;
 use crate::report::logs::{self as render, Table};
 use crate::report::{Format, Output};
 use crate::store::logs::access::{self, Compiled, Format as LineFormat};
@@ -27,12 +29,10 @@ pub struct ScanConfig {
     pub log_format: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
-    /// Rows per table in the text report.
+    /// Rows per table in the text, HTML and Markdown reports.
     pub top: usize,
     /// The table `--format csv` prints.
     pub table: Table,
-    /// Show a progress bar (the CLI: stderr is a terminal and not `--quiet`).
-    pub progress: bool,
     pub threads: Option<usize>,
     pub brute: BruteForce,
 }
@@ -70,38 +70,23 @@ pub fn scan(c: &ScanConfig) -> Result<Outcome> {
         brute: c.brute,
         ..LogsRequest::default()
     };
-    let bar = if c.progress {
-        let (paths, _, _) = step::access_logs(ctx.as_ref(), &req);
-        let total: u64 = paths
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
-        (total > 64 << 20).then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        })
-    } else {
-        None
-    };
-    let tick = |n: u64| {
-        if let Some(b) = &bar {
-            b.inc(n);
-        }
-    };
-    if bar.is_some() {
-        req.progress = Some(&tick);
-    }
+    let progress = c.common.progress.get();
+    let (paths, _, _) = step::access_logs(ctx.as_ref(), &req);
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let task = Task::start(
+        progress,
+        "reading the access logs",
+        Some(total),
+        Unit::Bytes,
+    );
+    let tick = |n: u64| progress.advance(n);
+    req.progress = Some(&tick);
     let analysis = step::analyse(ctx.as_ref(), &req).map_err(|e| Error::Usage(e.to_string()))?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    drop(task);
     let given_unreadable = !c.access_logs.is_empty()
         && analysis
             .access
@@ -131,9 +116,19 @@ pub fn scan(c: &ScanConfig) -> Result<Outcome> {
         Format::Json => Output::Json(render::to_json(&analysis, root.as_deref())),
         Format::Csv => Output::Text(render::to_csv(&analysis, c.table)),
         Format::Text => Output::Text(render::to_text(&analysis, c.top, &c.common.style)),
-        Format::Html | Format::Markdown | Format::Jsonl => {
+        Format::Html | Format::Markdown => Output::Text(crate::report::logs_doc::render(
+            if c.common.format == Format::Html {
+                Kind::Html
+            } else {
+                Kind::Markdown
+            },
+            render::to_json(&analysis, root.as_deref()),
+            &masker(ctx.as_ref(), &c.common),
+            c.top,
+        )),
+        Format::Jsonl => {
             return Err(Error::Usage(
-                "logs:scan writes text, json or csv (html and markdown: diagnose and audit)".into(),
+                "logs:scan writes text, json, csv, html or markdown".into(),
             ));
         }
     };

@@ -133,6 +133,9 @@ pub struct Common {
     pub allow_partial: bool,
     /// Which part of the logs the step 7 checks read (`diagnose --logs-since`).
     pub logs: crate::context::LogScope,
+    /// Told of long work (a big `--dump`, the logs, the file walk, live requests): the CLI's
+    /// progress bar on a terminal, else silent.
+    pub progress: crate::progress::Shared,
 }
 
 impl Default for Common {
@@ -149,6 +152,7 @@ impl Default for Common {
             warn: |_| {},
             allow_partial: false,
             logs: crate::context::LogScope::default(),
+            progress: crate::progress::Shared::default(),
         }
     }
 }
@@ -177,6 +181,7 @@ impl Common {
             request,
             env: &ProcessEnv,
             server: self.server.clone(),
+            progress: self.progress.get(),
         })?;
         for s in &self.secrets {
             ctx.masker.add(s);

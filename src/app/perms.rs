@@ -10,7 +10,7 @@ use crate::checks::file_perms::{self, PermsOptions};
 use crate::fix::journal::{EntryMeta, Journal};
 use crate::fix::perms::FixOptions;
 use crate::mask::Masker;
-use crate::report::perms::Progress;
+use crate::progress::{Task, Unit};
 use crate::store::Installation;
 use crate::store::envphp::ProcessEnv;
 
@@ -21,8 +21,6 @@ pub struct PermsConfig {
     pub options: PermsOptions,
     /// `perms:fix --apply`.
     pub apply: bool,
-    /// No progress bar.
-    pub quiet: bool,
 }
 
 struct Loaded {
@@ -55,19 +53,20 @@ fn load(c: &PermsConfig) -> Result<Loaded> {
 /// `perms:check`: exit 1 when anything is wrong.
 pub fn check(c: &PermsConfig) -> Result<Outcome> {
     let l = load(c)?;
-    let progress = Progress::start("checking", c.quiet);
+    let progress = c.common.progress.get();
+    let task = Task::start(progress, "checking the store's files", None, Unit::Items);
     let scan = file_perms::scan(
         &l.root,
         l.expect,
         &file_perms::full_walk(c.options.threads),
-        progress.as_ref().map(|p| &*p.counter),
+        progress,
         None,
     )
     .map_err(|e| Error::Io {
         what: e.path.display().to_string(),
         source: e.source,
     })?;
-    drop(progress);
+    drop(task);
     let findings = file_perms::findings(&scan);
     // The contract: exit 1 for a finding of severity error (warnings are reported, exit 0).
     let code = i32::from(
@@ -114,7 +113,6 @@ pub fn fix(c: &PermsConfig) -> Result<Outcome> {
         command: c.common.command.clone(),
         masker: l.masker.clone(),
     };
-    let progress = Progress::start(if c.apply { "fixing" } else { "checking" }, c.quiet);
     let result = crate::fix::perms::run(
         &l.root,
         l.expect,
@@ -123,10 +121,9 @@ pub fn fix(c: &PermsConfig) -> Result<Outcome> {
             threads: c.options.threads,
         },
         c.apply.then_some((&journal, &meta)),
-        progress.as_ref().map(|p| &*p.counter),
+        c.common.progress.get(),
     )
     .map_err(|e| Error::refused(&l.masker, &e.to_string()))?;
-    drop(progress);
     let findings = file_perms::findings(&result.scan);
     let code = match &result.applied {
         Some((_, a)) => i32::from(a.failed > 0 || a.skipped > 0),

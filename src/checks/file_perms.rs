@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
 
 use serde::Serialize;
 
@@ -210,7 +209,7 @@ pub fn scan(
     root: &Path,
     expect: Expectations,
     walk: &WalkOptions,
-    progress: Option<&AtomicU64>,
+    progress: &dyn crate::progress::Progress,
     on_wrong: Option<OnWrong<'_>>,
 ) -> Result<Scan, WalkError> {
     let r = expect.rules();
@@ -392,7 +391,13 @@ pub fn run(ctx: &Context, d: &mut Diagnosis) {
         only: Some(DIAGNOSE_FOLDERS.iter().map(|s| s.to_string()).collect()),
         limit: Some(DIAGNOSE_LIMIT),
     };
-    match scan(&ctx.install.root, expect, &walk, None, None) {
+    match scan(
+        &ctx.install.root,
+        expect,
+        &walk,
+        &crate::progress::Silent,
+        None,
+    ) {
         Ok(s) => {
             let mut found = findings(&s);
             for f in &mut found {

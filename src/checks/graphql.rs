@@ -465,8 +465,12 @@ fn judge(
                 Finding::new(Code::GraphqlCustomerRequired, Severity::Error)
                     .title(format!("{field} needs a customer token"))
                     .detail(format!(
-                        "The resolver lets only a customer through (the GraphQL context's is_customer); {} is not one: Magento answers errors[].message \"{message}\", extensions.category \"graphql-authorization\" ({status}).",
-                        who(other)
+                        "The resolver lets only a customer through (the GraphQL context's is_customer), and {}: Magento answers errors[].message \"{message}\", extensions.category \"graphql-authorization\" ({status}).{}",
+                        match other {
+                            Caller::Guest => "the request runs as a guest".to_string(),
+                            o => format!("the caller is {}, not a customer", o.describe()),
+                        },
+                        resolver_cache_note(ctx, other, name)
                     ))
                     .evidence(ev)
                     .fix(customer_token_fix()),
@@ -527,8 +531,11 @@ fn judge(
                 Finding::new(Code::RouteNeedsAdminOrIntegration, Severity::Error)
                     .title(format!("{field} needs an admin token"))
                     .detail(format!(
-                        "The resolver (Login as Customer) lets only an admin user through; {} is not one: Magento answers \"{message}\" (graphql-authorization, {status}).",
-                        who(other)
+                        "The resolver (Login as Customer) lets only an admin user through, and {}: Magento answers \"{message}\" (graphql-authorization, {status}).",
+                        match other {
+                            Caller::Guest => "the request runs as a guest".to_string(),
+                            o => format!("the caller is {}, not an admin", o.describe()),
+                        }
                     ))
                     .evidence(ev)
                     .fix(Fix {
@@ -541,11 +548,30 @@ fn judge(
     }
 }
 
-fn who(c: &Caller) -> String {
-    match c {
-        Caller::Guest => "the request runs as a guest".into(),
-        other => format!("the caller is {}", other.describe()),
+/// Observed on the real 2.4.7-p3: the GraphQL resolver cache (`graphql_query_resolver_result`,
+/// Magento_GraphQlResolverCache, 2.4.7+) keys `Query.customer` by the context's user id alone
+/// (`CurrentCustomerId::getFactorValue` returns `getUserId()` whatever the user type), and
+/// answers from the cache before the resolver's is_customer guard runs: once customer N's answer
+/// is cached, an admin or integration token of user id N gets customer N's data.
+fn resolver_cache_note(ctx: &Context, caller: &Caller, field: &str) -> String {
+    let id = match caller {
+        Caller::Admin { user_id, .. } => *user_id,
+        Caller::Integration { integration_id, .. } => *integration_id,
+        _ => return String::new(),
+    };
+    if field != "customer"
+        || ctx
+            .install
+            .modules
+            .is_enabled("Magento_GraphQlResolverCache")
+            != Some(true)
+        || !crate::store::cache::type_enabled(&ctx.install, "graphql_query_resolver_result")
+    {
+        return String::new();
     }
+    format!(
+        " But while the graphql_query_resolver_result cache holds customer {id}'s answer, Magento serves it to this token instead (its cache key is the user id, whatever the user type; seen on 2.4.7-p3): the same call can then \"work\" and return another account's data — clean that cache type (bin/magento cache:clean graphql_query_resolver_result) and use a customer token."
+    )
 }
 
 /// A customer passes the resolver's guard; `GetCustomer` then re-checks the account on every

@@ -15,6 +15,7 @@ pub mod module_xml;
 pub mod oauth;
 pub mod roles;
 pub mod server;
+pub mod session;
 pub mod soap;
 pub mod store_wide;
 pub mod tokens;
@@ -113,6 +114,7 @@ pub fn offline(ctx: &Context) -> Diagnosis {
     // GraphQL: the caller and the document's fields (issue 14).
     graphql::run(ctx, &mut d);
     cache::run(ctx, &mut d);
+    session::run(ctx, &mut d);
     role_permissions(ctx, &mut d);
     let before: Vec<Code> = d.findings.iter().map(|f| f.code).collect();
     store_wide::run(ctx, &mut d);

@@ -70,7 +70,12 @@ pub fn complete_headline(ctx: &Context, d: &mut Diagnosis, from_survey: &[Code])
         if f.step == 9 || f.severity == Severity::Info || from_survey.contains(&f.code) {
             continue;
         }
-        let line = format!("every caller: {}", f.title);
+        // Sessions and cookies break logins in the browser, not the API callers.
+        let who = match f.code {
+            Code::SessionStorageUnwritable | Code::CookieDomainMismatch => "browser logins",
+            _ => "every caller",
+        };
+        let line = format!("{who}: {}", f.title);
         if !extra.contains(&line) {
             extra.push(line);
         }

@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Common options")]
 pub struct Global {
-    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]; audit takes several (repeat it) for a fleet, best with --format jsonl
+    /// The Magento root (the folder holding app/etc/env.php) [default: the nearest one at or above the current folder]; diagnose and audit take several (repeat it) for a fleet: one section per store, or --format jsonl
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Vec<PathBuf>,
     /// Read the database from a mysqldump file (.sql or .sql.gz) instead of connecting
@@ -98,11 +98,11 @@ pub enum FormatArg {
     Json,
     /// For listings (acl:matrix, logs:scan)
     Csv,
-    /// One self-contained HTML report (diagnose, audit; with --output FILE)
+    /// One self-contained HTML report (diagnose, audit, acl:matrix, logs:scan; with --output FILE)
     Html,
-    /// Markdown for tickets (diagnose, audit)
+    /// Markdown for tickets (diagnose, audit, acl:matrix, logs:scan)
     Markdown,
-    /// One JSON object per store and line, with its root and host (audit, for many --root)
+    /// One JSON object per store and line, with its root and host (diagnose, audit; for many --root)
     Jsonl,
 }
 
@@ -131,7 +131,7 @@ pub enum Command {
     #[command(name = "token:inspect")]
     #[command(after_long_help = help::TOKEN_INSPECT)]
     TokenInspect(TokenArgs),
-    /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv); --live also asks the store
+    /// Every REST route of the enabled modules, allowed or not for a caller (--format text|json|csv|html|markdown); --live also asks the store
     #[command(name = "acl:matrix")]
     #[command(after_long_help = help::ACL_MATRIX)]
     AclMatrix(MatrixArgs),
@@ -175,16 +175,16 @@ pub enum Command {
     /// The plan to repair exactly what perms:check finds; --apply makes those changes (never through a link), journaled for undo
     #[command(name = "perms:fix")]
     PermsFix(PermsArgs),
-    /// 401/403s of the REST, GraphQL and SOAP APIs in the access logs (by route, client, user agent, auth scheme, store, over time) and authentication errors in Magento's logs (--format text|json|csv)
+    /// 401/403s of the REST, GraphQL and SOAP APIs in the access logs (by route, client, user agent, auth scheme, store, over time) and authentication errors in Magento's logs (--format text|json|csv|html|markdown)
     #[command(name = "logs:scan")]
     LogsScan(LogsScanArgs),
     /// Follow the access logs (safe across rotation) and serve Prometheus metrics of the 401/403s
     #[command(name = "logs:watch")]
     LogsWatch(LogsWatchArgs),
-    /// Clean cache types by their tags, as bin/magento cache:clean does (file and Redis backends, without PHP); all types when none is given
+    /// Clean cache types by their tags, as bin/magento cache:clean does (file and Redis backends, without PHP; Varnish purged for every type or full_page when it is the full-page cache); all types when none is given
     #[command(name = "cache:clean")]
     CacheClean(CacheArgs),
-    /// Flush the whole storage of the cache types' backends, as bin/magento cache:flush does (file: var/cache, var/page_cache; Redis: FLUSHDB)
+    /// Flush the whole storage of the cache types' backends, as bin/magento cache:flush does (file: var/cache, var/page_cache; Redis: FLUSHDB; Varnish: the purge of env.php http_cache_hosts)
     #[command(name = "cache:flush")]
     CacheFlush(CacheArgs),
     /// The cache types, enabled or not (env.php cache_types), the backends and how many entries each type holds
@@ -262,7 +262,7 @@ pub struct LogsScanArgs {
     /// Only requests at or before this instant (as --since)
     #[arg(long, value_name = "WHEN")]
     pub until: Option<String>,
-    /// Rows per table in the text report
+    /// Rows per table in the text, HTML and Markdown reports
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
     /// The table --format csv prints

@@ -122,36 +122,68 @@ fn common(g: &Global) -> anyhow::Result<Common> {
         warn: if g.quiet { |_| {} } else { warn },
         allow_partial: g.allow_partial,
         logs: m2auth::context::LogScope::default(),
+        progress: super::progress::for_run(g.quiet),
     })
 }
 
 /// What of the common options a command uses: the others are refused (exit 2) rather than
-/// silently ignored. Every command takes --root, --format, --color, --quiet, --offline, --now
-/// (context that cannot mislead: scripts may pass them to every command) and --dump/--db (every
-/// command may read the database; oauth:sign does for a path without its host).
+/// silently ignored. Every command takes --root, --format text|json, --color, --quiet,
+/// --offline, --now (context that cannot mislead: scripts may pass them to every command) and
+/// --dump/--db (every command may read the database; oauth:sign does for a path without its
+/// host).
 struct Takes {
     /// It changes something (`--apply`).
     apply: bool,
     /// It reads the web server's configuration (`--server-config`).
     server: bool,
+    /// A listing: `--format csv`.
+    csv: bool,
+    /// A report to hand over: `--format html|markdown` (with `--output FILE`).
+    documents: bool,
+    /// Fleets: several `--root`, `--format jsonl` (one object per store and line).
+    fleet: bool,
 }
 
 impl Takes {
     const fn new(apply: bool, server: bool) -> Takes {
-        Takes { apply, server }
+        Takes {
+            apply,
+            server,
+            csv: false,
+            documents: false,
+            fleet: false,
+        }
+    }
+
+    const fn csv(self) -> Takes {
+        Takes { csv: true, ..self }
+    }
+
+    const fn documents(self) -> Takes {
+        Takes {
+            documents: true,
+            ..self
+        }
+    }
+
+    const fn fleet(self) -> Takes {
+        Takes {
+            fleet: true,
+            ..self
+        }
     }
 }
 
 /// The command's name as typed, and the common options it takes.
 fn takes(command: &Command) -> (&'static str, Takes) {
     match command {
-        Command::Diagnose(_) => ("diagnose", Takes::new(false, true)),
+        Command::Diagnose(_) => ("diagnose", Takes::new(false, true).documents().fleet()),
         Command::Request(_) => ("request", Takes::new(false, true)),
         Command::Info => ("info", Takes::new(false, true)),
-        Command::Audit(_) => ("audit", Takes::new(false, true)),
+        Command::Audit(_) => ("audit", Takes::new(false, true).documents().fleet()),
         Command::AclCheck(_) => ("acl:check", Takes::new(false, true)),
         Command::TokenInspect(_) => ("token:inspect", Takes::new(false, false)),
-        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, false)),
+        Command::AclMatrix(_) => ("acl:matrix", Takes::new(false, false).csv().documents()),
         Command::AclGrant(_) => ("acl:grant", Takes::new(true, false)),
         Command::Fix(_) => ("fix", Takes::new(true, true)),
         Command::Undo(_) => ("undo", Takes::new(true, false)),
@@ -168,7 +200,7 @@ fn takes(command: &Command) -> (&'static str, Takes) {
         Command::PermsCheck(_) => ("perms:check", Takes::new(false, true)),
         Command::PermsFix(_) => ("perms:fix", Takes::new(true, true)),
         // The vhost's access_log / CustomLog come from the server configuration.
-        Command::LogsScan(_) => ("logs:scan", Takes::new(false, true)),
+        Command::LogsScan(_) => ("logs:scan", Takes::new(false, true).csv().documents()),
         Command::LogsWatch(_) => ("logs:watch", Takes::new(false, true)),
         // cache:clean/flush act at once, as bin/magento does (--apply accepted and meaningless);
         // cache:enable/disable print a plan unless --apply.
@@ -200,6 +232,21 @@ fn check_common_options(command: &Command, g: &Global) -> anyhow::Result<()> {
             "--server-config",
             "it does not read the web server's configuration",
         ))
+    } else if g.format == FormatArg::Csv && !t.csv {
+        Some((
+            "--format csv",
+            "csv is for listings (acl:matrix, logs:scan)",
+        ))
+    } else if matches!(g.format, FormatArg::Html | FormatArg::Markdown) && !t.documents {
+        Some((
+            "--format html or markdown",
+            "they are for reports (diagnose, audit, acl:matrix, logs:scan)",
+        ))
+    } else if (g.root.len() > 1 || g.format == FormatArg::Jsonl) && !t.fleet {
+        Some((
+            "several --root or --format jsonl",
+            "they are for fleets of stores (diagnose, audit)",
+        ))
     } else {
         None
     };
@@ -214,6 +261,12 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
     let g = &cli.global;
     check_common_options(&cli.command, g)?;
     let mut c = common(g)?;
+    // perms:* and logs:scan also take --quiet after the command (no progress bar).
+    if matches!(&cli.command, Command::PermsCheck(a) | Command::PermsFix(a) if a.quiet)
+        || matches!(&cli.command, Command::LogsScan(a) if a.quiet)
+    {
+        c.progress = m2auth::progress::Shared::default();
+    }
     let request = match &cli.command {
         Command::Diagnose(d) => RequestSpec::from_options(&d.req.options())?,
         Command::Request(r) => RequestSpec::from_options(&r.req.options())?,
@@ -229,27 +282,30 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
         (Command::Request(r), Some(spec)) => Some(with_password(spec, &r.req)?),
         (_, spec) => spec,
     };
-    if c.format == Format::Csv
-        && !matches!(cli.command, Command::AclMatrix(_) | Command::LogsScan(_))
-    {
-        anyhow::bail!("--format csv is for listings (acl:matrix, logs:scan)");
-    }
     if let Command::Diagnose(d) = &cli.command
         && let Some(w) = &d.logs_since
     {
         c.logs = m2auth::context::LogScope::Since(instant("--logs-since", w, c.now)?);
     }
-    if matches!(c.format, Format::Html | Format::Markdown)
-        && !matches!(cli.command, Command::Diagnose(_) | Command::Audit(_))
-    {
-        anyhow::bail!("--format html and markdown are for reports (diagnose, audit)");
-    }
-    if (g.root.len() > 1 || c.format == Format::Jsonl) && !matches!(cli.command, Command::Audit(_))
-    {
-        anyhow::bail!("several --root and --format jsonl are for audit");
-    }
     if g.root.len() > 1 && c.format == Format::Json {
         anyhow::bail!("several --root: use --format jsonl (one JSON object per store and line)");
+    }
+    if g.root.len() > 1 && matches!(c.format, Format::Html | Format::Markdown) {
+        anyhow::bail!(
+            "several --root: one document per store (run once per store with --output FILE), or --format jsonl"
+        );
+    }
+    if g.root.len() > 1
+        && !g.offline
+        && matches!(cli.command, Command::Diagnose(_))
+        && request
+            .as_ref()
+            .and_then(|r| r.target.as_ref())
+            .is_some_and(|t| t.host.is_some())
+    {
+        anyhow::bail!(
+            "several --root: the request would go to one host for every store; add --offline, or give the path without the host"
+        );
     }
     c.secrets = command_secrets(&cli.command);
     Ok(match cli.command {
@@ -260,6 +316,7 @@ pub fn build(cli: Cli) -> anyhow::Result<Job> {
             live: d.live.settings(),
             userinfo: url_userinfo(&d.req.options()),
             no_audit: d.no_audit,
+            roots: g.root.clone(),
         }),
         Command::Request(r) => Job::Request(RequestConfig {
             common: c,
@@ -383,7 +440,6 @@ fn perms(common: Common, a: &PermsArgs, apply: bool) -> PermsConfig {
             threads: a.threads,
         },
         apply,
-        quiet: a.quiet,
     }
 }
 
@@ -446,7 +502,6 @@ fn brute(a: &super::args::LogSourceArgs) -> BruteForce {
 
 /// `logs:scan`.
 fn logs_scan(c: Common, a: super::args::LogsScanArgs) -> anyhow::Result<Job> {
-    use std::io::IsTerminal;
     let since = a
         .since
         .as_deref()
@@ -469,7 +524,6 @@ fn logs_scan(c: Common, a: super::args::LogsScanArgs) -> anyhow::Result<Job> {
         until,
         top: a.top.max(1),
         table: Table::parse(&a.table).unwrap_or_default(),
-        progress: !a.quiet && std::io::stderr().is_terminal(),
         threads: a.threads.and_then(|t| usize::try_from(t).ok()),
         brute: brute(&a.source),
         common: c,

@@ -20,7 +20,8 @@ Examples:
   m2auth diagnose --request 'GET /V1/orders' --oauth KEY,SECRET,TOKEN,TOKEN_SECRET
   m2auth diagnose --admin-user jane --password-file pw.txt
   m2auth diagnose --curl 'curl -H \"Authorization: Bearer …\" https://shop.example.com/rest/V1/…'
-  m2auth diagnose --dump backup.sql.gz --offline --format json";
+  m2auth diagnose --dump backup.sql.gz --offline --format json
+  m2auth diagnose --offline --root /srv/shop1 --root /srv/shop2 --format jsonl";
 
 pub const REQUEST: &str = "\
 Examples:
@@ -56,6 +57,7 @@ pub const ACL_MATRIX: &str = "\
 Examples:
   m2auth acl:matrix --integration ERP
   m2auth acl:matrix --admin-user jane --format csv
+  m2auth acl:matrix --integration ERP --format html --output erp-matrix.html
   m2auth acl:matrix --token \"$TOKEN\" --live";
 
 pub const ACL_GRANT: &str = "\

@@ -6,6 +6,7 @@
 mod args;
 mod config;
 mod help;
+mod progress;
 
 use std::io::Write;
 

@@ -14,6 +14,7 @@ pub mod journal;
 pub mod own;
 pub mod perms;
 pub mod server;
+pub mod varnish;
 
 use serde::Serialize;
 

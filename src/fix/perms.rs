@@ -17,12 +17,12 @@
 //! inside the store (else its other name is outside, and changing it would change a file
 //! outside the store); it is recorded once.
 
+use crate::progress::{Task, Unit};
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
 
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid};
 use rustix::io::Errno;
@@ -298,7 +298,7 @@ pub fn run(
     expect: Expectations,
     opts: &FixOptions,
     apply: Option<(&Journal, &EntryMeta)>,
-    progress: Option<&AtomicU64>,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<PermsFix, FixError> {
     let walk: WalkOptions = file_perms::full_walk(opts.threads);
     let writer = match apply {
@@ -339,12 +339,14 @@ pub fn run(
             g.error = Some(e);
         }
     };
+    let task = Task::start(progress, "checking the store's files", None, Unit::Items);
     let scan = file_perms::scan(root, expect, &walk, progress, Some(&on_wrong)).map_err(|e| {
         FixError::Io {
             path: e.path,
             source: e.source,
         }
     });
+    drop(task);
     let mut collect = collect.into_inner().expect("collect");
     let discard = |w: Option<AttachmentWriter>| {
         if let Some(w) = w {
@@ -400,13 +402,13 @@ pub fn run(
     let mut dirs = DirCache::open(root)?;
     let mut applied = Applied::default();
     let mut reader = crate::fix::journal::AttachmentReader::open(&att)?;
+    let task = Task::start(progress, "changing modes", Some(count), Unit::Items);
     while let Some(c) = reader.next_change()? {
         let o = dirs.apply(&c, false);
         applied.count(&c, o);
-        if let Some(p) = progress {
-            p.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+        task.advance(1);
     }
+    drop(task);
     fix.applied = Some((listed, applied));
     Ok(fix)
 }

@@ -161,7 +161,19 @@ impl Auth {
 }
 
 /// Send every probe; results in the probes' order.
-pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Vec<Cell> {
+pub fn run(
+    client: &Client,
+    probes: &[Probe],
+    auth: &Auth,
+    limits: Limits,
+    progress: &dyn crate::progress::Progress,
+) -> Vec<Cell> {
+    let _task = crate::progress::Task::start(
+        progress,
+        "sending the routes",
+        Some(probes.len() as u64),
+        crate::progress::Unit::Items,
+    );
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Cell>>> = Mutex::new(vec![None; probes.len()]);
     let interval = interval(limits.rate);
@@ -230,6 +242,7 @@ pub fn run(client: &Client, probes: &[Probe], auth: &Auth, limits: Limits) -> Ve
                         },
                     };
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(cell);
+                    progress.advance(1);
                 }
             });
         }

@@ -37,6 +37,8 @@ const JWT: &str = "Magento_JwtUserToken etc/config.xml";
 const SECURITY: &str = "Magento_Security etc/config.xml";
 const USER: &str = "Magento_User etc/config.xml";
 const STORE: &str = "Magento_Store etc/config.xml";
+/// Magento_Backend's config.xml, merged after Magento_Store's, overrides two of its values.
+const BACKEND: &str = "Magento_Backend etc/config.xml (over Magento_Store's 0)";
 const COOKIE: &str = "Magento_Cookie etc/config.xml";
 const CUSTOMER: &str = "Magento_Customer etc/config.xml";
 const TFA: &str = "Magento_TwoFactorAuth etc/config.xml (magento/security-package)";
@@ -405,15 +407,15 @@ pub static DEFAULTS: &[ConfigDefault] = &[
     ),
     d(
         "web/secure/use_in_adminhtml",
-        Some("0"),
-        STORE,
+        Some("1"),
+        BACKEND,
         None,
         "1 serves the admin over the secure base URL; setup:install --use-secure-admin=1 writes 1.",
     ),
     d(
         "web/secure/use_in_frontend",
-        Some("0"),
-        STORE,
+        Some("1"),
+        BACKEND,
         None,
         "1 serves the storefront over the secure base URL; setup:install --use-secure=1 writes 1.",
     ),
@@ -589,7 +591,10 @@ mod tests {
         assert_eq!(v("twofactorauth/google/leeway"), Some("29"));
         assert_eq!(v("adobe_ims/integration/admin_enabled"), Some("0"));
         assert_eq!(v("web/secure/offloader_header"), Some("X-Forwarded-Proto"));
-        assert_eq!(v("web/secure/use_in_adminhtml"), Some("0"));
+        // Magento_Backend's config.xml wins over Magento_Store's (seen in the real 2.4.7-p3's
+        // cached configuration).
+        assert_eq!(v("web/secure/use_in_adminhtml"), Some("1"));
+        assert_eq!(v("web/secure/use_in_frontend"), Some("1"));
         assert_eq!(v("web/cookie/cookie_lifetime"), Some("3600"));
         assert_eq!(v("web/cookie/cookie_domain"), None);
         assert_eq!(v("customer/password/lockout_failures"), Some("10"));

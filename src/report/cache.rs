@@ -19,6 +19,9 @@ pub struct CacheResult {
     pub action: &'static str,
     pub types: Vec<TypeResult>,
     pub backends: Vec<BackendResult>,
+    /// The Varnish purges sent (only when the full-page cache is Varnish).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purges: Vec<crate::fix::varnish::PurgeResult>,
     pub notes: Vec<String>,
 }
 
@@ -70,6 +73,19 @@ pub fn to_text(r: &CacheResult, style: &Style) -> String {
                 ));
             }
         }
+    }
+    for p in &r.purges {
+        out.push_str(&format!(
+            "varnish {}:{} PURGE X-Magento-Tags-Pattern: {}: {}\n",
+            p.host,
+            p.port,
+            p.pattern,
+            match (&p.answer, &p.error) {
+                (Some(a), _) => a.clone(),
+                (None, Some(e)) => format!("not purged ({e})"),
+                (None, None) => "no answer".into(),
+            }
+        ));
     }
     for n in &r.notes {
         out.push_str(&format!("note: {n}\n"));

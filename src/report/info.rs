@@ -122,6 +122,8 @@ pub struct Backend {
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionInfo {
     pub save: String,
+    /// Where: the files folder or the Redis server (`None` for the database or another handler).
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -288,6 +290,19 @@ pub fn gather(ctx: &Context, choice: &DbChoice) -> Info {
                 .env_string("session/save")
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "files".into()),
+            location: match crate::store::session::storage(install) {
+                crate::store::session::SessionStorage::Files { dir, configured } => Some(format!(
+                    "{}{}",
+                    dir.display(),
+                    if configured {
+                        ""
+                    } else {
+                        " (when PHP sets no session.save_path)"
+                    }
+                )),
+                crate::store::session::SessionStorage::Redis(r) => Some(r.describe()),
+                _ => None,
+            },
         },
         admin: AdminInfo {
             front_name: install.admin_front_name(),
@@ -471,7 +486,17 @@ pub fn to_text(info: &Info, style: &Style) -> String {
     for p in &info.cache.problems {
         let _ = writeln!(o, "            not read: {p}");
     }
-    let _ = writeln!(o, "{}  {}", style.bold("session   "), info.session.save);
+    let _ = writeln!(
+        o,
+        "{}  {}{}",
+        style.bold("session   "),
+        info.session.save,
+        info.session
+            .location
+            .as_deref()
+            .map(|l| format!(" {l}"))
+            .unwrap_or_default()
+    );
     let _ = writeln!(
         o,
         "{}  /{}",

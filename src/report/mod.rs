@@ -17,6 +17,8 @@ pub mod journal;
 pub mod layout;
 pub mod live;
 pub mod logs;
+pub mod logs_doc;
+pub mod matrix_doc;
 pub mod oauth;
 pub mod perms;
 pub mod style;
@@ -30,11 +32,12 @@ pub enum Format {
     Json,
     /// For listings (`acl:matrix`).
     Csv,
-    /// One self-contained HTML document (`diagnose`, `audit`): [`document`].
+    /// One self-contained HTML document (`diagnose`, `audit`: [`document`]; `acl:matrix`:
+    /// [`matrix_doc`]; `logs:scan`: [`logs_doc`]).
     Html,
-    /// Markdown for tickets (`diagnose`, `audit`): [`document`].
+    /// Markdown for tickets (the same commands and modules as [`Format::Html`]).
     Markdown,
-    /// One JSON object per store and line (`audit` over many roots).
+    /// One JSON object per store and line (`diagnose`, `audit` over many roots).
     Jsonl,
 }
 

@@ -1,9 +1,6 @@
 //! `perms:check` and `perms:fix`: what was scanned, against which expectations, the findings
 //! with counts per folder and examples; for `perms:fix` the plan (counts per folder and change)
-//! and what `--apply` did. Also the progress bar (indicatif, on a terminal only).
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+//! and what `--apply` did.
 
 use serde_json::{Value, json};
 
@@ -278,53 +275,4 @@ pub fn fix(p: &PermsFix, findings: &[Finding], f: Format) -> Output {
             t
         },
     )
-}
-
-/// A progress bar on stderr while a walk runs: only when stderr is a terminal and not quiet.
-pub struct Progress {
-    pub counter: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Progress {
-    /// `None` when stderr is not a terminal or `quiet`.
-    pub fn start(what: &'static str, quiet: bool) -> Option<Progress> {
-        use std::io::IsTerminal;
-        if quiet || !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let counter = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, s) = (counter.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {msg} {pos} entries ({per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            bar.set_message(what);
-            while !s.load(Ordering::Relaxed) {
-                bar.set_position(c.load(Ordering::Relaxed));
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-            bar.finish_and_clear();
-        });
-        Some(Progress {
-            counter,
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }

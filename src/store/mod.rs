@@ -16,6 +16,7 @@ pub mod root;
 pub mod scopes;
 pub mod secrets;
 pub mod server;
+pub mod session;
 pub mod webapi;
 
 use std::path::{Path, PathBuf};

@@ -73,3 +73,83 @@ fn the_ansible_example_audits_every_store_of_localhost() {
     assert!(!has_bearer(&lines[0]) && has_bearer(&lines[1]), "{fleet}");
     assert!(log.contains("audit-bearer-enabled"), "{log}");
 }
+
+/// `diagnose --root A --root B`: text with one section per store, `--format jsonl` one object
+/// per store and line with its root and host; the exit is the worst store's (2 for a root
+/// that is no store); html/markdown and a request sent to one host are refused with several.
+#[test]
+fn diagnose_over_several_roots() {
+    let (Some(a), Some(b)) = (store(false), store(false)) else {
+        return;
+    };
+    // b has no crypt key: a root cause (exit 1); a is healthy apart from prevention advice.
+    b.env_remove("crypt")
+        .config("web/secure/base_url", "https://shop-b.example.test/");
+    b.run(&["diagnose", "--offline"])
+        .expect_root_cause("crypt-key-missing");
+    let b_root = b.root().to_str().unwrap().to_string();
+    // run_text adds a's --root last: the stores are b, then a.
+    let (code, text, err) = a.run_text(&[
+        "diagnose",
+        "--offline",
+        "--format",
+        "jsonl",
+        "--root",
+        &b_root,
+    ]);
+    assert_eq!(code, 1, "{text}{err}");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["root"], b_root.as_str());
+    assert_eq!(lines[0]["host"], "shop-b.example.test");
+    assert_eq!(lines[0]["exit"], 1);
+    assert_eq!(lines[0]["report"]["root_cause"], "crypt-key-missing");
+    assert_eq!(lines[1]["root"], a.root().to_str().unwrap());
+    assert_eq!(lines[1]["exit"], 0, "{}", lines[1]);
+    // Text: one section per store, in order.
+    let (code, text, _) = a.run_text(&["diagnose", "--offline", "--root", &b_root]);
+    assert_eq!(code, 1);
+    let sections: Vec<&str> = text.lines().filter(|l| l.starts_with("== ")).collect();
+    assert_eq!(
+        sections,
+        [format!("== {b_root}"), format!("== {}", a.root().display())],
+        "{text}"
+    );
+    // A root that is no store: its line says why, exit 2 (the worst).
+    let (code, text, _) = a.run_text(&[
+        "diagnose",
+        "--offline",
+        "--format",
+        "jsonl",
+        "--root",
+        "/nonexistent/shop",
+    ]);
+    assert_eq!(code, 2);
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(first["error"].as_str().is_some(), "{first}");
+    // Refused with several stores: one document, a request to one host.
+    for args in [
+        &[
+            "diagnose",
+            "--offline",
+            "--format",
+            "html",
+            "--root",
+            &b_root,
+        ][..],
+        &[
+            "diagnose",
+            "--request",
+            "GET https://shop.test/rest/V1/products",
+            "--root",
+            &b_root,
+        ],
+    ] {
+        let (code, _, err) = a.run_text(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("several --root"), "{err}");
+    }
+}

@@ -114,6 +114,12 @@ fn composer_store_live_and_dump_agree() {
         assert_eq!(doc["cache"]["default"]["backend"], "file");
         assert_eq!(doc["cache"]["page_cache"]["backend"], "file");
         assert_eq!(doc["session"]["save"], "files");
+        assert!(
+            doc["session"]["location"]
+                .as_str()
+                .is_some_and(|l| l.contains("var/session (when PHP sets no session.save_path)")),
+            "{doc}"
+        );
         assert_eq!(doc["admin"]["front_name"], "admin");
         assert_eq!(doc["stores"], serde_json::json!(["admin", "default"]));
     }
@@ -302,6 +308,8 @@ fn app_code_layout_and_base_package_version() {
     assert_eq!(doc["cache"]["default"]["backend"], "redis");
     assert_eq!(doc["cache"]["page_cache"]["backend"], "redis");
     assert_eq!(doc["session"]["save"], "redis");
+    // No session/redis options: Cm_RedisSession's defaults.
+    assert_eq!(doc["session"]["location"], "127.0.0.1:6379 db 0");
     assert_eq!(doc["admin"]["front_name"], "backoffice_x7");
 }
 

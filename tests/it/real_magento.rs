@@ -464,9 +464,20 @@ fn real_magento_answers_and_m2auth_names_the_cause() {
             .contains("Two candidates remain"),
         "{doc:#}"
     );
-    r.magento(&["cache:clean", "config"]);
+    // The stale entry with both values and the clean command (issue 17).
+    let f = finding(&doc, "config-cache-stale").to_string();
+    assert!(
+        f.contains("oauth/consumer/enable_integration_as_bearer")
+            && f.contains("SYSTEM_DEFAULT")
+            && f.contains("cache:clean config"),
+        "{f}"
+    );
+    // m2auth's own cache:clean config (no PHP) leaves what bin/magento's would: Magento reads
+    // the table again.
+    let (code, doc) = r.m2auth_json(&["cache:clean", "config"]);
+    assert_eq!(code, 0, "{doc:#}");
     let (status, body) = r.call("GET", &url, std::slice::from_ref(&bearer), None);
-    assert_eq!(status, 200, "after cache:clean: {body}");
+    assert_eq!(status, 200, "after m2auth cache:clean config: {body}");
     r.sql(
         "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
     );
@@ -798,8 +809,33 @@ fn real_magento_tokens_routes_and_logins() {
         message: consumer,
         code: "jwt-revoked",
     });
+    // The row deleted: Magento still refuses from its cache; m2auth says the cached revocation
+    // decides, with the cache entry as evidence and cache:flush as the fix (issue 17).
     r.sql("DELETE FROM jwt_auth_revoked WHERE user_type_id = 2 AND user_id = 1");
-    r.magento(&["cache:flush"]);
+    let (status, body) = r.call(
+        "GET",
+        &r.url(&products),
+        &[format!("Authorization: Bearer {old}")],
+        None,
+    );
+    assert_eq!(status, 401, "cached revocation: {body}");
+    let doc = r.offline_with(&r.url(&products), &format!("Authorization: Bearer {old}"));
+    assert_eq!(doc["root_cause"], "jwt-revoked", "{doc:#}");
+    let f = finding(&doc, "jwt-revoked").to_string();
+    assert!(
+        f.contains("cache:") && f.contains("jwt-user-token") && f.contains("cache:flush"),
+        "{f}"
+    );
+    // m2auth's own flush (no PHP) lets the token through, as bin/magento's would.
+    let (code, doc) = r.m2auth_json(&["cache:flush", "--force"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (status, body) = r.call(
+        "GET",
+        &r.url(&products),
+        &[format!("Authorization: Bearer {old}")],
+        None,
+    );
+    assert_eq!(status, 200, "after m2auth cache:flush: {body}");
 
     // OAuth states, signed by oauthlib for the URL Magento sees.
     let url = r.url(PRODUCTS);
@@ -914,14 +950,37 @@ fn real_magento_tokens_routes_and_logins() {
         "--apply",
     ]);
     assert_eq!(code, 0, "{doc:#}");
-    r.magento(&["cache:clean", "config"]);
+    // Before cleaning, Magento still decides with the cached ACL: refused, and m2auth says so
+    // (acl-cache-stale in acl:check and diagnose, issue 17).
     let search = r.url("/rest/V1/customers/search?searchCriteria%5BpageSize%5D=1");
-    let h = format!(
-        "Authorization: {}",
-        r.sign(&limited, "GET", &search, "HMAC-SHA256")
+    let sign = || {
+        format!(
+            "Authorization: {}",
+            r.sign(&limited, "GET", &search, "HMAC-SHA256")
+        )
+    };
+    let (status, body) = r.call("GET", &search, &[sign()], None);
+    assert_eq!(status, 401, "cached ACL: {body}");
+    let (_, doc) = r.m2auth_json(&[
+        "acl:check",
+        "--integration",
+        "m2auth-real-limited",
+        "--request",
+        "GET /V1/customers/search",
+    ]);
+    let f = finding(&doc, "acl-cache-stale").to_string();
+    assert!(
+        f.contains("Magento_Customer::customer") && f.contains("cache:clean config"),
+        "{f}"
     );
-    let (status, body) = r.call("GET", &search, &[h], None);
-    assert_eq!(status, 200, "after acl:grant: {body}");
+    // m2auth's own cache:clean config (no PHP), then Magento lets it through.
+    let (code, doc) = r.m2auth_json(&["cache:clean", "config"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let (status, body) = r.call("GET", &search, &[sign()], None);
+    assert_eq!(
+        status, 200,
+        "after acl:grant and m2auth cache:clean config: {body}"
+    );
     let out = lab::m2auth(
         &["undo", "--apply", "--root", r.root()],
         Path::new(r.root()),
@@ -2025,4 +2084,194 @@ fn real_magento_behind_tls() {
         "{doc:#}"
     );
     assert_eq!(doc["response"]["tls_verified"], true, "{doc:#}");
+}
+
+/// GraphQL and SOAP on the real 2.4.7-p3 (issue 14): Magento's own answers for a customer query
+/// with a valid, an expired and an admin token, as a guest, for a locked customer and with an
+/// unknown Store header; a SOAP operation the integration's role lacks. m2auth names the cause.
+#[test]
+fn real_magento_graphql_and_soap() {
+    let Some(r) = Real::from_env() else { return };
+    r.reset();
+    let key = r.crypt_key();
+    let now = r.now();
+    let email = "m2auth-real-graphql@example.test";
+    let cpw = "M2auth-Gql-Pass-1";
+    r.sql(&format!(
+        "DELETE FROM customer_entity WHERE email = '{email}' OR entity_id = 1"
+    ));
+    // Customer id 1 (the admin's user id too), for the resolver-cache case below.
+    r.sql("ALTER TABLE customer_entity AUTO_INCREMENT = 1");
+    let body = serde_json::json!({"customer": {"email": email, "firstname": "G", "lastname": "Q"}, "password": cpw}).to_string();
+    let (status, answer) = r.call("POST", &r.url("/rest/V1/customers"), &[], Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    let id: i64 = r
+        .sql(&format!(
+            "SELECT entity_id FROM customer_entity WHERE email = '{email}'"
+        ))
+        .parse()
+        .unwrap();
+    let document = r#"{"query":"{ customer { email } }"}"#;
+    let graphql = r.url("/graphql");
+    let ask = |headers: &[String]| r.call("POST", &graphql, headers, Some(document));
+    let diagnose = |headers: &[String]| {
+        let req = format!("POST {graphql}");
+        let mut args = vec![
+            "diagnose",
+            "--offline",
+            "--request",
+            req.as_str(),
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            document,
+        ];
+        for h in headers {
+            args.extend_from_slice(&["-H", h.as_str()]);
+        }
+        r.m2auth_json(&args).1
+    };
+    let bearer = |t: &str| vec![format!("Authorization: Bearer {t}")];
+
+    // A valid customer token: the data.
+    let valid = jwt(&key, id, 3, now - 60, now + 3600);
+    let (status, answer) = ask(&bearer(&valid));
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(email), "{answer}");
+    let doc = diagnose(&bearer(&valid));
+    assert!(doc["root_cause"].is_null(), "valid: {doc:#}");
+
+    // Guest, admin token, expired token: Magento's resolver error inside a 200 — once the
+    // resolver cache no longer holds the valid call's answer (see below).
+    r.magento(&["cache:clean", "graphql_query_resolver_result"]);
+    let refused = "The current customer isn't authorized.";
+    let admin = jwt(&key, 1, 2, now - 60, now + 3600);
+    let expired = jwt(&key, id, 3, now - 7200, now - 3600);
+    for (name, headers, root, also) in [
+        ("guest", vec![], "graphql-customer-required", None),
+        (
+            "admin token",
+            bearer(&admin),
+            "graphql-customer-required",
+            None,
+        ),
+        (
+            "expired customer token",
+            bearer(&expired),
+            "jwt-expired",
+            Some("graphql-token-ignored-as-guest"),
+        ),
+    ] {
+        let (status, answer) = ask(&headers);
+        eprintln!("real: graphql {name} → {status} {answer}");
+        assert_eq!(status, 200, "{name}: {answer}");
+        assert!(
+            answer.contains(refused) && answer.contains("graphql-authorization"),
+            "{name}: {answer}"
+        );
+        let doc = diagnose(&headers);
+        assert_eq!(doc["root_cause"], root, "{name}: {doc:#}");
+        if let Some(code) = also {
+            assert!(codes(&doc).contains(&code.to_string()), "{name}: {doc:#}");
+        }
+        assert!(
+            !codes(&doc).contains(&"route-not-found".to_string()),
+            "{doc:#}"
+        );
+    }
+
+    // 2.4.7's resolver cache keys Query.customer by the user id alone: once customer `id`'s
+    // answer is cached, an admin token of the same user id receives it (Magento's answer, not
+    // the resolver's guard). The lab's first customer and its admin are both id 1.
+    if id == 1 {
+        let (_, answer) = ask(&bearer(&valid));
+        assert!(answer.contains(email), "{answer}");
+        let (_, answer) = ask(&bearer(&admin));
+        eprintln!("real: graphql admin token after customer 1's cached answer → {answer}");
+        assert!(answer.contains(email), "{answer}");
+        let doc = diagnose(&bearer(&admin));
+        let f = finding(&doc, "graphql-customer-required").to_string();
+        assert!(f.contains("graphql_query_resolver_result"), "{f}");
+        r.magento(&["cache:clean", "graphql_query_resolver_result"]);
+    }
+
+    // A locked customer with a valid token.
+    r.sql(&format!("UPDATE customer_entity SET lock_expires = DATE_ADD(NOW(), INTERVAL 1 HOUR), failures_num = 10 WHERE entity_id = {id}"));
+    let (status, answer) = ask(&bearer(&valid));
+    eprintln!("real: graphql locked customer → {status} {answer}");
+    let doc = diagnose(&bearer(&valid));
+    r.sql(&format!(
+        "UPDATE customer_entity SET lock_expires = NULL, failures_num = 0 WHERE entity_id = {id}"
+    ));
+    assert!(answer.contains("The account is locked."), "{answer}");
+    assert_eq!(doc["root_cause"], "customer-locked", "{doc:#}");
+
+    // An unknown Store header.
+    let mut headers = bearer(&valid);
+    headers.push("Store: nosuchstore".into());
+    let (status, answer) = ask(&headers);
+    eprintln!("real: graphql unknown Store header → {status} {answer}");
+    assert!(answer.contains("nosuchstore"), "{answer}");
+    let doc = diagnose(&headers);
+    assert_eq!(doc["root_cause"], "store-code-unknown", "{doc:#}");
+
+    // SOAP: an integration whose role lacks Magento_Catalog::products. First with integration
+    // tokens refused as Bearer (the default): SOAP obeys enable_integration_as_bearer too.
+    let creds = r.integration("m2auth-real-soap", &["Magento_Customer::customer"]);
+    let soap = r.url("/soap/default?services=catalogProductRepositoryV1");
+    let req = format!("POST {soap}");
+    let envelope = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:ns1=\"urn:x\"><env:Body><ns1:catalogProductRepositoryV1GetRequest><sku>m2auth-none</sku></ns1:catalogProductRepositoryV1GetRequest></env:Body></env:Envelope>";
+    let soap_call = || {
+        let out = Command::new("curl")
+            .args(["-s", "-X", "POST", "-w", "\n%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {}", creds.token))
+            .args([
+                "-H",
+                "Content-Type: application/soap+xml",
+                "--data",
+                envelope,
+            ])
+            .arg(&soap)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let answer = soap_call();
+    eprintln!("real: soap with an integration token, bearer off → {answer}");
+    // The fault's text is XML-escaped (`isn&#039;t`).
+    assert!(answer.contains("authorized to access"), "{answer}");
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &req,
+        "--soap-operation",
+        "catalogProductRepositoryV1Get",
+        "--token",
+        &creds.token,
+    ]);
+    assert_eq!(doc["root_cause"], "integration-bearer-disabled", "{doc:#}");
+    r.sql("INSERT INTO core_config_data (scope, scope_id, path, value) VALUES ('default', 0, 'oauth/consumer/enable_integration_as_bearer', '1') ON DUPLICATE KEY UPDATE value = '1'");
+    r.magento(&["cache:clean", "config"]);
+    let answer = soap_call();
+    eprintln!("real: soap without the resource → {answer}");
+    assert!(
+        answer.contains("catalogProductRepositoryV1") && answer.contains("authorized to access"),
+        "{answer}"
+    );
+    let (_, doc) = r.m2auth_json(&[
+        "diagnose",
+        "--offline",
+        "--request",
+        &req,
+        "--soap-operation",
+        "catalogProductRepositoryV1Get",
+        "--token",
+        &creds.token,
+    ]);
+    assert_eq!(doc["root_cause"], "acl-resource-missing", "{doc:#}");
+    r.sql(
+        "DELETE FROM core_config_data WHERE path = 'oauth/consumer/enable_integration_as_bearer'",
+    );
+    r.magento(&["cache:clean", "config"]);
 }

@@ -317,6 +317,36 @@ pub fn type_frontend(install: &Installation, id: &str) -> String {
         })
 }
 
+/// env.php `http_cache_hosts` as `PageCache\Model\Cache\Server::getUris()` reads them: each
+/// `host` with its `port` (80 when not set). Empty when env.php lists none (Magento then purges
+/// the store's own base URL host).
+pub fn http_cache_hosts(install: &Installation) -> Vec<(String, u16)> {
+    let Some(list) = install
+        .env
+        .as_ref()
+        .and_then(|e| e.get("http_cache_hosts"))
+        .and_then(|v| v.as_array())
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            let a = e.value.as_array()?;
+            let host = a
+                .get("host")?
+                .as_string()
+                .filter(|h| !h.trim().is_empty())?;
+            let port = a
+                .get("port")
+                .and_then(|p| p.as_string())
+                .map(|p| crate::magento::php::intval(&p))
+                .filter(|p| (1..=65535).contains(p))
+                .unwrap_or(80) as u16;
+            Some((host.trim().to_string(), port))
+        })
+        .collect()
+}
+
 /// One stored entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {

@@ -321,17 +321,19 @@ pub fn params_for(
     }
 }
 
-/// Open the chosen database read-only. For a dump, `table_prefix` comes from env.php when known.
+/// Open the chosen database read-only. For a dump, `table_prefix` comes from env.php when known,
+/// and `progress` is told of the bytes read.
 pub fn open(
     choice: &DbChoice,
     env: Option<&crate::store::envphp::Document>,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Box<dyn Database>, DbError> {
     match choice {
         DbChoice::Dump(path) => {
             let prefix = env
                 .and_then(|d| d.string("db/table_prefix"))
                 .unwrap_or_default();
-            Ok(Box::new(dump::DumpDb::open(path, &prefix)?))
+            Ok(Box::new(dump::DumpDb::open_with(path, &prefix, progress)?))
         }
         live_choice => Ok(Box::new(live::LiveDb::connect(&params_for(
             live_choice,

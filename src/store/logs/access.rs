@@ -153,8 +153,8 @@ pub fn split_request(r: &[u8]) -> (&[u8], &[u8]) {
     };
     let method = &r[..sp];
     let mut rest = &r[sp + 1..];
-    if let Some(last) = rest.iter().rposition(|c| *c == b' ')
-        && rest[last + 1..].starts_with(b"HTTP/")
+    if let Some(last) = memchr::memrchr(b' ', rest)
+        && rest[last + 1..].first_chunk::<5>() == Some(b"HTTP/")
     {
         rest = &rest[..last];
     }

@@ -127,3 +127,31 @@ pub fn group_id(gid: u32) -> Named {
 pub fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
+
+/// Every group a user is in: its primary group and the supplementary ones (`getgrouplist`).
+pub fn groups_of(user: &Named) -> Vec<u32> {
+    let Some(primary) = primary_group(user.id) else {
+        return Vec::new();
+    };
+    let Some(name) = user.name.clone().or_else(|| user_name(user.id)) else {
+        return vec![primary];
+    };
+    let Ok(c) = CString::new(name) else {
+        return vec![primary];
+    };
+    let mut n: libc::c_int = 64;
+    loop {
+        let mut groups = vec![0 as libc::gid_t; n as usize];
+        let want = n;
+        // SAFETY: `groups` holds `n` entries; getgrouplist writes at most that many and sets `n`.
+        let rc = unsafe { libc::getgrouplist(c.as_ptr(), primary, groups.as_mut_ptr(), &mut n) };
+        if rc >= 0 {
+            groups.truncate(n.max(0) as usize);
+            return groups;
+        }
+        if n <= want {
+            // Nothing to grow to: give up with the primary group.
+            return vec![primary];
+        }
+    }
+}

@@ -176,7 +176,7 @@ pub fn default_threads() -> usize {
 pub fn walk<A, F>(
     root: &Path,
     opts: &WalkOptions,
-    progress: Option<&AtomicU64>,
+    progress: &dyn crate::progress::Progress,
     visit: F,
 ) -> Result<(Vec<A>, WalkReport), WalkError>
 where
@@ -316,7 +316,7 @@ fn worker<A, F>(
     shared: &Shared,
     filter: &Filter,
     opts: &WalkOptions,
-    progress: Option<&AtomicU64>,
+    progress: &dyn crate::progress::Progress,
     visit: &F,
     acc: &mut A,
     rep: &mut WalkReport,
@@ -361,7 +361,7 @@ fn enter<A, F>(
     shared: &Shared,
     filter: &Filter,
     opts: &WalkOptions,
-    progress: Option<&AtomicU64>,
+    progress: &dyn crate::progress::Progress,
     visit: &F,
     acc: &mut A,
     rep: &mut WalkReport,
@@ -420,7 +420,7 @@ fn list<A, F>(
     shared: &Shared,
     filter: &Filter,
     opts: &WalkOptions,
-    progress: Option<&AtomicU64>,
+    progress: &dyn crate::progress::Progress,
     visit: &F,
     acc: &mut A,
     rep: &mut WalkReport,
@@ -509,9 +509,7 @@ fn list<A, F>(
             });
         }
     }
-    if let Some(p) = progress {
-        p.fetch_add(count, Ordering::Relaxed);
-    }
+    progress.advance(count);
     let total = shared.seen.fetch_add(count, Ordering::Relaxed) + count;
     if opts.limit.is_some_and(|l| total >= l) {
         shared.stop.store(true, Ordering::Relaxed);
@@ -549,7 +547,7 @@ mod tests {
             skip: vec!["var/m2auth".into()],
             ..Default::default()
         };
-        let (accs, rep) = walk(r, &opts, None, |a: &mut Acc, s| {
+        let (accs, rep) = walk(r, &opts, &crate::progress::Silent, |a: &mut Acc, s| {
             a.0.push((String::from_utf8_lossy(s.rel).into_owned(), s.meta.kind))
         })
         .unwrap();
@@ -567,7 +565,7 @@ mod tests {
             only: Some(vec!["a/b".into()]),
             ..Default::default()
         };
-        let (accs, _) = walk(r, &opts, None, |a: &mut Acc, s| {
+        let (accs, _) = walk(r, &opts, &crate::progress::Silent, |a: &mut Acc, s| {
             a.0.push((String::from_utf8_lossy(s.rel).into_owned(), s.meta.kind))
         })
         .unwrap();

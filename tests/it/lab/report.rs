@@ -163,6 +163,7 @@ pub fn context(s: &FixtureStore, server: Sources) -> Context {
         request: None,
         env: &m2auth::store::envphp::ProcessEnv,
         server,
+        progress: &m2auth::progress::Silent,
     })
     .unwrap()
 }

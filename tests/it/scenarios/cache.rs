@@ -10,7 +10,7 @@ use crate::lab::cache::{
     Redis, acl_rules_json, file_entry, php_config_payload, php_gz, redis, redis_tls,
 };
 use crate::lab::fixture::Php;
-use crate::lab::scenario::{Scenario, jwt};
+use crate::lab::scenario::{Outcome, Scenario, jwt};
 
 /// The id prefix the scenario stores' env.php sets (as `setup:install` writes one).
 const P: &str = "a6b_";
@@ -769,4 +769,349 @@ fn cache_enable_and_disable_write_env_php_journaled() {
     let root = s.root().to_str().unwrap().to_string();
     let out = crate::lab::m2auth(&["cache:enable", "nope", "--root", &root], s.root());
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+// --- sessions and cookies -----------------------------------------------------------------
+
+fn chmod(p: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn admin_request(s: &Scenario) -> Outcome {
+    s.diagnose(&["--request", "GET /V1/products/abc", "--token", &admin_jwt()])
+}
+
+#[test]
+fn session_storage_unwritable_files() {
+    let Some(s) = store() else { return };
+    // env.php's save_path: a folder nobody but root may write (mode bits alone decide).
+    let dir = s.root().join("sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    chmod(&dir, 0o555);
+    s.env("session/save_path", dir.to_str().unwrap());
+    let out = admin_request(&s)
+        .expect_code("session-storage-unwritable")
+        .expect_severity("session-storage-unwritable", "warning");
+    let f = out.finding("session-storage-unwritable").to_string();
+    assert!(
+        f.contains("file:app/etc/env.php:")
+            && f.contains(dir.to_str().unwrap())
+            && f.contains("mode 555")
+            && f.contains("chown -R"),
+        "{f}"
+    );
+    // A save_path that does not exist: PHP's files handler does not create it.
+    std::fs::remove_dir(&dir).unwrap();
+    let out = admin_request(&s).expect_code("session-storage-unwritable");
+    let f = out.finding("session-storage-unwritable").to_string();
+    assert!(
+        f.contains("does not exist") && f.contains("mkdir -p"),
+        "{f}"
+    );
+    // Magento's own var/session when env.php sets no save_path.
+    s.env_remove("session/save_path");
+    let var_session = s.root().join("var/session");
+    std::fs::create_dir_all(&var_session).unwrap();
+    chmod(&var_session, 0o500);
+    let out = admin_request(&s).expect_code("session-storage-unwritable");
+    assert!(
+        out.finding("session-storage-unwritable")
+            .to_string()
+            .contains("var/session"),
+    );
+    chmod(&var_session, 0o2770);
+}
+
+#[test]
+fn session_storage_unwritable_redis() {
+    let Some(r) = redis() else { return };
+    let Some(s) = store() else { return };
+    let mut session = serde_json::json!({
+        "save": "redis",
+        "redis": {
+            "host": "127.0.0.1",
+            "port": r.port.to_string(),
+            "password": "wrong-password",
+            "timeout": "2.5",
+            "database": "2",
+        }
+    });
+    s.env("session", Php::from_json(&session));
+    let out = admin_request(&s).expect_code("session-storage-unwritable");
+    let f = out.finding("session-storage-unwritable").to_string();
+    assert!(
+        f.contains(&format!("127.0.0.1:{} db 2", r.port)) && f.contains("file:app/etc/env.php:"),
+        "{f}"
+    );
+    assert!(!f.contains("wrong-password"), "the password is masked: {f}");
+    // Nothing listening on the port.
+    let closed = crate::lab::web::free_port();
+    session["redis"]["port"] = closed.to_string().into();
+    session["redis"]["password"] = crate::lab::cache::REDIS_PASSWORD.into();
+    s.env("session", Php::from_json(&session));
+    admin_request(&s).expect_code("session-storage-unwritable");
+    // A read-only replica refuses the session writes.
+    session["redis"]["port"] = r.port.to_string().into();
+    s.env("session", Php::from_json(&session));
+    admin_request(&s).expect_no_code("session-storage-unwritable");
+    let mut c = r.conn(0);
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(closed)
+        .query(&mut c)
+        .unwrap();
+    let out = admin_request(&s).expect_code("session-storage-unwritable");
+    assert!(
+        out.finding("session-storage-unwritable")
+            .to_string()
+            .contains("read-only replica")
+    );
+}
+
+#[test]
+fn healthy_sessions_and_cookies() {
+    let Some(r) = redis() else { return };
+    let Some(s) = store() else { return };
+    // Debian's PHP session folder: root-owned, 1733 (anyone may create files, not list them).
+    let dir = s.root().join("php-sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    chmod(&dir, 0o1733);
+    s.env("session/save_path", dir.to_str().unwrap());
+    s.config("web/unsecure/base_url", "http://shop.example.test/")
+        .config("web/secure/base_url", "https://shop.example.test/")
+        .config("web/secure/use_in_adminhtml", "1")
+        .config("web/cookie/cookie_domain", ".example.test")
+        .config("web/cookie/cookie_path", "/");
+    admin_request(&s)
+        .expect_no_code("session-storage-unwritable")
+        .expect_no_code("cookie-domain-mismatch")
+        .expect_no_error();
+    // Redis sessions on a server that answers.
+    s.env(
+        "session",
+        Php::from_json(&serde_json::json!({
+            "save": "redis",
+            "redis": {
+                "host": "127.0.0.1",
+                "port": r.port.to_string(),
+                "password": crate::lab::cache::REDIS_PASSWORD,
+                "database": "2",
+            }
+        })),
+    );
+    admin_request(&s)
+        .expect_no_code("session-storage-unwritable")
+        .expect_no_code("cookie-domain-mismatch");
+    // Over the unix socket (Cm_RedisSession: host = the socket path, port 0).
+    s.env(
+        "session",
+        Php::from_json(&serde_json::json!({
+            "save": "redis",
+            "redis": {
+                "host": r.socket.to_str().unwrap(),
+                "port": "0",
+                "password": crate::lab::cache::REDIS_PASSWORD,
+                "database": "3",
+            }
+        })),
+    );
+    admin_request(&s).expect_no_code("session-storage-unwritable");
+    let info = s.run(&["info"]).expect_exit(0);
+    assert_eq!(
+        info.doc()["session"]["location"],
+        format!("{} db 3", r.socket.display()),
+        "{}",
+        info.doc()
+    );
+}
+
+#[test]
+fn cookie_domain_mismatch_for_the_admin_and_the_storefront() {
+    let Some(s) = store() else { return };
+    s.config("web/unsecure/base_url", "http://shop.example.test/")
+        .config("web/secure/base_url", "{{unsecure_base_url}}")
+        .config("web/cookie/cookie_domain", ".old-shop.test");
+    let out = admin_request(&s)
+        .expect_code("cookie-domain-mismatch")
+        .expect_severity("cookie-domain-mismatch", "warning");
+    let f = out.finding("cookie-domain-mismatch").to_string();
+    assert!(
+        f.contains(".old-shop.test")
+            && f.contains("shop.example.test")
+            && f.contains("db:core_config_data")
+            && f.contains("http://shop.example.test/admin"),
+        "{f}"
+    );
+    // A custom admin URL on its own host: the default scope's domain must cover it.
+    s.sql("DELETE FROM core_config_data WHERE path = 'web/cookie/cookie_domain'");
+    s.config("web/cookie/cookie_domain", "www.example.test")
+        .config("admin/url/use_custom", "1")
+        .config("admin/url/custom", "https://admin.example.test/");
+    let out = admin_request(&s).expect_code("cookie-domain-mismatch");
+    assert!(
+        out.finding("cookie-domain-mismatch")
+            .to_string()
+            .contains("admin.example.test")
+    );
+    // The storefront's path: the session cookie never reaches / nor /rest/.
+    s.sql("DELETE FROM core_config_data WHERE path LIKE 'web/cookie/%' OR path LIKE 'admin/url/%'");
+    s.config_scoped("web/cookie/cookie_path", "stores", 1, "/shop");
+    let out = admin_request(&s).expect_code("cookie-domain-mismatch");
+    let f = out.finding("cookie-domain-mismatch").to_string();
+    assert!(f.contains("/shop") && f.contains("/rest/"), "{f}");
+    s.sql("DELETE FROM core_config_data WHERE path = 'web/cookie/cookie_path'");
+    admin_request(&s).expect_no_code("cookie-domain-mismatch");
+}
+
+// --- Varnish --------------------------------------------------------------------------------
+
+/// A private `varnishd` on a loopback port whose VCL answers a PURGE with a synthetic 200 whose
+/// reason names what it received (the tags pattern, the Host header and the URL); stopped on
+/// Drop. `None` (a skip message) when varnish is not installed.
+struct Varnish {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+const PURGE_VCL: &str = r#"vcl 4.1;
+backend default none;
+sub vcl_recv {
+    if (req.method == "PURGE") {
+        return (synth(200, "Purged " + req.http.X-Magento-Tags-Pattern + " host " + req.http.Host + " url " + req.url));
+    }
+    return (synth(405, "Not allowed"));
+}
+"#;
+
+fn varnish() -> Option<Varnish> {
+    let Some(bin) = ["/usr/sbin/varnishd", "/usr/local/sbin/varnishd"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        eprintln!(
+            "skipped: varnishd is not installed (scripts/test installs the varnish package when apt has it)"
+        );
+        return None;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("m2v")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let vcl = dir.path().join("purge.vcl");
+    std::fs::write(&vcl, PURGE_VCL).unwrap();
+    let port = crate::lab::web::free_port();
+    let child = std::process::Command::new(bin)
+        .args(["-F", "-j", "none", "-T", "none", "-s", "malloc,16m"])
+        .arg("-n")
+        .arg(dir.path().join("work"))
+        .arg("-a")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-f")
+        .arg(&vcl)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start varnishd");
+    let mut v = Varnish {
+        child,
+        port,
+        _dir: dir,
+    };
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(st)) = v.child.try_wait() {
+            panic!("varnishd exited: {st}");
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(60),
+            "varnishd did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(v)
+}
+
+impl Drop for Varnish {
+    fn drop(&mut self) {
+        // SIGTERM: the manager stops its worker process before it exits.
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn cache_clean_and_flush_purge_varnish_hosts() {
+    let Some(v) = varnish() else { return };
+    let Some(s) = file_store() else { return };
+    let closed = crate::lab::web::free_port();
+    s.env(
+        "http_cache_hosts",
+        Php::from_json(&serde_json::json!([
+            { "host": "127.0.0.1", "port": v.port.to_string() },
+            { "host": "127.0.0.1", "port": closed.to_string() },
+        ])),
+    );
+    // Not Varnish (built-in full-page cache): nothing about Varnish.
+    s.config("system/full_page_cache/caching_application", "1");
+    let out = s.run(&["cache:clean", "full_page"]).expect_exit(0);
+    assert!(out.doc().get("purges").is_none(), "{}", out.doc());
+    assert!(!out.doc().to_string().contains("Varnish"), "{}", out.doc());
+    s.sql("UPDATE core_config_data SET value = '2' WHERE path = 'system/full_page_cache/caching_application'");
+    // A type other than full_page: bin/magento sends no purge either.
+    let out = s.run(&["cache:clean", "config"]).expect_exit(0);
+    assert!(out.doc().get("purges").is_none(), "{}", out.doc());
+    for args in [
+        vec!["cache:clean", "full_page"],
+        vec!["cache:clean"],
+        vec!["cache:flush"],
+    ] {
+        let out = s.run(&args).expect_exit(0);
+        let purges = out.doc()["purges"].as_array().cloned().unwrap_or_default();
+        assert_eq!(purges.len(), 2, "{args:?}: {}", out.doc());
+        // What varnishd received: PURGE / with the full pattern and Host as Magento sends them.
+        assert_eq!(
+            purges[0]["answer"],
+            "HTTP/1.1 200 Purged .* host 127.0.0.1 url /",
+            "{}",
+            out.doc()
+        );
+        assert_eq!(purges[0]["port"], v.port);
+        // The unreachable host is reported, not fatal.
+        assert!(purges[1]["answer"].is_null(), "{}", out.doc());
+        assert!(purges[1]["error"].is_string(), "{}", out.doc());
+        assert!(
+            out.doc()["notes"]
+                .to_string()
+                .contains(&format!("127.0.0.1:{closed} was not purged")),
+            "{}",
+            out.doc()
+        );
+    }
+    // The full_page type disabled: no purge (FlushAllCacheObserver checks isEnabled()).
+    s.env("cache_types/full_page", 0i64);
+    let out = s.run(&["cache:flush"]).expect_exit(0);
+    assert!(out.doc().get("purges").is_none(), "{}", out.doc());
+    let (code, text, _) = s.run_text(&["cache:clean", "full_page"]);
+    assert_eq!(code, 0);
+    assert!(!text.contains("varnish"), "{text}");
+    // No http_cache_hosts: Magento purges the store's own base URL host and port.
+    s.env("cache_types/full_page", 1i64);
+    s.env_remove("http_cache_hosts");
+    s.config(
+        "web/unsecure/base_url",
+        &format!("http://127.0.0.1:{}/", v.port),
+    );
+    let (code, text, _) = s.run_text(&["cache:clean", "full_page"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains(&format!(
+            "varnish 127.0.0.1:{} PURGE X-Magento-Tags-Pattern: .*: HTTP/1.1 200 Purged .* host 127.0.0.1 url /",
+            v.port
+        )) && text.contains("lists no http_cache_hosts"),
+        "{text}"
+    );
 }

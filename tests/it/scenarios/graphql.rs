@@ -168,6 +168,33 @@ fn graphql_admin_token_where_a_customer_is_needed() {
     .expect_exit(1);
 }
 
+/// 2.4.7's resolver cache keys `Query.customer` by the user id alone (seen on the real
+/// 2.4.7-p3): the finding says an admin token may then get a customer's cached answer.
+#[test]
+fn graphql_admin_token_on_the_customer_query_and_the_resolver_cache() {
+    let Some(s) = gql_store() else { return };
+    let out = gql(&s, "{ customer { email } }", Some(&admin_jwt()), &[])
+        .expect_root_cause("graphql-customer-required");
+    let detail = out.finding("graphql-customer-required")["detail"].to_string();
+    assert!(
+        !detail.contains("graphql_query_resolver_result"),
+        "{detail}"
+    );
+    s.modules(&[(
+        "Magento_GraphQlResolverCache",
+        "magento/module-graph-ql-resolver-cache",
+    )])
+    .env("cache_types/graphql_query_resolver_result", 1i64);
+    let out = gql(&s, "{ customer { email } }", Some(&admin_jwt()), &[])
+        .expect_root_cause("graphql-customer-required");
+    let detail = out.finding("graphql-customer-required")["detail"].to_string();
+    assert!(
+        detail.contains("cache:clean graphql_query_resolver_result")
+            && detail.contains("customer 1's answer"),
+        "{detail}"
+    );
+}
+
 #[test]
 fn graphql_expired_token_is_a_guest_before_2_4_8() {
     let Some(s) = gql_store() else { return };

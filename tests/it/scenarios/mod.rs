@@ -79,9 +79,6 @@ const NOT_OFFLINE: &[(&str, &str)] = &[
     ("waf-blocked", "live: the WAF's response page"),
     ("request-redirected", "live: the redirect response"),
     ("tls-certificate-invalid", "live: the TLS handshake"),
-    // Step 4 (cache and session): no check produces them yet.
-    ("session-storage-unwritable", "not implemented"),
-    ("cookie-domain-mismatch", "not implemented"),
 ];
 
 /// The text of every test source under tests/it/ but the lab (helpers, not expectations) and

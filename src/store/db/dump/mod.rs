@@ -128,11 +128,29 @@ impl DumpDb {
     /// Stream the dump once, keeping only [`super::NEEDED_TABLES`] (with `table_prefix`).
     /// Gzip is recognised by its magic bytes, whatever the file is called.
     pub fn open(path: &Path, table_prefix: &str) -> Result<DumpDb, DbError> {
+        DumpDb::open_with(path, table_prefix, &crate::progress::Silent)
+    }
+
+    /// [`DumpDb::open`], telling `progress` of the file's bytes as they are read (the
+    /// compressed bytes of a `.sql.gz`: the total is the file's size).
+    pub fn open_with(
+        path: &Path,
+        table_prefix: &str,
+        progress: &dyn crate::progress::Progress,
+    ) -> Result<DumpDb, DbError> {
         let io_err = |source| DbError::Io {
             path: path.to_path_buf(),
             source,
         };
         let file = File::open(path).map_err(io_err)?;
+        let size = file.metadata().ok().map(|m| m.len());
+        let _task = crate::progress::Task::start(
+            progress,
+            "reading the dump",
+            size,
+            crate::progress::Unit::Bytes,
+        );
+        let file = crate::progress::Counting::new(file, progress);
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let gz = reader
             .fill_buf()
