@@ -263,7 +263,7 @@ echo "== 6. reading and comparing the whole config cache (system_default, 12k pa
 # value encrypted as Magento stores it), written by PHP in Cm_Cache_Backend_File's layout and as
 # Cm_Cache_Backend_Redis' HASH; the diagnosis reads, decrypts, unserializes and compares it.
 command -v redis-server >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get -qq -y install --no-install-recommends redis-server >/dev/null; }
-for v in file redis; do rm -rf "$work/store-$v"; cp -a "$work/store" "$work/store-$v"; done
+for v in file redis sfile sredis; do rm -rf "$work/store-$v"; cp -a "$work/store" "$work/store-$v"; done
 php -r '
 $tree = ["oauth" => ["consumer" => ["enable_integration_as_bearer" => "0"], "access_token_lifetime" => ["admin" => "4"]],
          "webapi" => ["jwtauth" => ["admin_expiration" => "60"]]];
@@ -288,11 +288,35 @@ rc() { redis-cli -s "$work/redis.sock" "$@" >/dev/null; }
 redis-cli -s "$work/redis.sock" -x HSET zc:k:69d_SYSTEM_DEFAULT d <"$work/system_default.bin" >/dev/null
 rc HSET zc:k:69d_SYSTEM_DEFAULT t 69d_CONFIG,69d_CONFIG_SCOPES,69d_MAGE m "$(date +%s)" i 1
 for t in 69d_CONFIG 69d_CONFIG_SCOPES 69d_MAGE; do rc SADD "zc:ti:$t" 69d_SYSTEM_DEFAULT; rc SADD zc:tags "$t"; done
+# The same entry in 2.4.9's Symfony layer (docs/cache-symfony.md): backend `file` (symfony/cache's
+# xxh128-named file under var/cache/69d_/) and `redis` (SET 69d_:SYSTEM_DEFAULT in database 1 of
+# the same server), Magento's wrapper array serialize()d, the framework's layer file present.
+php -r '
+$v = ["data" => file_get_contents($argv[1]), "mtime" => time(), "expire" => null, "tags" => ["CONFIG", "CONFIG_SCOPES", "MAGE"]];
+file_put_contents($argv[1] . ".sf", serialize($v));
+$h = str_replace("/", "-", base64_encode(hash("xxh128", "Symfony\\Component\\Cache\\Adapter\\FilesystemAdapterSYSTEM_DEFAULT", true)));
+$sub = $argv[2] . "/var/cache/69d_/" . strtoupper($h[0] . "/" . $h[1] . "/");
+@mkdir($sub, 0777, true); @mkdir($argv[2] . "/var/cache/tags", 0777, true);
+file_put_contents($sub . substr($h, 2, 20), "0\nSYSTEM_DEFAULT\n" . serialize($v));
+foreach ($v["tags"] as $t) file_put_contents($argv[2] . "/var/cache/tags/$t", "SYSTEM_DEFAULT\n");
+foreach ([[$argv[2], "file", []], [$argv[3], "redis", ["server" => $argv[4], "port" => "0", "database" => "1"]]] as [$root, $b, $o]) {
+    @mkdir("$root/vendor/magento/framework/Cache/Frontend/Adapter", 0777, true);
+    touch("$root/vendor/magento/framework/Cache/Frontend/Adapter/SymfonyAdapterProvider.php");
+    $e = include "$root/app/etc/env.php";
+    $e["cache"]["frontend"]["default"]["backend"] = $b;
+    if ($o) $e["cache"]["frontend"]["default"]["backend_options"] = $o;
+    file_put_contents("$root/app/etc/env.php", "<?php\nreturn " . var_export($e, true) . ";\n");
+}
+' "$work/system_default.bin" "$work/store-sfile" "$work/store-sredis" "$work/redis.sock"
+redis-cli -s "$work/redis.sock" -n 1 -x SET 69d_:SYSTEM_DEFAULT <"$work/system_default.bin.sf" >/dev/null
+for t in CONFIG CONFIG_SCOPES MAGE; do redis-cli -s "$work/redis.sock" -n 1 SADD "cache:tags:69d_$t" SYSTEM_DEFAULT >/dev/null; done
 d="diagnose --offline --dump $work/small.sql --format json"
 hyperfine -N --output=pipe -i --warmup 3 --runs $((runs * 3)) --export-markdown "$work/cache.md" --export-json "$work/cache.json" \
     -n "m2auth diagnose, no cache entries (baseline)" "$bin $d --root $work/store" \
     -n "m2auth diagnose, file cache: read + compare system_default" "$bin $d --root $work/store-file" \
-    -n "m2auth diagnose, Redis cache: read + compare system_default" "$bin $d --root $work/store-redis"
+    -n "m2auth diagnose, Redis cache: read + compare system_default" "$bin $d --root $work/store-redis" \
+    -n "m2auth diagnose, 2.4.9 Symfony file cache: read + compare system_default" "$bin $d --root $work/store-sfile" \
+    -n "m2auth diagnose, 2.4.9 Symfony Redis cache: read + compare system_default" "$bin $d --root $work/store-sredis"
 kill "$(cat "$work/redis.pid")" 2>/dev/null || true
 fi
 

@@ -19,7 +19,7 @@ use crate::findings::{Code, Evidence, Finding, Fix, Severity};
 use crate::magento::acl::eval::{Acl, RuleRow};
 use crate::magento::cache::ids;
 use crate::magento::phpser::{self, PhpValue};
-use crate::store::cache::{self as sc, BackendConf, Entry, Opened};
+use crate::store::cache::{self as sc, Entry, Opened};
 use crate::store::config::Scope;
 
 /// The configuration paths (prefixes) whose values decide whether a REST call is authenticated.
@@ -618,8 +618,8 @@ pub fn cached_revocation(ctx: &Context, user_type: i64, user_id: i64) -> Option<
 /// Whether the default frontend's storage is the file backend and writable; Redis refusing
 /// writes.
 fn writability(ctx: &Context, cache: &mut Opened, d: &mut Diagnosis) {
-    match (&cache.frontend.backend, &mut cache.storage) {
-        (BackendConf::File(conf), _) => {
+    match (cache.file_conf(), cache.storage.redis_mut()) {
+        (Some(conf), _) => {
             let problems = unwritable_files(&conf.dir, &ctx.install.root);
             if problems.is_empty() {
                 return;
@@ -650,7 +650,7 @@ fn writability(ctx: &Context, cache: &mut Opened, d: &mut Diagnosis) {
                 admin_path: None,
             }));
         }
-        (_, sc::Storage::Redis(r)) => match r.write_refusal() {
+        (_, Some(r)) => match r.write_refusal() {
             Ok(Some(why)) => d.push(
                 Finding::new(Code::CacheNotWritable, Severity::Warning)
                     .title("Redis refuses the store's cache writes")

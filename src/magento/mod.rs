@@ -6,6 +6,7 @@ pub mod cryptkey;
 pub mod defaults;
 pub mod encryptor;
 pub mod graphql;
+pub mod igbinary;
 pub mod jwt;
 pub mod oauth1;
 pub mod password;

@@ -9,6 +9,7 @@
 
 pub mod file;
 pub mod redis;
+pub mod symfony;
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +76,10 @@ pub fn staleness_doubt(install: &Installation) -> Option<String> {
         return None;
     }
     let now = jiff::Timestamp::now().as_second();
-    let id = mc::backend_id(&f.id_prefix, mc::ids::SYSTEM_DEFAULT);
+    let id = match &f.backend {
+        BackendConf::Symfony(_) => mc::backend_id("", mc::ids::SYSTEM_DEFAULT),
+        _ => mc::backend_id(&f.id_prefix, mc::ids::SYSTEM_DEFAULT),
+    };
     let readable = match storage.load(&id, now) {
         Ok(Some(e)) => {
             let text = e.text();
@@ -145,7 +149,9 @@ pub enum BackendConf {
         remote: Box<BackendConf>,
         local: file::FileConf,
     },
-    /// A backend m2auth does not read (database, memcached, 2.4.9's Symfony `redis`/`file`…).
+    /// 2.4.9's Symfony layer (`file`, `redis`, `valkey` with the layer installed).
+    Symfony(symfony::SymfonyConf),
+    /// A backend m2auth does not read (database, memcached, 2.4.9's `symfony_l2`…).
     Unsupported(String),
 }
 
@@ -158,6 +164,7 @@ impl BackendConf {
             BackendConf::L2 { remote, local } => {
                 format!("l2 ({} + local {})", remote.describe(), local.dir.display())
             }
+            BackendConf::Symfony(s) => s.describe(),
             BackendConf::Unsupported(c) => format!("{c} (not read)"),
         }
     }
@@ -183,12 +190,37 @@ pub fn frontend(install: &Installation, name: &str) -> Frontend {
     } else {
         "cache"
     };
-    let backend = backend_conf(
-        install,
-        &class,
-        &format!("{base}/backend_options"),
-        default_dir,
-    );
+    let symfony_layer = symfony::layer_installed(&install.root);
+    let backend = if symfony_layer && symfony::is_symfony_backend(&class) {
+        // Factory::createSymfonyCache(): the frontend's id prefix is the Symfony namespace; the
+        // file adapter's folder is `cache_dir` or the frontend's default (`var/cache`,
+        // `var/page_cache`).
+        BackendConf::Symfony(symfony::SymfonyConf::from_env(
+            install,
+            &class,
+            &format!("{base}/backend_options"),
+            resolve_dir(install, default_dir),
+            &id_prefix,
+        ))
+    } else if symfony_layer && symfony::is_symfony_l2(&class) {
+        BackendConf::Unsupported(format!("{class} (2.4.9's Symfony L2 cache)"))
+    } else if symfony::is_symfony_backend(&class) {
+        // Before 2.4.9 the short names are no backend class (PHP's `Redis` class is not a Zend
+        // backend): `_getBackendOptions()` falls back to `Cm_Cache_Backend_File`.
+        backend_conf(
+            install,
+            "Cm_Cache_Backend_File",
+            &format!("{base}/backend_options"),
+            default_dir,
+        )
+    } else {
+        backend_conf(
+            install,
+            &class,
+            &format!("{base}/backend_options"),
+            default_dir,
+        )
+    };
     Frontend {
         name: name.to_string(),
         id_prefix,
@@ -361,6 +393,8 @@ pub enum Storage {
         remote: Box<Storage>,
         local: file::FileStore,
     },
+    /// 2.4.9's Symfony layer.
+    Symfony(symfony::SymfonyStore),
 }
 
 impl Storage {
@@ -372,6 +406,7 @@ impl Storage {
                 remote: Box::new(Storage::open(remote)?),
                 local: file::FileStore::new(local.clone()),
             },
+            BackendConf::Symfony(s) => Storage::Symfony(symfony::SymfonyStore::open(s)?),
             BackendConf::Unsupported(c) => {
                 return Err(CacheError::Unsupported(format!(
                     "the cache backend {c} is not read by m2auth"
@@ -387,6 +422,7 @@ impl Storage {
             Storage::File(f) => f.load(backend_id, now),
             Storage::Redis(r) => r.load(backend_id),
             Storage::L2 { remote, .. } => remote.load(backend_id, now),
+            Storage::Symfony(s) => s.load(backend_id, now),
         }
     }
 
@@ -396,6 +432,7 @@ impl Storage {
             Storage::File(f) => f.ids_with_tag(tag),
             Storage::Redis(r) => r.ids_with_tag(tag),
             Storage::L2 { remote, .. } => remote.ids_with_tag(tag),
+            Storage::Symfony(s) => s.ids_with_tag(tag),
         }
     }
 
@@ -411,6 +448,7 @@ impl Storage {
                 let _ = local;
                 Ok(n)
             }
+            Storage::Symfony(s) => s.clean_matching_tags(tags),
         }
     }
 
@@ -425,6 +463,7 @@ impl Storage {
                 local.flush()?;
                 Ok(n)
             }
+            Storage::Symfony(s) => s.flush(),
         }
     }
 
@@ -441,6 +480,16 @@ impl Storage {
             Storage::File(f) => f.save(backend_id, data, tags, lifetime, now),
             Storage::Redis(r) => r.save(backend_id, data, tags, lifetime, now),
             Storage::L2 { remote, .. } => remote.save(backend_id, data, tags, lifetime, now),
+            Storage::Symfony(s) => s.save(backend_id, data, tags, lifetime, now),
+        }
+    }
+
+    /// The Redis connection of a Redis-backed storage (legacy or Symfony layer).
+    pub fn redis_mut(&mut self) -> Option<&mut redis::RedisStore> {
+        match self {
+            Storage::Redis(r) => Some(r),
+            Storage::Symfony(s) => s.redis_mut(),
+            _ => None,
         }
     }
 
@@ -450,6 +499,7 @@ impl Storage {
             Storage::File(f) => f.count(),
             Storage::Redis(r) => r.count(),
             Storage::L2 { remote, .. } => remote.count(),
+            Storage::Symfony(s) => s.count(),
         }
     }
 }
@@ -467,9 +517,25 @@ impl Opened {
         Ok(Opened { frontend, storage })
     }
 
-    /// The backend id of a Magento id on this frontend.
+    /// The folder of a file-backed frontend (the file backend, or the Symfony layer's `file`).
+    pub fn file_conf(&self) -> Option<file::FileConf> {
+        match &self.frontend.backend {
+            BackendConf::File(c) => Some(c.clone()),
+            BackendConf::Symfony(symfony::SymfonyConf {
+                kind: symfony::Kind::File { dir },
+                ..
+            }) => Some(file::FileConf::new(dir.clone(), None, None)),
+            _ => None,
+        }
+    }
+
+    /// The backend id of a Magento id (or tag) on this frontend: normalised and prefixed; on
+    /// the Symfony layer normalised only (the prefix is the Symfony namespace there).
     pub fn id(&self, id: &str) -> String {
-        mc::backend_id(&self.frontend.id_prefix, id)
+        match self.storage {
+            Storage::Symfony(_) => mc::backend_id("", id),
+            _ => mc::backend_id(&self.frontend.id_prefix, id),
+        }
     }
 
     /// Load a Magento id (normalised and prefixed here).
@@ -487,27 +553,21 @@ impl Opened {
         lifetime: Option<i64>,
         now: i64,
     ) -> Result<(), CacheError> {
-        let mut all: Vec<String> = tags
-            .iter()
-            .map(|t| mc::backend_id(&self.frontend.id_prefix, t))
-            .collect();
-        all.push(mc::backend_id(&self.frontend.id_prefix, mc::SCOPE_TAG));
+        let mut all: Vec<String> = tags.iter().map(|t| self.id(t)).collect();
+        all.push(self.id(mc::SCOPE_TAG));
         let bid = self.id(id);
         self.storage.save(&bid, data, &all, lifetime, now)
     }
 
     /// `cache:clean TYPE` on this frontend: `matchingTag [<prefix>TYPE_TAG, <prefix>MAGE]`.
     pub fn clean_type(&mut self, tag: &str) -> Result<usize, CacheError> {
-        let tags = vec![
-            mc::backend_id(&self.frontend.id_prefix, tag),
-            mc::backend_id(&self.frontend.id_prefix, mc::SCOPE_TAG),
-        ];
+        let tags = vec![self.id(tag), self.id(mc::SCOPE_TAG)];
         self.storage.clean_matching_tags(&tags)
     }
 
     /// Entries of a type (carrying its tag) on this frontend.
     pub fn count_type(&mut self, tag: &str) -> Result<usize, CacheError> {
-        let t = mc::backend_id(&self.frontend.id_prefix, tag);
+        let t = self.id(tag);
         Ok(self.storage.ids_with_tag(&t)?.len())
     }
 }

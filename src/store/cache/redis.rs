@@ -137,6 +137,11 @@ impl RedisStore {
         })
     }
 
+    /// The connection (the Symfony layer's own commands).
+    pub fn conn_mut(&mut self) -> &mut redis::Connection {
+        &mut self.conn
+    }
+
     fn err(&self, e: redis::RedisError) -> CacheError {
         CacheError::Redis {
             server: self.conf.describe(),

@@ -368,3 +368,179 @@ echo json_encode(['services' => new stdClass, 'routes' => $routes]);"#,
         root = php_quote(root.to_str().unwrap()),
     ))
 }
+
+/// The marker m2auth detects 2.4.9's Symfony cache layer by: the framework's
+/// `Cache/Frontend/Adapter/SymfonyAdapterProvider.php` (an empty stand-in here, not Magento's).
+pub const SYMFONY_LAYER_FILE: &str =
+    "vendor/magento/framework/Cache/Frontend/Adapter/SymfonyAdapterProvider.php";
+
+/// The PHP of `$value`, the value Magento's Symfony frontend hands to the pool for `$data`:
+/// the wrapper `['data', 'mtime', 'expire', 'tags']` (tags normalised, no prefix; expire null =
+/// no lifetime), as `Adapter\Symfony::prepareItemWithMetadata()` builds it.
+fn symfony_value_php(data: &[u8], tags: &[&str], mtime: i64, lifetime: Option<i64>) -> String {
+    format!(
+        "$value = ['data' => hex2bin('{data}'), 'mtime' => {mtime}, 'expire' => {expire}, 'tags' => [{tags}]];",
+        data = hex(data),
+        expire = lifetime.map_or("null".to_string(), |l| (mtime + l).to_string()),
+        tags = tags
+            .iter()
+            .map(|t| php_quote(t))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// An entry of 2.4.9's Symfony file cache written by PHP as symfony/cache 6.3+ and Magento's
+/// `FilesystemTagAdapter` lay it out: `<dir>/<ns>/<A>/<B>/<rest>` from
+/// `base64(xxh128('Symfony\Component\Cache\Adapter\FilesystemAdapter' . $key))` (`/` → `-`,
+/// `A`/`B` upper-cased, `rest` = 20 characters from the third), holding
+/// `<expiry or 0>\n<rawurlencode($key)>\n<serialize($value)>`, mtime = expiry (or now + 1 year);
+/// the key added to `<dir>/tags/<TAG>` and its tags written to `<dir>/idtags/<key>`.
+pub fn symfony_file_entry(
+    dir: &Path,
+    ns: &str,
+    key: &str,
+    data: &[u8],
+    tags: &[&str],
+    mtime: i64,
+    lifetime: Option<i64>,
+) -> Option<()> {
+    let code = format!(
+        r#"$dir = {dir}; $ns = {ns}; $key = {key}; {value}
+$h = str_replace('/', '-', base64_encode(hash('xxh128', 'Symfony\\Component\\Cache\\Adapter\\FilesystemAdapter' . $key, true)));
+$sub = $dir . '/' . $ns . '/' . strtoupper($h[0] . '/' . $h[1] . '/');
+@mkdir($sub, 0777, true);
+$expiresAt = {expires_at};
+file_put_contents($sub . substr($h, 2, 20), $expiresAt . "\n" . rawurlencode($key) . "\n" . serialize($value));
+touch($sub . substr($h, 2, 20), $expiresAt ?: {mtime} + 31556952);
+if ($value['tags']) {{
+  @mkdir($dir . '/tags', 0770, true); @mkdir($dir . '/idtags', 0770, true);
+  foreach ($value['tags'] as $t) {{
+    $f = $dir . '/tags/' . $t;
+    $ids = file_exists($f) ? explode("\n", trim(file_get_contents($f))) : [];
+    if (!in_array($key, $ids, true)) {{ $ids[] = $key; }}
+    file_put_contents($f, implode("\n", array_filter($ids, 'strlen')) . "\n");
+  }}
+  file_put_contents($dir . '/idtags/' . $key, implode("\n", $value['tags']) . "\n");
+}}
+echo 'ok';"#,
+        dir = php_quote(dir.to_str().unwrap()),
+        ns = php_quote(ns),
+        key = php_quote(key),
+        value = symfony_value_php(data, tags, mtime, lifetime),
+        expires_at = lifetime.map_or(0, |l| mtime + l),
+    );
+    let out = php(&code)?;
+    assert_eq!(out, "ok");
+    Some(())
+}
+
+/// The path of a Symfony file-cache entry, computed by PHP (for assertions).
+pub fn symfony_file_path(dir: &Path, ns: &str, key: &str) -> Option<PathBuf> {
+    let out = php(&format!(
+        r#"$h = str_replace('/', '-', base64_encode(hash('xxh128', 'Symfony\\Component\\Cache\\Adapter\\FilesystemAdapter' . {key}, true)));
+echo {dir} . '/' . {ns} . '/' . strtoupper($h[0] . '/' . $h[1] . '/') . substr($h, 2, 20);"#,
+        dir = php_quote(dir.to_str().unwrap()),
+        ns = php_quote(ns),
+        key = php_quote(key),
+    ))?;
+    Some(PathBuf::from(out))
+}
+
+impl Redis {
+    /// An entry of 2.4.9's Symfony Redis cache: `serialize($value)` (made by PHP, Symfony's
+    /// DefaultMarshaller without igbinary) under `<ns>:<key>` (SET, or SETEX for a lifetime),
+    /// and Magento's `RedisTagAdapter` index: the key in `cache:tags:<ns><TAG>` and
+    /// `cache:all_ids`, its tags in `cache:id_tags:<ns><key>`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn symfony_entry(
+        &self,
+        db: i64,
+        ns: &str,
+        key: &str,
+        data: &[u8],
+        tags: &[&str],
+        mtime: i64,
+        lifetime: Option<i64>,
+    ) -> Option<()> {
+        self.symfony_entry_as("serialize", db, ns, key, data, tags, mtime, lifetime)
+    }
+
+    /// [`Self::symfony_entry`] marshalled with `igbinary_serialize()`, as Magento's provider does
+    /// whenever PHP has the igbinary extension; `None` (a skip message) when this PHP lacks it
+    /// (scripts/test installs php-igbinary when apt has it).
+    #[allow(clippy::too_many_arguments)]
+    pub fn symfony_entry_igbinary(
+        &self,
+        db: i64,
+        ns: &str,
+        key: &str,
+        data: &[u8],
+        tags: &[&str],
+        mtime: i64,
+        lifetime: Option<i64>,
+    ) -> Option<()> {
+        if php("echo extension_loaded('igbinary') ? 'yes' : 'no';")? != "yes" {
+            eprintln!("skipped: PHP has no igbinary extension (apt-get install php-igbinary)");
+            return None;
+        }
+        self.symfony_entry_as(
+            "igbinary_serialize",
+            db,
+            ns,
+            key,
+            data,
+            tags,
+            mtime,
+            lifetime,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn symfony_entry_as(
+        &self,
+        serializer: &str,
+        db: i64,
+        ns: &str,
+        key: &str,
+        data: &[u8],
+        tags: &[&str],
+        mtime: i64,
+        lifetime: Option<i64>,
+    ) -> Option<()> {
+        let value = php(&format!(
+            "{} echo bin2hex({serializer}($value));",
+            symfony_value_php(data, tags, mtime, lifetime)
+        ))?;
+        let value = unhex(value.trim());
+        let mut c = self.conn(db);
+        let k = format!("{ns}:{key}");
+        match lifetime {
+            Some(l) => redis::cmd("SETEX")
+                .arg(&k)
+                .arg(l)
+                .arg(&value)
+                .query::<()>(&mut c),
+            None => redis::cmd("SET").arg(&k).arg(&value).query::<()>(&mut c),
+        }
+        .unwrap();
+        let _: () = redis::cmd("SADD")
+            .arg("cache:all_ids")
+            .arg(key)
+            .query(&mut c)
+            .unwrap();
+        for t in tags {
+            let _: () = redis::cmd("SADD")
+                .arg(format!("cache:tags:{ns}{t}"))
+                .arg(key)
+                .query(&mut c)
+                .unwrap();
+            let _: () = redis::cmd("SADD")
+                .arg(format!("cache:id_tags:{ns}{key}"))
+                .arg(*t)
+                .query(&mut c)
+                .unwrap();
+        }
+        Some(())
+    }
+}

@@ -17,6 +17,7 @@
 
 mod audit;
 mod cache;
+mod cache_symfony;
 mod credentials;
 mod graphql;
 mod headers;
