@@ -360,20 +360,26 @@ fn html(doc: &Value, command: &str) -> String {
             finding_html(&mut o, f);
         }
     }
-    if let Some(sk) = doc["skipped"].as_array().filter(|a| !a.is_empty()) {
-        o.push_str("<h2>Not checked</h2><ul>");
-        for k in sk {
-            let _ = write!(
-                o,
-                "<li><code>{}</code>: {}</li>",
-                esc(s(k, "check")),
-                esc(s(k, "reason"))
-            );
-        }
-        o.push_str("</ul>\n");
-    }
+    html_skipped(&mut o, &doc["skipped"]);
     html_foot(&mut o, &doc["tool"]);
     o
+}
+
+/// The "Not checked" list of a report's `skipped` array (nothing when it is empty).
+pub(crate) fn html_skipped(o: &mut String, skipped: &Value) {
+    let Some(sk) = skipped.as_array().filter(|a| !a.is_empty()) else {
+        return;
+    };
+    o.push_str("<h2>Not checked</h2><ul>");
+    for k in sk {
+        let _ = write!(
+            o,
+            "<li><code>{}</code>: {}</li>",
+            esc(s(k, "check")),
+            esc(s(k, "reason"))
+        );
+    }
+    o.push_str("</ul>\n");
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::document::{
-    Kind, esc, finding_html, finding_markdown, html_foot, html_head, html_table, md_table, s,
+    Kind, esc, finding_html, finding_markdown, html_foot, html_head, html_skipped, html_table,
+    md_table, s,
 };
 use crate::mask::Masker;
 
@@ -497,19 +498,7 @@ fn html(doc: &Value, top: usize) -> String {
         let _ = writeln!(o, "<h2>{}</h2>", esc(&title));
         html_table(&mut o, &format!("t{i}"), &head, &rows);
     }
-    let sk = arr(&doc["skipped"]);
-    if !sk.is_empty() {
-        o.push_str("<h2>Not checked</h2><ul>");
-        for k in sk {
-            let _ = write!(
-                o,
-                "<li><code>{}</code>: {}</li>",
-                esc(s(k, "check")),
-                esc(s(k, "reason"))
-            );
-        }
-        o.push_str("</ul>\n");
-    }
+    html_skipped(&mut o, &doc["skipped"]);
     html_foot(&mut o, &doc["tool"]);
     o
 }

@@ -7,7 +7,6 @@
 //! 2.5 s), `db` (the `session` table), or another PHP handler m2auth does not look at.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::store::Installation;
 use crate::store::cache::redis::RedisConf;
@@ -68,38 +67,16 @@ fn files_dir(root: &Path, save_path: &str) -> PathBuf {
 /// `session/redis/*` as `Cm\RedisSession\Handler` reads them (`?:` defaults: an empty or `0`
 /// value takes the default).
 fn redis_conf(install: &Installation) -> RedisConf {
-    let opt = |k: &str| {
-        install
-            .env_string(&format!("session/redis/{k}"))
-            .filter(|v| !v.is_empty() && v != "0")
-    };
-    let mut server = opt("host").unwrap_or_else(|| "127.0.0.1".into());
-    let mut tls = false;
-    for scheme in ["tcp://", "tls://", "unix://"] {
-        if let Some(rest) = server.strip_prefix(scheme) {
-            tls = scheme == "tls://";
-            server = rest.to_string();
-        }
-    }
-    let port = opt("port")
-        .map(|p| crate::magento::php::intval(&p))
-        .filter(|p| (1..=65535).contains(p))
-        .unwrap_or(6379) as u16;
-    let timeout = opt("timeout")
-        .and_then(|t| t.trim().parse::<f64>().ok())
-        .filter(|t| *t > 0.0 && *t < 3600.0)
-        .unwrap_or(2.5);
-    RedisConf {
-        server,
-        port,
-        database: opt("database")
-            .map(|d| crate::magento::php::intval(&d))
-            .unwrap_or(0),
-        username: None,
-        password: opt("password"),
-        tls,
-        timeout: Duration::from_secs_f64(timeout),
-    }
+    // Cm_RedisSession reads `host` (not `server`), and no username.
+    RedisConf::from_options(
+        |k| {
+            install
+                .env_string(&format!("session/redis/{k}"))
+                .filter(|v| !v.is_empty() && v != "0")
+        },
+        "host",
+        false,
+    )
 }
 
 /// The env.php key the storage is configured by, for evidence.

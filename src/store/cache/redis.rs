@@ -33,12 +33,27 @@ pub struct RedisConf {
 impl RedisConf {
     /// `backend_options` at `opts` (an env.php path) as Cm reads them.
     pub fn from_env(install: &Installation, opts: &str) -> RedisConf {
-        let opt = |k: &str| {
-            install
-                .env_string(&format!("{opts}/{k}"))
-                .filter(|v| !v.is_empty())
-        };
-        let mut server = opt("server").unwrap_or_else(|| "127.0.0.1".into());
+        Self::from_options(
+            |k| {
+                install
+                    .env_string(&format!("{opts}/{k}"))
+                    .filter(|v| !v.is_empty())
+            },
+            "server",
+            true,
+        )
+    }
+
+    /// The connection from option values as the Cm libraries read them (`server` or `host`
+    /// with an optional `tcp://`, `tls://`, `unix://` scheme, `port`, `database`, `password`,
+    /// `timeout`, and `username` when `with_username`); the defaults are theirs: 127.0.0.1, 6379,
+    /// database 0, 2.5 s.
+    pub fn from_options(
+        opt: impl Fn(&str) -> Option<String>,
+        server_key: &str,
+        with_username: bool,
+    ) -> RedisConf {
+        let mut server = opt(server_key).unwrap_or_else(|| "127.0.0.1".into());
         let mut tls = false;
         for scheme in ["tcp://", "tls://", "unix://"] {
             if let Some(rest) = server.strip_prefix(scheme) {
@@ -51,7 +66,7 @@ impl RedisConf {
             .filter(|p| (1..=65535).contains(p))
             .unwrap_or(6379) as u16;
         let timeout = opt("timeout")
-            .and_then(|t| t.parse::<f64>().ok())
+            .and_then(|t| t.trim().parse::<f64>().ok())
             .filter(|t| *t > 0.0 && *t < 3600.0)
             .unwrap_or(2.5);
         RedisConf {
@@ -60,7 +75,7 @@ impl RedisConf {
             database: opt("database")
                 .map(|d| crate::magento::php::intval(&d))
                 .unwrap_or(0),
-            username: opt("username"),
+            username: if with_username { opt("username") } else { None },
             password: opt("password"),
             tls,
             timeout: Duration::from_secs_f64(timeout),
