@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -150,12 +151,17 @@ impl PhpServer {
             .env("M2AUTH_OAUTH_CS", format!("sec{:029}", 1))
             .env("M2AUTH_OAUTH_TS", format!("ts{:030}", 1))
             .env("PHP_CLI_SERVER_WORKERS", "2")
+            // Its own process group: the workers it forks are killed with it (killing the
+            // supervisor alone left them listening after the tests).
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("php -S");
+        let mut srv = Listening::wait(child, port, "php -S");
+        srv.group = true;
         Some(PhpServer {
-            srv: Listening::wait(child, port, "php -S"),
+            srv,
             _router_dir: router_dir,
         })
     }
@@ -169,12 +175,18 @@ impl PhpServer {
 struct Listening {
     child: Child,
     port: u16,
+    /// The child leads its own process group (`process_group(0)`): kill the group on drop.
+    group: bool,
 }
 
 impl Listening {
     /// Waits (up to 10 s) until `child` accepts connections on 127.0.0.1:`port`.
     fn wait(child: Child, port: u16, what: &str) -> Listening {
-        let srv = Listening { child, port };
+        let srv = Listening {
+            child,
+            port,
+            group: false,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "{what} did not start on {port}");
@@ -190,6 +202,15 @@ impl Listening {
 
 impl Drop for Listening {
     fn drop(&mut self) {
+        // The whole process group when the server leads one (php -S and its workers).
+        if self.group
+            && let Ok(pid) = i32::try_from(self.child.id())
+        {
+            // SAFETY: kill(2) with a negative pid signals the process group this test created.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
