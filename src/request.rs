@@ -245,7 +245,8 @@ impl RequestSpec {
                     "--har and --curl cannot be used together".into(),
                 ));
             }
-            let text = std::fs::read_to_string(path)
+            // A regular file of at most HAR_FILE_BYTES (a FIFO would block, /dev/zero never end).
+            let text = crate::store::fsread::read_text_capped(path, HAR_FILE_BYTES)
                 .map_err(|e| Error::Usage(format!("--har {}: {e}", path.display())))?;
             spec.apply_har(&text, opts.har_entry).map_err(|e| match e {
                 Error::Usage(m) => Error::Usage(format!("--har {}{m}", path.display())),
@@ -272,8 +273,11 @@ impl RequestSpec {
             (Some(d), None) => spec.body = Some(d.clone()),
             (None, Some(f)) => {
                 spec.body = Some(
-                    std::fs::read_to_string(f)
-                        .map_err(|e| Error::Usage(format!("--data-file {}: {e}", f.display())))?,
+                    crate::store::fsread::read_text_capped(
+                        f,
+                        crate::store::fsread::STORE_FILE_BYTES,
+                    )
+                    .map_err(|e| Error::Usage(format!("--data-file {}: {e}", f.display())))?,
                 )
             }
             (None, None) => {}
@@ -720,6 +724,10 @@ impl RequestSpec {
         Ok(())
     }
 }
+
+/// The largest HAR recording `--har` reads (with response bodies a browser's export of a checkout
+/// is a few MiB; the parsed JSON takes a few times the file's size).
+const HAR_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// curl options whose value m2auth reads or must skip.
 const CURL_VALUE_OPTIONS: &[&str] = &[

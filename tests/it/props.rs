@@ -1,6 +1,8 @@
 //! Property tests over every parser of untrusted input (issue 11): env.php/config.php, dump
 //! statements, JWT and opaque tokens, Authorization/OAuth headers, `--curl`, `--request`, Apache
-//! and nginx configurations, module XML. Each takes arbitrary bytes and inputs built from the
+//! and nginx configurations, module XML; and those added since: GraphQL documents and calls, SOAP
+//! URLs and envelopes, HAR recordings, access-log lines (combined, custom, JSON), cache values
+//! (PHP serialize, igbinary, Symfony's marshalled and compressed values). Each takes arbitrary bytes and inputs built from the
 //! grammar's own pieces (braces, quotes, escapes, `${`, comments, merge markers), and asserts:
 //! no panic (a panic fails the case), and an error is one line that names the file and line.
 //! Time and memory stay bounded because every parser is linear and iterative (no recursion on
@@ -233,6 +235,112 @@ const SQL: &[&str] = &[
     "x",
 ];
 
+const GRAPHQL: &[&str] = &[
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ":",
+    "$",
+    "!",
+    "...",
+    "@",
+    "\"",
+    "\\",
+    "#",
+    "\n",
+    " ",
+    ",",
+    "query ",
+    "mutation ",
+    "subscription ",
+    "fragment F on Query ",
+    "on ",
+    "customer",
+    "email",
+    "generateCustomerToken",
+    "email: \"a\"",
+    "password: $p",
+    "0",
+    "1.5e3",
+    "true",
+    "null",
+];
+
+const HAR: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "\"",
+    "\\",
+    " ",
+    "\"log\"",
+    "\"entries\"",
+    "\"request\"",
+    "\"response\"",
+    "\"method\"",
+    "\"url\"",
+    "\"headers\"",
+    "\"name\"",
+    "\"value\"",
+    "\"postData\"",
+    "\"text\"",
+    "\"status\"",
+    "\"content\"",
+    "401",
+    "200",
+    "\"POST\"",
+    "\"https://s.test/graphql\"",
+    "\"/rest/V1/x\"",
+    "\"http://[::1\"",
+    "\":authority\"",
+    "\"Authorization\"",
+    "\"Bearer x\"",
+    "null",
+    "\n",
+];
+
+const LOG: &[&str] = &[
+    "1.2.3.4 ",
+    "- ",
+    "- ",
+    "[",
+    "]",
+    "07/Dec/2026:10:00:00 +0000",
+    "\"",
+    "\\\"",
+    "GET ",
+    "POST ",
+    "/rest/V1/products",
+    "/graphql",
+    "/soap/default?services=a",
+    "/index.php",
+    "?x=1",
+    " HTTP/1.1",
+    " 401 ",
+    " 200 ",
+    "123 ",
+    "\"-\" ",
+    "\"curl/8\"",
+    "{",
+    "}",
+    ":",
+    ",",
+    "\"status\"",
+    "\"request\"",
+    "\n",
+    "\r",
+    " ",
+    "http://h",
+    "Bearer ",
+    "::1 ",
+];
+
 /// An error message: one line, naming `file` and a line number (`file:N`).
 fn one_line_naming(msg: &str, file: &str) -> Result<(), TestCaseError> {
     prop_assert!(!msg.contains('\n'), "not one line: {msg:?}");
@@ -332,6 +440,65 @@ proptest! {
             let _ = m2auth::store::modules::parse_module_xml_name(&s);
             let _ = m2auth::magento::routes::RouteIndex::new().add_file("A_B", Path::new("webapi.xml"), &s);
             let _ = m2auth::magento::acl::AclTreeBuilder::new().add_text(&s, "acl.xml");
+        }
+    }
+
+    #[test]
+    fn graphql_and_soap_requests_never_panic(d in pieces(GRAPHQL, 60), q in ".{0,120}") {
+        for text in [d.as_str(), q.as_str()] {
+            let _ = m2auth::magento::graphql::operations(text);
+            let body = serde_json::json!({"query": text, "variables": text}).to_string();
+            for b in [text, body.as_str()] {
+                let _ = m2auth::magento::graphql::read_call("POST", Some(text), Some(b));
+                let _ = m2auth::magento::graphql::read_call("GET", Some(b), None);
+                let _ = m2auth::magento::soap::read_request(Some(b), Some(text));
+                let _ = m2auth::magento::soap::operation_of_envelope(b);
+                let _ = m2auth::magento::soap::service_of_operation(b);
+            }
+        }
+    }
+
+    #[test]
+    fn har_files_never_panic_and_errors_are_one_line(j in pieces(HAR, 60), n in 0usize..4) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.har");
+        std::fs::write(&path, &j).unwrap();
+        let o = m2auth::request::RequestOptions {
+            har: Some(path),
+            har_entry: (n > 0).then_some(n),
+            ..Default::default()
+        };
+        if let Err(e) = m2auth::request::RequestSpec::from_options(&o) {
+            let msg = e.to_string();
+            prop_assert!(!msg.contains('\n'), "{msg:?}");
+            prop_assert!(msg.contains("rec.har"), "{msg:?}");
+        }
+    }
+
+    #[test]
+    fn access_log_lines_never_panic(text in pieces(LOG, 40), bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        use m2auth::store::logs::access::{self, Compiled, Format, Scratch};
+        let custom = Compiled::new(r#"$remote_addr [$time_iso8601] "$request" $status "$http_user_agent" "$http_authorization""#).unwrap();
+        for line in [text.as_bytes(), bytes.as_slice()] {
+            let mut scratch = Scratch::default();
+            for f in [Format::Combined, Format::Json, Format::Custom(custom.clone())] {
+                if let Some(r) = f.parse(line, &mut scratch) {
+                    let _ = (r.unix_time(), r.path(), r.auth_scheme(), r.user_agent());
+                }
+            }
+            let _ = access::detect(line, Some(&custom));
+        }
+    }
+
+    #[test]
+    fn cache_values_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), text in pieces(PHP, 40)) {
+        use m2auth::store::cache::symfony;
+        let tagged = [b"\x00\x00\x00\x02".as_slice(), bytes.as_slice()].concat();
+        for v in [bytes.as_slice(), text.as_bytes(), tagged.as_slice()] {
+            let _ = m2auth::magento::phpser::unserialize(v);
+            let _ = m2auth::magento::igbinary::unserialize(v);
+            let _ = symfony::unmarshall("ID", v);
+            let _ = symfony::decompress(v);
         }
     }
 }

@@ -707,4 +707,8 @@ fn graphql_from_a_har_recording() {
     let (code, _, err) = s.run_text(&["diagnose", "--har", file, "--har-entry", "9"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("0 entries"), "{err}");
+    // Not a regular file (a device never ends, a FIFO blocks): refused at once.
+    let (code, _, err) = s.run_text(&["diagnose", "--har", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
 }
